@@ -1,0 +1,30 @@
+import { defineRule } from '../../src/engine/rule';
+import { callArgs, isConstant } from '../../src/engine/python';
+
+const SINKS = new Set(['eval', 'exec', 'compile', 'builtins.eval', 'builtins.exec', 'builtins.compile']);
+
+export default defineRule({
+  meta: {
+    id: 'DG301',
+    name: 'exec-of-dynamic-code',
+    category: 'code-injection',
+    severity: 'high',
+    message: '`{fn}` runs code that is not a constant',
+    aliases: ['B102', 'B307', 'S102', 'S307'],
+    docs: {
+      what: 'Finds `eval`, `exec` and `compile` called on anything but a string literal, including through aliases (`from builtins import exec as run`) and `getattr(builtins, "exec")`.',
+      why: 'In a DAG file this code runs inside the scheduler or dag-processor when the file is parsed, with its credentials and network. Whatever reaches `eval`/`exec` — a value from `dag_run.conf`, a Variable, a file, a decoded blob — becomes code with those privileges. Obfuscated payloads nearly always end in one of these calls.',
+      example: '```python\nimport base64\nexec(base64.b64decode(PAYLOAD))\n\nthreshold = eval(Variable.get("threshold_expr"))\n```',
+      useInstead: '```python\nimport ast\nthreshold = ast.literal_eval(Variable.get("threshold_expr"))  # only literals\n# or parse structured data explicitly\nimport json\nsettings = json.loads(Variable.get("settings"))\n```',
+    },
+  },
+  query: `(call function: [(identifier) (attribute) (call)] @fn arguments: (argument_list)) @call`,
+  onMatch(c, ctx) {
+    const call = c.call[0];
+    const fn = ctx.callee(call);
+    if (!fn || !SINKS.has(fn)) return;
+    const first = callArgs(call).positional[0] ?? callArgs(call).keywords.get('source');
+    if (!first || isConstant(first)) return;
+    ctx.report(call, this.meta.message.replace('{fn}', fn.replace('builtins.', '')));
+  },
+});

@@ -1,0 +1,10 @@
+/** Every static rule, grouped by family. Each family's index.ts lists its rules in id order. */
+import type { Rule } from '../src/engine/rule';
+import { rules as secret } from './secret';
+import { rules as shell } from './shell-injection';
+import { rules as code } from './code-injection';
+import { rules as deser } from './deserialization';
+import { rules as imports } from './imports';
+import { rules as malicious } from './malicious';
+
+export const ALL_RULES: Rule[] = [...secret, ...shell, ...code, ...deser, ...imports, ...malicious];

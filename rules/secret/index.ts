@@ -1,0 +1,3 @@
+import type { Rule } from '../../src/engine/rule';
+
+export const rules: Rule[] = [];

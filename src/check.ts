@@ -1,0 +1,211 @@
+/**
+ * `dag-guard check`: discover files -> parse -> run rules (-> sandbox) -> one report.
+ * The CLI, the git-sync gate and the library API all come through `runCheck`.
+ */
+import * as path from 'node:path';
+import micromatch from 'micromatch';
+import { ALL_RULES } from '../rules';
+import { resolveConfig, type Config } from './config';
+import { discover, type DiscoveredFile } from './discover';
+import { EXIT_FINDINGS, EXIT_OK, UserError } from './exit-codes';
+import type { Settings } from './engine/settings';
+import { autoWorkers, scanAll } from './pool';
+import {
+  compareFindings,
+  isSeverity,
+  REPORT_VERSION,
+  severityRank,
+  type FileError,
+  type Finding,
+  type Report,
+  type Severity,
+  type Warning,
+} from './report';
+import { matchesSelector, selectRules, unknownSelectors } from './rule-select';
+
+export interface SandboxRequest {
+  image: string;
+  timeoutSec: number;
+  runTimeoutSec?: number;
+  runtime?: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CheckOptions {
+  paths: string[];
+  cwd: string;
+  /** Explicit --config FILE; null means --no-config; undefined means discover. */
+  configPath?: string | null;
+  include?: string[];
+  exclude?: string[];
+  failOn?: Severity;
+  select?: string[];
+  ignore?: string[];
+  sandbox?: SandboxRequest | null;
+  /** 0 = automatic. */
+  workers?: number;
+  /** Restrict to these files (already resolved, absolute), e.g. from --changed-since. */
+  onlyFiles?: Set<string>;
+  /** Filters findings after the scan, e.g. a baseline; returns the kept findings. */
+  filterFindings?: (findings: Finding[]) => Finding[];
+}
+
+export interface CheckResult {
+  report: Report;
+  exitCode: number;
+  config: Config;
+  files: DiscoveredFile[];
+}
+
+export const DEFAULT_SANDBOX_IMAGE = 'dag-guard-sandbox:local';
+
+export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
+  const started = Date.now();
+  const paths = opts.paths.length ? opts.paths : ['.'];
+  const config = resolveConfig(opts.configPath, path.resolve(opts.cwd, paths[0]), opts.cwd);
+
+  const select = [...(opts.select ?? []), ...(opts.select?.length ? [] : config.select)];
+  const ignore = [...config.ignore, ...(opts.ignore ?? [])];
+  const perFileSelectors = Object.values(config.perFileIgnores).flat();
+  const unknown = unknownSelectors(ALL_RULES, [...select, ...ignore, ...perFileSelectors, ...Object.keys(config.severity)]);
+  if (unknown.length) {
+    throw new UserError(`unknown rule selector(s): ${unknown.join(', ')} (see \`dag-guard rules\`)`);
+  }
+  const failOn = opts.failOn ?? config.failOn;
+  if (!isSeverity(failOn)) throw new UserError(`invalid --fail-on: ${String(failOn)}`);
+
+  const rules = selectRules(ALL_RULES, select, ignore);
+  const settings: Settings = {
+    importAllow: config.imports.allow,
+    importDeny: config.imports.deny,
+    requireSuppressionReason: config.requireSuppressionReason,
+    honourNosec: config.nosec,
+    ruleOptions: config.rules,
+  };
+
+  const found = discover({
+    paths,
+    cwd: opts.cwd,
+    include: [...config.include, ...(opts.include ?? [])],
+    exclude: [...config.exclude, ...(opts.exclude ?? [])],
+    airflowignore: config.airflowignore,
+    airflowignoreSyntax: config.airflowignoreSyntax,
+  });
+  const files = opts.onlyFiles ? found.files.filter((f) => opts.onlyFiles!.has(f.abs)) : found.files;
+  const errors: FileError[] = [...found.errors];
+  const warnings: Warning[] = [];
+  let findings: Finding[] = [];
+  let suppressed = 0;
+
+  const job = { ruleIds: rules.map((r) => r.meta.id), settings, maxBytes: config.maxFileSizeKb * 1024 };
+  const workers = opts.workers && opts.workers > 0 ? opts.workers : autoWorkers(files);
+  const outputs = await scanAll(files, job, workers);
+  for (const o of outputs) {
+    findings.push(...o.findings);
+    warnings.push(...o.warnings);
+    errors.push(...o.errors);
+    suppressed += o.suppressed;
+  }
+
+  // Per-file ignores and severity overrides are configuration, applied once here rather than in every worker.
+  const pfi = Object.entries(config.perFileIgnores);
+  if (pfi.length) {
+    const byId = new Map(ALL_RULES.map((r) => [r.meta.id, r]));
+    findings = findings.filter((f) => {
+      const rule = byId.get(f.ruleId);
+      const drop = pfi.some(([glob, sels]) => micromatch.isMatch(f.path, glob, { dot: true }) && rule && sels.some((s) => matchesSelector(rule, s)));
+      if (drop) suppressed++;
+      return !drop;
+    });
+  }
+  for (const f of findings) {
+    const o = config.severity[f.ruleId];
+    if (o) f.severity = o;
+  }
+
+  let report: Report = {
+    version: REPORT_VERSION,
+    findings,
+    errors,
+    warnings,
+    summary: { filesScanned: files.length - new Set(errors.map((e) => e.path)).size, findings: 0, durationMs: 0 },
+  };
+
+  if (opts.sandbox) {
+    report = await mergeSandbox(report, files, opts, config);
+  }
+
+  if (opts.filterFindings) {
+    const before = report.findings.length;
+    report.findings = opts.filterFindings(report.findings);
+    suppressed += before - report.findings.length;
+  }
+  report.findings.sort(compareFindings);
+  report.summary.findings = report.findings.length;
+  report.summary.suppressed = suppressed;
+  report.summary.durationMs = Date.now() - started;
+  report.summary.filesScanned = Math.max(0, report.summary.filesScanned);
+
+  const threshold = severityRank(failOn);
+  // Fail closed: a file we could not scan is a file we cannot vouch for.
+  const failing = report.findings.some((f) => severityRank(f.severity) >= threshold) || report.errors.length > 0;
+  return { report, exitCode: failing ? EXIT_FINDINGS : EXIT_OK, config, files };
+}
+
+async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: CheckOptions, config: Config): Promise<Report> {
+  // Loaded lazily: dockerode costs start-up time that static-only runs (pre-commit) should not pay.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sandbox = require('./sandbox') as SandboxModule;
+  const req = opts.sandbox!;
+  const root = sandboxRoot(opts, files);
+  const res = await sandbox.runSandbox(
+    files.map((f) => f.abs),
+    {
+      image: req.image || config.sandbox.image || DEFAULT_SANDBOX_IMAGE,
+      timeoutSec: req.timeoutSec || config.sandbox.timeout || 30,
+      runTimeoutSec: req.runTimeoutSec ?? config.sandbox.runTimeout,
+      runtime: req.runtime ?? config.sandbox.runtime,
+      root,
+      cwd: opts.cwd,
+      onProgress: req.onProgress,
+    },
+  );
+  return {
+    ...report,
+    findings: [...report.findings, ...res.findings],
+    errors: [...report.errors, ...res.errors],
+    files: res.files,
+  };
+}
+
+/** The repository root to mount: the common ancestor of the checked paths (DAGs import helpers from it). */
+function sandboxRoot(opts: CheckOptions, files: DiscoveredFile[]): string {
+  const dirs = (opts.paths.length ? opts.paths : ['.']).map((p) => path.resolve(opts.cwd, p));
+  const all = dirs.length ? dirs : files.map((f) => path.dirname(f.abs));
+  let root = all[0];
+  for (const d of all.slice(1)) {
+    while (!(d + path.sep).startsWith(root + path.sep) && root !== path.dirname(root)) root = path.dirname(root);
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (require('node:fs').statSync(root).isFile()) root = path.dirname(root);
+  } catch {
+    /* discover() already reported missing paths */
+  }
+  return root;
+}
+
+interface SandboxModule {
+  runSandbox(
+    files: string[],
+    opts: {
+      image: string;
+      timeoutSec: number;
+      runTimeoutSec?: number;
+      runtime?: string;
+      root: string;
+      cwd: string;
+      onProgress?: (done: number, total: number) => void;
+    },
+  ): Promise<{ findings: Finding[]; files: NonNullable<Report['files']>; errors: FileError[] }>;
+}

@@ -1,0 +1,161 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { runCheck, DEFAULT_SANDBOX_IMAGE, type CheckOptions } from './check';
+import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UserError } from './exit-codes';
+import { FORMATTERS } from './formatters';
+import { SEVERITIES, type Severity } from './report';
+import { allRuleMetas, findRule, renderRuleDoc } from './rule-docs';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION: string = require('../../package.json').version;
+
+function collect(value: string, previous: string[]): string[] {
+  return previous.concat(value.split(',').map((s) => s.trim()).filter(Boolean));
+}
+
+function useColor(stream: NodeJS.WriteStream, flag: boolean | undefined): boolean {
+  if (flag === false || process.env.NO_COLOR) return false;
+  if (process.env.FORCE_COLOR) return true;
+  return Boolean(stream.isTTY);
+}
+
+function write(output: string | undefined, content: string): void {
+  if (!output) {
+    process.stdout.write(content);
+    return;
+  }
+  try {
+    fs.writeFileSync(output, content);
+  } catch (err) {
+    throw new UserError(`cannot write --output ${output}: ${(err as Error).message}`);
+  }
+}
+
+export function buildProgram(exit: { code: number }): Command {
+  const program = new Command();
+  program
+    .name('dag-guard')
+    .description('Security gate for Apache Airflow DAG repositories')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('check')
+    .description('scan DAG files for secrets, injection, unsafe deserialization, unapproved imports and malicious top-level code')
+    .argument('[paths...]', 'files or directories to scan', [])
+    .addOption(new Option('-f, --format <format>', 'output format').choices(Object.keys(FORMATTERS)).default('text'))
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .addOption(new Option('--fail-on <severity>', 'lowest severity that fails the run (exit 1)').choices([...SEVERITIES]))
+    .option('--select <rules>', 'only these rules: ids, prefixes, names or categories (repeatable, comma-separated)', collect, [])
+    .option('--ignore <rules>', 'skip these rules (same selectors)', collect, [])
+    .option('--include <glob>', 'only scan files matching the glob (repeatable)', collect, [])
+    .option('--exclude <glob>', 'never scan files matching the glob (repeatable)', collect, [])
+    .option('--config <file>', 'use this config file instead of discovering one')
+    .option('--no-config', 'ignore every config file')
+    .option('--workers <n>', 'worker threads (0 = automatic)', (v) => Number.parseInt(v, 10), 0)
+    .option('-q, --quiet', 'print findings only')
+    .option('--no-color', 'never use colours')
+    .option('--sandbox', 'also import the DAG files inside a locked-down container')
+    .option('--image <image>', `sandbox image: your Airflow image (default ${DEFAULT_SANDBOX_IMAGE})`)
+    .option('--sandbox-timeout <seconds>', 'sandbox wall-clock limit per file', Number.parseFloat)
+    .option('--runtime <runtime>', 'container runtime for the sandbox, e.g. runsc (gVisor)')
+    .action(async (paths: string[], o) => {
+      if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 0)) {
+        throw new UserError('--workers takes a whole number >= 0');
+      }
+      if (o.sandboxTimeout !== undefined && !(o.sandboxTimeout > 0)) {
+        throw new UserError('--sandbox-timeout takes a number of seconds > 0');
+      }
+      const opts: CheckOptions = {
+        paths,
+        cwd: process.cwd(),
+        configPath: o.config === false ? null : o.config,
+        include: o.include,
+        exclude: o.exclude,
+        failOn: o.failOn as Severity | undefined,
+        select: o.select,
+        ignore: o.ignore,
+        workers: o.workers,
+        sandbox: o.sandbox
+          ? { image: o.image ?? '', timeoutSec: o.sandboxTimeout ?? 0, runtime: o.runtime }
+          : null,
+      };
+      const res = await runCheck(opts);
+      const formatter = FORMATTERS[o.format];
+      const color = !o.output && o.format === 'text' && useColor(process.stdout, o.color);
+      write(o.output, formatter(res.report, { color, quiet: Boolean(o.quiet), rules: allRuleMetas(), cwd: opts.cwd }));
+      exit.code = res.exitCode;
+    });
+
+  program
+    .command('rules')
+    .description('list every rule')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((o) => {
+      const metas = allRuleMetas();
+      if (o.format === 'json') {
+        process.stdout.write(
+          JSON.stringify(metas.map(({ id, name, category, severity, message, aliases }) => ({ id, name, category, severity, message, aliases: aliases ?? [] })), null, 2) + '\n',
+        );
+        return;
+      }
+      const w = Math.max(...metas.map((m) => m.name.length));
+      for (const m of metas) {
+        process.stdout.write(`${m.id}  ${m.name.padEnd(w)}  ${m.category.padEnd(22)}  ${m.severity.padEnd(8)}  ${m.message}\n`);
+      }
+    });
+
+  program
+    .command('explain')
+    .description("print a rule's documentation")
+    .argument('<rule>', 'rule id or name, e.g. DG301')
+    .action((id: string) => {
+      const m = findRule(id);
+      if (!m) throw new UserError(`unknown rule: ${id} (see \`dag-guard rules\`)`);
+      process.stdout.write(renderRuleDoc(m));
+    });
+
+  registerOptional(program, './gate', 'registerGateCommand');
+  registerOptional(program, './integrations', 'registerIntegrationCommands');
+  return program;
+}
+
+/** Sub-commands that live in their own module register themselves when that module is built. */
+function registerOptional(program: Command, mod: string, fn: string): void {
+  let m: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    m = require(mod);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(path.basename(mod))) return;
+    throw err;
+  }
+  if (typeof m[fn] === 'function') (m[fn] as (p: Command) => void)(program);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const exit = { code: EXIT_OK };
+  try {
+    const program = buildProgram(exit);
+    await program.parseAsync(argv);
+    return process.exitCode !== undefined && process.exitCode !== 0 ? Number(process.exitCode) : exit.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and --version end "successfully"; every other commander error is a usage error.
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+        ? EXIT_OK
+        : EXIT_USAGE;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`dag-guard: error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    const e = err as Error;
+    process.stderr.write(`dag-guard: internal error: ${e?.message ?? String(err)}\n`);
+    if (process.env.DAG_GUARD_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+    else process.stderr.write('This is a bug in dag-guard; rerun with DAG_GUARD_DEBUG=1 for details and report it.\n');
+    return EXIT_INTERNAL;
+  }
+}

@@ -1,0 +1,53 @@
+/** JSON Schema of `[tool.dag-guard]` / `dag-guard.toml`. Unknown keys are errors: a typo must not silently weaken the gate. */
+const severity = { enum: ['info', 'low', 'medium', 'high', 'critical'] };
+const strings = { type: 'array', items: { type: 'string' } };
+
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    select: { ...strings, description: 'Rules to run: ids, id prefixes (DG1), names or categories. Default: all.' },
+    ignore: { ...strings, description: 'Rules never to run (same selectors as select).' },
+    'fail-on': { ...severity, description: 'Lowest severity that makes the run fail (exit 1). Default: low.' },
+    severity: {
+      type: 'object',
+      additionalProperties: severity,
+      description: 'Severity overrides by rule id.',
+    },
+    include: { ...strings, description: 'Only scan files matching these globs.' },
+    exclude: { ...strings, description: 'Never scan files or folders matching these globs.' },
+    'per-file-ignores': {
+      type: 'object',
+      additionalProperties: strings,
+      description: 'Glob -> rule selectors ignored in matching files.',
+    },
+    airflowignore: { type: 'boolean', description: 'Honour .airflowignore files (default true).' },
+    'airflowignore-syntax': { enum: ['glob', 'regexp'], description: 'Airflow 3 default glob; Airflow 2 default regexp.' },
+    'require-suppression-reason': { type: 'boolean' },
+    nosec: { type: 'boolean', description: 'Honour bandit # nosec and ruff # noqa: Sxxx (default true).' },
+    'max-file-size-kb': { type: 'integer', minimum: 1 },
+    imports: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        allow: { ...strings, description: 'Module globs allowed; when set, any other import is reported.' },
+        deny: { ...strings, description: 'Extra module globs always reported.' },
+      },
+    },
+    rules: {
+      type: 'object',
+      additionalProperties: { type: 'object' },
+      description: 'Per-rule options, by rule id.',
+    },
+    sandbox: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        image: { type: 'string' },
+        timeout: { type: 'number', exclusiveMinimum: 0 },
+        'run-timeout': { type: 'number', exclusiveMinimum: 0 },
+        runtime: { type: 'string' },
+      },
+    },
+  },
+} as const;

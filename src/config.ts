@@ -1,0 +1,154 @@
+/**
+ * Configuration: `[tool.dag-guard]` in pyproject.toml, or a dedicated `dag-guard.toml` / `.dag-guard.toml`
+ * (top-level keys). Found like ruff finds its config: the nearest one upward from the checked path.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv from 'ajv';
+import { parse as parseToml } from 'smol-toml';
+import { UserError } from './exit-codes';
+import type { Severity } from './report';
+import { CONFIG_SCHEMA } from './config-schema';
+
+export interface Config {
+  select: string[];
+  ignore: string[];
+  failOn: Severity;
+  severity: Record<string, Severity>;
+  include: string[];
+  exclude: string[];
+  perFileIgnores: Record<string, string[]>;
+  airflowignore: boolean;
+  airflowignoreSyntax: 'glob' | 'regexp';
+  requireSuppressionReason: boolean;
+  nosec: boolean;
+  maxFileSizeKb: number;
+  imports: { allow: string[]; deny: string[] };
+  rules: Record<string, Record<string, unknown>>;
+  sandbox: { image?: string; timeout?: number; runTimeout?: number; runtime?: string };
+  /** Where it came from (null: defaults only). */
+  source: string | null;
+}
+
+export const DEFAULT_CONFIG: Config = {
+  select: [],
+  ignore: [],
+  failOn: 'low',
+  severity: {},
+  include: [],
+  exclude: [],
+  perFileIgnores: {},
+  airflowignore: true,
+  airflowignoreSyntax: 'glob',
+  requireSuppressionReason: false,
+  nosec: true,
+  maxFileSizeKb: 10 * 1024,
+  imports: { allow: [], deny: [] },
+  rules: {},
+  sandbox: {},
+  source: null,
+};
+
+const DEDICATED = ['.dag-guard.toml', 'dag-guard.toml'];
+
+/** Nearest config file upward from `start` (a file or directory), or null. */
+export function findConfig(start: string): string | null {
+  let dir = path.resolve(start);
+  try {
+    if (!fs.statSync(dir).isDirectory()) dir = path.dirname(dir);
+  } catch {
+    dir = path.dirname(dir);
+  }
+  for (;;) {
+    for (const name of DEDICATED) {
+      const p = path.join(dir, name);
+      if (fs.existsSync(p)) return p;
+    }
+    const py = path.join(dir, 'pyproject.toml');
+    if (fs.existsSync(py) && hasToolSection(py)) return py;
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function hasToolSection(file: string): boolean {
+  try {
+    return /^\s*\[tool\.dag-guard[\].]/m.test(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read config ${file}: ${(err as Error).message}`);
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new UserError(`invalid TOML in ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const isPyproject = path.basename(file) === 'pyproject.toml';
+  const section = isPyproject ? ((doc.tool as Record<string, unknown> | undefined)?.['dag-guard'] ?? {}) : doc;
+  return fromObject(section as Record<string, unknown>, file, isPyproject ? '[tool.dag-guard]' : path.basename(file));
+}
+
+let validator: ReturnType<Ajv['compile']> | null = null;
+
+export function fromObject(raw: Record<string, unknown>, source: string, where: string): Config {
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(CONFIG_SCHEMA);
+  if (!validator(raw)) {
+    const msgs = (validator.errors ?? []).map((e) => {
+      const at = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '';
+      const key = at ? `${where}.${at}` : where;
+      if (e.keyword === 'additionalProperties') {
+        return `unknown key \`${(e.params as { additionalProperty: string }).additionalProperty}\` in ${key}`;
+      }
+      if (e.keyword === 'enum') return `${key}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+      return `${key}: ${e.message}`;
+    });
+    throw new UserError(`invalid configuration in ${source}:\n  ${[...new Set(msgs)].join('\n  ')}`);
+  }
+  const r = raw as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const d = DEFAULT_CONFIG;
+  return {
+    select: r.select ?? d.select,
+    ignore: r.ignore ?? d.ignore,
+    failOn: r['fail-on'] ?? d.failOn,
+    severity: r.severity ?? d.severity,
+    include: r.include ?? d.include,
+    exclude: r.exclude ?? d.exclude,
+    perFileIgnores: r['per-file-ignores'] ?? d.perFileIgnores,
+    airflowignore: r.airflowignore ?? d.airflowignore,
+    airflowignoreSyntax: r['airflowignore-syntax'] ?? d.airflowignoreSyntax,
+    requireSuppressionReason: r['require-suppression-reason'] ?? d.requireSuppressionReason,
+    nosec: r.nosec ?? d.nosec,
+    maxFileSizeKb: r['max-file-size-kb'] ?? d.maxFileSizeKb,
+    imports: { allow: r.imports?.allow ?? [], deny: r.imports?.deny ?? [] },
+    rules: r.rules ?? {},
+    sandbox: {
+      image: r.sandbox?.image,
+      timeout: r.sandbox?.timeout,
+      runTimeout: r.sandbox?.['run-timeout'],
+      runtime: r.sandbox?.runtime,
+    },
+    source,
+  };
+}
+
+/** `configPath`: a file (explicit --config), null (--no-config) or undefined (discover from `start`). */
+export function resolveConfig(configPath: string | null | undefined, start: string, cwd: string): Config {
+  if (configPath === null) return { ...DEFAULT_CONFIG };
+  if (configPath !== undefined) {
+    const abs = path.resolve(cwd, configPath);
+    if (!fs.existsSync(abs)) throw new UserError(`config file not found: ${configPath}`);
+    return loadConfig(abs);
+  }
+  const found = findConfig(start);
+  return found ? loadConfig(found) : { ...DEFAULT_CONFIG };
+}

@@ -1,0 +1,125 @@
+import type { SyntaxNode } from 'tree-sitter';
+import type { Severity } from '../report';
+import type { Settings } from './settings';
+import type { Rule } from './rule';
+import { type ImportRecord } from './imports';
+import { callArgs, stringValue, unwrap } from './python';
+import { isParseTime } from './scope';
+import { statementSpan } from './scope';
+
+export interface RawFinding {
+  ruleId: string;
+  severity: Severity;
+  message: string;
+  startIndex: number;
+  endIndex: number;
+  /** Statement line span, for suppression comments. */
+  stmtStart: number;
+  stmtEnd: number;
+  /** Normalised code that identifies the finding independently of its line (hashed into the fingerprint). */
+  key: string;
+}
+
+export interface SourceFile {
+  /** As shown in reports: relative to the working directory, '/' separators. */
+  path: string;
+  text: string;
+}
+
+/** What rules see of the file under analysis. One instance per file; `rule` changes as rules run. */
+export class RuleContext {
+  rule!: Rule;
+  readonly imports = new Map<string, string>();
+  readonly importList: ImportRecord[] = [];
+  /** Free-form per-file scratch space for rules that aggregate (keyed by rule id). */
+  readonly state = new Map<string, unknown>();
+
+  constructor(
+    readonly file: SourceFile,
+    readonly settings: Settings,
+    private readonly sink: RawFinding[],
+  ) {}
+
+  addImport(rec: ImportRecord): void {
+    this.importList.push(rec);
+    if (rec.local !== '*') this.imports.set(rec.local, rec.qualified);
+  }
+
+  /**
+   * Fully qualified name of an expression, through import aliases:
+   * `sp.run` -> `subprocess.run` after `import subprocess as sp`; `Popen` -> `subprocess.Popen` after
+   * `from subprocess import Popen`; `__import__("os").system` and `importlib.import_module("os").system`
+   * -> `os.system`; `getattr(os, "system")` -> `os.system`. Unknown roots stay as written (builtins: `eval`).
+   */
+  qualifiedName(node: SyntaxNode | null | undefined): string | null {
+    if (!node) return null;
+    const n = unwrap(node);
+    if (n.type === 'identifier') return this.imports.get(n.text) ?? n.text;
+    if (n.type === 'attribute') {
+      const obj = this.qualifiedName(n.childForFieldName('object'));
+      const attr = n.childForFieldName('attribute');
+      return obj && attr ? `${obj}.${attr.text}` : null;
+    }
+    if (n.type === 'call') {
+      const fn = this.qualifiedName(n.childForFieldName('function'));
+      if (fn === '__import__' || fn === 'importlib.import_module' || fn === 'builtins.__import__') {
+        return stringValue(callArgs(n).positional[0]);
+      }
+      if (fn === 'getattr' || fn === 'builtins.getattr') {
+        const a = callArgs(n);
+        const base = this.qualifiedName(a.positional[0]);
+        const attr = stringValue(a.positional[1]);
+        return base && attr ? `${base}.${attr}` : null;
+      }
+    }
+    return null;
+  }
+
+  /** Qualified name of the function a call invokes. */
+  callee(call: SyntaxNode): string | null {
+    return this.qualifiedName(call.childForFieldName('function'));
+  }
+
+  /** Was a module (or anything under it) imported in this file? */
+  imported(module: string): boolean {
+    return this.importList.some((r) => r.qualified === module || r.qualified.startsWith(module + '.'));
+  }
+
+  isParseTime(node: SyntaxNode): boolean {
+    return isParseTime(node);
+  }
+
+  /**
+   * Report a finding on `node`. `message` defaults to the rule's. Never put a secret in the message:
+   * use `redact()`. `key` overrides the normalised code used for the fingerprint (default: node text).
+   */
+  report(node: SyntaxNode, message?: string, opts: { severity?: Severity; key?: string; span?: SyntaxNode } = {}): void {
+    const stmt = statementSpan(opts.span ?? node);
+    this.sink.push({
+      ruleId: this.rule.meta.id,
+      severity: opts.severity ?? this.rule.meta.severity,
+      message: message ?? this.rule.meta.message,
+      startIndex: node.startIndex,
+      endIndex: node.endIndex,
+      stmtStart: stmt.start,
+      stmtEnd: stmt.end,
+      key: opts.key ?? node.text.replace(/\s+/g, ' '),
+    });
+  }
+
+  /** Report at a character range of the raw text (for rules that scan text, not the tree). */
+  reportRange(startIndex: number, endIndex: number, message?: string, opts: { severity?: Severity; key?: string } = {}): void {
+    const before = this.file.text.slice(0, startIndex);
+    const line = before.split('\n').length;
+    this.sink.push({
+      ruleId: this.rule.meta.id,
+      severity: opts.severity ?? this.rule.meta.severity,
+      message: message ?? this.rule.meta.message,
+      startIndex,
+      endIndex,
+      stmtStart: line,
+      stmtEnd: line,
+      key: opts.key ?? this.file.text.slice(startIndex, endIndex),
+    });
+  }
+}

@@ -1,0 +1,150 @@
+/** Small, allocation-light helpers over tree-sitter-python nodes, shared by every rule. */
+import type { SyntaxNode } from 'tree-sitter';
+
+const SIMPLE_CONSTANTS = new Set(['integer', 'float', 'true', 'false', 'none', 'ellipsis']);
+
+/** `f"..."` or any string with `{...}` interpolation. */
+export function isFString(node: SyntaxNode): boolean {
+  if (node.type !== 'string') return false;
+  const start = node.firstChild;
+  if (start && /f/i.test(start.text)) return true;
+  return node.namedChildren.some((c) => c.type === 'interpolation');
+}
+
+/** Strips parentheses: `((x))` -> `x`. */
+export function unwrap(node: SyntaxNode): SyntaxNode {
+  let n = node;
+  while (n.type === 'parenthesized_expression' && n.namedChildCount === 1) n = n.namedChildren[0];
+  return n;
+}
+
+/**
+ * Value of a compile-time constant string: plain literals, implicit concatenation and `+` of constants.
+ * Escape sequences are kept as written (good enough for matching; never executed).
+ * Returns null for anything that is not fully constant (f-strings with interpolation, names, calls...).
+ */
+export function stringValue(node: SyntaxNode | null | undefined): string | null {
+  if (!node) return null;
+  const n = unwrap(node);
+  switch (n.type) {
+    case 'string': {
+      let out = '';
+      for (const c of n.namedChildren) {
+        if (c.type === 'interpolation') return null;
+        if (c.type === 'string_content' || c.type === 'escape_sequence') out += c.text;
+      }
+      return out;
+    }
+    case 'concatenated_string': {
+      let out = '';
+      for (const c of n.namedChildren) {
+        const v = stringValue(c);
+        if (v === null) return null;
+        out += v;
+      }
+      return out;
+    }
+    case 'binary_operator': {
+      if (n.childForFieldName('operator')?.type !== '+') return null;
+      const l = stringValue(n.childForFieldName('left'));
+      if (l === null) return null;
+      const r = stringValue(n.childForFieldName('right'));
+      return r === null ? null : l + r;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The literal text of a string node's content, including interpolations as written (for template checks). */
+export function stringTemplateText(node: SyntaxNode): string {
+  const n = unwrap(node);
+  if (n.type === 'string') {
+    let out = '';
+    for (const c of n.namedChildren) {
+      if (c.type === 'string_content' || c.type === 'escape_sequence' || c.type === 'interpolation') out += c.text;
+    }
+    return out;
+  }
+  if (n.type === 'concatenated_string') return n.namedChildren.map(stringTemplateText).join('');
+  return n.text;
+}
+
+/** True for values fixed at write time: literals, and lists/tuples/sets/dicts made only of literals. */
+export function isConstant(node: SyntaxNode | null | undefined): boolean {
+  if (!node) return false;
+  const n = unwrap(node);
+  if (SIMPLE_CONSTANTS.has(n.type)) return true;
+  if (n.type === 'unary_operator') return isConstant(n.childForFieldName('argument'));
+  if (n.type === 'string' || n.type === 'concatenated_string' || n.type === 'binary_operator') return stringValue(n) !== null;
+  if (n.type === 'list' || n.type === 'tuple' || n.type === 'set') return n.namedChildren.every(isConstant);
+  if (n.type === 'dictionary') {
+    return n.namedChildren.every(
+      (p) => p.type === 'pair' && isConstant(p.childForFieldName('key')) && isConstant(p.childForFieldName('value')),
+    );
+  }
+  return false;
+}
+
+/** `a.b.c` for identifier/attribute chains, else null. */
+export function dottedName(node: SyntaxNode | null | undefined): string | null {
+  if (!node) return null;
+  const n = unwrap(node);
+  if (n.type === 'identifier') return n.text;
+  if (n.type === 'attribute') {
+    const obj = dottedName(n.childForFieldName('object'));
+    const attr = n.childForFieldName('attribute');
+    return obj && attr ? `${obj}.${attr.text}` : null;
+  }
+  if (n.type === 'dotted_name') return n.text;
+  return null;
+}
+
+export interface CallArgs {
+  positional: SyntaxNode[];
+  keywords: Map<string, SyntaxNode>;
+  /** `*args` / `**kwargs` present: an unseen keyword may be passed. */
+  hasSplat: boolean;
+}
+
+export function callArgs(call: SyntaxNode): CallArgs {
+  const positional: SyntaxNode[] = [];
+  const keywords = new Map<string, SyntaxNode>();
+  let hasSplat = false;
+  const args = call.childForFieldName('arguments');
+  if (args && args.type === 'argument_list') {
+    for (const a of args.namedChildren) {
+      if (a.type === 'keyword_argument') {
+        const name = a.childForFieldName('name');
+        const value = a.childForFieldName('value');
+        if (name && value) keywords.set(name.text, value);
+      } else if (a.type === 'list_splat' || a.type === 'dictionary_splat') {
+        hasSplat = true;
+      } else if (a.type !== 'comment') {
+        positional.push(a);
+      }
+    }
+  } else if (args) {
+    positional.push(args); // generator expression argument
+  }
+  return { positional, keywords, hasSplat };
+}
+
+/** Argument given by keyword or at a position (for APIs like `subprocess.run(args, ..., shell=...)`). */
+export function argument(args: CallArgs, keyword: string, position?: number): SyntaxNode | undefined {
+  const kw = args.keywords.get(keyword);
+  if (kw) return kw;
+  return position === undefined ? undefined : args.positional[position];
+}
+
+export function isTruthyConstant(node: SyntaxNode | undefined): boolean {
+  if (!node) return false;
+  const n = unwrap(node);
+  if (n.type === 'true') return true;
+  if (n.type === 'integer') return Number(n.text) !== 0;
+  if (n.type === 'false' || n.type === 'none') return false;
+  const s = stringValue(n);
+  if (s !== null) return s.length > 0;
+  // A non-constant expression may be true: treat as truthy, the safer reading for shell=.
+  return true;
+}

@@ -1,0 +1,71 @@
+import type { SyntaxNode } from 'tree-sitter';
+
+/**
+ * Does this node run when Airflow imports the file (parse time), rather than later in a task?
+ *
+ * Module and class bodies run at import; function and lambda bodies do not, but their decorators and
+ * default values do. `if __name__ == "__main__":` never runs under DagBag (the module name is mangled).
+ */
+export function isParseTime(node: SyntaxNode): boolean {
+  let child = node;
+  let parent = node.parent;
+  while (parent) {
+    switch (parent.type) {
+      case 'function_definition': {
+        const body = parent.childForFieldName('body');
+        if (body && child.id === body.id) return false;
+        break;
+      }
+      case 'lambda': {
+        const body = parent.childForFieldName('body');
+        if (body && child.id === body.id) return false;
+        break;
+      }
+      case 'if_statement': {
+        const cond = parent.childForFieldName('condition');
+        const cons = parent.childForFieldName('consequence');
+        if (cond && cons && child.id === cons.id && isMainGuard(cond)) return false;
+        break;
+      }
+      default:
+        break;
+    }
+    child = parent;
+    parent = parent.parent;
+  }
+  return true;
+}
+
+function isMainGuard(cond: SyntaxNode): boolean {
+  return /^__name__\s*==\s*["']__main__["']$|^["']__main__["']\s*==\s*__name__$/.test(cond.text);
+}
+
+/** The nearest enclosing function definition, if any. */
+export function enclosingFunction(node: SyntaxNode): SyntaxNode | null {
+  let p = node.parent;
+  while (p) {
+    if (p.type === 'function_definition') return p;
+    p = p.parent;
+  }
+  return null;
+}
+
+/**
+ * Line span of the statement that holds a node: the span a suppression comment may sit on.
+ * For compound statements (def/with/if...) only the header counts, not the whole body.
+ */
+export function statementSpan(node: SyntaxNode): { start: number; end: number } {
+  let n = node;
+  while (n.parent && n.parent.type !== 'block' && n.parent.type !== 'module') n = n.parent;
+  const body = n.childForFieldName('body') ?? n.childForFieldName('consequence');
+  const start = n.startPosition.row + 1;
+  if (body && body.startPosition.row > n.startPosition.row) {
+    return { start, end: Math.max(start, body.startPosition.row) };
+  }
+  if (n.type === 'decorated_definition') {
+    const def = n.childForFieldName('definition');
+    const defBody = def?.childForFieldName('body');
+    if (defBody) return { start, end: Math.max(start, defBody.startPosition.row) };
+  }
+  return { start, end: n.endPosition.row + 1 };
+}

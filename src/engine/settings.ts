@@ -1,0 +1,21 @@
+/** The part of the configuration that rules and the analyzer see. Plain data: it crosses to worker threads. */
+export interface Settings {
+  /** Module globs (micromatch, `.`-separated names) allowed to be imported; empty = no allow list. */
+  importAllow: string[];
+  /** Extra module globs to deny on top of the built-in deny list. */
+  importDeny: string[];
+  /** Suppression comments must carry `-- reason` to take effect. */
+  requireSuppressionReason: boolean;
+  /** Honour bandit `# nosec` and ruff `# noqa: Sxxx` comments for rules that map to those codes. */
+  honourNosec: boolean;
+  /** Per-rule options, by rule id. */
+  ruleOptions: Record<string, Record<string, unknown>>;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  importAllow: [],
+  importDeny: [],
+  requireSuppressionReason: false,
+  honourNosec: true,
+  ruleOptions: {},
+};

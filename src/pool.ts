@@ -1,0 +1,76 @@
+/**
+ * Spreads files over worker threads (tree-sitter parsing is CPU-bound; one core would halve throughput).
+ * Small runs stay in the main thread: a worker costs tens of milliseconds to start, which a pre-commit
+ * run on one file should not pay.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { scanFile, type ScanInput, type ScanJob, type ScanOutput } from './scan';
+
+const BYTES_PER_WORKER = 256 * 1024;
+const BATCH = 8;
+
+function workerScript(): string | null {
+  const here = path.join(__dirname, 'worker.js');
+  if (fs.existsSync(here)) return here;
+  // Running from TypeScript sources (tests): use the build.
+  const built = path.join(__dirname, '..', 'dist', 'src', 'worker.js');
+  return fs.existsSync(built) ? built : null;
+}
+
+export function autoWorkers(files: ScanInput[]): number {
+  let bytes = 0;
+  for (const f of files) {
+    try {
+      bytes += fs.statSync(f.abs).size;
+    } catch {
+      /* reported when scanned */
+    }
+  }
+  const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(0, Math.min(cpus, Math.floor(bytes / BYTES_PER_WORKER), Math.ceil(files.length / BATCH)));
+}
+
+/** `workers` 0 or 1: scan in this thread. */
+export async function scanAll(files: ScanInput[], job: ScanJob, workers: number): Promise<ScanOutput[]> {
+  const script = workers > 1 ? workerScript() : null;
+  if (!script) return files.map((f) => scanFile(f, job));
+
+  const results: ScanOutput[] = new Array(files.length);
+  let next = 0;
+  const pool: Worker[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: workers }, () => {
+        const w = new Worker(script, { workerData: job });
+        pool.push(w);
+        return new Promise<void>((resolve, reject) => {
+          let pending: number[] = [];
+          const feed = (): void => {
+            if (next >= files.length) {
+              resolve();
+              return;
+            }
+            pending = [];
+            for (let i = 0; i < BATCH && next < files.length; i++) pending.push(next++);
+            w.postMessage(pending.map((i) => files[i]));
+          };
+          w.on('message', (out: ScanOutput[]) => {
+            out.forEach((r, k) => (results[pending[k]] = r));
+            feed();
+          });
+          w.on('error', reject);
+          w.on('exit', (code) => {
+            if (code !== 0) reject(new Error(`scan worker exited with code ${code}`));
+          });
+          feed();
+        });
+      }),
+    );
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+  return results;
+}

@@ -1,0 +1,53 @@
+/** Analysis of one file, the same in the main thread and in worker threads. */
+import { ALL_RULES } from '../rules';
+import { analyzeSource, compileRules, type CompiledRules } from './engine/analyze';
+import type { Settings } from './engine/settings';
+import type { FileError, Finding, Warning } from './report';
+import { readSource } from './source';
+
+export interface ScanJob {
+  ruleIds: string[];
+  settings: Settings;
+  maxBytes: number;
+}
+
+export interface ScanInput {
+  abs: string;
+  rel: string;
+}
+
+export interface ScanOutput {
+  findings: Finding[];
+  warnings: Warning[];
+  errors: FileError[];
+  suppressed: number;
+  bytes: number;
+}
+
+const cache = new Map<string, CompiledRules>();
+
+export function compiledFor(ruleIds: string[]): CompiledRules {
+  const key = ruleIds.join(',');
+  let c = cache.get(key);
+  if (!c) {
+    const wanted = new Set(ruleIds);
+    c = compileRules(ALL_RULES.filter((r) => wanted.has(r.meta.id)));
+    cache.set(key, c);
+  }
+  return c;
+}
+
+export function scanFile(file: ScanInput, job: ScanJob): ScanOutput {
+  const src = readSource(file.abs, job.maxBytes);
+  if ('error' in src) {
+    return { findings: [], warnings: [], errors: [{ path: file.rel, message: src.error }], suppressed: 0, bytes: 0 };
+  }
+  const res = analyzeSource(file.rel, src.text, compiledFor(job.ruleIds), job.settings);
+  return {
+    findings: res.findings,
+    warnings: res.warnings,
+    errors: res.ruleErrors.map((message) => ({ path: file.rel, message })),
+    suppressed: res.suppressed,
+    bytes: src.text.length,
+  };
+}

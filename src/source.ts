@@ -1,0 +1,51 @@
+/** Reading a Python file as Python would decode it: UTF-8 by default, PEP 263 coding cookie honoured. */
+import * as fs from 'node:fs';
+import { TextDecoder } from 'node:util';
+
+export type SourceResult = { text: string } | { error: string };
+
+const COOKIE = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
+
+export function readSource(abs: string, maxBytes: number): SourceResult {
+  let buf: Buffer;
+  try {
+    const st = fs.statSync(abs);
+    if (st.size > maxBytes) {
+      return {
+        error: `file is ${(st.size / 1048576).toFixed(1)} MiB, over the ${(maxBytes / 1048576).toFixed(1)} MiB limit (max-file-size-kb): not scanned`,
+      };
+    }
+    buf = fs.readFileSync(abs);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { error: `cannot read file: ${e.code === 'EACCES' ? 'permission denied' : e.code ?? e.message}` };
+  }
+  const probe = buf.subarray(0, 8192);
+  if (probe.includes(0)) return { error: 'binary file (contains NUL bytes): not valid Python source, not scanned' };
+  let encoding = 'utf-8';
+  let body = buf;
+  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) body = buf.subarray(3);
+  else {
+    // PEP 263: the cookie may sit on line 1 or 2.
+    const head = buf.subarray(0, 512).toString('latin1').split('\n').slice(0, 2);
+    for (const line of head) {
+      const m = COOKIE.exec(line);
+      if (m) {
+        encoding = m[1].toLowerCase().replace(/_/g, '-');
+        break;
+      }
+      if (!/^[ \t\f]*(#.*)?\r?$/.test(line)) break;
+    }
+  }
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(encoding, { fatal: true });
+  } catch {
+    return { error: `unknown source encoding "${encoding}" in the coding declaration: not scanned` };
+  }
+  try {
+    return { text: decoder.decode(body) };
+  } catch {
+    return { error: `not valid ${encoding} text (Python would refuse to import it): not scanned` };
+  }
+}
