@@ -3,10 +3,9 @@
  * The CLI, the git-sync gate and the library API all come through `runCheck`.
  */
 import * as path from 'node:path';
-import micromatch from 'micromatch';
 import { ALL_RULES } from '../rules';
 import { resolveConfig, type Config } from './config';
-import { discover, type DiscoveredFile } from './discover';
+import { discover, globMatch, type DiscoveredFile } from './discover';
 import { EXIT_FINDINGS, EXIT_OK, UserError } from './exit-codes';
 import type { Settings } from './engine/settings';
 import { autoWorkers, scanAll } from './pool';
@@ -83,11 +82,19 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     ruleOptions: config.rules,
   };
 
+  // Globs in a config file are relative to that file's directory, as in ruff.
+  const configBase = config.source ? path.dirname(config.source) : opts.cwd;
   const found = discover({
     paths,
     cwd: opts.cwd,
-    include: [...config.include, ...(opts.include ?? [])],
-    exclude: [...config.exclude, ...(opts.exclude ?? [])],
+    include: [
+      { patterns: config.include, base: configBase },
+      { patterns: opts.include ?? [], base: opts.cwd },
+    ],
+    exclude: [
+      { patterns: config.exclude, base: configBase },
+      { patterns: opts.exclude ?? [], base: opts.cwd },
+    ],
     airflowignore: config.airflowignore,
     airflowignoreSyntax: config.airflowignoreSyntax,
   });
@@ -113,7 +120,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     const byId = new Map(ALL_RULES.map((r) => [r.meta.id, r]));
     findings = findings.filter((f) => {
       const rule = byId.get(f.ruleId);
-      const drop = pfi.some(([glob, sels]) => micromatch.isMatch(f.path, glob, { dot: true }) && rule && sels.some((s) => matchesSelector(rule, s)));
+      const abs = path.resolve(opts.cwd, f.path);
+      const drop = pfi.some(
+        ([glob, sels]) => globMatch({ patterns: [glob], base: configBase }, abs) && rule && sels.some((s) => matchesSelector(rule, s)),
+      );
       if (drop) suppressed++;
       return !drop;
     });

@@ -11,11 +11,17 @@ import { UserError } from './exit-codes';
 
 export type AirflowIgnoreSyntax = 'glob' | 'regexp';
 
+/** Globs and the directory they are relative to (the config file's for config globs, cwd for flags). */
+export interface GlobSet {
+  patterns: string[];
+  base: string;
+}
+
 export interface DiscoverOptions {
   paths: string[];
   cwd: string;
-  include: string[];
-  exclude: string[];
+  include: GlobSet[];
+  exclude: GlobSet[];
   airflowignore: boolean;
   airflowignoreSyntax: AirflowIgnoreSyntax;
 }
@@ -39,14 +45,10 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
   const files: DiscoveredFile[] = [];
   const errors: FileError[] = [];
   const seen = new Set<string>();
-  const mm = { dot: true, basename: false };
-  const excluded = (rel: string): boolean =>
-    opts.exclude.length > 0 &&
-    (micromatch.isMatch(rel, opts.exclude, mm) || micromatch.isMatch(path.posix.basename(rel), opts.exclude, mm));
-  const included = (rel: string): boolean =>
-    opts.include.length === 0 ||
-    micromatch.isMatch(rel, opts.include, mm) ||
-    micromatch.isMatch(path.posix.basename(rel), opts.include, mm);
+  const include = opts.include.filter((g) => g.patterns.length);
+  const exclude = opts.exclude.filter((g) => g.patterns.length);
+  const excluded = (abs: string): boolean => exclude.some((g) => globMatch(g, abs));
+  const included = (abs: string): boolean => include.length === 0 || include.some((g) => globMatch(g, abs));
 
   const add = (abs: string): void => {
     const real = safeRealpath(abs);
@@ -67,7 +69,7 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
     }
     if (st.isFile()) {
       // Named explicitly (pre-commit passes staged files): scan whatever the extension, unless excluded.
-      if (!excluded(toRel(opts.cwd, abs))) add(abs);
+      if (!excluded(abs)) add(abs);
       continue;
     }
     if (!st.isDirectory()) {
@@ -108,7 +110,7 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
       const rel = toRel(opts.cwd, abs);
       if (isDir) {
         if (e.name.startsWith('.') || SKIP_DIRS.has(e.name) || fs.existsSync(path.join(abs, 'pyvenv.cfg'))) continue;
-        if (excluded(rel) || local.some((r) => r.test(abs, true))) continue;
+        if (excluded(abs) || local.some((r) => r.test(abs, true))) continue;
         const real = safeRealpath(abs);
         if (ancestors.has(real)) {
           errors.push({ path: rel, message: 'symbolic link loop: skipped' });
@@ -116,13 +118,20 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
         }
         walk(abs, root, local, new Set([...ancestors, real]));
       } else if (isFile && e.name.endsWith('.py')) {
-        if (excluded(rel) || !included(rel) || local.some((r) => r.test(abs, false))) continue;
+        if (excluded(abs) || !included(abs) || local.some((r) => r.test(abs, false))) continue;
         add(abs);
       }
     }
   }
 
   return { files, errors };
+}
+
+/** A glob without `/` matches the base name anywhere (like .gitignore); others match the path from `base`. */
+export function globMatch(g: GlobSet, abs: string): boolean {
+  const rel = path.relative(g.base, abs).split(path.sep).join('/');
+  const opts = { dot: true };
+  return micromatch.isMatch(rel, g.patterns, opts) || micromatch.isMatch(path.posix.basename(rel), g.patterns, opts);
 }
 
 function safeRealpath(p: string): string {

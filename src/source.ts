@@ -4,6 +4,7 @@ import { TextDecoder } from 'node:util';
 
 export type SourceResult = { text: string } | { error: string };
 
+const LATIN1 = new Set(['latin-1', 'latin1', 'iso-8859-1', 'iso8859-1', 'l1', 'iso-ir-100', 'cp819']);
 const COOKIE = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
 
 export function readSource(abs: string, maxBytes: number): SourceResult {
@@ -37,6 +38,9 @@ export function readSource(abs: string, maxBytes: number): SourceResult {
       if (!/^[ \t\f]*(#.*)?\r?$/.test(line)) break;
     }
   }
+  // Python's codec names differ from WHATWG labels; latin-1 is exactly bytes 0-255 (not windows-1252).
+  if (LATIN1.has(encoding)) return { text: body.toString('latin1') };
+  if (encoding === 'utf8' || encoding === 'utf-8-sig') encoding = 'utf-8';
   let decoder: TextDecoder;
   try {
     decoder = new TextDecoder(encoding, { fatal: true });
