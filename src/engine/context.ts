@@ -42,7 +42,7 @@ export class RuleContext {
 
   addImport(rec: ImportRecord): void {
     this.importList.push(rec);
-    if (rec.local !== '*') this.imports.set(rec.local, rec.qualified);
+    if (rec.local !== '*') this.imports.set(rec.local, rec.target);
   }
 
   /**

@@ -5,6 +5,8 @@ export interface ImportRecord {
   qualified: string;
   /** Name bound in the module namespace (`*` for wildcard). */
   local: string;
+  /** What `local` refers to: `import a.b.c` imports `a.b.c` but binds `a` to module `a`. */
+  target: string;
   node: SyntaxNode;
 }
 
@@ -16,11 +18,11 @@ export function importRecords(stmt: SyntaxNode): ImportRecord[] {
       if (n.type === 'dotted_name') {
         // `import a.b.c` binds `a`; attribute access then resolves through it.
         const first = n.text.split('.')[0];
-        out.push({ qualified: n.text, local: first, node: n });
+        out.push({ qualified: n.text, local: first, target: first, node: n });
       } else if (n.type === 'aliased_import') {
         const name = n.childForFieldName('name');
         const alias = n.childForFieldName('alias');
-        if (name && alias) out.push({ qualified: name.text, local: alias.text, node: n });
+        if (name && alias) out.push({ qualified: name.text, local: alias.text, target: name.text, node: n });
       }
     }
   } else if (stmt.type === 'import_from_statement' || stmt.type === 'future_import_statement') {
@@ -30,13 +32,16 @@ export function importRecords(stmt: SyntaxNode): ImportRecord[] {
     for (const n of stmt.namedChildren) {
       if (n === moduleNode) continue;
       if (n.type === 'dotted_name') {
-        out.push({ qualified: `${module}${sep}${n.text}`, local: n.text, node: n });
+        out.push({ qualified: `${module}${sep}${n.text}`, local: n.text, target: `${module}${sep}${n.text}`, node: n });
       } else if (n.type === 'aliased_import') {
         const name = n.childForFieldName('name');
         const alias = n.childForFieldName('alias');
-        if (name && alias) out.push({ qualified: `${module}${sep}${name.text}`, local: alias.text, node: n });
+        if (name && alias) {
+          const q = `${module}${sep}${name.text}`;
+          out.push({ qualified: q, local: alias.text, target: q, node: n });
+        }
       } else if (n.type === 'wildcard_import') {
-        out.push({ qualified: `${module}${sep}*`, local: '*', node: n });
+        out.push({ qualified: `${module}${sep}*`, local: '*', target: `${module}${sep}*`, node: n });
       }
     }
   }
