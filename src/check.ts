@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { ALL_RULES } from '../rules';
 import { resolveConfig, type Config } from './config';
 import { discover, globMatch, type DiscoveredFile } from './discover';
-import { EXIT_FINDINGS, EXIT_OK, UserError } from './exit-codes';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError } from './exit-codes';
 import type { Settings } from './engine/settings';
 import { autoWorkers, scanAll } from './pool';
 import {
@@ -27,6 +27,8 @@ export interface SandboxRequest {
   timeoutSec: number;
   runTimeoutSec?: number;
   runtime?: string;
+  /** Mounted read-only and put on sys.path (Airflow's DAGS_FOLDER); default: common parent of the paths. */
+  root?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -167,19 +169,24 @@ async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: Check
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sandbox = require('./sandbox') as SandboxModule;
   const req = opts.sandbox!;
-  const root = sandboxRoot(opts, files);
-  const res = await sandbox.runSandbox(
-    files.map((f) => f.abs),
-    {
-      image: req.image || config.sandbox.image || DEFAULT_SANDBOX_IMAGE,
-      timeoutSec: req.timeoutSec || config.sandbox.timeout || 30,
-      runTimeoutSec: req.runTimeoutSec ?? config.sandbox.runTimeout,
-      runtime: req.runtime ?? config.sandbox.runtime,
-      root,
-      cwd: opts.cwd,
-      onProgress: req.onProgress,
-    },
-  );
+  const root = req.root ? path.resolve(opts.cwd, req.root) : sandboxRoot(opts, files);
+  const sandboxOpts = {
+    image: req.image || config.sandbox.image || DEFAULT_SANDBOX_IMAGE,
+    timeoutSec: req.timeoutSec || config.sandbox.timeout || 30,
+    runTimeoutSec: req.runTimeoutSec ?? config.sandbox.runTimeout,
+    runtime: req.runtime ?? config.sandbox.runtime,
+    root,
+    cwd: opts.cwd,
+    onProgress: req.onProgress,
+  };
+  let res: Awaited<ReturnType<SandboxModule['runSandbox']>>;
+  try {
+    res = await sandbox.runSandbox(files.map((f) => f.abs), sandboxOpts);
+  } catch (err) {
+    // No engine, no image: a usage problem with a fix to tell, never a silent fall back to static-only.
+    if ((err as Error)?.name === 'SandboxUnavailableError') throw new UserError((err as Error).message, EXIT_USAGE);
+    throw err;
+  }
   return {
     ...report,
     findings: [...report.findings, ...res.findings],

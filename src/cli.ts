@@ -61,6 +61,7 @@ export function buildProgram(exit: { code: number }): Command {
     .option('--image <image>', `sandbox image: your Airflow image (default ${DEFAULT_SANDBOX_IMAGE})`)
     .option('--sandbox-timeout <seconds>', 'sandbox wall-clock limit per file', Number.parseFloat)
     .option('--runtime <runtime>', 'container runtime for the sandbox, e.g. runsc (gVisor)')
+    .option('--sandbox-root <dir>', "folder mounted and put on sys.path, like Airflow's DAGS_FOLDER (default: common parent of the paths)")
     .action(async (paths: string[], o) => {
       if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 0)) {
         throw new UserError('--workers takes a whole number >= 0');
@@ -79,7 +80,7 @@ export function buildProgram(exit: { code: number }): Command {
         ignore: o.ignore,
         workers: o.workers,
         sandbox: o.sandbox
-          ? { image: o.image ?? '', timeoutSec: o.sandboxTimeout ?? 0, runtime: o.runtime }
+          ? { image: o.image ?? '', timeoutSec: o.sandboxTimeout ?? 0, runtime: o.runtime, root: o.sandboxRoot }
           : null,
       };
       const res = await runCheck(opts);
