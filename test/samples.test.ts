@@ -47,7 +47,7 @@ describe('samples', () => {
 
   it('never prints a sample secret in clear', () => {
     const text = runCli(['check', '--no-config', 'samples']).stdout + run.stdout;
-    for (const secret of ['Wh-2024!prod-etl', 'R3port1ng-Pa55', 'AKIAZ7Q3EXAMPLEK4Y2M', 'q8Zr1uX9v2LmN4pQ7sT0wY3k']) {
+    for (const secret of ['Wh-2024!prod-etl', 'R3port1ng-Pa55', 'AKIA4Q7ZL5RTW2K6Y3MB', 'q8Zr1uX9v2LmN4pQ7sT0wY3k']) {
       expect(text).not.toContain(secret);
     }
   });

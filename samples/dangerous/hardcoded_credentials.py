@@ -13,7 +13,7 @@ WAREHOUSE = Connection(
     password="Wh-2024!prod-etl",
 )
 REPORTING_DB_URI = "postgresql://reporting:R3port1ng-Pa55@reporting-db.internal:5432/reports"
-AWS_ACCESS_KEY_ID = "AKIAZ7Q3EXAMPLEK4Y2M"
+AWS_ACCESS_KEY_ID = "AKIA4Q7ZL5RTW2K6Y3MB"
 SLACK_WEBHOOK = "https://hooks.slack.com/services/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"
 
 with DAG(dag_id="warehouse_maintenance", start_date=datetime(2024, 1, 1), schedule="@weekly", catchup=False) as dag:

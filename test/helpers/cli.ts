@@ -25,9 +25,15 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A temporary directory populated from a map of relative path -> content. */
+const made: string[] = [];
+process.once('exit', () => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A temporary directory populated from a map of relative path -> content; removed when the test process exits. */
 export function tempTree(files: Record<string, string | Buffer>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dag-guard-test-'));
+  made.push(dir);
   for (const [rel, content] of Object.entries(files)) {
     const p = path.join(dir, rel);
     fs.mkdirSync(path.dirname(p), { recursive: true });
