@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { baselineCwdMismatch, filterByBaseline, readBaseline, writeBaseline } from './baseline';
 import { runCheck, DEFAULT_SANDBOX_IMAGE, type CheckOptions } from './check';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UserError } from './exit-codes';
 import { FORMATTERS } from './formatters';
-import { SEVERITIES, type Severity } from './report';
+import { changedFiles } from './git';
+import { SEVERITIES, type Finding, type Severity } from './report';
 import { allRuleMetas, findRule, renderRuleDoc } from './rule-docs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -62,6 +64,9 @@ export function buildProgram(exit: { code: number }): Command {
     .option('--sandbox-timeout <seconds>', 'sandbox wall-clock limit per file', Number.parseFloat)
     .option('--runtime <runtime>', 'container runtime for the sandbox, e.g. runsc (gVisor)')
     .option('--sandbox-root <dir>', "folder mounted and put on sys.path, like Airflow's DAGS_FOLDER (default: common parent of the paths)")
+    .option('--changed-since <ref>', 'only files added, modified or renamed since the merge-base of REF and HEAD (plus untracked files)')
+    .option('--baseline <file>', 'report only findings not recorded in this baseline file')
+    .option('--write-baseline <file>', 'record the current findings in a baseline file (exit 0 unless a file could not be scanned)')
     .action(async (paths: string[], o) => {
       if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 0)) {
         throw new UserError('--workers takes a whole number >= 0');
@@ -83,7 +88,27 @@ export function buildProgram(exit: { code: number }): Command {
           ? { image: o.image ?? '', timeoutSec: o.sandboxTimeout ?? 0, runtime: o.runtime, root: o.sandboxRoot }
           : null,
       };
+      if (o.writeBaseline && o.changedSince !== undefined) {
+        throw new UserError('--write-baseline records the whole scan: drop --changed-since (a partial baseline would flag every other file)');
+      }
+      if (o.changedSince !== undefined) opts.onlyFiles = changedFiles(o.changedSince, opts.cwd).files;
+      const baseline = o.baseline ? readBaseline(o.baseline) : null;
+      const mismatch = baseline && baselineCwdMismatch(o.baseline, baseline, opts.cwd);
+      if (mismatch) process.stderr.write(`dag-guard: warning: ${mismatch}\n`);
+      let current: Finding[] = [];
+      if (baseline || o.writeBaseline) {
+        opts.filterFindings = (all) => {
+          current = all;
+          // Writing a baseline accepts every current finding: the run then passes unless a file could not be scanned.
+          if (o.writeBaseline) return [];
+          return filterByBaseline(all, baseline!);
+        };
+      }
       const res = await runCheck(opts);
+      if (o.writeBaseline) {
+        const n = writeBaseline(o.writeBaseline, current, opts.cwd);
+        if (!o.quiet) process.stderr.write(`dag-guard: wrote ${n} finding${n === 1 ? '' : 's'} to baseline ${o.writeBaseline}\n`);
+      }
       const formatter = FORMATTERS[o.format];
       const color = !o.output && o.format === 'text' && useColor(process.stdout, o.color);
       write(o.output, formatter(res.report, { color, quiet: Boolean(o.quiet), rules: allRuleMetas(), cwd: opts.cwd }));

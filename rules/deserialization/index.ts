@@ -1,3 +1,7 @@
 import type { Rule } from '../../src/engine/rule';
+import DG401 from './DG401-pickle-deserialization';
+import DG402 from './DG402-marshal-deserialization';
+import DG403 from './DG403-yaml-unsafe-load';
+import DG404 from './DG404-torch-load-unsafe';
 
-export const rules: Rule[] = [];
+export const rules: Rule[] = [DG401, DG402, DG403, DG404];

@@ -1,3 +1,5 @@
 import type { Rule } from '../../src/engine/rule';
+import DG501 from './DG501-denied-module';
+import DG502 from './DG502-import-not-allowed';
 
-export const rules: Rule[] = [];
+export const rules: Rule[] = [DG501, DG502];

@@ -1,0 +1,54 @@
+import { defineRule } from '../../src/engine/rule';
+import { argument, callArgs, isTruthyConstant, unwrap } from '../../src/engine/python';
+import { callQuery, matchedCallee, PARSE_TIME_NOTE } from './_util';
+
+const PICKLE_MODULES = ['pickle', 'cPickle', '_pickle', 'dill', 'cloudpickle', 'six.moves.cPickle'];
+const SINKS = new Set<string>([
+  ...PICKLE_MODULES.flatMap((m) => [`${m}.load`, `${m}.loads`, `${m}.Unpickler`]),
+  'dill.load_session',
+  'shelve.open',
+  'shelve.DbfilenameShelf',
+  'pandas.read_pickle',
+  'jsonpickle.decode',
+  'jsonpickle.unpickler.decode',
+  'joblib.load',
+  'sklearn.externals.joblib.load',
+]);
+/** Loaders that only unpickle when asked to. */
+const OPT_IN = new Set(['numpy.load']);
+
+export default defineRule({
+  meta: {
+    id: 'DG401',
+    name: 'pickle-deserialization',
+    category: 'unsafe-deserialization',
+    severity: 'medium',
+    message: '`{fn}` unpickles data: a crafted payload runs arbitrary code when loaded',
+    aliases: ['B301', 'S301'],
+    docs: {
+      what:
+        'Finds pickle-based deserialization: `pickle`/`cPickle`/`_pickle`/`dill`/`cloudpickle` `load`, `loads` and `Unpickler`, `shelve.open`, `pandas.read_pickle`, `jsonpickle.decode`, `joblib.load` and `numpy.load(..., allow_pickle=True)`, through import aliases. Severity is raised to high when the call runs at parse time (module level, decorators, default values).',
+      why:
+        'Unpickling calls `__reduce__` of whatever the byte stream names, so loading a pickle is running code. In a DAG the stream usually comes from S3/GCS, an XCom, a shared volume or a URL — places that someone other than the DAG author can write. At module level it runs inside the scheduler/dag-processor, with the metadata DB credentials and the Fernet key in its environment, every time the file is parsed. `joblib` model files and `jsonpickle` documents are pickles too.',
+      example:
+        '```python\nimport pickle\nfrom airflow.providers.amazon.aws.hooks.s3 import S3Hook\n\n@task\ndef score():\n    blob = S3Hook().read_key("models/latest.pkl", bucket_name="ml", encoding=None)\n    model = pickle.loads(blob)\n```',
+      useInstead:
+        '```python\nimport json\n\n@task\ndef score():\n    params = json.loads(S3Hook().read_key("models/latest.json", bucket_name="ml"))\n    # or a data-only format: ONNX, safetensors, parquet, numpy .npy with allow_pickle=False\n```\nIf a pickle is unavoidable, load it only from storage that only your deploy pipeline can write, verify an HMAC of the bytes before loading, and never at module level.',
+    },
+  },
+  query: callQuery(['load', 'loads', 'Unpickler', 'load_session', 'open', 'DbfilenameShelf', 'read_pickle', 'decode']),
+  onMatch(c, ctx) {
+    const m = matchedCallee(c, ctx);
+    if (!m) return;
+    const { call, fn } = m;
+    if (!SINKS.has(fn)) {
+      if (!OPT_IN.has(fn)) return;
+      const ap = argument(callArgs(call), 'allow_pickle');
+      if (!ap || unwrap(ap).type === 'false' || !isTruthyConstant(ap)) return;
+    }
+    const parse = ctx.isParseTime(call);
+    ctx.report(call, this.meta.message.replace('{fn}', fn) + (parse ? PARSE_TIME_NOTE : ''), {
+      severity: parse ? 'high' : 'medium',
+    });
+  },
+});

@@ -1,0 +1,31 @@
+import { defineRule } from '../../src/engine/rule';
+import { callQuery, matchedCallee, PARSE_TIME_NOTE } from './_util';
+
+const SINKS = new Set(['marshal.load', 'marshal.loads']);
+
+export default defineRule({
+  meta: {
+    id: 'DG402',
+    name: 'marshal-deserialization',
+    category: 'unsafe-deserialization',
+    severity: 'medium',
+    message: '`{fn}` reads marshal data: it is not safe against crafted input and is how code objects are smuggled',
+    aliases: ['B302', 'S302'],
+    docs: {
+      what: 'Finds `marshal.load` and `marshal.loads`, through import aliases. Severity is high when the call runs at parse time.',
+      why:
+        'The marshal format is CPython\'s internal serialization of code objects; the documentation warns it is "not intended to be secure against erroneous or maliciously constructed data". DAG code has no business reading it: its one common use in the wild is `exec(marshal.loads(zlib.decompress(b64decode(...))))`, the classic way to hide a payload in a Python file.',
+      example: '```python\nimport marshal, zlib, base64\ncode = marshal.loads(zlib.decompress(base64.b64decode(BLOB)))\nexec(code)\n```',
+      useInstead: '```python\nimport json\nconfig = json.loads(raw)  # data formats for data; code belongs in reviewed source files\n```',
+    },
+  },
+  query: callQuery(['load', 'loads']),
+  onMatch(c, ctx) {
+    const m = matchedCallee(c, ctx);
+    if (!m || !SINKS.has(m.fn)) return;
+    const parse = ctx.isParseTime(m.call);
+    ctx.report(m.call, this.meta.message.replace('{fn}', m.fn) + (parse ? PARSE_TIME_NOTE : ''), {
+      severity: parse ? 'high' : 'medium',
+    });
+  },
+});

@@ -1,0 +1,61 @@
+import { defineRule } from '../../src/engine/rule';
+import { redact } from '../../src/engine/redact';
+import { findTokens, findUriCredentials, secretKey, URI_CRED_HINT } from './_util';
+
+/** A line ending inside a URI's userinfo, continued by an implicitly concatenated string on the next line. */
+const SPLIT_URI = /:\/\/[^\s/@'"]*:?[^\s/@'"]*["']\s*$/;
+
+export default defineRule({
+  meta: {
+    id: 'DG102',
+    name: 'credentials-in-uri',
+    category: 'secret',
+    severity: 'high',
+    message: 'password embedded in a connection URI',
+    docs: {
+      what:
+        'Finds credentials written into connection strings: `scheme://user:password@host` URIs (SQLAlchemy and Airflow connection URIs such as `postgresql://`, `mysql+pymysql://`, `redis://`, `amqp://`, `mongodb+srv://`, `https://`, `ftp://`, values of `AIRFLOW_CONN_*` and `Connection(uri=…)`), passwords and tokens in query or ODBC/JDBC parameters (`?password=`, `?api_key=`, `;PWD=…;`), `curl -u user:password` or `mysql -p…` style command lines, and SQL that sets a password (`CREATE USER … PASSWORD \'…\'`, `IDENTIFIED BY \'…\'`) as run by SQL operators. f-strings count when the password part is literal text. The scan is line-based over the raw text, so comments and docstrings are covered too (a working password in a comment is as leaked as one in code), as is a URI split over two implicitly concatenated lines.\n\n' +
+        'A password part that is interpolated (`{password}`), templated (`{{ conn.db.password }}`, `${DB_PASSWORD}`), masked (`***`) or a placeholder (`user:password@`, `<password>`) is not reported, nor are documentation hosts (`example.com`).',
+      why:
+        'Connection URIs are copied into logs, task instance rendering, XCom and error messages, and a DAG file is readable by everyone with repository access. The embedded password grants direct access to the database or broker, bypassing the Airflow connection store and its audit trail.',
+      example:
+        '```python\nimport os\nos.environ["AIRFLOW_CONN_WAREHOUSE"] = "postgresql://etl:Sup3rS3cret@db.internal:5432/dwh"\nengine = create_engine("mysql+pymysql://app:pa55w0rd@mysql:3306/app")\n```',
+      useInstead:
+        '```python\nfrom airflow.providers.postgres.hooks.postgres import PostgresHook\n# define the connection in a secrets backend / AIRFLOW_CONN_* set by the deployment, not the DAG\nengine = PostgresHook(postgres_conn_id="warehouse").get_sqlalchemy_engine()\n```',
+    },
+  },
+  onFile(ctx) {
+    // A line-by-line raw-text scan: URIs need no syntax to be recognised, f-strings and comments are covered, and
+    // it costs a regex test per line instead of a query capture per string literal.
+    const text = ctx.file.text;
+    let start = 0;
+    while (start <= text.length) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      let line = text.slice(start, end);
+      if (SPLIT_URI.test(line)) {
+        // implicit concatenation across lines: "postgresql://etl:pw"\n    "@db.internal/dwh"
+        const next = text.slice(end + 1, text.indexOf('\n', end + 1) < 0 ? text.length : text.indexOf('\n', end + 1));
+        line = line.replace(/["']\s*$/, '') + next.replace(/^\s*[rbuf]*["']/i, '');
+      }
+      if (URI_CRED_HINT.test(line)) {
+        for (const cred of findUriCredentials(line)) {
+          if (findTokens(cred.secret).length) continue; // a vendor token: DG103 reports it, more precisely
+          const where =
+            cred.kind === 'userinfo'
+              ? `\`${cred.scheme}://\` URI${cred.host ? ` for host \`${cred.host.replace(/\{[^}]*\}/g, '{…}')}\`` : ''}`
+              : cred.kind === 'query'
+                ? 'connection-string parameter'
+                : cred.kind === 'sql'
+                  ? 'SQL statement'
+                  : 'command line';
+          ctx.reportRange(start + cred.index, start + cred.index + cred.length, `password embedded in a ${where}: ${redact(cred.secret)}; use an Airflow connection instead`, {
+            key: secretKey('DG102', cred.secret),
+          });
+          break; // one finding per line
+        }
+      }
+      start = end + 1;
+    }
+  },
+});

@@ -1,0 +1,71 @@
+import { defineRule } from '../../src/engine/rule';
+import { redact } from '../../src/engine/redact';
+import {
+  bindingQuery,
+  WEAK_NAME_PREFILTER,
+  bindingFromCaptures,
+  findTokens,
+  findUriCredentials,
+  isAwsSecretKeyBinding,
+  isNotASecretValue,
+  looksRandom,
+  nameStrength,
+  nameWords,
+  secretKey,
+} from './_util';
+
+/** `Authorization: Bearer <token>` / `Basic <b64>` / `Token <t>` header values: the credential part. */
+function credentialPart(name: string, value: string): string {
+  const w = nameWords(name);
+  if (w.includes('authorization') || w.includes('auth') || w.includes('bearer')) {
+    const m = /^(?:bearer|basic|token|digest|apikey|api-key|sharedaccesssignature|sas|key)\s+(\S+)$/i.exec(value.trim());
+    if (m) return m[1];
+  }
+  return value.trim();
+}
+
+/** `Basic <base64 of user:password>`: a credential whatever its entropy. */
+function isBasicAuth(value: string): boolean {
+  const m = /^basic\s+([A-Za-z0-9+/]+={0,2})$/i.exec(value.trim());
+  if (!m) return false;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  return /^[\x20-\x7e]+:[\x20-\x7e]+$/.test(decoded);
+}
+
+export default defineRule({
+  meta: {
+    id: 'DG104',
+    name: 'high-entropy-secret',
+    category: 'secret',
+    severity: 'medium',
+    message: 'random-looking value assigned to a key/auth name',
+    docs: {
+      what:
+        'Finds random-looking string literals (Shannon entropy at or above detect-secrets\' limits: 4.5 bits per character for base64-like text, 3.0 for hex, lowered for short strings) bound to names that only weakly suggest a secret: `key`, `auth`, `signature`, `hmac`, `salt`, `cookie`, `session`, `dsn`, `webhook`, `routing_key`, `Authorization` headers (`{"Authorization": "Bearer …"}`)…\n\n' +
+        'Names that clearly say "secret" (`password`, `token`, `api_key`…) are DG101\'s, whatever the entropy; this rule covers the generic case where only the value\'s randomness tells a credential from a lookup key. Lookup keys (`cache_key`, `s3_key`, `partition_key`), UUIDs, hex digests of hash length (md5 is the exception: 32 hex is also a common API-key shape), commit SHAs and readable identifiers are ignored.',
+      why:
+        'Machine-generated credentials (HMAC keys, signing salts, bearer tokens, PagerDuty routing keys, Sentry DSNs) rarely carry a vendor prefix, so format rules miss them. Committed to a DAG repository they are readable by everyone with access to it and stay in git history.',
+      example:
+        '```python\nheaders = {"Authorization": "Bearer 9f8Kq2LmZx7Wv3RtYp1Nc6Hb4Gd0Js5A"}\nsigning_salt_key = "x7Qp2L9vKd3mZr8W"\nPagerDutyNotifier(routing_key="4f1c9e0b7a2d48c3b6e5f9a0d1c2b3e4")\n```',
+      useInstead:
+        '```python\nfrom airflow.hooks.base import BaseHook\n\ntoken = BaseHook.get_connection("partner_api").password\nheaders = {"Authorization": f"Bearer {token}"}   # inside the task\n```',
+    },
+  },
+  query: bindingQuery(WEAK_NAME_PREFILTER),
+  onMatch(c, ctx) {
+    const b = bindingFromCaptures(c);
+    if (!b) return;
+    const strength = nameStrength(b.name);
+    if (strength === null) return;
+    const cred = credentialPart(b.name, b.value);
+    if (strength === 'strong') {
+      // DG101 reports it unless the value was dismissed as a reference; a random value never is one.
+      return;
+    }
+    if (isNotASecretValue(cred, b.name) || !(looksRandom(cred) || isBasicAuth(b.value))) return;
+    if (findTokens(b.value).length || findUriCredentials(b.value).length || isAwsSecretKeyBinding(b.name, cred)) return;
+    ctx.report(b.valueNode, `random-looking value in \`${b.name}\` is probably a credential: ${redact(cred)}`, {
+      key: secretKey(`DG104:${b.name.toLowerCase()}`, cred),
+    });
+  },
+});

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Build the local sandbox test image (default tag dag-guard-sandbox:local) WITHOUT any container registry:
+#   debootstrap (Debian bookworm minbase, python3.11) -> venv with a pinned apache-airflow installed offline
+#   from wheels downloaded on the host with pip -> tar -> `docker import` -> label.
+# Cached: a recipe hash of every input is stored as the image label `dag-guard.recipe`; when an image with
+# that tag and label exists, nothing is rebuilt. Idempotent and safe to call from CI (exit 0 when cached).
+#
+# Env knobs: DAG_GUARD_IMAGE, AIRFLOW_VERSION, PROVIDERS_STANDARD_VERSION, DEBIAN_MIRROR,
+#            DAG_GUARD_CACHE (wheel + rootfs cache dir), DAG_GUARD_FORCE_REBUILD=1.
+set -euo pipefail
+
+IMAGE="${DAG_GUARD_IMAGE:-dag-guard-sandbox:local}"
+AIRFLOW_VERSION="${AIRFLOW_VERSION:-3.1.8}"
+PROVIDERS_STANDARD_VERSION="${PROVIDERS_STANDARD_VERSION:-1.12.0}"
+SUITE=bookworm            # Python 3.11: the wheels below are cp311
+DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+CACHE="${DAG_GUARD_CACHE:-/var/cache/dag-guard}"
+SANDBOX_UID=50000         # same uid as the official apache/airflow image; gid 0 like it
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+log() { printf '[build-test-image] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+command -v docker >/dev/null || die "docker CLI not found (run .ci/setup-docker.sh first)"
+docker info >/dev/null 2>&1 || die "no Docker engine reachable (DOCKER_HOST=${DOCKER_HOST:-unset}); run .ci/setup-docker.sh"
+
+# ---- recipe hash: this script + pins + suite. The harness is NOT baked in (it is bind-mounted at run time).
+RECIPE="$( { cat "${BASH_SOURCE[0]}"; echo "$AIRFLOW_VERSION $PROVIDERS_STANDARD_VERSION $SUITE $DEBIAN_MIRROR $(uname -m)"; } | sha256sum | cut -c1-16)"
+if [[ "${DAG_GUARD_FORCE_REBUILD:-0}" != 1 ]]; then
+  have="$(docker image inspect -f '{{ index .Config.Labels "dag-guard.recipe" }}' "$IMAGE" 2>/dev/null || true)"
+  if [[ "$have" == "$RECIPE" ]]; then
+    log "$IMAGE is up to date (recipe $RECIPE); nothing to do"
+    exit 0
+  fi
+  log "building $IMAGE (recipe $RECIPE; existing label: ${have:-none})"
+fi
+
+[[ $(id -u) == 0 ]] || die "must run as root (debootstrap + chroot)"
+need_pkgs=()
+command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
+command -v pip3 >/dev/null || command -v pip >/dev/null || need_pkgs+=(python3-pip)
+if ((${#need_pkgs[@]})); then
+  log "installing ${need_pkgs[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+PIP="$(command -v pip3 || command -v pip)"
+
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.build.lock"
+flock -w 1800 9 || die "another build holds $CACHE/.build.lock"
+
+# ---- 1. wheels (cached per pin set), downloaded for cp311 / manylinux x86_64 so they match the image's Python
+WHEELS="$CACHE/wheels-airflow-$AIRFLOW_VERSION-std-$PROVIDERS_STANDARD_VERSION"
+if [[ ! -f "$WHEELS/.complete" ]]; then
+  log "downloading wheels into $WHEELS"
+  mkdir -p "$WHEELS"
+  PIP_FIND_LINKS= "$PIP" download -q -d "$WHEELS" --only-binary=:all: \
+    --python-version 3.11 --implementation cp --abi cp311 \
+    --platform manylinux_2_36_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform manylinux2014_x86_64 --platform any \
+    "apache-airflow==$AIRFLOW_VERSION" "apache-airflow-providers-standard==$PROVIDERS_STANDARD_VERSION"
+  touch "$WHEELS/.complete"
+fi
+
+# ---- 2. Debian minbase rootfs (cached per suite+mirror)
+BASE="$CACHE/rootfs-$SUITE-minbase.tar"
+if [[ ! -f "$BASE" ]]; then
+  log "debootstrap $SUITE (minbase) from $DEBIAN_MIRROR"
+  tmp="$(mktemp -d "$CACHE/deboot.XXXX")"
+  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates "$SUITE" "$tmp" "$DEBIAN_MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
+    || { tail -20 "$CACHE/debootstrap.log" >&2; rm -rf "$tmp"; die "debootstrap failed"; }
+  tar -C "$tmp" -cf "$BASE.part" . && mv "$BASE.part" "$BASE"
+  rm -rf "$tmp"
+fi
+
+# ---- 3. install Airflow offline into /opt/venv inside a copy of the rootfs
+WORK="$(mktemp -d "$CACHE/image.XXXX")"
+cleanup() { for m in proc wheels; do umount "$WORK/root/$m" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+mkdir -p "$WORK/root"
+tar -C "$WORK/root" -xf "$BASE"
+mkdir -p "$WORK/root/wheels"
+mount --bind "$WHEELS" "$WORK/root/wheels"
+mount -t proc proc "$WORK/root/proc"
+log "installing apache-airflow==$AIRFLOW_VERSION offline into /opt/venv"
+chroot "$WORK/root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root /bin/sh -ec "
+  python3 -m venv /opt/venv
+  /opt/venv/bin/pip install -q --no-index --find-links /wheels --no-cache-dir \
+      'apache-airflow==$AIRFLOW_VERSION' 'apache-airflow-providers-standard==$PROVIDERS_STANDARD_VERSION'
+  /opt/venv/bin/python -c 'import airflow, airflow.providers.standard; print(\"airflow\", airflow.__version__)'
+  echo 'airflow:x:$SANDBOX_UID:0:dag-guard sandbox:/tmp:/usr/sbin/nologin' >> /etc/passwd
+  mkdir -p /opt/airflow/dags /opt/dag-guard
+  # trim: docs, apt lists, caches (the image stays read-only at run time)
+  rm -rf /usr/share/doc/* /usr/share/man/* /usr/share/info/* /var/lib/apt/lists/* /var/cache/apt/* /root/.cache
+"
+umount "$WORK/root/proc" "$WORK/root/wheels"
+rmdir "$WORK/root/wheels"
+
+# ---- 4. import + label (a one-line docker build from the local image: no registry involved)
+tmp_tag="dag-guard-sandbox-base:$RECIPE"
+tar -C "$WORK/root" -c . | docker import \
+  --change 'ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  --change 'ENV AIRFLOW_HOME=/tmp/airflow' \
+  --change "USER $SANDBOX_UID:0" \
+  --change 'WORKDIR /tmp' \
+  --change 'CMD ["python3"]' \
+  - "$tmp_tag" >/dev/null
+printf 'FROM %s\n' "$tmp_tag" | DOCKER_BUILDKIT=0 docker build -q \
+  --label "dag-guard.recipe=$RECIPE" --label "dag-guard.airflow=$AIRFLOW_VERSION" \
+  --label "org.opencontainers.image.description=dag-guard sandbox test image (Debian $SUITE + apache-airflow $AIRFLOW_VERSION)" \
+  -t "$IMAGE" - >/dev/null
+docker rmi "$tmp_tag" >/dev/null 2>&1 || true
+log "built $IMAGE ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'), recipe $RECIPE"
