@@ -11,7 +11,7 @@ set -euo pipefail
 
 IMAGE="${DAG_GUARD_IMAGE:-dag-guard-sandbox:local}"
 AIRFLOW_VERSION="${AIRFLOW_VERSION:-3.1.8}"
-PROVIDERS_STANDARD_VERSION="${PROVIDERS_STANDARD_VERSION:-1.12.0}"
+PROVIDERS_STANDARD_VERSION="${PROVIDERS_STANDARD_VERSION:-1.21.0}"
 SUITE=bookworm            # Python 3.11: the wheels below are cp311
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 CACHE="${DAG_GUARD_CACHE:-/var/cache/dag-guard}"
@@ -24,8 +24,11 @@ die() { log "ERROR: $*"; exit 1; }
 command -v docker >/dev/null || die "docker CLI not found (run .ci/setup-docker.sh first)"
 docker info >/dev/null 2>&1 || die "no Docker engine reachable (DOCKER_HOST=${DOCKER_HOST:-unset}); run .ci/setup-docker.sh"
 
-# ---- recipe hash: this script + pins + suite. The harness is NOT baked in (it is bind-mounted at run time).
-RECIPE="$( { cat "${BASH_SOURCE[0]}"; echo "$AIRFLOW_VERSION $PROVIDERS_STANDARD_VERSION $SUITE $DEBIAN_MIRROR $(uname -m)"; } | sha256sum | cut -c1-16)"
+# ---- recipe hash over every input of the image: the build steps (RECIPE_REV: bump it when steps 2-4 change),
+# the pins, the suite, the mirror and the architecture. The harness is NOT baked in (bind-mounted at run time),
+# so editing it never rebuilds the image.
+RECIPE_REV=1
+RECIPE="$(echo "rev=$RECIPE_REV airflow=$AIRFLOW_VERSION std=$PROVIDERS_STANDARD_VERSION suite=$SUITE mirror=$DEBIAN_MIRROR arch=$(uname -m) uid=$SANDBOX_UID" | sha256sum | cut -c1-16)"
 if [[ "${DAG_GUARD_FORCE_REBUILD:-0}" != 1 ]]; then
   have="$(docker image inspect -f '{{ index .Config.Labels "dag-guard.recipe" }}' "$IMAGE" 2>/dev/null || true)"
   if [[ "$have" == "$RECIPE" ]]; then
@@ -110,4 +113,4 @@ printf 'FROM %s\n' "$tmp_tag" | DOCKER_BUILDKIT=0 docker build -q \
   --label "org.opencontainers.image.description=dag-guard sandbox test image (Debian $SUITE + apache-airflow $AIRFLOW_VERSION)" \
   -t "$IMAGE" - >/dev/null
 docker rmi "$tmp_tag" >/dev/null 2>&1 || true
-log "built $IMAGE ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'), recipe $RECIPE"
+log "built $IMAGE ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'), recipe $RECIPE)"

@@ -2,6 +2,7 @@
  * `dag-guard check`: discover files -> parse -> run rules (-> sandbox) -> one report.
  * The CLI, the git-sync gate and the library API all come through `runCheck`.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ALL_RULES } from '../rules';
 import { resolveConfig, type Config } from './config';
@@ -108,7 +109,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
 
   const job = { ruleIds: rules.map((r) => r.meta.id), settings, maxBytes: config.maxFileSizeKb * 1024 };
   const workers = opts.workers && opts.workers > 0 ? opts.workers : autoWorkers(files);
-  const outputs = await scanAll(files, job, workers);
+  const idRoot = identityRoot(config, path.resolve(opts.cwd, paths[0]));
+  const outputs = await scanAll(
+    files.map((f) => ({ ...f, id: path.relative(idRoot, f.abs).split(path.sep).join('/') })),
+    job,
+    workers,
+  );
   for (const o of outputs) {
     findings.push(...o.findings);
     warnings.push(...o.warnings);
@@ -195,6 +201,26 @@ async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: Check
   };
 }
 
+/**
+ * Fingerprints hash paths relative to this root, so a baseline survives running from another directory:
+ * the config file's folder, else the repository top (nearest `.git` upward), else the first checked path.
+ */
+function identityRoot(config: Config, start: string): string {
+  if (config.source) return path.dirname(config.source);
+  let dir = start;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, '.git'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  try {
+    return fs.statSync(start).isDirectory() ? start : path.dirname(start);
+  } catch {
+    return start;
+  }
+}
+
 /** The repository root to mount: the common ancestor of the checked paths (DAGs import helpers from it). */
 function sandboxRoot(opts: CheckOptions, files: DiscoveredFile[]): string {
   const dirs = (opts.paths.length ? opts.paths : ['.']).map((p) => path.resolve(opts.cwd, p));
@@ -204,8 +230,7 @@ function sandboxRoot(opts: CheckOptions, files: DiscoveredFile[]): string {
     while (!(d + path.sep).startsWith(root + path.sep) && root !== path.dirname(root)) root = path.dirname(root);
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    if (require('node:fs').statSync(root).isFile()) root = path.dirname(root);
+    if (fs.statSync(root).isFile()) root = path.dirname(root);
   } catch {
     /* discover() already reported missing paths */
   }

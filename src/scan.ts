@@ -14,6 +14,8 @@ export interface ScanJob {
 export interface ScanInput {
   abs: string;
   rel: string;
+  /** Path hashed into fingerprints (relative to the repository or config root). */
+  id?: string;
 }
 
 export interface ScanOutput {
@@ -42,7 +44,7 @@ export function scanFile(file: ScanInput, job: ScanJob): ScanOutput {
   if ('error' in src) {
     return { findings: [], warnings: [], errors: [{ path: file.rel, message: src.error }], suppressed: 0, bytes: 0 };
   }
-  const res = analyzeSource(file.rel, src.text, compiledFor(job.ruleIds), job.settings);
+  const res = analyzeSource(file.rel, src.text, compiledFor(job.ruleIds), job.settings, file.id ?? file.rel);
   return {
     findings: res.findings,
     warnings: res.warnings,

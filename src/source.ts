@@ -13,7 +13,7 @@ export function readSource(abs: string, maxBytes: number): SourceResult {
     const st = fs.statSync(abs);
     if (st.size > maxBytes) {
       return {
-        error: `file is ${(st.size / 1048576).toFixed(1)} MiB, over the ${(maxBytes / 1048576).toFixed(1)} MiB limit (max-file-size-kb): not scanned`,
+        error: `file is ${Math.ceil(st.size / 1024)} KiB, over the ${Math.floor(maxBytes / 1024)} KiB limit (max-file-size-kb): not scanned`,
       };
     }
     buf = fs.readFileSync(abs);

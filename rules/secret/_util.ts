@@ -233,7 +233,7 @@ export const TOKEN_FORMATS: TokenFormat[] = [
   { id: 'github-token', label: 'GitHub token', re: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])/g, entropy: 3 },
   { id: 'github-fine-grained-pat', label: 'GitHub fine-grained token', re: /github_pat_[A-Za-z0-9_]{60,255}/g, entropy: 3 },
   { id: 'gitlab-token', label: 'GitLab token', re: /(?<![A-Za-z0-9])gl(?:pat|dt|rt|cbt|ptt|oas)-[A-Za-z0-9_-]{20,}/g, entropy: 3 },
-  { id: 'slack-token', label: 'Slack token', re: /(?<![A-Za-z0-9])xox[abposre]-(?:\d+-)+[A-Za-z0-9-]{10,}|(?<![A-Za-z0-9])xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{20,}/g, entropy: 3 },
+  { id: 'slack-token', label: 'Slack token', re: /(?<![A-Za-z0-9])xox[abposre]-(?:\d+-){1,4}[A-Za-z0-9-]{10,}|(?<![A-Za-z0-9])xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{20,}/g, entropy: 3 },
   { id: 'slack-webhook', label: 'Slack webhook URL', re: /hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9+/_-]{30,}/g, entropy: 3 },
   { id: 'teams-webhook', label: 'Microsoft Teams webhook URL', re: /[a-z0-9-]+\.webhook\.office\.com\/webhookb2\/[a-f0-9-]{36}@[a-f0-9-]{36}\/IncomingWebhook\/[A-Za-z0-9]{32}\/[a-f0-9-]{36}/g },
   { id: 'discord-webhook', label: 'Discord webhook URL', re: /discord(?:app)?\.com\/api\/webhooks\/\d{15,20}\/[A-Za-z0-9_-]{60,}/g, entropy: 3 },

@@ -71,7 +71,17 @@ export interface FileAnalysis {
   suppressed: number;
 }
 
-export function analyzeSource(path: string, text: string, compiled: CompiledRules, settings: Settings): FileAnalysis {
+/**
+ * `identityPath` is the path hashed into fingerprints: relative to a stable root (config folder or repository
+ * top), so that the same repository checked from another directory keeps its baselines. Defaults to `path`.
+ */
+export function analyzeSource(
+  path: string,
+  text: string,
+  compiled: CompiledRules,
+  settings: Settings,
+  identityPath: string = path,
+): FileAnalysis {
   const tree = parse(text);
   const root = tree.rootNode;
   const raw: RawFinding[] = [];
@@ -145,7 +155,7 @@ export function analyzeSource(path: string, text: string, compiled: CompiledRule
     }
     const start = lines.position(f.startIndex);
     const end = lines.position(f.endIndex);
-    const identity = `${f.ruleId}\0${path}\0${f.key}`;
+    const identity = `${f.ruleId}\0${identityPath}\0${f.key}`;
     const occurrence = seen.get(identity) ?? 0;
     seen.set(identity, occurrence + 1);
     const fingerprint = createHash('sha256').update(`${identity}\0${occurrence}`).digest('hex').slice(0, 32);

@@ -1,0 +1,29 @@
+import { defineRule } from '../../src/engine/rule';
+import { CALL_QUERY, observe } from './_util';
+
+export default defineRule({
+  meta: {
+    id: 'DG601',
+    name: 'network-call-at-parse-time',
+    category: 'malicious',
+    severity: 'high',
+    message: '`{fn}` talks to the network while the DAG file is parsed',
+    aliases: ['B310', 'S310', 'B312', 'S312', 'B321', 'S321'],
+    docs: {
+      what:
+        'Finds network calls that run when Airflow imports the file — module level, class bodies, decorator arguments, default values: `requests.*`/`httpx.*` requests (also through a `Session`/`Client` bound at module level), `urllib.request.urlopen`/`urlretrieve`, `http.client.*Connection`, `socket.create_connection`, `socket.socket().connect`, DNS lookups, `smtplib`, `ftplib`, `telnetlib`, `paramiko` connections. The same calls inside task functions are not reported.',
+      why:
+        'The dag-processor imports every DAG file every few seconds, with the metadata-DB connection string, the Fernet key and the cloud credentials of the scheduler in its environment. Code that reaches the network from there can exfiltrate those secrets, fetch a second stage, or simply hang parsing for every DAG (the parse timeout is the only limit). Legitimate "configuration from an API" at parse time is also a reliability problem: each parse hits the API.',
+      example: '```python\nimport requests\nTABLES = requests.get("https://config.internal/tables").json()\n\nwith DAG("sync") as dag:\n    for t in TABLES: ...\n```',
+      useInstead:
+        '```python\n# fetch inside a task, or generate the config at deploy time and commit it\n@task\ndef list_tables():\n    return HttpHook(method="GET", http_conn_id="config_api").run("tables").json()\n\nsync.expand(table=list_tables())\n```',
+    },
+  },
+  query: CALL_QUERY,
+  onMatch(c, ctx) {
+    const fact = observe(c.call[0], ctx);
+    if (!fact.parseTime || !fact.kinds.has('network')) return;
+    const name = fact.fn ?? fact.call.childForFieldName('function')!.text;
+    ctx.report(fact.call, this.meta.message.replace('{fn}', name));
+  },
+});

@@ -1,0 +1,82 @@
+import type { SyntaxNode } from 'tree-sitter';
+import { defineRule } from '../../src/engine/rule';
+import { callArgs } from '../../src/engine/python';
+import type { Severity } from '../../src/report';
+
+const SESSION_FACTORIES = new Set([
+  'airflow.settings.Session',
+  'airflow.settings.engine.connect',
+  'airflow.settings.engine.begin',
+  'airflow.settings.engine.execute',
+  'airflow.settings.engine.raw_connection',
+  'airflow.utils.session.create_session',
+  'airflow.utils.db.create_session',
+]);
+const PROVIDE_SESSION = new Set(['airflow.utils.session.provide_session', 'airflow.utils.db.provide_session']);
+/** ORM models whose rows are secrets (the ORM decrypts passwords and extras with the Fernet key). */
+const SECRET_MODEL = /^airflow\.(models(\.(connection|variable))?\.(Connection|Variable)|providers\.fab\..*\.(User|Role))$|(^|\.)(Connection|Variable)$/;
+const ANY_MODEL = /^airflow\.models(\.|$)/;
+
+export default defineRule({
+  meta: {
+    id: 'DG602',
+    name: 'metadata-db-access',
+    category: 'malicious',
+    severity: 'high',
+    message: 'opens a session on the Airflow metadata database while the DAG file is parsed',
+    docs: {
+      what:
+        'Finds direct access to the Airflow metadata database: `settings.Session()`, `create_session()`, `settings.engine.connect()`, `provide_session(f)()` and `create_engine(...sql_alchemy_conn...)` at parse time (high), and ORM queries of the `Connection` and `Variable` tables (`session.query(Connection)`) anywhere — critical at parse time, high in a task. Queries of other models at parse time are medium.',
+      why:
+        'The dag-processor holds the metadata-DB credentials; a DAG file that opens a session from there can read every connection and variable (the ORM decrypts them with the Fernet key), bypassing the secrets backend, RBAC and audit logging — or change them. Airflow 3 forbids direct DB access from task code for this reason. Even harmless queries at parse time add a DB round-trip to every parse of every file.',
+      example: '```python\nfrom airflow.models import Connection\nfrom airflow.settings import Session\n\nsession = Session()\nCONNS = {c.conn_id: c.get_uri() for c in session.query(Connection)}\n```',
+      useInstead:
+        '```python\nfrom airflow.hooks.base import BaseHook\n\n@task\ndef load():\n    conn = BaseHook.get_connection("warehouse")  # one named connection, at run time, through the secrets backend\n```',
+    },
+  },
+  query: `(call function: [(identifier) (attribute) (call)] @fn arguments: (argument_list)) @call`,
+  onMatch(c, ctx) {
+    const call = c.call[0];
+    const fnNode = call.childForFieldName('function')!;
+    const parse = ctx.isParseTime(call);
+    const fn = ctx.callee(call);
+    const report = (node: SyntaxNode, msg: string, severity: Severity): void => ctx.report(node, msg, { severity });
+
+    if (fn && SESSION_FACTORIES.has(fn)) {
+      if (parse) report(call, `\`${fn}\` opens a session on the Airflow metadata database while the DAG file is parsed`, 'high');
+      return;
+    }
+    if (fnNode.type === 'call' && PROVIDE_SESSION.has(ctx.callee(fnNode) ?? '')) {
+      if (parse) report(call, 'calls a `provide_session` function, which opens a metadata-DB session, while the DAG file is parsed', 'high');
+      return;
+    }
+    if (fn === 'sqlalchemy.create_engine' || fn === 'sqlalchemy.engine.create_engine') {
+      if (/sql_alchemy_conn/i.test(call.text)) {
+        report(call, 'connects to the Airflow metadata database with the scheduler\'s own connection string', parse ? 'critical' : 'high');
+      }
+      return;
+    }
+    if (fnNode.type === 'attribute' && fnNode.childForFieldName('attribute')?.text === 'query') {
+      const args = callArgs(call).positional;
+      let secret = false;
+      let model = false;
+      for (const a of args) {
+        const q = ctx.qualifiedName(a.type === 'attribute' ? a.childForFieldName('object')! : a) ?? '';
+        if (!q.startsWith('airflow.') && !ctx.imports.has(q.split('.')[0])) continue;
+        if (SECRET_MODEL.test(q) && q.startsWith('airflow.')) secret = true;
+        else if (ANY_MODEL.test(q)) model = true;
+      }
+      if (secret) {
+        report(
+          call,
+          parse
+            ? 'queries the Connection/Variable tables of the metadata database while the DAG file is parsed'
+            : 'queries the Connection/Variable tables of the metadata database directly, bypassing the secrets backend',
+          parse ? 'critical' : 'high',
+        );
+      } else if (model && parse) {
+        report(call, 'queries the Airflow metadata database while the DAG file is parsed', 'medium');
+      }
+    }
+  },
+});

@@ -1,0 +1,90 @@
+import type { SyntaxNode } from 'tree-sitter';
+import { defineRule } from '../../src/engine/rule';
+import { callArgs, stringValue, unwrap } from '../../src/engine/python';
+
+const CONF_GET = /^airflow\.(configuration|settings|sdk(\.configuration)?)\.(conf\.)?(get|get_mandatory_value|getsection|as_dict|getimport)$/;
+/** section -> sensitive keys (the `_cmd` / `_secret` variants are matched too). */
+const SENSITIVE: Record<string, RegExp> = {
+  core: /^(fernet_key|sql_alchemy_conn|internal_api_secret_key)$/,
+  database: /^sql_alchemy_conn$/,
+  webserver: /^secret_key$/,
+  api: /^secret_key$/,
+  api_auth: /^jwt_secret$/,
+  celery: /^(broker_url|result_backend|flower_basic_auth)$/,
+  secrets: /^backend_kwargs$/,
+  smtp: /^smtp_password$/,
+  sentry: /^sentry_dsn$/,
+};
+const SENSITIVE_SECTIONS = new Set(['core', 'database', 'celery', 'secrets', 'smtp', 'webserver', 'api', 'api_auth']);
+const ENV_VAR = /^AIRFLOW__([A-Z0-9_]+?)__([A-Z0-9_]+)$/;
+const ENV_GETTERS = new Set(['os.getenv', 'os.environ.get', 'os.environ.pop', 'os.environ.setdefault', 'os.getenvb']);
+
+function sensitive(section: string, key: string): boolean {
+  const re = SENSITIVE[section.toLowerCase()];
+  const k = key.toLowerCase();
+  return !!re && (re.test(k) || re.test(k.replace(/_(cmd|secret)$/, '')));
+}
+
+export default defineRule({
+  meta: {
+    id: 'DG603',
+    name: 'airflow-secret-config-read',
+    category: 'malicious',
+    severity: 'high',
+    message: 'reads the Airflow secret `{what}`',
+    docs: {
+      what:
+        'Finds reads of Airflow\'s own secrets: `conf.get("core", "fernet_key")`, `conf.get("database", "sql_alchemy_conn")`, `conf.get("webserver"|"api", "secret_key")`, `conf.get("api_auth", "jwt_secret")`, Celery broker/result-backend URLs, `secrets.backend_kwargs`, `smtp_password` (also their `_cmd`/`_secret` variants), `conf.getsection(...)` of those sections, `conf.as_dict(display_sensitive=True)`, and the matching `AIRFLOW__SECTION__KEY` environment variables (`os.environ[...]`, `os.getenv`). Critical at parse time, high in a task.',
+      why:
+        'These values are the keys to the whole deployment: the metadata-DB password, the key that decrypts every stored connection, the key that signs web sessions and API tokens. No DAG needs them; a DAG that reads them is exfiltrating them or about to bypass Airflow\'s access control. At parse time the read happens in the dag-processor, where they are always present.',
+      example: '```python\nfrom airflow.configuration import conf\nFERNET = conf.get("core", "fernet_key")\nDB = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]\n```',
+      useInstead:
+        'Use a named connection (`BaseHook.get_connection("warehouse")`) or a Variable for what the DAG actually needs; never the scheduler\'s own credentials.',
+    },
+  },
+  query: `
+(call function: [(identifier) (attribute)] @fn arguments: (argument_list)) @call
+(subscript value: (_) @obj subscript: (string) @key (#match? @key "AIRFLOW__")) @sub
+`,
+  onMatch(c, ctx) {
+    const report = (node: SyntaxNode, what: string): void => {
+      const parse = ctx.isParseTime(node);
+      ctx.report(node, this.meta.message.replace('{what}', what) + (parse ? ' while the DAG file is parsed' : ''), {
+        severity: parse ? 'critical' : 'high',
+      });
+    };
+    if (c.sub) {
+      if (ctx.qualifiedName(c.obj[0]) !== 'os.environ') return;
+      const name = stringValue(c.key[0]);
+      const m = name ? ENV_VAR.exec(name) : null;
+      if (m && sensitive(m[1], m[2])) report(c.sub[0], name!);
+      return;
+    }
+    const call = c.call[0];
+    const fn = ctx.callee(call);
+    if (!fn) return;
+    const args = callArgs(call);
+    if (ENV_GETTERS.has(fn)) {
+      const name = stringValue(args.positional[0] ?? args.keywords.get('key'));
+      const m = name ? ENV_VAR.exec(name) : null;
+      if (m && sensitive(m[1], m[2])) report(call, name!);
+      return;
+    }
+    const m = CONF_GET.exec(fn);
+    if (!m) return;
+    const method = m[4];
+    if (method === 'as_dict') {
+      const ds = args.keywords.get('display_sensitive');
+      if (ds && unwrap(ds).type !== 'false') report(call, 'configuration (as_dict with display_sensitive)');
+      return;
+    }
+    const section = stringValue(args.positional[0] ?? args.keywords.get('section'));
+    if (!section) return;
+    if (method === 'getsection') {
+      if (SENSITIVE_SECTIONS.has(section.toLowerCase())) report(call, `[${section}] section`);
+      return;
+    }
+    const key = stringValue(args.positional[1] ?? args.keywords.get('key'));
+    if (key && sensitive(section, key)) report(call, `${section}.${key}`);
+  },
+});

@@ -1,0 +1,44 @@
+import { defineRule } from '../../src/engine/rule';
+import { CALL_QUERY, observe } from './_util';
+import type { Severity } from '../../src/report';
+
+/** Arguments that point into the DAG folder. */
+const DAG_FOLDER = /__file__|dags?_folder|DAGS?_FOLDER|\/opt\/airflow\/dags|\/usr\/local\/airflow\/dags|\/home\/airflow\/gcs\/dags/;
+/** Files Python or Airflow import by themselves: writing them is persistence. */
+const PERSISTENCE = /\.pth\b|sitecustomize|usercustomize|airflow_local_settings|\.bashrc|\.profile|authorized_keys|crontab|\/etc\/cron/;
+
+export default defineRule({
+  meta: {
+    id: 'DG605',
+    name: 'file-write-at-parse-time',
+    category: 'malicious',
+    severity: 'medium',
+    message: '`{fn}` modifies the file system while the DAG file is parsed',
+    docs: {
+      what:
+        'Finds file-system changes that run when Airflow imports the file: `open(..., "w"/"a"/"x"/"+")`, `os.open` with write flags, `Path.write_text`/`write_bytes`/`unlink`/`chmod`…, `shutil.copy*/move/rmtree`, `os.remove/unlink/rename/replace/chmod/chown/symlink`. Medium by default; high when the target is in the DAG folder (`__file__`, `dags_folder`, `/opt/airflow/dags`); critical when it writes a `.py` file there or a file Python/the shell runs by itself (`.pth`, `sitecustomize`, `airflow_local_settings`, `authorized_keys`, cron).',
+      why:
+        'Parse-time code runs in the dag-processor on every parse. A DAG that writes into the DAG folder can plant or alter other DAGs (which then run with everyone\'s connections), and one that writes `.pth`/`sitecustomize` files gets code into every Python process of the image. Even benign writes at parse time race between schedulers and fill disks.',
+      example: '```python\nimport os\nwith open(os.path.join(os.path.dirname(__file__), "generated_dag.py"), "w") as fh:\n    fh.write(TEMPLATE.format(name="x"))\n```',
+      useInstead:
+        'Generate DAG files in CI (or use dynamic DAG generation in one file) and write files only inside tasks, to a task-specific location.',
+    },
+  },
+  query: CALL_QUERY,
+  onMatch(c, ctx) {
+    const fact = observe(c.call[0], ctx);
+    if (!fact.parseTime || !fact.kinds.has('write')) return;
+    const text = fact.call.text;
+    let severity: Severity = 'medium';
+    let where = '';
+    if (PERSISTENCE.test(text)) {
+      severity = 'critical';
+      where = ' (a file that runs code by itself)';
+    } else if (DAG_FOLDER.test(text)) {
+      severity = /\.py\b/.test(text) ? 'critical' : 'high';
+      where = ' in the DAG folder';
+    }
+    const name = fact.fn ?? fact.call.childForFieldName('function')!.text;
+    ctx.report(fact.call, this.meta.message.replace('{fn}', name.replace(/^builtins\./, '')) + where, { severity });
+  },
+});

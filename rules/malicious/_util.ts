@@ -1,0 +1,307 @@
+/**
+ * Shared knowledge of the malicious family (DG6xx): what a call *does* (network, process, file write, …) and a
+ * per-file record of those capabilities, so that rules can rank a finding by what else the file does — GuardDog's
+ * "capability + threat in the same file" idea (its rules are Apache-2.0; nothing copied, the lists are ours).
+ *
+ * Every DG6xx rule that needs the per-file facts uses CALL_QUERY and calls `observe()` on each match: the first
+ * rule to see a call classifies it (memoised by node id), so the facts are complete whichever rules are enabled.
+ */
+import type { SyntaxNode } from 'tree-sitter';
+import type { RuleContext } from '../../src/engine/context';
+import { callArgs, stringValue, unwrap } from '../../src/engine/python';
+
+/** Every call with a named callee (`f(...)`, `a.b(...)`, `f(...)(...)`, `a(...).b(...)`). */
+export const CALL_QUERY = `(call function: [(identifier) (attribute) (call)] @fn arguments: (argument_list)) @call`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// What calls do
+
+const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'request', 'stream'];
+
+/** Calls that talk to the network. */
+export const NETWORK = new Set<string>([
+  ...HTTP_VERBS.map((v) => `requests.${v}`),
+  ...HTTP_VERBS.map((v) => `requests.api.${v}`),
+  ...HTTP_VERBS.map((v) => `httpx.${v}`),
+  'urllib.request.urlopen',
+  'urllib.request.urlretrieve',
+  'urllib.urlopen',
+  'urllib.urlretrieve',
+  'urllib2.urlopen',
+  'six.moves.urllib.request.urlopen',
+  'six.moves.urllib.request.urlretrieve',
+  'urllib3.request',
+  'http.client.HTTPConnection',
+  'http.client.HTTPSConnection',
+  'httplib.HTTPConnection',
+  'httplib.HTTPSConnection',
+  'socket.create_connection',
+  'socket.gethostbyname',
+  'socket.gethostbyname_ex',
+  'socket.getaddrinfo',
+  'dns.resolver.resolve',
+  'dns.resolver.query',
+  'smtplib.SMTP',
+  'smtplib.SMTP_SSL',
+  'ftplib.FTP',
+  'ftplib.FTP_TLS',
+  'telnetlib.Telnet',
+  'paramiko.Transport',
+  'xmlrpc.client.ServerProxy',
+  'ssl.get_server_certificate',
+  'wget.download',
+  'aiohttp.request',
+]);
+
+/** Network calls that fetch content (the first half of download-and-execute). */
+export const DOWNLOAD = new Set<string>([
+  'requests.get',
+  'requests.api.get',
+  'requests.request',
+  'httpx.get',
+  'httpx.request',
+  'urllib.request.urlopen',
+  'urllib.request.urlretrieve',
+  'urllib.urlopen',
+  'urllib.urlretrieve',
+  'urllib2.urlopen',
+  'six.moves.urllib.request.urlopen',
+  'six.moves.urllib.request.urlretrieve',
+  'urllib3.request',
+  'wget.download',
+]);
+
+/** Constructors whose instances connect with `.connect(...)` etc. */
+const CONNECTABLE = new Set(['socket.socket', 'paramiko.SSHClient', 'paramiko.client.SSHClient', 'urllib3.PoolManager']);
+const CONNECT_METHODS = new Set(['connect', 'connect_ex', 'sendto', 'sendall', 'send', 'request', 'urlopen']);
+
+const OS_EXEC = ['execl', 'execle', 'execlp', 'execlpe', 'execv', 'execve', 'execvp', 'execvpe'];
+const OS_SPAWN = ['spawnl', 'spawnle', 'spawnlp', 'spawnlpe', 'spawnv', 'spawnve', 'spawnvp', 'spawnvpe'];
+
+/** Calls that start a process (or fork this one). */
+export const SPAWN = new Set<string>([
+  ...['run', 'call', 'check_call', 'check_output', 'Popen', 'getoutput', 'getstatusoutput'].map((f) => `subprocess.${f}`),
+  ...['system', 'popen', 'fork', 'forkpty', 'posix_spawn', 'posix_spawnp', 'startfile'].map((f) => `os.${f}`),
+  ...OS_EXEC.map((f) => `os.${f}`),
+  ...OS_SPAWN.map((f) => `os.${f}`),
+  'pty.spawn',
+  'pty.fork',
+  'commands.getoutput',
+  'commands.getstatusoutput',
+  'popen2.popen2',
+  'multiprocessing.Process',
+  'multiprocessing.Pool',
+  'multiprocessing.pool.Pool',
+  'concurrent.futures.ProcessPoolExecutor',
+  'asyncio.create_subprocess_exec',
+  'asyncio.create_subprocess_shell',
+]);
+
+/** Calls that run Python code. */
+export const EXEC = new Set(['exec', 'eval', 'compile', 'builtins.exec', 'builtins.eval', 'builtins.compile']);
+
+/** Calls that modify or delete files. `open` and pathlib writes are judged by `writeKind`. */
+export const FILE_MUTATION = new Set<string>([
+  ...['copy', 'copy2', 'copyfile', 'copytree', 'move', 'rmtree', 'copyfileobj'].map((f) => `shutil.${f}`),
+  ...['remove', 'unlink', 'rename', 'renames', 'replace', 'chmod', 'chown', 'lchown', 'rmdir', 'removedirs', 'truncate', 'symlink', 'link'].map(
+    (f) => `os.${f}`,
+  ),
+]);
+
+const PATHLIB_WRITES = new Set(['write_text', 'write_bytes', 'unlink', 'rmdir', 'rename', 'replace', 'chmod', 'touch', 'symlink_to', 'hardlink_to']);
+
+/** Calls that print or log (an env dump written there ends up in the scheduler logs). */
+const LOG_SINKS = /^(print|pprint\.pprint|logging\.\w+|log\.\w+|logger\.\w+|LOG\.\w+|sys\.stdout\.write|sys\.stderr\.write)$/;
+
+export type Kind = 'network' | 'download' | 'spawn' | 'exec' | 'write' | 'dup2' | 'log';
+
+/** Kinds of one call (a download is also a network call). `fn` is the resolved callee, or null. */
+export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call)): Set<Kind> {
+  const out = new Set<Kind>();
+  const facts = factsOf(ctx);
+  if (fn) {
+    if (NETWORK.has(fn)) out.add('network');
+    if (DOWNLOAD.has(fn)) out.add('download');
+    if (SPAWN.has(fn)) out.add('spawn');
+    if (EXEC.has(fn)) out.add('exec');
+    if (FILE_MUTATION.has(fn) || ((fn === 'open' || fn === 'io.open' || fn === 'builtins.open' || fn === 'os.open') && isWriteOpen(call, fn))) {
+      out.add('write');
+    }
+    if (fn === 'os.dup2') out.add('dup2');
+    if (LOG_SINKS.test(fn)) out.add('log');
+  }
+  const f = call.childForFieldName('function');
+  if (f && f.type === 'attribute') {
+    const method = f.childForFieldName('attribute')?.text ?? '';
+    const obj = unwrap(f.childForFieldName('object')!);
+    // `socket.socket().connect(...)`, `s.connect(...)` after `s = socket.socket()`
+    if (CONNECT_METHODS.has(method)) {
+      const ctor = obj.type === 'call' ? ctx.callee(obj) : obj.type === 'identifier' ? facts.connectables.get(obj.text) : undefined;
+      if (ctor && CONNECTABLE.has(ctor)) out.add('network');
+    }
+    // `requests.Session().get(...)`, `sess.get(...)` after `sess = requests.Session()`
+    if (HTTP_VERBS.includes(method)) {
+      const ctor = obj.type === 'call' ? ctx.callee(obj) : obj.type === 'identifier' ? facts.connectables.get(obj.text) : undefined;
+      if (ctor && /^(requests\.(sessions\.)?Session|requests\.session|httpx\.(Async)?Client)$/.test(ctor)) {
+        out.add('network');
+        if (method === 'get' || method === 'request') out.add('download');
+      }
+    }
+    if (PATHLIB_WRITES.has(method) && isPathlike(obj, ctx)) out.add('write');
+  }
+  return out;
+}
+
+/** `open(path, "w")`, `open(path, mode="a+")`, `os.open(path, os.O_WRONLY | …)`. */
+function isWriteOpen(call: SyntaxNode, fn: string): boolean {
+  const args = callArgs(call);
+  if (fn === 'os.open') {
+    const flags = args.positional[1] ?? args.keywords.get('flags');
+    return !!flags && /O_(WRONLY|RDWR|CREAT|APPEND|TRUNC)/.test(flags.text);
+  }
+  const mode = args.positional[1] ?? args.keywords.get('mode');
+  if (!mode) return false;
+  const m = stringValue(mode);
+  if (m === null) return true; // computed mode: assume the worst
+  return /[wax+]/.test(m);
+}
+
+/** Receiver that is plausibly a `pathlib.Path`: `Path(...)`, `Path(...) / "x"`, a name bound to one, `__file__`-based. */
+function isPathlike(obj: SyntaxNode, ctx: RuleContext): boolean {
+  const o = unwrap(obj);
+  if (o.type === 'call') {
+    const fn = ctx.callee(o) ?? '';
+    return /(^|\.)(Path|PurePath|PosixPath)$|^pathlib\./.test(fn) || /\.(with_name|with_suffix|joinpath|resolve|absolute)$/.test(o.childForFieldName('function')?.text ?? '');
+  }
+  if (o.type === 'binary_operator') return isPathlike(o.childForFieldName('left')!, ctx);
+  if (o.type === 'identifier') return factsOf(ctx).paths.has(o.text);
+  if (o.type === 'attribute') return /\.parent$/.test(o.text) && isPathlike(o.childForFieldName('object')!, ctx);
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Per-file facts
+
+export interface CallFact {
+  call: SyntaxNode;
+  fn: string | null;
+  kinds: Set<Kind>;
+  parseTime: boolean;
+}
+
+export interface Facts {
+  seen: Set<number>;
+  calls: CallFact[];
+  /** Names bound to sockets/SSH clients/sessions: name -> constructor. */
+  connectables: Map<string, string>;
+  /** Names bound to pathlib paths. */
+  paths: Set<string>;
+  /** Names bound to the result of a download call. */
+  downloaded: Map<string, SyntaxNode>;
+  /** Constant strings given as the destination of a download (`urlretrieve(url, "/tmp/x")`). */
+  downloadPaths: Set<string>;
+  /** The file creates a socket somewhere. */
+  socket: boolean;
+}
+
+export function factsOf(ctx: RuleContext): Facts {
+  let f = ctx.state.get('DG6:facts') as Facts | undefined;
+  if (!f) {
+    f = {
+      seen: new Set(),
+      calls: [],
+      connectables: new Map(),
+      paths: new Set(),
+      downloaded: new Map(),
+      downloadPaths: new Set(),
+      socket: false,
+    };
+    ctx.state.set('DG6:facts', f);
+  }
+  return f;
+}
+
+/** Classify a call once per file and record what it tells about the file. Returns its fact. */
+export function observe(call: SyntaxNode, ctx: RuleContext): CallFact {
+  const facts = factsOf(ctx);
+  const memo = ctx.state.get('DG6:memo') as Map<number, CallFact> | undefined;
+  const cache = memo ?? new Map<number, CallFact>();
+  if (!memo) ctx.state.set('DG6:memo', cache);
+  const hit = cache.get(call.id);
+  if (hit) return hit;
+
+  const fn = ctx.callee(call);
+  const kinds = kindsOf(call, ctx, fn);
+  const fact: CallFact = { call, fn, kinds, parseTime: ctx.isParseTime(call) };
+  cache.set(call.id, fact);
+  facts.calls.push(fact);
+
+  if (fn === 'socket.socket' || fn === 'socket.create_connection' || fn === 'socket.fromfd') facts.socket = true;
+  const bound = boundName(call);
+  if (bound && fn) {
+    if (CONNECTABLE.has(fn) || /^(requests\.(sessions\.)?Session|requests\.session|httpx\.(Async)?Client)$/.test(fn)) facts.connectables.set(bound, fn);
+    if (/(^|\.)(Path|PurePath|PosixPath)$|^pathlib\./.test(fn)) facts.paths.add(bound);
+  }
+  if (kinds.has('download')) {
+    if (bound) facts.downloaded.set(bound, call);
+    const args = callArgs(call);
+    const dest = stringValue(args.positional[1] ?? args.keywords.get('filename') ?? args.keywords.get('out'));
+    if (dest) facts.downloadPaths.add(dest);
+  }
+  return fact;
+}
+
+/** `x = call(...)` / `with call(...) as x` -> `x`. */
+export function boundName(call: SyntaxNode): string | null {
+  const p = call.parent;
+  if (!p) return null;
+  if (p.type === 'assignment' && p.childForFieldName('right')?.id === call.id) {
+    const left = p.childForFieldName('left');
+    return left && left.type === 'identifier' ? left.text : null;
+  }
+  if (p.type === 'as_pattern') {
+    const alias = p.childForFieldName('alias');
+    const id = alias?.namedChildren[0] ?? alias;
+    return id && id.type === 'identifier' ? id.text : null;
+  }
+  return null;
+}
+
+/** Nearest enclosing call (the node itself excluded) within the same statement. */
+export function enclosingCalls(node: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  let p = node.parent;
+  while (p && p.type !== 'block' && p.type !== 'module' && !p.type.endsWith('_definition')) {
+    if (p.type === 'call') out.push(p);
+    p = p.parent;
+  }
+  return out;
+}
+
+/** Every constant string inside a call's arguments, joined by spaces (for command-shape checks). */
+export function argStrings(call: SyntaxNode): string {
+  const args = call.childForFieldName('arguments');
+  if (!args) return '';
+  const out: string[] = [];
+  const visit = (n: SyntaxNode): void => {
+    if (n.type === 'string' || n.type === 'concatenated_string') {
+      const v = stringValue(n);
+      if (v !== null) out.push(v);
+      return;
+    }
+    for (const c of n.namedChildren) visit(c);
+  };
+  visit(args);
+  return out.join(' ');
+}
+
+/** Shell shapes of download-and-execute: `curl … | sh`, `wget … && chmod +x …`. */
+export const SHELL_DOWNLOAD_EXEC =
+  /\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?(ba|da|z|k)?sh\b|\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?python[0-9.]*\b|\b(curl|wget)\b[\s\S]*\bchmod\s+(\+x|[0-7]?[1357][0-7]{2})\b|\b(iwr|Invoke-WebRequest|DownloadString)\b[\s\S]*\b(iex|Invoke-Expression)\b/i;
+
+/** Shell shapes of reverse shells. */
+export const SHELL_REVERSE =
+  /\/dev\/(tcp|udp)\/[^\s/]+\/\d+|\b(nc|ncat|netcat)\b[^\n]*\s-(e|c)\s|\bmkfifo\b[^\n]*\|\s*(nc|ncat|netcat)\b|\bsocat\b[^\n]*\bexec:|\bbash\s+-i\s*>&|\bsh\s+-i\s*>&/i;
+
+/** Python shells and interactive shells started as a process. */
+export const SHELL_BINARY = /(^|[\s"'/\[,])(\/bin\/|\/usr\/bin\/)?(ba|z|da|k)?sh(\s+-i)?\s*$|^\/bin\/(ba|z|da|k)?sh\b|\bcmd\.exe\b|\bpowershell\b|(^|\s)(ba|z)?sh\s+-i\b/;

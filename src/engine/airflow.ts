@@ -1,0 +1,759 @@
+/**
+ * Shared Airflow knowledge for rules: which operators run a shell, which of their arguments are shell scripts,
+ * how Jinja template expressions are classified (safe macro vs value controlled by whoever triggers the DAG),
+ * and a small, local provenance analysis of Python values (constant, deployment path, config, user input…).
+ *
+ * Everything here looks only at a node and its ancestors or earlier siblings: no rule re-walks the tree.
+ */
+import type { SyntaxNode } from 'tree-sitter';
+import type { RuleContext } from './context';
+import { callArgs, isConstant, stringValue, unwrap } from './python';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Operators and decorators
+// ---------------------------------------------------------------------------------------------------------------
+
+/** How a shell-capable operator takes its script. */
+export type ShellOperatorKind = 'bash' | 'ssh' | 'winrm' | 'docker' | 'k8s';
+
+/** Qualified names (every import path across Airflow 1, 2 and 3) of operators that run a command. */
+export const SHELL_OPERATORS: ReadonlyMap<string, ShellOperatorKind> = new Map<string, ShellOperatorKind>([
+  // BashOperator: Airflow 3 (standard provider), Airflow 2, Airflow 1
+  ['airflow.providers.standard.operators.bash.BashOperator', 'bash'],
+  ['airflow.operators.bash.BashOperator', 'bash'],
+  ['airflow.operators.bash_operator.BashOperator', 'bash'],
+  ['airflow.operators.BashOperator', 'bash'],
+  // BashSensor runs bash_command the same way
+  ['airflow.providers.standard.sensors.bash.BashSensor', 'bash'],
+  ['airflow.sensors.bash.BashSensor', 'bash'],
+  ['airflow.sensors.bash_sensor.BashSensor', 'bash'],
+  ['airflow.contrib.sensors.bash_sensor.BashSensor', 'bash'],
+  // SSHOperator: the command runs in the remote user's login shell
+  ['airflow.providers.ssh.operators.ssh.SSHOperator', 'ssh'],
+  ['airflow.contrib.operators.ssh_operator.SSHOperator', 'ssh'],
+  // WinRMOperator: the command runs in cmd.exe / PowerShell
+  ['airflow.providers.microsoft.winrm.operators.winrm.WinRMOperator', 'winrm'],
+  ['airflow.contrib.operators.winrm_operator.WinRMOperator', 'winrm'],
+  // DockerOperator: a string command is split by docker-py (shlex), so only `sh -c` forms reach a shell
+  ['airflow.providers.docker.operators.docker.DockerOperator', 'docker'],
+  ['airflow.providers.docker.operators.docker_swarm.DockerSwarmOperator', 'docker'],
+  ['airflow.operators.docker_operator.DockerOperator', 'docker'],
+  ['airflow.contrib.operators.docker_swarm_operator.DockerSwarmOperator', 'docker'],
+  // KubernetesPodOperator and its cloud subclasses: cmds/arguments are an argv, a shell only with `sh -c`
+  ['airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator', 'k8s'],
+  ['airflow.providers.cncf.kubernetes.operators.kubernetes_pod.KubernetesPodOperator', 'k8s'],
+  ['airflow.contrib.operators.kubernetes_pod_operator.KubernetesPodOperator', 'k8s'],
+  ['airflow.providers.google.cloud.operators.kubernetes_engine.GKEStartPodOperator', 'k8s'],
+  ['airflow.providers.amazon.aws.operators.eks.EksPodOperator', 'k8s'],
+]);
+
+/** Keyword that holds the shell script, per kind (docker/k8s are handled by `shellScripts`). */
+const SCRIPT_KEYWORD: Record<'bash' | 'ssh' | 'winrm', string> = { bash: 'bash_command', ssh: 'command', winrm: 'command' };
+
+/** Decorators whose function's return value is run by bash (`@task.bash`, Airflow ≥ 2.9). */
+export const BASH_TASK_DECORATORS: ReadonlySet<string> = new Set([
+  'airflow.decorators.task.bash',
+  'airflow.sdk.task.bash',
+  'airflow.decorators.bash_task',
+  'airflow.decorators.bash.bash_task',
+  'airflow.providers.standard.decorators.bash.bash_task',
+]);
+
+/** Roots of TaskFlow decorators: a function decorated with `<root>` or `<root>.<anything>` is a task. */
+const TASK_DECORATOR_ROOTS = ['airflow.decorators.task', 'airflow.sdk.task'];
+
+/** Qualified name of a decorator (`@task.bash`, `@task.bash(env=…)`). */
+export function decoratorName(dec: SyntaxNode, ctx: RuleContext): string | null {
+  let e = dec.namedChildren[0];
+  if (!e) return null;
+  e = unwrap(e);
+  if (e.type === 'call') e = e.childForFieldName('function') ?? e;
+  return ctx.qualifiedName(e);
+}
+
+/** Decorators of a function definition (empty when it is not decorated). */
+export function decoratorsOf(fn: SyntaxNode): SyntaxNode[] {
+  const p = fn.parent;
+  if (!p || p.type !== 'decorated_definition') return [];
+  return p.namedChildren.filter((c) => c.type === 'decorator');
+}
+
+export function isBashTaskFunction(fn: SyntaxNode, ctx: RuleContext): boolean {
+  return decoratorsOf(fn).some((d) => BASH_TASK_DECORATORS.has(decoratorName(d, ctx) ?? ''));
+}
+
+/** A TaskFlow task (`@task`, `@task.bash`, `@task.virtualenv`…): its parameters come from XComs, op_kwargs or context. */
+export function isTaskFunction(fn: SyntaxNode, ctx: RuleContext): boolean {
+  return decoratorsOf(fn).some((d) => {
+    const q = decoratorName(d, ctx) ?? '';
+    return BASH_TASK_DECORATORS.has(q) || TASK_DECORATOR_ROOTS.some((r) => q === r || q.startsWith(r + '.'));
+  });
+}
+
+/** A script that an operator hands to a shell, with a label for messages. */
+export interface ShellScript {
+  node: SyntaxNode;
+  /** e.g. "`bash_command` of BashOperator". */
+  label: string;
+}
+
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'csh', 'tcsh', 'pwsh', 'powershell', 'cmd']);
+
+/** `sh`, `/bin/bash`, `/usr/bin/env bash`… */
+export function isShellProgram(s: string | null): boolean {
+  if (s === null) return false;
+  const t = s.trim().replace(/^\/usr\/bin\/env\s+/, '');
+  const base = t.split('/').pop()!.replace(/\.exe$/i, '').toLowerCase();
+  return SHELLS.has(base);
+}
+
+/** `-c`, `-ec`, `-xc`, `-euxc`, `-lc`, `/c` (cmd), `-Command` (PowerShell). */
+export function isShellCommandFlag(s: string | null): boolean {
+  if (s === null) return false;
+  return /^-[a-z]*c[a-z]*$/.test(s) || /^\/c$/i.test(s) || /^-command$/i.test(s);
+}
+
+/** Elements of a list/tuple literal, or null. */
+function listElements(node: SyntaxNode | undefined, ctx: RuleContext): SyntaxNode[] | null {
+  if (!node) return null;
+  let n = unwrap(node);
+  if (n.type === 'identifier') {
+    const v = resolveName(n);
+    if (v.length !== 1) return null;
+    n = unwrap(v[0]);
+  }
+  void ctx;
+  if (n.type === 'list' || n.type === 'tuple') return n.namedChildren.filter((c) => c.type !== 'comment');
+  return null;
+}
+
+/** In an argv `[shell, …, -c, script, …]`, the script element (null when the argv is not a shell invocation). */
+export function shellScriptInArgv(argv: SyntaxNode[]): SyntaxNode | null {
+  if (argv.length < 2 || !isShellProgram(stringValue(argv[0]))) return null;
+  for (let i = 1; i < argv.length - 1; i++) {
+    const v = stringValue(argv[i]);
+    if (isShellCommandFlag(v)) return argv[i + 1];
+    if (v === null) return null;
+  }
+  return null;
+}
+
+/** Does a constant string start with a shell `-c` invocation (`bash -c '…'`, `/bin/sh -ec "…"`)? */
+function startsWithShellC(s: string): boolean {
+  const words = s.trim().split(/\s+/);
+  if (!isShellProgram(words[0])) return false;
+  for (let i = 1; i < Math.min(words.length, 5); i++) if (isShellCommandFlag(words[i])) return true;
+  return false;
+}
+
+/** Leading literal text of a string-ish expression (for `bash -c '…{x}…'` checks). */
+function leadingText(node: SyntaxNode): string {
+  const n = unwrap(node);
+  if (n.type === 'string') {
+    let out = '';
+    for (const c of n.namedChildren) {
+      if (c.type === 'interpolation') break;
+      if (c.type === 'string_content') out += c.text;
+    }
+    return out;
+  }
+  if (n.type === 'concatenated_string') return leadingText(n.namedChildren[0]);
+  if (n.type === 'binary_operator') return leadingText(n.childForFieldName('left')!);
+  if (n.type === 'call') {
+    const f = n.childForFieldName('function');
+    if (f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'format') {
+      return leadingText(f.childForFieldName('object')!);
+    }
+  }
+  return '';
+}
+
+/**
+ * The shell scripts a call passes to a shell, if it is a shell-capable Airflow operator. Argument lists that
+ * are not shell invocations (KubernetesPodOperator `cmds=["python", "job.py"]`) are not scripts.
+ */
+export function shellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
+  const q = ctx.callee(call);
+  if (!q) return [];
+  const kind = SHELL_OPERATORS.get(q);
+  if (!kind) return [];
+  const op = q.split('.').pop()!;
+  const args = callArgs(call);
+  const out: ShellScript[] = [];
+  if (kind === 'bash' || kind === 'ssh' || kind === 'winrm') {
+    const kw = SCRIPT_KEYWORD[kind];
+    const v = args.keywords.get(kw);
+    if (v) out.push({ node: v, label: `\`${kw}\` of ${op}` });
+    return out;
+  }
+  if (kind === 'docker') {
+    const command = args.keywords.get('command');
+    const entrypoint = args.keywords.get('entrypoint');
+    if (!command) return out;
+    const label = `\`command\` of ${op}`;
+    const ep = entrypoint ? (listElements(entrypoint, ctx) ?? null) : null;
+    const epText = entrypoint ? stringValue(entrypoint) : null;
+    const shellEntrypoint =
+      (ep !== null && ep.length >= 2 && isShellProgram(stringValue(ep[0])) && isShellCommandFlag(stringValue(ep[ep.length - 1]))) ||
+      (epText !== null && startsWithShellC(epText + ' '));
+    const list = listElements(command, ctx);
+    if (list) {
+      if (shellEntrypoint && list[0]) out.push({ node: list[0], label });
+      else {
+        const s = shellScriptInArgv(list);
+        if (s) out.push({ node: s, label });
+      }
+    } else if (shellEntrypoint || startsWithShellC(leadingText(command))) {
+      out.push({ node: command, label });
+    }
+    return out;
+  }
+  // k8s: the container's argv is cmds + arguments
+  const cmds = listElements(args.keywords.get('cmds'), ctx) ?? [];
+  const argList = listElements(args.keywords.get('arguments'), ctx) ?? [];
+  const argv = [...cmds, ...argList];
+  const s = shellScriptInArgv(argv);
+  if (s) out.push({ node: s, label: `the \`sh -c\` script of ${op}` });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Jinja templates
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * How far a template value can be trusted, in increasing order of risk.
+ * - `safe`: constants and Airflow's own run metadata (`ds`, `ts`, `run_id` — user run ids are checked against
+ *   `allowed_run_id_pattern`, which excludes shell metacharacters), or a value made numeric/quoted by a filter.
+ * - `deployment`: derived from the code's own location or imported module constants (`__file__`, `DAGS_FOLDER`).
+ * - `config`: Variables, Connections, environment: set by whoever administers the deployment.
+ * - `xcom`: the output of another task (often derived from external data).
+ * - `unknown`: a Python value whose origin is not visible in the file.
+ * - `user`: set by whoever triggers the DAG: `dag_run.conf`, `params` (overridable by conf by default), asset events.
+ */
+export type Trust = 'safe' | 'deployment' | 'config' | 'xcom' | 'unknown' | 'user';
+const RANK: Record<Trust, number> = { safe: 0, deployment: 1, config: 2, xcom: 3, unknown: 4, user: 5 };
+export function worst(a: Trust, b: Trust): Trust {
+  return RANK[a] >= RANK[b] ? a : b;
+}
+export function atLeast(t: Trust, min: Trust): boolean {
+  return RANK[t] >= RANK[min];
+}
+
+/** Context variables whose values Airflow itself produces (dates, ids, objects): not injection sources. */
+export const SAFE_CONTEXT_VARS: ReadonlySet<string> = new Set([
+  'ds', 'ds_nodash', 'ts', 'ts_nodash', 'ts_nodash_with_tz', 'logical_date', 'execution_date', 'run_id',
+  'data_interval_start', 'data_interval_end', 'prev_data_interval_start_success', 'prev_data_interval_end_success',
+  'prev_start_date_success', 'prev_end_date_success', 'prev_ds', 'prev_ds_nodash', 'next_ds', 'next_ds_nodash',
+  'yesterday_ds', 'yesterday_ds_nodash', 'tomorrow_ds', 'tomorrow_ds_nodash', 'prev_execution_date',
+  'next_execution_date', 'dag', 'task', 'task_instance_key_str', 'try_number', 'map_index', 'macros',
+  'test_mode', 'start_date', 'end_date',
+]);
+
+/** Filters after which a value can no longer carry shell syntax. Airflow has no built-in quoting filter, so any
+ *  user-defined filter whose name says it quotes (`shell_quote`, `quote` → `shlex.quote`) is trusted. */
+const SANITIZING_FILTERS = /^(int|float|abs|length|count|round|filesizeformat|\w*quote\w*)$/i;
+
+export interface JinjaExpr {
+  /** The expression between `{{` and `}}`, trimmed. */
+  expr: string;
+  /** Offsets in the template text. */
+  start: number;
+  end: number;
+}
+
+/** `{{ … }}` expressions of a template text (statements `{% … %}` are not evaluated). */
+export function jinjaExpressions(text: string): JinjaExpr[] {
+  const out: JinjaExpr[] = [];
+  const re = /\{\{-?([\s\S]*?)-?\}\}/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) out.push({ expr: m[1].trim(), start: m.index, end: m.index + m[0].length });
+  return out;
+}
+
+/** Splits `a | f1 | f2(x)` at top-level pipes (not `||`, not inside brackets or quotes). */
+function splitFilters(expr: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let cur = '';
+  for (let i = 0; i < expr.length; i++) {
+    const ch = expr[i];
+    if (quote) {
+      cur += ch;
+      if (ch === '\\') cur += expr[++i] ?? '';
+      else if (ch === quote) quote = '';
+      continue;
+    }
+    if (ch === '"' || ch === "'") quote = ch;
+    else if ('([{'.includes(ch)) depth++;
+    else if (')]}'.includes(ch)) depth--;
+    else if (ch === '|' && depth === 0 && expr[i + 1] !== '|' && expr[i - 1] !== '|') {
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  parts.push(cur);
+  return parts.map((p) => p.trim());
+}
+
+/** Text of a Jinja expression with its string literals blanked (so `'params'` is not mistaken for a variable). */
+function blankStrings(expr: string): string {
+  return expr.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
+}
+
+/** Variable reference not preceded by `.` or a word character. */
+const root = (name: string): RegExp => new RegExp(`(?:^|[^.\\w])${name}\\b`);
+const USER_PATTERNS: RegExp[] = [
+  /(?:^|[^.\w])dag_run\s*(?:\.\s*conf\b|\[\s*''\s*\]|\.\s*note\b)/,
+  /(?:^|[^.\w])(?:ti|task_instance)\s*\.\s*dag_run\s*\.\s*conf\b/,
+  root('params'),
+  root('triggering_dataset_events'),
+  root('triggering_asset_events'),
+  root('inlet_events'),
+  root('triggering_asset_event'),
+];
+const XCOM_PATTERNS: RegExp[] = [/(?:^|[^.\w])(?:ti|task_instance)\s*\.\s*xcom_pull\b/, /\bxcom_pull\s*\(/];
+const CONFIG_PATTERNS: RegExp[] = [/(?:^|[^.\w])var\s*\.\s*(?:value|json)\b/, /(?:^|[^.\w])conn\s*\./];
+
+export interface JinjaClass {
+  trust: Trust;
+  /** Short reason for messages: "set by whoever triggers the DAG". */
+  why: string;
+}
+
+/**
+ * Classify a Jinja expression rendered into a command. `restrictedParams` names DAG params whose schema
+ * (enum, numeric/boolean type) Airflow validates: `{{ params.<name> }}` of those is safe.
+ */
+export function classifyJinja(expr: string, restrictedParams: ReadonlySet<string> = new Set()): JinjaClass {
+  const [base, ...filters] = splitFilters(expr);
+  const filterNames = filters.map((f) => (/^\w+/.exec(f) ?? [''])[0]);
+  if (filterNames.some((f) => SANITIZING_FILTERS.test(f))) return { trust: 'safe', why: 'filtered' };
+  const b = blankStrings(base);
+  if (USER_PATTERNS.some((r) => r.test(b))) {
+    if (root('params').test(b) && !/dag_run|events/.test(b)) {
+      // every params reference names a restricted param?
+      const refs = [...expr.matchAll(/(?:^|[^.\w])params\s*(?:\.\s*(\w+)|\[\s*['"](\w+)['"]\s*\]|(.?))/g)];
+      if (refs.length && refs.every((r) => restrictedParams.has(r[1] ?? r[2] ?? '\0'))) {
+        return { trust: 'safe', why: 'validated param' };
+      }
+      return { trust: 'user', why: 'DAG params can be overridden by whoever triggers the DAG (`dag_run.conf`)' };
+    }
+    return { trust: 'user', why: 'set by whoever triggers the DAG' };
+  }
+  if (XCOM_PATTERNS.some((r) => r.test(b))) return { trust: 'xcom', why: 'output of another task' };
+  if (CONFIG_PATTERNS.some((r) => r.test(b))) return { trust: 'config', why: 'a Variable or Connection, editable in the Airflow UI' };
+  return { trust: 'safe', why: 'macro' };
+}
+
+/**
+ * DAG-level params that Airflow validates to a shape that can't carry shell syntax: `Param(..., enum=[…])`,
+ * `Param(..., type="integer"|"number"|"boolean")`. Found on the enclosing `with DAG(params=…)` / `DAG(…)`
+ * assignment or `@dag(params=…)` decorator, and on the operator's own `params=`.
+ */
+export function restrictedParams(call: SyntaxNode, ctx: RuleContext): Set<string> {
+  const out = new Set<string>();
+  const collect = (dict: SyntaxNode | undefined) => {
+    if (!dict) return;
+    let d = unwrap(dict);
+    if (d.type === 'identifier') {
+      const v = resolveName(d);
+      if (v.length !== 1) return;
+      d = unwrap(v[0]);
+    }
+    if (d.type !== 'dictionary') return;
+    for (const p of d.namedChildren) {
+      if (p.type !== 'pair') continue;
+      const key = stringValue(p.childForFieldName('key'));
+      const value = p.childForFieldName('value');
+      if (key === null || !value) continue;
+      const v = unwrap(value);
+      if (v.type === 'call' && /(^|\.)Param$/.test(ctx.callee(v) ?? '')) {
+        const a = callArgs(v);
+        const type = stringValue(a.keywords.get('type'));
+        if (a.keywords.has('enum') || a.keywords.has('const') || (type && /^(integer|number|boolean|null)$/.test(type))) out.add(key);
+      }
+    }
+  };
+  collect(callArgs(call).keywords.get('params'));
+  for (let p: SyntaxNode | null = call.parent; p; p = p.parent) {
+    if (p.type === 'with_statement') {
+      for (const item of p.descendantsOfType('with_item')) {
+        const v = item.childForFieldName('value');
+        const c = v && unwrap(v).type === 'as_pattern' ? unwrap(v).namedChildren[0] : v;
+        if (c && unwrap(c).type === 'call' && /(^|\.)DAG$/.test(ctx.callee(unwrap(c)) ?? '')) collect(callArgs(unwrap(c)).keywords.get('params'));
+      }
+    } else if (p.type === 'function_definition') {
+      for (const d of decoratorsOf(p)) {
+        const e = d.namedChildren[0] && unwrap(d.namedChildren[0]);
+        if (e?.type === 'call' && /(^|\.)dag$/.test(ctx.callee(e) ?? '')) collect(callArgs(e).keywords.get('params'));
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Templates in Python expressions
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Literal text of one string node as Python produces it: `{{`/`}}` of f-strings (and `.format` templates) halved. */
+export function literalText(node: SyntaxNode, halveBraces = false): string {
+  const n = unwrap(node);
+  if (n.type === 'concatenated_string') return n.namedChildren.map((c) => literalText(c, halveBraces)).join('');
+  if (n.type !== 'string') return '';
+  const f = /f/i.test(n.firstChild?.text ?? '');
+  let out = '';
+  for (const c of n.namedChildren) if (c.type === 'string_content') out += c.text;
+  return f || halveBraces ? out.replace(/\{\{/g, '{').replace(/\}\}/g, '}') : out;
+}
+
+/** Pieces of a command expression: literal template fragments and interpolated Python values. */
+export interface CommandParts {
+  /** String literals (with the text Python gives them), where Jinja may hide. */
+  literals: { node: SyntaxNode; text: string }[];
+  /** Values spliced in by Python formatting (f-string, `%`, `.format`, `+`, `join`). */
+  values: SyntaxNode[];
+  /** Was Python string building involved (as opposed to one plain literal)? */
+  formatted: boolean;
+}
+
+/**
+ * Splits a command expression into literal fragments and interpolated values, following names to their
+ * assignment in the enclosing blocks. Plain names that can't be resolved are values.
+ */
+export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): CommandParts {
+  const out = acc ?? { literals: [], values: [], formatted: false };
+  const n = unwrap(node);
+  if (depth > 6) {
+    out.values.push(n);
+    return out;
+  }
+  switch (n.type) {
+    case 'string': {
+      out.literals.push({ node: n, text: literalText(n) });
+      for (const c of n.namedChildren) {
+        if (c.type === 'interpolation') {
+          out.formatted = true;
+          const e = c.namedChildren.find((x) => x.type !== 'type_conversion' && x.type !== 'format_specifier');
+          if (e) out.values.push(e);
+        }
+      }
+      return out;
+    }
+    case 'concatenated_string':
+      for (const c of n.namedChildren) commandParts(c, depth + 1, out);
+      return out;
+    case 'binary_operator': {
+      const op = n.childForFieldName('operator')?.type;
+      const l = n.childForFieldName('left')!;
+      const r = n.childForFieldName('right')!;
+      if (op === '+') {
+        if (!(isConstant(l) && isConstant(r))) out.formatted = true;
+        commandParts(l, depth + 1, out);
+        commandParts(r, depth + 1, out);
+        return out;
+      }
+      if (op === '%') {
+        out.formatted = true;
+        commandParts(l, depth + 1, out);
+        const rr = unwrap(r);
+        if (rr.type === 'tuple') out.values.push(...rr.namedChildren);
+        else if (rr.type === 'dictionary') {
+          for (const p of rr.namedChildren) {
+            const v = p.childForFieldName('value');
+            if (v) out.values.push(v);
+            else out.values.push(p);
+          }
+        } else out.values.push(rr);
+        return out;
+      }
+      out.values.push(n);
+      return out;
+    }
+    case 'conditional_expression': {
+      const [a, , b] = n.namedChildren;
+      if (a) commandParts(a, depth + 1, out);
+      if (b) commandParts(b, depth + 1, out);
+      return out;
+    }
+    case 'call': {
+      const f = n.childForFieldName('function');
+      if (f?.type === 'attribute') {
+        const method = f.childForFieldName('attribute')?.text;
+        const obj = unwrap(f.childForFieldName('object')!);
+        if (method === 'format' && (obj.type === 'string' || obj.type === 'concatenated_string')) {
+          out.formatted = true;
+          out.literals.push({ node: obj, text: literalText(obj, true) });
+          for (const a of n.childForFieldName('arguments')?.namedChildren ?? []) {
+            if (a.type === 'keyword_argument') out.values.push(a.childForFieldName('value')!);
+            else if (a.type !== 'comment') out.values.push(a);
+          }
+          return out;
+        }
+        if (method === 'join' && (obj.type === 'string' || obj.type === 'concatenated_string')) {
+          const arg = n.childForFieldName('arguments')?.namedChildren[0];
+          const items = arg ? unwrap(arg) : null;
+          if (items && (items.type === 'list' || items.type === 'tuple')) {
+            for (const c of items.namedChildren) commandParts(c, depth + 1, out);
+            if (!isConstant(items)) out.formatted = true;
+            return out;
+          }
+        }
+        if (method === 'strip' || method === 'rstrip' || method === 'lstrip' || method === 'replace' || method === 'dedent') {
+          return commandParts(obj, depth + 1, out);
+        }
+      }
+      if (f && /(^|\.)dedent$/.test(f.text)) {
+        const a = n.childForFieldName('arguments')?.namedChildren[0];
+        if (a) return commandParts(a, depth + 1, out);
+      }
+      out.values.push(n);
+      return out;
+    }
+    case 'identifier': {
+      const defs = resolveName(n);
+      if (defs.length === 0) {
+        out.values.push(n);
+        return out;
+      }
+      for (const d of defs) commandParts(d, depth + 1, out);
+      if (defs.length > 1) out.formatted = true; // `cmd += …`
+      return out;
+    }
+    default:
+      out.values.push(n);
+      return out;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Local name resolution and value provenance
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Values assigned to a plain name before `use`, in the enclosing blocks (innermost first, then outwards to the
+ * module): the last `name = value` plus any later `name += value`. Only statements that are direct children of
+ * an enclosing block are seen (not assignments nested in `if`/`try` branches). Empty when not found.
+ */
+export function resolveName(use: SyntaxNode): SyntaxNode[] {
+  const name = use.text;
+  let child: SyntaxNode = use;
+  for (let p = use.parent; p; child = p, p = p.parent) {
+    if (p.type !== 'block' && p.type !== 'module') continue;
+    const stmts = p.namedChildren;
+    const idx = stmts.findIndex((s) => s.id === child.id);
+    const found: SyntaxNode[] = [];
+    for (let i = (idx < 0 ? stmts.length : idx) - 1; i >= 0; i--) {
+      const s = stmts[i];
+      if (s.type !== 'expression_statement') continue;
+      const a = s.namedChildren[0];
+      if (!a) continue;
+      if (a.type === 'assignment') {
+        const left = a.childForFieldName('left');
+        const right = a.childForFieldName('right');
+        if (left?.type === 'identifier' && left.text === name && right) {
+          // chained `a = b = value`
+          let r = right;
+          while (r.type === 'assignment') r = r.childForFieldName('right') ?? r;
+          found.unshift(r);
+          return found;
+        }
+      } else if (a.type === 'augmented_assignment') {
+        const left = a.childForFieldName('left');
+        const right = a.childForFieldName('right');
+        if (left?.type === 'identifier' && left.text === name && right && a.childForFieldName('operator')?.text === '+=') found.unshift(right);
+      }
+    }
+    if (found.length) return found; // only augmented assignments seen: base is elsewhere (unknown)
+  }
+  return [];
+}
+
+/** Where a name is bound as a loop variable, function parameter or comprehension variable around `use`. */
+function binderOf(use: SyntaxNode): { kind: 'for'; iter: SyntaxNode } | { kind: 'param'; fn: SyntaxNode; name: string } | null {
+  const name = use.text;
+  for (let p = use.parent; p; p = p.parent) {
+    if (p.type === 'for_statement' || p.type === 'for_in_clause') {
+      const left = p.childForFieldName('left');
+      const right = p.childForFieldName('right');
+      if (left && right && left.descendantsOfType('identifier').some((i) => i.text === name)) return { kind: 'for', iter: right };
+    }
+    if (p.type === 'function_definition') {
+      const params = p.childForFieldName('parameters');
+      for (const prm of params?.namedChildren ?? []) {
+        const id = prm.type === 'identifier' ? prm : (prm.childForFieldName('name') ?? prm.namedChildren.find((c) => c.type === 'identifier'));
+        if (id?.text === name) return { kind: 'param', fn: p, name };
+      }
+    }
+  }
+  return null;
+}
+
+const CONFIG_CALLS = new Set([
+  'airflow.models.Variable.get', 'airflow.models.variable.Variable.get', 'airflow.sdk.Variable.get',
+  'airflow.models.Variable.get_variable_from_secrets',
+  'os.getenv', 'os.environ.get', 'os.getenvb',
+  'airflow.configuration.conf.get', 'airflow.configuration.conf.getint',
+  'airflow.hooks.base.BaseHook.get_connection', 'airflow.hooks.base_hook.BaseHook.get_connection',
+  'airflow.sdk.BaseHook.get_connection', 'airflow.models.Connection.get_connection_from_secrets',
+]);
+/** Calls whose result can't carry shell syntax whatever the input. */
+const SANITIZERS = new Set([
+  'shlex.quote', 'pipes.quote', 'shlex.join', 'int', 'float', 'len', 'bool', 'abs', 'round', 'hash', 'id',
+  'uuid.uuid4', 'uuid.uuid1', 'time.time', 'os.getpid', 'hex', 'oct', 'ord',
+]);
+/** Calls that combine their inputs into a path or string (result as trusted as the worst input). */
+const COMBINERS = new Set([
+  'os.path.join', 'os.path.dirname', 'os.path.abspath', 'os.path.realpath', 'os.path.basename', 'os.path.normpath',
+  'os.path.expanduser', 'os.path.splitext', 'pathlib.Path', 'pathlib.PurePath', 'pathlib.PosixPath', 'str', 'os.fspath',
+]);
+const COMBINING_METHODS = new Set([
+  'parent', 'parents', 'joinpath', 'resolve', 'absolute', 'as_posix', 'name', 'stem', 'suffix', 'with_suffix',
+  'with_name', 'strip', 'rstrip', 'lstrip', 'lower', 'upper', 'replace', 'format', 'join', 'expanduser',
+]);
+/** Date/time formatting: the result is made of digits and the format's constants. */
+const SAFE_METHODS = new Set(['strftime', 'isoformat', 'timestamp', 'to_date_string', 'to_datetime_string', 'to_iso8601_string', 'date', 'year', 'month', 'day', 'hour', 'minute']);
+
+export interface Provenance {
+  trust: Trust;
+  /** The sub-expression that decided the trust (for messages). */
+  node: SyntaxNode;
+}
+
+/**
+ * Where a Python value comes from, as far as the file shows. Names are followed to their assignment, loop
+ * (`for table in TABLES`) or parameter; TaskFlow task parameters and `dag_run.conf`/`params` lookups are `user`.
+ */
+export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Provenance {
+  const n = unwrap(node);
+  const mk = (trust: Trust, at: SyntaxNode = n): Provenance => ({ trust, node: at });
+  const combine = (nodes: SyntaxNode[], base: Trust = 'safe'): Provenance => {
+    let best: Provenance = mk(base);
+    for (const c of nodes) {
+      const p = provenance(c, ctx, depth + 1);
+      if (RANK[p.trust] > RANK[best.trust]) best = p;
+    }
+    return best;
+  };
+  if (depth > 8) return mk('unknown');
+  if (isConstant(n)) return mk('safe');
+  const text = n.text;
+  if (/\bdag_run\b[\s\S]*\bconf\b|(^|[^.\w])params\s*[.[]|\[\s*["'](params|dag_run)["']\s*\]/.test(text) && n.type !== 'string') {
+    return mk('user');
+  }
+  switch (n.type) {
+    case 'identifier': {
+      if (n.text === '__file__' || n.text === '__name__') return mk('deployment');
+      const defs = resolveName(n);
+      if (defs.length) {
+        const r = combine(defs);
+        return r.trust === 'safe' || r.trust === 'deployment' ? r : { trust: r.trust, node: n };
+      }
+      const b = binderOf(n);
+      if (b?.kind === 'for') {
+        const r = provenance(b.iter, ctx, depth + 1);
+        return { trust: r.trust, node: n };
+      }
+      if (b?.kind === 'param') {
+        if (isTaskFunction(b.fn, ctx)) return mk(SAFE_CONTEXT_VARS.has(b.name) ? 'safe' : 'user');
+        return mk('unknown');
+      }
+      if (ctx.imports.has(n.text)) return mk('deployment');
+      return mk('unknown');
+    }
+    case 'string':
+    case 'concatenated_string':
+    case 'binary_operator':
+    case 'conditional_expression': {
+      if (n.type === 'binary_operator') {
+        const op = n.childForFieldName('operator')?.type;
+        if (op === '/' || op === '+' || op === '%') {
+          // Path / "x", "a" + b, "…%s" % x
+          if (op === '/') return combine([n.childForFieldName('left')!, n.childForFieldName('right')!]);
+        } else if (op !== undefined) {
+          // arithmetic: numbers
+          return combine([n.childForFieldName('left')!, n.childForFieldName('right')!]);
+        }
+      }
+      const parts = commandParts(n, depth + 1);
+      return combine(parts.values);
+    }
+    case 'list':
+    case 'tuple':
+    case 'set':
+      return combine(n.namedChildren);
+    case 'dictionary':
+      return combine(n.namedChildren.map((p) => p.childForFieldName('value') ?? p));
+    case 'subscript': {
+      const value = n.childForFieldName('value')!;
+      const q = ctx.qualifiedName(value);
+      if (q === 'os.environ') return mk('config');
+      return provenance(value, ctx, depth + 1);
+    }
+    case 'attribute': {
+      const q = ctx.qualifiedName(n);
+      if (q && (q.startsWith('os.environ') || CONFIG_CALLS.has(q))) return mk('config');
+      const obj = n.childForFieldName('object')!;
+      const attr = n.childForFieldName('attribute')!.text;
+      if (SAFE_METHODS.has(attr)) return mk('safe');
+      const o = unwrap(obj);
+      if (o.type === 'identifier' && ctx.imports.has(o.text)) return mk('deployment'); // module constant
+      if (COMBINING_METHODS.has(attr)) return provenance(obj, ctx, depth + 1);
+      const p = provenance(obj, ctx, depth + 1);
+      // attribute of a connection/Variable object is config; of a task-context object is user
+      return p.trust === 'safe' || p.trust === 'deployment' ? mk('unknown') : { trust: p.trust, node: n };
+    }
+    case 'call': {
+      const q = ctx.callee(n) ?? '';
+      const args = callArgs(n);
+      const argNodes = [...args.positional, ...args.keywords.values()];
+      if (SANITIZERS.has(q)) return mk('safe');
+      if (CONFIG_CALLS.has(q) || /(^|\.)Variable\.get$/.test(q) || /\.get_connection$/.test(q)) return mk('config');
+      if (/(^|\.)xcom_pull$/.test(q) || /\.xcom_pull$/.test(n.childForFieldName('function')?.text ?? '')) return mk('xcom');
+      if (COMBINERS.has(q)) return combine(argNodes);
+      const f = n.childForFieldName('function')!;
+      if (f.type === 'attribute') {
+        const attr = f.childForFieldName('attribute')!.text;
+        const obj = f.childForFieldName('object')!;
+        if (SAFE_METHODS.has(attr)) return mk('safe');
+        if (attr === 'get' || attr === 'getenv') {
+          const oq = ctx.qualifiedName(obj);
+          if (oq === 'os.environ') return mk('config');
+          const po = provenance(obj, ctx, depth + 1);
+          if (po.trust !== 'safe' && po.trust !== 'deployment') return { trust: po.trust, node: n };
+          return mk('unknown');
+        }
+        if (COMBINING_METHODS.has(attr)) return combine([obj, ...argNodes]);
+      }
+      return mk('unknown');
+    }
+    case 'integer':
+    case 'float':
+    case 'true':
+    case 'false':
+    case 'none':
+      return mk('safe');
+    default:
+      return mk('unknown');
+  }
+}
+
+/** Human wording of a trust level, for messages. */
+export function trustWords(t: Trust): string {
+  switch (t) {
+    case 'user':
+      return 'a value set by whoever triggers the DAG or by an upstream task';
+    case 'xcom':
+      return 'the output of another task';
+    case 'config':
+      return 'a Variable, Connection or environment value';
+    case 'unknown':
+      return 'a value of unknown origin';
+    default:
+      return 'a constant';
+  }
+}
