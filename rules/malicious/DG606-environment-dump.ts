@@ -86,18 +86,21 @@ ${CALL_QUERY}
     } else return;
     if (!node) return;
 
-    // Handing the environment on to a child process or operator is what `env=` is for.
-    const parent = node.parent;
-    if (parent?.type === 'keyword_argument' && /^(env|environment|env_vars)$/.test(parent.childForFieldName('name')?.text ?? '')) return;
-    if (parent?.type === 'pair' && /env/i.test(parent.childForFieldName('key')?.text ?? '')) return;
-
     let sink: string | null = null;
     for (const call of enclosingCalls(node)) {
-      const k = observe(call, ctx).kinds;
+      const fact = observe(call, ctx);
+      if (fact.fn && SERIALIZERS.has(fact.fn)) kind = 'serialize';
+      const k = fact.kinds;
       if (k.has('network')) sink = 'network';
       else if (k.has('write') && !sink) sink = 'file';
       else if (k.has('log') && !sink) sink = 'log';
       if (sink === 'network') break;
+    }
+    // Handing the environment on to a child process or operator is what `env=` is for.
+    const parent = node.parent;
+    if (sink !== 'network' && sink !== 'file') {
+      if (parent?.type === 'keyword_argument' && /^(env|environment|env_vars)$/.test(parent.childForFieldName('name')?.text ?? '')) return;
+      if (parent?.type === 'pair' && /env/i.test(parent.childForFieldName('key')?.text ?? '')) return;
     }
     // `some_function(os.environ)` with no visible sink: not a dump.
     if (node === env && p.type === 'argument_list' && !sink) return;

@@ -44,7 +44,7 @@ ${CALL_QUERY}
       else if (f.fn === 'pty.spawn') shells.push(f.call);
       else if (f.kinds.has('spawn')) {
         const args = argStrings(f.call);
-        if (SHELL_BINARY.test(args) || /(^|\s)\/bin\/(ba|z|da)?sh\b/.test(args)) {
+        if (SHELL_BINARY.test(args)) {
           if (/\bfileno\s*\(/.test(f.call.text)) {
             ctx.report(f.call, this.meta.message.replace('{how}', 'a shell whose input and output are a socket'));
             continue;

@@ -18,7 +18,7 @@ export default defineRule({
     name: 'download-and-execute',
     category: 'malicious',
     severity: 'critical',
-    message: 'downloads {what} and executes it',
+    message: 'download and execute: {what}',
     docs: {
       what:
         'Finds a download whose result is executed: `exec`/`eval`/`compile` or a process fed with a download call or a variable holding one (`exec(requests.get(u).text)`), a downloaded file (`urlretrieve(u, path)`, `open(path, "wb")` next to a download) later made executable (`os.chmod` with an execute bit, `chmod +x`) or run; and shell shapes in strings — `curl … | sh`, `wget … | python`, `curl … && chmod +x …`, PowerShell `iwr … | iex`. Critical when it runs at parse time, high in a task (e.g. a `BashOperator` command).',
@@ -45,7 +45,7 @@ ${CALL_QUERY}
     if (!SHELL_DOWNLOAD_EXEC.test(value)) return;
     const spawner = enclosingCalls(s).find((call) => observe(call, ctx).kinds.has('spawn'));
     const parse = !!spawner && ctx.isParseTime(spawner);
-    ctx.report(s, this.meta.message.replace('{what}', 'a script in a shell command') + (parse ? ' while the DAG file is parsed' : ''), {
+    ctx.report(s, this.meta.message.replace('{what}', 'a shell command pipes a download into an interpreter or makes it executable') + (parse ? ' while the DAG file is parsed' : ''), {
       severity: parse ? 'critical' : 'high',
     });
   },
@@ -75,28 +75,33 @@ ${CALL_QUERY}
       const args = f.call.childForFieldName('arguments');
       if (!args) continue;
       if (runs) {
+        // compile(...) inside exec(...): judge the outer call only.
+        if (f.kinds.has('exec') && enclosingCalls(f.call).some((e) => observe(e, ctx).kinds.has('exec'))) continue;
         // exec(requests.get(u).text)
         if (downloads.some((d) => enclosingCalls(d.call).some((e) => e.id === f.call.id))) {
-          report(f.call, 'code', f.parseTime);
+          report(f.call, 'downloaded content is run as code', f.parseTime);
           continue;
         }
         if (nameRe && nameRe.test(args.text)) {
-          report(f.call, 'code', f.parseTime);
+          report(f.call, 'downloaded content is run as code', f.parseTime);
           continue;
         }
         const strs = argStrings(f.call);
         if ([...paths].some((p) => strs.includes(p))) {
-          report(f.call, 'a file', f.parseTime);
+          report(f.call, 'a downloaded file is run', f.parseTime);
           continue;
         }
-        if (/\bchmod\b[\s\S]*(\+x|\b[0-7]?[1357][0-7]{2}\b)/.test(strs)) report(f.call, 'a file, makes it executable,', f.parseTime);
+        // `subprocess.run(["chmod", "+x", dest])` in a file that downloads (shell one-liners are judged as strings).
+        if (/\bchmod\b[\s\S]*(\+x|\b[0-7]?[1357][0-7]{2}\b)/.test(strs) && !SHELL_DOWNLOAD_EXEC.test(strs)) {
+          report(f.call, 'a file is made executable in a file that downloads', f.parseTime);
+        }
         continue;
       }
       const fnText = f.call.childForFieldName('function')?.text ?? '';
       if (f.fn === 'os.chmod' || /\.chmod$/.test(fnText)) {
         const a = callArgs(f.call);
         const mode = f.fn === 'os.chmod' ? (a.positional[1] ?? a.keywords.get('mode')) : (a.positional[0] ?? a.keywords.get('mode'));
-        if (execMode(mode)) report(f.call, 'a file, makes it executable,', f.parseTime);
+        if (execMode(mode)) report(f.call, 'a file is made executable in a file that downloads', f.parseTime);
       }
     }
   },

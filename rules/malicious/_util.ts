@@ -240,10 +240,14 @@ export function observe(call: SyntaxNode, ctx: RuleContext): CallFact {
   const bound = boundName(call);
   if (bound && fn) {
     if (CONNECTABLE.has(fn) || /^(requests\.(sessions\.)?Session|requests\.session|httpx\.(Async)?Client)$/.test(fn)) facts.connectables.set(bound, fn);
-    if (/(^|\.)(Path|PurePath|PosixPath)$|^pathlib\./.test(fn)) facts.paths.add(bound);
+  }
+  if (fn && /(^|\.)(Path|PurePath|PosixPath)$|^pathlib\./.test(fn)) {
+    const p = boundName(call, true);
+    if (p) facts.paths.add(p);
   }
   if (kinds.has('download')) {
-    if (bound) facts.downloaded.set(bound, call);
+    const d = boundName(call, true);
+    if (d) facts.downloaded.set(d, call);
     const args = callArgs(call);
     const dest = stringValue(args.positional[1] ?? args.keywords.get('filename') ?? args.keywords.get('out'));
     if (dest) facts.downloadPaths.add(dest);
@@ -251,11 +255,26 @@ export function observe(call: SyntaxNode, ctx: RuleContext): CallFact {
   return fact;
 }
 
-/** `x = call(...)` / `with call(...) as x` -> `x`. */
-export function boundName(call: SyntaxNode): string | null {
-  const p = call.parent;
+/**
+ * `x = call(...)` / `with call(...) as x` -> `x`. With `through`, also through attribute/method chains and `/`
+ * joins: `x = requests.get(u).text`, `x = urlopen(u).read()`, `x = Path(d) / "f"`.
+ */
+export function boundName(call: SyntaxNode, through = false): string | null {
+  let node = call;
+  if (through) {
+    for (;;) {
+      const q = node.parent;
+      if (!q) break;
+      if (q.type === 'attribute' && q.childForFieldName('object')?.id === node.id) node = q;
+      else if (q.type === 'call' && q.childForFieldName('function')?.id === node.id) node = q;
+      else if (q.type === 'binary_operator' && q.childForFieldName('left')?.id === node.id && q.childForFieldName('operator')?.type === '/') node = q;
+      else if (q.type === 'await' || q.type === 'parenthesized_expression') node = q;
+      else break;
+    }
+  }
+  const p = node.parent;
   if (!p) return null;
-  if (p.type === 'assignment' && p.childForFieldName('right')?.id === call.id) {
+  if (p.type === 'assignment' && p.childForFieldName('right')?.id === node.id) {
     const left = p.childForFieldName('left');
     return left && left.type === 'identifier' ? left.text : null;
   }
@@ -303,5 +322,6 @@ export const SHELL_DOWNLOAD_EXEC =
 export const SHELL_REVERSE =
   /\/dev\/(tcp|udp)\/[^\s/]+\/\d+|\b(nc|ncat|netcat)\b[^\n]*\s-(e|c)\s|\bmkfifo\b[^\n]*\|\s*(nc|ncat|netcat)\b|\bsocat\b[^\n]*\bexec:|\bbash\s+-i\s*>&|\bsh\s+-i\s*>&/i;
 
-/** Python shells and interactive shells started as a process. */
-export const SHELL_BINARY = /(^|[\s"'/\[,])(\/bin\/|\/usr\/bin\/)?(ba|z|da|k)?sh(\s+-i)?\s*$|^\/bin\/(ba|z|da|k)?sh\b|\bcmd\.exe\b|\bpowershell\b|(^|\s)(ba|z)?sh\s+-i\b/;
+/** An interactive shell started as a process: the shell alone, or with `-i` (not a shell running a script). */
+export const SHELL_BINARY =
+  /^\s*((\/usr)?\/bin\/)?(ba|z|da|k)?sh(\s+-i)?\s*$|(^|\s)((\/usr)?\/bin\/)?(ba|z|da|k)?sh\s+-i\b|^\s*(cmd(\.exe)?|powershell(\.exe)?)\s*$/;

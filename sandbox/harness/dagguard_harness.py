@@ -605,6 +605,7 @@ def kill_group(c, reason):
 
 
 MAX_EVENTS_PER_FILE = 200
+MAX_SPAWNS_PER_FILE = 32
 MAX_EVENTS_PER_KIND = 40
 
 
@@ -628,6 +629,8 @@ def handle_line(c, line):
         kind = str(ev.get("kind"))
         n = c.kinds.get(kind, 0)
         c.kinds[kind] = n + 1
+        if kind == "spawn" and n + 1 > MAX_SPAWNS_PER_FILE:
+            kill_group(c, "pids")  # counted here, in the parent: a fork bomb's copies each count only their own
         if kind == "exfiltration" or kind == "tamper" or (n < MAX_EVENTS_PER_KIND and c.events < MAX_EVENTS_PER_FILE):
             c.events += 1
             emit({"type": "event", "file": c.idx, "event": ev})

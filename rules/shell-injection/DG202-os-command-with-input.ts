@@ -1,0 +1,110 @@
+import type { SyntaxNode } from 'tree-sitter';
+import { defineRule } from '../../src/engine/rule';
+import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
+import { atLeast, isShellCommandFlag, isShellProgram, provenance, type Provenance } from '../../src/engine/airflow';
+import { callQuery, commandProvenance, matchedCallee, originWords, PARSE_TIME_NOTE, severityFor, snippet } from './_util';
+
+/** Run their string argument through `/bin/sh -c` (or cmd.exe). */
+const SHELL_STRING = new Map<string, string>([
+  ['os.system', 'command'],
+  ['os.popen', 'cmd'],
+  ['os.popen2', 'cmd'],
+  ['os.popen3', 'cmd'],
+  ['os.popen4', 'cmd'],
+  ['popen2.popen2', 'cmd'],
+  ['popen2.popen3', 'cmd'],
+  ['popen2.popen4', 'cmd'],
+  ['popen2.Popen3', 'cmd'],
+  ['popen2.Popen4', 'cmd'],
+  ['commands.getoutput', 'cmd'],
+  ['commands.getstatusoutput', 'cmd'],
+  ['asyncio.create_subprocess_shell', 'cmd'],
+]);
+
+/** Start a program without a shell: [index of the program, index of the first argv element, argv is a list?]. */
+const EXEC_LIKE = new Map<string, [number, number, boolean]>();
+for (const s of ['l', 'le', 'lp', 'lpe']) EXEC_LIKE.set(`os.exec${s}`, [0, 1, false]);
+for (const s of ['v', 've', 'vp', 'vpe']) EXEC_LIKE.set(`os.exec${s}`, [0, 1, true]);
+for (const s of ['l', 'le', 'lp', 'lpe']) EXEC_LIKE.set(`os.spawn${s}`, [1, 2, false]);
+for (const s of ['v', 've', 'vp', 'vpe']) EXEC_LIKE.set(`os.spawn${s}`, [1, 2, true]);
+EXEC_LIKE.set('os.posix_spawn', [0, 1, true]);
+EXEC_LIKE.set('os.posix_spawnp', [0, 1, true]);
+EXEC_LIKE.set('os.startfile', [0, -1, false]);
+EXEC_LIKE.set('asyncio.create_subprocess_exec', [0, 1, false]);
+EXEC_LIKE.set('pty.spawn', [0, 0, true]);
+
+const NAMES = [
+  'system', 'popen', 'popen2', 'popen3', 'popen4', 'Popen3', 'Popen4', 'getoutput', 'getstatusoutput', 'create_subprocess_shell',
+  'create_subprocess_exec', 'startfile', 'spawn', 'posix_spawn', 'posix_spawnp',
+  ...['l', 'le', 'lp', 'lpe', 'v', 've', 'vp', 'vpe'].flatMap((s) => [`exec${s}`, `spawn${s}`]),
+];
+
+export default defineRule({
+  meta: {
+    id: 'DG202',
+    name: 'os-command-with-input',
+    category: 'shell-injection',
+    severity: 'high',
+    message: '`{fn}` {what} {origin} (`{value}`)',
+    aliases: ['B605', 'B606', 'S605', 'S606'],
+    docs: {
+      what:
+        'Finds `os.system`, `os.popen*`, `popen2.*`, `commands.getoutput`/`getstatusoutput` and `asyncio.create_subprocess_shell` given a non-constant command; and `os.exec*`, `os.spawn*`, `os.posix_spawn*`, `os.startfile`, `asyncio.create_subprocess_exec` and `pty.spawn` when the *program* is not constant or the program is a shell run with `-c` and a non-constant script. Arguments passed as separate argv elements to a constant program are not reported. Provenance is followed as in DG201: constants, module paths and `shlex.quote` are fine.',
+      why:
+        'These functions hand their string to `/bin/sh -c`: shell metacharacters in the value run extra commands on the worker, or in the scheduler/dag-processor when the call is at module level. `os.exec*`/`spawn*` do not use a shell, but a program name taken from input runs whatever the input names.',
+      example: '```python\ndef cleanup(**context):\n    path = context["dag_run"].conf["path"]\n    os.system("rm -rf " + path)\n```',
+      useInstead: '```python\ndef cleanup(**context):\n    path = context["dag_run"].conf["path"]\n    shutil.rmtree(safe_join(BASE_DIR, path))  # or subprocess.run(["rm", "-rf", "--", path])\n```',
+    },
+  },
+  query: callQuery(NAMES),
+  onMatch(c, ctx) {
+    const m = matchedCallee(c, ctx);
+    if (!m) return;
+    const { call, fn } = m;
+    const args = callArgs(call);
+    let found: Provenance | null = null;
+    let what = 'runs a shell command built from';
+    const kw = SHELL_STRING.get(fn);
+    if (kw) {
+      const cmd = argument(args, kw, 0);
+      if (!cmd) return;
+      found = commandProvenance(cmd, ctx);
+    } else {
+      const spec = EXEC_LIKE.get(fn);
+      if (!spec) return;
+      const [progIdx, argvIdx, isList] = spec;
+      let program = args.positional[progIdx];
+      let argv: SyntaxNode[] = [];
+      if (argvIdx >= 0) {
+        if (isList) {
+          const a = args.positional[argvIdx];
+          const u = a ? unwrap(a) : null;
+          if (u && (u.type === 'list' || u.type === 'tuple')) argv = u.namedChildren.filter((x) => x.type !== 'comment');
+          else if (fn === 'pty.spawn' && u) argv = [u];
+        } else argv = args.positional.slice(argvIdx);
+      }
+      if (fn === 'pty.spawn') program = argv[0];
+      if (!program) return;
+      const pp = provenance(program, ctx);
+      if (atLeast(pp.trust, 'config')) {
+        found = pp;
+        what = 'starts a program named by';
+      } else if (isShellProgram(stringValue(program)) || isShellProgram(stringValue(argv[0]))) {
+        for (let i = 0; i < argv.length - 1; i++) {
+          if (isShellCommandFlag(stringValue(argv[i]))) {
+            found = commandProvenance(argv[i + 1], ctx);
+            break;
+          }
+        }
+      }
+    }
+    if (!found || !atLeast(found.trust, 'config')) return;
+    const parse = ctx.isParseTime(call);
+    const msg = this.meta.message
+      .replace('{fn}', fn)
+      .replace('{what}', what)
+      .replace('{origin}', originWords(found.trust))
+      .replace('{value}', snippet(found.node));
+    ctx.report(call, msg + (parse ? PARSE_TIME_NOTE : ''), { severity: severityFor(found.trust) });
+  },
+});

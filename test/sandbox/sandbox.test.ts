@@ -1,0 +1,216 @@
+import { execFileSync, spawn } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  containerSpec,
+  removeStaleContainers,
+  runSandbox,
+  SANDBOX_LABEL,
+  SANDBOX_RULES,
+  SandboxUnavailableError,
+  type SandboxResult,
+} from '../../src/sandbox';
+import { SANDBOX_CATEGORIES } from '../../src/report';
+import { dockerDescribe, engineStatus, FIXTURES, fx, IMAGE, labelledContainers, snapshotTree } from './helpers';
+
+const status = await engineStatus();
+const dockerSuite = dockerDescribe(status);
+
+const base = { image: IMAGE, root: FIXTURES, cwd: FIXTURES };
+const byPath = (r: SandboxResult, p: string) => r.files.find((f) => f.path === p)!;
+const rulesOf = (r: SandboxResult, p: string) => [...new Set(r.findings.filter((f) => f.path === p).map((f) => f.ruleId))].sort();
+
+it('rule metadata is complete and uses sandbox categories', () => {
+  const ids = SANDBOX_RULES.map((r) => r.id);
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const r of SANDBOX_RULES) {
+    expect(r.id).toMatch(/^DG9\d\d$/);
+    expect(SANDBOX_CATEGORIES).toContain(r.category);
+    expect(r.docs.what && r.docs.why && r.docs.example && r.docs.useInstead).toBeTruthy();
+  }
+});
+
+it('createContainer options keep the query string to the name (seccomp JSON only in the body)', () => {
+  const spec = containerSpec({
+    image: IMAGE, root: FIXTURES, memoryBytes: 1 << 30, cpus: 1, pidsLimit: 64, user: '50000:0', env: [], name: 'x',
+  });
+  expect(Object.keys(spec._query)).toEqual(['name']);
+  const sec = (spec._body.HostConfig as { SecurityOpt: string[] }).SecurityOpt;
+  expect(sec.some((s) => s.startsWith('seccomp={'))).toBe(true);
+});
+
+dockerSuite('sandbox against the real engine and image', () => {
+  let before: Map<string, string>;
+  beforeAll(() => {
+    before = snapshotTree(FIXTURES);
+  });
+  afterAll(async () => {
+    expect(snapshotTree(FIXTURES)).toEqual(before); // no hostile DAG changed a host file
+    expect(await labelledContainers()).toEqual([]); // and no container was left behind
+  });
+
+  it('clean DAGs (classic, TaskFlow, dynamic factory, parse-time Variable/Connection) pass with the right dag ids', async () => {
+    const progress: number[] = [];
+    const r = await runSandbox(
+      ['clean/classic_dag.py', 'clean/taskflow_dag.py', 'clean/dynamic_factory.py', 'clean/uses_variable.py'].map(fx),
+      { ...base, timeoutSec: 30, onProgress: (d) => progress.push(d) },
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.findings).toEqual([]);
+    expect(byPath(r, 'clean/classic_dag.py').dags).toEqual(['classic_etl']);
+    expect(byPath(r, 'clean/taskflow_dag.py').dags).toEqual(['taskflow_pipeline']);
+    expect(byPath(r, 'clean/dynamic_factory.py').dags).toEqual(['factory_crm', 'factory_ops', 'factory_sales']);
+    expect(byPath(r, 'clean/uses_variable.py').dags).toEqual(['vars_True']);
+    for (const f of r.files) expect(f.sandbox?.status).toBe('clean');
+    expect(progress).toEqual([1, 2, 3, 4]);
+  });
+
+  it('a missing provider import is an import-error; a DAG-looking file without a DAG is reported', async () => {
+    const r = await runSandbox([fx('broken/missing_provider.py'), fx('broken/no_dag.py')], { ...base, timeoutSec: 30 });
+    const mp = byPath(r, 'broken/missing_provider.py');
+    expect(mp.sandbox?.status).toBe('import-error');
+    expect(mp.sandbox?.importError).toContain('airflow.providers.snowflake');
+    const f = r.findings.find((x) => x.path === 'broken/missing_provider.py')!;
+    expect(f).toMatchObject({ ruleId: 'DG960', category: 'import-error', source: 'sandbox' });
+    expect(f.message).toContain("No module named 'airflow.providers.snowflake'");
+    expect(rulesOf(r, 'broken/no_dag.py')).toEqual(['DG961']);
+  });
+
+  it('every hostile sample is flagged; host memory stays bounded', async () => {
+    const hostile = [
+      'net_connect', 'dns_lookup', 'subprocess_spawn', 'write_dag_folder', 'fork_bomb', 'memory_bomb', 'cpu_spin',
+      'output_flood', 'forged_result', 'ctypes_syscalls', 'canary_exfil', 'dynamic_exec',
+    ].map((n) => `hostile/${n}.py`);
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    const r = await runSandbox(hostile.map(fx), { ...base, timeoutSec: 6 });
+    clearInterval(sampler);
+    expect(peak - rss0).toBeLessThan(200 * 1024 * 1024); // 4 GiB were written inside; the host never buffers it
+
+    const expected: Record<string, string[]> = {
+      'hostile/net_connect.py': ['DG901'],
+      'hostile/dns_lookup.py': ['DG902'],
+      'hostile/subprocess_spawn.py': ['DG903'],
+      'hostile/write_dag_folder.py': ['DG904'],
+      'hostile/fork_bomb.py': ['DG903', 'DG952'],
+      'hostile/memory_bomb.py': ['DG951'],
+      'hostile/cpu_spin.py': ['DG950'],
+      'hostile/output_flood.py': ['DG953'],
+      'hostile/forged_result.py': ['DG907'],
+      'hostile/ctypes_syscalls.py': ['DG906'],
+      'hostile/canary_exfil.py': ['DG902', 'DG908'],
+      'hostile/dynamic_exec.py': ['DG905'],
+    };
+    for (const [p, ids] of Object.entries(expected)) {
+      const file = byPath(r, p);
+      expect(file.sandbox?.status, p).not.toBe('clean');
+      expect(rulesOf(r, p), p).toEqual(expect.arrayContaining(ids));
+      expect(file.dags, p).not.toContain('innocent');
+    }
+    for (const f of r.findings) expect(f.source).toBe('sandbox');
+    // events carry the DAG line that did it
+    const w = r.findings.find((f) => f.path === 'hostile/write_dag_folder.py' && f.ruleId === 'DG904')!;
+    expect(w.line).toBeGreaterThan(1);
+    expect(byPath(r, 'hostile/forged_result.py').sandbox?.status).toBe('tampered');
+    expect(byPath(r, 'hostile/cpu_spin.py').sandbox?.status).toBe('timeout');
+    expect(byPath(r, 'hostile/memory_bomb.py').sandbox?.status).toBe('oom');
+    expect(byPath(r, 'hostile/output_flood.py').sandbox?.status).toBe('output-cap');
+    expect(byPath(r, 'hostile/fork_bomb.py').sandbox?.status).toBe('pids');
+  }, 180_000);
+
+  it('the created container has every hardening setting', async () => {
+    let inspected: Docker.ContainerInspectInfo | undefined;
+    await runSandbox([fx('clean/classic_dag.py')], {
+      ...base,
+      timeoutSec: 30,
+      onContainer: async (c) => {
+        inspected = await c.inspect();
+      },
+    });
+    const hc = inspected!.HostConfig as Docker.HostConfig & Record<string, unknown>;
+    const cfg = inspected!.Config;
+    expect(hc.NetworkMode).toBe('none');
+    expect(hc.ReadonlyRootfs).toBe(true);
+    expect(hc.CapDrop).toEqual(['ALL']);
+    expect(hc.CapAdd ?? []).toEqual([]);
+    expect(hc.Privileged).toBe(false);
+    expect(hc.SecurityOpt).toContain('no-new-privileges:true');
+    const seccomp = (hc.SecurityOpt ?? []).find((s: string) => s.startsWith('seccomp='))!;
+    const profile = JSON.parse(seccomp.slice('seccomp='.length));
+    expect(profile.defaultAction).toBe('SCMP_ACT_ERRNO');
+    const allowed = new Set<string>(profile.syscalls.filter((s: { action: string }) => s.action === 'SCMP_ACT_ALLOW').flatMap((s: { names: string[] }) => s.names));
+    for (const sc of ['mount', 'umount2', 'unshare', 'setns', 'ptrace', 'keyctl', 'add_key', 'request_key', 'bpf', 'perf_event_open', 'userfaultfd', 'kexec_load', 'init_module', 'finit_module', 'personality', 'process_vm_readv']) {
+      expect(allowed.has(sc), sc).toBe(false);
+    }
+    expect(hc.PidsLimit).toBe(128);
+    expect(hc.Memory).toBeGreaterThan(0);
+    expect(hc.MemorySwap).toBe(hc.Memory);
+    expect((hc.NanoCpus ?? 0) > 0 || (hc.CpuQuota ?? 0) > 0).toBe(true);
+    const ulimits = Object.fromEntries((hc.Ulimits ?? []).map((u: { Name: string; Soft: number; Hard: number }) => [u.Name, u]));
+    expect(ulimits.nofile).toMatchObject({ Soft: 1024, Hard: 1024 });
+    expect(ulimits.fsize.Hard).toBeGreaterThan(0);
+    expect(ulimits.core).toMatchObject({ Soft: 0, Hard: 0 });
+    const tmp = (hc.Tmpfs as Record<string, string>)['/tmp'];
+    for (const o of ['noexec', 'nosuid', 'nodev', 'size=']) expect(tmp).toContain(o);
+    const mounts = inspected!.Mounts;
+    expect(mounts.length).toBe(2);
+    for (const m of mounts) expect(m.RW).toBe(false);
+    expect(cfg.User).toBe('50000:0');
+    expect(cfg.User.startsWith('0')).toBe(false);
+    expect(cfg.Labels[SANDBOX_LABEL]).toBe('1');
+    // no host environment: none of the host's variables (names or values) appears
+    const env = cfg.Env ?? [];
+    for (const [k, v] of Object.entries(process.env)) {
+      if (['PATH', 'HOME', 'HOSTNAME', 'LANG', 'TERM'].includes(k) || !v || v.length < 6) continue;
+      expect(env.some((e) => e.startsWith(`${k}=`) && e.endsWith(v)), k).toBe(false);
+    }
+    expect(hc.LogConfig?.Type).toBe('none');
+    expect(hc.Init).toBe(true);
+  });
+
+  it('clear SandboxUnavailableError for a missing image and for an unreachable engine', async () => {
+    await expect(runSandbox([fx('clean/classic_dag.py')], { ...base, image: 'dag-guard-no-such-image:0', timeoutSec: 5 })).rejects.toThrow(
+      SandboxUnavailableError,
+    );
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = `unix://${path.join(os.tmpdir(), 'dag-guard-no-engine.sock')}`;
+    try {
+      const p = runSandbox([fx('clean/classic_dag.py')], { ...base, timeoutSec: 5 });
+      await expect(p).rejects.toThrow(SandboxUnavailableError);
+      await expect(p).rejects.toThrow(/DOCKER_HOST/);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+  });
+
+  it('removes stale labelled containers of dead dag-guard processes', async () => {
+    const docker = new Docker();
+    const c = await docker.createContainer({
+      Image: IMAGE,
+      Cmd: ['true'],
+      Labels: { [SANDBOX_LABEL]: '1', 'dag-guard.pid': '999999', 'dag-guard.host': os.hostname() },
+    });
+    await removeStaleContainers(docker);
+    await expect(c.inspect()).rejects.toThrow();
+  });
+
+  it('Ctrl-C (SIGINT) during a run removes the container', async () => {
+    const dist = path.resolve(__dirname, '../../dist/src/sandbox/index.js');
+    execFileSync('test', ['-f', dist]);
+    const script = `require(${JSON.stringify(dist)}).runSandbox([${JSON.stringify(fx('hostile/cpu_spin.py'))}], {image: ${JSON.stringify(IMAGE)}, timeoutSec: 60, root: ${JSON.stringify(FIXTURES)}, cwd: ${JSON.stringify(FIXTURES)}}).then(() => process.exit(0))`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    const deadline = Date.now() + 30_000;
+    while ((await labelledContainers(child.pid)).length === 0) {
+      if (Date.now() > deadline) throw new Error('sandbox container never appeared');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code).toBe(130);
+    expect(await labelledContainers(child.pid)).toEqual([]);
+  }, 60_000);
+});
