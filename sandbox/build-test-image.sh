@@ -57,11 +57,18 @@ WHEELS="$CACHE/wheels-airflow-$AIRFLOW_VERSION-std-$PROVIDERS_STANDARD_VERSION"
 if [[ ! -f "$WHEELS/.complete" ]]; then
   log "downloading wheels into $WHEELS"
   mkdir -p "$WHEELS"
-  PIP_FIND_LINKS= "$PIP" download -q -d "$WHEELS" --only-binary=:all: \
+  pins=("apache-airflow==$AIRFLOW_VERSION" "apache-airflow-providers-standard==$PROVIDERS_STANDARD_VERSION")
+  if ! PIP_FIND_LINKS= "$PIP" download -q -d "$WHEELS" --only-binary=:all: \
     --python-version 3.11 --implementation cp --abi cp311 \
     --platform manylinux_2_36_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-    --platform manylinux2014_x86_64 --platform any \
-    "apache-airflow==$AIRFLOW_VERSION" "apache-airflow-providers-standard==$PROVIDERS_STANDARD_VERSION"
+    --platform manylinux2014_x86_64 --platform any "${pins[@]}"; then
+    # Some releases (e.g. Airflow 2.10: python-nvd3) have sdist-only dependencies. Build those wheels with the
+    # host's interpreter, which is only valid when it has the image's ABI (CPython 3.11 on the same arch).
+    [[ "$(python3 -c 'import sys,platform;print(sys.version_info[:2]==(3,11) and platform.machine())')" == "$(uname -m)" ]] \
+      || die "sdist-only dependencies need a host CPython 3.11 to build wheels"
+    log "some dependencies are sdist-only: building wheels with the host's CPython 3.11"
+    PIP_FIND_LINKS= "$PIP" wheel -q -w "$WHEELS" "${pins[@]}"
+  fi
   touch "$WHEELS/.complete"
 fi
 

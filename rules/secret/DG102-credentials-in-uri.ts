@@ -1,9 +1,9 @@
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
-import { findTokens, findUriCredentials, secretKey, URI_CRED_HINT } from './_util';
+import { findTokens, findUriCredentials, secretKey } from './_util';
 
 /** A line ending inside a URI's userinfo, continued by an implicitly concatenated string on the next line. */
-const SPLIT_URI = /:\/\/[^\s/@'"]*:?[^\s/@'"]*["']\s*$/;
+const SPLIT_URI = /:\/\/[^\s/@'"]{0,200}:?[^\s/@'"]{0,200}["']\s*$/;
 
 export default defineRule({
   meta: {
@@ -38,7 +38,7 @@ export default defineRule({
         const next = text.slice(end + 1, text.indexOf('\n', end + 1) < 0 ? text.length : text.indexOf('\n', end + 1));
         line = line.replace(/["']\s*$/, '') + next.replace(/^\s*[rbuf]*["']/i, '');
       }
-      if (URI_CRED_HINT.test(line)) {
+      {
         for (const cred of findUriCredentials(line)) {
           if (findTokens(cred.secret).length) continue; // a vendor token: DG103 reports it, more precisely
           const where =

@@ -78,7 +78,7 @@ export type NameStrength = 'strong' | 'weak' | null;
  * `PASSWORD_VAR`, `token_url` name something else. `signing_key`, `api_key` are strong; `key`, `auth` weak.
  */
 export function nameStrength(name: string): NameStrength {
-  if (name === 'Key') return null; // boto3's S3 object key: put_object(Bucket=..., Key=...)
+  if (name === 'Key' || name.length > 100) return null; // boto3's S3 object key: put_object(Bucket=..., Key=...)
   const words = nameWords(name);
   if (words.length > 1 && FAKE_PREFIXES.has(words[0])) return null;
   while (words.length > 1 && QUALIFIERS.has(words[words.length - 1])) words.pop();
@@ -129,7 +129,7 @@ const PLACEHOLDER_WORDS = new Set([
  */
 export function isNotASecretValue(value: string, name?: string): boolean {
   const v = value.trim();
-  if (v.length < 3) return true;
+  if (v.length < 3 || v.length > MAX_SCAN) return true;
   const low = v.toLowerCase();
   if (PLACEHOLDER_WORDS.has(low)) return true;
   if (/^(.)\1+$/.test(v)) return true; // xxxx, ****, 0000, ----
@@ -190,6 +190,7 @@ export function shannonEntropy(s: string): number {
  */
 export function looksRandom(raw: string): boolean {
   const v = raw.trim();
+  if (v.length > 1000) return false;
   if (isHashOrId(v)) return false;
   if (/^[0-9a-fA-F]{16,}$/.test(v)) {
     let h = shannonEntropy(v);
@@ -200,7 +201,7 @@ export function looksRandom(raw: string): boolean {
     if (!/[0-9]/.test(v)) return false; // words joined (CamelCase, snake_case): an identifier
     if (/^[a-z]+([._-][a-z]+)+$/i.test(v)) return false;
     if (/^[a-z0-9]+([_.-][a-z0-9]+)+$/.test(v)) return false; // lower-case identifier with digits: iav2_graph_date
-    if (/(^|\/)[a-z][a-z_-]{2,}\//.test(v)) return false; // a path: emr-logs/j-1NAO.../stderr
+    if (/(^|\/)[a-z][a-z_-]{2,40}\//.test(v)) return false; // a path: emr-logs/j-1NAO.../stderr
     const limit = Math.min(4.5, Math.log2(v.length) - 0.9);
     return shannonEntropy(v) >= limit;
   }
@@ -227,16 +228,16 @@ export const TOKEN_FORMATS: TokenFormat[] = [
   { id: 'aws-access-key-id', label: 'AWS access key id', re: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}(?![A-Z0-9])/g, entropy: 3, check: (m) => !/EXAMPLE/.test(m) },
   {
     id: 'aws-secret-access-key', label: 'AWS secret access key',
-    re: /(?:aws|secret_?access|boto|minio)[A-Za-z0-9_]*["']?\s*[:=]\s*[rbu]{0,2}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi,
+    re: /(?:aws|secret_?access|boto|minio)[A-Za-z0-9_]{0,40}["']?\s*[:=]\s*[rbu]{0,2}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi,
     group: 1, check: (v) => isAwsSecretKeyValue(v),
   },
   { id: 'github-token', label: 'GitHub token', re: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])/g, entropy: 3 },
   { id: 'github-fine-grained-pat', label: 'GitHub fine-grained token', re: /github_pat_[A-Za-z0-9_]{60,255}/g, entropy: 3 },
-  { id: 'gitlab-token', label: 'GitLab token', re: /(?<![A-Za-z0-9])gl(?:pat|dt|rt|cbt|ptt|oas)-[A-Za-z0-9_-]{20,}/g, entropy: 3 },
-  { id: 'slack-token', label: 'Slack token', re: /(?<![A-Za-z0-9])xox[abposre]-(?:\d+-){1,4}[A-Za-z0-9-]{10,}|(?<![A-Za-z0-9])xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{20,}/g, entropy: 3 },
-  { id: 'slack-webhook', label: 'Slack webhook URL', re: /hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9+/_-]{30,}/g, entropy: 3 },
-  { id: 'teams-webhook', label: 'Microsoft Teams webhook URL', re: /[a-z0-9-]+\.webhook\.office\.com\/webhookb2\/[a-f0-9-]{36}@[a-f0-9-]{36}\/IncomingWebhook\/[A-Za-z0-9]{32}\/[a-f0-9-]{36}/g },
-  { id: 'discord-webhook', label: 'Discord webhook URL', re: /discord(?:app)?\.com\/api\/webhooks\/\d{15,20}\/[A-Za-z0-9_-]{60,}/g, entropy: 3 },
+  { id: 'gitlab-token', label: 'GitLab token', re: /(?<![A-Za-z0-9])gl(?:pat|dt|rt|cbt|ptt|oas)-[A-Za-z0-9_-]{20,100}/g, entropy: 3 },
+  { id: 'slack-token', label: 'Slack token', re: /(?<![A-Za-z0-9])xox[abposre]-(?:\d{1,20}-){1,4}[A-Za-z0-9-]{10,200}|(?<![A-Za-z0-9])xapp-\d-[A-Z0-9]{1,20}-\d{1,20}-[a-z0-9]{20,100}/g, entropy: 3 },
+  { id: 'slack-webhook', label: 'Slack webhook URL', re: /hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9+/_-]{30,200}/g, entropy: 3 },
+  { id: 'teams-webhook', label: 'Microsoft Teams webhook URL', re: /\.webhook\.office\.com\/webhookb2\/[a-f0-9-]{36}@[a-f0-9-]{36}\/IncomingWebhook\/[A-Za-z0-9]{32}\/[a-f0-9-]{36}/g },
+  { id: 'discord-webhook', label: 'Discord webhook URL', re: /discord(?:app)?\.com\/api\/webhooks\/\d{15,20}\/[A-Za-z0-9_-]{60,100}/g, entropy: 3 },
   { id: 'google-api-key', label: 'Google API key', re: /(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g, entropy: 3.5 },
   { id: 'google-oauth-secret', label: 'Google OAuth client secret', re: /GOCSPX-[A-Za-z0-9_-]{28}/g, entropy: 3 },
   {
@@ -247,22 +248,22 @@ export const TOKEN_FORMATS: TokenFormat[] = [
   },
   { id: 'putty-key', label: 'PuTTY private key', re: /PuTTY-User-Key-File-[23]:/g, severity: 'critical' },
   {
-    id: 'jwt', label: 'JSON Web Token', re: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,}/g,
+    id: 'jwt', label: 'JSON Web Token', re: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,8000}\.eyJ[A-Za-z0-9_-]{10,8000}\.[A-Za-z0-9_-]{16,2000}/g,
     check: (m) => isJwt(m), severity: 'high',
   },
-  { id: 'stripe-key', label: 'Stripe live key', re: /(?<![A-Za-z0-9])(?:sk|rk)_live_[0-9A-Za-z]{24,}/g, entropy: 3 },
+  { id: 'stripe-key', label: 'Stripe live key', re: /(?<![A-Za-z0-9])(?:sk|rk)_live_[0-9A-Za-z]{24,200}/g, entropy: 3 },
   { id: 'sendgrid-key', label: 'SendGrid API key', re: /SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}/g, entropy: 3 },
   { id: 'twilio-key', label: 'Twilio API key', re: /(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![A-Za-z0-9])/g, entropy: 3, severity: 'medium' },
   { id: 'npm-token', label: 'npm access token', re: /(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g, entropy: 3 },
-  { id: 'pypi-token', label: 'PyPI upload token', re: /pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}/g },
-  { id: 'openai-key', label: 'OpenAI API key', re: /(?<![A-Za-z0-9])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}|(?<![A-Za-z0-9])sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}/g, entropy: 3.5 },
-  { id: 'anthropic-key', label: 'Anthropic API key', re: /sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}/g, entropy: 3.5 },
+  { id: 'pypi-token', label: 'PyPI upload token', re: /pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,400}/g },
+  { id: 'openai-key', label: 'OpenAI API key', re: /(?<![A-Za-z0-9])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,200}T3BlbkFJ[A-Za-z0-9_-]{20,200}|(?<![A-Za-z0-9])sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,300}/g, entropy: 3.5 },
+  { id: 'anthropic-key', label: 'Anthropic API key', re: /sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,300}/g, entropy: 3.5 },
   { id: 'huggingface-token', label: 'Hugging Face token', re: /(?<![A-Za-z0-9])hf_[A-Za-z]{34}(?![A-Za-z0-9])/g, entropy: 3.5 },
   { id: 'databricks-token', label: 'Databricks token', re: /(?<![A-Za-z0-9])dapi[0-9a-f]{32}(?:-\d)?(?![A-Za-z0-9])/g, entropy: 3 },
   { id: 'azure-storage-key', label: 'Azure storage account key', re: /AccountKey=[A-Za-z0-9+/]{86}==/g, entropy: 4 },
   { id: 'telegram-bot-token', label: 'Telegram bot token', re: /(?<![0-9])\d{8,10}:AA[0-9A-Za-z_-]{33}(?![A-Za-z0-9_-])/g, entropy: 3 },
-  { id: 'vault-token', label: 'HashiCorp Vault token', re: /(?<![A-Za-z0-9])hvs\.[A-Za-z0-9_-]{90,}/g, entropy: 3.5 },
-  { id: 'datadog-key', label: 'Datadog application key', re: /(?<![A-Za-z0-9])ddapp_[A-Za-z0-9]{30,}/g, entropy: 3 },
+  { id: 'vault-token', label: 'HashiCorp Vault token', re: /(?<![A-Za-z0-9])hvs\.[A-Za-z0-9_-]{90,300}/g, entropy: 3.5 },
+  { id: 'datadog-key', label: 'Datadog application key', re: /(?<![A-Za-z0-9])ddapp_[A-Za-z0-9]{30,80}/g, entropy: 3 },
   { id: 'square-token', label: 'Square OAuth secret', re: /sq0csp-[0-9A-Za-z_-]{43}/g, entropy: 3 },
 ];
 
@@ -285,13 +286,13 @@ export const TOKEN_PREFILTER = [
   'GOCSPX-',
   'PRIVATE KEY',
   'PuTTY-User',
-  'eyJ[A-Za-z0-9_-]{10,}[.]eyJ',
+  '(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,8000}[.]eyJ',
   'k_live_',
   'SG[.][A-Za-z0-9_-]{22}[.]',
   'SK[0-9a-f]{32}',
   'npm_[A-Za-z0-9]{36}',
   'pypi-AgE',
-  '(?<![A-Za-z0-9])sk-(proj-|svcacct-|admin-|ant-|[A-Za-z0-9_-]{20,}T3BlbkFJ)',
+  '(?<![A-Za-z0-9])sk-(proj-|svcacct-|admin-|ant-|[A-Za-z0-9_-]{20,200}T3BlbkFJ)',
   '(?<![A-Za-z0-9_])hf_[A-Za-z]{34}',
   'dapi[0-9a-f]{32}',
   'AccountKey=',
@@ -364,12 +365,18 @@ export interface UriCredential {
 }
 
 /** Cheap test for a line that may hold any of the shapes below. */
-export const URI_CRED_HINT = /:\/\/[^\s/]*:[^\s/]*@|[?&;]\s*[\w-]*(pass|pwd|key|token|secret|sig)[\w-]*\s*=|\b(password|identified\s+by)\s+'|[A-Z_]*(PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z_]*=[^\s'"$]|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow)\b/i;
+export const URI_CRED_HINT = /:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow)\b/i;
+
+/** Shell-style `NAME_PASSWORD=value` (case-sensitive, so not part of URI_CRED_HINT). */
+const ENV_HINT = /(PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40}=[^\s'"$]/;
+
+/** Longest line / value the text heuristics look at: beyond it, a blob (data, minified JSON), not a credential. */
+export const MAX_SCAN = 20000;
 
 const QUERY_SECRET = /(?:^|[?&;]\s*)(password|passwd|pwd|pass|api_?key|apikey|access_?token|auth_?token|client_?secret|secret|token|sig|x-amz-signature|x-goog-signature)\s*=\s*([^&;\s'"#]+)/gi;
 const CLI_ARG = /(?:^|\s)(-u|--user|--conn-password|--password|--pass|-p|-a)(?:[ =]|(?<=-p))['"]?([^\s'"]+)/g;
 /** Shell environment assignments in a command string: `PGPASSWORD=s3cret psql …`, `export API_TOKEN=…`. */
-const SHELL_ENV_SECRET = /(?<=^|[\s;&|"'])(?:export\s+)?([A-Z][A-Z0-9_]*(?:PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]*)=(['"]?)([^\s'"$;&|]+)\2(?=[\s;&|'"]|$)/g;
+const SHELL_ENV_SECRET = /(?<=^|[\s;&|"'])(?:export\s+)?([A-Z][A-Z0-9_]{0,40}?(?:PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40})=(['"]?)([^\s'"$;&|]+)\2(?=[\s;&|'"]|$)/g;
 
 /**
  * Credentials in a string: `scheme://user:pass@host`, query or ODBC parameters (`?password=`, `;PWD=`) and
@@ -377,8 +384,8 @@ const SHELL_ENV_SECRET = /(?<=^|[\s;&|"'])(?:export\s+)?([A-Z][A-Z0-9_]*(?:PASSW
  */
 export function findUriCredentials(text: string): UriCredential[] {
   const out: UriCredential[] = [];
-  if (!URI_CRED_HINT.test(text)) return out;
-  const uri = /([A-Za-z][A-Za-z0-9+.-]*):\/\/([^\s/?#'"<>]*)/g;
+  if (text.length > MAX_SCAN || !(URI_CRED_HINT.test(text) || ENV_HINT.test(text))) return out;
+  const uri = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30}):\/\/([^\s/?#'"<>]{0,500})/g;
   for (const m of text.matchAll(uri)) {
     const authority = m[2];
     const at = authority.lastIndexOf('@');

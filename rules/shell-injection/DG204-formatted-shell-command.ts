@@ -42,7 +42,10 @@ export default defineRule({
       reportOnce(ctx, s.node, () =>
         ctx.report(
           s.node,
-          this.meta.message.replace('{label}', s.label).replace('{origin}', originWords(b.trust)).replace('{value}', snippet(b.node)),
+          (parts.formatted ? this.meta.message : '{label} is {origin} (`{value}`), run as a whole shell command')
+            .replace('{label}', s.label)
+            .replace('{origin}', originWords(b.trust))
+            .replace('{value}', snippet(b.node)),
           { severity: SEVERITY[b.trust] ?? 'high' },
         ),
       );

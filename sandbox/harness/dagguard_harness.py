@@ -75,7 +75,7 @@ def load_airflow():
     try:
         import airflow  # noqa: F401
     except Exception as e:  # no Airflow in the image: plain import + discovery
-        return "plain", None, None, "%s: %s" % (type(e).__name__, e)
+        return "plain", None, None, "%s: %s" % (type(e).__name__, e), None
     DagBag = None
     err = None
     try:
@@ -106,8 +106,13 @@ def load_airflow():
             pass
     ver = getattr(sys.modules.get("airflow"), "__version__", None)
     if DagBag is None:
-        return "plain", ver, None, err
-    return "dagbag", ver, DagBag, None
+        return "plain", ver, None, err, None
+    bag = None
+    try:  # one empty bag, built once; each forked child only calls process_file() on its copy
+        bag = DagBag(dag_folder=os.devnull, include_examples=False, safe_mode=False, collect_dags=False)
+    except Exception:
+        bag = None
+    return "dagbag", ver, DagBag, None, bag
 
 
 def install_canaries(canary):
@@ -230,7 +235,6 @@ CODE_EVENTS = {"compile", "exec", "marshal.loads", "marshal.load", "code.__new__
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 ALLOWED_WRITE_PREFIXES = ("/tmp/",)
 ALLOWED_WRITE_EXACT = {"/dev/null", "/tmp"}
-LIB_MARKERS = ("/site-packages/", "/dist-packages/", "<frozen ")
 
 
 class HarnessDenied(RuntimeError):
@@ -247,17 +251,6 @@ def make_hook(send, repo_prefix, protected_fds, canary_tokens, stdlib_dirs):
     tokens = tuple(canary_tokens)
     tokens_hex = tuple(t.encode().hex() for t in tokens)
     ctypes_dirs = tuple(d + "ctypes/" for d in stdlib_dirs)
-
-    def is_lib(fn):
-        if fn.startswith("<frozen ") or fn == harness:
-            return True
-        for d in stdlib_dirs:
-            if fn.startswith(d):
-                return True
-        for m in LIB_MARKERS:
-            if m in fn:
-                return True
-        return False
 
     def dag_frame(skip=()):
         """(nearest frame in the DAG repo as (file, line) for the report, whether the DAG code itself made the call).
@@ -369,6 +362,10 @@ def make_hook(send, repo_prefix, protected_fds, canary_tokens, stdlib_dirs):
                     send({"t": "fork-bomb"})
                 return
             if event in KILL_EVENTS:
+                target = args[0] if args else None
+                if event != "signal.pthread_kill" and target in (os.getppid(), 1, -1):
+                    # the harness parent / init / everything: refused, the other files must still be parsed
+                    record("tamper", "%s %s (signal to the harness)" % (event, text(args)), dag_frame()[0], deny=True)
                 record("spawn", "%s %s" % (event, text(args)), dag_frame()[0])
                 return
             if event in WRITE_PATH_EVENTS:
@@ -378,6 +375,8 @@ def make_hook(send, repo_prefix, protected_fds, canary_tokens, stdlib_dirs):
                     record(kind, "%s %s" % (event, text(args)), dag_frame()[0])
                 return
             if event in CODE_EVENTS:
+                if not getframe(1).f_code.co_filename.startswith(repo_prefix):
+                    return  # importlib, dataclasses, attrs, ...: not the DAG's own dynamic code
                 nearest, direct = dag_frame()
                 if direct:
                     if event == "exec" and args and hasattr(args[0], "co_filename") and args[0].co_filename.startswith(repo_prefix):
@@ -487,11 +486,6 @@ def child_main(idx, path, key, ev_w, out_w, cfg, loader):
 
         del keyb
         repo = cfg["repoMount"].rstrip("/") + "/"
-        if cfg.get("airflow"):
-            install_canaries(cfg["canary"])
-        else:
-            for k, v in cfg["canary"].get("env", {}).items():
-                os.environ[k] = v
         stdlib_dirs = tuple(sorted({os.path.dirname(os.__file__) + "/"}))
         hook = make_hook(send, repo, {ev_w}, cfg["canary"]["tokens"], stdlib_dirs)
         sys.addaudithook(hook)
@@ -500,11 +494,11 @@ def child_main(idx, path, key, ev_w, out_w, cfg, loader):
         started = time.monotonic()
         result = {"t": "result", "dags": [], "importError": None}
         if loader[0] == "dagbag":
-            DagBag = loader[2]
-            try:
-                bag = DagBag(dag_folder=path, include_examples=False, safe_mode=False)
-            except TypeError:
-                bag = DagBag(dag_folder=path, include_examples=False)
+            bag = loader[4]
+            if bag is None:
+                bag = loader[2](dag_folder=path, include_examples=False, safe_mode=False)
+            else:
+                bag.process_file(path, only_if_updated=False, safe_mode=False)
             errs = dict(getattr(bag, "import_errors", {}) or {})
             result["dags"] = sorted(getattr(bag, "dags", {}).keys())
             if errs:
@@ -578,6 +572,8 @@ def spawn(idx, path, cfg, loader):
         c.pid = None
         return c
     if pid == 0:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.close(ev_r)
         os.close(out_r)
         child_main(idx, path, key, ev_w, out_w, cfg, loader)
@@ -727,6 +723,11 @@ def main():
     t = time.monotonic()
     loader = load_airflow()
     cfg["airflow"] = loader[0] == "dagbag"
+    if loader[1] is not None:
+        install_canaries(cfg["canary"])
+    else:
+        for k, v in cfg["canary"].get("env", {}).items():
+            os.environ[k] = v
     emit({"type": "hello", "protocol": PROTOCOL, "python": sys.version.split()[0], "airflow": loader[1],
           "mode": loader[0], "loaderError": loader[3], "setupMs": int((time.monotonic() - t) * 1000),
           "uid": os.getuid(), "files": len(cfg["files"])})
@@ -735,7 +736,11 @@ def main():
     parallel = max(1, int(cfg.get("parallel", 1)))
     pending = list(enumerate(files))
     running = {}
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_w)
     while pending or running:
         while pending and len(running) < parallel:
             idx, path = pending.pop(0)
@@ -746,7 +751,7 @@ def main():
                 continue
             emit({"type": "start", "file": idx})
             running[c.pid] = c
-        fds = {}
+        fds = {wake_r: None}
         for c in running.values():
             if c.ev_r is not None:
                 fds[c.ev_r] = c
@@ -760,6 +765,12 @@ def main():
             ready = []
         for fd in ready:
             c = fds[fd]
+            if c is None:
+                try:
+                    os.read(wake_r, 4096)
+                except OSError:
+                    pass
+                continue
             if not read_fd(c, fd, cfg):
                 os.close(fd)
                 if fd == c.ev_r:

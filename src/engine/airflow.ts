@@ -322,6 +322,8 @@ export interface JinjaClass {
   trust: Trust;
   /** Short reason for messages: "set by whoever triggers the DAG". */
   why: string;
+  /** A `params` reference: user-controlled only through the `dag_run_conf_overrides_params` default. */
+  viaParams?: boolean;
 }
 
 /**
@@ -340,7 +342,7 @@ export function classifyJinja(expr: string, restrictedParams: ReadonlySet<string
       if (refs.length && refs.every((r) => restrictedParams.has(r[1] ?? r[2] ?? '\0'))) {
         return { trust: 'safe', why: 'validated param' };
       }
-      return { trust: 'user', why: 'DAG params can be overridden by whoever triggers the DAG (`dag_run.conf`)' };
+      return { trust: 'user', why: 'DAG params can be overridden by whoever triggers the DAG (`dag_run.conf`)', viaParams: true };
     }
     return { trust: 'user', why: 'set by whoever triggers the DAG' };
   }
@@ -447,7 +449,7 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
       return out;
     }
     case 'concatenated_string':
-      for (const c of n.namedChildren) commandParts(c, depth + 1, out);
+      for (const c of n.namedChildren) commandParts(c, depth, out);
       return out;
     case 'binary_operator': {
       const op = n.childForFieldName('operator')?.type;
@@ -455,13 +457,13 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
       const r = n.childForFieldName('right')!;
       if (op === '+') {
         if (!(isConstant(l) && isConstant(r))) out.formatted = true;
-        commandParts(l, depth + 1, out);
-        commandParts(r, depth + 1, out);
+        commandParts(l, depth, out);
+        commandParts(r, depth, out);
         return out;
       }
       if (op === '%') {
         out.formatted = true;
-        commandParts(l, depth + 1, out);
+        commandParts(l, depth, out);
         const rr = unwrap(r);
         if (rr.type === 'tuple') out.values.push(...rr.namedChildren);
         else if (rr.type === 'dictionary') {
@@ -478,8 +480,8 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
     }
     case 'conditional_expression': {
       const [a, , b] = n.namedChildren;
-      if (a) commandParts(a, depth + 1, out);
-      if (b) commandParts(b, depth + 1, out);
+      if (a) commandParts(a, depth, out);
+      if (b) commandParts(b, depth, out);
       return out;
     }
     case 'call': {
@@ -500,18 +502,18 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
           const arg = n.childForFieldName('arguments')?.namedChildren[0];
           const items = arg ? unwrap(arg) : null;
           if (items && (items.type === 'list' || items.type === 'tuple')) {
-            for (const c of items.namedChildren) commandParts(c, depth + 1, out);
+            for (const c of items.namedChildren) commandParts(c, depth, out);
             if (!isConstant(items)) out.formatted = true;
             return out;
           }
         }
         if (method === 'strip' || method === 'rstrip' || method === 'lstrip' || method === 'replace' || method === 'dedent') {
-          return commandParts(obj, depth + 1, out);
+          return commandParts(obj, depth, out);
         }
       }
       if (f && /(^|\.)dedent$/.test(f.text)) {
         const a = n.childForFieldName('arguments')?.namedChildren[0];
-        if (a) return commandParts(a, depth + 1, out);
+        if (a) return commandParts(a, depth, out);
       }
       out.values.push(n);
       return out;
@@ -579,10 +581,16 @@ export function resolveName(use: SyntaxNode): SyntaxNode[] {
 function binderOf(use: SyntaxNode): { kind: 'for'; iter: SyntaxNode } | { kind: 'param'; fn: SyntaxNode; name: string } | null {
   const name = use.text;
   for (let p = use.parent; p; p = p.parent) {
-    if (p.type === 'for_statement' || p.type === 'for_in_clause') {
-      const left = p.childForFieldName('left');
-      const right = p.childForFieldName('right');
-      if (left && right && left.descendantsOfType('identifier').some((i) => i.text === name)) return { kind: 'for', iter: right };
+    const loops =
+      p.type === 'for_statement'
+        ? [p]
+        : /comprehension$|^generator_expression$/.test(p.type)
+          ? p.namedChildren.filter((c) => c.type === 'for_in_clause')
+          : [];
+    for (const loop of loops) {
+      const left = loop.childForFieldName('left');
+      const right = loop.childForFieldName('right');
+      if (left && right && (left.text === name || left.descendantsOfType('identifier').some((i) => i.text === name))) return { kind: 'for', iter: right };
     }
     if (p.type === 'function_definition') {
       const params = p.childForFieldName('parameters');
@@ -612,10 +620,12 @@ const SANITIZERS = new Set([
 const COMBINERS = new Set([
   'os.path.join', 'os.path.dirname', 'os.path.abspath', 'os.path.realpath', 'os.path.basename', 'os.path.normpath',
   'os.path.expanduser', 'os.path.splitext', 'pathlib.Path', 'pathlib.PurePath', 'pathlib.PosixPath', 'str', 'os.fspath',
+  'enumerate', 'zip', 'sorted', 'reversed', 'list', 'tuple', 'set', 'dict', 'min', 'max', 'range',
 ]);
 const COMBINING_METHODS = new Set([
   'parent', 'parents', 'joinpath', 'resolve', 'absolute', 'as_posix', 'name', 'stem', 'suffix', 'with_suffix',
   'with_name', 'strip', 'rstrip', 'lstrip', 'lower', 'upper', 'replace', 'format', 'join', 'expanduser',
+  'items', 'keys', 'values', 'split', 'rsplit', 'splitlines', 'title', 'capitalize',
 ]);
 /** Date/time formatting: the result is made of digits and the format's constants. */
 const SAFE_METHODS = new Set(['strftime', 'isoformat', 'timestamp', 'to_date_string', 'to_datetime_string', 'to_iso8601_string', 'date', 'year', 'month', 'day', 'hour', 'minute']);
@@ -644,7 +654,7 @@ export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Prove
   if (depth > 8) return mk('unknown');
   if (isConstant(n)) return mk('safe');
   const text = n.text;
-  if (/\bdag_run\b[\s\S]*\bconf\b|(^|[^.\w])params\s*[.[]|\[\s*["'](params|dag_run)["']\s*\]/.test(text) && n.type !== 'string') {
+  if ((n.type === 'attribute' || n.type === 'subscript') && /\bdag_run\b[\s\S]*\bconf\b|\[\s*["'](params|dag_run)["']\s*\]/.test(text)) {
     return mk('user');
   }
   switch (n.type) {

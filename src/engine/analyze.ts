@@ -15,43 +15,70 @@ const INTERNAL_QUERY = `
 (import_from_statement) @import
 (future_import_statement) @import
 ((comment) @comment (#match? @comment "nosec|dag-guard|noqa|NOSEC"))
+(function_definition body: (block) @deferred)
+(lambda body: (_) @deferred)
+(if_statement condition: (comparison_operator) @maincond consequence: (block) @mainbody)
 `;
 
 export interface CompiledRules {
   rules: Rule[];
   byId: Map<string, Rule>;
   query: Parser.Query;
-  /** Owner of each pattern index; null for internal patterns. */
-  owners: (Rule | null)[];
+  /** Rules owning each pattern index (several rules may share one identical query); null for internal patterns. */
+  owners: (Rule[] | null)[];
   /** Upper-cased ids, names and aliases of every rule: codes we recognise in suppressions. */
   knownCodes: Set<string>;
 }
 
 export class RuleQueryError extends Error {}
 
-/** Compile every rule's query into one, so a file is walked once whatever the number of rules. */
+/**
+ * Compile every rule's query into one, so a file is walked once whatever the number of rules. Rules with the
+ * very same query text share its patterns: the match is computed and marshalled once, then given to each.
+ */
 export function compileRules(rules: Rule[]): CompiledRules {
   const lang = getLanguage();
-  const owners: (Rule | null)[] = [];
-  const parts: string[] = [];
-  const count = (src: string, who: string): number => {
-    try {
-      // The typings omit `predicates` (one entry per pattern): it is how we count a query's patterns.
-      return (new Parser.Query(lang, src) as unknown as { predicates: unknown[] }).predicates.length;
-    } catch (err) {
-      throw new RuleQueryError(`rule ${who}: invalid tree-sitter query: ${(err as Error).message}`);
-    }
-  };
-  const internal = count(INTERNAL_QUERY, 'internal');
-  for (let i = 0; i < internal; i++) owners.push(null);
-  parts.push(INTERNAL_QUERY);
+  const groups = new Map<string, Rule[]>();
   for (const rule of rules) {
     if (!rule.query) continue;
-    const n = count(rule.query, rule.meta.id);
-    for (let i = 0; i < n; i++) owners.push(rule);
-    parts.push(rule.query);
+    const g = groups.get(rule.query);
+    if (g) g.push(rule);
+    else groups.set(rule.query, [rule]);
   }
-  const query = new Parser.Query(lang, parts.join('\n'));
+  const parts: { text: string; owners: Rule[] | null; start: number }[] = [];
+  let source = '';
+  const add = (text: string, owners: Rule[] | null): void => {
+    parts.push({ text, owners, start: source.length });
+    source += text + '\n';
+  };
+  add(INTERNAL_QUERY, null);
+  for (const [text, owners] of groups) add(text, owners);
+
+  let query: Parser.Query;
+  try {
+    query = new Parser.Query(lang, source);
+  } catch (err) {
+    // Name the culprit: compile the parts one by one (only on this error path).
+    for (const p of parts) {
+      try {
+        new Parser.Query(lang, p.text);
+      } catch (e) {
+        const who = p.owners ? p.owners.map((r) => r.meta.id).join(', ') : 'internal';
+        throw new RuleQueryError(`rule ${who}: invalid tree-sitter query: ${(e as Error).message}`);
+      }
+    }
+    throw new RuleQueryError(`invalid combined tree-sitter query: ${(err as Error).message}`);
+  }
+  // Map each pattern to its part by the pattern's offset in the combined source (offsets are in bytes).
+  const byteStarts = parts.map((p) => Buffer.byteLength(source.slice(0, p.start)));
+  const patternCount = (query as unknown as { predicates: unknown[] }).predicates.length;
+  const owners: (Rule[] | null)[] = [];
+  let part = 0;
+  for (let i = 0; i < patternCount; i++) {
+    const at = query.startIndexForPattern(i);
+    while (part + 1 < parts.length && byteStarts[part + 1] <= at) part++;
+    owners.push(parts[part].owners);
+  }
   const knownCodes = new Set<string>();
   const byId = new Map<string, Rule>();
   for (const r of rules) {
@@ -62,6 +89,8 @@ export function compileRules(rules: Rule[]): CompiledRules {
   }
   return { rules, byId, query, owners, knownCodes };
 }
+
+const MAIN_GUARD = /^__name__\s*==\s*["']__main__["']$|^["']__main__["']\s*==\s*__name__$/;
 
 export interface FileAnalysis {
   findings: Finding[];
@@ -93,26 +122,37 @@ export function analyzeSource(
 
   const matches = compiled.query.matches(root);
   // Imports first, so that names used before a later import still resolve (as at run time, mostly).
+  const deferred: [number, number][] = [];
   for (const m of matches) {
     if (compiled.owners[m.pattern] !== null) continue;
     for (const c of m.captures) {
-      if (c.name === 'import') for (const rec of importRecords(c.node)) ctx.addImport(rec);
+      if (c.name === 'deferred') deferred.push([c.node.startIndex, c.node.endIndex]);
+      else if (c.name === 'maincond') {
+        if (MAIN_GUARD.test(c.node.text)) {
+          const body = m.captures.find((x) => x.name === 'mainbody')!.node;
+          deferred.push([body.startIndex, body.endIndex]);
+        }
+      } else if (c.name === 'import') for (const rec of importRecords(c.node)) ctx.addImport(rec);
       else if (c.name === 'comment') {
         const s = parseSuppression(c.node.text, c.node.startPosition.row + 1, c.node.startPosition.column + 1);
         if (s) suppressions.push(s);
       }
     }
   }
+  ctx.setDeferredRanges(deferred);
   for (const m of matches) {
-    const rule = compiled.owners[m.pattern];
-    if (!rule || !rule.onMatch) continue;
+    const owners = compiled.owners[m.pattern];
+    if (!owners) continue;
     const caps: QueryCaptures = {};
     for (const c of m.captures) (caps[c.name] ??= []).push(c.node);
-    ctx.rule = rule;
-    try {
-      rule.onMatch(caps, ctx);
-    } catch (err) {
-      ruleErrors.push(`internal error in rule ${rule.meta.id}: ${(err as Error).message}`);
+    for (const rule of owners) {
+      if (!rule.onMatch) continue;
+      ctx.rule = rule;
+      try {
+        rule.onMatch(caps, ctx);
+      } catch (err) {
+        ruleErrors.push(`internal error in rule ${rule.meta.id}: ${(err as Error).message}`);
+      }
     }
   }
   for (const rule of compiled.rules) {

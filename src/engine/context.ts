@@ -75,9 +75,16 @@ export class RuleContext {
     return null;
   }
 
-  /** Qualified name of the function a call invokes. */
+  private readonly calleeCache = new WeakMap<SyntaxNode, string | null>();
+
+  /** Qualified name of the function a call invokes (memoised: many rules ask about the same call). */
   callee(call: SyntaxNode): string | null {
-    return this.qualifiedName(call.childForFieldName('function'));
+    let v = this.calleeCache.get(call);
+    if (v === undefined) {
+      v = this.qualifiedName(call.childForFieldName('function'));
+      this.calleeCache.set(call, v);
+    }
+    return v;
   }
 
   /** Was a module (or anything under it) imported in this file? */
@@ -85,8 +92,36 @@ export class RuleContext {
     return this.importList.some((r) => r.qualified === module || r.qualified.startsWith(module + '.'));
   }
 
+  /**
+   * Does the node run while Airflow imports the file? (See scope.ts for the rules.) Answered from the function
+   * and lambda bodies the analyzer collected in its one walk, rather than by climbing parents node by node.
+   */
   isParseTime(node: SyntaxNode): boolean {
-    return isParseTime(node);
+    if (!this.deferredStarts) return isParseTime(node);
+    const s = node.startIndex;
+    const starts = this.deferredStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= s) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 || this.deferredMaxEnd![found] <= s;
+  }
+
+  private deferredStarts: number[] | null = null;
+  private deferredMaxEnd: number[] | null = null;
+
+  /** Index ranges [start, end) of code that does not run at import: function/lambda bodies, `__main__` blocks. */
+  setDeferredRanges(ranges: [number, number][]): void {
+    ranges.sort((a, b) => a[0] - b[0]);
+    this.deferredStarts = ranges.map((r) => r[0]);
+    let max = -1;
+    this.deferredMaxEnd = ranges.map((r) => (max = Math.max(max, r[1])));
   }
 
   /**

@@ -42,6 +42,8 @@ export interface SandboxOptions {
   outputCapBytes?: number;
   /** Default '50000:0' (the official apache/airflow image's uid, gid 0). */
   user?: string;
+  /** Audit events as they stream out of the container (path relative to cwd). */
+  onEvent?: (path: string, event: SandboxEvent) => void;
   /** Called for every container this run creates (tests inspect the effective settings). */
   onContainer?: (container: Docker.Container) => void | Promise<void>;
 }
@@ -170,28 +172,33 @@ export async function removeStaleContainers(docker: Docker): Promise<number> {
   return n;
 }
 
-// Containers of this process, removed on SIGINT/SIGTERM/exit even when the run is interrupted.
+// Containers of this process, removed on SIGINT/SIGTERM even when the run is interrupted. The handlers are only
+// installed while at least one run is active, so the CLI's own signal behaviour is untouched otherwise.
 const live = new Map<string, Docker.Container>();
-let handlersInstalled = false;
+let activeRuns = 0;
 let interrupted = false;
 
-function installSignalHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  const onSignal = (sig: NodeJS.Signals) => {
-    const code = sig === 'SIGINT' ? 130 : 143;
-    interrupted = true;
-    const all = [...live.values()].map((c) => c.remove({ force: true }).catch(() => undefined));
-    void withTimeout(Promise.all(all), 5000, 'sandbox cleanup')
-      .catch(() => undefined)
-      .finally(() => process.exit(code));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('exit', () => {
-    // last resort (synchronous context): ask the engine to remove what is left; stale cleanup catches the rest
-    for (const c of live.values()) void c.remove({ force: true }).catch(() => undefined);
-  });
+function onSignal(sig: NodeJS.Signals): void {
+  const code = sig === 'SIGINT' ? 130 : 143;
+  interrupted = true;
+  const all = [...live.values()].map((c) => c.remove({ force: true }).catch(() => undefined));
+  void withTimeout(Promise.all(all), 5000, 'sandbox cleanup')
+    .catch(() => undefined)
+    .finally(() => process.exit(code));
+}
+
+function runStarted(): void {
+  if (activeRuns++ === 0) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+}
+
+function runFinished(): void {
+  if (--activeRuns === 0) {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
 }
 
 // ------------------------------------------------------------------------------------------------- container spec
@@ -481,14 +488,27 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
   let state: { OOMKilled?: boolean; ExitCode?: number } = {};
   const started = Date.now();
 
-  installSignalHandlers();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const container = await docker.createContainer(spec as any);
+  runStarted();
+  let container: Docker.Container;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    container = await docker.createContainer(spec as any);
+  } catch (e) {
+    runFinished();
+    throw new SandboxUnavailableError(`the engine refused to create the sandbox container: ${(e as Error).message}`);
+  }
   live.set(container.id, container);
+  opts.onProgress?.(0, inside.length);
   try {
     if (opts.onContainer) await opts.onContainer(container);
     const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
-    const onLine = (line: Buffer) => handleLine(line, nonce, st, inside.length, opts.onProgress);
+    const onEvent = opts.onEvent
+      ? (idx: number, ev: SandboxEvent) => {
+          const f = inside[idx];
+          if (f) opts.onEvent!(rel(opts.cwd, f.host), ev);
+        }
+      : undefined;
+    const onLine = (line: Buffer) => handleLine(line, nonce, st, inside.length, opts.onProgress, onEvent);
     let killed = false;
     const kill = () => {
       if (killed) return;
@@ -520,7 +540,13 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
       stream.on('error', () => resolve());
     });
     const waited = container.wait({ condition: 'next-exit' }).catch(() => undefined);
-    await container.start();
+    try {
+      await container.start();
+    } catch (e) {
+      throw new SandboxUnavailableError(
+        `the sandbox container did not start (${(e as Error).message}); check that the engine supports the seccomp profile and runtime`,
+      );
+    }
     stream.write(`${nonce.toString('hex')} ${JSON.stringify(config)}\n`);
     const timer = setTimeout(() => {
       runTimedOut = true;
@@ -537,6 +563,7 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
   } finally {
     await container.remove({ force: true }).catch(() => undefined);
     live.delete(container.id);
+    runFinished();
   }
   // Ctrl-C / SIGTERM: the signal handler removes the containers and exits; never report a half run as a result
   if (interrupted) await new Promise<never>(() => undefined);
@@ -556,6 +583,7 @@ function handleLine(
   st: RunState,
   total: number,
   onProgress?: (done: number, total: number) => void,
+  onEvent?: (idx: number, ev: SandboxEvent) => void,
 ): void {
   if (line.length === 0) return;
   const tab = line.lastIndexOf(9);
@@ -590,6 +618,7 @@ function handleLine(
       lines.push({ line: typeof ev.line === 'number' ? ev.line : undefined, file: typeof ev.file === 'string' ? ev.file : undefined });
       st.events.set(idx, list);
       st.eventLines.set(idx, lines);
+      onEvent?.(idx, list[list.length - 1]);
       break;
     }
     case 'done':

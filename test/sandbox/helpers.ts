@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Docker from 'dockerode';
-import { describe } from 'vitest';
+import { describe, it } from 'vitest';
 import { SANDBOX_LABEL } from '../../src/sandbox';
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
@@ -42,7 +42,6 @@ export function dockerDescribe(status: EngineStatus): typeof describe | ((name: 
   if (process.env.CI === 'true') {
     return (name: string) =>
       describe(name, () => {
-        // eslint-disable-next-line vitest/expect-expect
         it_fail(name, status.reason);
       });
   }
@@ -52,9 +51,6 @@ export function dockerDescribe(status: EngineStatus): typeof describe | ((name: 
 }
 
 function it_fail(name: string, reason: string): void {
-  // imported lazily to keep helpers usable outside a test file
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { it } = require('vitest') as typeof import('vitest');
   it(`${name}: Docker engine + sandbox image are required in CI`, () => {
     throw new Error(`CI=true but the sandbox cannot run: ${reason}`);
   });

@@ -1,0 +1,53 @@
+import { defineRule } from '../../src/engine/rule';
+import { argument, callArgs } from '../../src/engine/python';
+import { atLeast, provenance } from '../../src/engine/airflow';
+import { callQuery, matchedCallee, originWords, PARSE_TIME_NOTE, snippet } from './_util';
+
+/** Loader -> [keyword, position] of the path or module name it runs. */
+const LOADERS = new Map<string, [string, number]>([
+  ['runpy.run_path', ['path_name', 0]],
+  ['runpy.run_module', ['mod_name', 0]],
+  ['imp.load_source', ['pathname', 1]],
+  ['imp.load_compiled', ['pathname', 1]],
+  ['imp.load_module', ['filename', 2]],
+  ['importlib.machinery.SourceFileLoader', ['path', 1]],
+  ['importlib.machinery.SourcelessFileLoader', ['path', 1]],
+  ['importlib.util.spec_from_file_location', ['location', 1]],
+  ['execfile', ['filename', 0]],
+]);
+
+export default defineRule({
+  meta: {
+    id: 'DG305',
+    name: 'run-code-from-path',
+    category: 'code-injection',
+    severity: 'high',
+    message: '`{fn}` loads and runs Python code from a path or module named by {origin} (`{value}`)',
+    aliases: [],
+    docs: {
+      what:
+        'Finds `runpy.run_path`/`run_module`, `imp.load_source`/`load_compiled`/`load_module`, `importlib.machinery.SourceFileLoader`/`SourcelessFileLoader` and `importlib.util.spec_from_file_location` whose path or module name is not constant or derived from the DAG file\'s own location (`os.path.dirname(__file__)`): taken from input, a Variable, an environment value, a directory listing or a value of unknown origin.',
+      why:
+        'These functions execute a Python file. With a path from outside the repository — a Variable, a shared volume, a downloaded file, `dag_run.conf` — whoever controls that location runs code in the scheduler or worker without going through code review. It is also how a small innocent-looking DAG pulls in a payload stored elsewhere.',
+      example: '```python\nimport runpy\nrunpy.run_path(Variable.get("job_script"))\n\nspec = importlib.util.spec_from_file_location("plugin", f"/mnt/shared/{name}.py")\n```',
+      useInstead: '```python\n# ship the job as a reviewed module in the repository and import it\nfrom jobs import nightly\nnightly.main()\n```',
+    },
+  },
+  query: callQuery(['run_path', 'run_module', 'load_source', 'load_compiled', 'load_module', 'SourceFileLoader', 'SourcelessFileLoader', 'spec_from_file_location'], ['execfile']),
+  onMatch(c, ctx) {
+    const m = matchedCallee(c, ctx);
+    if (!m) return;
+    const spec = LOADERS.get(m.fn);
+    if (!spec) return;
+    const target = argument(callArgs(m.call), spec[0], spec[1]);
+    if (!target) return;
+    const p = provenance(target, ctx);
+    if (!atLeast(p.trust, 'config')) return;
+    const parse = ctx.isParseTime(m.call);
+    ctx.report(
+      m.call,
+      this.meta.message.replace('{fn}', m.fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
+      { severity: parse || p.trust === 'user' ? 'high' : 'medium' },
+    );
+  },
+});

@@ -1,0 +1,63 @@
+import type { SyntaxNode } from 'tree-sitter';
+import { defineRule } from '../../src/engine/rule';
+import { argument, callArgs, isConstant, unwrap } from '../../src/engine/python';
+import { resolveName } from '../../src/engine/airflow';
+import type { RuleContext } from '../../src/engine/context';
+import { callQuery, matchedCallee, PARSE_TIME_NOTE } from './_util';
+
+const CONSTRUCTORS = new Set(['types.FunctionType', 'types.CodeType', 'types.LambdaType']);
+const INTERPRETERS = new Set(['code.InteractiveInterpreter', 'code.InteractiveConsole']);
+const INTERACT = new Set(['code.interact', 'code.compile_command']);
+const METHODS = new Set(['runsource', 'runcode', 'push']);
+
+/** Is this expression an interpreter object: `code.InteractiveConsole(…)` or a name assigned one? */
+function isInterpreter(node: SyntaxNode, ctx: RuleContext): boolean {
+  const n = unwrap(node);
+  if (n.type === 'call') return INTERPRETERS.has(ctx.callee(n) ?? '');
+  if (n.type === 'identifier') return resolveName(n).some((d) => isInterpreter(d, ctx));
+  return false;
+}
+
+export default defineRule({
+  meta: {
+    id: 'DG306',
+    name: 'code-object-execution',
+    category: 'code-injection',
+    severity: 'high',
+    message: '{what}',
+    aliases: [],
+    docs: {
+      what:
+        'Finds code execution that avoids the words `exec`/`eval`: building functions from code objects (`types.FunctionType(…)`, `types.CodeType(…)`), and the `code` module\'s interpreters (`code.InteractiveInterpreter(…).runsource/runcode`, `code.InteractiveConsole(…).push`, `code.interact`, `code.compile_command`) given non-constant source.',
+      why:
+        'A DAG file has no reason to assemble code objects or embed an interactive interpreter. These are the routes obfuscated payloads take to run code that scanners looking for `exec`/`eval` miss, and an interpreter fed from input is an `eval` by another name — in the scheduler when the file is parsed.',
+      example: '```python\nimport code, types\nfn = types.FunctionType(marshal.loads(BLOB), globals())\nfn()\n\ncode.InteractiveInterpreter().runsource(Variable.get("snippet"))\n```',
+      useInstead: 'Import reviewed functions from modules in the repository; parse data with `json`/`ast.literal_eval`.',
+    },
+  },
+  query: callQuery(['FunctionType', 'CodeType', 'LambdaType', 'interact', 'compile_command', 'runsource', 'runcode', 'push']),
+  onMatch(c, ctx) {
+    const call = c.call[0];
+    const f = call.childForFieldName('function')!;
+    const args = callArgs(call);
+    const parse = ctx.isParseTime(call);
+    const note = parse ? PARSE_TIME_NOTE : '';
+    if (f.type === 'attribute' && METHODS.has(f.childForFieldName('attribute')!.text) && isInterpreter(f.childForFieldName('object')!, ctx)) {
+      const src = argument(args, f.childForFieldName('attribute')!.text === 'runcode' ? 'code' : 'source', 0) ?? args.positional[0];
+      if (!src || isConstant(src)) return;
+      ctx.report(call, `\`code\` interpreter \`.${f.childForFieldName('attribute')!.text}()\` runs code that is not a constant${note}`);
+      return;
+    }
+    const m = matchedCallee(c, ctx);
+    if (!m) return;
+    if (CONSTRUCTORS.has(m.fn)) {
+      ctx.report(call, `\`${m.fn}(…)\` builds executable code from a code object instead of source that can be reviewed${note}`);
+    } else if (INTERACT.has(m.fn)) {
+      if (m.fn === 'code.compile_command') {
+        const src = args.positional[0] ?? args.keywords.get('source');
+        if (!src || isConstant(src)) return;
+      }
+      ctx.report(call, `\`${m.fn}\` embeds an interactive Python interpreter${note}`);
+    }
+  },
+});
