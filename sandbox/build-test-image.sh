@@ -29,14 +29,29 @@ docker info >/dev/null 2>&1 || die "no Docker engine reachable (DOCKER_HOST=${DO
 # so editing it never rebuilds the image.
 RECIPE_REV=1
 RECIPE="$(echo "rev=$RECIPE_REV airflow=$AIRFLOW_VERSION std=$PROVIDERS_STANDARD_VERSION suite=$SUITE mirror=$DEBIAN_MIRROR arch=$(uname -m) uid=$SANDBOX_UID" | sha256sum | cut -c1-16)"
+# A second, tiny image without Airflow (plain Debian python3) exercises the harness's no-Airflow fallback.
+PLAIN_IMAGE="${DAG_GUARD_PLAIN_IMAGE:-dag-guard-sandbox:plain}"
+PLAIN_RECIPE="$(echo "rev=$RECIPE_REV plain suite=$SUITE mirror=$DEBIAN_MIRROR arch=$(uname -m) uid=$SANDBOX_UID" | sha256sum | cut -c1-16)"
+label_of() { docker image inspect -f '{{ index .Config.Labels "dag-guard.recipe" }}' "$1" 2>/dev/null || true; }
+need_main=1
+need_plain=1
 if [[ "${DAG_GUARD_FORCE_REBUILD:-0}" != 1 ]]; then
-  have="$(docker image inspect -f '{{ index .Config.Labels "dag-guard.recipe" }}' "$IMAGE" 2>/dev/null || true)"
-  if [[ "$have" == "$RECIPE" ]]; then
-    log "$IMAGE is up to date (recipe $RECIPE); nothing to do"
+  [[ "$(label_of "$IMAGE")" == "$RECIPE" ]] && need_main=0
+  [[ "$(label_of "$PLAIN_IMAGE")" == "$PLAIN_RECIPE" ]] && need_plain=0
+  if ((need_main == 0 && need_plain == 0)); then
+    log "$IMAGE (recipe $RECIPE) and $PLAIN_IMAGE (recipe $PLAIN_RECIPE) are up to date; nothing to do"
     exit 0
   fi
-  log "building $IMAGE (recipe $RECIPE; existing label: ${have:-none})"
+  ((need_main)) && log "building $IMAGE (recipe $RECIPE; existing label: $(label_of "$IMAGE" | sed 's/^$/none/'))"
 fi
+
+# label an imported image through a one-line local build (no registry involved)
+label_image() { # <from> <to> <recipe> [extra --label args...]
+  local from="$1" to="$2" recipe="$3"
+  shift 3
+  printf 'FROM %s\n' "$from" | DOCKER_BUILDKIT=0 docker build -q --label "dag-guard.recipe=$recipe" "$@" -t "$to" - >/dev/null 2>&1 \
+    || die "docker build (label) of $to failed"
+}
 
 [[ $(id -u) == 0 ]] || die "must run as root (debootstrap + chroot)"
 need_pkgs=()
@@ -54,7 +69,7 @@ flock -w 1800 9 || die "another build holds $CACHE/.build.lock"
 
 # ---- 1. wheels (cached per pin set), downloaded for cp311 / manylinux x86_64 so they match the image's Python
 WHEELS="$CACHE/wheels-airflow-$AIRFLOW_VERSION-std-$PROVIDERS_STANDARD_VERSION"
-if [[ ! -f "$WHEELS/.complete" ]]; then
+if ((need_main)) && [[ ! -f "$WHEELS/.complete" ]]; then
   log "downloading wheels into $WHEELS"
   mkdir -p "$WHEELS"
   pins=("apache-airflow==$AIRFLOW_VERSION" "apache-airflow-providers-standard==$PROVIDERS_STANDARD_VERSION")
@@ -82,6 +97,17 @@ if [[ ! -f "$BASE" ]]; then
   tar -C "$tmp" -cf "$BASE.part" . && mv "$BASE.part" "$BASE"
   rm -rf "$tmp"
 fi
+
+# ---- 2b. the no-Airflow image: the base rootfs as is
+if ((need_plain)); then
+  docker import --change "USER $SANDBOX_UID:0" --change 'WORKDIR /tmp' --change 'CMD ["python3"]' \
+    "$BASE" "dag-guard-sandbox-plain-base:$PLAIN_RECIPE" >/dev/null
+  label_image "dag-guard-sandbox-plain-base:$PLAIN_RECIPE" "$PLAIN_IMAGE" "$PLAIN_RECIPE" \
+    --label "org.opencontainers.image.description=dag-guard sandbox: Debian $SUITE python3 without Airflow"
+  docker rmi "dag-guard-sandbox-plain-base:$PLAIN_RECIPE" >/dev/null 2>&1 || true
+  log "built $PLAIN_IMAGE (recipe $PLAIN_RECIPE)"
+fi
+((need_main)) || exit 0
 
 # ---- 3. install Airflow offline into /opt/venv inside a copy of the rootfs
 WORK="$(mktemp -d "$CACHE/image.XXXX")"
@@ -115,9 +141,7 @@ tar -C "$WORK/root" -c . | docker import \
   --change 'WORKDIR /tmp' \
   --change 'CMD ["python3"]' \
   - "$tmp_tag" >/dev/null
-printf 'FROM %s\n' "$tmp_tag" | DOCKER_BUILDKIT=0 docker build -q \
-  --label "dag-guard.recipe=$RECIPE" --label "dag-guard.airflow=$AIRFLOW_VERSION" \
-  --label "org.opencontainers.image.description=dag-guard sandbox test image (Debian $SUITE + apache-airflow $AIRFLOW_VERSION)" \
-  -t "$IMAGE" - >/dev/null
+label_image "$tmp_tag" "$IMAGE" "$RECIPE" --label "dag-guard.airflow=$AIRFLOW_VERSION" \
+  --label "org.opencontainers.image.description=dag-guard sandbox test image (Debian $SUITE + apache-airflow $AIRFLOW_VERSION)"
 docker rmi "$tmp_tag" >/dev/null 2>&1 || true
 log "built $IMAGE ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'), recipe $RECIPE)"

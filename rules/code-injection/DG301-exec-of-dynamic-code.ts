@@ -3,13 +3,16 @@ import { callArgs, isConstant } from '../../src/engine/python';
 
 const SINKS = new Set(['eval', 'exec', 'compile', 'builtins.eval', 'builtins.exec', 'builtins.compile']);
 
+/** Per-finding message template. */
+const MSG = '`{fn}` runs code that is not a constant';
+
 export default defineRule({
   meta: {
     id: 'DG301',
     name: 'exec-of-dynamic-code',
     category: 'code-injection',
     severity: 'high',
-    message: '`{fn}` runs code that is not a constant',
+    message: '`eval`/`exec`/`compile` of code that is not a constant',
     aliases: ['B102', 'B307', 'S102', 'S307'],
     docs: {
       what: 'Finds `eval`, `exec` and `compile` called on anything but a string literal, including through aliases (`from builtins import exec as run`) and `getattr(builtins, "exec")`.',
@@ -25,6 +28,6 @@ export default defineRule({
     if (!fn || !SINKS.has(fn)) return;
     const first = callArgs(call).positional[0] ?? callArgs(call).keywords.get('source');
     if (!first || isConstant(first)) return;
-    ctx.report(call, this.meta.message.replace('{fn}', fn.replace('builtins.', '')));
+    ctx.report(call, MSG.replace('{fn}', fn.replace('builtins.', '')));
   },
 });

@@ -5,13 +5,16 @@ import { callQuery, matchedCallee, originWords, PARSE_TIME_NOTE, snippet } from 
 
 const IMPORTERS = new Set(['__import__', 'builtins.__import__', 'importlib.import_module', 'importlib.__import__']);
 
+/** Per-finding message template. */
+const MSG = '`{fn}` imports a module named by {origin} (`{value}`)';
+
 export default defineRule({
   meta: {
     id: 'DG302',
     name: 'dynamic-import',
     category: 'code-injection',
     severity: 'medium',
-    message: '`{fn}` imports a module named by {origin} (`{value}`)',
+    message: 'module imported by a non-constant name',
     aliases: [],
     docs: {
       what:
@@ -35,7 +38,7 @@ export default defineRule({
     const fn = m.fn.replace('builtins.', '');
     ctx.report(
       m.call,
-      this.meta.message.replace('{fn}', fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
+      MSG.replace('{fn}', fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
       { severity: p.trust === 'user' ? 'high' : 'medium' },
     );
   },

@@ -32,13 +32,16 @@ function moduleOf(node: SyntaxNode, ctx: RuleContext): { name: string; dangerous
   return null;
 }
 
+/** Per-finding message template. */
+const MSG = 'attribute of `{module}` looked up by a computed name from {origin} (`{value}`)';
+
 export default defineRule({
   meta: {
     id: 'DG303',
     name: 'dynamic-getattr',
     category: 'code-injection',
     severity: 'medium',
-    message: 'attribute of `{module}` looked up by a computed name from {origin} (`{value}`)',
+    message: 'getattr/`__dict__` lookup on a module with a computed name',
     aliases: [],
     docs: {
       what:
@@ -81,7 +84,7 @@ export default defineRule({
     const origin = atLeast(p.trust, 'config') ? originWords(p.trust) : 'an expression assembled at run time';
     ctx.report(
       at,
-      this.meta.message.replace('{module}', mod.name.length > 40 ? mod.name.slice(0, 37) + '…' : mod.name).replace('{origin}', origin).replace('{value}', snippet(atLeast(p.trust, 'config') ? p.node : nu)),
+      MSG.replace('{module}', mod.name.length > 40 ? mod.name.slice(0, 37) + '…' : mod.name).replace('{origin}', origin).replace('{value}', snippet(atLeast(p.trust, 'config') ? p.node : nu)),
       { severity: mod.dangerous || p.trust === 'user' ? 'high' : p.trust === 'unknown' ? 'low' : 'medium' },
     );
   },

@@ -83,13 +83,16 @@ function decoding(node: SyntaxNode, ctx: RuleContext, depth = 0): string | null 
   }
 }
 
+/** Per-finding message template. */
+const MSG = '`{fn}` runs a payload decoded with {how}: the signature of hidden malicious code';
+
 export default defineRule({
   meta: {
     id: 'DG304',
     name: 'decoded-payload-exec',
     category: 'code-injection',
     severity: 'critical',
-    message: '`{fn}` runs a payload decoded with {how}: the signature of hidden malicious code',
+    message: 'exec/eval/shell of a decoded (base64, hex, rot13, zlib, chr…) payload',
     aliases: [],
     docs: {
       what:
@@ -117,6 +120,6 @@ export default defineRule({
     const how = decoding(payload, ctx);
     if (!how) return;
     const parse = ctx.isParseTime(call);
-    ctx.report(call, this.meta.message.replace('{fn}', fn.replace('builtins.', '')).replace('{how}', `\`${how}\``) + (parse ? PARSE_TIME_NOTE : ''));
+    ctx.report(call, MSG.replace('{fn}', fn.replace('builtins.', '')).replace('{how}', `\`${how}\``) + (parse ? PARSE_TIME_NOTE : ''));
   },
 });

@@ -16,13 +16,16 @@ const LOADERS = new Map<string, [string, number]>([
   ['execfile', ['filename', 0]],
 ]);
 
+/** Per-finding message template. */
+const MSG = '`{fn}` loads and runs Python code from a path or module named by {origin} (`{value}`)';
+
 export default defineRule({
   meta: {
     id: 'DG305',
     name: 'run-code-from-path',
     category: 'code-injection',
     severity: 'high',
-    message: '`{fn}` loads and runs Python code from a path or module named by {origin} (`{value}`)',
+    message: 'Python file or module run from a non-constant path or name',
     aliases: [],
     docs: {
       what:
@@ -46,7 +49,7 @@ export default defineRule({
     const parse = ctx.isParseTime(m.call);
     ctx.report(
       m.call,
-      this.meta.message.replace('{fn}', m.fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
+      MSG.replace('{fn}', m.fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
       { severity: parse || p.trust === 'user' ? 'high' : 'medium' },
     );
   },

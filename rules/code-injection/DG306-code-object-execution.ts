@@ -18,13 +18,16 @@ function isInterpreter(node: SyntaxNode, ctx: RuleContext): boolean {
   return false;
 }
 
+/** Per-finding message template. */
+const MSG = '{what}';
+
 export default defineRule({
   meta: {
     id: 'DG306',
     name: 'code-object-execution',
     category: 'code-injection',
     severity: 'high',
-    message: '{what}',
+    message: 'code executed from code objects or an embedded `code` interpreter',
     aliases: [],
     docs: {
       what:

@@ -16,13 +16,16 @@ function isUnsandboxedEnv(node: SyntaxNode, ctx: RuleContext, depth = 0): boolea
   return false;
 }
 
+/** Per-finding message template. */
+const MSG = 'Jinja template compiled from {origin} (`{value}`) in an unsandboxed environment';
+
 export default defineRule({
   meta: {
     id: 'DG307',
     name: 'jinja-template-from-input',
     category: 'code-injection',
     severity: 'high',
-    message: 'Jinja template compiled from {origin} (`{value}`) in an unsandboxed environment',
+    message: 'unsandboxed Jinja template compiled from a non-constant source',
     aliases: [],
     docs: {
       what:
@@ -57,7 +60,7 @@ export default defineRule({
     const parse = ctx.isParseTime(call);
     ctx.report(
       call,
-      this.meta.message.replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
+      MSG.replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
       { severity: p.trust === 'user' ? 'high' : 'medium' },
     );
   },

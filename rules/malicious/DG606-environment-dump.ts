@@ -1,7 +1,8 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import type { Severity } from '../../src/report';
-import { boundName, CALL_QUERY, enclosingCalls, factsOf, observe } from './_util';
+import type { RuleContext } from '../../src/engine/context';
+import { boundName, CALL_QUERY, enclosingCalls, factsOf, observe, offsets } from './_util';
 
 type DumpKind = 'copy' | 'serialize' | 'iterate';
 interface Dump {
@@ -33,16 +34,25 @@ export default defineRule({
       useInstead: '```python\nregion = os.environ.get("AWS_REGION", "eu-west-1")  # read the one variable you need\n```',
     },
   },
-  query: `
-${CALL_QUERY}
-((identifier) @env (#eq? @env "environ"))
-`,
+  // `os.environ` is found in the text and located in the tree: a tree-wide `(identifier)` query would cost more
+  // than every other rule together.
+  query: CALL_QUERY,
   onMatch(c, ctx) {
-    if (c.call) {
-      observe(c.call[0], ctx);
-      return;
+    observe(c.call[0], ctx);
+  },
+  onFile(ctx) {
+    const root = factsOf(ctx).root;
+    if (!root || !ctx.file.text.includes('environ')) return;
+    for (const i of offsets(/\benviron\b/, ctx.file.text, 200)) {
+      const id = root.descendantForIndex(i, i + 7);
+      if (id.type === 'identifier') collect(id, ctx);
     }
-    const id = c.env[0];
+    report(ctx, this.meta.message);
+  },
+});
+
+function collect(id: SyntaxNode, ctx: RuleContext): void {
+  {
     let env: SyntaxNode = id;
     const p0 = id.parent;
     if (!p0 || p0.type === 'dotted_name' || p0.type === 'aliased_import') return;
@@ -108,8 +118,11 @@ ${CALL_QUERY}
     const list = (ctx.state.get('DG606') as Dump[] | undefined) ?? [];
     ctx.state.set('DG606', list);
     list.push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node) });
-  },
-  onFile(ctx) {
+  }
+}
+
+function report(ctx: RuleContext, message: string): void {
+  {
     const dumps = ctx.state.get('DG606') as Dump[] | undefined;
     if (!dumps?.length) return;
     const facts = factsOf(ctx);
@@ -137,7 +150,7 @@ ${CALL_QUERY}
         severity = d.kind === 'copy' ? 'low' : 'medium';
         where = ' while the DAG file is parsed';
       }
-      ctx.report(d.node, this.meta.message.replace('{where}', where), { severity });
+      ctx.report(d.node, message.replace('{where}', where), { severity });
     }
-  },
-});
+  }
+}

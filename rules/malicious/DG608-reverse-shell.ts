@@ -1,7 +1,6 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
-import { stringValue } from '../../src/engine/python';
-import { argStrings, CALL_QUERY, factsOf, observe, SHELL_BINARY, SHELL_REVERSE } from './_util';
+import { argStrings, CALL_QUERY, factsOf, observe, offsets, SHELL_BINARY, SHELL_REVERSE, stringAt } from './_util';
 
 export default defineRule({
   meta: {
@@ -20,22 +19,24 @@ export default defineRule({
       useInstead: 'Remove it, and treat the repository as compromised: rotate the credentials the scheduler and workers can read.',
     },
   },
-  query: `
-${CALL_QUERY}
-((string) @s (#match? @s "/dev/(tcp|udp)/|(^|[^a-zA-Z])(nc|ncat|netcat|socat|mkfifo|bash|sh)[^a-zA-Z]"))
-`,
+  // Shell one-liners are found in the raw text, then located in the tree (cheaper than a `(string)` query).
+  query: CALL_QUERY,
   onMatch(c, ctx) {
-    if (c.call) {
-      observe(c.call[0], ctx);
-      return;
-    }
-    const s = c.s[0];
-    if (s.parent?.type === 'concatenated_string') return; // judged as a whole below
-    const value = stringValue(s) ?? s.text;
-    if (SHELL_REVERSE.test(value)) ctx.report(s, this.meta.message.replace('{how}', 'shell one-liner that connects a shell to a remote host'));
+    observe(c.call[0], ctx);
   },
   onFile(ctx) {
     const facts = factsOf(ctx);
+    if (facts.root && SHELL_REVERSE.test(ctx.file.text)) {
+      const done = new Set<number>();
+      const ends: number[] = [];
+      offsets(SHELL_REVERSE, ctx.file.text, 50, ends).forEach((i, k) => {
+        const s = stringAt(facts.root!, i);
+        // the whole shape must sit in one string literal
+        if (!s || done.has(s.id) || ends[k] > s.endIndex) return;
+        done.add(s.id);
+        ctx.report(s, this.meta.message.replace('{how}', 'shell one-liner that connects a shell to a remote host'));
+      });
+    }
     if (!facts.socket) return;
     const dup2: SyntaxNode[] = [];
     const shells: SyntaxNode[] = [];

@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs, stringValue } from '../../src/engine/python';
 import type { Severity } from '../../src/report';
-import { argStrings, CALL_QUERY, enclosingCalls, factsOf, observe, SHELL_DOWNLOAD_EXEC } from './_util';
+import { argStrings, CALL_QUERY, enclosingCalls, factsOf, observe, offsets, SHELL_DOWNLOAD_EXEC, stringAt } from './_util';
 
 /** `os.chmod(p, 0o755)`, `stat.S_IEXEC`, `S_IXUSR`, `0o777`… */
 function execMode(mode: SyntaxNode | undefined): boolean {
@@ -30,27 +30,28 @@ export default defineRule({
         'Install tools in the container image at build time (pinned versions, checksums), and ship Python code as reviewed packages. If a task must fetch a binary, pin it by SHA-256 and verify before running.',
     },
   },
-  query: `
-${CALL_QUERY}
-((string) @s (#match? @s "curl|wget|Invoke-WebRequest|iwr|DownloadString"))
-`,
+  // Shell shapes are found in the raw text, then located in the tree (cheaper than a `(string)` query).
+  query: CALL_QUERY,
   onMatch(c, ctx) {
-    if (c.call) {
-      observe(c.call[0], ctx);
-      return;
-    }
-    const s = c.s[0];
-    const value = stringValue(s.parent?.type === 'concatenated_string' ? s.parent : s) ?? s.text;
-    if (s.parent?.type === 'concatenated_string' && s.parent.namedChildren[0]?.id !== s.id) return;
-    if (!SHELL_DOWNLOAD_EXEC.test(value)) return;
-    const spawner = enclosingCalls(s).find((call) => observe(call, ctx).kinds.has('spawn'));
-    const parse = !!spawner && ctx.isParseTime(spawner);
-    ctx.report(s, this.meta.message.replace('{what}', 'a shell command pipes a download into an interpreter or makes it executable') + (parse ? ' while the DAG file is parsed' : ''), {
-      severity: parse ? 'critical' : 'high',
-    });
+    observe(c.call[0], ctx);
   },
   onFile(ctx) {
     const facts = factsOf(ctx);
+    if (facts.root && SHELL_DOWNLOAD_EXEC.test(ctx.file.text)) {
+      const done = new Set<number>();
+      const ends: number[] = [];
+      offsets(SHELL_DOWNLOAD_EXEC, ctx.file.text, 50, ends).forEach((i, k) => {
+        const s = stringAt(facts.root!, i);
+        // the whole shape must sit in one string literal
+        if (!s || done.has(s.id) || ends[k] > s.endIndex) return;
+        done.add(s.id);
+        const spawner = enclosingCalls(s).find((call) => observe(call, ctx).kinds.has('spawn'));
+        const parse = !!spawner && ctx.isParseTime(spawner);
+        ctx.report(s, this.meta.message.replace('{what}', 'a shell command pipes a download into an interpreter or makes it executable') + (parse ? ' while the DAG file is parsed' : ''), {
+          severity: parse ? 'critical' : 'high',
+        });
+      });
+    }
     const downloads = facts.calls.filter((f) => f.kinds.has('download'));
     if (!downloads.length) return;
     const names = [...facts.downloaded.keys()];

@@ -15,31 +15,32 @@ export default defineRule({
     message: '{what}',
     docs: {
       what:
-        'Finds invisible characters anywhere in the file (zero-width space/joiners, word joiner, invisible operators, soft hyphen, Hangul fillers, a byte-order mark after the start), and identifiers that mix Latin letters with look-alike letters from Greek, Cyrillic, Armenian, Cherokee or full-width forms (`p\u0430ssword` with a Cyrillic `\u0430`). Identifiers written wholly in another script are fine.',
+        'Finds invisible characters anywhere in the file (zero-width space/joiners, word joiner, invisible operators, soft hyphen, Hangul fillers, a byte-order mark after the start), and identifiers — and words in strings and comments, such as host names — that mix Latin letters with look-alike letters from Greek, Cyrillic, Armenian, Cherokee or full-width forms (`p\u0430ssword` with a Cyrillic `\u0430`); each distinct word once per file. Words written wholly in another script are fine.',
       why:
         'Python accepts many Unicode letters in names and normalises some of them (NFKC), so two names that look identical in review can be different variables — or the same one while looking different. Attackers use this to shadow a trusted function (`r\u0435quests`), hide an extra argument, or make a condition always true. Invisible characters inside strings change URLs, commands and comparisons without showing.',
       example: '```python\nimport requests\ndef r\u0435quests_get(url):  # Cyrillic "\u0435"\n    ...\n```',
       useInstead: 'Use ASCII identifiers (or names wholly in one script), and `\\u` escapes for any invisible character a string really needs.',
     },
   },
-  query: `((identifier) @id (#match? @id "[^A-Za-z0-9_]"))`,
-  onMatch(c, ctx) {
-    const id = c.id[0];
-    const name = id.text;
-    if (!LATIN.test(name) || !CONFUSABLE.test(name)) return;
-    // Report each distinct name once per file, at its first occurrence.
-    const seen = (ctx.state.get('DG611') as Set<string> | undefined) ?? new Set<string>();
-    ctx.state.set('DG611', seen);
-    if (seen.has(name)) return;
-    seen.add(name);
-    const odd = [...name].filter((ch) => CONFUSABLE.test(ch)).map((ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
-    ctx.report(id, `identifier mixes Latin letters with look-alike letters (${odd.join(', ')}): it is not the name it appears to be`, {
-      severity: 'high',
-      key: name,
-    });
-  },
   onFile(ctx) {
     const text = ctx.file.text;
+    // Words (identifiers, and words inside strings and comments: `https://g\u043e\u043egle.com` is as bad) that mix
+    // Latin with look-alike letters. Text-only: a tree-wide identifier query would cost more than all rules together.
+    // eslint-disable-next-line no-control-regex
+    if (/[^\x00-\x7F]/.test(text)) {
+      const seen = new Set<string>();
+      const words = /[\p{L}\p{M}\p{N}_]+/gu;
+      for (let m = words.exec(text); m && seen.size < 50; m = words.exec(text)) {
+        const w = m[0];
+        if (seen.has(w) || !LATIN.test(w) || !CONFUSABLE.test(w)) continue;
+        seen.add(w);
+        const odd = [...w].filter((ch) => CONFUSABLE.test(ch)).map((ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+        ctx.reportRange(m.index, m.index + w.length, `\`${w}\` mixes Latin letters with look-alike letters (${odd.join(', ')}): it is not the name it appears to be`, {
+          severity: 'high',
+          key: w,
+        });
+      }
+    }
     INVISIBLE.lastIndex = 0;
     let n = 0;
     for (let m = INVISIBLE.exec(text); m && n < 50; m = INVISIBLE.exec(text)) {

@@ -113,11 +113,15 @@ const PATHLIB_WRITES = new Set(['write_text', 'write_bytes', 'unlink', 'rmdir', 
 /** Calls that print or log (an env dump written there ends up in the scheduler logs). */
 const LOG_SINKS = /^(print|pprint\.pprint|logging\.\w+|log\.\w+|logger\.\w+|LOG\.\w+|sys\.stdout\.write|sys\.stderr\.write)$/;
 
+/** Unqualified callees that can matter: builtins. Anything else bare is a local function. */
+const KNOWN_BARE = new Set(['open', 'exec', 'eval', 'compile', 'print']);
+
 export type Kind = 'network' | 'download' | 'spawn' | 'exec' | 'write' | 'dup2' | 'log';
 
 /** Kinds of one call (a download is also a network call). `fn` is the resolved callee, or null. */
 export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call)): Set<Kind> {
   const out = new Set<Kind>();
+  if (fn !== null && !fn.includes('.') && !KNOWN_BARE.has(fn)) return out; // local function or unimported name
   const facts = factsOf(ctx);
   if (fn) {
     if (NETWORK.has(fn)) out.add('network');
@@ -130,24 +134,27 @@ export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call
     if (fn === 'os.dup2') out.add('dup2');
     if (LOG_SINKS.test(fn)) out.add('log');
   }
+  // Method calls on objects we track: only look at the node when the method name could matter.
+  const method = fn ? fn.slice(fn.lastIndexOf('.') + 1) : null;
+  if (method !== null && !CONNECT_METHODS.has(method) && !HTTP_VERBS.includes(method) && !PATHLIB_WRITES.has(method)) return out;
   const f = call.childForFieldName('function');
   if (f && f.type === 'attribute') {
-    const method = f.childForFieldName('attribute')?.text ?? '';
+    const m = f.childForFieldName('attribute')?.text ?? '';
     const obj = unwrap(f.childForFieldName('object')!);
     // `socket.socket().connect(...)`, `s.connect(...)` after `s = socket.socket()`
-    if (CONNECT_METHODS.has(method)) {
+    if (CONNECT_METHODS.has(m)) {
       const ctor = obj.type === 'call' ? ctx.callee(obj) : obj.type === 'identifier' ? facts.connectables.get(obj.text) : undefined;
       if (ctor && CONNECTABLE.has(ctor)) out.add('network');
     }
     // `requests.Session().get(...)`, `sess.get(...)` after `sess = requests.Session()`
-    if (HTTP_VERBS.includes(method)) {
+    if (HTTP_VERBS.includes(m)) {
       const ctor = obj.type === 'call' ? ctx.callee(obj) : obj.type === 'identifier' ? facts.connectables.get(obj.text) : undefined;
       if (ctor && /^(requests\.(sessions\.)?Session|requests\.session|httpx\.(Async)?Client)$/.test(ctor)) {
         out.add('network');
-        if (method === 'get' || method === 'request') out.add('download');
+        if (m === 'get' || m === 'request') out.add('download');
       }
     }
-    if (PATHLIB_WRITES.has(method) && isPathlike(obj, ctx)) out.add('write');
+    if (PATHLIB_WRITES.has(m) && isPathlike(obj, ctx)) out.add('write');
   }
   return out;
 }
@@ -182,11 +189,19 @@ function isPathlike(obj: SyntaxNode, ctx: RuleContext): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // Per-file facts
 
-export interface CallFact {
-  call: SyntaxNode;
-  fn: string | null;
-  kinds: Set<Kind>;
-  parseTime: boolean;
+/** What one call does. `parseTime` is computed on first use (walking up the tree is the costly part). */
+export class CallFact {
+  private pt: boolean | undefined;
+  constructor(
+    readonly call: SyntaxNode,
+    readonly fn: string | null,
+    readonly kinds: Set<Kind>,
+    private readonly ctx: RuleContext,
+  ) {}
+  get parseTime(): boolean {
+    if (this.pt === undefined) this.pt = this.ctx.isParseTime(this.call);
+    return this.pt;
+  }
 }
 
 export interface Facts {
@@ -202,6 +217,8 @@ export interface Facts {
   downloadPaths: Set<string>;
   /** The file creates a socket somewhere. */
   socket: boolean;
+  /** Root of the tree (taken from the first call seen), for text-first rules that locate nodes by offset. */
+  root?: SyntaxNode;
 }
 
 export function factsOf(ctx: RuleContext): Facts {
@@ -232,19 +249,21 @@ export function observe(call: SyntaxNode, ctx: RuleContext): CallFact {
 
   const fn = ctx.callee(call);
   const kinds = kindsOf(call, ctx, fn);
-  const fact: CallFact = { call, fn, kinds, parseTime: ctx.isParseTime(call) };
+  const fact = new CallFact(call, fn, kinds, ctx);
   cache.set(call.id, fact);
-  facts.calls.push(fact);
+  if (!facts.root) facts.root = call.tree.rootNode;
 
   if (fn === 'socket.socket' || fn === 'socket.create_connection' || fn === 'socket.fromfd') facts.socket = true;
-  const bound = boundName(call);
-  if (bound && fn) {
-    if (CONNECTABLE.has(fn) || /^(requests\.(sessions\.)?Session|requests\.session|httpx\.(Async)?Client)$/.test(fn)) facts.connectables.set(bound, fn);
+  if (fn && (CONNECTABLE.has(fn) || /^(requests\.(sessions\.)?Session|requests\.session|httpx\.(Async)?Client)$/.test(fn))) {
+    const bound = boundName(call);
+    if (bound) facts.connectables.set(bound, fn);
   }
   if (fn && /(^|\.)(Path|PurePath|PosixPath)$|^pathlib\./.test(fn)) {
     const p = boundName(call, true);
     if (p) facts.paths.add(p);
   }
+  if (!kinds.size && !(fn && fn.endsWith('.chmod'))) return fact;
+  facts.calls.push(fact);
   if (kinds.has('download')) {
     const d = boundName(call, true);
     if (d) facts.downloaded.set(d, call);
@@ -325,3 +344,28 @@ export const SHELL_REVERSE =
 /** An interactive shell started as a process: the shell alone, or with `-i` (not a shell running a script). */
 export const SHELL_BINARY =
   /^\s*((\/usr)?\/bin\/)?(ba|z|da|k)?sh(\s+-i)?\s*$|(^|\s)((\/usr)?\/bin\/)?(ba|z|da|k)?sh\s+-i\b|^\s*(cmd(\.exe)?|powershell(\.exe)?)\s*$/;
+
+/**
+ * Text-first matching: the string-literal node holding `index` of the file text (climbing from the leaf), or null
+ * when that offset is not inside a string (a comment, code). Avoids a tree-wide `(string)` query.
+ */
+export function stringAt(root: SyntaxNode, index: number): SyntaxNode | null {
+  let n: SyntaxNode | null = root.descendantForIndex(index, index + 1);
+  while (n && n.type !== 'string') {
+    if (n.type === 'module' || n.type === 'block' || n.type.endsWith('statement')) return null;
+    n = n.parent;
+  }
+  return n;
+}
+
+/** Start offsets of every match of `re` in `text`, capped; `ends` (if given) receives the end offsets. */
+export function offsets(re: RegExp, text: string, cap = 50, ends?: number[]): number[] {
+  const out: number[] = [];
+  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g');
+  for (let m = g.exec(text); m && out.length < cap; m = g.exec(text)) {
+    out.push(m.index);
+    ends?.push(m.index + m[0].length);
+    if (m[0].length === 0) g.lastIndex++;
+  }
+  return out;
+}

@@ -9,13 +9,16 @@ const SHELL_FLAG = new Set(['subprocess.run', 'subprocess.call', 'subprocess.che
 /** Always run `/bin/sh -c cmd`. */
 const ALWAYS_SHELL = new Set(['subprocess.getoutput', 'subprocess.getstatusoutput']);
 
+/** Per-finding message template. */
+const MSG = '`{fn}` runs a shell command built from {origin} (`{value}`)';
+
 export default defineRule({
   meta: {
     id: 'DG201',
     name: 'subprocess-shell-with-input',
     category: 'shell-injection',
     severity: 'high',
-    message: '`{fn}` runs a shell command built from {origin} (`{value}`)',
+    message: 'subprocess runs a shell command built from a non-constant value',
     aliases: ['B602', 'B604', 'S602', 'S604', 'B605', 'S605'],
     docs: {
       what:
@@ -49,7 +52,7 @@ export default defineRule({
     const p = commandProvenance(script, ctx);
     if (!atLeast(p.trust, 'config')) return;
     const parse = ctx.isParseTime(call);
-    const msg = this.meta.message.replace('{fn}', fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node));
+    const msg = MSG.replace('{fn}', fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node));
     ctx.report(call, msg + (parse ? PARSE_TIME_NOTE : ''), { severity: severityFor(p.trust) });
   },
 });

@@ -39,13 +39,16 @@ const NAMES = [
   ...['l', 'le', 'lp', 'lpe', 'v', 've', 'vp', 'vpe'].flatMap((s) => [`exec${s}`, `spawn${s}`]),
 ];
 
+/** Per-finding message template. */
+const MSG = '`{fn}` {what} {origin} (`{value}`)';
+
 export default defineRule({
   meta: {
     id: 'DG202',
     name: 'os-command-with-input',
     category: 'shell-injection',
     severity: 'high',
-    message: '`{fn}` {what} {origin} (`{value}`)',
+    message: 'os/commands/pty/asyncio call runs a shell command or program taken from a non-constant value',
     aliases: ['B605', 'B606', 'S605', 'S606'],
     docs: {
       what:
@@ -100,7 +103,7 @@ export default defineRule({
     }
     if (!found || !atLeast(found.trust, 'config')) return;
     const parse = ctx.isParseTime(call);
-    const msg = this.meta.message
+    const msg = MSG
       .replace('{fn}', fn)
       .replace('{what}', what)
       .replace('{origin}', originWords(found.trust))

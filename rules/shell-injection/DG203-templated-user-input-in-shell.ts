@@ -5,13 +5,16 @@ import { matchedScripts, OPERATOR_QUERY, reportOnce } from './_util';
 
 const SEVERITY: Partial<Record<Trust, Severity>> = { user: 'high', xcom: 'medium', config: 'low' };
 
+/** Per-finding message template. */
+const MSG = '{label} renders `{{ {expr} }}` into a shell command: {why}';
+
 export default defineRule({
   meta: {
     id: 'DG203',
     name: 'templated-user-input-in-shell',
     category: 'shell-injection',
     severity: 'high',
-    message: '{label} renders `{{ {expr} }}` into a shell command: {why}',
+    message: 'shell command of an Airflow operator renders user-controlled Jinja (`dag_run.conf`, `params`, XCom)',
     aliases: [],
     docs: {
       what:
@@ -51,7 +54,7 @@ export default defineRule({
         const f = first;
         const expr = f.expr.length > 60 ? f.expr.slice(0, 57) + '…' : f.expr;
         reportOnce(ctx, lit.node, () =>
-          ctx.report(lit.node, this.meta.message.replace('{label}', s.label).replace('{expr}', expr).replace('{why}', f.why), {
+          ctx.report(lit.node, MSG.replace('{label}', s.label).replace('{expr}', expr).replace('{why}', f.why), {
             severity: f.severity,
             key: `${s.label} ${f.expr}`,
           }),

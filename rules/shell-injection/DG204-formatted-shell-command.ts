@@ -5,13 +5,16 @@ import { matchedScripts, OPERATOR_QUERY, originWords, reportOnce, snippet } from
 
 const SEVERITY: Partial<Record<Trust, Severity>> = { user: 'high', unknown: 'medium', xcom: 'medium', config: 'medium' };
 
+/** Per-finding message template. */
+const MSG = '{label} is built by Python string formatting from {origin} (`{value}`)';
+
 export default defineRule({
   meta: {
     id: 'DG204',
     name: 'formatted-shell-command',
     category: 'shell-injection',
     severity: 'high',
-    message: '{label} is built by Python string formatting from {origin} (`{value}`)',
+    message: 'shell command of an Airflow operator is built by Python formatting from non-constant values',
     aliases: [],
     docs: {
       what:
@@ -42,7 +45,7 @@ export default defineRule({
       reportOnce(ctx, s.node, () =>
         ctx.report(
           s.node,
-          (parts.formatted ? this.meta.message : '{label} is {origin} (`{value}`), run as a whole shell command')
+          (parts.formatted ? MSG : '{label} is {origin} (`{value}`), run as a whole shell command')
             .replace('{label}', s.label)
             .replace('{origin}', originWords(b.trust))
             .replace('{value}', snippet(b.node)),

@@ -1,8 +1,8 @@
 """dag-guard sandbox harness: runs INSIDE the locked-down container (entrypoint), never on the host.
 
 Protocol
-  stdin  : one line from the runner: ``<hex nonce> <config JSON>\\n``. Read byte by byte into a bytearray, then fd 0
-           is replaced by /dev/null, so DAG code can never read it.
+  stdin  : ``<hex nonce> <length>\\n<config JSON>`` from the runner. The header is read byte by byte into a bytearray,
+           then fd 0 is replaced by /dev/null, so DAG code can never read it.
   stdout : JSON lines, each ``<json>\\t<hex HMAC-SHA256(nonce, json)>``. Only the parent writes them; the parent never
            runs DAG code. Anything unsigned or badly signed is treated by the runner as forged.
   children: one forked child per DAG file (several in parallel). A child gets a per-file key derived from the nonce,
@@ -48,23 +48,29 @@ def emit(obj):
 
 
 def read_config_line():
-    """Read '<nonce> <json>\\n' from fd 0 without leaving the nonce in an immutable object."""
-    buf = bytearray()
+    """Read '<hex nonce> <config length>\n<config JSON>' from fd 0; the nonce never becomes an immutable object."""
+    head = bytearray()
     while True:
         b = os.read(0, 1)
-        if not b:
+        if not b or b == b"\n":
             break
-        if b == b"\n":
-            break
-        buf += b
-        if len(buf) > 64 * 1024 * 1024:
-            raise SystemExit("config line too long")
-    sp = buf.index(b" ")
-    nonce = bytearray(bytes.fromhex(buf[:sp].decode()))
-    cfg = json.loads(bytes(buf[sp + 1 :]))
-    for i in range(len(buf)):
-        buf[i] = 0
-    return nonce, cfg
+        head += b
+        if len(head) > 200:
+            raise SystemExit("dag-guard harness: bad config header")
+    sp = head.index(b" ")
+    nonce = bytearray(bytes.fromhex(head[:sp].decode()))
+    size = int(head[sp + 1 :])
+    for i in range(len(head)):
+        head[i] = 0
+    if size > 256 * 1024 * 1024:
+        raise SystemExit("dag-guard harness: config too large")
+    body = bytearray()
+    while len(body) < size:
+        chunk = os.read(0, min(1 << 20, size - len(body)))
+        if not chunk:
+            raise SystemExit("dag-guard harness: truncated config")
+        body += chunk
+    return nonce, json.loads(bytes(body))
 
 
 # --------------------------------------------------------------------------------------------- airflow loading
@@ -107,12 +113,70 @@ def load_airflow():
     ver = getattr(sys.modules.get("airflow"), "__version__", None)
     if DagBag is None:
         return "plain", ver, None, err, None
+    warm_up(DagBag)
     bag = None
     try:  # one empty bag, built once; each forked child only calls process_file() on its copy
         bag = DagBag(dag_folder=os.devnull, include_examples=False, safe_mode=False, collect_dags=False)
     except Exception:
         bag = None
     return "dagbag", ver, DagBag, None, bag
+
+
+WARMUP_DAG = """
+from datetime import datetime, timedelta
+from airflow import DAG
+try:
+    from airflow.sdk import dag, task
+except ImportError:
+    from airflow.decorators import dag, task
+try:
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.providers.standard.operators.python import PythonOperator
+except ImportError:
+    from airflow.operators.bash import BashOperator
+    from airflow.operators.empty import EmptyOperator
+    from airflow.operators.python import PythonOperator
+
+with DAG(dag_id="dagguard_warmup_classic", start_date=datetime(2024, 1, 1), schedule="0 1 * * *", catchup=False,
+         default_args={"retries": 1, "retry_delay": timedelta(minutes=1)}, tags=["x"]) as d:
+    EmptyOperator(task_id="a") >> BashOperator(task_id="b", bash_command="echo {{ ds }}") >> [
+        PythonOperator(task_id="c", python_callable=print)]
+
+@dag(dag_id="dagguard_warmup_taskflow", start_date=datetime(2024, 1, 1), schedule="@daily", catchup=False)
+def p():
+    @task
+    def e():
+        return 1
+
+    @task
+    def l(x):
+        return x
+
+    l(e())
+
+p()
+"""
+
+
+def warm_up(DagBag):
+    """Parse a harness-owned DAG once in the parent, so the lazy imports/initialisation Airflow does on the first DAG
+    (timetables, serializers, decorators, ...) are inherited by every forked child instead of redone per file."""
+    path = os.path.join(os.environ.get("AIRFLOW_HOME", "/tmp/airflow"), "dagguard_warmup_dag.py")
+    try:
+        with open(path, "w") as f:
+            f.write(WARMUP_DAG)
+        wb = DagBag(dag_folder=os.devnull, include_examples=False, safe_mode=False, collect_dags=False)
+        wb.process_file(path, only_if_updated=False, safe_mode=False)
+    except Exception:
+        pass
+    finally:
+        for name in [m for m in sys.modules if m.startswith("unusual_prefix_") and m.endswith("dagguard_warmup_dag")]:
+            sys.modules.pop(name, None)
+        try:
+            os.remove(path)
+        except OSError:
+            pass
 
 
 def install_canaries(canary):
@@ -732,6 +796,10 @@ def main():
           "mode": loader[0], "loaderError": loader[3], "setupMs": int((time.monotonic() - t) * 1000),
           "uid": os.getuid(), "files": len(cfg["files"])})
 
+    import gc
+
+    gc.collect()
+    gc.freeze()  # keep the parent's objects out of the children's GC passes (less copy-on-write, faster forks)
     files = cfg["files"]
     parallel = max(1, int(cfg.get("parallel", 1)))
     pending = list(enumerate(files))

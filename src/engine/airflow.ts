@@ -173,7 +173,18 @@ function leadingText(node: SyntaxNode): string {
  * are not shell invocations (KubernetesPodOperator `cmds=["python", "job.py"]`) are not scripts.
  */
 export function shellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
-  const q = ctx.callee(call);
+  let q = ctx.callee(call);
+  // dynamic task mapping: Op.partial(…) and Op.partial(…).expand(bash_command=[…])
+  let mapped = false;
+  const f = call.childForFieldName('function');
+  if (!q && f?.type === 'attribute' && /^expand(_kwargs)?$/.test(f.childForFieldName('attribute')?.text ?? '')) {
+    const inner = unwrap(f.childForFieldName('object')!);
+    const innerFn = inner.type === 'call' ? inner.childForFieldName('function') : null;
+    if (innerFn?.type === 'attribute' && innerFn.childForFieldName('attribute')?.text === 'partial') {
+      q = ctx.qualifiedName(innerFn.childForFieldName('object'));
+      mapped = true;
+    }
+  } else if (q && q.endsWith('.partial')) q = q.slice(0, -'.partial'.length);
   if (!q) return [];
   const kind = SHELL_OPERATORS.get(q);
   if (!kind) return [];
@@ -183,7 +194,11 @@ export function shellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] 
   if (kind === 'bash' || kind === 'ssh' || kind === 'winrm') {
     const kw = SCRIPT_KEYWORD[kind];
     const v = args.keywords.get(kw);
-    if (v) out.push({ node: v, label: `\`${kw}\` of ${op}` });
+    if (v && mapped) {
+      // each element of the mapped list is one task's command
+      const items = unwrap(v).type === 'list' || unwrap(v).type === 'tuple' ? unwrap(v).namedChildren.filter((c) => c.type !== 'comment') : null;
+      for (const it of items ?? []) out.push({ node: it, label: `a mapped \`${kw}\` of ${op}` });
+    } else if (v) out.push({ node: v, label: `\`${kw}\` of ${op}` });
     return out;
   }
   if (kind === 'docker') {
@@ -307,7 +322,7 @@ function blankStrings(expr: string): string {
 /** Variable reference not preceded by `.` or a word character. */
 const root = (name: string): RegExp => new RegExp(`(?:^|[^.\\w])${name}\\b`);
 const USER_PATTERNS: RegExp[] = [
-  /(?:^|[^.\w])dag_run\s*(?:\.\s*conf\b|\[\s*''\s*\]|\.\s*note\b)/,
+  /(?:^|[^.\w])dag_run\s*(?:\.\s*conf\b|\.\s*note\b)/,
   /(?:^|[^.\w])(?:ti|task_instance)\s*\.\s*dag_run\s*\.\s*conf\b/,
   root('params'),
   root('triggering_dataset_events'),
@@ -335,7 +350,7 @@ export function classifyJinja(expr: string, restrictedParams: ReadonlySet<string
   const filterNames = filters.map((f) => (/^\w+/.exec(f) ?? [''])[0]);
   if (filterNames.some((f) => SANITIZING_FILTERS.test(f))) return { trust: 'safe', why: 'filtered' };
   const b = blankStrings(base);
-  if (USER_PATTERNS.some((r) => r.test(b))) {
+  if (USER_PATTERNS.some((r) => r.test(b)) || /(?:^|[^.\w])dag_run\s*\[\s*['"](conf|note)['"]/.test(base)) {
     if (root('params').test(b) && !/dag_run|events/.test(b)) {
       // every params reference names a restricted param?
       const refs = [...expr.matchAll(/(?:^|[^.\w])params\s*(?:\.\s*(\w+)|\[\s*['"](\w+)['"]\s*\]|(.?))/g)];

@@ -547,7 +547,8 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
         `the sandbox container did not start (${(e as Error).message}); check that the engine supports the seccomp profile and runtime`,
       );
     }
-    stream.write(`${nonce.toString('hex')} ${JSON.stringify(config)}\n`);
+    const body = Buffer.from(JSON.stringify(config));
+    stream.write(Buffer.concat([Buffer.from(`${nonce.toString('hex')} ${body.length}\n`), body]));
     const timer = setTimeout(() => {
       runTimedOut = true;
       kill();

@@ -180,6 +180,8 @@ dockerSuite('sandbox against the real engine and image', () => {
     expect(cfg.User).toBe('50000:0');
     expect(cfg.User.startsWith('0')).toBe(false);
     expect(cfg.Labels[SANDBOX_LABEL]).toBe('1');
+    expect(cfg.Labels['dag-guard.pid']).toBe(String(process.pid));
+    expect(cfg.Entrypoint).toEqual(['python3', '-B', '/opt/dag-guard/harness/dagguard_harness.py']);
     // no host environment: none of the host's variables (names or values) appears
     const env = cfg.Env ?? [];
     for (const [k, v] of Object.entries(process.env)) {
@@ -200,6 +202,18 @@ dockerSuite('sandbox against the real engine and image', () => {
       const p = runSandbox([fx('clean/classic_dag.py')], { ...base, timeoutSec: 5 });
       await expect(p).rejects.toThrow(SandboxUnavailableError);
       await expect(p).rejects.toThrow(/DOCKER_HOST/);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+  });
+
+  it('honours DOCKER_HOST (explicit unix socket of the same engine)', async () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = saved ?? 'unix:///var/run/docker.sock';
+    try {
+      const r = await runSandbox([fx('clean/classic_dag.py')], { ...base, timeoutSec: 30 });
+      expect(r.files[0].sandbox?.status).toBe('clean');
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = saved;
@@ -262,4 +276,18 @@ const af2 = await engineStatus(AF2_IMAGE);
     expect(rulesOf(r, 'hostile/canary_exfil.py')).toEqual(expect.arrayContaining(['DG902', 'DG908']));
     expect(byPath(r, 'hostile/forged_result.py').sandbox?.status).toBe('tampered');
   }, 120_000);
+});
+
+// The harness's fallback without Airflow (plain import + discovery of DAG-shaped objects), on the plain Debian
+// python3 image that sandbox/build-test-image.sh also builds.
+const PLAIN_IMAGE = process.env.DAG_GUARD_SANDBOX_IMAGE_PLAIN ?? 'dag-guard-sandbox:plain';
+const plain = await engineStatus(PLAIN_IMAGE);
+dockerDescribe(plain)('sandbox without Airflow in the image', () => {
+  it('finds DAG-shaped objects by plain import and still records hostile behaviour', async () => {
+    const r = await runSandbox([fx('plain/fake_dag.py'), fx('plain/plain_dns.py')], { ...base, image: PLAIN_IMAGE, timeoutSec: 30 });
+    expect(byPath(r, 'plain/fake_dag.py').dags).toEqual(['plain_pipeline']);
+    expect(byPath(r, 'plain/fake_dag.py').sandbox?.status).toBe('clean');
+    expect(byPath(r, 'plain/plain_dns.py').dags).toEqual(['plain_hostile']);
+    expect(rulesOf(r, 'plain/plain_dns.py')).toEqual(['DG902', 'DG904']);
+  });
 });
