@@ -66,6 +66,12 @@ PIP="$(command -v pip3 || command -v pip)"
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.build.lock"
 flock -w 1800 9 || die "another build holds $CACHE/.build.lock"
+# a concurrent invocation may have built it while we waited for the lock
+if [[ "${DAG_GUARD_FORCE_REBUILD:-0}" != 1 ]]; then
+  [[ "$(label_of "$IMAGE")" == "$RECIPE" ]] && need_main=0
+  [[ "$(label_of "$PLAIN_IMAGE")" == "$PLAIN_RECIPE" ]] && need_plain=0
+  ((need_main || need_plain)) || { log "built meanwhile by another invocation; nothing to do"; exit 0; }
+fi
 
 # ---- 1. wheels (cached per pin set), downloaded for cp311 / manylinux x86_64 so they match the image's Python
 WHEELS="$CACHE/wheels-airflow-$AIRFLOW_VERSION-std-$PROVIDERS_STANDARD_VERSION"

@@ -104,7 +104,16 @@ export function buildProgram(exit: { code: number }): Command {
           return filterByBaseline(all, baseline!);
         };
       }
-      const res = await runCheck(opts);
+      // The progress bar module (cli-progress) is loaded only for sandbox runs; it is a no-op off a TTY.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const progress = opts.sandbox ? (require('./sandbox/progress') as typeof import('./sandbox/progress')).createProgress() : null;
+      if (opts.sandbox && progress) opts.sandbox.onProgress = (done, total) => progress.update(done, total);
+      let res: Awaited<ReturnType<typeof runCheck>>;
+      try {
+        res = await runCheck(opts);
+      } finally {
+        progress?.stop();
+      }
       if (o.writeBaseline) {
         const n = writeBaseline(o.writeBaseline, current, opts.cwd);
         if (!o.quiet) process.stderr.write(`dag-guard: wrote ${n} finding${n === 1 ? '' : 's'} to baseline ${o.writeBaseline}\n`);

@@ -108,6 +108,7 @@ export default defineRule({
     const m = matchedCallee(c, ctx);
     if (!m) return;
     const { call, fn } = m;
+    if (!CODE_SINKS.has(fn) && !SHELL_SINKS.has(fn) && !SHELL_FLAG_SINKS.has(fn)) return;
     const args = callArgs(call);
     let payload: SyntaxNode | undefined;
     if (CODE_SINKS.has(fn)) payload = args.positional[0] ?? args.keywords.get('source');

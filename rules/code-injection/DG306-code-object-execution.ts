@@ -42,25 +42,25 @@ export default defineRule({
   onMatch(c, ctx) {
     const call = c.call[0];
     const f = call.childForFieldName('function')!;
-    const args = callArgs(call);
-    const parse = ctx.isParseTime(call);
-    const note = parse ? PARSE_TIME_NOTE : '';
+    const note = () => (ctx.isParseTime(call) ? PARSE_TIME_NOTE : '');
     if (f.type === 'attribute' && METHODS.has(f.childForFieldName('attribute')!.text) && isInterpreter(f.childForFieldName('object')!, ctx)) {
+      const args = callArgs(call);
       const src = argument(args, f.childForFieldName('attribute')!.text === 'runcode' ? 'code' : 'source', 0) ?? args.positional[0];
       if (!src || isConstant(src)) return;
-      ctx.report(call, `\`code\` interpreter \`.${f.childForFieldName('attribute')!.text}()\` runs code that is not a constant${note}`);
+      ctx.report(call, `\`code\` interpreter \`.${f.childForFieldName('attribute')!.text}()\` runs code that is not a constant${note()}`);
       return;
     }
     const m = matchedCallee(c, ctx);
     if (!m) return;
     if (CONSTRUCTORS.has(m.fn)) {
-      ctx.report(call, `\`${m.fn}(…)\` builds executable code from a code object instead of source that can be reviewed${note}`);
+      ctx.report(call, `\`${m.fn}(…)\` builds executable code from a code object instead of source that can be reviewed${note()}`);
     } else if (INTERACT.has(m.fn)) {
       if (m.fn === 'code.compile_command') {
+        const args = callArgs(call);
         const src = args.positional[0] ?? args.keywords.get('source');
         if (!src || isConstant(src)) return;
       }
-      ctx.report(call, `\`${m.fn}\` embeds an interactive Python interpreter${note}`);
+      ctx.report(call, `\`${m.fn}\` embeds an interactive Python interpreter${note()}`);
     }
   },
 });

@@ -2,6 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs } from '../../src/engine/python';
 import type { Severity } from '../../src/report';
+import { calleeOf } from './_util';
 
 const SESSION_FACTORIES = new Set([
   'airflow.settings.Session',
@@ -37,22 +38,24 @@ export default defineRule({
   query: `(call function: [(identifier) (attribute) (call)] @fn arguments: (argument_list)) @call`,
   onMatch(c, ctx) {
     const call = c.call[0];
+    const fn = calleeOf(ctx, call);
+    if (fn && !SESSION_FACTORIES.has(fn) && !fn.startsWith('sqlalchemy.') && !fn.endsWith('.query')) return;
     const fnNode = call.childForFieldName('function')!;
-    const parse = ctx.isParseTime(call);
-    const fn = ctx.callee(call);
+    let pt: boolean | undefined;
+    const isParse = (): boolean => (pt ??= ctx.isParseTime(call));
     const report = (node: SyntaxNode, msg: string, severity: Severity): void => ctx.report(node, msg, { severity });
 
     if (fn && SESSION_FACTORIES.has(fn)) {
-      if (parse) report(call, `\`${fn}\` opens a session on the Airflow metadata database while the DAG file is parsed`, 'high');
+      if (isParse()) report(call, `\`${fn}\` opens a session on the Airflow metadata database while the DAG file is parsed`, 'high');
       return;
     }
     if (fnNode.type === 'call' && PROVIDE_SESSION.has(ctx.callee(fnNode) ?? '')) {
-      if (parse) report(call, 'calls a `provide_session` function, which opens a metadata-DB session, while the DAG file is parsed', 'high');
+      if (isParse()) report(call, 'calls a `provide_session` function, which opens a metadata-DB session, while the DAG file is parsed', 'high');
       return;
     }
     if (fn === 'sqlalchemy.create_engine' || fn === 'sqlalchemy.engine.create_engine') {
       if (/sql_alchemy_conn/i.test(call.text)) {
-        report(call, 'connects to the Airflow metadata database with the scheduler\'s own connection string', parse ? 'critical' : 'high');
+        report(call, 'connects to the Airflow metadata database with the scheduler\'s own connection string', isParse() ? 'critical' : 'high');
       }
       return;
     }
@@ -66,6 +69,7 @@ export default defineRule({
         if (SECRET_MODEL.test(q) && q.startsWith('airflow.')) secret = true;
         else if (ANY_MODEL.test(q)) model = true;
       }
+      const parse = isParse();
       if (secret) {
         report(
           call,

@@ -1,6 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
+import { calleeOf } from './_util';
 
 const CONF_GET = /^airflow\.(configuration|settings|sdk(\.configuration)?)\.(conf\.)?(get|get_mandatory_value|getsection|as_dict|getimport)$/;
 /** section -> sensitive keys (the `_cmd` / `_secret` variants are matched too). */
@@ -61,7 +62,7 @@ export default defineRule({
       return;
     }
     const call = c.call[0];
-    const fn = ctx.callee(call);
+    const fn = calleeOf(ctx, call);
     if (!fn) return;
     const args = callArgs(call);
     if (ENV_GETTERS.has(fn)) {

@@ -52,105 +52,101 @@ export default defineRule({
 });
 
 function collect(id: SyntaxNode, ctx: RuleContext): void {
-  {
-    let env: SyntaxNode = id;
-    const p0 = id.parent;
-    if (!p0 || p0.type === 'dotted_name' || p0.type === 'aliased_import') return;
-    if (p0.type === 'attribute' && p0.childForFieldName('attribute')?.id === id.id) env = p0;
-    if (ctx.qualifiedName(env) !== 'os.environ') return;
+  let env: SyntaxNode = id;
+  const p0 = id.parent;
+  if (!p0 || p0.type === 'dotted_name' || p0.type === 'aliased_import') return;
+  if (p0.type === 'attribute' && p0.childForFieldName('attribute')?.id === id.id) env = p0;
+  if (ctx.qualifiedName(env) !== 'os.environ') return;
 
-    let node: SyntaxNode | null = null;
-    let kind: DumpKind = 'copy';
-    const p = env.parent;
-    if (!p) return;
-    if (p.type === 'attribute' && p.childForFieldName('object')?.id === env.id) {
-      const method = p.childForFieldName('attribute')?.text ?? '';
-      const call = p.parent;
-      if (!(method in ENV_METHODS) || !call || call.type !== 'call') return;
-      node = call;
-      kind = ENV_METHODS[method];
-    } else if (p.type === 'argument_list' && p.parent?.type === 'call') {
-      const fn = ctx.callee(p.parent) ?? '';
-      if (COPIERS.has(fn)) {
-        node = p.parent;
-        kind = 'copy';
-      } else if (SERIALIZERS.has(fn)) {
-        node = p.parent;
-        kind = 'serialize';
-      } else {
-        node = env; // passed as such to some call: judged by the sink below
-        kind = 'serialize';
-      }
-    } else if (p.type === 'dictionary_splat') {
+  let node: SyntaxNode | null = null;
+  let kind: DumpKind = 'copy';
+  const p = env.parent;
+  if (!p) return;
+  if (p.type === 'attribute' && p.childForFieldName('object')?.id === env.id) {
+    const method = p.childForFieldName('attribute')?.text ?? '';
+    const call = p.parent;
+    if (!(method in ENV_METHODS) || !call || call.type !== 'call') return;
+    node = call;
+    kind = ENV_METHODS[method];
+  } else if (p.type === 'argument_list' && p.parent?.type === 'call') {
+    const fn = ctx.callee(p.parent) ?? '';
+    if (COPIERS.has(fn)) {
       node = p.parent;
       kind = 'copy';
-    } else if ((p.type === 'for_statement' || p.type === 'for_in_clause') && p.childForFieldName('right')?.id === env.id) {
-      node = env;
-      kind = 'iterate';
-    } else if (p.type === 'interpolation') {
-      node = env;
+    } else if (SERIALIZERS.has(fn)) {
+      node = p.parent;
       kind = 'serialize';
-    } else if (p.type === 'keyword_argument') {
-      node = env;
+    } else {
+      node = env; // passed as such to some call: judged by the sink below
       kind = 'serialize';
-    } else return;
-    if (!node) return;
+    }
+  } else if (p.type === 'dictionary_splat') {
+    node = p.parent;
+    kind = 'copy';
+  } else if ((p.type === 'for_statement' || p.type === 'for_in_clause') && p.childForFieldName('right')?.id === env.id) {
+    node = env;
+    kind = 'iterate';
+  } else if (p.type === 'interpolation') {
+    node = env;
+    kind = 'serialize';
+  } else if (p.type === 'keyword_argument') {
+    node = env;
+    kind = 'serialize';
+  } else return;
+  if (!node) return;
 
-    let sink: string | null = null;
-    for (const call of enclosingCalls(node)) {
-      const fact = observe(call, ctx);
-      if (fact.fn && SERIALIZERS.has(fact.fn)) kind = 'serialize';
-      const k = fact.kinds;
-      if (k.has('network')) sink = 'network';
-      else if (k.has('write') && !sink) sink = 'file';
-      else if (k.has('log') && !sink) sink = 'log';
-      if (sink === 'network') break;
-    }
-    // Handing the environment on to a child process or operator is what `env=` is for.
-    const parent = node.parent;
-    if (sink !== 'network' && sink !== 'file') {
-      if (parent?.type === 'keyword_argument' && /^(env|environment|env_vars)$/.test(parent.childForFieldName('name')?.text ?? '')) return;
-      if (parent?.type === 'pair' && /env/i.test(parent.childForFieldName('key')?.text ?? '')) return;
-    }
-    // `some_function(os.environ)` with no visible sink: not a dump.
-    if (node === env && p.type === 'argument_list' && !sink) return;
-    if (p.type === 'keyword_argument' && !sink) return;
-    const list = (ctx.state.get('DG606') as Dump[] | undefined) ?? [];
-    ctx.state.set('DG606', list);
-    list.push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node) });
+  let sink: string | null = null;
+  for (const call of enclosingCalls(node)) {
+    const fact = observe(call, ctx);
+    if (fact.fn && SERIALIZERS.has(fact.fn)) kind = 'serialize';
+    const k = fact.kinds;
+    if (k.has('network')) sink = 'network';
+    else if (k.has('write') && !sink) sink = 'file';
+    else if (k.has('log') && !sink) sink = 'log';
+    if (sink === 'network') break;
   }
+  // Handing the environment on to a child process or operator is what `env=` is for.
+  const parent = node.parent;
+  if (sink !== 'network' && sink !== 'file') {
+    if (parent?.type === 'keyword_argument' && /^(env|environment|env_vars)$/.test(parent.childForFieldName('name')?.text ?? '')) return;
+    if (parent?.type === 'pair' && /env/i.test(parent.childForFieldName('key')?.text ?? '')) return;
+  }
+  // `some_function(os.environ)` with no visible sink: not a dump.
+  if (node === env && p.type === 'argument_list' && !sink) return;
+  if (p.type === 'keyword_argument' && !sink) return;
+  const list = (ctx.state.get('DG606') as Dump[] | undefined) ?? [];
+  ctx.state.set('DG606', list);
+  list.push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node) });
 }
 
 function report(ctx: RuleContext, message: string): void {
-  {
-    const dumps = ctx.state.get('DG606') as Dump[] | undefined;
-    if (!dumps?.length) return;
-    const facts = factsOf(ctx);
-    const parseNetwork = facts.calls.some((f) => f.parseTime && f.kinds.has('network'));
-    for (const d of dumps) {
-      let sink = d.sink;
-      if (!sink && d.bound) {
-        const re = new RegExp(`\\b${d.bound}\\b`);
-        const used = facts.calls.find(
-          (f) => (f.kinds.has('network') || f.kinds.has('write')) && re.test(f.call.childForFieldName('arguments')?.text ?? ''),
-        );
-        if (used) sink = used.kinds.has('network') ? 'network' : 'file';
-      }
-      let severity: Severity;
-      let where = '';
-      if (sink === 'network' || sink === 'file') {
-        severity = 'critical';
-        where = sink === 'network' ? ' and sends it over the network' : ' and writes it to a file';
-      } else if (!d.parse) {
-        continue;
-      } else if (sink === 'log' || parseNetwork) {
-        severity = 'high';
-        where = sink === 'log' ? ' into the logs while the DAG file is parsed' : ' while the DAG file is parsed, in a file that also reaches the network at parse time';
-      } else {
-        severity = d.kind === 'copy' ? 'low' : 'medium';
-        where = ' while the DAG file is parsed';
-      }
-      ctx.report(d.node, message.replace('{where}', where), { severity });
+  const dumps = ctx.state.get('DG606') as Dump[] | undefined;
+  if (!dumps?.length) return;
+  const facts = factsOf(ctx);
+  const parseNetwork = facts.calls.some((f) => f.parseTime && f.kinds.has('network'));
+  for (const d of dumps) {
+    let sink = d.sink;
+    if (!sink && d.bound) {
+      const re = new RegExp(`\\b${d.bound}\\b`);
+      const used = facts.calls.find(
+        (f) => (f.kinds.has('network') || f.kinds.has('write')) && re.test(f.call.childForFieldName('arguments')?.text ?? ''),
+      );
+      if (used) sink = used.kinds.has('network') ? 'network' : 'file';
     }
+    let severity: Severity;
+    let where = '';
+    if (sink === 'network' || sink === 'file') {
+      severity = 'critical';
+      where = sink === 'network' ? ' and sends it over the network' : ' and writes it to a file';
+    } else if (!d.parse) {
+      continue;
+    } else if (sink === 'log' || parseNetwork) {
+      severity = 'high';
+      where = sink === 'log' ? ' into the logs while the DAG file is parsed' : ' while the DAG file is parsed, in a file that also reaches the network at parse time';
+    } else {
+      severity = d.kind === 'copy' ? 'low' : 'medium';
+      where = ' while the DAG file is parsed';
+    }
+    ctx.report(d.node, message.replace('{where}', where), { severity });
   }
 }

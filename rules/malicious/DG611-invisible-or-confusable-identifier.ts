@@ -12,7 +12,7 @@ export default defineRule({
     name: 'invisible-or-confusable-identifier',
     category: 'malicious',
     severity: 'medium',
-    message: '{what}',
+    message: 'invisible character or look-alike letters in the source: it is not what it appears to be',
     docs: {
       what:
         'Finds invisible characters anywhere in the file (zero-width space/joiners, word joiner, invisible operators, soft hyphen, Hangul fillers, a byte-order mark after the start), and identifiers — and words in strings and comments, such as host names — that mix Latin letters with look-alike letters from Greek, Cyrillic, Armenian, Cherokee or full-width forms (`p\u0430ssword` with a Cyrillic `\u0430`); each distinct word once per file. Words written wholly in another script are fine.',

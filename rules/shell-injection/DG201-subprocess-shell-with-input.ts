@@ -36,6 +36,7 @@ export default defineRule({
     const m = matchedCallee(c, ctx);
     if (!m) return;
     const { call, fn } = m;
+    if (!ALWAYS_SHELL.has(fn) && !SHELL_FLAG.has(fn)) return;
     const args = callArgs(call);
     let script: SyntaxNode | undefined;
     if (ALWAYS_SHELL.has(fn)) script = argument(args, 'cmd', 0);

@@ -64,6 +64,7 @@ export default defineRule({
     const m = matchedCallee(c, ctx);
     if (!m) return;
     const { call, fn } = m;
+    if (!SHELL_STRING.has(fn) && !EXEC_LIKE.has(fn)) return;
     const args = callArgs(call);
     let found: Provenance | null = null;
     let what = 'runs a shell command built from';

@@ -278,7 +278,7 @@ WRITE_PATH_EVENTS = {
     "os.remove": ("delete", 0),
     "os.rmdir": ("delete", 0),
     "shutil.rmtree": ("delete", 0),
-    "os.rename": ("write", 1),
+    "os.rename": ("write", (0, 1)),
     "os.mkdir": ("write", 0),
     "os.chmod": ("write", 0),
     "os.chown": ("write", 0),
@@ -287,7 +287,7 @@ WRITE_PATH_EVENTS = {
     "os.truncate": ("write", 0),
     "os.utime": ("write", 0),
     "shutil.copyfile": ("write", 1),
-    "shutil.move": ("write", 1),
+    "shutil.move": ("write", (0, 1)),
     "shutil.copytree": ("write", 1),
     "shutil.chown": ("write", 0),
     "os.mknod": ("write", 0),
@@ -434,9 +434,11 @@ def make_hook(send, repo_prefix, protected_fds, canary_tokens, stdlib_dirs):
                 return
             if event in WRITE_PATH_EVENTS:
                 kind, idx = WRITE_PATH_EVENTS[event]
-                p = norm_path(args[idx]) if len(args) > idx else None
-                if p is not None and outside_tmp(p):
-                    record(kind, "%s %s" % (event, text(args)), dag_frame()[0])
+                for i in idx if isinstance(idx, tuple) else (idx,):
+                    p = norm_path(args[i]) if len(args) > i else None
+                    if p is not None and outside_tmp(p):
+                        record(kind, "%s %s" % (event, text(args)), dag_frame()[0])
+                        break
                 return
             if event in CODE_EVENTS:
                 if not getframe(1).f_code.co_filename.startswith(repo_prefix):
@@ -550,6 +552,18 @@ def child_main(idx, path, key, ev_w, out_w, cfg, loader):
 
         del keyb
         repo = cfg["repoMount"].rstrip("/") + "/"
+        # Airflow's DagBag installs a Python-level SIGSEGV handler per file; after a real segfault in C code that
+        # handler returns into the faulting instruction and the import spins until the timeout. Keep the kernel's
+        # default action for it, so a crash is reported as a crash (DG962) right away.
+        _orig_signal = signal.signal
+
+        def _signal(sig, handler, _orig=_orig_signal):
+            if sig == signal.SIGSEGV and sys._getframe(1).f_code.co_filename.endswith("dagbag.py"):
+                return signal.SIG_DFL
+            return _orig(sig, handler)
+
+        signal.signal = _signal
+        _orig_signal(signal.SIGSEGV, signal.SIG_DFL)  # the parent's warm-up parse installed Airflow's handler
         stdlib_dirs = tuple(sorted({os.path.dirname(os.__file__) + "/"}))
         hook = make_hook(send, repo, {ev_w}, cfg["canary"]["tokens"], stdlib_dirs)
         sys.addaudithook(hook)
@@ -763,8 +777,6 @@ def finish(c, cfg):
             out["importError"] = str(res["importError"])[-4000:]
         else:
             out["status"] = "ok"
-    if c.out_bytes and out["status"] != "output-cap":
-        pass
     emit(out)
 
 

@@ -447,7 +447,10 @@ export interface CommandParts {
 export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): CommandParts {
   const out = acc ?? { literals: [], values: [], formatted: false };
   const n = unwrap(node);
-  if (depth > 6) {
+  // bound the work on pathological code (`x2 = x1 + x1; x3 = x2 + x2; …`)
+  const budget = (out as CommandParts & { budget?: number }).budget ?? 400;
+  (out as CommandParts & { budget?: number }).budget = budget - 1;
+  if (depth > 6 || budget <= 0) {
     out.values.push(n);
     return out;
   }
@@ -656,6 +659,19 @@ export interface Provenance {
  * (`for table in TABLES`) or parameter; TaskFlow task parameters and `dag_run.conf`/`params` lookups are `user`.
  */
 export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Provenance {
+  // memoised per file and node: names are followed through assignments, which may share sub-expressions
+  let memo = ctx.state.get('airflow:provenance') as Map<number, Provenance> | undefined;
+  if (!memo) ctx.state.set('airflow:provenance', (memo = new Map()));
+  const key = unwrap(node).id;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  memo.set(key, { trust: 'unknown', node }); // breaks cycles
+  const r = provenanceOf(node, ctx, depth);
+  memo.set(key, r);
+  return r;
+}
+
+function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Provenance {
   const n = unwrap(node);
   const mk = (trust: Trust, at: SyntaxNode = n): Provenance => ({ trust, node: at });
   const combine = (nodes: SyntaxNode[], base: Trust = 'safe'): Provenance => {

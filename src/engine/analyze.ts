@@ -115,6 +115,7 @@ export function analyzeSource(
   const root = tree.rootNode;
   const raw: RawFinding[] = [];
   const ctx = new RuleContext({ path, text }, settings, raw);
+  ctx.root = root;
   const warnings: Warning[] = [];
   const ruleErrors: string[] = [];
   const suppressions: Suppression[] = [];

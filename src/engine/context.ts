@@ -29,6 +29,8 @@ export interface SourceFile {
 /** What rules see of the file under analysis. One instance per file; `rule` changes as rules run. */
 export class RuleContext {
   rule!: Rule;
+  /** The file's syntax tree (for `onFile` rules that locate a text match with `descendantForIndex`). */
+  root!: SyntaxNode;
   readonly imports = new Map<string, string>();
   readonly importList: ImportRecord[] = [];
   /** Free-form per-file scratch space for rules that aggregate (keyed by rule id). */
@@ -144,16 +146,18 @@ export class RuleContext {
 
   /** Report at a character range of the raw text (for rules that scan text, not the tree). */
   reportRange(startIndex: number, endIndex: number, message?: string, opts: { severity?: Severity; key?: string } = {}): void {
-    const before = this.file.text.slice(0, startIndex);
-    const line = before.split('\n').length;
+    // The statement around the range, so a suppression on any of its lines applies (as for tree findings).
+    const at = this.root?.descendantForIndex(startIndex);
+    const span = at ? statementSpan(at) : null;
+    const line = this.file.text.slice(0, startIndex).split('\n').length;
     this.sink.push({
       ruleId: this.rule.meta.id,
       severity: opts.severity ?? this.rule.meta.severity,
       message: message ?? this.rule.meta.message,
       startIndex,
       endIndex,
-      stmtStart: line,
-      stmtEnd: line,
+      stmtStart: span ? Math.min(span.start, line) : line,
+      stmtEnd: span ? Math.max(span.end, line) : line,
       key: opts.key ?? this.file.text.slice(startIndex, endIndex),
     });
   }

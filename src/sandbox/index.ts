@@ -161,7 +161,8 @@ export async function removeStaleContainers(docker: Docker): Promise<number> {
     const pid = Number(labels['dag-guard.pid']);
     const sameHost = labels['dag-guard.host'] === os.hostname();
     const ageSec = Date.now() / 1000 - c.Created;
-    const stale = sameHost ? !(pid > 0 && pidAlive(pid)) : ageSec > 6 * 3600;
+    // same host: the owning dag-guard is gone (or the pid was reused long after); other hosts: only by age
+    const stale = sameHost ? !(pid > 0 && pidAlive(pid)) || ageSec > 24 * 3600 : ageSec > 6 * 3600;
     if (!stale) continue;
     await docker
       .getContainer(c.Id)
@@ -578,6 +579,22 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
   });
 }
 
+/** `<json>\t<hex HMAC-SHA256(nonce, json)>` -> the parsed record, or null for anything unsigned/forged/garbled. */
+export function verifyRecord(line: Buffer, nonce: Buffer): Record<string, unknown> | null {
+  const tab = line.lastIndexOf(9);
+  if (tab < 0) return null;
+  const data = line.subarray(0, tab);
+  const mac = line.subarray(tab + 1).toString('ascii');
+  const want = crypto.createHmac('sha256', nonce).update(data).digest('hex');
+  if (mac.length !== want.length || !crypto.timingSafeEqual(Buffer.from(mac), Buffer.from(want))) return null;
+  try {
+    const msg = JSON.parse(data.toString('utf8'));
+    return msg && typeof msg === 'object' && !Array.isArray(msg) ? (msg as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 function handleLine(
   line: Buffer,
   nonce: Buffer,
@@ -587,22 +604,8 @@ function handleLine(
   onEvent?: (idx: number, ev: SandboxEvent) => void,
 ): void {
   if (line.length === 0) return;
-  const tab = line.lastIndexOf(9);
-  if (tab < 0) {
-    st.unsigned++;
-    return;
-  }
-  const data = line.subarray(0, tab);
-  const mac = line.subarray(tab + 1).toString('ascii');
-  const want = crypto.createHmac('sha256', nonce).update(data).digest('hex');
-  if (mac.length !== want.length || !crypto.timingSafeEqual(Buffer.from(mac), Buffer.from(want))) {
-    st.unsigned++;
-    return;
-  }
-  let msg: Record<string, unknown>;
-  try {
-    msg = JSON.parse(data.toString('utf8'));
-  } catch {
+  const msg = verifyRecord(line, nonce);
+  if (!msg) {
     st.unsigned++;
     return;
   }

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
@@ -10,6 +11,7 @@ import {
   SANDBOX_LABEL,
   SANDBOX_RULES,
   SandboxUnavailableError,
+  verifyRecord,
   type SandboxResult,
 } from '../../src/sandbox';
 import { SANDBOX_CATEGORIES } from '../../src/report';
@@ -39,6 +41,18 @@ it('createContainer options keep the query string to the name (seccomp JSON only
   expect(Object.keys(spec._query)).toEqual(['name']);
   const sec = (spec._body.HostConfig as { SecurityOpt: string[] }).SecurityOpt;
   expect(sec.some((s) => s.startsWith('seccomp={'))).toBe(true);
+});
+
+it('the runner accepts only records signed with the run nonce', () => {
+  const nonce = Buffer.alloc(32, 7);
+  const sign = (json: string, key = nonce) => Buffer.from(`${json}\t${crypto.createHmac('sha256', key).update(json).digest('hex')}`);
+  const good = '{"type":"done","file":0,"status":"ok","dags":["x"]}';
+  expect(verifyRecord(sign(good), nonce)).toMatchObject({ type: 'done', status: 'ok' });
+  expect(verifyRecord(Buffer.from(good), nonce)).toBeNull(); // unsigned
+  expect(verifyRecord(Buffer.from(`${good}\t${'0'.repeat(64)}`), nonce)).toBeNull(); // forged mac
+  expect(verifyRecord(sign(good, Buffer.alloc(32, 8)), nonce)).toBeNull(); // another key (e.g. a child's)
+  expect(verifyRecord(sign(good.replace('"ok"', '"bad"')).subarray(0, 10), nonce)).toBeNull(); // truncated
+  expect(verifyRecord(sign('[1,2]'), nonce)).toBeNull(); // not a record
 });
 
 dockerSuite('sandbox against the real engine and image', () => {
@@ -81,7 +95,7 @@ dockerSuite('sandbox against the real engine and image', () => {
   it('every hostile sample is flagged; host memory stays bounded', async () => {
     const hostile = [
       'net_connect', 'dns_lookup', 'subprocess_spawn', 'write_dag_folder', 'fork_bomb', 'memory_bomb', 'cpu_spin',
-      'output_flood', 'forged_result', 'ctypes_syscalls', 'canary_exfil', 'dynamic_exec', 'kill_harness',
+      'output_flood', 'forged_result', 'ctypes_syscalls', 'canary_exfil', 'dynamic_exec', 'kill_harness', 'segfault',
     ].map((n) => `hostile/${n}.py`);
     hostile.push('clean/classic_dag.py'); // isolation: one file's crash, hang or bomb does not affect the others
     const rss0 = process.memoryUsage().rss;
@@ -115,6 +129,7 @@ dockerSuite('sandbox against the real engine and image', () => {
       'hostile/canary_exfil.py': ['DG902', 'DG908'],
       'hostile/dynamic_exec.py': ['DG905'],
       'hostile/kill_harness.py': ['DG907'],
+      'hostile/segfault.py': ['DG962'],
     };
     for (const [p, ids] of Object.entries(expected)) {
       const file = byPath(r, p);
@@ -134,6 +149,7 @@ dockerSuite('sandbox against the real engine and image', () => {
     expect(byPath(r, 'hostile/memory_bomb.py').sandbox?.status).toBe('oom');
     expect(byPath(r, 'hostile/output_flood.py').sandbox?.status).toBe('output-cap');
     expect(byPath(r, 'hostile/fork_bomb.py').sandbox?.status).toBe('pids');
+    expect(byPath(r, 'hostile/segfault.py').sandbox?.status).toBe('crashed');
     // the kernel (seccomp) refused the raw syscalls with EPERM: the errnos come back in the dag id
     expect(byPath(r, 'hostile/ctypes_syscalls.py').dags).toEqual(['hostile_ctypes_unshare_1_mount_1']);
     // the canary that leaked is the one the sandbox planted, not a real secret
@@ -219,6 +235,13 @@ dockerSuite('sandbox against the real engine and image', () => {
       else process.env.DOCKER_HOST = saved;
     }
   });
+
+  it('the per-run wall clock kills the container and flags what did not finish', async () => {
+    const r = await runSandbox([fx('hostile/cpu_spin.py')], { ...base, timeoutSec: 120, runTimeoutSec: 8 });
+    expect(r.files[0].sandbox?.status).toBe('timeout');
+    expect(rulesOf(r, 'hostile/cpu_spin.py')).toEqual(['DG950']);
+    expect(r.findings[0].message).toContain('whole sandbox run');
+  }, 60_000);
 
   it('an unknown --runtime is a SandboxUnavailableError naming the fix', async () => {
     const p = runSandbox([fx('clean/classic_dag.py')], { ...base, timeoutSec: 5, runtime: 'dag-guard-no-such-runtime' });
