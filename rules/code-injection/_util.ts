@@ -35,22 +35,5 @@ export function severityFor(t: Trust, high: Severity = 'high', other: Severity =
   return t === 'user' ? high : other;
 }
 
-export function originWords(t: Trust): string {
-  switch (t) {
-    case 'user':
-      return 'input from whoever triggers the DAG or an upstream task';
-    case 'xcom':
-      return 'the output of another task';
-    case 'config':
-      return 'a Variable, Connection or environment value';
-    default:
-      return 'a value of unknown origin';
-  }
-}
-
-export function snippet(node: SyntaxNode): string {
-  const t = node.text.replace(/\s+/g, ' ');
-  return t.length > 60 ? t.slice(0, 57) + '…' : t;
-}
-
-export const PARSE_TIME_NOTE = ' — at parse time, in the dag-processor';
+// Message wording is shared with the shell-injection family, so findings of both read alike.
+export { originWords, PARSE_TIME_NOTE, snippet } from '../shell-injection/_util';

@@ -35,29 +35,7 @@ export function parseTimeSeverity<T extends string>(ctx: RuleContext, node: Synt
 
 export const PARSE_TIME_NOTE = ' — at parse time, in the dag-processor';
 
-const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
-
-/**
- * `ctx.callee(call)` with a fast path and a per-file memo shared by the DG4xx/DG6xx rules (state key
- * `DG:callee`): a plain dotted callee (`os.system`, `sp.run`) is resolved from its text through the import map
- * — the same answer as `ctx.qualifiedName` — without walking the node; anything else falls back to `ctx.callee`.
- */
+/** The call's qualified callee (kept as a name the family's rules share; the engine memoises it). */
 export function calleeOf(ctx: RuleContext, call: SyntaxNode): string | null {
-  let memo = ctx.state.get('DG:callee') as Map<number, string | null> | undefined;
-  if (!memo) ctx.state.set('DG:callee', (memo = new Map()));
-  const hit = memo.get(call.id);
-  if (hit !== undefined) return hit;
-  const f = call.childForFieldName('function');
-  let out: string | null = null;
-  if (f) {
-    const t = f.text;
-    if (DOTTED.test(t)) {
-      const i = t.indexOf('.');
-      const head = i < 0 ? t : t.slice(0, i);
-      const mapped = ctx.imports.get(head) ?? head;
-      out = i < 0 ? mapped : mapped + t.slice(i);
-    } else out = ctx.callee(call);
-  }
-  memo.set(call.id, out);
-  return out;
+  return ctx.callee(call);
 }

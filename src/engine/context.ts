@@ -7,6 +7,8 @@ import { callArgs, stringValue, unwrap } from './python';
 import { isParseTime } from './scope';
 import { statementSpan } from './scope';
 
+const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
+
 export interface RawFinding {
   ruleId: string;
   severity: Severity;
@@ -79,11 +81,24 @@ export class RuleContext {
 
   private readonly calleeCache = new WeakMap<SyntaxNode, string | null>();
 
-  /** Qualified name of the function a call invokes (memoised: many rules ask about the same call). */
+  /**
+   * Qualified name of the function a call invokes. Memoised (many rules ask about the same call), and a plain
+   * dotted callee (`os.system`, `sp.run`) is resolved from its text through the import map — the same answer
+   * as `qualifiedName` without walking the attribute chain node by node.
+   */
   callee(call: SyntaxNode): string | null {
     let v = this.calleeCache.get(call);
     if (v === undefined) {
-      v = this.qualifiedName(call.childForFieldName('function'));
+      const f = call.childForFieldName('function');
+      const t = f ? f.text : '';
+      if (f && DOTTED.test(t)) {
+        const i = t.indexOf('.');
+        const head = i < 0 ? t : t.slice(0, i);
+        const mapped = this.imports.get(head) ?? head;
+        v = i < 0 ? mapped : mapped + t.slice(i);
+      } else {
+        v = this.qualifiedName(f);
+      }
       this.calleeCache.set(call, v);
     }
     return v;
