@@ -188,6 +188,11 @@ function onSignal(sig: NodeJS.Signals): void {
     .finally(() => process.exit(code));
 }
 
+/** After Ctrl-C/SIGTERM nothing may report or throw (an unhandled error would exit 1 before the handler's 130). */
+async function haltIfInterrupted(): Promise<void> {
+  if (interrupted) await new Promise<never>(() => undefined);
+}
+
 function runStarted(): void {
   if (activeRuns++ === 0) {
     process.on('SIGINT', onSignal);
@@ -496,6 +501,7 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
     container = await docker.createContainer(spec as any);
   } catch (e) {
     runFinished();
+    await haltIfInterrupted();
     throw new SandboxUnavailableError(`the engine refused to create the sandbox container: ${(e as Error).message}`);
   }
   live.set(container.id, container);
@@ -544,6 +550,8 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
     try {
       await container.start();
     } catch (e) {
+      // A Ctrl-C that removed the container mid-start is not an engine problem: let the handler exit with 130/143.
+      await haltIfInterrupted();
       throw new SandboxUnavailableError(
         `the sandbox container did not start (${(e as Error).message}); check that the engine supports the seccomp profile and runtime`,
       );
@@ -562,13 +570,16 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
       stream.destroy();
     }
     state = ((await container.inspect().catch(() => undefined))?.State as typeof state) ?? {};
+  } catch (e) {
+    await haltIfInterrupted();
+    throw e;
   } finally {
     await container.remove({ force: true }).catch(() => undefined);
     live.delete(container.id);
     runFinished();
   }
   // Ctrl-C / SIGTERM: the signal handler removes the containers and exits; never report a half run as a result
-  if (interrupted) await new Promise<never>(() => undefined);
+  await haltIfInterrupted();
 
   return buildResult(inside, st, opts, {
     runTimedOut,
