@@ -173,7 +173,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
 async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: CheckOptions, config: Config): Promise<Report> {
   // Loaded lazily: dockerode costs start-up time that static-only runs (pre-commit) should not pay.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const sandbox = require('./sandbox') as SandboxModule;
+  const sandbox = require('./sandbox') as typeof import('./sandbox');
   const req = opts.sandbox!;
   const root = req.root ? path.resolve(opts.cwd, req.root) : sandboxRoot(opts, files);
   const sandboxOpts = {
@@ -185,7 +185,7 @@ async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: Check
     cwd: opts.cwd,
     onProgress: req.onProgress,
   };
-  let res: Awaited<ReturnType<SandboxModule['runSandbox']>>;
+  let res: Awaited<ReturnType<typeof sandbox.runSandbox>>;
   try {
     res = await sandbox.runSandbox(files.map((f) => f.abs), sandboxOpts);
   } catch (err) {
@@ -235,19 +235,4 @@ function sandboxRoot(opts: CheckOptions, files: DiscoveredFile[]): string {
     /* discover() already reported missing paths */
   }
   return root;
-}
-
-interface SandboxModule {
-  runSandbox(
-    files: string[],
-    opts: {
-      image: string;
-      timeoutSec: number;
-      runTimeoutSec?: number;
-      runtime?: string;
-      root: string;
-      cwd: string;
-      onProgress?: (done: number, total: number) => void;
-    },
-  ): Promise<{ findings: Finding[]; files: NonNullable<Report['files']>; errors: FileError[] }>;
 }
