@@ -34,7 +34,7 @@ function write(output: string | undefined, content: string): void {
   }
 }
 
-export function buildProgram(exit: { code: number }): Command {
+export function buildProgram(exit: { code: number }, subcommand?: string): Command {
   const program = new Command();
   program
     .name('dag-guard')
@@ -152,8 +152,11 @@ export function buildProgram(exit: { code: number }): Command {
       process.stdout.write(renderRuleDoc(m));
     });
 
-  registerOptional(program, './gate', 'registerGateCommand');
-  registerOptional(program, './integrations', 'registerIntegrationCommands');
+  // `check` is the hot path (a pre-commit hook runs it on every commit): it does not load the other commands.
+  if (subcommand !== 'check') {
+    registerOptional(program, './gate', 'registerGateCommand');
+    registerOptional(program, './integrations', 'registerIntegrationCommands');
+  }
   return program;
 }
 
@@ -173,7 +176,7 @@ function registerOptional(program: Command, mod: string, fn: string): void {
 export async function main(argv: string[]): Promise<number> {
   const exit = { code: EXIT_OK };
   try {
-    const program = buildProgram(exit);
+    const program = buildProgram(exit, argv[2]);
     await program.parseAsync(argv);
     return process.exitCode !== undefined && process.exitCode !== 0 ? Number(process.exitCode) : exit.code;
   } catch (err) {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import micromatch from 'micromatch';
+import type micromatchType from 'micromatch';
 import type { FileError } from './report';
 import { UserError } from './exit-codes';
 
@@ -50,8 +50,8 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
   const excluded = (abs: string): boolean => exclude.some((g) => globMatch(g, abs));
   const included = (abs: string): boolean => include.length === 0 || include.some((g) => globMatch(g, abs));
 
-  const add = (abs: string): void => {
-    const real = safeRealpath(abs);
+  /** `real`: the file's real path when the caller knows it (the walk does: its folder's real path + name). */
+  const add = (abs: string, real: string = safeRealpath(abs)): void => {
     if (seen.has(real)) return;
     seen.add(real);
     files.push({ abs, rel: toRel(opts.cwd, abs) });
@@ -76,10 +76,12 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
       errors.push({ path: toRel(opts.cwd, abs), message: 'not a regular file or directory: skipped' });
       continue;
     }
-    walk(abs, abs, [], new Set([safeRealpath(abs)]));
+    const real = safeRealpath(abs);
+    walk(abs, abs, [], new Set([real]), real);
   }
 
-  function walk(dir: string, root: string, rules: IgnoreRule[], ancestors: Set<string>): void {
+  // `realDir` is the real path of `dir`, so that files need no realpath(3) each (one syscall per file otherwise).
+  function walk(dir: string, root: string, rules: IgnoreRule[], ancestors: Set<string>, realDir: string): void {
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -116,10 +118,10 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
           errors.push({ path: rel, message: 'symbolic link loop: skipped' });
           continue;
         }
-        walk(abs, root, local, new Set([...ancestors, real]));
+        walk(abs, root, local, new Set([...ancestors, real]), real);
       } else if (isFile && e.name.endsWith('.py')) {
         if (excluded(abs) || !included(abs) || local.some((r) => r.test(abs, false))) continue;
-        add(abs);
+        add(abs, e.isSymbolicLink() ? safeRealpath(abs) : path.join(realDir, e.name));
       }
     }
   }
@@ -129,6 +131,10 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
 
 /** A glob without `/` matches the base name anywhere (like .gitignore); others match the path from `base`. */
 export function globMatch(g: GlobSet, abs: string): boolean {
+  if (!g.patterns.length) return false;
+  // Loaded on first use: most runs (a pre-commit hook on one file) have no globs to match.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const micromatch = require('micromatch') as typeof micromatchType;
   const rel = path.relative(g.base, abs).split(path.sep).join('/');
   const opts = { dot: true };
   return micromatch.isMatch(rel, g.patterns, opts) || micromatch.isMatch(path.posix.basename(rel), g.patterns, opts);

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { scanFile, type ScanInput, type ScanJob, type ScanOutput } from './scan';
 
 const BYTES_PER_WORKER = 256 * 1024;
@@ -49,13 +49,16 @@ export async function scanAll(files: ScanInput[], job: ScanJob, workers: number)
     return out;
   }
 
+  // Loaded here, not at the top: a one-file pre-commit run never starts a worker and should not pay for the module.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Worker: WorkerClass } = require('node:worker_threads') as typeof import('node:worker_threads');
   const results: ScanOutput[] = new Array(files.length);
   let next = 0;
   const pool: Worker[] = [];
   try {
     await Promise.all(
       Array.from({ length: workers }, () => {
-        const w = new Worker(script, { workerData: job });
+        const w = new WorkerClass(script, { workerData: job });
         pool.push(w);
         return new Promise<void>((resolve, reject) => {
           let pending: number[] = [];

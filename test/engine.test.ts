@@ -5,25 +5,29 @@ import { defineRule } from '../src/engine/rule';
 import { DEFAULT_SETTINGS } from '../src/engine/settings';
 import { isConstant, stringValue } from '../src/engine/python';
 import { parse } from '../src/parse';
+import { patternRootTypes } from '../src/engine/query-roots';
 
-/** Runs a probe rule that records, for every call, its resolved callee and whether it runs at parse time. */
-function probe(src: string): { callee: string | null; parseTime: boolean; line: number }[] {
+const META = {
+  id: 'DG399',
+  name: 'probe',
+  category: 'code-injection' as const,
+  severity: 'info' as const,
+  message: 'probe',
+  docs: { what: '', why: '', example: '', useInstead: '' },
+};
+
+/** Runs a probe rule that records, for every call of the given names, its resolved callee and whether it runs at parse time. */
+function probe(src: string, names: string[]): { callee: string | null; parseTime: boolean; line: number }[] {
   const seen: { callee: string | null; parseTime: boolean; line: number }[] = [];
   const rule = defineRule({
-    meta: {
-      id: 'DG399',
-      name: 'probe',
-      category: 'code-injection',
-      severity: 'info',
-      message: 'probe',
-      docs: { what: '', why: '', example: '', useInstead: '' },
-    },
-    query: '(call) @call',
-    onMatch(c, ctx: RuleContext) {
-      seen.push({ callee: ctx.callee(c.call[0]), parseTime: ctx.isParseTime(c.call[0]), line: c.call[0].startPosition.row + 1 });
+    meta: META,
+    calls: names,
+    onCall(call, fn, ctx: RuleContext) {
+      seen.push({ callee: fn, parseTime: ctx.isParseTime(call), line: call.startPosition.row + 1 });
     },
   });
-  analyzeSource('probe.py', src, compileRules([rule]), DEFAULT_SETTINGS);
+  const res = analyzeSource('probe.py', src, compileRules([rule]), DEFAULT_SETTINGS);
+  expect(res.ruleErrors).toEqual([]);
   return seen.sort((a, b) => a.line - b.line);
 }
 
@@ -42,18 +46,40 @@ describe('name resolution through imports', () => {
         'os.path.join("a")',
         'eval("1")',
       ].join('\n'),
+      ['run', 'system', 'popen', 'loads', 'Popen', 'join', 'eval', 'import_module', '__import__'],
     ).map((s) => s.callee);
     expect(got).toEqual([
       'subprocess.run',
-      'os.system',
-      'os.popen', // outer call first on a line
+      'os.system', // `run` here is `os.system`, found under its alias
       '__import__',
-      'pickle.loads',
+      'os.popen',
       'importlib.import_module',
-      'subprocess.Popen',
-      'getattr',
+      'pickle.loads',
+      'subprocess.Popen', // getattr(sp, "Popen")(…)
       'os.path.join',
       'eval',
+    ]);
+  });
+
+  it('sees only real calls: not names in strings or comments, nor names that are not called', () => {
+    const got = probe(
+      [
+        'import subprocess',
+        'x = "subprocess.run(cmd)"  # subprocess.run(cmd)',
+        'f = subprocess.run',
+        'y = run_later(1)',
+        'subprocess.run(',
+        '    "a",',
+        ')',
+        'subprocess . run ("b")',
+        'obj.method().run("c")',
+      ].join('\n'),
+      ['run'],
+    );
+    expect(got.map((s) => [s.line, s.callee])).toEqual([
+      [5, 'subprocess.run'],
+      [8, 'subprocess.run'],
+      [9, 'obj.method().run'],
     ]);
   });
 });
@@ -75,7 +101,7 @@ describe('parse-time scope', () => {
       'with k():',                           // 12 module level
       '    l()',                             // 13 module level
     ].join('\n');
-    const byLine = Object.fromEntries(probe(src).map((s) => [s.line, s.parseTime]));
+    const byLine = Object.fromEntries(probe(src, 'abcdefghijkl'.split('')).map((s) => [s.line, s.parseTime]));
     expect(byLine).toEqual({ 1: true, 3: true, 4: true, 5: false, 6: true, 8: false, 9: false, 11: false, 12: true, 13: true });
   });
 });
@@ -89,5 +115,90 @@ describe('constant folding', () => {
     expect(stringValue(expr('"a" + b'))).toBeNull();
     expect(isConstant(expr('["ls", "-l", 3, None]'))).toBe(true);
     expect(isConstant(expr('["ls", x]'))).toBe(false);
+  });
+});
+
+describe('text-first location', () => {
+  it('finds imports after `;` and `:` and inside functions, not in strings', () => {
+    const got = probe(
+      [
+        'x = 1; import subprocess as a',
+        'try: from subprocess import run as b',
+        'except ImportError: pass',
+        'def f():',
+        '    from os import system as c',
+        '    c("1")',
+        'doc = """',
+        'import pickle as a',
+        '"""',
+        'a.run("2")',
+        'b("3")',
+      ].join('\n'),
+      ['run', 'system'],
+    );
+    expect(got.map((s) => s.callee)).toEqual(['os.system', 'subprocess.run', 'subprocess.run']);
+  });
+
+  it('applies suppressions in real comments only, also after a `#` inside a string', () => {
+    const rule = defineRule({
+      meta: META,
+      calls: ['eval'],
+      onCall(call, _fn, ctx) {
+        ctx.report(call);
+      },
+    });
+    const src = ['eval(a)  # dag-guard: ignore[DG399] -- test', 'eval("#x")  # dag-guard: ignore[DG399] -- test', 'eval(b, "# dag-guard: ignore[DG399]")'].join('\n');
+    const res = analyzeSource('s.py', src, compileRules([rule]), DEFAULT_SETTINGS);
+    expect(res.findings.map((f) => f.line)).toEqual([3]);
+    expect(res.suppressed).toBe(2);
+  });
+
+  it('runs a query only around its trigger, anchored at the pattern root', () => {
+    const seen: string[] = [];
+    const rule = defineRule({
+      meta: META,
+      query: '(subscript value: (_) @obj subscript: (string) @key) @sub',
+      trigger: /MAGIC/,
+      onMatch(c) {
+        seen.push(c.key[0].text);
+      },
+    });
+    const src = ['a = d["MAGIC_1"]', 'b = d["other"]', 'def f():', '    return e[d["MAGIC_2"]]', 'c = "MAGIC"'].join('\n');
+    analyzeSource('q.py', src, compileRules([rule]), DEFAULT_SETTINGS);
+    expect(seen).toEqual(['"MAGIC_1"', '"MAGIC_2"']);
+  });
+
+  it('reads the root types of query patterns', () => {
+    expect([...patternRootTypes('(call function: (identifier) @f) @c')]).toEqual(['call']);
+    expect([...patternRootTypes('((string) @s (#match? @s "x(y)"))\n; (comment)\n[(pair) (assignment left: (_))] @b')]).toEqual([
+      'string',
+      'pair',
+      'assignment',
+    ]);
+  });
+
+  it('refuses a query without a trigger', () => {
+    expect(() => compileRules([defineRule({ meta: META, query: '(call) @c', onMatch() {} })])).toThrow(/trigger/);
+  });
+});
+
+describe('parse-time ranges', () => {
+  it('agree with the tree-climbing definition on every call of every rule fixture', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const { isParseTime } = await import('../src/engine/scope');
+    const dir = path.join(__dirname, 'rules', 'fixtures');
+    let compared = 0;
+    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.py'))) {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      const root = parse(text).rootNode;
+      const ctx = new RuleContext({ path: f, text }, DEFAULT_SETTINGS, []);
+      ctx.root = root;
+      for (const n of root.descendantsOfType(['call', 'identifier'])) {
+        expect(ctx.isParseTime(n), `${f}:${n.startPosition.row + 1} ${n.text.slice(0, 40)}`).toBe(isParseTime(n));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
   });
 });

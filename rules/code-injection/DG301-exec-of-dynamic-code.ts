@@ -21,11 +21,9 @@ export default defineRule({
       useInstead: '```python\nimport ast\nthreshold = ast.literal_eval(Variable.get("threshold_expr"))  # only literals\n# or parse structured data explicitly\nimport json\nsettings = json.loads(Variable.get("settings"))\n```',
     },
   },
-  query: `(call function: [(identifier) (attribute) (call)] @fn arguments: (argument_list)) @call`,
-  onMatch(c, ctx) {
-    const call = c.call[0];
-    const fn = ctx.callee(call);
-    if (!fn || !SINKS.has(fn)) return;
+  calls: ['eval', 'exec', 'compile'],
+  onCall(call, fn, ctx) {
+    if (!SINKS.has(fn)) return;
     const first = callArgs(call).positional[0] ?? callArgs(call).keywords.get('source');
     if (!first || isConstant(first)) return;
     ctx.report(call, MSG.replace('{fn}', fn.replace('builtins.', '')));

@@ -1,7 +1,7 @@
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs } from '../../src/engine/python';
 import { atLeast, provenance } from '../../src/engine/airflow';
-import { callQuery, matchedCallee, originWords, PARSE_TIME_NOTE, snippet } from './_util';
+import { originWords, PARSE_TIME_NOTE, snippet, taintSeverity } from './_util';
 
 const IMPORTERS = new Set(['__import__', 'builtins.__import__', 'importlib.import_module', 'importlib.__import__']);
 
@@ -18,7 +18,7 @@ export default defineRule({
     aliases: [],
     docs: {
       what:
-        'Finds `__import__(name)` and `importlib.import_module(name)` whose module name is not constant: built from input, a Variable, an environment value or a value whose origin the file does not show. Names from a loop over a constant list, or constants, are fine (constant dynamic imports are checked by the import policy, DG5xx). *High* when the name comes from `dag_run.conf`, params or a task argument; *medium* otherwise.',
+        'Finds `__import__(name)` and `importlib.import_module(name)` whose module name is not constant: built from input, a Variable, an environment value or a value whose origin the file does not show. Names from a loop over a constant list, or constants, are fine (constant dynamic imports are checked by the import policy, DG5xx). *High* when the name comes from `dag_run.conf`, params or a task argument; *medium* from another task\'s output (XCom); *low* from a Variable, an environment value or an origin the file does not show (a helper\'s parameter: the DAG\'s own configuration, most likely).',
       why:
         'Importing a module runs its top-level code. A module name taken from input lets whoever controls it import any module on `sys.path` — including one they managed to write into the DAG folder or a plugins directory — and it hides the real dependencies of the DAG from review and from the import allow list.',
       example: '```python\nhandler = importlib.import_module(Variable.get("handler_module"))\nhandler.run()\n```',
@@ -26,20 +26,19 @@ export default defineRule({
         '```python\nfrom company.handlers import csv_handler, json_handler\nHANDLERS = {"csv": csv_handler, "json": json_handler}\nhandler = HANDLERS[Variable.get("handler")]  # KeyError for anything unexpected\n```',
     },
   },
-  query: callQuery(['import_module', '__import__'], ['__import__']),
-  onMatch(c, ctx) {
-    const m = matchedCallee(c, ctx);
-    if (!m || !IMPORTERS.has(m.fn)) return;
-    const name = argument(callArgs(m.call), 'name', 0);
+  calls: ['import_module', '__import__'],
+  onCall(call, fn, ctx) {
+    if (!IMPORTERS.has(fn)) return;
+    const name = argument(callArgs(call), 'name', 0);
     if (!name) return;
     const p = provenance(name, ctx);
     if (!atLeast(p.trust, 'config')) return;
-    const parse = ctx.isParseTime(m.call);
-    const fn = m.fn.replace('builtins.', '');
+    const parse = ctx.isParseTime(call);
+    const shown = fn.replace('builtins.', '');
     ctx.report(
-      m.call,
-      MSG.replace('{fn}', fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
-      { severity: p.trust === 'user' ? 'high' : 'medium' },
+      call,
+      MSG.replace('{fn}', shown).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
+      { severity: taintSeverity(p.trust) },
     );
   },
 });

@@ -3,7 +3,7 @@ import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, isTruthyConstant, stringValue, unwrap } from '../../src/engine/python';
 import { resolveName } from '../../src/engine/airflow';
 import type { RuleContext } from '../../src/engine/context';
-import { callQuery, matchedCallee, PARSE_TIME_NOTE } from './_util';
+import { PARSE_TIME_NOTE } from './_util';
 
 /** Code sinks (first argument) and shell sinks that run a decoded string. */
 const CODE_SINKS = new Set(['exec', 'eval', 'compile', 'builtins.exec', 'builtins.eval', 'builtins.compile']);
@@ -103,11 +103,8 @@ export default defineRule({
       useInstead: 'Remove it and investigate how it got there. If code really must be shipped, ship it as a reviewed module in the repository and import it.',
     },
   },
-  query: callQuery(['exec', 'eval', 'compile', 'system', 'popen', 'run', 'call', 'check_call', 'check_output', 'Popen', 'getoutput', 'getstatusoutput'], ['exec', 'eval', 'compile']),
-  onMatch(c, ctx) {
-    const m = matchedCallee(c, ctx);
-    if (!m) return;
-    const { call, fn } = m;
+  calls: ['exec', 'eval', 'compile', 'system', 'popen', 'run', 'call', 'check_call', 'check_output', 'Popen', 'getoutput', 'getstatusoutput'],
+  onCall(call, fn, ctx) {
     if (!CODE_SINKS.has(fn) && !SHELL_SINKS.has(fn) && !SHELL_FLAG_SINKS.has(fn)) return;
     const args = callArgs(call);
     let payload: SyntaxNode | undefined;

@@ -1,7 +1,7 @@
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs } from '../../src/engine/python';
 import { atLeast, provenance } from '../../src/engine/airflow';
-import { callQuery, matchedCallee, originWords, PARSE_TIME_NOTE, snippet } from './_util';
+import { originWords, PARSE_TIME_NOTE, snippet } from './_util';
 
 /** Loader -> [keyword, position] of the path or module name it runs. */
 const LOADERS = new Map<string, [string, number]>([
@@ -36,20 +36,18 @@ export default defineRule({
       useInstead: '```python\n# ship the job as a reviewed module in the repository and import it\nfrom jobs import nightly\nnightly.main()\n```',
     },
   },
-  query: callQuery(['run_path', 'run_module', 'load_source', 'load_compiled', 'load_module', 'SourceFileLoader', 'SourcelessFileLoader', 'spec_from_file_location'], ['execfile']),
-  onMatch(c, ctx) {
-    const m = matchedCallee(c, ctx);
-    if (!m) return;
-    const spec = LOADERS.get(m.fn);
+  calls: ['run_path', 'run_module', 'load_source', 'load_compiled', 'load_module', 'SourceFileLoader', 'SourcelessFileLoader', 'spec_from_file_location', 'execfile'],
+  onCall(call, fn, ctx) {
+    const spec = LOADERS.get(fn);
     if (!spec) return;
-    const target = argument(callArgs(m.call), spec[0], spec[1]);
+    const target = argument(callArgs(call), spec[0], spec[1]);
     if (!target) return;
     const p = provenance(target, ctx);
     if (!atLeast(p.trust, 'config')) return;
-    const parse = ctx.isParseTime(m.call);
+    const parse = ctx.isParseTime(call);
     ctx.report(
-      m.call,
-      MSG.replace('{fn}', m.fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
+      call,
+      MSG.replace('{fn}', fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
       { severity: parse || p.trust === 'user' ? 'high' : 'medium' },
     );
   },

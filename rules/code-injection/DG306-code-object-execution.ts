@@ -3,7 +3,7 @@ import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, isConstant, unwrap } from '../../src/engine/python';
 import { resolveName } from '../../src/engine/airflow';
 import type { RuleContext } from '../../src/engine/context';
-import { callQuery, matchedCallee, PARSE_TIME_NOTE } from './_util';
+import { PARSE_TIME_NOTE } from './_util';
 
 const CONSTRUCTORS = new Set(['types.FunctionType', 'types.CodeType', 'types.LambdaType']);
 const INTERPRETERS = new Set(['code.InteractiveInterpreter', 'code.InteractiveConsole']);
@@ -38,9 +38,8 @@ export default defineRule({
       useInstead: 'Import reviewed functions from modules in the repository; parse data with `json`/`ast.literal_eval`.',
     },
   },
-  query: callQuery(['FunctionType', 'CodeType', 'LambdaType', 'interact', 'compile_command', 'runsource', 'runcode', 'push']),
-  onMatch(c, ctx) {
-    const call = c.call[0];
+  calls: ['FunctionType', 'CodeType', 'LambdaType', 'interact', 'compile_command', 'runsource', 'runcode', 'push'],
+  onCall(call, fn, ctx) {
     const f = call.childForFieldName('function')!;
     const note = () => (ctx.isParseTime(call) ? PARSE_TIME_NOTE : '');
     if (f.type === 'attribute' && METHODS.has(f.childForFieldName('attribute')!.text) && isInterpreter(f.childForFieldName('object')!, ctx)) {
@@ -50,17 +49,15 @@ export default defineRule({
       ctx.report(call, `\`code\` interpreter \`.${f.childForFieldName('attribute')!.text}()\` runs code that is not a constant${note()}`);
       return;
     }
-    const m = matchedCallee(c, ctx);
-    if (!m) return;
-    if (CONSTRUCTORS.has(m.fn)) {
-      ctx.report(call, `\`${m.fn}(…)\` builds executable code from a code object instead of source that can be reviewed${note()}`);
-    } else if (INTERACT.has(m.fn)) {
-      if (m.fn === 'code.compile_command') {
+    if (CONSTRUCTORS.has(fn)) {
+      ctx.report(call, `\`${fn}(…)\` builds executable code from a code object instead of source that can be reviewed${note()}`);
+    } else if (INTERACT.has(fn)) {
+      if (fn === 'code.compile_command') {
         const args = callArgs(call);
         const src = args.positional[0] ?? args.keywords.get('source');
         if (!src || isConstant(src)) return;
       }
-      ctx.report(call, `\`${m.fn}\` embeds an interactive Python interpreter${note()}`);
+      ctx.report(call, `\`${fn}\` embeds an interactive Python interpreter${note()}`);
     }
   },
 });

@@ -29,7 +29,7 @@ export default defineRule({
     aliases: [],
     docs: {
       what:
-        'Finds `jinja2.Template(source)`, `jinja2.nativetypes.NativeTemplate(source)` and `Environment(…).from_string(source)` (on an `Environment`/`NativeEnvironment` created in the file, not a `SandboxedEnvironment`) when the template *source* comes from outside the code: a task argument, `dag_run.conf`/params, an XCom, a Variable or an environment value. Sources of unknown origin (class attributes, helper arguments) are not reported, to stay sound.\n\nNot reported: Airflow\'s own templating of operator fields — the rendered *values* of `{{ dag_run.conf… }}` are not templates themselves and Airflow renders with a sandboxed environment; `render_template_as_native_obj=True` only `literal_eval`s the rendered result.',
+        'Finds `jinja2.Template(source)`, `jinja2.nativetypes.NativeTemplate(source)` and `Environment(…).from_string(source)` (on an `Environment`/`NativeEnvironment` created in the file, not a `SandboxedEnvironment`) when the template *source* is not constant. *High* when it comes from `dag_run.conf`/params (directly or through a task argument fed from them), *medium* from another task\'s output (an XCom, or a TaskFlow argument), a Variable or an environment value, *low* when the file does not show where it comes from (`Template(self.sql_template)`, a helper\'s argument): most likely a template of the DAG\'s own code, but one that a DAG factory could also fill from configuration.\n\nNot reported: Airflow\'s own templating of operator fields — the rendered *values* of `{{ dag_run.conf… }}` are not templates themselves and Airflow renders with a sandboxed environment; `render_template_as_native_obj=True` only `literal_eval`s the rendered result.',
       why:
         'Jinja compiles templates to Python. Outside a sandbox, a template such as `{{ cycler.__init__.__globals__.os.popen("id").read() }}` runs commands (server-side template injection). Whoever controls the template source — a `dag_run.conf` field, a Variable, a file written by another task — runs code on the worker.',
       example: '```python\n@task\ndef render(template: str, **context):\n    return jinja2.Template(template).render(**context)\n```',
@@ -37,31 +37,28 @@ export default defineRule({
         '```python\nfrom jinja2.sandbox import ImmutableSandboxedEnvironment\n\n@task\ndef render(template: str, **context):\n    return ImmutableSandboxedEnvironment().from_string(template).render(ds=context["ds"])\n```',
     },
   },
-  query: `
-(call function: [(identifier) (attribute)] @fn (#match? @fn "(Template|NativeTemplate)$") arguments: (argument_list)) @call
-(call function: (attribute attribute: (identifier) @m (#eq? @m "from_string")) arguments: (argument_list)) @call
-`,
-  onMatch(c, ctx) {
-    const call = c.call[0];
+  calls: ['Template', 'NativeTemplate', 'from_string'],
+  onCall(call, q, ctx) {
     const args = callArgs(call);
     let src: SyntaxNode | undefined;
-    if (c.m) {
-      const obj = call.childForFieldName('function')!.childForFieldName('object')!;
+    const f = call.childForFieldName('function')!;
+    if (q.endsWith('.from_string') && f.type === 'attribute') {
+      const obj = f.childForFieldName('object')!;
       if (!isUnsandboxedEnv(obj, ctx)) return;
       src = argument(args, 'source', 0);
     } else {
-      const q = ctx.callee(call);
       if (q !== 'jinja2.Template' && q !== 'jinja2.environment.Template' && q !== 'jinja2.nativetypes.NativeTemplate') return;
       src = argument(args, 'source', 0);
     }
     if (!src) return;
     const p = provenance(src, ctx);
-    if (!atLeast(p.trust, 'config') || p.trust === 'unknown') return; // only sources known to be outside the code
+    if (!atLeast(p.trust, 'config')) return; // constants and the DAG's own files are reviewed code
     const parse = ctx.isParseTime(call);
     ctx.report(
       call,
       MSG.replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
-      { severity: p.trust === 'user' ? 'high' : 'medium' },
+      // a source the file does not trace (`Template(self.sql_template)`) is most likely the DAG's own template
+      { severity: p.trust === 'user' ? 'high' : p.trust === 'unknown' ? 'low' : 'medium' },
     );
   },
 });

@@ -1,6 +1,6 @@
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, isTruthyConstant, unwrap } from '../../src/engine/python';
-import { callQuery, matchedCallee, PARSE_TIME_NOTE } from './_util';
+import { PARSE_TIME_NOTE } from './_util';
 
 const PICKLE_MODULES = ['pickle', 'cPickle', '_pickle', 'dill', 'cloudpickle', 'six.moves.cPickle'];
 const SINKS = new Set<string>([
@@ -36,11 +36,8 @@ export default defineRule({
         '```python\nimport json\n\n@task\ndef score():\n    params = json.loads(S3Hook().read_key("models/latest.json", bucket_name="ml"))\n    # or a data-only format: ONNX, safetensors, parquet, numpy .npy with allow_pickle=False\n```\nIf a pickle is unavoidable, load it only from storage that only your deploy pipeline can write, verify an HMAC of the bytes before loading, and never at module level.',
     },
   },
-  query: callQuery(['load', 'loads', 'Unpickler', 'load_session', 'open', 'DbfilenameShelf', 'read_pickle', 'decode']),
-  onMatch(c, ctx) {
-    const m = matchedCallee(c, ctx);
-    if (!m) return;
-    const { call, fn } = m;
+  calls: ['load', 'loads', 'Unpickler', 'load_session', 'open', 'DbfilenameShelf', 'read_pickle', 'decode'],
+  onCall(call, fn, ctx) {
     if (!SINKS.has(fn)) {
       if (!OPT_IN.has(fn)) return;
       const ap = argument(callArgs(call), 'allow_pickle');

@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { callQuery, matchedCallee, PARSE_TIME_NOTE } from './_util';
+import { PARSE_TIME_NOTE } from './_util';
 
 const SINKS = new Set(['marshal.load', 'marshal.loads']);
 
@@ -19,12 +19,11 @@ export default defineRule({
       useInstead: '```python\nimport json\nconfig = json.loads(raw)  # data formats for data; code belongs in reviewed source files\n```',
     },
   },
-  query: callQuery(['load', 'loads']),
-  onMatch(c, ctx) {
-    const m = matchedCallee(c, ctx);
-    if (!m || !SINKS.has(m.fn)) return;
-    const parse = ctx.isParseTime(m.call);
-    ctx.report(m.call, this.meta.message.replace('{fn}', m.fn) + (parse ? PARSE_TIME_NOTE : ''), {
+  calls: ['load', 'loads'],
+  onCall(call, fn, ctx) {
+    if (!SINKS.has(fn)) return;
+    const parse = ctx.isParseTime(call);
+    ctx.report(call, this.meta.message.replace('{fn}', fn) + (parse ? PARSE_TIME_NOTE : ''), {
       severity: parse ? 'high' : 'medium',
     });
   },

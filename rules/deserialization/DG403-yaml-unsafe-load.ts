@@ -1,6 +1,6 @@
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs } from '../../src/engine/python';
-import { callQuery, matchedCallee, PARSE_TIME_NOTE } from './_util';
+import { PARSE_TIME_NOTE } from './_util';
 
 /** Calls that construct arbitrary Python objects whatever the arguments. */
 const ALWAYS_UNSAFE = new Set(['yaml.unsafe_load', 'yaml.unsafe_load_all']);
@@ -28,11 +28,8 @@ export default defineRule({
       useInstead: '```python\nimport yaml\nwith open(CONFIG) as f:\n    pipelines = yaml.safe_load(f)  # or yaml.load(f, Loader=yaml.CSafeLoader)\n```',
     },
   },
-  query: callQuery(['load', 'load_all', 'unsafe_load', 'unsafe_load_all', 'full_load', 'full_load_all']),
-  onMatch(c, ctx) {
-    const m = matchedCallee(c, ctx);
-    if (!m) return;
-    const { call, fn } = m;
+  calls: ['load', 'load_all', 'unsafe_load', 'unsafe_load_all', 'full_load', 'full_load_all'],
+  onCall(call, fn, ctx) {
     let severity: 'high' | 'medium' | 'critical' = 'high';
     if (FULL.has(fn)) severity = 'medium';
     else if (LOADER_DEPENDENT.has(fn)) {

@@ -1,6 +1,6 @@
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, unwrap } from '../../src/engine/python';
-import { callQuery, matchedCallee, PARSE_TIME_NOTE } from './_util';
+import { PARSE_TIME_NOTE } from './_util';
 
 const SINKS = new Set(['torch.load', 'torch.serialization.load', 'torch.hub.load_state_dict_from_url']);
 
@@ -21,17 +21,16 @@ export default defineRule({
       useInstead: '```python\nimport torch\n\n@task\ndef evaluate(path):\n    state = torch.load(path, weights_only=True)  # or safetensors.torch.load_file(path)\n```',
     },
   },
-  query: callQuery(['load', 'load_state_dict_from_url']),
-  onMatch(c, ctx) {
-    const m = matchedCallee(c, ctx);
-    if (!m || !SINKS.has(m.fn)) return;
-    const args = callArgs(m.call);
+  calls: ['load', 'load_state_dict_from_url'],
+  onCall(call, fn, ctx) {
+    if (!SINKS.has(fn)) return;
+    const args = callArgs(call);
     const wo = argument(args, 'weights_only');
     if (wo && unwrap(wo).type === 'true') return;
     if (!wo && args.hasSplat) return;
     let severity: 'medium' | 'high' | 'critical' = wo && unwrap(wo).type === 'false' ? 'high' : 'medium';
-    const parse = ctx.isParseTime(m.call);
+    const parse = ctx.isParseTime(call);
     if (parse) severity = severity === 'high' ? 'critical' : 'high';
-    ctx.report(m.call, this.meta.message.replace('{fn}', m.fn) + (parse ? PARSE_TIME_NOTE : ''), { severity });
+    ctx.report(call, this.meta.message.replace('{fn}', fn) + (parse ? PARSE_TIME_NOTE : ''), { severity });
   },
 });

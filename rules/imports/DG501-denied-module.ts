@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { builtinDenial, importedModules, IMPORT_QUERY, moduleMatches } from './_util';
+import { builtinDenial, mayDeny, collectDynamicImport, DYNAMIC_IMPORT_CALLS, importedModules, moduleMatches, usedAtParseTime } from './_util';
 
 export default defineRule({
   meta: {
@@ -11,7 +11,7 @@ export default defineRule({
     aliases: ['B401', 'S401'],
     docs: {
       what:
-        'Reports imports (statements and constant `__import__`/`importlib.import_module` calls) of modules on the deny list: the built-in list — `ctypes`, `cffi`, `pty`, `marshal`, `telnetlib`, `code`, keylogging/screen-capture/cookie-stealing packages (`pynput`, `keyboard`, `pyautogui`, `browser_cookie3`), and `socket` when imported at module level — plus the `import-deny` globs of the configuration. Globs are micromatch patterns over dotted names (`boto3.**`). A built-in entry can be lifted with `[tool.dag-guard.rules.DG501] allow = ["telnetlib"]`.',
+        'Reports imports (statements anywhere in the file, task bodies included, and constant `__import__`/`importlib.import_module` calls) of modules on the deny list: the built-in list — `ctypes`, `cffi`, `pty`, `marshal`, `telnetlib`, `code`, keylogging/screen-capture/cookie-stealing packages (`pynput`, `keyboard`, `pyautogui`, `browser_cookie3`), and `socket` when imported at module level (*medium* when module-level code uses it, *low* with a message saying so when only functions do) — plus the `import-deny` globs of the configuration. Globs are micromatch patterns over dotted names (`boto3.**`). A built-in entry can be lifted with `[tool.dag-guard.rules.DG501] allow = ["telnetlib"]`.',
       why:
         'Every module a DAG file imports at the top is imported by the scheduler/dag-processor on every parse, with its credentials. Native-code bridges, pseudo-terminals and raw sockets have no place in a file whose job is to declare a DAG; they are the building blocks of reverse shells and loaders. A deny list lets a platform team encode what its DAG authors may not use.',
       example: '```python\nimport ctypes\nimport socket\nimport pty\n```',
@@ -19,13 +19,23 @@ export default defineRule({
         'Use Airflow hooks and operators for I/O (`HttpHook`, `SSHOperator`, `SFTPHook`), run native tools in a container (`KubernetesPodOperator`, `DockerOperator`), and import networking libraries inside task functions, not at module level.',
     },
   },
-  query: IMPORT_QUERY,
-  onMatch(c, ctx) {
-    for (const imp of importedModules(c, ctx)) {
+  calls: DYNAMIC_IMPORT_CALLS,
+  onCall: collectDynamicImport,
+  onFile(ctx) {
+    if (!mayDeny(ctx)) return;
+    for (const imp of importedModules(ctx)) {
       const parseTime = ctx.isParseTime(imp.node);
       const entry = builtinDenial(imp.module, parseTime, ctx);
       if (entry) {
-        ctx.report(imp.node, `import of denied module \`${imp.module}\`: ${entry.why}`, { severity: entry.severity });
+        if (entry.parseTimeOnly && !usedAtParseTime(imp, ctx)) {
+          ctx.report(imp.node, `import of denied module \`${imp.module}\` at module level: ${entry.why} (used only inside functions or an \`if __name__ == "__main__":\` block here, not while the file is parsed)`, {
+            severity: 'low',
+          });
+        } else {
+          ctx.report(imp.node, `import of denied module \`${imp.module}\`: ${entry.why}${entry.parseTimeOnly ? ', used while the file is parsed' : ''}`, {
+            severity: entry.severity,
+          });
+        }
         continue;
       }
       if (moduleMatches(imp.module, ctx.settings.importDeny ?? [])) {

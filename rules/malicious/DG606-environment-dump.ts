@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import type { Severity } from '../../src/report';
 import type { RuleContext } from '../../src/engine/context';
-import { boundName, CALL_QUERY, enclosingCalls, factsOf, observe, offsets } from './_util';
+import { boundName, FACT_CALL_NAMES, enclosingCalls, factsOf, observe, offsets } from './_util';
 
 type DumpKind = 'copy' | 'serialize' | 'iterate';
 interface Dump {
@@ -17,6 +17,8 @@ interface Dump {
 const COPIERS = new Set(['dict', 'list', 'tuple', 'set', 'sorted', 'collections.OrderedDict']);
 const SERIALIZERS = new Set(['json.dumps', 'json.dump', 'str', 'repr', 'pprint.pformat', 'pprint.pprint', 'yaml.dump', 'yaml.safe_dump', 'pickle.dumps', 'base64.b64encode']);
 const ENV_METHODS: Record<string, DumpKind> = { copy: 'copy', items: 'iterate', keys: 'iterate', values: 'iterate' };
+/** Text right after `environ`: a subscript, or a method (captured: only ENV_METHODS can dump). */
+const ONE_VARIABLE = /^\s*(?:\[|\.\s*(\w+))/;
 
 export default defineRule({
   meta: {
@@ -36,17 +38,26 @@ export default defineRule({
   },
   // `os.environ` is found in the text and located in the tree: a tree-wide `(identifier)` query would cost more
   // than every other rule together.
-  query: CALL_QUERY,
-  onMatch(c, ctx) {
-    observe(c.call[0], ctx);
+  calls: FACT_CALL_NAMES,
+  onCall(call, _fn, ctx) {
+    observe(call, ctx);
   },
   onFile(ctx) {
     const root = factsOf(ctx).root;
     if (!root || !ctx.file.text.includes('environ')) return;
-    for (const i of offsets(/\benviron\b/, ctx.file.text, 200)) {
-      const id = root.descendantForIndex(i, i + 7);
+    // `os.environ`, `environ`, and any other local name bound to it (`from os import environ as E`).
+    const names = ['environ'];
+    for (const r of ctx.importList) if (r.target === 'os.environ' && r.local !== 'environ' && /^\w+$/.test(r.local)) names.push(r.local);
+    const re = names.length === 1 ? /\benviron\b/ : new RegExp(`\\b(?:${names.join('|')})\\b`);
+    const text = ctx.file.text;
+    const ends: number[] = [];
+    offsets(re, text, 200, ends).forEach((i, k) => {
+      // `os.environ["X"]`, `os.environ.get("X")`, `.setdefault(…)`: one variable, decided from the text alone.
+      const next = ONE_VARIABLE.exec(text.slice(ends[k], ends[k] + 40));
+      if (next && !(next[1] && next[1] in ENV_METHODS)) return;
+      const id = root.descendantForIndex(i, ends[k]);
       if (id.type === 'identifier') collect(id, ctx);
-    }
+    });
     report(ctx, this.meta.message);
   },
 });
@@ -123,7 +134,7 @@ function report(ctx: RuleContext, message: string): void {
   const dumps = ctx.state.get('DG606') as Dump[] | undefined;
   if (!dumps?.length) return;
   const facts = factsOf(ctx);
-  const parseNetwork = facts.calls.some((f) => f.parseTime && f.kinds.has('network'));
+  const parseNetwork = facts.calls.some((f) => f.kinds.has('network') && f.parseTime);
   for (const d of dumps) {
     let sink = d.sink;
     if (!sink && d.bound) {

@@ -1,6 +1,6 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
-import { argStrings, CALL_QUERY, factsOf, observe, offsets, SHELL_BINARY, SHELL_REVERSE, stringAt } from './_util';
+import { argStrings, FACT_CALL_NAMES, factsOf, observe, offsets, SHELL_BINARY, SHELL_REVERSE, mayReverseShell, stringAt } from './_util';
 
 export default defineRule({
   meta: {
@@ -20,13 +20,13 @@ export default defineRule({
     },
   },
   // Shell one-liners are found in the raw text, then located in the tree (cheaper than a `(string)` query).
-  query: CALL_QUERY,
-  onMatch(c, ctx) {
-    observe(c.call[0], ctx);
+  calls: FACT_CALL_NAMES,
+  onCall(call, _fn, ctx) {
+    observe(call, ctx);
   },
   onFile(ctx) {
     const facts = factsOf(ctx);
-    if (facts.root && SHELL_REVERSE.test(ctx.file.text)) {
+    if (facts.root && mayReverseShell(ctx.file.text) && SHELL_REVERSE.test(ctx.file.text)) {
       const done = new Set<number>();
       const ends: number[] = [];
       offsets(SHELL_REVERSE, ctx.file.text, 50, ends).forEach((i, k) => {

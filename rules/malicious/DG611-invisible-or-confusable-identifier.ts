@@ -6,6 +6,31 @@ const LATIN = /[A-Za-z]/;
 /** Scripts with letters that look like Latin ones. */
 const CONFUSABLE = /[\u0370-\u03FF\u0400-\u04FF\u0500-\u052F\u0530-\u058F\u13A0-\u13FF\uFF21-\uFF3A\uFF41-\uFF5A]/;
 
+const WORD_CHAR = /^[\p{L}\p{M}\p{N}_]$/u;
+
+/** Is the character (or surrogate pair) ending just before `i` / starting at `i` a word character? */
+function charBefore(text: string, i: number): number {
+  if (i <= 0) return 0;
+  const c = text.charCodeAt(i - 1);
+  const len = c >= 0xdc00 && c <= 0xdfff && i >= 2 ? 2 : 1;
+  return WORD_CHAR.test(text.slice(i - len, i)) ? len : 0;
+}
+function charAt(text: string, i: number): number {
+  if (i >= text.length) return 0;
+  const c = text.charCodeAt(i);
+  const len = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
+  return WORD_CHAR.test(text.slice(i, i + len)) ? len : 0;
+}
+
+/** The word (`[\p{L}\p{M}\p{N}_]+`) around offset `i`. */
+function wordAround(text: string, i: number): [number, number] {
+  let start = i;
+  for (let n = charBefore(text, start); n; n = charBefore(text, start)) start -= n;
+  let end = i;
+  for (let n = charAt(text, end); n; n = charAt(text, end)) end += n;
+  return [start, end];
+}
+
 export default defineRule({
   meta: {
     id: 'DG611',
@@ -24,22 +49,24 @@ export default defineRule({
   },
   onFile(ctx) {
     const text = ctx.file.text;
+    // Every character this rule looks for is non-ASCII: most files stop here (the UTF-8 length is computed natively,
+    // far faster than a regex scan).
+    if (Buffer.byteLength(text, 'utf8') === text.length) return;
     // Words (identifiers, and words inside strings and comments: `https://g\u043e\u043egle.com` is as bad) that mix
-    // Latin with look-alike letters. Text-only: a tree-wide identifier query would cost more than all rules together.
-    // eslint-disable-next-line no-control-regex
-    if (/[^\x00-\x7F]/.test(text)) {
-      const seen = new Set<string>();
-      const words = /[\p{L}\p{M}\p{N}_]+/gu;
-      for (let m = words.exec(text); m && seen.size < 50; m = words.exec(text)) {
-        const w = m[0];
-        if (seen.has(w) || !LATIN.test(w) || !CONFUSABLE.test(w)) continue;
-        seen.add(w);
-        const odd = [...w].filter((ch) => CONFUSABLE.test(ch)).map((ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
-        ctx.reportRange(m.index, m.index + w.length, `\`${w}\` mixes Latin letters with look-alike letters (${odd.join(', ')}): it is not the name it appears to be`, {
-          severity: 'high',
-          key: w,
-        });
-      }
+    // Latin with look-alike letters. Text-only, and only around look-alike letters: each is widened to its word.
+    const seen = new Set<string>();
+    const confusable = new RegExp(CONFUSABLE.source, 'g');
+    for (let m = confusable.exec(text); m && seen.size < 50; m = confusable.exec(text)) {
+      const [start, end] = wordAround(text, m.index);
+      confusable.lastIndex = end; // the rest of this word is judged with it
+      const w = text.slice(start, end);
+      if (seen.has(w) || !LATIN.test(w)) continue;
+      seen.add(w);
+      const odd = [...w].filter((ch) => CONFUSABLE.test(ch)).map((ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+      ctx.reportRange(start, end, `\`${w}\` mixes Latin letters with look-alike letters (${odd.join(', ')}): it is not the name it appears to be`, {
+        severity: 'high',
+        key: w,
+      });
     }
     INVISIBLE.lastIndex = 0;
     let n = 0;

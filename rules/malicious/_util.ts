@@ -3,15 +3,13 @@
  * per-file record of those capabilities, so that rules can rank a finding by what else the file does — GuardDog's
  * "capability + threat in the same file" idea (its rules are Apache-2.0; nothing copied, the lists are ours).
  *
- * Every DG6xx rule that needs the per-file facts uses CALL_QUERY and calls `observe()` on each match: the first
- * rule to see a call classifies it (memoised by node id), so the facts are complete whichever rules are enabled.
+ * Every DG6xx rule that needs the per-file facts subscribes to FACT_CALL_NAMES and calls `observe()` on each call:
+ * the first rule to see a call classifies it (memoised per node object), so the facts are complete whichever rules are
+ * enabled.
  */
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
-
-/** Every call with a named callee (`f(...)`, `a.b(...)`, `f(...)(...)`, `a(...).b(...)`). */
-export const CALL_QUERY = `(call function: [(identifier) (attribute) (call)] @fn arguments: (argument_list)) @call`;
 
 // ---------------------------------------------------------------------------------------------------------------
 // What calls do
@@ -113,6 +111,25 @@ const PATHLIB_WRITES = new Set(['write_text', 'write_bytes', 'unlink', 'rmdir', 
 /** Calls that print or log (an env dump written there ends up in the scheduler logs). */
 const LOG_SINKS = /^(print|pprint\.pprint|logging\.\w+|log\.\w+|logger\.\w+|LOG\.\w+|sys\.stdout\.write|sys\.stderr\.write)$/;
 
+const last = (q: string): string => q.slice(q.lastIndexOf('.') + 1);
+
+/**
+ * Last names of every call the facts depend on: the tables above, `open`, socket/session/path constructors and the
+ * methods called on them. Each DG6xx rule that reads the facts subscribes to all of them (`calls: FACT_CALL_NAMES`).
+ * Log sinks are not among them: DG606 classifies the calls around an `os.environ` itself.
+ */
+export const FACT_CALL_NAMES: readonly string[] = [
+  ...new Set([
+    ...[...NETWORK, ...DOWNLOAD, ...SPAWN, ...EXEC, ...FILE_MUTATION, ...CONNECTABLE].map(last),
+    ...CONNECT_METHODS,
+    ...HTTP_VERBS,
+    ...PATHLIB_WRITES,
+    'open', 'dup2', 'chmod', 'fromfd', 'Session', 'session', 'Client', 'AsyncClient', 'Path', 'PurePath', 'PosixPath',
+  ]),
+];
+
+const DOTTED_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$/;
+
 /** Unqualified callees that can matter: builtins. Anything else bare is a local function. */
 const KNOWN_BARE = new Set(['open', 'exec', 'eval', 'compile', 'print']);
 
@@ -137,6 +154,16 @@ export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call
   // Method calls on objects we track: only look at the node when the method name could matter.
   const method = fn ? fn.slice(fn.lastIndexOf('.') + 1) : null;
   if (method !== null && !CONNECT_METHODS.has(method) && !HTTP_VERBS.includes(method) && !PATHLIB_WRITES.has(method)) return out;
+  // `conf.get(…)`, `name.replace(…)`: a receiver that is a plain name, and not one bound to a socket, session or
+  // path, needs no look at the tree (these method names are among the most common calls in DAG files).
+  // A dotted receiver (`self.client.get(…)`) is an attribute: never a tracked socket or session, and a path only
+  // through `.parent` (`HERE.parent.write_text(…)`).
+  if (fn !== null && method !== null) {
+    const receiver = fn.slice(0, fn.length - method.length - 1);
+    if (/^[A-Za-z_]\w*$/.test(receiver)) {
+      if (!facts.connectables.has(receiver) && !facts.paths.has(receiver)) return out;
+    } else if (DOTTED_NAME.test(receiver) && !(PATHLIB_WRITES.has(method) && receiver.endsWith('.parent'))) return out;
+  }
   const f = call.childForFieldName('function');
   if (f && f.type === 'attribute') {
     const m = f.childForFieldName('attribute')?.text ?? '';
@@ -161,6 +188,8 @@ export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call
 
 /** `open(path, "w")`, `open(path, mode="a+")`, `os.open(path, os.O_WRONLY | …)`. */
 function isWriteOpen(call: SyntaxNode, fn: string): boolean {
+  const text = call.text;
+  if (!text.includes(',')) return false; // `open(path)`: no mode, no flags
   const args = callArgs(call);
   if (fn === 'os.open') {
     const flags = args.positional[1] ?? args.keywords.get('flags');
@@ -205,7 +234,6 @@ export class CallFact {
 }
 
 export interface Facts {
-  seen: Set<number>;
   calls: CallFact[];
   /** Names bound to sockets/SSH clients/sessions: name -> constructor. */
   connectables: Map<string, string>;
@@ -217,21 +245,29 @@ export interface Facts {
   downloadPaths: Set<string>;
   /** The file creates a socket somewhere. */
   socket: boolean;
-  /** Root of the tree (taken from the first call seen), for text-first rules that locate nodes by offset. */
+  /** Root of the tree, for text-first rules that locate nodes by offset. */
   root?: SyntaxNode;
+  /** The call last classified, and its fact (see `observe`). */
+  lastCall: SyntaxNode | null;
+  lastFact: CallFact | null;
+  /** Recorded facts (`calls`) by node id. */
+  byId: Map<number, CallFact>;
 }
 
 export function factsOf(ctx: RuleContext): Facts {
   let f = ctx.state.get('DG6:facts') as Facts | undefined;
   if (!f) {
     f = {
-      seen: new Set(),
       calls: [],
       connectables: new Map(),
       paths: new Set(),
       downloaded: new Map(),
       downloadPaths: new Set(),
       socket: false,
+      root: ctx.root,
+      lastCall: null,
+      lastFact: null,
+      byId: new Map(),
     };
     ctx.state.set('DG6:facts', f);
   }
@@ -241,17 +277,16 @@ export function factsOf(ctx: RuleContext): Facts {
 /** Classify a call once per file and record what it tells about the file. Returns its fact. */
 export function observe(call: SyntaxNode, ctx: RuleContext): CallFact {
   const facts = factsOf(ctx);
-  const memo = ctx.state.get('DG6:memo') as Map<number, CallFact> | undefined;
-  const cache = memo ?? new Map<number, CallFact>();
-  if (!memo) ctx.state.set('DG6:memo', cache);
-  const hit = cache.get(call.id);
-  if (hit) return hit;
-
-  const fn = calleeOf(ctx, call);
+  // The engine hands each call, as one node object, to every subscribed rule in turn: a one-entry memo answers
+  // all but the first of them (no C++ call, no per-node table). A call reached again later, or through another node
+  // object (an enclosing call, from DG606/DG609), is classified again — cheap, and a recorded one is found by node
+  // id below, so that `facts.calls` holds each call once.
+  if (facts.lastCall === call) return facts.lastFact!;
+  const fn = ctx.callee(call);
   const kinds = kindsOf(call, ctx, fn);
   const fact = new CallFact(call, fn, kinds, ctx);
-  cache.set(call.id, fact);
-  if (!facts.root) facts.root = call.tree.rootNode;
+  facts.lastCall = call;
+  facts.lastFact = fact;
 
   if (fn === 'socket.socket' || fn === 'socket.create_connection' || fn === 'socket.fromfd') facts.socket = true;
   if (fn && (CONNECTABLE.has(fn) || /^(requests\.(sessions\.)?Session|requests\.session|httpx\.(Async)?Client)$/.test(fn))) {
@@ -263,6 +298,14 @@ export function observe(call: SyntaxNode, ctx: RuleContext): CallFact {
     if (p) facts.paths.add(p);
   }
   if (!kinds.size && !(fn && fn.endsWith('.chmod'))) return fact;
+  // Recorded calls (few) are also keyed by node id: the same call reached again through another node object.
+  const id = call.id;
+  const same = facts.byId.get(id);
+  if (same) {
+    facts.lastFact = same;
+    return same;
+  }
+  facts.byId.set(id, fact);
   facts.calls.push(fact);
   if (kinds.has('download')) {
     const d = boundName(call, true);
@@ -284,18 +327,18 @@ export function boundName(call: SyntaxNode, through = false): string | null {
     for (;;) {
       const q = node.parent;
       if (!q) break;
-      if (q.type === 'attribute' && q.childForFieldName('object')?.id === node.id) node = q;
-      else if (q.type === 'call' && q.childForFieldName('function')?.id === node.id) node = q;
-      else if (q.type === 'binary_operator' && q.childForFieldName('left')?.id === node.id && q.childForFieldName('operator')?.type === '/') node = q;
-      else if (q.type === 'await' || q.type === 'parenthesized_expression') node = q;
+      const t = q.type;
+      // `node` is an expression, so as a child of an attribute it is the object and of a call the function.
+      if (t === 'attribute' || t === 'call' || t === 'await' || t === 'parenthesized_expression') node = q;
+      else if (t === 'binary_operator' && q.startIndex === node.startIndex && q.childForFieldName('operator')?.type === '/') node = q;
       else break;
     }
   }
   const p = node.parent;
   if (!p) return null;
-  if (p.type === 'assignment' && p.childForFieldName('right')?.id === node.id) {
+  if (p.type === 'assignment') {
     const left = p.childForFieldName('left');
-    return left && left.type === 'identifier' ? left.text : null;
+    return left && left.type === 'identifier' && left.startIndex !== node.startIndex ? left.text : null;
   }
   if (p.type === 'as_pattern') {
     const alias = p.childForFieldName('alias');
@@ -337,6 +380,18 @@ export function argStrings(call: SyntaxNode): string {
 export const SHELL_DOWNLOAD_EXEC =
   /\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?(ba|da|z|k)?sh\b|\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?python[0-9.]*\b|\b(curl|wget)\b[\s\S]*\bchmod\s+(\+x|[0-7]?[1357][0-7]{2})\b|\b(iwr|Invoke-WebRequest|DownloadString)\b[\s\S]*\b(iex|Invoke-Expression)\b/i;
 
+/**
+ * Cheap test before SHELL_DOWNLOAD_EXEC, which no DAG file matches but every file would pay for: a word each of
+ * its shapes contains. Case-sensitive (a case-insensitive alternation cannot skip ahead): `CURL`/`WGET` do not run
+ * on Linux; PowerShell is case-insensitive, so its words are tested in their usual spellings.
+ */
+const DOWNLOAD_HINT = /[cC]url|[wW]get|[iI]wr|IWR|nvoke-|NVOKE-|ownload[Ss]tring|OWNLOADSTRING/;
+export const mayDownloadExec = (text: string): boolean => DOWNLOAD_HINT.test(text);
+
+/** Cheap test before SHELL_REVERSE: `/dev/tcp`, `mkfifo`, `socat`, `>&`, or the ` -e`/` -c` every `nc` shape needs. */
+const REVERSE_HINT = /\/dev\/|mkfifo|socat|>&|\s-[ecEC]/;
+export const mayReverseShell = (text: string): boolean => REVERSE_HINT.test(text);
+
 /** Shell shapes of reverse shells. */
 export const SHELL_REVERSE =
   /\/dev\/(tcp|udp)\/[^\s/]+\/\d+|\b(nc|ncat|netcat)\b[^\n]*\s-(e|c)\s|\bmkfifo\b[^\n]*\|\s*(nc|ncat|netcat)\b|\bsocat\b[^\n]*\bexec:|\bbash\s+-i\s*>&|\bsh\s+-i\s*>&/i;
@@ -370,7 +425,24 @@ export function offsets(re: RegExp, text: string, cap = 50, ends?: number[]): nu
   return out;
 }
 
-/** The call's qualified callee (kept as a name the family's rules share; the engine memoises it). */
-export function calleeOf(ctx: RuleContext, call: SyntaxNode): string | null {
-  return ctx.callee(call);
+/** `if __name__ == "__main__":` at column 0 (either operand order). */
+const MAIN_GUARD = /^if[ \t(]+(?:__name__[ \t]*==[ \t]*["']__main__["']|["']__main__["'][ \t]*==[ \t]*__name__)/m;
+/** DAG definitions that need no `airflow` import in the same file (`from dags_common import *`). */
+const DAG_USE = /\bDAG[ \t]*\(|@dag\b/;
+
+/**
+ * A stand-alone script that sits in a DAG repository but is not a DAG file: it has an `if __name__ == "__main__":`
+ * block and no Airflow usage (no `airflow` import, no `DAG(`, no `@dag`). Airflow would still import it if it were
+ * in the DAG folder, so parse-time findings stay, at low severity, worded conditionally. Text and import list only.
+ */
+export function isStandaloneScript(ctx: RuleContext): boolean {
+  let v = ctx.state.get('DG6:standalone') as boolean | undefined;
+  if (v === undefined) {
+    const t = ctx.file.text;
+    v = t.includes('__main__') && MAIN_GUARD.test(t) && !ctx.imported('airflow') && !DAG_USE.test(t);
+    ctx.state.set('DG6:standalone', v);
+  }
+  return v;
 }
+
+export const STANDALONE_NOTE = ' — if this file is in the DAG folder (it looks like a stand-alone script: a `__main__` block, no Airflow)';

@@ -4,23 +4,29 @@ import type { RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
 import {
-  bindingQuery,
-  STRONG_NAME_PREFILTER,
+  BINDING_QUERY,
   bindingFromCaptures,
+  bindingTrigger,
   findTokens,
   findUriCredentials,
   isAwsSecretKeyBinding,
+  isBareWord,
   isKubernetesSecretCall,
   isNotASecretValue,
+  isPasswordName,
+  isPlaceholderDefault,
   jsonStringPairs,
   nameStrength,
   secretKey,
+  STRONG_NAME_FRAGMENTS,
 } from './_util';
 
 /** Is `value` under `name` a hardcoded secret this rule reports (and no more specific DG1xx rule does)? */
 export function isHardcodedSecret(name: string, value: string): boolean {
   if (nameStrength(name) !== 'strong') return false;
   if (isNotASecretValue(value, name)) return false;
+  // `'tokens': 'address'`, `secret: "Value"`: a bare word is a password, but not a token, key or secret
+  if (!isPasswordName(name) && isBareWord(value)) return false;
   // more specific rules own these: DG102 (URI credentials), DG103 (known formats)
   if (findTokens(value).length || isAwsSecretKeyBinding(name, value) || findUriCredentials(value).length) return false;
   return true;
@@ -32,10 +38,59 @@ function report(ctx: RuleContext, node: SyntaxNode, name: string, value: string)
   });
 }
 
-const STRONG_NAME_RE = new RegExp(STRONG_NAME_PREFILTER);
+const STRONG_NAME_RE = new RegExp(STRONG_NAME_FRAGMENTS, 'i');
+/**
+ * Trigger value filter (right after the opening quote): not empty (`""`; `"""…` is fine), not a Jinja template,
+ * not a lower-case kebab/snake name such as a Kubernetes Secret's (`secret="airflow-db-secrets"`):
+ * `isNotASecretValue` drops all three whatever the name, so they need not anchor a query.
+ */
+const NOT_A_NAME_VALUE = String.raw`(?!["'][^"']|\s*\{\{|[a-z]+(?:[_-][a-z]+)+["']\s*(?:[,)}\]#;\n]|$))`;
 const JSON_STRING = /^[^{]{1,4}\{[ \n]*["']/;
 
-const ENV_GETTERS = /^(os\.getenv|os\.environ\.get|os\.environ\.setdefault|os\.putenv)$|(^|\.)Variable\.(get|set|setdefault)$/;
+/** Lookups whose second argument is a fallback (a placeholder there is no secret), and setters of a value. */
+const LOOKUPS = /^(os\.getenv|os\.environ\.get|os\.environ\.setdefault)$|(^|\.)Variable\.(get|setdefault)$/;
+/** A string literal as second argument, or as `default_var=` / `default=` / `value=`, comments allowed between
+ *  (a prefilter). */
+const STRING_SECOND_ARG = /,\s*(?:#[^\n]*\n\s*)*(?:(?:default_var|default|value)\s*=\s*)?[rRbBuU]{0,2}["']/;
+const SETTERS = /^(os\.putenv)$|(^|\.)Variable\.set$/;
+/** `conn.set_password("…")`, `client.settoken("…")`: snake_case and run-together setter names. */
+const SETTER_NAMES = ['password', 'passwd', 'token', 'secret', 'api_key', 'apikey', 'credentials'].flatMap((w) => [`set_${w}`, `set${w}`]);
+/** requests' / httpx' / aiohttp's basic, digest and proxy auth objects: `(user, password)`. */
+const AUTH_CLASSES = ['HTTPBasicAuth', 'HTTPDigestAuth', 'HTTPProxyAuth', 'BasicAuth', 'DigestAuth', 'ProxyAuth'];
+/** Lookups and setters resolved as calls: their names are rare, and the engine resolves `from os import getenv as ge`. */
+const ENV_CALLS = ['getenv', 'setdefault', 'putenv'];
+/**
+ * `Variable.get(…)`, `os.environ.get(…)`, `Variable.set(…)`: `.get(` / `.set(` are everywhere (dict and HTTP
+ * calls), so they are found from the text instead, only where the first argument is a string naming a secret and
+ * a second argument follows. (As `calls`, confirming every `get(` in the tree costs more than all the rest of the
+ * rule.) Starts at the `(`, so that it lies inside the call node.
+ */
+const LOOKUP_OPEN = String.raw`\((?<=\.(?:get|set)\s*\()(?=\s*(?:key\s*=\s*)?[rRbBuU]{0,2}["'][^"'\n]{0,200}?(?:${STRONG_NAME_FRAGMENTS})[^"'\n]{0,200}["']\s*,)`;
+
+/** The constant string value of an argument, if it has one. */
+function constString(node: SyntaxNode | undefined): string | null {
+  return node ? stringValue(node) : null;
+}
+
+function onLookup(call: SyntaxNode, fn: string, ctx: RuleContext): void {
+  const lookup = LOOKUPS.test(fn);
+  if (!lookup && !SETTERS.test(fn)) return;
+  // most lookups name no secret (`Variable.get("config")`) or have no literal fallback: decide on the call's
+  // text before touching its nodes
+  const start = call.startIndex;
+  const text = ctx.file.text.slice(start, Math.min(call.endIndex, start + 500));
+  if (!STRING_SECOND_ARG.test(text) || !STRONG_NAME_RE.test(text)) return;
+  const a = callArgs(call);
+  const nameNode = a.positional[0] ?? a.keywords.get('key') ?? a.keywords.get('key_name');
+  const name = constString(nameNode);
+  if (!name || !STRONG_NAME_RE.test(name)) return;
+  const valueNode = a.positional[1] ?? a.keywords.get('default_var') ?? a.keywords.get('default') ?? a.keywords.get('value');
+  const value = constString(valueNode);
+  if (!valueNode || value === null) return;
+  // a lookup's fallback that says "no secret here": Variable.get("FOLIO_PASSWORD", "napassword")
+  if (lookup && isPlaceholderDefault(value)) return;
+  if (isHardcodedSecret(name, value)) report(ctx, valueNode, name, value);
+}
 
 export default defineRule({
   meta: {
@@ -47,8 +102,8 @@ export default defineRule({
     aliases: ['B105', 'B106', 'B107', 'S105', 'S106', 'S107'],
     docs: {
       what:
-        'Finds string literals bound to names that say "secret": `password`, `passwd`, `pwd`, `secret`, `token`, `api_key`, `secret_key`, `client_secret`, `private_key`, `credentials`… in snake_case, camelCase, UPPER_CASE and run-together forms (`DATABASEPASSWORD`), as variables, attributes (`self.password`), subscripts (`conf["password"]`), dict keys (`{"password": …}`, also inside JSON strings such as `Connection(extra=\'{"token": …}\')`), keyword arguments (`Connection(password=…)`), parameter defaults, `==` comparisons, `requests` basic auth (`auth=("user", "…")`, `HTTPBasicAuth("user", "…")`), defaults of `os.getenv`/`Variable.get`, `Variable.set` values, setters (`conn.set_password("…")`) and `k8s.V1EnvVar(name="DB_PASSWORD", value=…)`.\n\n' +
-        'It ignores what is not a literal secret: Jinja templates (`{{ conn.db.password }}`), lookups (`Variable.get`, `os.environ`, `BaseHook.get_connection`), names of env vars, fields or Kubernetes Secrets (`password_env="DB_PASSWORD"`, `token_key="access_token"`, `Secret(secret="k8s-secret-name")`), paths, secret-manager references, empty and placeholder values (`""`, `"***"`, `"<password>"`, `"${DB_PASSWORD}"`, `"%(password)s"`, `"changeme"`), and pagination cursors such as `next_token`. Values of a known vendor format are reported by DG103 and URI credentials by DG102 instead.',
+        'Finds string literals bound to names that say "secret": `password`, `passwd`, `pwd`, `secret`, `token`, `api_key`, `secret_key`, `client_secret`, `private_key`, `credentials`… in snake_case, camelCase, UPPER_CASE and run-together forms (`DATABASEPASSWORD`), as variables, attributes (`self.password`), subscripts (`conf["password"]`), dict keys (`{"password": …}`, also inside JSON strings such as `Connection(extra=\'{"token": …}\')`), keyword arguments (`Connection(password=…)`), parameter defaults, `==` comparisons, `requests` basic auth (`auth=("user", "…")`, `session.auth = ("user", "…")`, `HTTPBasicAuth("user", "…")`), fallbacks of `os.getenv`/`os.environ.get`/`Variable.get`, `Variable.set` values, setters (`conn.set_password("…")`) and `k8s.V1EnvVar(name="DB_PASSWORD", value=…)`. Imported aliases count (`from os import getenv as ge`, `from requests.auth import HTTPBasicAuth as Basic`).\n\n' +
+        'It ignores what is not a literal secret: Jinja templates (`{{ conn.db.password }}`), lookups (`Variable.get`, `os.environ`, `BaseHook.get_connection`), names of env vars, fields or Kubernetes Secrets (`password_env="DB_PASSWORD"`, `token_key="access_token"`, `Secret(secret="k8s-secret-name")`), paths, secret-manager references, empty and placeholder values (`""`, `"***"`, `"<password>"`, `"${DB_PASSWORD}"`, `"%(password)s"`, `"changeme"`, `"napassword"`), lookup fallbacks that say there is no secret (`Variable.get("DB_PASSWORD", "napassword")`, `os.getenv("API_TOKEN", "test")`: a fallback containing the secret word itself, or `n/a`, `none`, `test`, `dev`, `dummy`, `xxx`…), bare words under token, secret and key names (`{"tokens": "address"}` names a column; under a password name any word is reported), and pagination cursors such as `next_token`. Values of a known vendor format are reported by DG103 and URI credentials by DG102 instead.',
       why:
         'Airflow parses every file in the DAG folder, and the DAG repository is read by everyone with access to git, CI logs, the scheduler image and the web UI\'s code view. A password in a DAG file is a password for all of them, survives in git history after it is removed, and cannot be rotated without a code change.',
       example:
@@ -57,46 +112,56 @@ export default defineRule({
         '```python\nfrom airflow.hooks.base import BaseHook\nfrom airflow.models import Variable\n\nconn = BaseHook.get_connection("warehouse")          # stored in a secrets backend\napi_key = Variable.get("partner_api_key")             # inside the task, not at parse time\nbash_command = "psql -c \'select 1\'"                   # with env={"PGPASSWORD": "{{ conn.warehouse.password }}"}\n```',
     },
   },
-  // Binding patterns carry no name predicate: the same match serves the name check and the JSON-string check.
-  query: `${bindingQuery(null)}
-(call function: (attribute attribute: (identifier) @m) arguments: (argument_list . [(string) (concatenated_string)] @envname (#any-of? @m "getenv" "get" "setdefault" "set" "putenv") (#match? @envname "${STRONG_NAME_PREFILTER}"))) @envcall
-(keyword_argument name: (identifier) @authkw value: (tuple . (_) @authuser . (string) @authpw .) (#eq? @authkw "auth"))
-(call function: [(identifier) (attribute)] @basicfn arguments: (argument_list . (_) @authuser . (string) @authpw .) (#match? @basicfn "(Basic|Digest|Proxy)Auth$"))
-(call function: (attribute attribute: (identifier) @setter) arguments: (argument_list . [(string) (concatenated_string)] @setval .) (#match? @setter "^set_?(password|passwd|token|secret|api_?key|credentials)$"))
-(call function: [(identifier) (attribute)] @k8sfn arguments: (argument_list (keyword_argument name: (identifier) @vk value: [(string) (concatenated_string)] @envval (#eq? @vk "value"))) (#match? @k8sfn "V1EnvVar$")) @k8scall`,
+  calls: [...ENV_CALLS, ...SETTER_NAMES, ...AUTH_CLASSES, 'V1EnvVar'],
+  onCall(call, fn, ctx) {
+    const i = fn.lastIndexOf('.');
+    const last = i < 0 ? fn : fn.slice(i + 1);
+    if (ENV_CALLS.includes(last)) {
+      onLookup(call, fn, ctx);
+      return;
+    }
+    const a = callArgs(call);
+    if (SETTER_NAMES.includes(last)) {
+      // conn.set_password("..."), client.set_token("...")
+      if (i < 0 || a.positional.length !== 1 || a.keywords.size) return;
+      const value = constString(a.positional[0]);
+      const name = last.replace(/^set_?/, '');
+      if (value !== null && isHardcodedSecret(name, value)) report(ctx, a.positional[0], name, value);
+      return;
+    }
+    if (AUTH_CLASSES.includes(last)) {
+      // HTTPBasicAuth("user", "password")
+      const pw = a.positional[1];
+      const value = constString(pw);
+      if (pw && value !== null && isHardcodedSecret('password', value)) report(ctx, pw, 'auth password', value);
+      return;
+    }
+    if (last === 'V1EnvVar') {
+      // k8s.V1EnvVar(name="DB_PASSWORD", value="...")
+      const name = constString(a.keywords.get('name') ?? a.positional[0]);
+      const valueNode = a.keywords.get('value') ?? a.positional[1];
+      const value = constString(valueNode);
+      if (name && valueNode && value !== null && isHardcodedSecret(name, value)) report(ctx, valueNode, name, value);
+    }
+  },
+  // Bindings of a secret-ish name to a string literal, and JSON documents in strings (`extra='{"token": …}'`),
+  // found from the binding's `=` / `:` in the text; requests' `auth=("user", "password")` from its `auth=(`;
+  // `Variable.get("db_password", "…")` / `.set(` from the `(` of the call.
+  query: `${BINDING_QUERY}
+(keyword_argument name: (identifier) @authkw value: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))
+(assignment left: (attribute attribute: (identifier) @authkw) right: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))
+(call function: (attribute attribute: (identifier) @envm) (#any-of? @envm "get" "set")) @envcall`,
+  trigger: new RegExp(`${bindingTrigger(STRONG_NAME_FRAGMENTS, NOT_A_NAME_VALUE, String.raw`(?=\s*\()(?<=\bauth\s*=)`).source}|${LOOKUP_OPEN}`, 'gi'),
   onMatch(c, ctx) {
     if (c.envcall) {
       const call = c.envcall[0];
-      const fn = ctx.callee(call) ?? '';
-      if (!ENV_GETTERS.test(fn)) return;
-      const name = stringValue(c.envname[0]);
-      if (!name) return;
-      const a = callArgs(call);
-      const valueNode = a.positional[1] ?? a.keywords.get('default_var') ?? a.keywords.get('default') ?? a.keywords.get('value');
-      const value = stringValue(valueNode);
-      if (!valueNode || value === null) return;
-      if (isHardcodedSecret(name, value)) report(ctx, valueNode, name, value);
-      return;
-    }
-    if (c.setval) {
-      // conn.set_password("..."), client.set_token("...")
-      const name = c.setter[0].text.replace(/^set_?/, '');
-      const value = stringValue(c.setval[0]);
-      if (value !== null && isHardcodedSecret(name, value)) report(ctx, c.setval[0], name, value);
+      onLookup(call, ctx.callee(call) ?? '', ctx);
       return;
     }
     if (c.authpw) {
-      // requests' auth=("user", "password") / HTTPBasicAuth("user", "password")
+      // requests' auth=("user", "password"), session.auth = ("user", "password")
       const value = stringValue(c.authpw[0]);
       if (value !== null && isHardcodedSecret('password', value)) report(ctx, c.authpw[0], 'auth password', value);
-      return;
-    }
-    if (c.k8scall) {
-      const fn = ctx.callee(c.k8scall[0]) ?? '';
-      if (!/(^|\.)V1EnvVar$/.test(fn)) return;
-      const name = stringValue(callArgs(c.k8scall[0]).keywords.get('name'));
-      const value = stringValue(c.envval[0]);
-      if (name && value !== null && isHardcodedSecret(name, value)) report(ctx, c.envval[0], name, value);
       return;
     }
     const val = c.val?.[0];

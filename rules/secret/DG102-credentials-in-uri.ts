@@ -1,6 +1,6 @@
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
-import { findTokens, findUriCredentials, secretKey } from './_util';
+import { findTokens, findUriCredentials, secretKey, URI_CRED_CANDIDATE } from './_util';
 
 /** A line ending inside a URI's userinfo, continued by an implicitly concatenated string on the next line. */
 const SPLIT_URI = /:\/\/[^\s/@'"]{0,200}:?[^\s/@'"]{0,200}["']\s*$/;
@@ -25,37 +25,38 @@ export default defineRule({
     },
   },
   onFile(ctx) {
-    // A line-by-line raw-text scan: URIs need no syntax to be recognised, f-strings and comments are covered, and
-    // it costs a regex test per line instead of a query capture per string literal.
+    // A raw-text scan: URIs need no syntax to be recognised, f-strings and comments are covered. One regex pass
+    // over the file finds the lines worth a look (URI_CRED_CANDIDATE); only those are parsed for credentials.
     const text = ctx.file.text;
-    let start = 0;
-    while (start <= text.length) {
-      let end = text.indexOf('\n', start);
+    const re = URI_CRED_CANDIDATE;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      const start = text.lastIndexOf('\n', m.index) + 1;
+      let end = text.indexOf('\n', m.index);
       if (end < 0) end = text.length;
+      re.lastIndex = end + 1; // one look per line
       let line = text.slice(start, end);
       if (SPLIT_URI.test(line)) {
         // implicit concatenation across lines: "postgresql://etl:pw"\n    "@db.internal/dwh"
         const next = text.slice(end + 1, text.indexOf('\n', end + 1) < 0 ? text.length : text.indexOf('\n', end + 1));
         line = line.replace(/["']\s*$/, '') + next.replace(/^\s*[rbuf]*["']/i, '');
       }
-      {
-        for (const cred of findUriCredentials(line)) {
-          if (findTokens(cred.secret).length) continue; // a vendor token: DG103 reports it, more precisely
-          const where =
-            cred.kind === 'userinfo'
-              ? `\`${cred.scheme}://\` URI${cred.host ? ` for host \`${cred.host.replace(/\{[^}]*\}/g, '{…}')}\`` : ''}`
-              : cred.kind === 'query'
-                ? 'connection-string parameter'
-                : cred.kind === 'sql'
-                  ? 'SQL statement'
-                  : 'command line';
-          ctx.reportRange(start + cred.index, start + cred.index + cred.length, `password embedded in a ${where}: ${redact(cred.secret)}; use an Airflow connection instead`, {
-            key: secretKey('DG102', cred.secret),
-          });
-          break; // one finding per line
-        }
+      for (const cred of findUriCredentials(line)) {
+        if (findTokens(cred.secret).length) continue; // a vendor token: DG103 reports it, more precisely
+        const where =
+          cred.kind === 'userinfo'
+            ? `\`${cred.scheme}://\` URI${cred.host ? ` for host \`${cred.host.replace(/\{[^}]*\}/g, '{…}')}\`` : ''}`
+            : cred.kind === 'query'
+              ? 'connection-string parameter'
+              : cred.kind === 'sql'
+                ? 'SQL statement'
+                : 'command line';
+        ctx.reportRange(start + cred.index, start + cred.index + cred.length, `password embedded in a ${where}: ${redact(cred.secret)}; use an Airflow connection instead`, {
+          key: secretKey('DG102', cred.secret),
+        });
+        break; // one finding per line
       }
-      start = end + 1;
+      if (end >= text.length) break;
     }
   },
 });

@@ -1,9 +1,9 @@
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
 import {
-  bindingQuery,
-  WEAK_NAME_PREFILTER,
+  BINDING_QUERY,
   bindingFromCaptures,
+  bindingTrigger,
   findTokens,
   findUriCredentials,
   isAwsSecretKeyBinding,
@@ -12,7 +12,17 @@ import {
   nameStrength,
   nameWords,
   secretKey,
+  WEAK_NAME_FRAGMENTS,
 } from './_util';
+
+const UUID = String.raw`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`;
+/**
+ * What a value must start with to possibly be reported (checked in the text, right after the opening quote; the
+ * trigger is case-insensitive): a run of 16 or more characters `looksRandom` accepts, with a digit in it (it
+ * needs one, except for a digit-less mixed-case hex run) and not a UUID (which it never reports), optionally after
+ * an auth scheme word (`Bearer …`, also split off as `"Bearer " "…"`), or `Basic <base64>` of any length.
+ */
+const VALUE_START = String.raw`\s*(?:basic\s+[A-Za-z0-9+/]{4}|(?:[A-Za-z-]{2,30}\s+(?:["']\s*\+?\s*[rRbBuU]{0,2}["'])?)?(?!${UUID}["'])(?=[A-Za-z+/=_.~-]*\d|[a-f]{16,}["'\s])[A-Za-z0-9+/=_.~-]{16})`;
 
 /** `Authorization: Bearer <token>` / `Basic <b64>` / `Token <t>` header values: the credential part. */
 function credentialPart(name: string, value: string): string {
@@ -51,7 +61,9 @@ export default defineRule({
         '```python\nfrom airflow.hooks.base import BaseHook\n\ntoken = BaseHook.get_connection("partner_api").password\nheaders = {"Authorization": f"Bearer {token}"}   # inside the task\n```',
     },
   },
-  query: bindingQuery(WEAK_NAME_PREFILTER),
+  // Bindings of a key/auth-ish name to a random-looking string, found from the binding's `=` / `:` in the text.
+  query: BINDING_QUERY,
+  trigger: bindingTrigger(WEAK_NAME_FRAGMENTS, VALUE_START),
   onMatch(c, ctx) {
     const b = bindingFromCaptures(c);
     if (!b) return;

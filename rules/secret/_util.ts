@@ -104,9 +104,6 @@ export function nameStrength(name: string): NameStrength {
   return null;
 }
 
-/** Cheap pre-check before `nameStrength` (most assignments name nothing secret). */
-export const NAME_HINT = /pass|pwd|pw\b|pw_|secret|token|key|auth|cred|sig|salt|cookie|bearer|hmac|licen|otp|mfa|pin|sas|dsn|hook|session|nonce|cert|sid|contras/i;
-
 // ---------------------------------------------------------------------------------------------------------------
 // Values
 
@@ -132,6 +129,7 @@ export function isNotASecretValue(value: string, name?: string): boolean {
   if (v.length < 3 || v.length > MAX_SCAN) return true;
   const low = v.toLowerCase();
   if (PLACEHOLDER_WORDS.has(low)) return true;
+  if (NEGATED_SECRET_WORD.test(v)) return true; // napassword, no-token
   if (/^(.)\1+$/.test(v)) return true; // xxxx, ****, 0000, ----
   if (/^[*x•.#?_-]{3,}/i.test(v) && /^[*x•.#?_-]+[a-z0-9]{0,4}$/i.test(v)) return true; // ****1234, xxx-xxx
   if (/\{\{.*\}\}|\{%.*%\}/s.test(v)) return true; // Jinja
@@ -156,6 +154,41 @@ export function isNotASecretValue(value: string, name?: string): boolean {
   if (/^[a-z0-9_.-]+(\/[a-z0-9_.-]+)+\/?$/.test(v)) return true; // lower-case secret-manager path
   if (/\s/.test(v) && v.split(/\s+/).length >= 4) return true; // a sentence: help text, prompt, error message
   return false;
+}
+
+/** `napassword`, `nopassword`, `no-token`, `test_secret`, `dummy-key`: "there is no secret here", spelled out. */
+const NEGATED_SECRET_WORD = /^(?:n\/?a|no|not|non|none|null|nil|empty|unset|missing|dummy|fake|test|my|your)[-_ ]?(?:password|passwd|pwd|pass|secret|token|key|api[-_]?key|credentials?)$/i;
+
+/** Secret words whose presence in a lookup's default value marks it as a placeholder (`"dev-password"`). */
+const SECRET_WORD_IN_VALUE = /password|passwd|secret|token|api[-_]?key|credential/i;
+/** Defaults that stand for "not configured": `n/a`, `none`, `test`, `dev123`, `xxx`, `changeme`, `dummy-key`. */
+const PLACEHOLDER_DEFAULT = /^(?:n\/?a|na|no|none|null|nil|empty|unset|not[-_ ]?set|missing|unknown|default|dummy|fake|mock|test(?:ing)?|local|dev|changeme|change[-_]?me|todo|tbd|xx+|placeholder|sample|example)(?:\d{1,6}|[-_. ][a-z0-9]{1,12})?$/i;
+
+/**
+ * The fallback of a lookup (`Variable.get("DB_PASSWORD", "napassword")`, `os.getenv("API_TOKEN", "test")`) is
+ * a placeholder when it says so: it contains the secret word itself, or it is an `n/a` / `none` / `test` /
+ * `changeme` / `xxx` style word. A real password there is still reported (`os.getenv("DB_PASSWORD", "Summer24!")`).
+ */
+export function isPlaceholderDefault(value: string): boolean {
+  const v = value.trim();
+  return SECRET_WORD_IN_VALUE.test(v) || PLACEHOLDER_DEFAULT.test(v);
+}
+
+/** Password-class names (`password`, `DB_PASS`, `pwd`, `passphrase`): any literal under them is a password. */
+export function isPasswordName(name: string): boolean {
+  const words = nameWords(name);
+  while (words.length > 1 && QUALIFIERS.has(words[words.length - 1])) words.pop();
+  const last = words[words.length - 1] ?? '';
+  return PASSWORD_WORDS.has(last) || (last.length > 6 && /(password|passwd|passphrase)$/.test(last));
+}
+const PASSWORD_WORDS = new Set(['password', 'passwd', 'passwort', 'pwd', 'pass', 'pw', 'passphrase', 'passcode', 'contrasena', 'contraseña']);
+
+/**
+ * A bare word or identifier (`address`, `tokenAddress`, `Value`): under `tokens`, `secret`, `api_key` it names a
+ * column, a field or a kind, not a credential (a password can be any word; a token or key is not a word).
+ */
+export function isBareWord(value: string): boolean {
+  return /^[A-Za-z][a-z]+(?:[A-Z][a-z]+)*$/.test(value.trim());
 }
 
 function normaliseName(s: string): string {
@@ -268,39 +301,33 @@ export const TOKEN_FORMATS: TokenFormat[] = [
 ];
 
 /**
- * Substrings one of which every format above contains, for the query's `#match?` prefilter. Written without
- * backslashes: they would need double escaping inside the query string.
+ * Prefilter of `findTokens`: every match of every format above contains a match of this. One regex pass over the
+ * file, written so that V8 stops only at rarer characters (upper case, `x`, `q`, `h`, `v`, `p`, `/`, `:`, `-`,
+ * `=`) and checks common prefixes (`gh`, `np`, `sk-`, `ey`) looking back from there: about half the cost of an
+ * alternation of the plain prefixes, which stops at every `s`, `d`, `g`, `e`. The `=` / `:` branches are the AWS
+ * secret access key: a 40-character base64 value (its name is checked by the format itself).
  */
-export const TOKEN_PREFILTER = [
-  '(AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}',
-  `${ci('secret')}_?${ci('access')}|${ci('aws')}|${ci('boto')}|${ci('minio')}`,
-  'gh[pousr]_[A-Za-z0-9]{36}',
-  'github_pat_',
-  'gl(pat|dt|rt|cbt|ptt|oas)-',
-  'xox[a-z]-',
-  'xapp-',
-  'hooks[.]slack[.]com',
-  'webhook[.]office[.]com',
-  'discord(app)?[.]com/api/webhooks',
-  'AIza',
-  'GOCSPX-',
-  'PRIVATE KEY',
-  'PuTTY-User',
-  '(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,8000}[.]eyJ',
-  'k_live_',
-  'SG[.][A-Za-z0-9_-]{22}[.]',
-  'SK[0-9a-f]{32}',
-  'npm_[A-Za-z0-9]{36}',
-  'pypi-AgE',
-  '(?<![A-Za-z0-9])sk-(proj-|svcacct-|admin-|ant-|[A-Za-z0-9_-]{20,200}T3BlbkFJ)',
-  '(?<![A-Za-z0-9_])hf_[A-Za-z]{34}',
-  'dapi[0-9a-f]{32}',
-  'AccountKey=',
-  '[0-9]:AA[A-Za-z0-9_-]{33}',
-  'hvs[.]',
-  'ddapp_',
-  'sq0csp-',
-].join('|');
+const AWS_SECRET_VALUE = String.raw`\s*[rRbBuU]{0,2}["']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])`;
+const TOKEN_HINT = new RegExp(
+  [
+    String.raw`A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9]|Iza|ccountKey=|gE)`, // AWS key id, Google API key, Azure, PyPI
+    String.raw`GOCSPX-`,
+    String.raw`P(?:RIVATE KEY|uTTY-User)`,
+    String.raw`S(?:G\.|K[0-9a-f]{32})`, // SendGrid, Twilio
+    String.raw`T3BlbkFJ`, // OpenAI
+    String.raw`IncomingWebhook/`, // Teams
+    String.raw`x(?:ox[a-z]-|app-)`, // Slack
+    String.raw`J(?<=eyJ)`, // JWT
+    String.raw`q0csp-`, // Square
+    String.raw`h(?:f_|vs\.|(?<=gh)[pousr]_|ooks\.slack\.com|(?<=gith)ub_pat_)`, // Hugging Face, Vault, GitHub, Slack webhook
+    String.raw`v(?<=k_liv)e_`, // Stripe
+    String.raw`p(?:(?<=np)m_|(?<=dap)i[0-9a-f]{32}|(?<=ddap)p_)`, // npm, Databricks, Datadog
+    String.raw`/(?<=discord(?:app)?\.com/)api/webhooks`, // Discord
+    String.raw`:(?:AA|(?=${AWS_SECRET_VALUE}))`, // Telegram, AWS secret
+    String.raw`-(?:(?<=gl(?:pat|dt|rt|cbt|ptt|oas)-)|(?<=sk-)(?:proj|svcacct|admin|ant)-)`, // GitLab, OpenAI, Anthropic
+    String.raw`=(?=${AWS_SECRET_VALUE})`, // AWS secret
+  ].join('|'),
+);
 
 export function isJwt(token: string): boolean {
   const [header, payload] = token.split('.');
@@ -321,11 +348,9 @@ export interface TokenHit {
 }
 
 /** Every known-format token in a text (string content or comment). */
-const TOKEN_PREFILTER_RE = new RegExp(TOKEN_PREFILTER);
-
 export function findTokens(text: string): TokenHit[] {
   const out: TokenHit[] = [];
-  if (!TOKEN_PREFILTER_RE.test(text)) return out;
+  if (!TOKEN_HINT.test(text)) return out;
   for (const f of TOKEN_FORMATS) {
     f.re.lastIndex = 0;
     for (const m of text.matchAll(f.re)) {
@@ -451,6 +476,30 @@ export function findUriCredentials(text: string): UriCredential[] {
   return out;
 }
 
+/** Case-insensitive character classes for a word, for regexes that must stay case-sensitive elsewhere. */
+function anyCase(word: string): string {
+  return word.replace(/[a-z]/gi, (ch) => `[${ch.toLowerCase()}${ch.toUpperCase()}]`);
+}
+
+/**
+ * Where `findUriCredentials` may find something on a line: a superset of its hints (`URI_CRED_HINT`, `ENV_HINT`)
+ * narrowed by what each extractor needs, as one regex pass over the whole file that V8 runs at rare characters:
+ * `://` with userinfo (or a URI split over two lines), a `?` / `&` / `;` query or ODBC parameter named like a
+ * secret, a command-line flag (`-u`, `--password`, `-p`), `NAME_PASSWORD=` (shell environment), `password=`,
+ * and the `'` of `password '…'` / `IDENTIFIED BY '…'`. Only punctuation starts a match (a letter would make V8
+ * stop at every `w` or `f`). DG102 scans only the lines this matches on instead of every line.
+ */
+export const URI_CRED_CANDIDATE = new RegExp(
+  [
+    String.raw`:(?=//(?:[^\s/:@]{0,300}:[^\s/@]{0,300}@|[^\s/@'"]{0,200}:?[^\s/@'"]{0,200}["'][ \t]*\r?(?:\n|$)))`,
+    String.raw`[?&;](?=\s{0,5}[\w-]{0,40}(?:${['pass', 'pwd', 'key', 'token', 'secret', 'sig'].map(anyCase).join('|')})[\w-]{0,40}\s{0,5}=)`,
+    String.raw`-(?<=(?:^|\s)-)(?:u[ =]|-user[ =]|-conn-password[ =]|-password[ =]|-pass[ =]|p|a[ =])`,
+    String.raw`=(?<=(?:PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40}=|${anyCase('password')}=)(?=[^\s$])`,
+    String.raw`'(?<=(?:${anyCase('password')}|${anyCase('identified')}\s+${anyCase('by')})\s+')`,
+  ].join('|'),
+  'g',
+);
+
 const LIBPQ_PASSWORD = /(?<=[\s'"])password=([^\s'",()]+)(?=[\s'"]|$)/g;
 const SQL_PASSWORD = /\b(password|identified\s+by)\s+'([^'\s]+)'/gi;
 
@@ -500,31 +549,44 @@ export interface Binding {
   kind: 'assignment' | 'keyword' | 'pair' | 'default' | 'compare' | 'call';
 }
 
-/** Case-insensitive regex source without flags (query predicates take none): `ci("key")` -> `[Kk][Ee][Yy]`. */
-export function ci(word: string): string {
-  return word.replace(/[a-z]/gi, (ch) => `[${ch.toUpperCase()}${ch.toLowerCase()}]`);
-}
+/**
+ * Query patterns anchoring every binding shape; captures `@lhs` and `@val` (and `@kw` for keyword arguments,
+ * `@cmp` for comparisons). No name predicate: the text trigger already required a secret-ish name, and the rule
+ * decides with `nameStrength`.
+ */
+export const BINDING_QUERY = `
+(assignment left: [(identifier) (attribute) (subscript)] @lhs right: [(string) (concatenated_string) (binary_operator)] @val)
+(keyword_argument name: (identifier) @lhs value: [(string) (concatenated_string) (binary_operator)] @val) @kw
+(pair key: [(string) (concatenated_string)] @lhs value: [(string) (concatenated_string) (binary_operator)] @val)
+(default_parameter name: (identifier) @lhs value: [(string) (concatenated_string)] @val)
+(typed_default_parameter name: (identifier) @lhs value: [(string) (concatenated_string)] @val)
+(comparison_operator [(identifier) (attribute) (subscript)] @lhs [(string) (concatenated_string)] @val) @cmp
+`;
 
-/** Name fragments worth a look by DG101 (strong words, and `<prefix>key`). Prefilter only: `nameStrength` decides. */
-export const STRONG_NAME_PREFILTER = ['pass', 'pwd', 'pw', 'secret', 'token', 'key', 'cred', 'contras'].map(ci).join('|');
-/** Name fragments worth a look by DG104. */
-export const WEAK_NAME_PREFILTER = ['key', 'auth', 'sig', 'hmac', 'salt', 'cookie', 'bearer', 'cred', 'licen', 'otp', 'mfa', 'pin', 'sas', 'dsn', 'hook', 'session', 'nonce', 'cert', 'sid'].map(ci).join('|');
+/** The `=` / `:` of a binding, seen from its operator backwards: what may sit between the name and it. */
+const NAME_TAIL = String.raw`[\w.\-\u00C0-\uFFFF]*\\?["']?\s*\]?\s*(?:[=!]|:\s*[\w.\[\]|, ]{1,60})?[=:]`;
 
 /**
- * Query patterns anchoring every binding shape, filtered on the name by `namePattern` (a `#match?` regex);
- * captures `@lhs` and `@val` (and `@kw` for keyword arguments, `@cmp` for comparisons).
+ * Text trigger for a binding shape: the `=` or `:` of `name = "…"`, `name="…"`, `"name": "…"` (also inside a
+ * JSON string), `name: str = "…"`, `conf["name"] = "…"`, `name == "…"` / `!=`, where the name contains one of
+ * `nameFragments` (a regex source, matched case-insensitively) and the value starts with a string literal that
+ * also satisfies `valueLookahead` (regex source starting right after the opening quote). The match is the
+ * operator: it lies inside the binding's node, as the engine requires. Scanning for the operator first and
+ * checking the name with a look-behind is faster in V8 than scanning for the (case-insensitive) name fragments,
+ * and it never anchors on `key=value` pairs whose value is not a string. `alternative`: another regex source to accept at
+ * the same `=` / `:` (it starts right after it).
  */
-export function bindingQuery(namePattern: string | null): string {
-  const m = namePattern ? `(#match? @lhs "${namePattern}")` : '';
-  return `
-(assignment left: [(identifier) (attribute) (subscript)] @lhs right: [(string) (concatenated_string) (binary_operator)] @val ${m})
-(keyword_argument name: (identifier) @lhs value: [(string) (concatenated_string) (binary_operator)] @val ${m}) @kw
-(pair key: [(string) (concatenated_string)] @lhs value: [(string) (concatenated_string) (binary_operator)] @val ${m})
-(default_parameter name: (identifier) @lhs value: [(string) (concatenated_string)] @val ${m})
-(typed_default_parameter name: (identifier) @lhs value: [(string) (concatenated_string)] @val ${m})
-(comparison_operator [(identifier) (attribute) (subscript)] @lhs [(string) (concatenated_string)] @val ${m}) @cmp
-`;
+export function bindingTrigger(nameFragments: string, valueLookahead = '', alternative = ''): RegExp {
+  // the value may follow on a later line, after comments (inside brackets)
+  const binding = String.raw`(?=\s*(?:#[^\n]*\n\s*)*[rRbBuUfF]{0,2}\\?["']${valueLookahead})(?<=(?:${nameFragments})${NAME_TAIL})`;
+  // one leading `[=:]` for every alternative: an alternation at the top would cost V8 a full try per position
+  return new RegExp(`[=:](?:${binding}${alternative ? `|${alternative}` : ''})`, 'gi');
 }
+
+/** Name fragments of every name `nameStrength` calls strong (a bare `key` is weak: it needs a prefix word). */
+export const STRONG_NAME_FRAGMENTS = `pass|pwd|pw|secret|token|cred|contras|(?:${[...KEY_PREFIXES].join('|')})[_.\\- ]?keys?`;
+/** Name fragments of every name `nameStrength` calls weak. */
+export const WEAK_NAME_FRAGMENTS = 'key|auth|sig|hmac|salt|cookie|bearer|cred|licen|otp|mfa|pin|sas|dsn|hook|session|nonce|cert|sid';
 
 /** The secret-bearing name of a binding's left-hand side. */
 export function lhsName(lhs: SyntaxNode): string | null {

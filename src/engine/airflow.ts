@@ -7,7 +7,8 @@
  */
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from './context';
-import { callArgs, isConstant, stringValue, unwrap } from './python';
+import { callArgs, isConstant, stringValue, unwrap, type CallArgs } from './python';
+import { callAt } from './locate';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Operators and decorators
@@ -47,8 +48,40 @@ export const SHELL_OPERATORS: ReadonlyMap<string, ShellOperatorKind> = new Map<s
   ['airflow.providers.amazon.aws.operators.eks.EksPodOperator', 'k8s'],
 ]);
 
+/** Last names under which the operators above are called (`BashOperator(…)`, `BashOperator.partial(…)`,
+ *  `….partial(…).expand(bash_command=[…])`): a rule's `calls` subscription for `shellScripts`. */
+export const SHELL_OPERATOR_CALLS: readonly string[] = [...new Set([...SHELL_OPERATORS.keys()].map((q) => q.slice(q.lastIndexOf('.') + 1)))].concat(['partial', 'expand']);
+
 /** Keyword that holds the shell script, per kind (docker/k8s are handled by `shellScripts`). */
 const SCRIPT_KEYWORD: Record<'bash' | 'ssh' | 'winrm', string> = { bash: 'bash_command', ssh: 'command', winrm: 'command' };
+
+/**
+ * The value of keyword argument `name` of a call, found in the text of the argument list and confirmed in the
+ * tree (a keyword of a nested call or a word in a string does not count): a few native calls instead of
+ * reading every argument of an operator call with many keywords.
+ */
+export function keywordArgument(call: SyntaxNode, name: string, ctx: RuleContext): SyntaxNode | undefined {
+  const args = call.childForFieldName('arguments');
+  if (!args || args.type !== 'argument_list') return undefined;
+  const text = ctx.file.text;
+  const end = args.endIndex;
+  let i = text.indexOf(name, args.startIndex);
+  for (; i >= 0 && i < end; i = text.indexOf(name, i + name.length)) {
+    const before = text.charCodeAt(i - 1);
+    const after = text.charCodeAt(i + name.length);
+    if (isWordChar(before) || isWordChar(after)) continue;
+    const id = ctx.root.descendantForIndex(i, i + name.length);
+    const kw = id.type === 'identifier' ? id.parent : null;
+    if (kw?.type === 'keyword_argument' && kw.parent?.id === args.id && kw.firstNamedChild?.id === id.id) {
+      return kw.childForFieldName('value') ?? undefined;
+    }
+  }
+  return undefined;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
 
 /** Decorators whose function's return value is run by bash (`@task.bash`, Airflow ≥ 2.9). */
 export const BASH_TASK_DECORATORS: ReadonlySet<string> = new Set([
@@ -173,27 +206,39 @@ function leadingText(node: SyntaxNode): string {
  * are not shell invocations (KubernetesPodOperator `cmds=["python", "job.py"]`) are not scripts.
  */
 export function shellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
-  let q = ctx.callee(call);
+  // memoised per call: DG203 and DG204 both ask about every operator call
+  let memo = ctx.state.get('airflow:shellScripts') as Map<number, ShellScript[]> | undefined;
+  if (!memo) ctx.state.set('airflow:shellScripts', (memo = new Map()));
+  let r = memo.get(call.id);
+  if (!r) memo.set(call.id, (r = findShellScripts(call, ctx)));
+  return r;
+}
+
+function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
+  let q: string | null = null;
   // dynamic task mapping: Op.partial(…) and Op.partial(…).expand(bash_command=[…])
   let mapped = false;
   const f = call.childForFieldName('function');
-  if (!q && f?.type === 'attribute' && /^expand(_kwargs)?$/.test(f.childForFieldName('attribute')?.text ?? '')) {
-    const inner = unwrap(f.childForFieldName('object')!);
+  const inner = f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'expand' ? unwrap(f.childForFieldName('object')!) : null;
+  if (inner) {
     const innerFn = inner.type === 'call' ? inner.childForFieldName('function') : null;
     if (innerFn?.type === 'attribute' && innerFn.childForFieldName('attribute')?.text === 'partial') {
       q = ctx.qualifiedName(innerFn.childForFieldName('object'));
       mapped = true;
     }
-  } else if (q && q.endsWith('.partial')) q = q.slice(0, -'.partial'.length);
+  } else {
+    q = ctx.callee(call);
+    if (q && q.endsWith('.partial')) q = q.slice(0, -'.partial'.length);
+  }
   if (!q) return [];
   const kind = SHELL_OPERATORS.get(q);
   if (!kind) return [];
   const op = q.split('.').pop()!;
-  const args = callArgs(call);
+  const keyword = (name: string) => keywordArgument(call, name, ctx);
   const out: ShellScript[] = [];
   if (kind === 'bash' || kind === 'ssh' || kind === 'winrm') {
     const kw = SCRIPT_KEYWORD[kind];
-    const v = args.keywords.get(kw);
+    const v = keyword(kw);
     if (v && mapped) {
       // each element of the mapped list is one task's command
       const items = unwrap(v).type === 'list' || unwrap(v).type === 'tuple' ? unwrap(v).namedChildren.filter((c) => c.type !== 'comment') : null;
@@ -202,8 +247,8 @@ export function shellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] 
     return out;
   }
   if (kind === 'docker') {
-    const command = args.keywords.get('command');
-    const entrypoint = args.keywords.get('entrypoint');
+    const command = keyword('command');
+    const entrypoint = keyword('entrypoint');
     if (!command) return out;
     const label = `\`command\` of ${op}`;
     const ep = entrypoint ? (listElements(entrypoint, ctx) ?? null) : null;
@@ -224,8 +269,8 @@ export function shellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] 
     return out;
   }
   // k8s: the container's argv is cmds + arguments
-  const cmds = listElements(args.keywords.get('cmds'), ctx) ?? [];
-  const argList = listElements(args.keywords.get('arguments'), ctx) ?? [];
+  const cmds = listElements(keyword('cmds'), ctx) ?? [];
+  const argList = listElements(keyword('arguments'), ctx) ?? [];
   const argv = [...cmds, ...argList];
   const s = shellScriptInArgv(argv);
   if (s) out.push({ node: s, label: `the \`sh -c\` script of ${op}` });
@@ -243,11 +288,13 @@ export function shellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] 
  * - `deployment`: derived from the code's own location or imported module constants (`__file__`, `DAGS_FOLDER`).
  * - `config`: Variables, Connections, environment: set by whoever administers the deployment.
  * - `xcom`: the output of another task (often derived from external data).
+ * - `param`: a parameter of a TaskFlow task or `python_callable` whose value the file does not show (no call
+ *   site here, or one that passes a value of unknown origin): Airflow fills it from another task or op_kwargs.
  * - `unknown`: a Python value whose origin is not visible in the file.
  * - `user`: set by whoever triggers the DAG: `dag_run.conf`, `params` (overridable by conf by default), asset events.
  */
-export type Trust = 'safe' | 'deployment' | 'config' | 'xcom' | 'unknown' | 'user';
-const RANK: Record<Trust, number> = { safe: 0, deployment: 1, config: 2, xcom: 3, unknown: 4, user: 5 };
+export type Trust = 'safe' | 'deployment' | 'config' | 'xcom' | 'param' | 'unknown' | 'user';
+const RANK: Record<Trust, number> = { safe: 0, deployment: 1, config: 2, xcom: 3, param: 4, unknown: 5, user: 6 };
 export function worst(a: Trust, b: Trust): Trust {
   return RANK[a] >= RANK[b] ? a : b;
 }
@@ -327,10 +374,12 @@ const USER_PATTERNS: RegExp[] = [
   root('params'),
   root('triggering_dataset_events'),
   root('triggering_asset_events'),
-  root('inlet_events'),
   root('triggering_asset_event'),
 ];
+/** Data written by another task: XComs, and the extras of asset events read through `inlet_events` (written by
+ *  the producing task, unlike triggering events, which the REST API lets users create). */
 const XCOM_PATTERNS: RegExp[] = [/(?:^|[^.\w])(?:ti|task_instance)\s*\.\s*xcom_pull\b/, /\bxcom_pull\s*\(/];
+const INLET_EVENTS = root('inlet_events');
 const CONFIG_PATTERNS: RegExp[] = [/(?:^|[^.\w])var\s*\.\s*(?:value|json)\b/, /(?:^|[^.\w])conn\s*\./];
 
 export interface JinjaClass {
@@ -362,6 +411,7 @@ export function classifyJinja(expr: string, restrictedParams: ReadonlySet<string
     return { trust: 'user', why: 'set by whoever triggers the DAG' };
   }
   if (XCOM_PATTERNS.some((r) => r.test(b))) return { trust: 'xcom', why: 'output of another task' };
+  if (INLET_EVENTS.test(b)) return { trust: 'xcom', why: 'asset-event data written by the producing task (like an XCom)' };
   if (CONFIG_PATTERNS.some((r) => r.test(b))) return { trust: 'config', why: 'a Variable or Connection, editable in the Airflow UI' };
   return { trust: 'safe', why: 'macro' };
 }
@@ -395,10 +445,13 @@ export function restrictedParams(call: SyntaxNode, ctx: RuleContext): Set<string
       }
     }
   };
-  collect(callArgs(call).keywords.get('params'));
+  collect(keywordArgument(call, 'params', ctx));
   for (let p: SyntaxNode | null = call.parent; p; p = p.parent) {
     if (p.type === 'with_statement') {
-      for (const item of p.descendantsOfType('with_item')) {
+      // the items of this `with` only (not a walk of its body)
+      const clause = p.namedChildren.find((c) => c.type === 'with_clause');
+      for (const item of clause?.namedChildren ?? []) {
+        if (item.type !== 'with_item') continue;
         const v = item.childForFieldName('value');
         const c = v && unwrap(v).type === 'as_pattern' ? unwrap(v).namedChildren[0] : v;
         if (c && unwrap(c).type === 'call' && /(^|\.)DAG$/.test(ctx.callee(unwrap(c)) ?? '')) collect(callArgs(unwrap(c)).keywords.get('params'));
@@ -447,6 +500,13 @@ export interface CommandParts {
 export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): CommandParts {
   const out = acc ?? { literals: [], values: [], formatted: false };
   const n = unwrap(node);
+  // A comment between arguments (`dedent(  # Language="Shell Script"\n """…""")`) is no value.
+  if (n.type === 'comment') return out;
+  if (n.type === 'parenthesized_expression') {
+    // `(  # note\n "a" "b")`: parentheses holding a comment besides the expression
+    for (const c of n.namedChildren) commandParts(c, depth, out);
+    return out;
+  }
   // bound the work on pathological code (`x2 = x1 + x1; x3 = x2 + x2; …`)
   const budget = (out as CommandParts & { budget?: number }).budget ?? 400;
   (out as CommandParts & { budget?: number }).budget = budget - 1;
@@ -483,9 +543,10 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
         out.formatted = true;
         commandParts(l, depth, out);
         const rr = unwrap(r);
-        if (rr.type === 'tuple') out.values.push(...rr.namedChildren);
+        if (rr.type === 'tuple') out.values.push(...rr.namedChildren.filter((c) => c.type !== 'comment'));
         else if (rr.type === 'dictionary') {
           for (const p of rr.namedChildren) {
+            if (p.type === 'comment') continue;
             const v = p.childForFieldName('value');
             if (v) out.values.push(v);
             else out.values.push(p);
@@ -530,7 +591,7 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
         }
       }
       if (f && /(^|\.)dedent$/.test(f.text)) {
-        const a = n.childForFieldName('arguments')?.namedChildren[0];
+        const a = callArgs(n).positional[0];
         if (a) return commandParts(a, depth, out);
       }
       out.values.push(n);
@@ -556,6 +617,38 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
 // Local name resolution and value provenance
 // ---------------------------------------------------------------------------------------------------------------
 
+/** Plain-name assignments that are direct children of one block, in order: `name = v` and `name += v`. */
+type BlockAssignments = Map<string, { start: number; augmented: boolean; right: SyntaxNode }[]>;
+const blockAssignments = new WeakMap<object, Map<number, BlockAssignments>>();
+
+/** The assignments of a block, collected once per block and tree (each name lookup used to re-read them). */
+function assignmentsOf(block: SyntaxNode): BlockAssignments {
+  const tree = (block as SyntaxNode & { tree: object }).tree;
+  let perTree = blockAssignments.get(tree);
+  if (!perTree) blockAssignments.set(tree, (perTree = new Map()));
+  let info = perTree.get(block.id);
+  if (info) return info;
+  info = new Map();
+  for (const s of block.namedChildren) {
+    if (s.type !== 'expression_statement') continue;
+    const a = s.firstNamedChild;
+    if (!a || (a.type !== 'assignment' && a.type !== 'augmented_assignment')) continue;
+    const left = a.childForFieldName('left');
+    let right = a.childForFieldName('right');
+    if (left?.type !== 'identifier' || !right) continue;
+    const augmented = a.type === 'augmented_assignment';
+    if (augmented && a.childForFieldName('operator')?.text !== '+=') continue;
+    // chained `a = b = value`
+    while (right.type === 'assignment') right = right.childForFieldName('right') ?? right;
+    const name = left.text;
+    let list = info.get(name);
+    if (!list) info.set(name, (list = []));
+    list.push({ start: s.startIndex, augmented, right });
+  }
+  perTree.set(block.id, info);
+  return info;
+}
+
 /**
  * Values assigned to a plain name before `use`, in the enclosing blocks (innermost first, then outwards to the
  * module): the last `name = value` plus any later `name += value`. Only statements that are direct children of
@@ -566,37 +659,31 @@ export function resolveName(use: SyntaxNode): SyntaxNode[] {
   let child: SyntaxNode = use;
   for (let p = use.parent; p; child = p, p = p.parent) {
     if (p.type !== 'block' && p.type !== 'module') continue;
-    const stmts = p.namedChildren;
-    const idx = stmts.findIndex((s) => s.id === child.id);
+    const list = assignmentsOf(p).get(name);
+    if (!list) continue;
     const found: SyntaxNode[] = [];
-    for (let i = (idx < 0 ? stmts.length : idx) - 1; i >= 0; i--) {
-      const s = stmts[i];
-      if (s.type !== 'expression_statement') continue;
-      const a = s.namedChildren[0];
-      if (!a) continue;
-      if (a.type === 'assignment') {
-        const left = a.childForFieldName('left');
-        const right = a.childForFieldName('right');
-        if (left?.type === 'identifier' && left.text === name && right) {
-          // chained `a = b = value`
-          let r = right;
-          while (r.type === 'assignment') r = r.childForFieldName('right') ?? r;
-          found.unshift(r);
-          return found;
-        }
-      } else if (a.type === 'augmented_assignment') {
-        const left = a.childForFieldName('left');
-        const right = a.childForFieldName('right');
-        if (left?.type === 'identifier' && left.text === name && right && a.childForFieldName('operator')?.text === '+=') found.unshift(right);
-      }
+    const before = child.startIndex;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i];
+      if (e.start >= before) continue;
+      found.unshift(e.right);
+      if (!e.augmented) return found;
     }
     if (found.length) return found; // only augmented assignments seen: base is elsewhere (unknown)
   }
   return [];
 }
 
+/** A function parameter: its definition, name and node (for defaults and `*`/`**` kinds). */
+interface ParamBinder {
+  kind: 'param';
+  fn: SyntaxNode;
+  name: string;
+  prm: SyntaxNode;
+}
+
 /** Where a name is bound as a loop variable, function parameter or comprehension variable around `use`. */
-function binderOf(use: SyntaxNode): { kind: 'for'; iter: SyntaxNode } | { kind: 'param'; fn: SyntaxNode; name: string } | null {
+function binderOf(use: SyntaxNode): { kind: 'for'; iter: SyntaxNode } | ParamBinder | null {
   const name = use.text;
   for (let p = use.parent; p; p = p.parent) {
     const loops =
@@ -613,12 +700,214 @@ function binderOf(use: SyntaxNode): { kind: 'for'; iter: SyntaxNode } | { kind: 
     if (p.type === 'function_definition') {
       const params = p.childForFieldName('parameters');
       for (const prm of params?.namedChildren ?? []) {
-        const id = prm.type === 'identifier' ? prm : (prm.childForFieldName('name') ?? prm.namedChildren.find((c) => c.type === 'identifier'));
-        if (id?.text === name) return { kind: 'param', fn: p, name };
+        if (paramName(prm) === name) return { kind: 'param', fn: p, name, prm };
       }
     }
   }
   return null;
+}
+
+function paramName(prm: SyntaxNode): string | undefined {
+  const id = prm.type === 'identifier' ? prm : (prm.childForFieldName('name') ?? prm.namedChildren.find((c) => c.type === 'identifier'));
+  return id?.text;
+}
+
+/** Decorators of DAG functions: their parameters are DAG params, which `dag_run.conf` overrides. */
+const DAG_DECORATORS = new Set(['airflow.decorators.dag', 'airflow.sdk.dag', 'airflow.models.dag.dag']);
+
+/**
+ * The trust of a function parameter, judged at the function's call sites in this file (found in the text —
+ * `name(`, `name.expand(`, `name.partial(`, `name.override(…)(`, `python_callable=name` — and confirmed in the
+ * tree; nothing walks the tree). Memoised per parameter.
+ *
+ * - TaskFlow tasks and `python_callable`s: Airflow's context variables by name (`ds` safe, `params` user); else
+ *   the worst value passed at the call sites (`op_kwargs`/`op_args` for a `python_callable`): constants are
+ *   safe, a constant holding a Jinja template is classified as one (task arguments are rendered), another task's
+ *   call is its output (`xcom`). No call site, a call site that may pass it through `*args`/`**kwargs`, or a
+ *   value whose origin is not visible: `param` (a function parameter, medium).
+ * - `@dag` functions: their parameters are DAG params: `user`.
+ * - Other functions: the worst value at their call sites; no call site or unclear: `unknown`, as before.
+ */
+function parameterTrust(b: ParamBinder, ctx: RuleContext, depth: number): Trust {
+  let memo = ctx.state.get('airflow:param') as Map<string, Trust> | undefined;
+  if (!memo) ctx.state.set('airflow:param', (memo = new Map()));
+  const key = `${b.fn.startIndex}:${b.name}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const decorators = decoratorsOf(b.fn).map((d) => decoratorName(d, ctx) ?? '');
+  const isTask = isTaskFunction(b.fn, ctx);
+  const fname = b.fn.childForFieldName('name')?.text ?? '';
+  const callableSites = !isTask && fname ? pythonCallableSites(fname, ctx) : [];
+  const airflowCalls = isTask || callableSites.length > 0;
+  const unclear: Trust = airflowCalls ? 'param' : 'unknown';
+  memo.set(key, unclear); // breaks cycles (a function passing its parameter to itself)
+  let r: Trust;
+  if (decorators.some((d) => DAG_DECORATORS.has(d))) r = 'user';
+  else if (airflowCalls && b.name === 'params') r = 'user';
+  else if (airflowCalls && SAFE_CONTEXT_VARS.has(b.name)) r = 'safe';
+  else if (b.prm.type === 'list_splat_pattern' || b.prm.type === 'dictionary_splat_pattern' || !fname || !ctx.root) r = unclear;
+  else r = callSiteTrust(b, fname, callableSites, airflowCalls, unclear, ctx, depth);
+  memo.set(key, r);
+  return r;
+}
+
+/** Calls `Op(python_callable=name, …)` in the file. */
+function pythonCallableSites(fname: string, ctx: RuleContext): SyntaxNode[] {
+  const text = ctx.file.text;
+  if (!text.includes('python_callable')) return [];
+  const out: SyntaxNode[] = [];
+  const re = new RegExp(`\\bpython_callable\\s*=\\s*${fname}\\b(?!\\s*[.(\\[])`, 'g');
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const kw = ctx.root.descendantForIndex(m.index, m.index + 'python_callable'.length).parent;
+    const call = kw?.type === 'keyword_argument' ? kw.parent?.parent : null;
+    if (call?.type === 'call') out.push(call);
+  }
+  return out;
+}
+
+const MAX_SITES = 50;
+
+function callSiteTrust(
+  b: ParamBinder,
+  fname: string,
+  callableSites: SyntaxNode[],
+  airflowCalls: boolean,
+  unclear: Trust,
+  ctx: RuleContext,
+  depth: number,
+): Trust {
+  // positional index of the parameter (methods: `self`/`cls` are not passed)
+  const names: string[] = [];
+  let index = -1;
+  let kwOnly = false;
+  for (const prm of b.fn.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (prm.type === 'list_splat_pattern' || prm.type === 'dictionary_splat_pattern' || prm.type === 'keyword_separator') kwOnly = true;
+    const n = paramName(prm);
+    if (n === undefined || prm.type === 'list_splat_pattern' || prm.type === 'dictionary_splat_pattern') continue;
+    if (prm.id === b.prm.id && !kwOnly) index = names.length;
+    names.push(n);
+  }
+  const method = names[0] === 'self' || names[0] === 'cls';
+  if (method && index >= 0) index--;
+  const dflt = b.prm.childForFieldName('value');
+
+  let trust: Trust | null = null;
+  let isUnclear = false;
+  const add = (t: Trust): void => {
+    trust = trust ? worst(trust, t) : t;
+  };
+  const valueTrust = (arg: SyntaxNode): Trust => {
+    const u = unwrap(arg);
+    if (airflowCalls && isTaskCall(u, ctx)) return 'xcom';
+    if (airflowCalls) {
+      const s = stringValue(u);
+      if (s !== null && s.includes('{{')) {
+        // task arguments are templated: `make_dirs("{{ dag_run.conf['d'] }}")`
+        let t: Trust = 'safe';
+        for (const e of jinjaExpressions(s)) t = worst(t, classifyJinja(e.expr).trust);
+        return t;
+      }
+    }
+    const t = provenance(arg, ctx, depth + 1).trust;
+    return t === 'unknown' ? unclear : t;
+  };
+  /** One call site: the argument, the default, or nothing (unclear). */
+  const site = (args: CallArgs, positional: boolean): void => {
+    const arg = args.keywords.get(b.name) ?? (positional && index >= 0 ? args.positional[index] : undefined);
+    if (arg) add(valueTrust(arg));
+    else if (args.hasSplat) isUnclear = true;
+    else if (dflt) add(valueTrust(dflt));
+  };
+
+  let count = 0;
+  for (const call of callableSites) {
+    if (++count > MAX_SITES) break;
+    const a = callArgs(call);
+    const kwargs = a.keywords.get('op_kwargs');
+    const opArgs = a.keywords.get('op_args');
+    const kd = kwargs ? unwrap(kwargs) : null;
+    const ol = opArgs ? unwrap(opArgs) : null;
+    if ((kd && kd.type !== 'dictionary') || (ol && ol.type !== 'list' && ol.type !== 'tuple')) {
+      isUnclear = true;
+      continue;
+    }
+    const keywords = new Map<string, SyntaxNode>();
+    let hasSplat = false;
+    for (const p of kd?.namedChildren ?? []) {
+      const k = p.type === 'pair' ? stringValue(p.childForFieldName('key')) : null;
+      const v = p.childForFieldName('value');
+      if (k !== null && v) keywords.set(k, v);
+      else if (p.type !== 'comment') hasSplat = true;
+    }
+    const positional = (ol?.namedChildren ?? []).filter((c) => c.type !== 'comment');
+    if (positional.some((c) => c.type === 'list_splat')) hasSplat = true;
+    site({ positional, keywords, hasSplat }, true);
+  }
+
+  const text = ctx.file.text;
+  const re = new RegExp(`\\b${fname}\\s*(?:\\.\\s*(expand|partial|override)\\s*)?\\(`, 'g');
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (++count > MAX_SITES) {
+      isUnclear = true;
+      break;
+    }
+    const via = m[1];
+    const at = via ? m.index + m[0].lastIndexOf(via) : m.index;
+    const found = callAt(ctx.root, at, at + (via ?? fname).length);
+    if (!found) continue;
+    let call = found.call;
+    // `obj.name(…)` is a method call: it counts for methods only, and `name(…)` for functions only
+    const calleeIsAttribute = found.fn.type === 'attribute';
+    if (!via && calleeIsAttribute !== method) continue;
+    if (call.startIndex >= b.fn.startIndex && call.endIndex <= b.fn.endIndex) continue; // recursion
+    if (via === 'override') {
+      // `task.override(task_id=…)(args)`
+      const outer = call.parent;
+      if (!outer || outer.type !== 'call' || outer.childForFieldName('function')?.id !== call.id) continue;
+      call = outer;
+    }
+    if (via === 'expand') {
+      // `task.expand(x=[…])`: each element is one mapped value; `.partial(…).expand(…)` is found at `partial`
+      const v = callArgs(call).keywords.get(b.name);
+      if (v) add(valueTrust(v));
+      continue;
+    }
+    if (via === 'partial') {
+      const a = callArgs(call);
+      const v = a.keywords.get(b.name);
+      if (v) add(valueTrust(v));
+      else {
+        // the value comes with `.expand(…)` chained on this call
+        const attr = call.parent;
+        const outer = attr?.type === 'attribute' ? attr.parent : null;
+        const ev = outer?.type === 'call' ? callArgs(outer).keywords.get(b.name) : undefined;
+        if (ev) add(valueTrust(ev));
+        else if (dflt) add(valueTrust(dflt));
+        else isUnclear = true;
+      }
+      continue;
+    }
+    site(callArgs(call), true);
+  }
+  if (isUnclear) add(unclear);
+  return trust ?? unclear;
+}
+
+/** Is this the call of a TaskFlow task defined in this file (`t(…)`, `t.expand(…)`, `t.override(…)(…)`)? Its
+ *  result is an XComArg: the task's output. */
+function isTaskCall(call: SyntaxNode, ctx: RuleContext): boolean {
+  if (call.type !== 'call') return false;
+  let f = call.childForFieldName('function');
+  if (f?.type === 'call') f = f.childForFieldName('function'); // t.override(…)(…)
+  if (f?.type === 'attribute' && /^(expand|expand_kwargs|partial|override)$/.test(f.childForFieldName('attribute')?.text ?? '')) {
+    f = f.childForFieldName('object');
+  }
+  const name = f?.type === 'identifier' ? f.text : undefined;
+  if (!name) return false;
+  const def = new RegExp(`\\bdef\\s+${name}\\s*\\(`).exec(ctx.file.text);
+  if (!def) return false;
+  const fn = ctx.root.descendantForIndex(def.index, def.index + 3).parent;
+  return !!fn && fn.type === 'function_definition' && isTaskFunction(fn, ctx);
 }
 
 const CONFIG_CALLS = new Set([
@@ -656,7 +945,8 @@ export interface Provenance {
 
 /**
  * Where a Python value comes from, as far as the file shows. Names are followed to their assignment, loop
- * (`for table in TABLES`) or parameter; TaskFlow task parameters and `dag_run.conf`/`params` lookups are `user`.
+ * (`for table in TABLES`) or parameter (judged at the function's call sites: see `parameterTrust`);
+ * `dag_run.conf`/`params` lookups are `user`.
  */
 export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Provenance {
   // memoised per file and node: names are followed through assignments, which may share sub-expressions
@@ -683,7 +973,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
     return best;
   };
   if (depth > 8) return mk('unknown');
-  if (isConstant(n)) return mk('safe');
+  if (isConstant(n) || n.type === 'comment') return mk('safe');
   const text = n.text;
   if ((n.type === 'attribute' || n.type === 'subscript') && /\bdag_run\b[\s\S]*\bconf\b|\[\s*["'](params|dag_run)["']\s*\]/.test(text)) {
     return mk('user');
@@ -702,8 +992,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
         return { trust: r.trust, node: n };
       }
       if (b?.kind === 'param') {
-        if (isTaskFunction(b.fn, ctx)) return mk(SAFE_CONTEXT_VARS.has(b.name) ? 'safe' : 'user');
-        return mk('unknown');
+        return mk(parameterTrust(b, ctx, depth));
       }
       if (ctx.imports.has(n.text)) return mk('deployment');
       return mk('unknown');
@@ -735,6 +1024,13 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       const value = n.childForFieldName('value')!;
       const q = ctx.qualifiedName(value);
       if (q === 'os.environ') return mk('config');
+      const v = unwrap(value);
+      if (v.type === 'identifier') {
+        // `context["ds"]` of a `**context` parameter: Airflow's own run metadata
+        const key = stringValue(n.childForFieldName('subscript'));
+        const b = key !== null && SAFE_CONTEXT_VARS.has(key) ? binderOf(v) : null;
+        if (b?.kind === 'param' && b.prm.type === 'dictionary_splat_pattern') return mk('safe');
+      }
       return provenance(value, ctx, depth + 1);
     }
     case 'attribute': {
@@ -789,11 +1085,13 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
 export function trustWords(t: Trust): string {
   switch (t) {
     case 'user':
-      return 'a value set by whoever triggers the DAG or by an upstream task';
+      return 'a value set by whoever triggers the DAG';
     case 'xcom':
       return 'the output of another task';
     case 'config':
       return 'a Variable, Connection or environment value';
+    case 'param':
+      return 'a task parameter whose value this file does not show';
     case 'unknown':
       return 'a value of unknown origin';
     default:

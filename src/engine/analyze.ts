@@ -8,24 +8,26 @@ import type { QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
 import { ownCodes, parseSuppression, suppressionCovers, type Suppression } from './suppressions';
 import { getLanguage, parse } from '../parse';
+import { callAt, callNameRegExp, enclosingOfTypes, findImports, findSuppressionComments } from './locate';
+import { patternRootTypes } from './query-roots';
 
-/** Patterns the analyzer itself needs, compiled into the same single query as the rules'. */
-const INTERNAL_QUERY = `
-(import_statement) @import
-(import_from_statement) @import
-(future_import_statement) @import
-((comment) @comment (#match? @comment "nosec|dag-guard|noqa|NOSEC"))
-(function_definition body: (block) @deferred)
-(lambda body: (_) @deferred)
-(if_statement condition: (comparison_operator) @maincond consequence: (block) @mainbody)
-`;
+export interface QueriedRule {
+  /** Rules with the very same query and trigger share the search and the matches (DG203 and DG204 do). */
+  rules: Rule[];
+  trigger: RegExp;
+  roots: Set<string>;
+  /** Compiled on first use: a one-file run compiles only the queries its file triggers. */
+  query: Parser.Query | null;
+}
 
 export interface CompiledRules {
   rules: Rule[];
   byId: Map<string, Rule>;
-  query: Parser.Query;
-  /** Rules owning each pattern index (several rules may share one identical query); null for internal patterns. */
-  owners: (Rule[] | null)[];
+  /** Rules subscribed to each callee name (last dotted segment). */
+  callSubscribers: Map<string, Rule[]>;
+  /** Finds the subscribed names where they are called (plus `getattr`, for `getattr(m, "name")(…)`). */
+  callRe: RegExp | null;
+  queried: QueriedRule[];
   /** Upper-cased ids, names and aliases of every rule: codes we recognise in suppressions. */
   knownCodes: Set<string>;
 }
@@ -33,52 +35,29 @@ export interface CompiledRules {
 export class RuleQueryError extends Error {}
 
 /**
- * Compile every rule's query into one, so a file is walked once whatever the number of rules. Rules with the
- * very same query text share its patterns: the match is computed and marshalled once, then given to each.
+ * Index the rules for one pass per file: call subscriptions by callee name, queries by their text triggers.
+ * Nothing walks the whole tree: see locate.ts for why.
  */
 export function compileRules(rules: Rule[]): CompiledRules {
-  const lang = getLanguage();
-  const groups = new Map<string, Rule[]>();
+  const callSubscribers = new Map<string, Rule[]>();
+  const queried: QueriedRule[] = [];
   for (const rule of rules) {
-    if (!rule.query) continue;
-    const g = groups.get(rule.query);
-    if (g) g.push(rule);
-    else groups.set(rule.query, [rule]);
-  }
-  const parts: { text: string; owners: Rule[] | null; start: number }[] = [];
-  let source = '';
-  const add = (text: string, owners: Rule[] | null): void => {
-    parts.push({ text, owners, start: source.length });
-    source += text + '\n';
-  };
-  add(INTERNAL_QUERY, null);
-  for (const [text, owners] of groups) add(text, owners);
-
-  let query: Parser.Query;
-  try {
-    query = new Parser.Query(lang, source);
-  } catch (err) {
-    // Name the culprit: compile the parts one by one (only on this error path).
-    for (const p of parts) {
-      try {
-        new Parser.Query(lang, p.text);
-      } catch (e) {
-        const who = p.owners ? p.owners.map((r) => r.meta.id).join(', ') : 'internal';
-        throw new RuleQueryError(`rule ${who}: invalid tree-sitter query: ${(e as Error).message}`);
-      }
+    for (const name of new Set(rule.calls ?? [])) {
+      const list = callSubscribers.get(name);
+      if (list) list.push(rule);
+      else callSubscribers.set(name, [rule]);
     }
-    throw new RuleQueryError(`invalid combined tree-sitter query: ${(err as Error).message}`);
+    if (rule.query) {
+      if (!rule.trigger) throw new RuleQueryError(`rule ${rule.meta.id}: a query needs a text trigger`);
+      const roots = patternRootTypes(rule.query);
+      if (!roots.size) throw new RuleQueryError(`rule ${rule.meta.id}: no pattern root type found in its query`);
+      const flags = rule.trigger.flags.includes('g') ? rule.trigger.flags : rule.trigger.flags + 'g';
+      const same = queried.find((q) => q.rules[0].query === rule.query && q.trigger.source === rule.trigger!.source && q.trigger.flags === flags);
+      if (same) same.rules.push(rule);
+      else queried.push({ rules: [rule], trigger: new RegExp(rule.trigger.source, flags), roots, query: null });
+    }
   }
-  // Map each pattern to its part by the pattern's offset in the combined source (offsets are in bytes).
-  const byteStarts = parts.map((p) => Buffer.byteLength(source.slice(0, p.start)));
-  const patternCount = (query as unknown as { predicates: unknown[] }).predicates.length;
-  const owners: (Rule[] | null)[] = [];
-  let part = 0;
-  for (let i = 0; i < patternCount; i++) {
-    const at = query.startIndexForPattern(i);
-    while (part + 1 < parts.length && byteStarts[part + 1] <= at) part++;
-    owners.push(parts[part].owners);
-  }
+  const callRe = callSubscribers.size ? callNameRegExp([...callSubscribers.keys(), 'getattr']) : null;
   const knownCodes = new Set<string>();
   const byId = new Map<string, Rule>();
   for (const r of rules) {
@@ -87,10 +66,128 @@ export function compileRules(rules: Rule[]): CompiledRules {
     knownCodes.add(r.meta.name.toUpperCase());
     for (const a of r.meta.aliases ?? []) knownCodes.add(a.toUpperCase());
   }
-  return { rules, byId, query, owners, knownCodes };
+  return { rules, byId, callSubscribers, callRe, queried, knownCodes };
 }
 
-const MAIN_GUARD = /^__name__\s*==\s*["']__main__["']$|^["']__main__["']\s*==\s*__name__$/;
+function queryOf(q: QueriedRule): Parser.Query {
+  if (!q.query) {
+    try {
+      q.query = new Parser.Query(getLanguage(), q.rules[0].query!);
+    } catch (e) {
+      throw new RuleQueryError(`rule ${q.rules.map((r) => r.meta.id).join(', ')}: invalid tree-sitter query: ${(e as Error).message}`);
+    }
+  }
+  return q.query;
+}
+
+const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
+
+function lastSegment(name: string): string {
+  const i = name.lastIndexOf('.');
+  return i < 0 ? name : name.slice(i + 1);
+}
+
+/** Find every subscribed call, resolve its callee once, and hand it to the rules that asked for that name. */
+function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, root: SyntaxNode, ruleErrors: string[]): void {
+  if (!compiled.callRe) return;
+  const subs = compiled.callSubscribers;
+  const seen = new Set<string>();
+  const deliver = (call: SyntaxNode, fn: string): void => {
+    const rules = subs.get(lastSegment(fn));
+    if (!rules) return;
+    const key = `${call.startIndex}:${call.endIndex}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    ctx.setCallee(call, fn);
+    for (const rule of rules) {
+      ctx.rule = rule;
+      try {
+        rule.onCall!(call, fn, ctx);
+      } catch (err) {
+        ruleErrors.push(`internal error in rule ${rule.meta.id}: ${(err as Error).message}`);
+      }
+    }
+  };
+  const visit = (re: RegExp): void => {
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      const name = m[0].slice(0, m[0].search(/[\s(]/));
+      const site = callAt(root, m.index, m.index + name.length);
+      if (!site) continue;
+      const t = site.fn.text;
+      let fn: string;
+      if (DOTTED.test(t)) {
+        const i = t.indexOf('.');
+        const head = i < 0 ? t : t.slice(0, i);
+        const mapped = ctx.imports.get(head) ?? head;
+        fn = i < 0 ? mapped : mapped + t.slice(i);
+      } else fn = ctx.qualifiedName(site.fn) ?? t;
+      deliver(site.call, fn);
+      if (name === 'getattr') {
+        // `getattr(os, "system")(cmd)`: the outer call is a call of `os.system`.
+        const outer = site.call.parent;
+        if (outer && outer.type === 'call' && outer.startIndex === site.call.startIndex) {
+          const q = ctx.qualifiedName(site.call);
+          if (q) deliver(outer, q);
+        }
+      }
+    }
+  };
+  visit(compiled.callRe);
+  // Names bound by `from m import name as alias` are called under the alias.
+  const aliases: string[] = [];
+  for (const rec of ctx.importList) {
+    if (rec.local !== '*' && rec.local !== lastSegment(rec.target) && subs.has(lastSegment(rec.target))) aliases.push(rec.local);
+  }
+  const aliasRe = aliases.length ? callNameRegExp(aliases) : null;
+  if (aliasRe) visit(aliasRe);
+}
+
+/** Run each triggered rule's query on the nodes around its triggers. */
+function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, root: SyntaxNode, ruleErrors: string[]): void {
+  for (const q of compiled.queried) {
+    const re = q.trigger;
+    re.lastIndex = 0;
+    let m = re.exec(text);
+    if (!m) continue;
+    const anchors = new Map<number, SyntaxNode>();
+    for (; m; m = re.exec(text)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      for (const n of enclosingOfTypes(root, m.index, m.index + m[0].length, q.roots)) {
+        const key = n.startIndex * 1024 + (n.typeId & 1023);
+        if (!anchors.has(key)) anchors.set(key, n);
+      }
+    }
+    if (!anchors.size) continue;
+    let query: Parser.Query;
+    try {
+      query = queryOf(q);
+    } catch (err) {
+      ruleErrors.push(`internal error: ${(err as Error).message}`);
+      continue;
+    }
+    const ordered = [...anchors.values()].sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
+    const all: QueryCaptures[] = [];
+    for (const anchor of ordered) {
+      for (const match of query.matches(anchor, { maxStartDepth: 0 })) {
+        const caps: QueryCaptures = {};
+        for (const c of match.captures) (caps[c.name] ??= []).push(c.node);
+        all.push(caps);
+      }
+    }
+    for (const rule of q.rules) {
+      ctx.rule = rule;
+      try {
+        for (const caps of all) rule.onMatch!(caps, ctx);
+      } catch (err) {
+        ruleErrors.push(`internal error in rule ${rule.meta.id}: ${(err as Error).message}`);
+      }
+    }
+  }
+}
 
 export interface FileAnalysis {
   findings: Finding[];
@@ -121,41 +218,17 @@ export function analyzeSource(
   const suppressions: Suppression[] = [];
   const lines = new LineIndex(text);
 
-  const matches = compiled.query.matches(root);
   // Imports first, so that names used before a later import still resolve (as at run time, mostly).
-  const deferred: [number, number][] = [];
-  for (const m of matches) {
-    if (compiled.owners[m.pattern] !== null) continue;
-    for (const c of m.captures) {
-      if (c.name === 'deferred') deferred.push([c.node.startIndex, c.node.endIndex]);
-      else if (c.name === 'maincond') {
-        if (MAIN_GUARD.test(c.node.text)) {
-          const body = m.captures.find((x) => x.name === 'mainbody')!.node;
-          deferred.push([body.startIndex, body.endIndex]);
-        }
-      } else if (c.name === 'import') for (const rec of importRecords(c.node)) ctx.addImport(rec);
-      else if (c.name === 'comment') {
-        const s = parseSuppression(c.node.text, c.node.startPosition.row + 1, c.node.startPosition.column + 1);
-        if (s) suppressions.push(s);
-      }
-    }
+  for (const stmt of findImports(text, root)) {
+    ctx.importStatements.push(stmt);
+    for (const rec of importRecords(stmt)) ctx.addImport(rec);
   }
-  ctx.setDeferredRanges(deferred);
-  for (const m of matches) {
-    const owners = compiled.owners[m.pattern];
-    if (!owners) continue;
-    const caps: QueryCaptures = {};
-    for (const c of m.captures) (caps[c.name] ??= []).push(c.node);
-    for (const rule of owners) {
-      if (!rule.onMatch) continue;
-      ctx.rule = rule;
-      try {
-        rule.onMatch(caps, ctx);
-      } catch (err) {
-        ruleErrors.push(`internal error in rule ${rule.meta.id}: ${(err as Error).message}`);
-      }
-    }
+  for (const c of findSuppressionComments(text, root)) {
+    const s = parseSuppression(c.text, c.startPosition.row + 1, c.startPosition.column + 1);
+    if (s) suppressions.push(s);
   }
+  dispatchCalls(compiled, ctx, text, root, ruleErrors);
+  runQueries(compiled, ctx, text, root, ruleErrors);
   for (const rule of compiled.rules) {
     if (!rule.onFile) continue;
     ctx.rule = rule;

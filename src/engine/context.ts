@@ -4,8 +4,7 @@ import type { Settings } from './settings';
 import type { Rule } from './rule';
 import { type ImportRecord } from './imports';
 import { callArgs, stringValue, unwrap } from './python';
-import { isParseTime } from './scope';
-import { statementSpan } from './scope';
+import { deferredRanges, statementSpan } from './scope';
 
 const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 
@@ -35,6 +34,8 @@ export class RuleContext {
   root!: SyntaxNode;
   readonly imports = new Map<string, string>();
   readonly importList: ImportRecord[] = [];
+  /** Every import statement of the file, in document order (located by the engine before any rule runs). */
+  readonly importStatements: SyntaxNode[] = [];
   /** Free-form per-file scratch space for rules that aggregate (keyed by rule id). */
   readonly state = new Map<string, unknown>();
 
@@ -109,14 +110,23 @@ export class RuleContext {
     return this.importList.some((r) => r.qualified === module || r.qualified.startsWith(module + '.'));
   }
 
+  /** Records a callee the engine already resolved, so that `callee()` answers without resolving again. */
+  setCallee(call: SyntaxNode, fn: string): void {
+    this.calleeCache.set(call, fn);
+  }
+
+  private deferredStarts: number[] | null = null;
+  private deferredMaxEnd: number[] | null = null;
+
   /**
-   * Does the node run while Airflow imports the file? (See scope.ts for the rules.) Answered from the function
-   * and lambda bodies the analyzer collected in its one walk, rather than by climbing parents node by node.
+   * Does the node run while Airflow imports the file? (See scope.ts for the rules.) Answered by a binary search
+   * over the code that does not run at import — function and lambda bodies, `if __name__ == "__main__":` blocks —
+   * which is located once per file, text first (`def`, `lambda`, `__main__`), on the first question.
    */
   isParseTime(node: SyntaxNode): boolean {
-    if (!this.deferredStarts) return isParseTime(node);
+    if (!this.deferredStarts) this.locateDeferred();
     const s = node.startIndex;
-    const starts = this.deferredStarts;
+    const starts = this.deferredStarts!;
     let lo = 0;
     let hi = starts.length - 1;
     let found = -1;
@@ -130,11 +140,8 @@ export class RuleContext {
     return found < 0 || this.deferredMaxEnd![found] <= s;
   }
 
-  private deferredStarts: number[] | null = null;
-  private deferredMaxEnd: number[] | null = null;
-
-  /** Index ranges [start, end) of code that does not run at import: function/lambda bodies, `__main__` blocks. */
-  setDeferredRanges(ranges: [number, number][]): void {
+  private locateDeferred(): void {
+    const ranges = deferredRanges(this.file.text, this.root);
     ranges.sort((a, b) => a[0] - b[0]);
     this.deferredStarts = ranges.map((r) => r[0]);
     let max = -1;

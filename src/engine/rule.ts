@@ -34,12 +34,24 @@ export interface QueryCaptures {
 export interface Rule {
   meta: RuleMeta;
   /**
-   * tree-sitter query (one or more patterns). All rules' queries are compiled into one query and run in a
-   * single pass over the tree; `onMatch` gets each match of this rule's patterns, in document order.
+   * Callees this rule inspects, by their last dotted segment: `['run', 'Popen']` sees `subprocess.run(…)`,
+   * `sp.run(…)`, `run(…)` after `from subprocess import run`, `r(…)` after `… import run as r`, and
+   * `getattr(subprocess, "run")(…)`. The engine finds the calls once for all rules (text first, confirmed in
+   * the tree), resolves each callee through the imports once, and hands every call to the rules that named it.
+   */
+  calls?: readonly string[];
+  /** Gets each call named in `calls`, in document order, with its qualified callee (`subprocess.run`), or the
+   *  callee as written when it cannot be resolved. */
+  onCall?(call: SyntaxNode, fn: string, ctx: RuleContext): void;
+  /**
+   * A tree-sitter query (one or more patterns) for shapes that are not plain calls. It runs only where
+   * `trigger` matches the file's text: on each node of one of the patterns' root types that encloses a trigger
+   * match, within its statement, with matches anchored at that node. Required with `query`.
    */
   query?: string;
+  trigger?: RegExp;
   onMatch?(captures: QueryCaptures, ctx: RuleContext): void;
-  /** Whole-file checks that need no tree (e.g. raw-text scans), or that aggregate what `onMatch` saw. */
+  /** Whole-file checks that need no tree walk (raw-text scans), or that aggregate what `onCall`/`onMatch` saw. */
   onFile?(ctx: RuleContext): void;
 }
 

@@ -69,3 +69,34 @@ export function statementSpan(node: SyntaxNode): { start: number; end: number } 
   }
   return { start, end: n.endPosition.row + 1 };
 }
+
+/**
+ * Index ranges [start, end) of the code in a file that does not run at import: function and lambda bodies and
+ * `if __name__ == "__main__":` blocks. Found from the text (`def`, `lambda`, `__main__`) and confirmed in the tree,
+ * so the cost is a few node accesses per function, not a walk. `isParseTime` above gives the same answers.
+ */
+export function deferredRanges(text: string, root: SyntaxNode): [number, number][] {
+  const out: [number, number][] = [];
+  const re = /\b(def|lambda)\b/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const kw = root.descendantForIndex(m.index, m.index + m[1].length);
+    const owner = kw.parent;
+    if (!owner || kw.startIndex !== m.index) continue;
+    if ((m[1] === 'def' && owner.type === 'function_definition') || (m[1] === 'lambda' && owner.type === 'lambda')) {
+      const body = owner.childForFieldName('body');
+      if (body) out.push([body.startIndex, body.endIndex]);
+    }
+  }
+  if (text.includes('__main__')) {
+    const guard = /\bif[ \t]+\(?[ \t]*(?:__name__[ \t]*==[ \t]*["']__main__["']|["']__main__["'][ \t]*==[ \t]*__name__)/g;
+    for (let m = guard.exec(text); m; m = guard.exec(text)) {
+      const kw = root.descendantForIndex(m.index, m.index + 2);
+      const stmt = kw.parent;
+      if (!stmt || stmt.type !== 'if_statement' || kw.startIndex !== m.index) continue;
+      const cond = stmt.childForFieldName('condition');
+      const body = stmt.childForFieldName('consequence');
+      if (cond && body && isMainGuard(cond)) out.push([body.startIndex, body.endIndex]);
+    }
+  }
+  return out;
+}

@@ -44,7 +44,7 @@ describe('rule catalogue', () => {
       for (const part of ['what', 'why', 'example', 'useInstead'] as const) {
         expect(r.meta.docs[part].length, `${r.meta.id} docs.${part}`).toBeGreaterThan(20);
       }
-      expect(r.query || r.onFile, `${r.meta.id} has no matcher`).toBeTruthy();
+      expect(r.calls || r.query || r.onFile, `${r.meta.id} has no matcher`).toBeTruthy();
     }
   });
 

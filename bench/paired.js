@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * The rules' cost relative to the parse, measured so that a busy machine cannot fake it (needs `npm run build`):
+ *
+ *   node bench/paired.js CORPUS_DIR [--rounds 3]
+ *
+ * For every file, in one thread: (a) read + decode + parse — the floor — and (b) read + decode + analyzeSource with
+ * every rule, back to back, alternating which goes first (the second run of a file finds its text in the CPU cache).
+ * Time is summed per side; a burst of load hits both sides alike, so the ratio b/a is stable where separate-process
+ * medians are not. Reports the minimum ratio over --rounds and the per-round ratios.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+
+const dist = path.join(__dirname, '..', 'dist');
+const { parse } = require(path.join(dist, 'src', 'parse'));
+const { readSource } = require(path.join(dist, 'src', 'source'));
+const { ALL_RULES } = require(path.join(dist, 'rules'));
+const { analyzeSource, compileRules } = require(path.join(dist, 'src', 'engine', 'analyze'));
+const { DEFAULT_SETTINGS } = require(path.join(dist, 'src', 'engine', 'settings'));
+
+const args = process.argv.slice(2);
+const ri = args.indexOf('--rounds');
+const ROUNDS = ri < 0 ? 3 : parseInt(args.splice(ri, 2)[1], 10);
+const corpus = path.resolve(args[0] || '.');
+
+function walk(dir, out) {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('.') || e.name === '__pycache__') continue;
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.isFile() && e.name.endsWith('.py')) out.push(p);
+  }
+  return out;
+}
+const files = walk(corpus, []).sort();
+const compiled = compileRules(ALL_RULES);
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const MAX = 8 * 1024 * 1024;
+
+(async () => {
+  const ratios = [];
+  let best = null;
+  for (let r = 0; r < ROUNDS; r++) {
+    let floor = 0;
+    let full = 0;
+    let findings = 0;
+    let bytes = 0;
+    for (let i = 0; i < files.length; i++) {
+      const runFloor = () => {
+        const t = now();
+        const s = readSource(files[i], MAX);
+        if ('text' in s) parse(s.text);
+        floor += now() - t;
+      };
+      const runFull = () => {
+        const t = now();
+        const s = readSource(files[i], MAX);
+        if ('text' in s) {
+          findings += analyzeSource(files[i], s.text, compiled, DEFAULT_SETTINGS).findings.length;
+          bytes += s.text.length;
+        }
+        full += now() - t;
+      };
+      if ((i + r) % 2) {
+        runFloor();
+        runFull();
+      } else {
+        runFull();
+        runFloor();
+      }
+      if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
+    }
+    ratios.push(full / floor);
+    if (!best || full / floor < best.ratio) best = { ratio: full / floor, floor, full, findings, bytes };
+  }
+  process.stdout.write(
+    `${files.length} files, ${(best.bytes / 1e6).toFixed(2)} MB, ${compiled.rules.length} rules, ${best.findings} findings\n` +
+      `read+parse ${best.floor.toFixed(0)} ms, read+parse+rules ${best.full.toFixed(0)} ms: rules cost ${best.ratio.toFixed(2)}x the parse floor ` +
+      `(rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})\n`,
+  );
+})();

@@ -1,0 +1,85 @@
+/**
+ * Text first, tree second. A query or a full-tree walk visits every node of every file, and that walk alone costs
+ * a third of the parse (bench/README.md); the things rules look for are rare. So the engine finds candidates in
+ * the raw text with one regular expression each (tens of MB/s), then asks the tree what is at each offset
+ * (`descendantForIndex`) and keeps only the real ones: a name followed by `(` inside a string or a comment is
+ * not a call, and a `# nosec` inside a string is not a comment.
+ */
+import type { SyntaxNode } from 'tree-sitter';
+
+/** The import statements of a file. Python allows them at a line start, after `;`, and after `:` (`try: import x`). */
+export function findImports(text: string, root: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  if (!text.includes('import')) return out;
+  const re = /(?:^|[;:])[ \t]*(import|from)\b/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const kw = m.index + m[0].length - m[1].length;
+    // The keyword token's parent is the statement; in a string or comment there is no keyword token, and
+    // `yield from` / `raise … from` have other parents.
+    const stmt = root.descendantForIndex(kw, kw + m[1].length).parent;
+    if (!stmt) continue;
+    const t = stmt.type;
+    if (t === 'import_statement' || t === 'import_from_statement' || t === 'future_import_statement') out.push(stmt);
+  }
+  return out;
+}
+
+/** Comments that may hold a suppression (`# dag-guard: ignore[…]`, `# nosec`, `# noqa`). */
+export function findSuppressionComments(text: string, root: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  const re = /#[^\n]*?(?:nosec|NOSEC|dag-guard|noqa)/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const node = root.descendantForIndex(m.index, m.index + 1);
+    if (node.type === 'comment' && node.startIndex === m.index) {
+      out.push(node);
+      re.lastIndex = node.endIndex;
+    } else {
+      // A `#` inside a string: a real comment may still follow on the same line.
+      re.lastIndex = m.index + 1;
+    }
+  }
+  return out;
+}
+
+/** `\b(?:a|b)\s*\(`: each name where it is called. */
+export function callNameRegExp(names: Iterable<string>): RegExp | null {
+  const list = [...new Set(names)].filter((n) => /^[A-Za-z_]\w*$/.test(n));
+  if (!list.length) return null;
+  list.sort((a, b) => b.length - a.length);
+  return new RegExp(`\\b(?:${list.join('|')})\\s*\\(`, 'g');
+}
+
+/**
+ * The call whose callee ends with the identifier at [start, end) of the text, or null when that identifier is
+ * not a callee (it is in a string or comment, or is an argument). Returns the call and its function node.
+ */
+export function callAt(root: SyntaxNode, start: number, end: number): { call: SyntaxNode; fn: SyntaxNode } | null {
+  // The regex matched a whole word followed by `(`: if the smallest node there is an identifier, it is that word.
+  const id = root.descendantForIndex(start, end);
+  if (id.type !== 'identifier') return null;
+  let fn: SyntaxNode = id;
+  let p = id.parent;
+  if (p && p.type === 'attribute' && p.endIndex === end) {
+    fn = p;
+    p = p.parent;
+  }
+  if (!p || p.type !== 'call' || p.startIndex !== fn.startIndex) return null;
+  return { call: p, fn };
+}
+
+/**
+ * Every node of one of `types` that encloses [start, end), innermost first, up to and including the statement
+ * that holds it (a trigger inside a function body does not anchor the whole `def`).
+ */
+export function enclosingOfTypes(root: SyntaxNode, start: number, end: number, types: Set<string>): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  const any = types.has('_');
+  let n: SyntaxNode | null = root.descendantForIndex(start, end);
+  while (n && n.type !== 'module' && n.type !== 'block') {
+    if (any ? n.isNamed : types.has(n.type)) out.push(n);
+    const p: SyntaxNode | null = n.parent;
+    if (p && (p.type === 'block' || p.type === 'module')) break;
+    n = p;
+  }
+  return out;
+}

