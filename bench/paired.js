@@ -12,6 +12,7 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
+const { pyFiles } = require('./corpus-files');
 
 const dist = path.join(__dirname, '..', 'dist');
 const { parse } = require(path.join(dist, 'src', 'parse'));
@@ -25,16 +26,7 @@ const ri = args.indexOf('--rounds');
 const ROUNDS = ri < 0 ? 3 : parseInt(args.splice(ri, 2)[1], 10);
 const corpus = path.resolve(args[0] || '.');
 
-function walk(dir, out) {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (e.name.startsWith('.') || e.name === '__pycache__') continue;
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.isFile() && e.name.endsWith('.py')) out.push(p);
-  }
-  return out;
-}
-const files = walk(corpus, []).sort();
+const files = pyFiles(corpus);
 const compiled = compileRules(ALL_RULES);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const MAX = 8 * 1024 * 1024;

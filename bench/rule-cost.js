@@ -12,6 +12,7 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
+const { pyFiles } = require('./corpus-files');
 
 const dist = path.join(__dirname, '..', 'dist');
 const { parse } = require(path.join(dist, 'src', 'parse'));
@@ -30,16 +31,7 @@ const REPS = parseInt(opt('--reps', '3'), 10);
 const ONLY = opt('--only', '');
 const corpus = path.resolve(args[0] || '.');
 
-function walk(dir, out) {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (e.name.startsWith('.') || e.name === '__pycache__') continue;
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.isFile() && e.name.endsWith('.py')) out.push(p);
-  }
-  return out;
-}
-const files = walk(corpus, []).sort().slice(0, MAX);
+const files = pyFiles(corpus).slice(0, MAX);
 const texts = [];
 for (const f of files) {
   const s = readSource(f, 8 << 20);
