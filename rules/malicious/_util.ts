@@ -16,11 +16,8 @@ import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 
 const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'request', 'stream'];
 
-/** Calls that talk to the network. */
-export const NETWORK = new Set<string>([
-  ...HTTP_VERBS.map((v) => `requests.${v}`),
-  ...HTTP_VERBS.map((v) => `requests.api.${v}`),
-  ...HTTP_VERBS.map((v) => `httpx.${v}`),
+/** URL fetchers: network calls (NETWORK) that also fetch content (DOWNLOAD). */
+const URL_FETCHERS = [
   'urllib.request.urlopen',
   'urllib.request.urlretrieve',
   'urllib.urlopen',
@@ -29,6 +26,15 @@ export const NETWORK = new Set<string>([
   'six.moves.urllib.request.urlopen',
   'six.moves.urllib.request.urlretrieve',
   'urllib3.request',
+  'wget.download',
+];
+
+/** Calls that talk to the network. */
+export const NETWORK = new Set<string>([
+  ...HTTP_VERBS.map((v) => `requests.${v}`),
+  ...HTTP_VERBS.map((v) => `requests.api.${v}`),
+  ...HTTP_VERBS.map((v) => `httpx.${v}`),
+  ...URL_FETCHERS,
   'http.client.HTTPConnection',
   'http.client.HTTPSConnection',
   'httplib.HTTPConnection',
@@ -47,7 +53,6 @@ export const NETWORK = new Set<string>([
   'paramiko.Transport',
   'xmlrpc.client.ServerProxy',
   'ssl.get_server_certificate',
-  'wget.download',
   'aiohttp.request',
 ]);
 
@@ -58,15 +63,7 @@ export const DOWNLOAD = new Set<string>([
   'requests.request',
   'httpx.get',
   'httpx.request',
-  'urllib.request.urlopen',
-  'urllib.request.urlretrieve',
-  'urllib.urlopen',
-  'urllib.urlretrieve',
-  'urllib2.urlopen',
-  'six.moves.urllib.request.urlopen',
-  'six.moves.urllib.request.urlretrieve',
-  'urllib3.request',
-  'wget.download',
+  ...URL_FETCHERS,
 ]);
 
 /** Constructors whose instances connect with `.connect(...)` etc. */

@@ -6,14 +6,12 @@ import {
   commandParts,
   jinjaExpressions,
   restrictedParams,
-  SHELL_OPERATOR_CALLS,
-  shellScripts,
   type JinjaClass,
   type ShellScript,
   type Trust,
 } from '../../src/engine/airflow';
 import type { Severity } from '../../src/report';
-import { BASH_TASK_QUERY, BASH_TASK_TRIGGER, bashTaskScripts, reportOnce } from './_util';
+import { reportOnce, shellScriptMatchers } from './_util';
 
 const SEVERITY: Partial<Record<Trust, Severity>> = { user: 'high', xcom: 'medium', config: 'low' };
 
@@ -74,15 +72,5 @@ export default defineRule({
         '```python\nBashOperator(\n    task_id="load",\n    bash_command=\'python load.py --table "$TABLE"\',  # the shell does not re-parse "$TABLE"\n    env={"TABLE": "{{ dag_run.conf[\'table\'] }}"},\n    append_env=True,\n)\n# or validate it: params={"table": Param("users", enum=["users", "orders"])}\n```',
     },
   },
-  calls: SHELL_OPERATOR_CALLS,
-  onCall(call, _fn, ctx) {
-    const scripts = shellScripts(call, ctx);
-    if (scripts.length) check(call, scripts, ctx);
-  },
-  query: BASH_TASK_QUERY,
-  trigger: BASH_TASK_TRIGGER,
-  onMatch(c, ctx) {
-    const m = bashTaskScripts(c, ctx);
-    if (m) check(m.anchor, m.scripts, ctx);
-  },
+  ...shellScriptMatchers(check),
 });

@@ -1,9 +1,9 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
-import { atLeast, commandParts, provenance, SHELL_OPERATOR_CALLS, shellScripts, type Provenance, type ShellScript, type Trust } from '../../src/engine/airflow';
+import { atLeast, commandParts, provenance, type Provenance, type ShellScript, type Trust } from '../../src/engine/airflow';
 import { severityRank, type Severity } from '../../src/report';
-import { BASH_TASK_QUERY, BASH_TASK_TRIGGER, bashTaskScripts, originWords, reportOnce, snippet } from './_util';
+import { originWords, reportOnce, shellScriptMatchers, snippet } from './_util';
 
 /**
  * By origin of the worst formatted value. "Unknown" (a helper's parameter, a value computed elsewhere) was 100 of
@@ -41,7 +41,7 @@ function decisive(values: SyntaxNode[], ctx: RuleContext): Provenance | null {
   return best;
 }
 
-function check(scripts: ShellScript[], ctx: RuleContext): void {
+function check(_anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext): void {
   for (const s of scripts) {
     const parts = commandParts(s.node);
     if (!parts.formatted && !parts.values.length) continue;
@@ -80,15 +80,5 @@ export default defineRule({
         '```python\n@task.bash(env={"BUCKET": "{{ ti.xcom_pull(task_ids=\'pick\') }}"})\ndef sync() -> str:\n    return \'aws s3 sync "s3://$BUCKET/in" /data/in\'\n\nBashOperator(task_id="dump", bash_command=\'pg_dump "$DB" > out.sql\', env={"DB": "{{ var.value.db_name }}"})\n# or quote: f"aws s3 sync s3://{shlex.quote(bucket)}/in /data/in"\n```',
     },
   },
-  calls: SHELL_OPERATOR_CALLS,
-  onCall(call, _fn, ctx) {
-    const scripts = shellScripts(call, ctx);
-    if (scripts.length) check(scripts, ctx);
-  },
-  query: BASH_TASK_QUERY,
-  trigger: BASH_TASK_TRIGGER,
-  onMatch(c, ctx) {
-    const m = bashTaskScripts(c, ctx);
-    if (m) check(m.scripts, ctx);
-  },
+  ...shellScriptMatchers(check),
 });

@@ -6,7 +6,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import type { QueryCaptures } from '../../src/engine/rule';
-import { atLeast, commandParts, isBashTaskFunction, provenance, shellScripts, type Provenance, type ShellScript, type Trust } from '../../src/engine/airflow';
+import { atLeast, commandParts, isBashTaskFunction, provenance, SHELL_OPERATOR_CALLS, shellScripts, type Provenance, type ShellScript, type Trust } from '../../src/engine/airflow';
 import type { Severity } from '../../src/report';
 
 /** Worst provenance among the values spliced into a command (constants and deployment paths are fine). */
@@ -99,4 +99,24 @@ export function reportOnce(ctx: RuleContext, node: SyntaxNode, report: () => voi
   if (done.has(node.id)) return;
   done.add(node.id);
   report();
+}
+
+/**
+ * The matchers DG203 and DG204 share: every shell script of a shell-capable operator call and of a `@task.bash`
+ * function, handed to `check` with the node that anchors them (the call or the function).
+ */
+export function shellScriptMatchers(check: (anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext) => void) {
+  return {
+    calls: SHELL_OPERATOR_CALLS,
+    onCall(call: SyntaxNode, _fn: string, ctx: RuleContext): void {
+      const scripts = shellScripts(call, ctx);
+      if (scripts.length) check(call, scripts, ctx);
+    },
+    query: BASH_TASK_QUERY,
+    trigger: BASH_TASK_TRIGGER,
+    onMatch(c: QueryCaptures, ctx: RuleContext): void {
+      const m = bashTaskScripts(c, ctx);
+      if (m) check(m.anchor, m.scripts, ctx);
+    },
+  };
 }
