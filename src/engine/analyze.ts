@@ -80,8 +80,6 @@ function queryOf(q: QueriedRule): Parser.Query {
   return q.query;
 }
 
-const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
-
 function lastSegment(name: string): string {
   const i = name.lastIndexOf('.');
   return i < 0 ? name : name.slice(i + 1);
@@ -114,15 +112,7 @@ function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, 
       const name = m[0].slice(0, m[0].search(/[\s(]/));
       const site = callAt(root, m.index, m.index + name.length);
       if (!site) continue;
-      const t = site.fn.text;
-      let fn: string;
-      if (DOTTED.test(t)) {
-        const i = t.indexOf('.');
-        const head = i < 0 ? t : t.slice(0, i);
-        const mapped = ctx.imports.get(head) ?? head;
-        fn = i < 0 ? mapped : mapped + t.slice(i);
-      } else fn = ctx.qualifiedName(site.fn) ?? t;
-      deliver(site.call, fn);
+      deliver(site.call, ctx.calleeOfFunction(site.fn) ?? site.fn.text);
       if (name === 'getattr') {
         // `getattr(os, "system")(cmd)`: the outer call is a call of `os.system`.
         const outer = site.call.parent;

@@ -90,16 +90,7 @@ export class RuleContext {
   callee(call: SyntaxNode): string | null {
     let v = this.calleeCache.get(call);
     if (v === undefined) {
-      const f = call.childForFieldName('function');
-      const t = f ? f.text : '';
-      if (f && DOTTED.test(t)) {
-        const i = t.indexOf('.');
-        const head = i < 0 ? t : t.slice(0, i);
-        const mapped = this.imports.get(head) ?? head;
-        v = i < 0 ? mapped : mapped + t.slice(i);
-      } else {
-        v = this.qualifiedName(f);
-      }
+      v = this.calleeOfFunction(call.childForFieldName('function'));
       this.calleeCache.set(call, v);
     }
     return v;
@@ -108,6 +99,17 @@ export class RuleContext {
   /** Was a module (or anything under it) imported in this file? */
   imported(module: string): boolean {
     return this.importList.some((r) => r.qualified === module || r.qualified.startsWith(module + '.'));
+  }
+
+  /** Qualified name of a call's function node: from its text when it is a plain dotted name, else node by node. */
+  calleeOfFunction(f: SyntaxNode | null): string | null {
+    if (!f) return null;
+    const t = f.text;
+    if (!DOTTED.test(t)) return this.qualifiedName(f);
+    const i = t.indexOf('.');
+    const head = i < 0 ? t : t.slice(0, i);
+    const mapped = this.imports.get(head) ?? head;
+    return i < 0 ? mapped : mapped + t.slice(i);
   }
 
   /** Records a callee the engine already resolved, so that `callee()` answers without resolving again. */
