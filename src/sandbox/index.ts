@@ -176,14 +176,29 @@ export async function removeStaleContainers(docker: Docker): Promise<number> {
 // Containers of this process, removed on SIGINT/SIGTERM even when the run is interrupted. The handlers are only
 // installed while at least one run is active, so the CLI's own signal behaviour is untouched otherwise.
 const live = new Map<string, Docker.Container>();
+// A signal can arrive while a create request is in flight: the engine may already hold the container while its id
+// is not known here yet. So the handler also waits for pending creates and removes by this process's pid label.
+const pendingCreates = new Set<Promise<unknown>>();
+const engines = new Set<Docker>();
 let activeRuns = 0;
 let interrupted = false;
+
+async function removeOwnContainers(): Promise<void> {
+  await Promise.allSettled([...pendingCreates]);
+  const known = [...live.values()].map((c) => c.remove({ force: true }).catch(() => undefined));
+  const labelled = [...engines].map(async (docker) => {
+    const list = await docker
+      .listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=1`, `dag-guard.pid=${process.pid}`] } })
+      .catch(() => []);
+    await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  });
+  await Promise.all([...known, ...labelled]);
+}
 
 function onSignal(sig: NodeJS.Signals): void {
   const code = sig === 'SIGINT' ? 130 : 143;
   interrupted = true;
-  const all = [...live.values()].map((c) => c.remove({ force: true }).catch(() => undefined));
-  void withTimeout(Promise.all(all), 5000, 'sandbox cleanup')
+  void withTimeout(removeOwnContainers(), 5000, 'sandbox cleanup')
     .catch(() => undefined)
     .finally(() => process.exit(code));
 }
@@ -202,6 +217,7 @@ function runStarted(): void {
 
 function runFinished(): void {
   if (--activeRuns === 0) {
+    engines.clear();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
@@ -495,10 +511,13 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
   const started = Date.now();
 
   runStarted();
+  engines.add(docker);
   let container: Docker.Container;
   try {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    container = await docker.createContainer(spec as any);
+    const creating = docker.createContainer(spec as any);
+    pendingCreates.add(creating);
+    container = await creating.finally(() => pendingCreates.delete(creating));
   } catch (e) {
     runFinished();
     await haltIfInterrupted();

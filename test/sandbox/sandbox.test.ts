@@ -268,7 +268,9 @@ dockerSuite('sandbox against the real engine and image', () => {
     const deadline = Date.now() + 30_000;
     while ((await labelledContainers(child.pid)).length === 0) {
       if (Date.now() > deadline) throw new Error('sandbox container never appeared');
-      await new Promise((r) => setTimeout(r, 200));
+      // Poll fast: the signal then often lands while the child's create request is still in flight (the engine
+      // lists the container before the child knows its id), the window in which a container used to leak.
+      await new Promise((r) => setTimeout(r, 10));
     }
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', r));
