@@ -1,5 +1,5 @@
 import Parser = require('tree-sitter');
-import { installFastNodeAccessors } from './engine/fast-nodes';
+import { disableNodeCache, installFastNodeAccessors } from './engine/fast-nodes';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Python = require('tree-sitter-python');
 
@@ -15,6 +15,7 @@ export function parse(text: string): Parser.Tree {
     parser = new Parser();
     parser.setLanguage(Python);
     installFastNodeAccessors(parser);
+    disableNodeCache();
   }
   // The default 32 KiB chunk makes large files parse in many callbacks; one buffer the size of the file is faster.
   return parser.parse(text, undefined, { bufferSize: Math.max(32 * 1024, text.length * 2 + 16) });

@@ -192,8 +192,7 @@ describe('parse-time ranges', () => {
     for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.py'))) {
       const text = fs.readFileSync(path.join(dir, f), 'utf8');
       const root = parse(text).rootNode;
-      const ctx = new RuleContext({ path: f, text }, DEFAULT_SETTINGS, []);
-      ctx.root = root;
+      const ctx = new RuleContext({ path: f, text }, DEFAULT_SETTINGS, [], () => root);
       for (const n of root.descendantsOfType(['call', 'identifier'])) {
         expect(ctx.isParseTime(n), `${f}:${n.startPosition.row + 1} ${n.text.slice(0, 40)}`).toBe(isParseTime(n));
         compared++;

@@ -37,6 +37,7 @@ export default defineRule({
     },
   },
   calls: ['load', 'loads', 'Unpickler', 'load_session', 'open', 'DbfilenameShelf', 'read_pickle', 'decode'],
+  mayCall: (fn) => SINKS.has(fn) || OPT_IN.has(fn),
   onCall(call, fn, ctx) {
     if (!SINKS.has(fn)) {
       if (!OPT_IN.has(fn)) return;

@@ -7,6 +7,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import type { Severity } from '../../src/report';
 import { callArgs, stringValue } from '../../src/engine/python';
+import { importStatementTexts } from '../../src/engine/imports';
 
 export interface ImportedModule {
   /** Dotted module name, e.g. `airflow.providers.amazon`. */
@@ -157,10 +158,14 @@ export const BUILTIN_DENY: DenyEntry[] = [
 
 /** First segments of the built-in deny list: a file that imports none of them (nor a dynamic import) needs no look. */
 const DENY_ROOTS = new Set(BUILTIN_DENY.map((e) => e.glob.split('.')[0]));
+const DENY_WORDS = new RegExp(`\\b(?:${[...DENY_ROOTS].map((r) => r.replace(/[^\w]/g, '')).join('|')})\\b`);
 
 /** Could any import of this file be denied (built-in list or configured deny list)? Cheap: no tree access. */
 export function mayDeny(ctx: RuleContext): boolean {
   if (ctx.settings.importDeny?.length || ctx.state.has(DYNAMIC_KEY)) return true;
+  // No denied module's name in any import-looking statement of the text: no need for the real imports (nor for
+  // the tree they are confirmed in). Continuation lines count: `import os, \` + `ctypes` is still caught.
+  if (!DENY_WORDS.test(ctx.file.text) || !importStatementTexts(ctx.file.text).some((s) => DENY_WORDS.test(s))) return false;
   for (const r of ctx.importList) {
     const q = r.qualified;
     const dot = q.indexOf('.');

@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { FACT_CALL_NAMES, observe } from './_util';
+import { FACT_CALL_NAMES, observe, mayObserve } from './_util';
 
 export default defineRule({
   meta: {
@@ -20,6 +20,7 @@ export default defineRule({
     },
   },
   calls: FACT_CALL_NAMES,
+  mayCall: mayObserve,
   onCall(call, _fn, ctx) {
     const fact = observe(call, ctx);
     if (!fact.kinds.has('network') || !fact.parseTime) return;

@@ -35,6 +35,7 @@ export default defineRule({
     },
   },
   calls: ['Session', 'connect', 'begin', 'execute', 'raw_connection', 'create_session', 'create_engine', 'query', 'provide_session'],
+  mayCall: (fn) => PROVIDE_SESSION.has(fn) || SESSION_FACTORIES.has(fn) || fn.startsWith('sqlalchemy.') || fn.endsWith('.query'),
   onCall(call, fn, ctx) {
     if (PROVIDE_SESSION.has(fn)) {
       // `provide_session(f)()`: the outer call opens the session.

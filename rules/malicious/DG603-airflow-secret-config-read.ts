@@ -54,6 +54,8 @@ export default defineRule({
     const m = name ? ENV_VAR.exec(name) : null;
     if (m && sensitive(m[1], m[2])) reportRead(this.meta.message, c.sub[0], name!, ctx);
   },
+  // The same text tests as onCall's, on the whole file.
+  mayCall: (fn, text) => (ENV_GETTERS.has(fn) ? text.includes('AIRFLOW__') : CONF_GET.test(fn) && MAY_BE_SECRET.test(text)),
   onCall(call, fn, ctx) {
     // `get` is among the most common calls: decide by the callee before looking at the arguments.
     const env = ENV_GETTERS.has(fn);

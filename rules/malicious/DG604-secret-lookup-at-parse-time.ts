@@ -1,7 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs, stringValue } from '../../src/engine/python';
-import { FACT_CALL_NAMES, factsOf, observe, type CallFact } from './_util';
+import { FACT_CALL_NAMES, factsOf, observe, type CallFact, mayObserve } from './_util';
 
 const LOOKUPS = new Set([
   'airflow.models.Variable.get',
@@ -34,6 +34,7 @@ export default defineRule({
     },
   },
   calls: [...FACT_CALL_NAMES, 'get', 'get_connection', 'get_connection_from_secrets'],
+  mayCall: (fn, text) => LOOKUPS.has(fn) || mayObserve(fn, text),
   onCall(call, _fn, ctx) {
     const fact = observe(call, ctx);
     if (!fact.fn || !LOOKUPS.has(fact.fn) || !fact.parseTime) return;

@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { FACT_CALL_NAMES, isStandaloneScript, observe, STANDALONE_NOTE } from './_util';
+import { FACT_CALL_NAMES, isStandaloneScript, observe, STANDALONE_NOTE, mayObserve } from './_util';
 import type { Severity } from '../../src/report';
 
 /** Arguments that point into the DAG folder. */
@@ -25,6 +25,7 @@ export default defineRule({
     },
   },
   calls: FACT_CALL_NAMES,
+  mayCall: mayObserve,
   onCall(call, _fn, ctx) {
     const fact = observe(call, ctx);
     if (!fact.kinds.has('write') || !fact.parseTime) return;

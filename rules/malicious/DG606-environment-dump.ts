@@ -2,7 +2,8 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import type { Severity } from '../../src/report';
 import type { RuleContext } from '../../src/engine/context';
-import { boundName, FACT_CALL_NAMES, enclosingCalls, factsOf, observe, offsets } from './_util';
+import { importAliasCandidates } from '../../src/engine/imports';
+import { boundName, FACT_CALL_NAMES, enclosingCalls, factsOf, observe, offsets, mayObserve } from './_util';
 
 type DumpKind = 'copy' | 'serialize' | 'iterate';
 interface Dump {
@@ -39,15 +40,19 @@ export default defineRule({
   // `os.environ` is found in the text and located in the tree: a tree-wide `(identifier)` query would cost more
   // than every other rule together.
   calls: FACT_CALL_NAMES,
+  mayCall: mayObserve,
   onCall(call, _fn, ctx) {
     observe(call, ctx);
   },
   onFile(ctx) {
-    const root = factsOf(ctx).root;
-    if (!root || !ctx.file.text.includes('environ')) return;
+    if (!ctx.file.text.includes('environ')) return;
     // `os.environ`, `environ`, and any other local name bound to it (`from os import environ as E`).
     const names = ['environ'];
-    for (const r of ctx.importList) if (r.target === 'os.environ' && r.local !== 'environ' && /^\w+$/.test(r.local)) names.push(r.local);
+    // Aliases are rare: read from the import lines of the text first, then confirmed with the real imports (which
+    // need the tree) only when there is one.
+    if (importAliasCandidates(ctx.file.text).some((r) => r.target === 'os.environ')) {
+      for (const r of ctx.importList) if (r.target === 'os.environ' && r.local !== 'environ' && /^\w+$/.test(r.local)) names.push(r.local);
+    }
     const re = names.length === 1 ? /\benviron\b/ : new RegExp(`\\b(?:${names.join('|')})\\b`);
     const text = ctx.file.text;
     const ends: number[] = [];
@@ -55,7 +60,7 @@ export default defineRule({
       // `os.environ["X"]`, `os.environ.get("X")`, `.setdefault(…)`: one variable, decided from the text alone.
       const next = ONE_VARIABLE.exec(text.slice(ends[k], ends[k] + 40));
       if (next && !(next[1] && next[1] in ENV_METHODS)) return;
-      const id = root.descendantForIndex(i, ends[k]);
+      const id = ctx.root.descendantForIndex(i, ends[k]);
       if (id.type === 'identifier') collect(id, ctx);
     });
     report(ctx, this.meta.message);

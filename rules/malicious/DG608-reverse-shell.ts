@@ -1,6 +1,6 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
-import { argStrings, FACT_CALL_NAMES, factsOf, observe, offsets, SHELL_BINARY, SHELL_REVERSE, mayReverseShell, stringAt } from './_util';
+import { argStrings, FACT_CALL_NAMES, factsOf, observe, offsets, SHELL_BINARY, SHELL_REVERSE, mayReverseShell, stringAt, mayObserve } from './_util';
 
 export default defineRule({
   meta: {
@@ -21,16 +21,17 @@ export default defineRule({
   },
   // Shell one-liners are found in the raw text, then located in the tree (cheaper than a `(string)` query).
   calls: FACT_CALL_NAMES,
+  mayCall: mayObserve,
   onCall(call, _fn, ctx) {
     observe(call, ctx);
   },
   onFile(ctx) {
     const facts = factsOf(ctx);
-    if (facts.root && mayReverseShell(ctx.file.text) && SHELL_REVERSE.test(ctx.file.text)) {
+    if (mayReverseShell(ctx.file.text) && SHELL_REVERSE.test(ctx.file.text)) {
       const done = new Set<number>();
       const ends: number[] = [];
       offsets(SHELL_REVERSE, ctx.file.text, 50, ends).forEach((i, k) => {
-        const s = stringAt(facts.root!, i);
+        const s = stringAt(ctx.root, i);
         // the whole shape must sit in one string literal
         if (!s || done.has(s.id) || ends[k] > s.endIndex) return;
         done.add(s.id);

@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs, stringValue } from '../../src/engine/python';
 import type { Severity } from '../../src/report';
-import { argStrings, FACT_CALL_NAMES, enclosingCalls, factsOf, observe, offsets, SHELL_DOWNLOAD_EXEC, mayDownloadExec, stringAt } from './_util';
+import { argStrings, FACT_CALL_NAMES, enclosingCalls, factsOf, observe, offsets, SHELL_DOWNLOAD_EXEC, mayDownloadExec, stringAt, mayObserve } from './_util';
 
 /** `os.chmod(p, 0o755)`, `stat.S_IEXEC`, `S_IXUSR`, `0o777`… */
 function execMode(mode: SyntaxNode | undefined): boolean {
@@ -32,16 +32,17 @@ export default defineRule({
   },
   // Shell shapes are found in the raw text, then located in the tree (cheaper than a `(string)` query).
   calls: FACT_CALL_NAMES,
+  mayCall: mayObserve,
   onCall(call, _fn, ctx) {
     observe(call, ctx);
   },
   onFile(ctx) {
     const facts = factsOf(ctx);
-    if (facts.root && mayDownloadExec(ctx.file.text) && SHELL_DOWNLOAD_EXEC.test(ctx.file.text)) {
+    if (mayDownloadExec(ctx.file.text) && SHELL_DOWNLOAD_EXEC.test(ctx.file.text)) {
       const done = new Set<number>();
       const ends: number[] = [];
       offsets(SHELL_DOWNLOAD_EXEC, ctx.file.text, 50, ends).forEach((i, k) => {
-        const s = stringAt(facts.root!, i);
+        const s = stringAt(ctx.root, i);
         // the whole shape must sit in one string literal
         if (!s || done.has(s.id) || ends[k] > s.endIndex) return;
         done.add(s.id);

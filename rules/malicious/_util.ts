@@ -132,6 +132,30 @@ const KNOWN_BARE = new Set(['open', 'exec', 'eval', 'compile', 'print']);
 
 export type Kind = 'network' | 'download' | 'spawn' | 'exec' | 'write' | 'dup2' | 'log';
 
+const SESSION_CTOR = /^(requests\.(sessions\.)?Session|requests\.session|httpx\.(Async)?Client)$/;
+const PATH_CTOR = /(^|\.)(Path|PurePath|PosixPath)$|^pathlib\./;
+const PATHLIB_WRITE_CALL = /\.\s*(?:write_text|write_bytes|unlink|rmdir|rename|replace|chmod|touch|symlink_to|hardlink_to)\s*\(/;
+
+/**
+ * Could `observe` record anything about a call of `fn`? (The rules' `mayCall`: decides, before the file is parsed,
+ * that a `conf.get(…)` or `name.replace(…)` needs no look.) Mirrors `observe` and the early exits of `kindsOf`;
+ * method calls on a plain name matter only when that name is bound by a constructor call, which is itself a yes.
+ */
+export function mayObserve(fn: string, text: string): boolean {
+  if (fn === 'socket.socket' || fn === 'socket.create_connection' || fn === 'socket.fromfd') return true;
+  if (CONNECTABLE.has(fn) || SESSION_CTOR.test(fn) || fn.endsWith('.chmod')) return true;
+  // A path bound to a name matters only to a write method called on it (`p.write_text(…)`).
+  if (PATH_CTOR.test(fn) && PATHLIB_WRITE_CALL.test(text)) return true;
+  if (!fn.includes('.') && !KNOWN_BARE.has(fn)) return false;
+  if (NETWORK.has(fn) || DOWNLOAD.has(fn) || SPAWN.has(fn) || EXEC.has(fn) || FILE_MUTATION.has(fn) || LOG_SINKS.test(fn)) return true;
+  if (fn === 'open' || fn === 'io.open' || fn === 'builtins.open' || fn === 'os.open' || fn === 'os.dup2') return true;
+  const method = fn.slice(fn.lastIndexOf('.') + 1);
+  if (!CONNECT_METHODS.has(method) && !HTTP_VERBS.includes(method) && !PATHLIB_WRITES.has(method)) return false;
+  const receiver = fn.slice(0, fn.length - method.length - 1);
+  if (/^[A-Za-z_]\w*$/.test(receiver)) return false;
+  return !(DOTTED_NAME.test(receiver) && !(PATHLIB_WRITES.has(method) && receiver.endsWith('.parent')));
+}
+
 /** Kinds of one call (a download is also a network call). `fn` is the resolved callee, or null. */
 export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call)): Set<Kind> {
   const out = new Set<Kind>();
@@ -242,8 +266,6 @@ export interface Facts {
   downloadPaths: Set<string>;
   /** The file creates a socket somewhere. */
   socket: boolean;
-  /** Root of the tree, for text-first rules that locate nodes by offset. */
-  root?: SyntaxNode;
   /** The call last classified, and its fact (see `observe`). */
   lastCall: SyntaxNode | null;
   lastFact: CallFact | null;
@@ -261,7 +283,6 @@ export function factsOf(ctx: RuleContext): Facts {
       downloaded: new Map(),
       downloadPaths: new Set(),
       socket: false,
-      root: ctx.root,
       lastCall: null,
       lastFact: null,
       byId: new Map(),
@@ -286,11 +307,11 @@ export function observe(call: SyntaxNode, ctx: RuleContext): CallFact {
   facts.lastFact = fact;
 
   if (fn === 'socket.socket' || fn === 'socket.create_connection' || fn === 'socket.fromfd') facts.socket = true;
-  if (fn && (CONNECTABLE.has(fn) || /^(requests\.(sessions\.)?Session|requests\.session|httpx\.(Async)?Client)$/.test(fn))) {
+  if (fn && (CONNECTABLE.has(fn) || SESSION_CTOR.test(fn))) {
     const bound = boundName(call);
     if (bound) facts.connectables.set(bound, fn);
   }
-  if (fn && /(^|\.)(Path|PurePath|PosixPath)$|^pathlib\./.test(fn)) {
+  if (fn && PATH_CTOR.test(fn)) {
     const p = boundName(call, true);
     if (p) facts.paths.add(p);
   }

@@ -3,12 +3,12 @@ import Parser = require('tree-sitter');
 import type { SyntaxNode } from 'tree-sitter';
 import type { Finding, Warning } from '../report';
 import { RuleContext, type RawFinding } from './context';
-import { importRecords } from './imports';
+import { importAliasCandidates, importCandidates } from './imports';
 import type { QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
 import { ownCodes, parseSuppression, suppressionCovers, type Suppression } from './suppressions';
 import { getLanguage, parse } from '../parse';
-import { callAt, callNameRegExp, enclosingOfTypes, findImports, findSuppressionComments } from './locate';
+import { callAt, callNameRegExp, enclosingOfTypes, findSuppressionComments, SUPPRESSION_CANDIDATE } from './locate';
 import { patternRootTypes } from './query-roots';
 
 export interface QueriedRule {
@@ -85,9 +85,81 @@ function lastSegment(name: string): string {
   return i < 0 ? name : name.slice(i + 1);
 }
 
+/**
+ * Would any candidate call of this file interest a rule? Answered from the text alone, so that a file whose only
+ * candidates are `config.get(…)` or `name.replace(…)` needs no tree. Conservative: a callee that is not a plain
+ * dotted name (`f()(…)`, `x[0].get(…)`), an alias, `getattr`, or a rule without `mayCall` means yes.
+ */
+function callsMayMatter(compiled: CompiledRules, text: string, aliases: Set<string>): boolean {
+  const re = compiled.callRe!;
+  let bindings: Map<string, string[]> | null = null;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const name = m[0].slice(0, m[0].search(/[\s(]/));
+    const rules = compiled.callSubscribers.get(name);
+    if (!rules || aliases.has(name)) return true;
+    if (rules.some((r) => !r.mayCall)) return true;
+    const written = dottedBefore(text, m.index, name);
+    if (written === null) return true;
+    bindings ??= textImportBindings(text);
+    const dot = written.indexOf('.');
+    const head = dot < 0 ? written : written.slice(0, dot);
+    const candidates = [written, ...(bindings.get(head) ?? []).map((t) => (dot < 0 ? t : t + written.slice(dot)))];
+    if (candidates.some((fn) => rules.some((r) => r.mayCall!(fn, text)))) return true;
+  }
+  return false;
+}
+
+/**
+ * `a.b.name` when the text before `name` at `at` is a plain dotted name on the same line; null when unsure (the
+ * receiver is a call, subscript or string, or the chain continues across a line break or a comment).
+ */
+function dottedBefore(text: string, at: number, name: string): string | null {
+  let parts = name;
+  let i = at - 1;
+  for (;;) {
+    while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
+    if (i >= 0 && (text[i] === '\n' || text[i] === '\r' || text[i] === '\\')) {
+      // `(requests.\n get(…))` is one name in Python: a dot before the line break means unsure.
+      let j = i;
+      while (j >= 0 && /[\s\\]/.test(text[j])) j--;
+      return j >= 0 && text[j] === '.' ? null : parts;
+    }
+    if (i < 0 || text[i] !== '.') return i >= 0 && /[#'"`]/.test(text[i]) ? null : parts;
+    i--;
+    while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
+    const end = i + 1;
+    while (i >= 0 && /[\w\u00C0-\uFFFF]/.test(text[i])) i--;
+    if (end === i + 1) return null; // `)`, `]`, a quote, a line break: not a plain name
+    const word = text.slice(i + 1, end);
+    if (/^\d/.test(word)) return null;
+    parts = `${word}.${parts}`;
+  }
+}
+
+/** Local name -> every target it may be bound to by an import line of the text (strings included: over-approximate). */
+function textImportBindings(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of importCandidates(text)) {
+    if (r.local === '*') continue;
+    const list = out.get(r.local);
+    if (list) list.push(r.target);
+    else out.set(r.local, [r.target]);
+  }
+  return out;
+}
+
 /** Find every subscribed call, resolve its callee once, and hand it to the rules that asked for that name. */
-function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, root: SyntaxNode, ruleErrors: string[]): void {
+function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, ruleErrors: string[]): void {
   if (!compiled.callRe) return;
+  // Names bound by `from m import name as alias` are called under the alias. Candidates from the text alone (no
+  // tree needed for a file without such an alias); `deliver` resolves each call through the real imports.
+  const aliases: string[] = [];
+  for (const rec of importAliasCandidates(text)) {
+    if (compiled.callSubscribers.has(lastSegment(rec.target))) aliases.push(rec.local);
+  }
+  const aliasRe = aliases.length ? callNameRegExp(aliases) : null;
+  if (!aliasRe && !callsMayMatter(compiled, text, new Set(aliases))) return;
   const subs = compiled.callSubscribers;
   const seen = new Set<string>();
   const deliver = (call: SyntaxNode, fn: string): void => {
@@ -110,7 +182,7 @@ function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, 
     re.lastIndex = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {
       const name = m[0].slice(0, m[0].search(/[\s(]/));
-      const site = callAt(root, m.index, m.index + name.length);
+      const site = callAt(ctx.root, m.index, m.index + name.length);
       if (!site) continue;
       deliver(site.call, ctx.calleeOfFunction(site.fn) ?? site.fn.text);
       if (name === 'getattr') {
@@ -124,17 +196,11 @@ function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, 
     }
   };
   visit(compiled.callRe);
-  // Names bound by `from m import name as alias` are called under the alias.
-  const aliases: string[] = [];
-  for (const rec of ctx.importList) {
-    if (rec.local !== '*' && rec.local !== lastSegment(rec.target) && subs.has(lastSegment(rec.target))) aliases.push(rec.local);
-  }
-  const aliasRe = aliases.length ? callNameRegExp(aliases) : null;
   if (aliasRe) visit(aliasRe);
 }
 
 /** Run each triggered rule's query on the nodes around its triggers. */
-function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, root: SyntaxNode, ruleErrors: string[]): void {
+function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, ruleErrors: string[]): void {
   for (const q of compiled.queried) {
     const re = q.trigger;
     re.lastIndex = 0;
@@ -146,7 +212,7 @@ function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, roo
         re.lastIndex++;
         continue;
       }
-      for (const n of enclosingOfTypes(root, m.index, m.index + m[0].length, q.roots)) {
+      for (const n of enclosingOfTypes(ctx.root, m.index, m.index + m[0].length, q.roots)) {
         const key = n.startIndex * 1024 + (n.typeId & 1023);
         if (!anchors.has(key)) anchors.set(key, n);
       }
@@ -198,27 +264,18 @@ export function analyzeSource(
   settings: Settings,
   identityPath: string = path,
 ): FileAnalysis {
-  const tree = parse(text);
-  const root = tree.rootNode;
   const raw: RawFinding[] = [];
-  const ctx = new RuleContext({ path, text }, settings, raw);
-  ctx.root = root;
+  // Parsed on the first question that needs the tree, which in most files comes from a text candidate of some rule:
+  // a file in which no rule finds anything to look at is not parsed at all (as semgrep's literal prefilter skips
+  // files). Everything the rules report is confirmed in the tree, so the findings do not depend on it.
+  const ctx = new RuleContext({ path, text }, settings, raw, () => parse(text).rootNode);
   const warnings: Warning[] = [];
   const ruleErrors: string[] = [];
   const suppressions: Suppression[] = [];
   const lines = new LineIndex(text);
 
-  // Imports first, so that names used before a later import still resolve (as at run time, mostly).
-  for (const stmt of findImports(text, root)) {
-    ctx.importStatements.push(stmt);
-    for (const rec of importRecords(stmt)) ctx.addImport(rec);
-  }
-  for (const c of findSuppressionComments(text, root)) {
-    const s = parseSuppression(c.text, c.startPosition.row + 1, c.startPosition.column + 1);
-    if (s) suppressions.push(s);
-  }
-  dispatchCalls(compiled, ctx, text, root, ruleErrors);
-  runQueries(compiled, ctx, text, root, ruleErrors);
+  dispatchCalls(compiled, ctx, text, ruleErrors);
+  runQueries(compiled, ctx, text, ruleErrors);
   for (const rule of compiled.rules) {
     if (!rule.onFile) continue;
     ctx.rule = rule;
@@ -229,8 +286,10 @@ export function analyzeSource(
     }
   }
 
-  if (root.hasError) {
-    const bad = firstError(root);
+  // Only a parsed file can be known to have a syntax error; an unparsed one had nothing any rule could report,
+  // so no finding can hide behind an error in it.
+  if (ctx.parsed && ctx.root.hasError) {
+    const bad = firstError(ctx.root);
     if (bad) {
       const p = lines.position(bad.startIndex);
       warnings.push({
@@ -240,6 +299,16 @@ export function analyzeSource(
         column: p.column,
         message: 'syntax error: Python would refuse this file; findings after this point may be incomplete',
       });
+    }
+  }
+
+  // Suppression comments are confirmed in the tree (a `# nosec` inside a string is not one). Many files carry
+  // `# noqa: E501`-style comments that concern other tools: look only when there is a finding to suppress or a
+  // comment of ours that could be reported unused.
+  if (raw.length || mayWarnUnused(text, compiled.knownCodes)) {
+    for (const c of findSuppressionComments(text, () => ctx.root)) {
+      const s = parseSuppression(c.text, c.startPosition.row + 1, c.startPosition.column + 1);
+      if (s) suppressions.push(s);
     }
   }
 
@@ -336,4 +405,22 @@ class LineIndex {
     }
     return { line: lo + 1, column: index - s[lo] + 1 };
   }
+}
+
+/**
+ * Could a suppression comment of this file earn a DG001 "unused" warning? Text only, over-approximating: every `#`
+ * of a candidate line is tried as the start of a comment (the first may be inside a string).
+ */
+function mayWarnUnused(text: string, known: Set<string>): boolean {
+  const re = new RegExp(SUPPRESSION_CANDIDATE.source, 'g');
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    let end = text.indexOf('\n', m.index);
+    if (end < 0) end = text.length;
+    for (let i = m.index; i >= 0 && i < end; i = text.indexOf('#', i + 1)) {
+      const s = parseSuppression(text.slice(i, end), 0, 0);
+      if (s && (ownCodes(s, known).length || (s.kind === 'nosec' && s.codes.length === 0))) return true;
+    }
+    re.lastIndex = end;
+  }
+  return false;
 }

@@ -2,7 +2,8 @@ import type { SyntaxNode } from 'tree-sitter';
 import type { Severity } from '../report';
 import type { Settings } from './settings';
 import type { Rule } from './rule';
-import { type ImportRecord } from './imports';
+import { importRecords, type ImportRecord } from './imports';
+import { findImports } from './locate';
 import { callArgs, stringValue, unwrap } from './python';
 import { deferredRanges, statementSpan } from './scope';
 
@@ -30,24 +31,63 @@ export interface SourceFile {
 /** What rules see of the file under analysis. One instance per file; `rule` changes as rules run. */
 export class RuleContext {
   rule!: Rule;
-  /** The file's syntax tree (for `onFile` rules that locate a text match with `descendantForIndex`). */
-  root!: SyntaxNode;
-  readonly imports = new Map<string, string>();
-  readonly importList: ImportRecord[] = [];
-  /** Every import statement of the file, in document order (located by the engine before any rule runs). */
-  readonly importStatements: SyntaxNode[] = [];
   /** Free-form per-file scratch space for rules that aggregate (keyed by rule id). */
   readonly state = new Map<string, unknown>();
+  private rootNode: SyntaxNode | null = null;
+  private importsOf: { map: Map<string, string>; list: ImportRecord[]; statements: SyntaxNode[] } | null = null;
 
+  /**
+   * `tree` parses the file; it is called on the first question that needs the tree. A file in which no rule finds
+   * anything to look at in the text is never parsed (see analyze.ts).
+   */
   constructor(
     readonly file: SourceFile,
     readonly settings: Settings,
     private readonly sink: RawFinding[],
+    private readonly tree: () => SyntaxNode = () => {
+      throw new Error('RuleContext: no syntax tree given');
+    },
   ) {}
 
-  addImport(rec: ImportRecord): void {
-    this.importList.push(rec);
-    if (rec.local !== '*') this.imports.set(rec.local, rec.target);
+  /** The file's syntax tree (for `onFile` rules that locate a text match with `descendantForIndex`). Parsed on first use. */
+  get root(): SyntaxNode {
+    return (this.rootNode ??= this.tree());
+  }
+
+  /** Was the file parsed (did any question need the tree)? */
+  get parsed(): boolean {
+    return this.rootNode !== null;
+  }
+
+  /** Local name -> what it refers to, for every import of the file (later bindings win, as in Python). */
+  get imports(): Map<string, string> {
+    return this.allImports().map;
+  }
+
+  get importList(): ImportRecord[] {
+    return this.allImports().list;
+  }
+
+  /** Every import statement of the file, in document order. */
+  get importStatements(): SyntaxNode[] {
+    return this.allImports().statements;
+  }
+
+  // All imports at once, on the first question, so that a name used before a later import still resolves (as at
+  // run time, mostly). A file without the word `import` needs no tree for that.
+  private allImports(): { map: Map<string, string>; list: ImportRecord[]; statements: SyntaxNode[] } {
+    if (this.importsOf) return this.importsOf;
+    const out = { map: new Map<string, string>(), list: [] as ImportRecord[], statements: [] as SyntaxNode[] };
+    this.importsOf = out;
+    if (!this.file.text.includes('import')) return out;
+    for (const stmt of findImports(this.file.text, this.root)) {
+      out.statements.push(stmt);
+      for (const rec of importRecords(stmt)) {
+        out.list.push(rec);
+        if (rec.local !== '*') out.map.set(rec.local, rec.target);
+      }
+    }
+    return out;
   }
 
   /**

@@ -96,3 +96,20 @@ export function installFastNodeAccessors(parser: Parser): boolean {
   installed = true;
   return true;
 }
+
+/**
+ * Turn off the binding's node cache. node-tree-sitter 0.22 registers every node object it hands out in a per-tree
+ * C++ map, through a weak reference with a finalizer, so that asking for the same node twice returns the same object.
+ * Those finalizers are most of what the garbage collector does in a check (≈ 10 % of the CPU on the real-repository
+ * corpus, and more with two workers, where the collector's helper threads no longer have a core to themselves).
+ * Nothing here relies on node identity: memos key nodes by position or `id`, or tolerate a miss. Without the cache
+ * the binding copies the node's six numbers into a new object each time, which is what it does on a miss anyway.
+ */
+export function disableNodeCache(): boolean {
+  const proto = (Parser as unknown as { Tree?: { prototype: Record<string, unknown> } }).Tree?.prototype;
+  if (!proto || typeof proto._cacheNode !== 'function' || typeof proto._cacheNodes !== 'function') return false;
+  if (process.env.DG_NODE_CACHE === '1') return false;
+  proto._cacheNode = function cacheNothing(): void {};
+  proto._cacheNodes = function cacheNothing(): void {};
+  return true;
+}

@@ -20,11 +20,25 @@ const NAME = /^[A-Za-z_\u00C0-\uFFFF][\w\u00C0-\uFFFF]*(?:\.[A-Za-z_\u00C0-\uFFF
  * (one slice of the source) rather than node by node: import syntax is simple, and every file has dozens.
  */
 export function importRecords(stmt: SyntaxNode): ImportRecord[] {
+  return recordsOf(stmt.text, stmt.type, stmt);
+}
+
+type StatementType = 'import_statement' | 'import_from_statement' | 'future_import_statement';
+
+/**
+ * One statement's records from its text. `stmt` is only carried along: null for the text-only candidates of
+ * `importAliasCandidates`, which never leave this module.
+ */
+function recordsOf(raw: string, type: string, stmtOrNull: SyntaxNode | null): ImportRecord[] {
+  const stmt = stmtOrNull as SyntaxNode;
   const out: ImportRecord[] = [];
-  // Comments, line continuations and the parentheses of `from m import (a, b)` carry no names.
-  const text = stmt.text.replace(/#[^\n]*/g, ' ').replace(/\\\r?\n/g, ' ').replace(/[()]/g, ' ').replace(/\s+/g, ' ').trim();
-  const norm = (s: string): string => s.replace(/\s*\.\s*/g, '.').trim();
-  if (stmt.type === 'import_statement') {
+  // Comments, line continuations and the parentheses of `from m import (a, b)` carry no names. Most statements
+  // have none of these: leave their text as it is.
+  const text = /[#\\()\n\r\t]| {2}/.test(raw)
+    ? raw.replace(/#[^\n]*/g, ' ').replace(/\\\r?\n/g, ' ').replace(/[()]/g, ' ').replace(/\s+/g, ' ').trim()
+    : raw.trim();
+  const norm = (s: string): string => (/\s/.test(s) ? s.replace(/\s*\.\s*/g, '.').trim() : s);
+  if (type === 'import_statement') {
     for (const part of text.replace(/^import\s+/, '').split(',')) {
       const m = /^(.+?)(?:\s+as\s+(\S+))?$/.exec(part.trim());
       if (!m) continue;
@@ -37,10 +51,10 @@ export function importRecords(stmt: SyntaxNode): ImportRecord[] {
         out.push({ qualified: name, local: first, target: first, stmt, kind: 'import' });
       }
     }
-  } else if (stmt.type === 'import_from_statement' || stmt.type === 'future_import_statement') {
+  } else if (type === 'import_from_statement' || type === 'future_import_statement') {
     const m = /^from\s+(.+?)\s*\bimport\b\s*(.*)$/.exec(text);
     if (!m) return out;
-    const module = stmt.type === 'future_import_statement' ? '__future__' : norm(m[1]).replace(/\s+/g, '');
+    const module = type === 'future_import_statement' ? '__future__' : norm(m[1]).replace(/\s+/g, '');
     const sep = module.endsWith('.') ? '' : '.';
     for (const part of m[2].split(',')) {
       const p = part.trim();
@@ -56,4 +70,64 @@ export function importRecords(stmt: SyntaxNode): ImportRecord[] {
     }
   }
   return out;
+}
+
+/**
+ * The `as` bindings of a file's import statements, read from the text alone: `from subprocess import run as r`
+ * gives {target: 'subprocess.run', local: 'r'}. An over-approximation (an `import … as …` inside a string counts):
+ * the engine only uses it to find more call candidates, each confirmed in the tree, so it needs no tree itself.
+ */
+export function importAliasCandidates(text: string): { target: string; local: string }[] {
+  if (!/\bimport\b[^\n]*?\bas\b|\bimport[ \t]*\(/.test(text)) return [];
+  return importCandidates(text, true).filter((r) => r.local !== '*' && r.local !== lastName(r.target));
+}
+
+/** Every binding of the import lines of the text (`asOnly`: of the statements that contain `as`). Text only. */
+export function importCandidates(text: string, asOnly = false): { target: string; local: string }[] {
+  const out: { target: string; local: string }[] = [];
+  if (!text.includes('import')) return out;
+  for (const stmt of importStatementTexts(text)) {
+    if (asOnly && !/\bas\b/.test(stmt)) continue;
+    const type: StatementType = stmt.startsWith('import') ? 'import_statement' : /^from\s+__future__\b/.test(stmt) ? 'future_import_statement' : 'import_from_statement';
+    for (const r of recordsOf(stmt, type, null)) out.push({ target: r.target, local: r.local });
+  }
+  return out;
+}
+
+/**
+ * The text of every statement that may be an import (`import …` / `from … import …` at a line start, after `;` or
+ * `:`), through parentheses and `\` continuations. Text only, so it also returns imports quoted in strings: callers
+ * use it to rule a file out, never to report.
+ */
+export function importStatementTexts(text: string): string[] {
+  const out: string[] = [];
+  const re = /(?:^|[;:])[ \t]*(import|from)\b/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const start = m.index + m[0].length - m[1].length;
+    out.push(text.slice(start, logicalLineEnd(text, start)));
+  }
+  return out;
+}
+
+/** End of the logical line starting at `i`: through an open `(` and `\` continuations; a `#` comment ends it. */
+function logicalLineEnd(text: string, i: number): number {
+  let depth = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 /* ( */) depth++;
+    else if (c === 41 /* ) */) depth = Math.max(0, depth - 1);
+    else if (c === 35 /* # */) {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) return text.length;
+      if (depth === 0) return nl;
+      i = nl;
+    } else if (c === 10 /* \n */ && depth === 0 && text.charCodeAt(i - 1) !== 92 /* \ */ && !(text.charCodeAt(i - 1) === 13 && text.charCodeAt(i - 2) === 92)) return i;
+    else if (c === 59 /* ; */ && depth === 0) return i;
+  }
+  return text.length;
+}
+
+function lastName(name: string): string {
+  const i = name.lastIndexOf('.');
+  return i < 0 ? name : name.slice(i + 1);
 }

@@ -24,12 +24,15 @@ export function findImports(text: string, root: SyntaxNode): SyntaxNode[] {
   return out;
 }
 
+/** A `#` followed, on the same line, by a suppression keyword. */
+export const SUPPRESSION_CANDIDATE = /#[^\n]*?(?:nosec|NOSEC|dag-guard|noqa)/;
+
 /** Comments that may hold a suppression (`# dag-guard: ignore[…]`, `# nosec`, `# noqa`). */
-export function findSuppressionComments(text: string, root: SyntaxNode): SyntaxNode[] {
+export function findSuppressionComments(text: string, tree: () => SyntaxNode): SyntaxNode[] {
   const out: SyntaxNode[] = [];
-  const re = /#[^\n]*?(?:nosec|NOSEC|dag-guard|noqa)/g;
+  const re = new RegExp(SUPPRESSION_CANDIDATE.source, 'g');
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    const node = root.descendantForIndex(m.index, m.index + 1);
+    const node = tree().descendantForIndex(m.index, m.index + 1);
     if (node.type === 'comment' && node.startIndex === m.index) {
       out.push(node);
       re.lastIndex = node.endIndex;

@@ -44,6 +44,14 @@ export interface Rule {
    *  callee as written when it cannot be resolved. */
   onCall?(call: SyntaxNode, fn: string, ctx: RuleContext): void;
   /**
+   * Optional, for rules subscribed to common names (`get`, `replace`, `open`): could `onCall` do anything for a call
+   * of `fn` in a file of this `text`? The engine asks it before it parses the file, with the callee read from the
+   * text (dotted name as written, import aliases resolved from the import lines); a file where every such answer
+   * is no is not parsed for calls. Must never say no where `onCall` could report or record something that matters:
+   * when unsure, say yes. `text` is the whole file (a call's own text is part of it).
+   */
+  mayCall?(fn: string, text: string): boolean;
+  /**
    * A tree-sitter query (one or more patterns) for shapes that are not plain calls. It runs only where
    * `trigger` matches the file's text: on each node of one of the patterns' root types that encloses a trigger
    * match, within its statement, with matches anchored at that node. Required with `query`.
