@@ -8,7 +8,7 @@ import type { QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
 import { ownCodes, parseSuppression, suppressionCovers, type Suppression } from './suppressions';
 import { getLanguage, parse } from '../parse';
-import { callAt, callNameRegExp, enclosingOfTypes, findSuppressionComments, SUPPRESSION_CANDIDATE } from './locate';
+import { callAt, enclosingOfTypes, findCallNames, findSuppressionComments, SUPPRESSION_CANDIDATE } from './locate';
 import { patternRootTypes } from './query-roots';
 
 export interface QueriedRule {
@@ -25,8 +25,8 @@ export interface CompiledRules {
   byId: Map<string, Rule>;
   /** Rules subscribed to each callee name (last dotted segment). */
   callSubscribers: Map<string, Rule[]>;
-  /** Finds the subscribed names where they are called (plus `getattr`, for `getattr(m, "name")(…)`). */
-  callRe: RegExp | null;
+  /** The subscribed names, plus `getattr` (for `getattr(m, "name")(…)`); empty when no rule subscribes. */
+  callNames: Set<string>;
   queried: QueriedRule[];
   /** Upper-cased ids, names and aliases of every rule: codes we recognise in suppressions. */
   knownCodes: Set<string>;
@@ -57,7 +57,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
       else queried.push({ rules: [rule], trigger: new RegExp(rule.trigger.source, flags), roots, query: null });
     }
   }
-  const callRe = callSubscribers.size ? callNameRegExp([...callSubscribers.keys(), 'getattr']) : null;
+  const callNames = new Set(callSubscribers.size ? [...callSubscribers.keys(), 'getattr'].filter((n) => /^[A-Za-z_]\w*$/.test(n)) : []);
   const knownCodes = new Set<string>();
   const byId = new Map<string, Rule>();
   for (const r of rules) {
@@ -66,7 +66,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
     knownCodes.add(r.meta.name.toUpperCase());
     for (const a of r.meta.aliases ?? []) knownCodes.add(a.toUpperCase());
   }
-  return { rules, byId, callSubscribers, callRe, queried, knownCodes };
+  return { rules, byId, callSubscribers, callNames, queried, knownCodes };
 }
 
 function queryOf(q: QueriedRule): Parser.Query {
@@ -90,12 +90,10 @@ function lastSegment(name: string): string {
  * candidates are `config.get(…)` or `name.replace(…)` needs no tree. Conservative: a callee that is not a plain
  * dotted name (`f()(…)`, `x[0].get(…)`), an alias, `getattr`, or a rule without `mayCall` means yes.
  */
-function callsMayMatter(compiled: CompiledRules, text: string, aliases: Set<string>): boolean {
-  const re = compiled.callRe!;
+function callsMayMatter(compiled: CompiledRules, text: string, found: { index: number; name: string }[], aliases: Set<string>): boolean {
   let bindings: Map<string, string[]> | null = null;
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const name = m[0].slice(0, m[0].search(/[\s(]/));
+  for (const m of found) {
+    const name = m.name;
     const rules = compiled.callSubscribers.get(name);
     if (!rules || aliases.has(name)) return true;
     if (rules.some((r) => !r.mayCall)) return true;
@@ -151,15 +149,16 @@ function textImportBindings(text: string): Map<string, string[]> {
 
 /** Find every subscribed call, resolve its callee once, and hand it to the rules that asked for that name. */
 function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, ruleErrors: string[]): void {
-  if (!compiled.callRe) return;
+  if (!compiled.callNames.size) return;
+  const found = findCallNames(text, compiled.callNames);
   // Names bound by `from m import name as alias` are called under the alias. Candidates from the text alone (no
   // tree needed for a file without such an alias); `deliver` resolves each call through the real imports.
   const aliases: string[] = [];
   for (const rec of importAliasCandidates(text)) {
     if (compiled.callSubscribers.has(lastSegment(rec.target))) aliases.push(rec.local);
   }
-  const aliasRe = aliases.length ? callNameRegExp(aliases) : null;
-  if (!aliasRe && !callsMayMatter(compiled, text, new Set(aliases))) return;
+  const aliased = aliases.length ? findCallNames(text, new Set(aliases)) : [];
+  if (!aliased.length && !callsMayMatter(compiled, text, found, new Set(aliases))) return;
   const subs = compiled.callSubscribers;
   const seen = new Set<string>();
   const deliver = (call: SyntaxNode, fn: string): void => {
@@ -178,11 +177,9 @@ function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, 
       }
     }
   };
-  const visit = (re: RegExp): void => {
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m; m = re.exec(text)) {
-      const name = m[0].slice(0, m[0].search(/[\s(]/));
-      const site = callAt(ctx.root, m.index, m.index + name.length);
+  const visit = (list: { index: number; name: string }[]): void => {
+    for (const { index, name } of list) {
+      const site = callAt(ctx.root, index, index + name.length);
       if (!site) continue;
       deliver(site.call, ctx.calleeOfFunction(site.fn) ?? site.fn.text);
       if (name === 'getattr') {
@@ -195,8 +192,8 @@ function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, 
       }
     }
   };
-  visit(compiled.callRe);
-  if (aliasRe) visit(aliasRe);
+  visit(found);
+  visit(aliased);
 }
 
 /** Run each triggered rule's query on the nodes around its triggers. */
@@ -251,6 +248,8 @@ export interface FileAnalysis {
   /** Internal errors of a rule (a bug in dag-guard, reported rather than hidden). */
   ruleErrors: string[];
   suppressed: number;
+  /** Did any rule need the syntax tree? (A file with nothing for any rule to look at is not parsed.) */
+  parsed: boolean;
 }
 
 /**
@@ -371,7 +370,7 @@ export function analyzeSource(
       message: `unused suppression: no ${own.join(', ')} finding on this statement`,
     });
   }
-  return { findings, warnings, ruleErrors, suppressed };
+  return { findings, warnings, ruleErrors, suppressed, parsed: ctx.parsed };
 }
 
 function firstError(node: SyntaxNode): SyntaxNode | null {

@@ -108,7 +108,6 @@ export function installFastNodeAccessors(parser: Parser): boolean {
 export function disableNodeCache(): boolean {
   const proto = (Parser as unknown as { Tree?: { prototype: Record<string, unknown> } }).Tree?.prototype;
   if (!proto || typeof proto._cacheNode !== 'function' || typeof proto._cacheNodes !== 'function') return false;
-  if (process.env.DG_NODE_CACHE === '1') return false;
   proto._cacheNode = function cacheNothing(): void {};
   proto._cacheNodes = function cacheNothing(): void {};
   return true;

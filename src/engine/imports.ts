@@ -1,4 +1,5 @@
 import type { SyntaxNode } from 'tree-sitter';
+import { importWords } from './locate';
 
 export interface ImportRecord {
   /** Fully qualified module or member imported, e.g. `os`, `subprocess.Popen`, `.helpers.x` (relative). */
@@ -100,14 +101,33 @@ export function importCandidates(text: string, asOnly = false): { target: string
  * use it to rule a file out, never to report.
  */
 export function importStatementTexts(text: string): string[] {
+  if (text === memo.text) return memo.statements;
   const out: string[] = [];
-  const re = /(?:^|[;:])[ \t]*(import|from)\b/gm;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const start = m.index + m[0].length - m[1].length;
+  for (const i of importWords(text)) {
+    // Back to the start of the statement: the line start (through `\` continuations), or the last `;` / `:`.
+    let ls = i;
+    for (;;) {
+      while (ls > 0 && text[ls - 1] !== '\n' && text[ls - 1] !== ';' && text[ls - 1] !== ':') ls--;
+      if (ls > 1 && text[ls - 1] === '\n' && (text[ls - 2] === '\\' || (text[ls - 2] === '\r' && text[ls - 3] === '\\'))) ls -= 2;
+      else break;
+    }
+    const prefix = text.slice(ls, i);
+    let start: number;
+    if (/^[\s\\]*$/.test(prefix)) start = i;
+    else {
+      const from = /^[\s\\]*from\b/.exec(prefix);
+      if (!from) continue; // `x = "import"`, `# we import`: not a statement
+      start = ls + from[0].length - 4;
+    }
     out.push(text.slice(start, logicalLineEnd(text, start)));
   }
+  memo.text = text;
+  memo.statements = out;
   return out;
 }
+
+// One file is analysed at a time per thread, and several callers ask for its import lines.
+const memo: { text: string | null; statements: string[] } = { text: null, statements: [] };
 
 /** End of the logical line starting at `i`: through an open `(` and `\` continuations; a `#` comment ends it. */
 function logicalLineEnd(text: string, i: number): number {

@@ -7,16 +7,32 @@
  */
 import type { SyntaxNode } from 'tree-sitter';
 
-/** The import statements of a file. Python allows them at a line start, after `;`, and after `:` (`try: import x`). */
+/**
+ * Every `import` word of the text (not part of a longer name). Each import statement has exactly one — `import x`,
+ * `from m import x`, `from __future__ import x` — so this finds them all, plus the word in strings and comments.
+ * `indexOf` is several times faster than a line-anchored regex.
+ */
+export function importWords(text: string): number[] {
+  const out: number[] = [];
+  for (let i = text.indexOf('import'); i >= 0; i = text.indexOf('import', i + 6)) {
+    if (isNameChar(text.charCodeAt(i - 1)) || isNameChar(text.charCodeAt(i + 6))) continue;
+    out.push(i);
+  }
+  return out;
+}
+
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c >= 128;
+}
+
+/** The import statements of a file, in document order. */
 export function findImports(text: string, root: SyntaxNode): SyntaxNode[] {
   const out: SyntaxNode[] = [];
-  if (!text.includes('import')) return out;
-  const re = /(?:^|[;:])[ \t]*(import|from)\b/gm;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const kw = m.index + m[0].length - m[1].length;
-    // The keyword token's parent is the statement; in a string or comment there is no keyword token, and
-    // `yield from` / `raise … from` have other parents.
-    const stmt = root.descendantForIndex(kw, kw + m[1].length).parent;
+  for (const i of importWords(text)) {
+    // The keyword token's parent is the statement; in a string or comment there is no keyword token.
+    const kw = root.descendantForIndex(i, i + 6);
+    if (kw.type !== 'import' || kw.startIndex !== i) continue;
+    const stmt = kw.parent;
     if (!stmt) continue;
     const t = stmt.type;
     if (t === 'import_statement' || t === 'import_from_statement' || t === 'future_import_statement') out.push(stmt);
@@ -44,12 +60,23 @@ export function findSuppressionComments(text: string, tree: () => SyntaxNode): S
   return out;
 }
 
-/** `\b(?:a|b)\s*\(`: each name where it is called. */
-export function callNameRegExp(names: Iterable<string>): RegExp | null {
-  const list = [...new Set(names)].filter((n) => /^[A-Za-z_]\w*$/.test(n));
-  if (!list.length) return null;
-  list.sort((a, b) => b.length - a.length);
-  return new RegExp(`\\b(?:${list.join('|')})\\s*\\(`, 'g');
+/**
+ * Each name of `names` where it is followed by `(` (whitespace allowed between): `[{index, name}]`, in text order.
+ * The same matches as the regex `\b(?:a|b|…)\s*\(`, found from each `(` backwards with a set lookup, which is
+ * several times faster than a regex alternation of the ~200 names rules subscribe to.
+ */
+export function findCallNames(text: string, names: ReadonlySet<string>): { index: number; name: string }[] {
+  const out: { index: number; name: string }[] = [];
+  for (let i = text.indexOf('('); i >= 0; i = text.indexOf('(', i + 1)) {
+    let j = i - 1;
+    for (let c = text.charCodeAt(j); c === 32 || (c >= 9 && c <= 13); c = text.charCodeAt(--j));
+    const end = j + 1;
+    for (let c = text.charCodeAt(j); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95; c = text.charCodeAt(--j));
+    if (end === j + 1) continue;
+    const name = text.slice(j + 1, end);
+    if (names.has(name)) out.push({ index: j + 1, name });
+  }
+  return out;
 }
 
 /**
