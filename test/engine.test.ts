@@ -201,3 +201,79 @@ describe('parse-time ranges', () => {
     expect(compared).toBeGreaterThan(1000);
   });
 });
+
+describe('files are parsed only when a rule needs the tree', () => {
+  const all = async () => {
+    const { ALL_RULES } = await import('../rules');
+    return ALL_RULES;
+  };
+  const run = async (src: string) => analyzeSource('f.py', src, compileRules(await all()), DEFAULT_SETTINGS);
+  const ids = (r: { findings: { ruleId: string; line: number }[] }) => r.findings.map((f) => `${f.ruleId}:${f.line}`);
+
+  it('skips a file whose only candidates cannot interest any rule', async () => {
+    const r = await run(
+      ['import os', 'config = {}', 'x = config.get("a")', 'name = "s"', 'y = name.replace("a", "b")', 'z = os.environ.get("HOME")', '# noqa: E501', ''].join('\n'),
+    );
+    expect(r.parsed).toBe(false);
+    expect(r.findings).toEqual([]);
+    // the same file with one interesting call is parsed and reported
+    const r2 = await run(['import requests', 'config = {}', 'x = config.get("a")', 'requests.get("https://example.net")', ''].join('\n'));
+    expect(r2.parsed).toBe(true);
+    expect(ids(r2)).toContain('DG601:4');
+  });
+
+  it('does not mistake a receiver it cannot read for a harmless one', async () => {
+    const cases: [string, string][] = [
+      ['import requests\nr = (requests.\n    get("https://example.net"))\n', 'DG601:2'], // dot before the line break
+      ['import requests\nr = (requests  # why\n    .get("https://example.net"))\n', 'DG601:2'], // comment inside the chain
+      ['import requests\nr = (requests\n    .get("https://example.net"))\n', 'DG601:2'],
+      ['from requests import get\nget("https://example.net")\n', 'DG601:2'], // bare name bound by an import
+      ['from requests import get as fetch\nfetch("https://example.net")\n', 'DG601:2'], // alias
+      ['import requests as rq\nrq.get("https://example.net")\n', 'DG601:2'],
+      ['from requests \\\n    import get\nget("https://example.net")\n', 'DG601:3'], // continued import line
+      ['import os, \\\n    ctypes\n', 'DG501:2'], // denied module on a continuation line
+      ['import pathlib\np = pathlib.Path("/opt/airflow/dags/x.py")\np.write_text("x")\n', 'DG605:3'],
+      ['import os\nv = os.environ.get("AIRFLOW__CORE__FERNET_KEY")\n', 'DG603:2'],
+    ];
+    for (const [src, want] of cases) {
+      const r = await run(src);
+      expect(ids(r), src).toContain(want);
+    }
+  });
+
+  it('gives every fixture and sample the same findings as with every call candidate parsed', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const rules = await all();
+    // The same rules without their `mayCall` prefilter: any file with a candidate call is parsed and dispatched.
+    const eager = compileRules(rules.map((r) => ({ ...r, mayCall: undefined })));
+    const lazy = compileRules(rules);
+    const files: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.py')) files.push(p);
+      }
+    };
+    walk(path.join(__dirname, 'rules', 'fixtures'));
+    walk(path.join(__dirname, '..', 'samples'));
+    let compared = 0;
+    for (const f of files) {
+      const text = fs.readFileSync(f, 'utf8');
+      const key = (r: ReturnType<typeof analyzeSource>) => r.findings.map((x) => `${x.ruleId}:${x.line}:${x.column}:${x.severity}:${x.message}`);
+      expect(key(analyzeSource(f, text, lazy, DEFAULT_SETTINGS)), f).toEqual(key(analyzeSource(f, text, eager, DEFAULT_SETTINGS)));
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(40);
+  });
+
+  it('finds call names exactly where the equivalent regex does', async () => {
+    const { findCallNames } = await import('../src/engine/locate');
+    const names = new Set(['get', 'run', 'system', 'éx']);
+    const text = 'a.get(1); xget(2); get (3); run\n(4); _run(5); 9run(6); é.get(7); system\t(8); get\n';
+    const re = /\b(?:get|run|system)\s*\(/g;
+    const want = [...text.matchAll(re)].map((m) => m.index);
+    expect(findCallNames(text, names).map((c) => c.index)).toEqual(want);
+  });
+});
