@@ -9,7 +9,8 @@ import { resolveConfig, type Config } from './config';
 import { discover, globMatch, type DiscoveredFile } from './discover';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError } from './exit-codes';
 import type { Settings } from './engine/settings';
-import { autoWorkers, scanAll } from './pool';
+import { autoWorkers, cpuCount, scanAll, WorkerPool } from './pool';
+import type { ScanJob, ScanOutput } from './scan';
 import {
   compareFindings,
   isSeverity,
@@ -85,36 +86,20 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     ruleOptions: config.rules,
   };
 
-  // Globs in a config file are relative to that file's directory, as in ruff.
-  const configBase = config.source ? path.dirname(config.source) : opts.cwd;
-  const found = discover({
-    paths,
-    cwd: opts.cwd,
-    include: [
-      { patterns: config.include, base: configBase },
-      { patterns: opts.include ?? [], base: opts.cwd },
-    ],
-    exclude: [
-      { patterns: config.exclude, base: configBase },
-      { patterns: opts.exclude ?? [], base: opts.cwd },
-    ],
-    airflowignore: config.airflowignore,
-    airflowignoreSyntax: config.airflowignoreSyntax,
-  });
-  const files = opts.onlyFiles ? found.files.filter((f) => opts.onlyFiles!.has(f.abs)) : found.files;
-  const errors: FileError[] = [...found.errors];
+  const job = { ruleIds: rules.map((r) => r.meta.id), settings, maxBytes: config.maxFileSizeKb * 1024 };
+  // A directory to walk is usually a repository: start the workers now, so that they load while files are found
+  // (stopped unused when few files turn up). Explicit files (the pre-commit case) never start one early.
+  const pool = paths.some((p) => isDirectory(path.resolve(opts.cwd, p)))
+    ? new WorkerPool(opts.workers && opts.workers > 0 ? opts.workers : cpuCount(), job)
+    : null;
+  const configBase = configBaseOf(config, opts.cwd);
+  const scanned = await discoverAndScan(opts, config, paths, job, pool).finally(() => pool?.close());
+  const { files, outputs } = scanned;
+  const errors: FileError[] = [...scanned.errors];
   const warnings: Warning[] = [];
   let findings: Finding[] = [];
   let suppressed = 0;
 
-  const job = { ruleIds: rules.map((r) => r.meta.id), settings, maxBytes: config.maxFileSizeKb * 1024 };
-  const workers = opts.workers && opts.workers > 0 ? opts.workers : autoWorkers(files);
-  const idRoot = identityRoot(config, path.resolve(opts.cwd, paths[0]));
-  const outputs = await scanAll(
-    files.map((f) => ({ ...f, id: path.relative(idRoot, f.abs).split(path.sep).join('/') })),
-    job,
-    workers,
-  );
   for (const o of outputs) {
     findings.push(...o.findings);
     warnings.push(...o.warnings);
@@ -168,6 +153,41 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   // Fail closed: a file we could not scan is a file we cannot vouch for.
   const failing = report.findings.some((f) => severityRank(f.severity) >= threshold) || report.errors.length > 0;
   return { report, exitCode: failing ? EXIT_FINDINGS : EXIT_OK, config, files };
+}
+
+/** Files to check, then their scan (in `pool` when one was started early). */
+async function discoverAndScan(
+  opts: CheckOptions,
+  config: Config,
+  paths: string[],
+  job: ScanJob,
+  pool: WorkerPool | null,
+): Promise<{ files: DiscoveredFile[]; errors: FileError[]; outputs: ScanOutput[] }> {
+  const configBase = configBaseOf(config, opts.cwd);
+  const found = discover({
+    paths,
+    cwd: opts.cwd,
+    include: [
+      { patterns: config.include, base: configBase },
+      { patterns: opts.include ?? [], base: opts.cwd },
+    ],
+    exclude: [
+      { patterns: config.exclude, base: configBase },
+      { patterns: opts.exclude ?? [], base: opts.cwd },
+    ],
+    airflowignore: config.airflowignore,
+    airflowignoreSyntax: config.airflowignoreSyntax,
+  });
+  const files = opts.onlyFiles ? found.files.filter((f) => opts.onlyFiles!.has(f.abs)) : found.files;
+  const workers = opts.workers && opts.workers > 0 ? opts.workers : autoWorkers(files);
+  const idRoot = identityRoot(config, path.resolve(opts.cwd, paths[0]));
+  const outputs = await scanAll(
+    files.map((f) => ({ ...f, id: path.relative(idRoot, f.abs).split(path.sep).join('/') })),
+    job,
+    workers,
+    pool ?? undefined,
+  );
+  return { files, errors: found.errors, outputs };
 }
 
 async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: CheckOptions, config: Config): Promise<Report> {
@@ -235,4 +255,17 @@ function sandboxRoot(opts: CheckOptions, files: DiscoveredFile[]): string {
     /* discover() already reported missing paths */
   }
   return root;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false; // a missing path is reported by discover()
+  }
+}
+
+/** Globs in a config file are relative to that file's directory, as in ruff. */
+function configBaseOf(config: Config, cwd: string): string {
+  return config.source ? path.dirname(config.source) : cwd;
 }

@@ -22,7 +22,13 @@ function workerScript(): string | null {
   return fs.existsSync(built) ? built : null;
 }
 
+export function cpuCount(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/** Workers worth starting for these files: one per 256 KiB and per 8 files, at most one per core. */
 export function autoWorkers(files: ScanInput[]): number {
+  const cpus = cpuCount();
   let bytes = 0;
   for (const f of files) {
     try {
@@ -30,61 +36,87 @@ export function autoWorkers(files: ScanInput[]): number {
     } catch {
       /* reported when scanned */
     }
+    if (bytes >= cpus * BYTES_PER_WORKER) break; // enough to use every core: no need to stat the rest
   }
-  const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(0, Math.min(cpus, Math.floor(bytes / BYTES_PER_WORKER), Math.ceil(files.length / BATCH)));
 }
 
-/** `workers` 0 or 1: scan in this thread. */
-export async function scanAll(files: ScanInput[], job: ScanJob, workers: number): Promise<ScanOutput[]> {
-  const script = workers > 1 ? workerScript() : null;
-  if (!script) {
-    const out: ScanOutput[] = [];
-    for (let i = 0; i < files.length; i++) {
-      out.push(scanFile(files[i], job));
-      // tree-sitter trees are native memory freed by finalizers that Node runs from the event loop:
-      // a long synchronous loop keeps every tree alive (RSS grew to 600+ MB on 16 MB of DAGs).
-      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    return out;
+/**
+ * Worker threads, started before the files are known: a worker takes 100–150 ms to load the grammar and the rules,
+ * which then overlaps with file discovery instead of following it. `scan` uses as many of them as it is told to;
+ * `close` stops them all (call it in every case).
+ */
+export class WorkerPool {
+  private readonly workers: Worker[] = [];
+
+  constructor(size: number, job: ScanJob) {
+    const script = size > 1 ? workerScript() : null;
+    if (!script) return;
+    // Loaded here, not at the top: a one-file pre-commit run never starts a worker and should not pay for the module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Worker: WorkerClass } = require('node:worker_threads') as typeof import('node:worker_threads');
+    for (let i = 0; i < size; i++) this.workers.push(new WorkerClass(script, { workerData: job }));
   }
 
-  // Loaded here, not at the top: a one-file pre-commit run never starts a worker and should not pay for the module.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Worker: WorkerClass } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const results: ScanOutput[] = new Array(files.length);
-  let next = 0;
-  const pool: Worker[] = [];
-  try {
-    await Promise.all(
-      Array.from({ length: workers }, () => {
-        const w = new WorkerClass(script, { workerData: job });
-        pool.push(w);
-        return new Promise<void>((resolve, reject) => {
-          let pending: number[] = [];
-          const feed = (): void => {
-            if (next >= files.length) {
-              resolve();
-              return;
-            }
-            pending = [];
-            for (let i = 0; i < BATCH && next < files.length; i++) pending.push(next++);
-            w.postMessage(pending.map((i) => files[i]));
-          };
-          w.on('message', (out: ScanOutput[]) => {
-            out.forEach((r, k) => (results[pending[k]] = r));
-            feed();
-          });
-          w.on('error', reject);
-          w.on('exit', (code) => {
-            if (code !== 0) reject(new Error(`scan worker exited with code ${code}`));
-          });
-          feed();
-        });
-      }),
-    );
-  } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
+  get size(): number {
+    return this.workers.length;
   }
-  return results;
+
+  async scan(files: ScanInput[], count: number): Promise<ScanOutput[]> {
+    const results: ScanOutput[] = new Array(files.length);
+    let next = 0;
+    await Promise.all(
+      this.workers.slice(0, count).map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            let pending: number[] = [];
+            const feed = (): void => {
+              if (next >= files.length) {
+                w.removeAllListeners('message');
+                resolve();
+                return;
+              }
+              pending = [];
+              for (let i = 0; i < BATCH && next < files.length; i++) pending.push(next++);
+              w.postMessage(pending.map((i) => files[i]));
+            };
+            w.on('message', (out: ScanOutput[]) => {
+              out.forEach((r, k) => (results[pending[k]] = r));
+              feed();
+            });
+            w.once('error', reject);
+            w.once('exit', (code) => {
+              if (code !== 0) reject(new Error(`scan worker exited with code ${code}`));
+            });
+            feed();
+          }),
+      ),
+    );
+    return results;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** `workers` 0 or 1: scan in this thread. `pool`: already started workers to use (else they are started here). */
+export async function scanAll(files: ScanInput[], job: ScanJob, workers: number, pool?: WorkerPool): Promise<ScanOutput[]> {
+  const own = !pool && workers > 1 ? new WorkerPool(workers, job) : null;
+  const p = pool ?? own;
+  try {
+    if (!p || workers <= 1 || p.size < 2) {
+      const out: ScanOutput[] = [];
+      for (let i = 0; i < files.length; i++) {
+        out.push(scanFile(files[i], job));
+        // tree-sitter trees are native memory freed by finalizers that Node runs from the event loop:
+        // a long synchronous loop keeps every tree alive (RSS grew to 600+ MB on 16 MB of DAGs).
+        if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      return out;
+    }
+    return await p.scan(files, Math.min(workers, p.size));
+  } finally {
+    await own?.close();
+  }
 }

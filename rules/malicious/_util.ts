@@ -135,6 +135,15 @@ export type Kind = 'network' | 'download' | 'spawn' | 'exec' | 'write' | 'dup2' 
 const SESSION_CTOR = /^(requests\.(sessions\.)?Session|requests\.session|httpx\.(Async)?Client)$/;
 const PATH_CTOR = /(^|\.)(Path|PurePath|PosixPath)$|^pathlib\./;
 const PATHLIB_WRITE_CALL = /\.\s*(?:write_text|write_bytes|unlink|rmdir|rename|replace|chmod|touch|symlink_to|hardlink_to)\s*\(/;
+// Seven rules ask about the same file: remember the last answer.
+const pathlibWrite = { text: null as string | null, answer: false };
+function hasPathlibWrite(text: string): boolean {
+  if (pathlibWrite.text !== text) {
+    pathlibWrite.text = text;
+    pathlibWrite.answer = PATHLIB_WRITE_CALL.test(text);
+  }
+  return pathlibWrite.answer;
+}
 
 /**
  * Could `observe` record anything about a call of `fn`? (The rules' `mayCall`: decides, before the file is parsed,
@@ -145,7 +154,7 @@ export function mayObserve(fn: string, text: string): boolean {
   if (fn === 'socket.socket' || fn === 'socket.create_connection' || fn === 'socket.fromfd') return true;
   if (CONNECTABLE.has(fn) || SESSION_CTOR.test(fn) || fn.endsWith('.chmod')) return true;
   // A path bound to a name matters only to a write method called on it (`p.write_text(…)`).
-  if (PATH_CTOR.test(fn) && PATHLIB_WRITE_CALL.test(text)) return true;
+  if (PATH_CTOR.test(fn) && hasPathlibWrite(text)) return true;
   if (!fn.includes('.') && !KNOWN_BARE.has(fn)) return false;
   if (NETWORK.has(fn) || DOWNLOAD.has(fn) || SPAWN.has(fn) || EXEC.has(fn) || FILE_MUTATION.has(fn) || LOG_SINKS.test(fn)) return true;
   if (fn === 'open' || fn === 'io.open' || fn === 'builtins.open' || fn === 'os.open' || fn === 'os.dup2') return true;

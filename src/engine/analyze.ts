@@ -3,12 +3,12 @@ import Parser = require('tree-sitter');
 import type { SyntaxNode } from 'tree-sitter';
 import type { Finding, Warning } from '../report';
 import { RuleContext, type RawFinding } from './context';
-import { importAliasCandidates, importCandidates } from './imports';
+import { importAliasCandidates, importStatementTexts, statementBindings } from './imports';
 import type { QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
 import { ownCodes, parseSuppression, suppressionCovers, type Suppression } from './suppressions';
 import { getLanguage, parse } from '../parse';
-import { callAt, enclosingOfTypes, findCallNames, findSuppressionComments, SUPPRESSION_CANDIDATE } from './locate';
+import { callAt, enclosingOfTypes, findCallNames, findSuppressionComments, hasSuppressionWord, SUPPRESSION_CANDIDATE } from './locate';
 import { patternRootTypes } from './query-roots';
 
 export interface QueriedRule {
@@ -99,10 +99,12 @@ function callsMayMatter(compiled: CompiledRules, text: string, found: { index: n
     if (rules.some((r) => !r.mayCall)) return true;
     const written = dottedBefore(text, m.index, name);
     if (written === null) return true;
-    bindings ??= textImportBindings(text);
+    bindings ??= new Map();
     const dot = written.indexOf('.');
     const head = dot < 0 ? written : written.slice(0, dot);
-    const candidates = [written, ...(bindings.get(head) ?? []).map((t) => (dot < 0 ? t : t + written.slice(dot)))];
+    let targets = bindings.get(head);
+    if (!targets) bindings.set(head, (targets = textImportTargets(text, head)));
+    const candidates = [written, ...targets.map((t) => (dot < 0 ? t : t + written.slice(dot)))];
     if (candidates.some((fn) => rules.some((r) => r.mayCall!(fn, text)))) return true;
   }
   return false;
@@ -135,14 +137,12 @@ function dottedBefore(text: string, at: number, name: string): string | null {
   }
 }
 
-/** Local name -> every target it may be bound to by an import line of the text (strings included: over-approximate). */
-function textImportBindings(text: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const r of importCandidates(text)) {
-    if (r.local === '*') continue;
-    const list = out.get(r.local);
-    if (list) list.push(r.target);
-    else out.set(r.local, [r.target]);
+/** Every target `name` may be bound to by an import line of the text (strings included: over-approximate). */
+function textImportTargets(text: string, name: string): string[] {
+  const out: string[] = [];
+  for (const stmt of importStatementTexts(text)) {
+    if (!stmt.includes(name)) continue;
+    for (const r of statementBindings(stmt)) if (r.local === name) out.push(r.target);
   }
   return out;
 }
@@ -411,6 +411,7 @@ class LineIndex {
  * of a candidate line is tried as the start of a comment (the first may be inside a string).
  */
 function mayWarnUnused(text: string, known: Set<string>): boolean {
+  if (!hasSuppressionWord(text)) return false;
   const re = new RegExp(SUPPRESSION_CANDIDATE.source, 'g');
   for (let m = re.exec(text); m; m = re.exec(text)) {
     let end = text.indexOf('\n', m.index);

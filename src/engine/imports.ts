@@ -79,20 +79,18 @@ function recordsOf(raw: string, type: string, stmtOrNull: SyntaxNode | null): Im
  * the engine only uses it to find more call candidates, each confirmed in the tree, so it needs no tree itself.
  */
 export function importAliasCandidates(text: string): { target: string; local: string }[] {
-  if (!/\bimport\b[^\n]*?\bas\b|\bimport[ \t]*\(/.test(text)) return [];
-  return importCandidates(text, true).filter((r) => r.local !== '*' && r.local !== lastName(r.target));
-}
-
-/** Every binding of the import lines of the text (`asOnly`: of the statements that contain `as`). Text only. */
-export function importCandidates(text: string, asOnly = false): { target: string; local: string }[] {
   const out: { target: string; local: string }[] = [];
-  if (!text.includes('import')) return out;
   for (const stmt of importStatementTexts(text)) {
-    if (asOnly && !/\bas\b/.test(stmt)) continue;
-    const type: StatementType = stmt.startsWith('import') ? 'import_statement' : /^from\s+__future__\b/.test(stmt) ? 'future_import_statement' : 'import_from_statement';
-    for (const r of recordsOf(stmt, type, null)) out.push({ target: r.target, local: r.local });
+    if (!/\bas\b/.test(stmt)) continue;
+    for (const r of statementBindings(stmt)) if (r.local !== '*' && r.local !== lastName(r.target)) out.push(r);
   }
   return out;
+}
+
+/** The bindings of one import statement's text (as returned by `importStatementTexts`). */
+export function statementBindings(stmt: string): { target: string; local: string }[] {
+  const type: StatementType = stmt.startsWith('import') ? 'import_statement' : /^from\s+__future__\b/.test(stmt) ? 'future_import_statement' : 'import_from_statement';
+  return recordsOf(stmt, type, null).map((r) => ({ target: r.target, local: r.local }));
 }
 
 /**
@@ -102,6 +100,7 @@ export function importCandidates(text: string, asOnly = false): { target: string
  */
 export function importStatementTexts(text: string): string[] {
   if (text === memo.text) return memo.statements;
+  if (!text.includes('import')) return [];
   const out: string[] = [];
   for (const i of importWords(text)) {
     // Back to the start of the statement: the line start (through `\` continuations), or the last `;` / `:`.
