@@ -6,7 +6,8 @@
  *   node bench/run.js CORPUS_DIR [--runs 3] [--workers N] [--bandit-runs N] [--no-bandit]
  *                                [--bandit PATH] [--one-file FILE] [--one-file-runs 7] [--json OUT]
  *
- * Every measurement runs in a fresh child process and is repeated; the median is reported.
+ * Every measurement runs in a fresh child process and is repeated, the rows interleaved round by round; the median
+ * is reported, and the dag-guard / parse ratio of each round.
  * Its only network use: installing bandit from PyPI into a cached venv (BANDIT_VENV, default
  * $TMPDIR/dag-guard-bench-venv) when no --bandit is given and none is on PATH.
  */
@@ -98,6 +99,32 @@ function repeat(label, n, fn) {
     log(`  ${label} run ${i + 1}/${n}: ${r.ms.toFixed(0)} ms wall, ${r.cpuMs ?? '?'} ms CPU (load ${loadavg()})`);
     rs.push(r);
   }
+  return summarize(rs);
+}
+
+/**
+ * Several measurements, interleaved: round after round, every measurement once, in a rotated order. On a shared
+ * machine a burst of load then hits every row alike instead of all the runs of one row, and the ratio of two rows
+ * can be taken per round (`roundRatios`).
+ */
+function interleave(n, specs) {
+  const runs = Object.fromEntries(specs.map((s) => [s.key, []]));
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < specs.length; k++) {
+      const s = specs[(i + k) % specs.length];
+      const r = s.fn();
+      log(`  ${s.label} run ${i + 1}/${n}: ${r.ms.toFixed(0)} ms wall, ${r.cpuMs ?? '?'} ms CPU (load ${loadavg()})`);
+      runs[s.key].push(r);
+    }
+  }
+  return runs;
+}
+
+function roundRatios(a, b) {
+  return a.map((r, i) => r.ms / b[i].ms);
+}
+
+function summarize(rs) {
   const ms = median(rs.map((r) => r.ms));
   return {
     ...rs[0],
@@ -155,21 +182,28 @@ const results = {
 // warm the page cache once
 for (const f of files) fs.readFileSync(f);
 
-log('bare parse, 1 worker');
-results.rows.parse1 = repeat('parse x1', RUNS, () => measure('parse', listFile, 1));
-log(`bare parse, ${WORKERS} workers`);
-results.rows.parseN = repeat(`parse x${WORKERS}`, RUNS, () => measure('parse', listFile, WORKERS));
-log('dag-guard check (in-process runCheck), 1 worker');
-results.rows.check1 = repeat('check x1', RUNS, () => measure('check', corpus, 1));
-log(`dag-guard check (in-process runCheck), ${WORKERS} workers`);
-results.rows.checkN = repeat(`check x${WORKERS}`, RUNS, () => measure('check', corpus, WORKERS));
-log('dag-guard CLI (node bin/dag-guard.js check --no-config -f json), automatic workers');
-results.rows.cli = repeat('cli', RUNS, () => {
-  const r = timed(process.execPath, [path.join(ROOT, 'bin', 'dag-guard.js'), 'check', '--no-config', '-f', 'json', corpus], { cwd: corpus });
-  if (r.status !== 0 && r.status !== 1) throw new Error(`dag-guard CLI exited ${r.status}: ${r.stderr}`);
-  const rep = JSON.parse(r.stdout);
-  return { ms: r.ms, cpuMs: r.cpuMs, maxRssMB: r.rssMB, files: rep.summary.filesScanned, findings: rep.findings.length };
-});
+log(`bare parse x1 / x${WORKERS}, dag-guard check (in-process runCheck) x1 / x${WORKERS}, dag-guard CLI (automatic workers): interleaved`);
+const raw = interleave(RUNS, [
+  { key: 'parse1', label: 'parse x1', fn: () => measure('parse', listFile, 1) },
+  { key: 'parseN', label: `parse x${WORKERS}`, fn: () => measure('parse', listFile, WORKERS) },
+  { key: 'check1', label: 'check x1', fn: () => measure('check', corpus, 1) },
+  { key: 'checkN', label: `check x${WORKERS}`, fn: () => measure('check', corpus, WORKERS) },
+  {
+    key: 'cli',
+    label: 'cli',
+    fn: () => {
+      const r = timed(process.execPath, [path.join(ROOT, 'bin', 'dag-guard.js'), 'check', '--no-config', '-f', 'json', corpus], { cwd: corpus });
+      if (r.status !== 0 && r.status !== 1) throw new Error(`dag-guard CLI exited ${r.status}: ${r.stderr}`);
+      const rep = JSON.parse(r.stdout);
+      return { ms: r.ms, cpuMs: r.cpuMs, maxRssMB: r.rssMB, files: rep.summary.filesScanned, findings: rep.findings.length };
+    },
+  },
+]);
+for (const [k, rs] of Object.entries(raw)) results.rows[k] = summarize(rs);
+results.roundRatios = {
+  checkN_parseN: roundRatios(raw.checkN, raw.parseN),
+  check1_parse1: roundRatios(raw.check1, raw.parse1),
+};
 
 if (!noBandit) {
   try {
@@ -265,6 +299,11 @@ row(`dag-guard x${WORKERS} / bare parse x${WORKERS}`, f, ratio(rows.checkN, rows
 row('dag-guard x1 / bare parse x1', ratio(rows.check1, rows.parse1), ratio(rows.check1, rows.parse1, 'minMs'), ratio(rows.check1, rows.parse1, 'cpuMs'), '');
 row(`parse speed-up 1 -> ${WORKERS} workers`, ratio(rows.parse1, rows.parseN), ratio(rows.parse1, rows.parseN, 'minMs'), NaN, '');
 row(`check speed-up 1 -> ${WORKERS} workers`, ratio(rows.check1, rows.checkN), ratio(rows.check1, rows.checkN, 'minMs'), NaN, '');
+const per = (xs) => xs.map((x) => x.toFixed(2)).join(' ');
+process.stdout.write(
+  `per-round ratios (same round, so the same load on both sides): dag-guard x${WORKERS} / parse x${WORKERS} ${per(results.roundRatios.checkN_parseN)} ` +
+    `(median ${fmt(median(results.roundRatios.checkN_parseN), 2)}x); x1 / x1 ${per(results.roundRatios.check1_parse1)}\n`,
+);
 const o = results.oneFile;
 process.stdout.write(
   `one-file CLI run (${path.basename(o.file)}, ${o.bytes} B): median ${o.ms.toFixed(0)} ms (runs ${o.runs.join(' ')}; bare \`node -e 0\` ${o.nodeStartupMs.toFixed(0)} ms; RSS ${o.maxRssMB} MB)   (target < 300 ms: ${verdict(o.ms < 300)})\n`,

@@ -113,8 +113,14 @@ export default defineRule({
     },
   },
   calls: [...ENV_CALLS, ...SETTER_NAMES, ...AUTH_CLASSES, 'V1EnvVar'],
-  // `os.getenv(…)` is common; onLookup needs a strong secret name in the call, so in the file.
-  mayCall: (fn, text) => !ENV_CALLS.includes(fn.slice(fn.lastIndexOf('.') + 1)) || ((LOOKUPS.test(fn) || SETTERS.test(fn)) && STRONG_NAME_RE.test(text)),
+  // `os.getenv(…)` is common; onLookup needs a string fallback and a strong secret name in the first 500 characters
+  // of the call, so in this window around it (which holds them).
+  mayCall(fn, text, at) {
+    if (!ENV_CALLS.includes(fn.slice(fn.lastIndexOf('.') + 1))) return true;
+    if (!LOOKUPS.test(fn) && !SETTERS.test(fn)) return false;
+    const window = text.slice(Math.max(0, at - fn.length - 100), at + 500);
+    return STRING_SECOND_ARG.test(window) && STRONG_NAME_RE.test(window);
+  },
   onCall(call, fn, ctx) {
     const i = fn.lastIndexOf('.');
     const last = i < 0 ? fn : fn.slice(i + 1);

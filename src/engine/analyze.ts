@@ -105,14 +105,16 @@ function callsMayMatter(compiled: CompiledRules, text: string, found: { index: n
     let targets = bindings.get(head);
     if (!targets) bindings.set(head, (targets = textImportTargets(text, head)));
     const candidates = [written, ...targets.map((t) => (dot < 0 ? t : t + written.slice(dot)))];
-    if (candidates.some((fn) => rules.some((r) => r.mayCall!(fn, text)))) return true;
+    if (candidates.some((fn) => rules.some((r) => r.mayCall!(fn, text, m.index)))) return true;
   }
   return false;
 }
 
 /**
- * `a.b.name` when the text before `name` at `at` is a plain dotted name on the same line; null when unsure (the
- * receiver is a call, subscript or string, or the chain continues across a line break or a comment).
+ * `a.b.name` when the text before `name` at `at` is a plain dotted name on the same line; `str.name` for a method of
+ * a string literal (`"a-b".replace(…)`: its receiver is a `str`, whatever the literal); null when unsure (the
+ * receiver is a call or subscript — `__import__("os").system` is a module —, or the chain continues across a line
+ * break or a comment).
  */
 function dottedBefore(text: string, at: number, name: string): string | null {
   let parts = name;
@@ -128,6 +130,7 @@ function dottedBefore(text: string, at: number, name: string): string | null {
     if (i < 0 || text[i] !== '.') return i >= 0 && /[#'"`]/.test(text[i]) ? null : parts;
     i--;
     while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
+    if (i >= 0 && (text[i] === '"' || text[i] === "'") && parts === name) return `str.${name}`;
     const end = i + 1;
     while (i >= 0 && /[\w\u00C0-\uFFFF]/.test(text[i])) i--;
     if (end === i + 1) return null; // `)`, `]`, a quote, a line break: not a plain name

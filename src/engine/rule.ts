@@ -48,9 +48,10 @@ export interface Rule {
    * of `fn` in a file of this `text`? The engine asks it before it parses the file, with the callee read from the
    * text (dotted name as written, import aliases resolved from the import lines); a file where every such answer
    * is no is not parsed for calls. Must never say no where `onCall` could report or record something that matters:
-   * when unsure, say yes. `text` is the whole file (a call's own text is part of it).
+   * when unsure, say yes. `text` is the whole file; `at` the index of the called name in it (the call's own text
+   * starts at most the length of `fn` before it).
    */
-  mayCall?(fn: string, text: string): boolean;
+  mayCall?(fn: string, text: string, at: number): boolean;
   /**
    * A tree-sitter query (one or more patterns) for shapes that are not plain calls. It runs only where
    * `trigger` matches the file's text: on each node of one of the patterns' root types that encloses a trigger
