@@ -47,6 +47,8 @@ export interface CheckOptions {
   sandbox?: SandboxRequest | null;
   /** 0 = automatic. */
   workers?: number;
+  /** Parse every file to report every syntax error (overrides the config's `check-syntax`). */
+  checkSyntax?: boolean;
   /** Restrict to these files (already resolved, absolute), e.g. from --changed-since. */
   onlyFiles?: Set<string>;
   /** Filters findings after the scan, e.g. a baseline; returns the kept findings. */
@@ -83,6 +85,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     importDeny: config.imports.deny,
     requireSuppressionReason: config.requireSuppressionReason,
     honourNosec: config.nosec,
+    checkSyntax: opts.checkSyntax ?? config.checkSyntax,
     ruleOptions: config.rules,
   };
 

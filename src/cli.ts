@@ -57,6 +57,7 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
     .option('--config <file>', 'use this config file instead of discovering one')
     .option('--no-config', 'ignore every config file')
     .option('--workers <n>', 'worker threads (0 = automatic)', (v) => Number.parseInt(v, 10), 0)
+    .option('--check-syntax', 'parse every file and report each syntax error (DG000), not only in files a rule had to parse')
     .option('-q, --quiet', 'print findings only')
     .option('--no-color', 'never use colours')
     .option('--sandbox', 'also import the DAG files inside a locked-down container')
@@ -84,6 +85,7 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
         select: o.select,
         ignore: o.ignore,
         workers: o.workers,
+        checkSyntax: o.checkSyntax ? true : undefined,
         sandbox: o.sandbox
           ? { image: o.image ?? '', timeoutSec: o.sandboxTimeout ?? 0, runtime: o.runtime, root: o.sandboxRoot }
           : null,

@@ -22,6 +22,7 @@ export interface Config {
   airflowignoreSyntax: 'glob' | 'regexp';
   requireSuppressionReason: boolean;
   nosec: boolean;
+  checkSyntax: boolean;
   maxFileSizeKb: number;
   imports: { allow: string[]; deny: string[] };
   rules: Record<string, Record<string, unknown>>;
@@ -42,6 +43,7 @@ export const DEFAULT_CONFIG: Config = {
   airflowignoreSyntax: 'glob',
   requireSuppressionReason: false,
   nosec: true,
+  checkSyntax: false,
   maxFileSizeKb: 10 * 1024,
   imports: { allow: [], deny: [] },
   rules: {},
@@ -133,6 +135,7 @@ export function fromObject(raw: Record<string, unknown>, source: string, where: 
     airflowignoreSyntax: r['airflowignore-syntax'] ?? d.airflowignoreSyntax,
     requireSuppressionReason: r['require-suppression-reason'] ?? d.requireSuppressionReason,
     nosec: r.nosec ?? d.nosec,
+    checkSyntax: r['check-syntax'] ?? d.checkSyntax,
     maxFileSizeKb: r['max-file-size-kb'] ?? d.maxFileSizeKb,
     imports: { allow: r.imports?.allow ?? [], deny: r.imports?.deny ?? [] },
     rules: r.rules ?? {},

@@ -43,6 +43,8 @@ export function starterConfig(target: 'dedicated' | 'pyproject'): string {
     'require-suppression-reason = false',
     "# Also honour bandit's `# nosec` and ruff's `# noqa: S...` for the rules that cover them.",
     'nosec = true',
+    '# Parse every file to report each syntax error (DG000), not only in the files a rule had to parse.',
+    'check-syntax = false',
     '',
     '# Severity overrides by rule id.',
     '# severity = { DG104 = "high" }',

@@ -132,6 +132,19 @@ describe('bad input never passes silently', () => {
     expect(r.code).toBe(1);
   });
 
+  it('reports the syntax error of a file no rule had to parse only with --check-syntax or check-syntax = true', () => {
+    const dir = tempTree({ 'broken.py': 'def f(:\n    return 1\n' });
+    const codes = (r: ReturnType<typeof runCli>) => jsonReport(r).warnings.map((w: { code: string }) => w.code);
+    const plain = runCli(['check', '-f', 'json', '--no-config', dir]);
+    expect(codes(plain)).toEqual([]);
+    expect(plain.code).toBe(0);
+    const flag = runCli(['check', '-f', 'json', '--no-config', '--check-syntax', dir]);
+    expect(codes(flag)).toEqual(['DG000']);
+    expect(flag.code).toBe(0); // a warning, not a finding
+    fs.writeFileSync(path.join(dir, '.dag-guard.toml'), 'check-syntax = true\n');
+    expect(codes(runCli(['check', '-f', 'json', dir]))).toEqual(['DG000']);
+  });
+
   it('refuses a file over the size limit instead of skipping it silently', () => {
     const dir = tempTree({ '.dag-guard.toml': 'max-file-size-kb = 1\n', 'big.py': `x = 1\n${'# padding\n'.repeat(300)}` });
     const r = runCli(['check', '-f', 'json', dir]);

@@ -277,3 +277,18 @@ describe('files are parsed only when a rule needs the tree', () => {
     expect(findCallNames(text, names).map((c) => c.index)).toEqual(want);
   });
 });
+
+describe('syntax errors', () => {
+  const rules = async () => compileRules((await import('../rules')).ALL_RULES);
+  it('are reported for files a rule parsed, and for every file with checkSyntax', async () => {
+    const c = await rules();
+    const quiet = 'def f(:\n    return 1\n';
+    const busy = 'import os\ndef f(:\n    return 1\nos.system(input())\n';
+    const codes = (src: string, checkSyntax: boolean) =>
+      analyzeSource('f.py', src, c, { ...DEFAULT_SETTINGS, checkSyntax }).warnings.map((w) => `${w.code}:${w.line}`);
+    expect(codes(quiet, false)).toEqual([]);
+    expect(codes(quiet, true)).toEqual(['DG000:1']);
+    expect(codes(busy, false)).toEqual(['DG000:2']);
+    expect(analyzeSource('f.py', busy, c, DEFAULT_SETTINGS).findings.map((f) => f.ruleId)).toContain('DG202');
+  });
+});

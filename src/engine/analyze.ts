@@ -289,8 +289,8 @@ export function analyzeSource(
   }
 
   // Only a parsed file can be known to have a syntax error; an unparsed one had nothing any rule could report,
-  // so no finding can hide behind an error in it.
-  if (ctx.parsed && ctx.root.hasError) {
+  // so no finding can hide behind an error in it. `checkSyntax` parses every file for this report alone.
+  if ((ctx.parsed || settings.checkSyntax) && ctx.root.hasError) {
     const bad = firstError(ctx.root);
     if (bad) {
       const p = lines.position(bad.startIndex);

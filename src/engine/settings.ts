@@ -10,6 +10,11 @@ export interface Settings {
   honourNosec: boolean;
   /** Per-rule options, by rule id. */
   ruleOptions: Record<string, Record<string, unknown>>;
+  /**
+   * Parse every file, so that each syntax error is reported (DG000). Off by default: a file in which no rule finds
+   * anything to look at in the text is not parsed, and an error in it cannot hide a finding.
+   */
+  checkSyntax?: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
