@@ -5,6 +5,7 @@
  *
  *   node bench/measure.js parse FILELIST WORKERS   bare read+decode+tree-sitter parse of the listed files
  *   node bench/measure.js check DIR WORKERS        dag-guard runCheck() in-process (no config)
+ *   node bench/measure.js check-all DIR WORKERS    the same with checkSyntax (every file parsed)
  *
  * Prints one JSON line: {mode, workers, files, bytes, ms, maxRssMB, findings?}.
  * `ms` is wall time from just before the work starts (module loading excluded, worker start-up included).
@@ -74,7 +75,7 @@ async function checkMode() {
   const { runCheck } = require(path.join(dist, 'check'));
   const dir = path.resolve(target);
   const t0 = process.hrtime.bigint();
-  const res = await runCheck({ paths: [dir], cwd: dir, configPath: null, workers });
+  const res = await runCheck({ paths: [dir], cwd: dir, configPath: null, workers, checkSyntax: mode === 'check-all' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   done({
     files: res.files.length,
@@ -84,7 +85,7 @@ async function checkMode() {
   });
 }
 
-(mode === 'parse' ? parseMode() : mode === 'check' ? checkMode() : Promise.reject(new Error(`unknown mode ${mode}`))).catch((e) => {
+(mode === 'parse' ? parseMode() : mode === 'check' || mode === 'check-all' ? checkMode() : Promise.reject(new Error(`unknown mode ${mode}`))).catch((e) => {
   process.stderr.write(String(e && e.stack ? e.stack : e) + '\n');
   process.exit(1);
 });

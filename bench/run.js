@@ -188,6 +188,7 @@ const raw = interleave(RUNS, [
   { key: 'parseN', label: `parse x${WORKERS}`, fn: () => measure('parse', listFile, WORKERS) },
   { key: 'check1', label: 'check x1', fn: () => measure('check', corpus, 1) },
   { key: 'checkN', label: `check x${WORKERS}`, fn: () => measure('check', corpus, WORKERS) },
+  { key: 'checkAllN', label: `check x${WORKERS} --check-syntax`, fn: () => measure('check-all', corpus, WORKERS) },
   {
     key: 'cli',
     label: 'cli',
@@ -202,6 +203,7 @@ const raw = interleave(RUNS, [
 for (const [k, rs] of Object.entries(raw)) results.rows[k] = summarize(rs);
 results.roundRatios = {
   checkN_parseN: roundRatios(raw.checkN, raw.parseN),
+  checkAllN_parseN: roundRatios(raw.checkAllN, raw.parseN),
   check1_parse1: roundRatios(raw.check1, raw.parse1),
 };
 
@@ -280,6 +282,7 @@ line('bare tree-sitter parse (read+decode+parse)', rows.parse1, 1);
 line('bare tree-sitter parse', rows.parseN, WORKERS);
 line('dag-guard check (runCheck, in-process)', rows.check1, 1);
 line('dag-guard check (runCheck, in-process)', rows.checkN, WORKERS);
+line('dag-guard check --check-syntax (every file parsed)', rows.checkAllN, WORKERS);
 line('dag-guard CLI process (auto workers)', rows.cli, 'auto');
 line(`bandit -r -q -f json`, rows.bandit, 1);
 process.stdout.write('\n');
@@ -296,13 +299,15 @@ if (rows.bandit) {
 }
 const f = ratio(rows.checkN, rows.parseN);
 row(`dag-guard x${WORKERS} / bare parse x${WORKERS}`, f, ratio(rows.checkN, rows.parseN, 'minMs'), ratio(rows.checkN, rows.parseN, 'cpuMs'), `target <= 1.5x: ${verdict(f <= 1.5)}`);
+row(`dag-guard --check-syntax x${WORKERS} / parse x${WORKERS}`, ratio(rows.checkAllN, rows.parseN), ratio(rows.checkAllN, rows.parseN, 'minMs'), ratio(rows.checkAllN, rows.parseN, 'cpuMs'), '(every file parsed)');
 row('dag-guard x1 / bare parse x1', ratio(rows.check1, rows.parse1), ratio(rows.check1, rows.parse1, 'minMs'), ratio(rows.check1, rows.parse1, 'cpuMs'), '');
 row(`parse speed-up 1 -> ${WORKERS} workers`, ratio(rows.parse1, rows.parseN), ratio(rows.parse1, rows.parseN, 'minMs'), NaN, '');
 row(`check speed-up 1 -> ${WORKERS} workers`, ratio(rows.check1, rows.checkN), ratio(rows.check1, rows.checkN, 'minMs'), NaN, '');
 const per = (xs) => xs.map((x) => x.toFixed(2)).join(' ');
 process.stdout.write(
   `per-round ratios (same round, so the same load on both sides): dag-guard x${WORKERS} / parse x${WORKERS} ${per(results.roundRatios.checkN_parseN)} ` +
-    `(median ${fmt(median(results.roundRatios.checkN_parseN), 2)}x); x1 / x1 ${per(results.roundRatios.check1_parse1)}\n`,
+    `(median ${fmt(median(results.roundRatios.checkN_parseN), 2)}x); --check-syntax ${per(results.roundRatios.checkAllN_parseN)} ` +
+    `(median ${fmt(median(results.roundRatios.checkAllN_parseN), 2)}x); x1 / x1 ${per(results.roundRatios.check1_parse1)}\n`,
 );
 const o = results.oneFile;
 process.stdout.write(

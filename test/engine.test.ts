@@ -268,6 +268,35 @@ describe('files are parsed only when a rule needs the tree', () => {
     expect(compared).toBeGreaterThan(40);
   });
 
+  it('gives every top-level statement of every fixture, alone with the imports, the same findings as when parsed', async () => {
+    // A file-level comparison hides a wrong `mayCall` "no" whenever another call of the same file says yes; one
+    // statement at a time, each rule's prefilter answers for its own calls.
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const rules = await all();
+    const eager = compileRules(rules.map((r) => ({ ...r, mayCall: undefined })));
+    const lazy = compileRules(rules);
+    const dir = path.join(__dirname, 'rules', 'fixtures');
+    let statements = 0;
+    let withFindings = 0;
+    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.py'))) {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      const top = parse(text).rootNode.namedChildren;
+      const imports = top.filter((n) => /^(import_statement|import_from_statement|future_import_statement)$/.test(n.type)).map((n) => n.text);
+      for (const stmt of top) {
+        if (/import|comment/.test(stmt.type)) continue;
+        const src = [...imports, stmt.text, ''].join('\n');
+        const key = (r: ReturnType<typeof analyzeSource>) => r.findings.map((x) => `${x.ruleId}:${x.line}:${x.severity}`);
+        const want = key(analyzeSource(f, src, eager, DEFAULT_SETTINGS));
+        expect(key(analyzeSource(f, src, lazy, DEFAULT_SETTINGS)), `${f}: ${stmt.text.slice(0, 80)}`).toEqual(want);
+        statements++;
+        if (want.length) withFindings++;
+      }
+    }
+    expect(statements).toBeGreaterThan(500);
+    expect(withFindings).toBeGreaterThan(200);
+  });
+
   it('finds call names exactly where the equivalent regex does', async () => {
     const { findCallNames } = await import('../src/engine/locate');
     const names = new Set(['get', 'run', 'system', 'éx']);

@@ -22,6 +22,7 @@ export default defineRule({
     },
   },
   calls: ['eval', 'exec', 'compile'],
+  mayCall: (fn) => SINKS.has(fn),
   onCall(call, fn, ctx) {
     if (!SINKS.has(fn)) return;
     const first = callArgs(call).positional[0] ?? callArgs(call).keywords.get('source');

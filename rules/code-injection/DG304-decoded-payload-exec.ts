@@ -104,6 +104,7 @@ export default defineRule({
     },
   },
   calls: ['exec', 'eval', 'compile', 'system', 'popen', 'run', 'call', 'check_call', 'check_output', 'Popen', 'getoutput', 'getstatusoutput'],
+  mayCall: (fn) => CODE_SINKS.has(fn) || SHELL_SINKS.has(fn) || SHELL_FLAG_SINKS.has(fn),
   onCall(call, fn, ctx) {
     if (!CODE_SINKS.has(fn) && !SHELL_SINKS.has(fn) && !SHELL_FLAG_SINKS.has(fn)) return;
     const args = callArgs(call);

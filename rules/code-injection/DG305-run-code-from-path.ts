@@ -37,6 +37,7 @@ export default defineRule({
     },
   },
   calls: ['run_path', 'run_module', 'load_source', 'load_compiled', 'load_module', 'SourceFileLoader', 'SourcelessFileLoader', 'spec_from_file_location', 'execfile'],
+  mayCall: (fn) => LOADERS.has(fn),
   onCall(call, fn, ctx) {
     const spec = LOADERS.get(fn);
     if (!spec) return;

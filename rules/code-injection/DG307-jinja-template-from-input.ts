@@ -38,6 +38,7 @@ export default defineRule({
     },
   },
   calls: ['Template', 'NativeTemplate', 'from_string'],
+  mayCall: (fn) => fn.endsWith('.from_string') || fn === 'jinja2.Template' || fn === 'jinja2.environment.Template' || fn === 'jinja2.nativetypes.NativeTemplate',
   onCall(call, q, ctx) {
     const args = callArgs(call);
     let src: SyntaxNode | undefined;

@@ -20,6 +20,7 @@ export default defineRule({
     },
   },
   calls: ['load', 'loads'],
+  mayCall: (fn) => SINKS.has(fn),
   onCall(call, fn, ctx) {
     if (!SINKS.has(fn)) return;
     const parse = ctx.isParseTime(call);

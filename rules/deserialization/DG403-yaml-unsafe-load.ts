@@ -29,6 +29,7 @@ export default defineRule({
     },
   },
   calls: ['load', 'load_all', 'unsafe_load', 'unsafe_load_all', 'full_load', 'full_load_all'],
+  mayCall: (fn) => FULL.has(fn) || LOADER_DEPENDENT.has(fn) || ALWAYS_UNSAFE.has(fn),
   onCall(call, fn, ctx) {
     let severity: 'high' | 'medium' | 'critical' = 'high';
     if (FULL.has(fn)) severity = 'medium';

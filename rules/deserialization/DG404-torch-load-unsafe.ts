@@ -22,6 +22,7 @@ export default defineRule({
     },
   },
   calls: ['load', 'load_state_dict_from_url'],
+  mayCall: (fn) => SINKS.has(fn),
   onCall(call, fn, ctx) {
     if (!SINKS.has(fn)) return;
     const args = callArgs(call);

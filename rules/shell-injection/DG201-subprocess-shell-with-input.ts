@@ -32,6 +32,7 @@ export default defineRule({
     },
   },
   calls: ['run', 'call', 'check_call', 'check_output', 'Popen', 'getoutput', 'getstatusoutput'],
+  mayCall: (fn) => ALWAYS_SHELL.has(fn) || SHELL_FLAG.has(fn),
   onCall(call, fn, ctx) {
     if (!ALWAYS_SHELL.has(fn) && !SHELL_FLAG.has(fn)) return;
     const args = callArgs(call);

@@ -60,6 +60,7 @@ export default defineRule({
     },
   },
   calls: NAMES,
+  mayCall: (fn) => SHELL_STRING.has(fn) || EXEC_LIKE.has(fn),
   onCall(call, fn, ctx) {
     if (!SHELL_STRING.has(fn) && !EXEC_LIKE.has(fn)) return;
     const args = callArgs(call);
