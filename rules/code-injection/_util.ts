@@ -8,8 +8,13 @@ import type { Trust } from '../../src/engine/airflow';
  * arguments), *medium* for another task's output (XCom), *low* otherwise — a Variable or environment value, or a
  * value whose origin the file does not show (`getattr(requests, method)` in a helper) is the DAG's own config.
  */
+/**
+ * High for trigger input, medium for another task's output and for a task function's parameter that no call site in
+ * the file shows (Airflow passes it: possibly from `dag_run.conf`), low for configuration and unknown origins — the
+ * same middle as the shell-injection family and DG305/DG307.
+ */
 export function taintSeverity(t: Trust): Severity {
-  return t === 'user' ? 'high' : t === 'xcom' ? 'medium' : 'low';
+  return t === 'user' ? 'high' : t === 'xcom' || t === 'param' ? 'medium' : 'low';
 }
 
 // Message wording is shared with the shell-injection family, so findings of both read alike.

@@ -74,3 +74,20 @@ describe('DG204 severity by origin', () => {
     expect(run('x = context["params"]["table"]').map((f) => f.severity)).toEqual(['high']);
   });
 });
+
+describe('DG302/DG303 severity by origin', () => {
+  const c = compileRules(ALL_RULES.filter((r) => r.meta.id === 'DG302' || r.meta.id === 'DG303'));
+  const task = (body: string) =>
+    ['import importlib', 'import json', 'from airflow.decorators import task', '', '@task', 'def load(name):', `    ${body}`, ''].join('\n');
+  it('is medium for a task parameter that no call site shows, as in the shell-injection family', () => {
+    const f = check(task('return importlib.import_module(name)'), c);
+    expect(f.map((x) => [x.ruleId, x.severity])).toEqual([['DG302', 'medium']]);
+    expect(f[0].message).toContain('function parameter');
+    const g = check(task('return getattr(json, name)'), c);
+    expect(g.map((x) => [x.ruleId, x.severity])).toEqual([['DG303', 'medium']]);
+  });
+  it('stays low for a Variable', () => {
+    const src = 'import importlib\nfrom airflow.models import Variable\nm = importlib.import_module(Variable.get("mod"))\n';
+    expect(check(src, c).map((x) => [x.ruleId, x.severity])).toEqual([['DG302', 'low']]);
+  });
+});
