@@ -35,7 +35,8 @@ describe('--format sarif', () => {
       'dags/clean.py': CLEAN_DAG,
       'dags/broken.py': 'def (:\n',
       'dags/big.py': 'x = 1\n'.repeat(400),
-      '.dag-guard.toml': 'max-file-size-kb = 1\n',
+      // check-syntax: the broken file has nothing a rule would parse it for, and its DG000 is the warning under test
+      '.dag-guard.toml': 'max-file-size-kb = 1\ncheck-syntax = true\n',
     });
     const r = runCli(['check', '-f', 'sarif', 'dags'], dir);
     code = r.code;
