@@ -457,19 +457,25 @@ const MAIN_GUARD = /^if[ \t(]+(?:__name__[ \t]*==[ \t]*["']__main__["']|["']__ma
 /** DAG definitions that need no `airflow` import in the same file (`from dags_common import *`). */
 const DAG_USE = /\bDAG[ \t]*\(|@dag\b/;
 
+/** Signs of a command-line script: a `#!` first line, command-line arguments (`sys.argv`, argparse). */
+const SCRIPT_SIGNS = /^#!|\bsys\.argv\b|^[ \t]*(?:import[ \t]+argparse\b|from[ \t]+argparse[ \t]+import\b)/m;
+
 /**
- * A stand-alone script that sits in a DAG repository but is not a DAG file: it has an `if __name__ == "__main__":`
- * block and no Airflow usage (no `airflow` import, no `DAG(`, no `@dag`). Airflow would still import it if it were
- * in the DAG folder, so parse-time findings stay, at low severity, worded conditionally. Text and import list only.
+ * A stand-alone script that sits in a DAG repository but is not a DAG file: an `if __name__ == "__main__":` block,
+ * a `#!` line or command-line arguments (`sys.argv`, argparse), and no Airflow usage (no `airflow` import, no `DAG(`,
+ * no `@dag`). Airflow would still import it if it were in the DAG folder, so parse-time findings stay, at low
+ * severity, worded conditionally. Text and import list only.
  */
 export function isStandaloneScript(ctx: RuleContext): boolean {
   let v = ctx.state.get('DG6:standalone') as boolean | undefined;
   if (v === undefined) {
     const t = ctx.file.text;
-    v = t.includes('__main__') && MAIN_GUARD.test(t) && !ctx.imported('airflow') && !DAG_USE.test(t);
+    const script = (t.includes('__main__') && MAIN_GUARD.test(t)) || SCRIPT_SIGNS.test(t);
+    v = script && !ctx.imported('airflow') && !DAG_USE.test(t);
     ctx.state.set('DG6:standalone', v);
   }
   return v;
 }
 
-export const STANDALONE_NOTE = ' — if this file is in the DAG folder (it looks like a stand-alone script: a `__main__` block, no Airflow)';
+export const STANDALONE_NOTE =
+  ' — if this file is in the DAG folder (it looks like a stand-alone script: a `__main__` block, a `#!` line or command-line arguments, and no Airflow)';

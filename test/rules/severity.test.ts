@@ -57,6 +57,17 @@ describe('DG605/DG607 in stand-alone scripts', () => {
       expect(f.message, id).toContain('if this file is in the DAG folder');
     }
   });
+  it('are low in a script recognised by its #! line or its command-line arguments', () => {
+    const body = 'import subprocess\nout = subprocess.run(["git", "status"])\n';
+    for (const src of ['#!/usr/bin/env python3\n' + body, 'import sys\n' + body + 'print(sys.argv[1])\n', 'import argparse\n' + body]) {
+      const [f] = check(src, only('DG607'));
+      expect(f.severity, src).toBe('low');
+      expect(f.message).toContain('command-line arguments');
+    }
+    // neither sign: a module that spawns a process when imported stays high
+    expect(check(body, only('DG607'))[0].severity).toBe('high');
+  });
+
   it('keep their severity in a DAG file', () => {
     const dag = 'from airflow import DAG\n' + script;
     expect(check(dag, only('DG607'))[0].severity).toBe('high');
