@@ -208,6 +208,11 @@ describe('files are parsed only when a rule needs the tree', () => {
     return ALL_RULES;
   };
   const run = async (src: string) => analyzeSource('f.py', src, compileRules(await all()), DEFAULT_SETTINGS);
+  // Every rule, and the same rules without their `mayCall` prefilter (any file with a candidate call is parsed).
+  const withAndWithoutPrefilter = async () => {
+    const rules = await all();
+    return { lazy: compileRules(rules), eager: compileRules(rules.map((r) => ({ ...r, mayCall: undefined }))) };
+  };
   const ids = (r: { findings: { ruleId: string; line: number }[] }) => r.findings.map((f) => `${f.ruleId}:${f.line}`);
 
   it('skips a file whose only candidates cannot interest any rule', async () => {
@@ -244,10 +249,7 @@ describe('files are parsed only when a rule needs the tree', () => {
   it('gives every fixture and sample the same findings as with every call candidate parsed', async () => {
     const fs = await import('node:fs');
     const path = await import('node:path');
-    const rules = await all();
-    // The same rules without their `mayCall` prefilter: any file with a candidate call is parsed and dispatched.
-    const eager = compileRules(rules.map((r) => ({ ...r, mayCall: undefined })));
-    const lazy = compileRules(rules);
+    const { eager, lazy } = await withAndWithoutPrefilter();
     const files: string[] = [];
     const walk = (d: string): void => {
       for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -273,9 +275,7 @@ describe('files are parsed only when a rule needs the tree', () => {
     // statement at a time, each rule's prefilter answers for its own calls.
     const fs = await import('node:fs');
     const path = await import('node:path');
-    const rules = await all();
-    const eager = compileRules(rules.map((r) => ({ ...r, mayCall: undefined })));
-    const lazy = compileRules(rules);
+    const { eager, lazy } = await withAndWithoutPrefilter();
     const dir = path.join(__dirname, 'rules', 'fixtures');
     let statements = 0;
     let withFindings = 0;
