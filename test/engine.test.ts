@@ -239,6 +239,8 @@ describe('files are parsed only when a rule needs the tree', () => {
       ['import os, \\\n    ctypes\n', 'DG501:2'], // denied module on a continuation line
       ['import pathlib\np = pathlib.Path("/opt/airflow/dags/x.py")\np.write_text("x")\n', 'DG605:3'],
       ['import os\nv = os.environ.get("AIRFLOW__CORE__FERNET_KEY")\n', 'DG603:2'],
+      ['from settings import cfg\ncfg.resolve().write_text("x")\n', 'DG605:2'], // a path method's result, written to
+      ['import requests\nrequests.Session().get("https://example.net")\n', 'DG601:2'],
     ];
     for (const [src, want] of cases) {
       const r = await run(src);

@@ -134,6 +134,8 @@ export type Kind = 'network' | 'download' | 'spawn' | 'exec' | 'write' | 'dup2' 
 
 const SESSION_CTOR = /^(requests\.(sessions\.)?Session|requests\.session|httpx\.(Async)?Client)$/;
 const PATH_CTOR = /(^|\.)(Path|PurePath|PosixPath)$|^pathlib\./;
+/** Path methods that return a path (`p.with_suffix(".bak").write_text(…)`); see isPathlike. */
+const PATH_DERIVED = /\.(with_name|with_suffix|joinpath|resolve|absolute)$/;
 const PATHLIB_WRITE_CALL = /\.\s*(?:write_text|write_bytes|unlink|rmdir|rename|replace|chmod|touch|symlink_to|hardlink_to)\s*\(/;
 // Seven rules ask about the same file: remember the last answer.
 const pathlibWrite = { text: null as string | null, answer: false };
@@ -162,6 +164,16 @@ export function mayObserve(fn: string, text: string): boolean {
   if (!CONNECT_METHODS.has(method) && !HTTP_VERBS.includes(method) && !PATHLIB_WRITES.has(method)) return false;
   const receiver = fn.slice(0, fn.length - method.length - 1);
   if (/^[A-Za-z_]\w*$/.test(receiver)) return false;
+  // `F(…).method`, the result of a call of F (as the engine spells it): what kindsOf asks of a call receiver.
+  const called = /^([\w.]+)\(…\)$/.exec(receiver);
+  if (called) {
+    const ctor = called[1];
+    return (
+      (CONNECT_METHODS.has(method) && CONNECTABLE.has(ctor)) ||
+      (HTTP_VERBS.includes(method) && SESSION_CTOR.test(ctor)) ||
+      (PATHLIB_WRITES.has(method) && (PATH_CTOR.test(ctor) || PATH_DERIVED.test(ctor)))
+    );
+  }
   return !(DOTTED_NAME.test(receiver) && !(PATHLIB_WRITES.has(method) && receiver.endsWith('.parent')));
 }
 
@@ -237,7 +249,7 @@ function isPathlike(obj: SyntaxNode, ctx: RuleContext): boolean {
   const o = unwrap(obj);
   if (o.type === 'call') {
     const fn = ctx.callee(o) ?? '';
-    return /(^|\.)(Path|PurePath|PosixPath)$|^pathlib\./.test(fn) || /\.(with_name|with_suffix|joinpath|resolve|absolute)$/.test(o.childForFieldName('function')?.text ?? '');
+    return PATH_CTOR.test(fn) || PATH_DERIVED.test(o.childForFieldName('function')?.text ?? '');
   }
   if (o.type === 'binary_operator') return isPathlike(o.childForFieldName('left')!, ctx);
   if (o.type === 'identifier') return factsOf(ctx).paths.has(o.text);

@@ -100,11 +100,12 @@ function callsMayMatter(compiled: CompiledRules, text: string, found: { index: n
     const written = dottedBefore(text, m.index, name);
     if (written === null) return true;
     bindings ??= new Map();
-    const dot = written.indexOf('.');
+    const dot = written.search(/[.(]/); // the first name, also of `F(…).rest`
     const head = dot < 0 ? written : written.slice(0, dot);
     let targets = bindings.get(head);
     if (!targets) bindings.set(head, (targets = textImportTargets(text, head)));
     const candidates = [written, ...targets.map((t) => (dot < 0 ? t : t + written.slice(dot)))];
+    if (candidates.some((fn) => RESOLVES_TO_MODULE.test(fn))) return true;
     if (candidates.some((fn) => rules.some((r) => r.mayCall!(fn, text, m.index)))) return true;
   }
   return false;
@@ -131,6 +132,7 @@ function dottedBefore(text: string, at: number, name: string): string | null {
     i--;
     while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
     if (i >= 0 && (text[i] === '"' || text[i] === "'") && parts === name) return `str.${name}`;
+    if (i >= 0 && text[i] === ')') return calledBefore(text, i, parts);
     const end = i + 1;
     while (i >= 0 && /[\w\u00C0-\uFFFF]/.test(text[i])) i--;
     if (end === i + 1) return null; // `)`, `]`, a quote, a line break: not a plain name
@@ -139,6 +141,37 @@ function dottedBefore(text: string, at: number, name: string): string | null {
     parts = `${word}.${parts}`;
   }
 }
+
+/**
+ * `F(…).rest` when the `)` at `close` ends a call of a plain dotted name F whose arguments hold no string, comment
+ * or line continuation (a backward scan cannot skip those safely); else null. The tree would give the callee as
+ * written, `F(args).rest` (or a module, for `__import__(…)`, `importlib.import_module(…)`, `getattr(…)`: see
+ * RESOLVES_TO_MODULE), and every `mayCall` judges `F(…).rest` the same way.
+ */
+function calledBefore(text: string, close: number, rest: string): string | null {
+  let depth = 0;
+  let i = close;
+  for (; i >= 0 && close - i < 2000; i--) {
+    const c = text[i];
+    if (c === ')') depth++;
+    else if (c === '(' && --depth === 0) break;
+    else if (c === '"' || c === "'" || c === '#' || c === '\\') return null;
+  }
+  if (depth !== 0 || i < 0) return null;
+  let j = i - 1;
+  while (j >= 0 && (text[j] === ' ' || text[j] === '\t')) j--;
+  const end = j + 1;
+  while (j >= 0 && /[\w\u00C0-\uFFFF]/.test(text[j])) j--;
+  if (end === j + 1) return null;
+  const f = dottedBefore(text, j + 1, text.slice(j + 1, end));
+  return f === null || f.includes('(') || f.startsWith('str.') ? null : `${f}(…).${rest}`;
+}
+
+/**
+ * Calls whose result the tree resolves to a module (`__import__("os").system`): their methods are module functions.
+ * (Defensive: these names are themselves subscribed by rules without a prefilter, so such a file is parsed anyway.)
+ */
+const RESOLVES_TO_MODULE = /^(?:builtins\.)?(?:__import__|getattr)\(|^importlib\.import_module\(/;
 
 /** Every target `name` may be bound to by an import line of the text (strings included: over-approximate). */
 function textImportTargets(text: string, name: string): string[] {
