@@ -227,6 +227,14 @@ describe('files are parsed only when a rule needs the tree', () => {
     expect(ids(r2)).toContain('DG601:4');
   });
 
+  it('still reports unused suppressions of ours in a file no rule needed to parse, and ignores other tools\' codes', async () => {
+    const warn = async (src: string) => (await run(src)).warnings.map((w) => `${w.code}:${w.line}`);
+    expect(await warn('x = 1  # dag-guard: ignore[DG101] -- fixture\n')).toEqual(['DG001:1']);
+    expect(await warn('x = 1  # nosec\n')).toEqual(['DG001:1']);
+    expect(await warn('x = 1  # noqa: E501\ny = "# nosec"\n')).toEqual([]);
+    expect((await run('x = 1  # noqa: E501\n')).parsed).toBe(false);
+  });
+
   it('does not mistake a receiver it cannot read for a harmless one', async () => {
     const cases: [string, string][] = [
       ['import requests\nr = (requests.\n    get("https://example.net"))\n', 'DG601:2'], // dot before the line break
