@@ -91,8 +91,9 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
 
   const job = { ruleIds: rules.map((r) => r.meta.id), settings, maxBytes: config.maxFileSizeKb * 1024 };
   // A directory to walk is usually a repository: start the workers now, so that they load while files are found
-  // (stopped unused when few files turn up). Explicit files (the pre-commit case) never start one early.
-  const pool = paths.some((p) => isDirectory(path.resolve(opts.cwd, p)))
+  // (stopped unused when few files turn up). Explicit files (the pre-commit case) and `--changed-since` (a few
+  // changed files, typically) never start one early.
+  const pool = !opts.onlyFiles && paths.some((p) => isDirectory(path.resolve(opts.cwd, p)))
     ? new WorkerPool(opts.workers && opts.workers > 0 ? opts.workers : cpuCount(), job)
     : null;
   const configBase = configBaseOf(config, opts.cwd);
