@@ -289,3 +289,29 @@ describe('reports', () => {
     expect(runCli(['explain', 'DG999']).code).toBe(2);
   });
 });
+
+describe('worker threads', () => {
+  it('give the same report as one thread, in the same order, for a repository big enough to use them', () => {
+    // 30 copies of every sample (≈ 1 MB): enough for the automatic choice to start workers (one per 256 KiB, per core)
+    const samples = path.join(__dirname, '..', 'samples');
+    const files: Record<string, string> = { 'dags/broken.py': 'def (:\n' };
+    for (const kind of ['clean', 'dangerous']) {
+      for (const f of fs.readdirSync(path.join(samples, kind))) {
+        const text = fs.readFileSync(path.join(samples, kind, f), 'utf8');
+        for (let i = 0; i < 30; i++) files[`dags/${kind}/${i}/${f}`] = text;
+      }
+    }
+    const dir = tempTree(files);
+    const report = (workers: string) => {
+      const r = jsonReport(runCli(['check', '-f', 'json', '--no-config', '--check-syntax', '--workers', workers, dir]));
+      delete r.summary.durationMs;
+      return r;
+    };
+    const one = report('1');
+    expect(one.summary.filesScanned).toBe(301);
+    expect(one.findings.length).toBeGreaterThan(300);
+    expect(one.warnings.map((w: { code: string }) => w.code)).toEqual(['DG000']);
+    expect(report('2')).toEqual(one);
+    expect(report('0')).toEqual(one); // automatic
+  });
+});
