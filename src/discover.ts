@@ -30,6 +30,8 @@ export interface DiscoveredFile {
   abs: string;
   /** Relative to cwd, '/' separators: the path shown in reports. */
   rel: string;
+  /** Named on the command line (the pre-commit case), not found by walking a directory. */
+  explicit?: boolean;
 }
 
 const SKIP_DIRS = new Set(['__pycache__', 'node_modules', 'site-packages', 'dist-packages']);
@@ -51,10 +53,10 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
   const included = (abs: string): boolean => include.length === 0 || include.some((g) => globMatch(g, abs));
 
   /** `real`: the file's real path when the caller knows it (the walk does: its folder's real path + name). */
-  const add = (abs: string, real: string = safeRealpath(abs)): void => {
+  const add = (abs: string, real: string = safeRealpath(abs), explicit = false): void => {
     if (seen.has(real)) return;
     seen.add(real);
-    files.push({ abs, rel: toRel(opts.cwd, abs) });
+    files.push(explicit ? { abs, rel: toRel(opts.cwd, abs), explicit } : { abs, rel: toRel(opts.cwd, abs) });
   };
 
   for (const p of opts.paths.length ? opts.paths : ['.']) {
@@ -69,7 +71,7 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
     }
     if (st.isFile()) {
       // Named explicitly (pre-commit passes staged files): scan whatever the extension, unless excluded.
-      if (!excluded(abs)) add(abs);
+      if (!excluded(abs)) add(abs, undefined, true);
       continue;
     }
     if (!st.isDirectory()) {

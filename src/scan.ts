@@ -16,6 +16,8 @@ export interface ScanInput {
   rel: string;
   /** Path hashed into fingerprints (relative to the repository or config root). */
   id?: string;
+  /** Named on the command line: always parsed, so that a syntax error in it is reported (see Settings.checkSyntax). */
+  explicit?: boolean;
 }
 
 export interface ScanOutput {
@@ -44,7 +46,8 @@ export function scanFile(file: ScanInput, job: ScanJob): ScanOutput {
   if ('error' in src) {
     return { findings: [], warnings: [], errors: [{ path: file.rel, message: src.error }], suppressed: 0, bytes: 0 };
   }
-  const res = analyzeSource(file.rel, src.text, compiledFor(job.ruleIds), job.settings, file.id ?? file.rel);
+  const settings = file.explicit && !job.settings.checkSyntax ? { ...job.settings, checkSyntax: true } : job.settings;
+  const res = analyzeSource(file.rel, src.text, compiledFor(job.ruleIds), settings, file.id ?? file.rel);
   return {
     findings: res.findings,
     warnings: res.warnings,

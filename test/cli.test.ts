@@ -143,6 +143,8 @@ describe('bad input never passes silently', () => {
     expect(flag.code).toBe(0); // a warning, not a finding
     fs.writeFileSync(path.join(dir, '.dag-guard.toml'), 'check-syntax = true\n');
     expect(codes(runCli(['check', '-f', 'json', dir]))).toEqual(['DG000']);
+    // a file named on the command line (the pre-commit case) is always parsed
+    expect(codes(runCli(['check', '-f', 'json', '--no-config', path.join(dir, 'broken.py')]))).toEqual(['DG000']);
   });
 
   it('refuses a file over the size limit instead of skipping it silently', () => {

@@ -12,7 +12,8 @@ export interface Settings {
   ruleOptions: Record<string, Record<string, unknown>>;
   /**
    * Parse every file, so that each syntax error is reported (DG000). Off by default: a file in which no rule finds
-   * anything to look at in the text is not parsed, and an error in it cannot hide a finding.
+   * anything to look at in the text is not parsed, and an error in it cannot hide a finding. Files named on the
+   * command line are always parsed (src/scan.ts).
    */
   checkSyntax?: boolean;
 }
