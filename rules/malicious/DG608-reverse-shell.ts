@@ -1,6 +1,6 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
-import { argStrings, FACT_CALL_NAMES, factsOf, observe, offsets, SHELL_BINARY, SHELL_REVERSE, mayReverseShell, stringAt, mayObserve } from './_util';
+import { argStrings, FACT_CALL_NAMES, factsOf, mayObserve, mayReverseShell, observe, SHELL_BINARY, SHELL_REVERSE, stringsWithShape } from './_util';
 
 export default defineRule({
   meta: {
@@ -27,17 +27,9 @@ export default defineRule({
   },
   onFile(ctx) {
     const facts = factsOf(ctx);
-    if (mayReverseShell(ctx.file.text) && SHELL_REVERSE.test(ctx.file.text)) {
-      const done = new Set<number>();
-      const ends: number[] = [];
-      offsets(SHELL_REVERSE, ctx.file.text, 50, ends).forEach((i, k) => {
-        const s = stringAt(ctx.root, i);
-        // the whole shape must sit in one string literal
-        if (!s || done.has(s.id) || ends[k] > s.endIndex) return;
-        done.add(s.id);
-        ctx.report(s, this.meta.message.replace('{how}', 'shell one-liner that connects a shell to a remote host'));
-      });
-    }
+    stringsWithShape(ctx, mayReverseShell, SHELL_REVERSE, (s) =>
+      ctx.report(s, this.meta.message.replace('{how}', 'shell one-liner that connects a shell to a remote host')),
+    );
     if (!facts.socket) return;
     const dup2: SyntaxNode[] = [];
     const shells: SyntaxNode[] = [];

@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs, stringValue } from '../../src/engine/python';
 import type { Severity } from '../../src/report';
-import { argStrings, FACT_CALL_NAMES, enclosingCalls, factsOf, observe, offsets, SHELL_DOWNLOAD_EXEC, mayDownloadExec, stringAt, mayObserve } from './_util';
+import { argStrings, enclosingCalls, FACT_CALL_NAMES, factsOf, mayDownloadExec, mayObserve, observe, SHELL_DOWNLOAD_EXEC, stringsWithShape } from './_util';
 
 /** `os.chmod(p, 0o755)`, `stat.S_IEXEC`, `S_IXUSR`, `0o777`… */
 function execMode(mode: SyntaxNode | undefined): boolean {
@@ -38,21 +38,13 @@ export default defineRule({
   },
   onFile(ctx) {
     const facts = factsOf(ctx);
-    if (mayDownloadExec(ctx.file.text) && SHELL_DOWNLOAD_EXEC.test(ctx.file.text)) {
-      const done = new Set<number>();
-      const ends: number[] = [];
-      offsets(SHELL_DOWNLOAD_EXEC, ctx.file.text, 50, ends).forEach((i, k) => {
-        const s = stringAt(ctx.root, i);
-        // the whole shape must sit in one string literal
-        if (!s || done.has(s.id) || ends[k] > s.endIndex) return;
-        done.add(s.id);
-        const spawner = enclosingCalls(s).find((call) => observe(call, ctx).kinds.has('spawn'));
-        const parse = !!spawner && ctx.isParseTime(spawner);
-        ctx.report(s, this.meta.message.replace('{what}', 'a shell command pipes a download into an interpreter or makes it executable') + (parse ? ' while the DAG file is parsed' : ''), {
-          severity: parse ? 'critical' : 'high',
-        });
+    stringsWithShape(ctx, mayDownloadExec, SHELL_DOWNLOAD_EXEC, (s) => {
+      const spawner = enclosingCalls(s).find((call) => observe(call, ctx).kinds.has('spawn'));
+      const parse = !!spawner && ctx.isParseTime(spawner);
+      ctx.report(s, this.meta.message.replace('{what}', 'a shell command pipes a download into an interpreter or makes it executable') + (parse ? ' while the DAG file is parsed' : ''), {
+        severity: parse ? 'critical' : 'high',
       });
-    }
+    });
     const downloads = facts.calls.filter((f) => f.kinds.has('download'));
     if (!downloads.length) return;
     const names = [...facts.downloaded.keys()];

@@ -452,6 +452,23 @@ export function stringAt(root: SyntaxNode, index: number): SyntaxNode | null {
   return n;
 }
 
+/**
+ * Each string literal of the file that holds a whole match of `shape` (a shell one-liner), once per literal: found in
+ * the raw text (after the cheap `hint`), then located in the tree — cheaper than a query over every string.
+ */
+export function stringsWithShape(ctx: RuleContext, hint: (text: string) => boolean, shape: RegExp, each: (s: SyntaxNode) => void): void {
+  const text = ctx.file.text;
+  if (!hint(text) || !shape.test(text)) return;
+  const done = new Set<number>();
+  const ends: number[] = [];
+  offsets(shape, text, 50, ends).forEach((i, k) => {
+    const s = stringAt(ctx.root, i);
+    if (!s || done.has(s.id) || ends[k] > s.endIndex) return; // the whole shape must sit in one string literal
+    done.add(s.id);
+    each(s);
+  });
+}
+
 /** Start offsets of every match of `re` in `text`, capped; `ends` (if given) receives the end offsets. */
 export function offsets(re: RegExp, text: string, cap = 50, ends?: number[]): number[] {
   const out: number[] = [];
