@@ -132,6 +132,10 @@ const KNOWN_BARE = new Set(['open', 'exec', 'eval', 'compile', 'print']);
 
 export type Kind = 'network' | 'download' | 'spawn' | 'exec' | 'write' | 'dup2' | 'log';
 
+/** Calls that create a socket (the file then "has a socket", DG608). */
+const SOCKET_CTORS = new Set(['socket.socket', 'socket.create_connection', 'socket.fromfd']);
+/** `open`s whose mode or flags decide whether they write. */
+const OPENERS = new Set(['open', 'io.open', 'builtins.open', 'os.open']);
 const SESSION_CTOR = /^(requests\.(sessions\.)?Session|requests\.session|httpx\.(Async)?Client)$/;
 const PATH_CTOR = /(^|\.)(Path|PurePath|PosixPath)$|^pathlib\./;
 /** Path methods that return a path (`p.with_suffix(".bak").write_text(…)`); see isPathlike. */
@@ -153,13 +157,13 @@ function hasPathlibWrite(text: string): boolean {
  * method calls on a plain name matter only when that name is bound by a constructor call, which is itself a yes.
  */
 export function mayObserve(fn: string, text: string): boolean {
-  if (fn === 'socket.socket' || fn === 'socket.create_connection' || fn === 'socket.fromfd') return true;
+  if (SOCKET_CTORS.has(fn)) return true;
   if (CONNECTABLE.has(fn) || SESSION_CTOR.test(fn) || fn.endsWith('.chmod')) return true;
   // A path bound to a name matters only to a write method called on it (`p.write_text(…)`).
   if (PATH_CTOR.test(fn) && hasPathlibWrite(text)) return true;
   if (!fn.includes('.') && !KNOWN_BARE.has(fn)) return false;
   if (NETWORK.has(fn) || DOWNLOAD.has(fn) || SPAWN.has(fn) || EXEC.has(fn) || FILE_MUTATION.has(fn) || LOG_SINKS.test(fn)) return true;
-  if (fn === 'open' || fn === 'io.open' || fn === 'builtins.open' || fn === 'os.open' || fn === 'os.dup2') return true;
+  if (OPENERS.has(fn) || fn === 'os.dup2') return true;
   const method = fn.slice(fn.lastIndexOf('.') + 1);
   if (!CONNECT_METHODS.has(method) && !HTTP_VERBS.includes(method) && !PATHLIB_WRITES.has(method)) return false;
   const receiver = fn.slice(0, fn.length - method.length - 1);
@@ -187,7 +191,7 @@ export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call
     if (DOWNLOAD.has(fn)) out.add('download');
     if (SPAWN.has(fn)) out.add('spawn');
     if (EXEC.has(fn)) out.add('exec');
-    if (FILE_MUTATION.has(fn) || ((fn === 'open' || fn === 'io.open' || fn === 'builtins.open' || fn === 'os.open') && isWriteOpen(call, fn))) {
+    if (FILE_MUTATION.has(fn) || (OPENERS.has(fn) && isWriteOpen(call, fn))) {
       out.add('write');
     }
     if (fn === 'os.dup2') out.add('dup2');
@@ -327,7 +331,7 @@ export function observe(call: SyntaxNode, ctx: RuleContext): CallFact {
   facts.lastCall = call;
   facts.lastFact = fact;
 
-  if (fn === 'socket.socket' || fn === 'socket.create_connection' || fn === 'socket.fromfd') facts.socket = true;
+  if (fn && SOCKET_CTORS.has(fn)) facts.socket = true;
   if (fn && (CONNECTABLE.has(fn) || SESSION_CTOR.test(fn))) {
     const bound = boundName(call);
     if (bound) facts.connectables.set(bound, fn);

@@ -3,10 +3,10 @@ import Parser = require('tree-sitter');
 import type { SyntaxNode } from 'tree-sitter';
 import type { Finding, Warning } from '../report';
 import { RuleContext, type RawFinding } from './context';
-import { importAliasCandidates, importStatementTexts, statementBindings } from './imports';
+import { importAliasCandidates, importStatementTexts, lastSegment, statementBindings } from './imports';
 import type { QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
-import { ownCodes, parseSuppression, suppressionCovers, type Suppression } from './suppressions';
+import { parseSuppression, suppressionCovers, unusedCodes, type Suppression } from './suppressions';
 import { getLanguage, parse } from '../parse';
 import { callAt, enclosingOfTypes, findCallNames, findSuppressionComments, hasSuppressionWord, SUPPRESSION_CANDIDATE } from './locate';
 import { patternRootTypes } from './query-roots';
@@ -27,6 +27,8 @@ export interface CompiledRules {
   callSubscribers: Map<string, Rule[]>;
   /** The subscribed names, plus `getattr` (for `getattr(m, "name")(…)`); empty when no rule subscribes. */
   callNames: Set<string>;
+  /** Names whose every subscriber has a `mayCall` prefilter: only these can be ruled out before parsing. */
+  prefiltered: Set<string>;
   queried: QueriedRule[];
   /** Upper-cased ids, names and aliases of every rule: codes we recognise in suppressions. */
   knownCodes: Set<string>;
@@ -58,6 +60,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
     }
   }
   const callNames = new Set(callSubscribers.size ? [...callSubscribers.keys(), 'getattr'].filter((n) => /^[A-Za-z_]\w*$/.test(n)) : []);
+  const prefiltered = new Set([...callSubscribers].filter(([, subs]) => subs.every((r) => r.mayCall)).map(([name]) => name));
   const knownCodes = new Set<string>();
   const byId = new Map<string, Rule>();
   for (const r of rules) {
@@ -66,7 +69,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
     knownCodes.add(r.meta.name.toUpperCase());
     for (const a of r.meta.aliases ?? []) knownCodes.add(a.toUpperCase());
   }
-  return { rules, byId, callSubscribers, callNames, queried, knownCodes };
+  return { rules, byId, callSubscribers, callNames, prefiltered, queried, knownCodes };
 }
 
 function queryOf(q: QueriedRule): Parser.Query {
@@ -80,11 +83,6 @@ function queryOf(q: QueriedRule): Parser.Query {
   return q.query;
 }
 
-function lastSegment(name: string): string {
-  const i = name.lastIndexOf('.');
-  return i < 0 ? name : name.slice(i + 1);
-}
-
 /**
  * Would any candidate call of this file interest a rule? Answered from the text alone, so that a file whose only
  * candidates are `config.get(…)` or `name.replace(…)` needs no tree. Conservative: a callee that is not a plain
@@ -94,9 +92,8 @@ function callsMayMatter(compiled: CompiledRules, text: string, found: { index: n
   let bindings: Map<string, string[]> | null = null;
   for (const m of found) {
     const name = m.name;
-    const rules = compiled.callSubscribers.get(name);
-    if (!rules || aliases.has(name)) return true;
-    if (rules.some((r) => !r.mayCall)) return true;
+    if (!compiled.prefiltered.has(name) || aliases.has(name)) return true;
+    const rules = compiled.callSubscribers.get(name)!;
     const written = dottedBefore(text, m.index, name);
     if (written === null) return true;
     bindings ??= new Map();
@@ -395,8 +392,7 @@ export function analyzeSource(
       }
       continue;
     }
-    const own = ownCodes(s, compiled.knownCodes);
-    if (s.kind === 'nosec' && s.codes.length === 0) own.push('nosec');
+    const own = unusedCodes(s, compiled.knownCodes);
     if (own.length === 0) continue;
     warnings.push({
       code: 'DG001',
@@ -454,7 +450,7 @@ function mayWarnUnused(text: string, known: Set<string>): boolean {
     if (end < 0) end = text.length;
     for (let i = m.index; i >= 0 && i < end; i = text.indexOf('#', i + 1)) {
       const s = parseSuppression(text.slice(i, end), 0, 0);
-      if (s && (ownCodes(s, known).length || (s.kind === 'nosec' && s.codes.length === 0))) return true;
+      if (s && unusedCodes(s, known).length) return true;
     }
     re.lastIndex = end;
   }

@@ -82,7 +82,7 @@ export function importAliasCandidates(text: string): { target: string; local: st
   const out: { target: string; local: string }[] = [];
   for (const stmt of importStatementTexts(text)) {
     if (!/\bas\b/.test(stmt)) continue;
-    for (const r of statementBindings(stmt)) if (r.local !== '*' && r.local !== lastName(r.target)) out.push(r);
+    for (const r of statementBindings(stmt)) if (r.local !== '*' && r.local !== lastSegment(r.target)) out.push(r);
   }
   return out;
 }
@@ -146,7 +146,8 @@ function logicalLineEnd(text: string, i: number): number {
   return text.length;
 }
 
-function lastName(name: string): string {
+/** `c` of `a.b.c`. */
+export function lastSegment(name: string): string {
   const i = name.lastIndexOf('.');
   return i < 0 ? name : name.slice(i + 1);
 }

@@ -61,8 +61,12 @@ export function suppressionCovers(s: Suppression, rule: Rule): boolean {
   return s.codes.some((c) => names.has(c.toUpperCase()));
 }
 
-/** Codes in a suppression that this tool owns (unused ones among them are worth a warning). */
-export function ownCodes(s: Suppression, known: Set<string>): string[] {
+/**
+ * What an unused suppression is reported under (DG001): the codes in it that this tool owns, or `nosec` for a bare
+ * `# nosec`; empty when it only concerns other tools (`# noqa: E501`).
+ */
+export function unusedCodes(s: Suppression, known: Set<string>): string[] {
   if (s.kind === 'dag-guard') return s.codes;
+  if (s.kind === 'nosec' && s.codes.length === 0) return ['nosec'];
   return s.codes.filter((c) => known.has(c.toUpperCase()));
 }
