@@ -102,13 +102,19 @@ describe.skipIf(!GIT_SYNC)('real git-sync v4', () => {
     gate.stderr!.on('data', (d) => (gateLog += d));
     const url = await waitFor('gate listening', () => /listening on (http:\/\/\S+)/.exec(gateLog)?.[1], 20_000);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const health = await fetch(`${url}/healthz`);
-    expect(health.status).toBe(200);
+    // Nothing synced yet: the gate is alive but cannot publish, and says so.
+    expect((await fetch(`${url}/livez`)).status).toBe(200);
+    const early = await fetch(`${url}/healthz`);
+    expect(early.status).toBe(503);
+    expect(((await early.json()) as { problems: string[] }).problems.join('\n')).toMatch(/blocked: .*does not exist|dangling/);
 
     const gs = startGitSync(repo.bare, root, [`--webhook-url=${url}/`, '--webhook-backoff=1s']);
     await scenario(repo, pub, () => `${gs.logs()}\n--- gate ---\n${gateLog}`);
     expect(gateLog).toMatch(/webhook for [0-9a-f]{12}/);
 
+    const healthy = await fetch(`${url}/healthz`);
+    expect(healthy.status).toBe(200);
+    expect(((await healthy.json()) as { ok: boolean }).ok).toBe(true);
     const st = (await (await fetch(`${url}/status`)).json()) as { service: { runs: number }; status: { verdict: string } };
     expect(st.status.verdict).toBe('published');
     expect(st.service.runs).toBeGreaterThanOrEqual(3);
