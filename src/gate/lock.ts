@@ -13,8 +13,8 @@
  *   same pid (different starttime), means the holder is dead and the lock is taken over at once. A live holder
  *   keeps the lock whatever its lease says (a long synchronous copy may delay its renewals).
  * - Otherwise (another container, another node sharing the volume) the waiter cannot see the holder and relies on
- *   the lease: the holder renews it every `leaseMs / 4`; a lease not renewed for `leaseMs` (default 20 s) means the
- *   holder is dead or cut off. A killed gate thus blocks the next one for at most ~20 s.
+ *   the lease: the holder renews it every `leaseMs / 4`; a lease not renewed for `leaseMs` (default 10 s) means the
+ *   holder is dead or cut off. A killed gate thus blocks the next one for at most ~10 s.
  *
  * A takeover is a rename of the stale file to a private name, then a check that what was renamed is the stale
  * record that was judged (if a third gate had just taken the lock, its record is put back). The lock serialises
@@ -29,7 +29,7 @@ import { UserError } from '../exit-codes';
 import { rmQuiet, writeFileAtomic } from './fsutil';
 
 export const LOCK_FILE = 'lock';
-export const DEFAULT_LEASE_MS = 20_000;
+export const DEFAULT_LEASE_MS = 10_000;
 
 export interface LockOwner {
   token: string;
@@ -55,6 +55,8 @@ export interface LockOptions {
   leaseMs?: number;
   /** Called about every second while waiting, with the holder as last read (null when unreadable). */
   onWait?: (owner: LockOwner | null, waitedMs: number) => void;
+  /** Called when a stale lock is taken over, with the reason (for the log). */
+  onTakeOver?: (reason: string) => void;
 }
 
 function readText(p: string): string | null {
@@ -190,6 +192,7 @@ export async function acquireLock(stateDir: string, opts: LockOptions): Promise<
     const owner = readOwner(lockPath);
     const stale = staleReason(lockPath, owner, leaseMs);
     if (stale) {
+      opts.onTakeOver?.(stale);
       takeOver(lockPath, owner);
       continue;
     }

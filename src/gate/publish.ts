@@ -301,7 +301,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     log(`dag-guard gate: ${msg}`);
   };
   try {
-    lock = await acquireLock(stateDir, { timeoutMs: opts.lockTimeoutMs ?? 10 * 60 * 1000, leaseMs: opts.leaseMs, onWait });
+    lock = await acquireLock(stateDir, { timeoutMs: opts.lockTimeoutMs ?? 10 * 60 * 1000, leaseMs: opts.leaseMs, onWait, onTakeOver: (why) => log(`dag-guard gate: taking over a stale lock: ${why}`) });
   } catch (err) {
     if (err instanceof UserError) return fail(err, null);
     throw explainFsError(err, `cannot lock ${stateDir}`, publishTo);
