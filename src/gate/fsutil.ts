@@ -170,7 +170,7 @@ export function copyTree(src: string, dest: string, limits: CopyLimits = {}): Co
         const note: LinkNote = { path: r, target };
         let real: string;
         try {
-          real = fs.realpathSync(s);
+          real = fs.realpathSync.native(s); // realpath(3): `up/..` must resolve `up` first, as open(2) does (the JS version is lexical)
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           stats.rejected.push({ ...note, reason: code === 'ELOOP' ? 'symbolic link loop' : code === 'ENOENT' ? 'dangling symbolic link' : `cannot resolve (${code})` });
