@@ -70,6 +70,31 @@ describe('gate: symlinks', () => {
     expect(r.status.verdict).toBe('rejected');
   });
 
+  it('what is published is the bytes that were checked: the source swapped during the check (payload and link) changes nothing', async () => {
+    const src = source({ 'dags/a.py': 'a = 1\n', 'data/payload.txt': 'harmless = 1\n' });
+    fs.symlinkSync('../data/payload.txt', path.join(src, 'dags', 'evil.py'));
+    const outside = source({ 'hostile.py': 'BAD\n' });
+    const pub = tmpDir('dg-pub-');
+    const r = await runGate({
+      source: src,
+      publishTo: pub,
+      check: async (dir) => {
+        const verdict = await markerCheck(dir);
+        // The committer's swap, after the check read the copy and before publication.
+        fs.writeFileSync(path.join(src, 'data', 'payload.txt'), 'BAD\n');
+        fs.rmSync(path.join(src, 'dags', 'evil.py'));
+        fs.symlinkSync(path.join(outside, 'hostile.py'), path.join(src, 'dags', 'evil.py'));
+        return verdict;
+      },
+      ...quiet,
+    });
+    expect(r.status.verdict).toBe('published');
+    const live = fs.realpathSync(path.join(pub, 'current'));
+    expect(fs.lstatSync(path.join(live, 'dags', 'evil.py')).isFile()).toBe(true);
+    expect(fs.readFileSync(path.join(live, 'dags', 'evil.py'), 'utf8')).toBe('harmless = 1\n');
+    expect(fs.readFileSync(path.join(live, 'data', 'payload.txt'), 'utf8')).toBe('harmless = 1\n');
+  });
+
   it.each([
     ['an absolute link out of the tree', (src: string, outside: string) => fs.symlinkSync(path.join(outside, 'evil.py'), path.join(src, 'dags', 'evil.py')), /resolves outside the checked tree/],
     ['a relative link out of the tree', (src: string, outside: string) => fs.symlinkSync(path.relative(path.join(src, 'dags'), path.join(outside, 'evil.py')), path.join(src, 'dags', 'evil.py')), /resolves outside the checked tree/],
