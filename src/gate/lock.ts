@@ -13,7 +13,8 @@
  *   same pid (different starttime), means the holder is dead and the lock is taken over at once. A live holder
  *   keeps the lock whatever its lease says (a long synchronous copy may delay its renewals).
  * - Otherwise (another container, another node sharing the volume) the waiter cannot see the holder and relies on
- *   the lease: the holder renews it every `leaseMs / 4`; a lease not renewed for `leaseMs` (default 10 s) means the
+ *   the lease: the holder renews it every `leaseMs / 4` from a worker thread (so a busy main thread does not let
+ *   it lapse); a lease not renewed for `leaseMs` (default 10 s) means the
  *   holder is dead or cut off. A killed gate thus blocks the next one for at most ~10 s.
  *
  * A takeover is a rename of the stale file to a private name, then a check that what was renamed is the stale
@@ -25,8 +26,9 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { UserError } from '../exit-codes';
-import { rmQuiet, writeFileAtomic } from './fsutil';
+import { rmQuiet } from './fsutil';
 
 export const LOCK_FILE = 'lock';
 export const DEFAULT_LEASE_MS = 10_000;
@@ -46,7 +48,7 @@ export interface HeldLock {
   readonly path: string;
   /** False once another gate took the lock over (our lease ran out). */
   stillOurs(): boolean;
-  release(): void;
+  release(): Promise<void>;
 }
 
 export interface LockOptions {
@@ -178,6 +180,22 @@ function takeOver(lockPath: string, judged: LockOwner | null): void {
   rmQuiet(aside);
 }
 
+/** The lease renewer (worker thread source): rewrites the record atomically while it is still ours. */
+const RENEWER = `
+const { workerData: w } = require('node:worker_threads');
+const fs = require('node:fs');
+setInterval(() => {
+  try {
+    if (JSON.parse(fs.readFileSync(w.lockPath, 'utf8')).token !== w.token) return;
+    const tmp = w.lockPath + '.renew-' + w.token;
+    fs.writeFileSync(tmp, JSON.stringify({ ...w.record, leaseUntil: Date.now() + w.leaseMs }));
+    fs.renameSync(tmp, w.lockPath);
+  } catch {
+    /* a full disk or a lost lock: the lease lapses */
+  }
+}, w.everyMs);
+`;
+
 export async function acquireLock(stateDir: string, opts: LockOptions): Promise<HeldLock> {
   const lockPath = path.join(stateDir, LOCK_FILE);
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
@@ -208,21 +226,22 @@ export async function acquireLock(stateDir: string, opts: LockOptions): Promise<
   }
 
   const stillOurs = (): boolean => readOwner(lockPath)?.token === token;
-  const renew = (): void => {
-    if (!stillOurs()) return;
-    try {
-      writeFileAtomic(lockPath, record());
-    } catch {
-      /* a full disk: the lease runs out and another gate may take over; we check stillOurs() before publishing */
-    }
-  };
-  const timer = setInterval(renew, Math.max(50, Math.floor(leaseMs / 4)));
-  timer.unref();
+  // Renewed from a worker thread: the gate's own thread may be busy for long stretches (a synchronous copy of a
+  // big tree, a parse), and a lease that lapses then would hand a live gate's lock to another one.
+  const renewer = new Worker(RENEWER, {
+    eval: true,
+    workerData: { lockPath, token, record: JSON.parse(record()), leaseMs, everyMs: Math.max(50, Math.floor(leaseMs / 4)) },
+  });
+  renewer.unref();
+  renewer.on('error', () => {
+    /* the lease then lapses: another gate may take over, and stillOurs() stops this one before it publishes */
+  });
   return {
     path: lockPath,
     stillOurs,
-    release() {
-      clearInterval(timer);
+    async release() {
+      // Stop the renewer first: a renewal finishing after the removal would bring the record back.
+      await renewer.terminate();
       if (stillOurs()) rmQuiet(lockPath);
     },
   };

@@ -427,7 +427,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     log(`dag-guard gate: published ${short(revision)} -> ${linkPath} (${copied.files} files, ${sum.total} finding(s) below threshold, was ${short(live?.revision)}${removed ? `, pruned ${removed} old` : ''})`);
     return { status: s, exitCode: EXIT_OK };
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 

@@ -42,7 +42,7 @@ describe('gate lock', () => {
     const lock = await acquireLock(state, { timeoutMs: 5000 });
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(readOwner(lock.path)?.pid).toBe(process.pid);
-    lock.release();
+    await lock.release();
     expect(fs.existsSync(lock.path)).toBe(false);
   });
 
@@ -52,7 +52,7 @@ describe('gate lock', () => {
     writeLock(state, { token: 'old', pid: process.pid, starttime: String(Number(me.starttime) - 12345), bootId: me.bootId, pidNs: me.pidNs, host: me.host, since: '2026-01-01T00:00:00Z', leaseUntil: Date.now() + 3_600_000 });
     const lock = await acquireLock(state, { timeoutMs: 2000 });
     expect(readOwner(lock.path)?.token).not.toBe('old');
-    lock.release();
+    await lock.release();
   });
 
   it('a live holder keeps the lock; a holder we cannot see keeps it while its lease is renewed, loses it once the lease runs out', async () => {
@@ -63,7 +63,7 @@ describe('gate lock', () => {
     await new Promise((r) => setTimeout(r, 1200));
     await expect(acquireLock(state, { timeoutMs: 500, leaseMs: 400 })).rejects.toThrow(/another gate holds .*pid \d+/);
     expect(held.stillOurs()).toBe(true);
-    held.release();
+    await held.release();
 
     // Another container (other PID namespace): only the lease speaks.
     const me = selfIdentity();
@@ -74,7 +74,22 @@ describe('gate lock', () => {
     const waited = Date.now() - t0;
     expect(waited).toBeGreaterThan(1000);
     expect(waited).toBeLessThan(4000);
-    lock.release();
+    await lock.release();
+  });
+
+  it('the lease is renewed even while the gate\'s main thread is busy (a long synchronous copy)', async () => {
+    const state = path.join(tmpDir('dg-pub-'), '.dag-guard');
+    fs.mkdirSync(state, { recursive: true });
+    const held = await acquireLock(state, { timeoutMs: 1000, leaseMs: 400 });
+    await new Promise((r) => setTimeout(r, 200)); // the renewer thread starts
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      /* busy: no timer of this thread can run */
+    }
+    expect(readOwner(held.path)!.leaseUntil).toBeGreaterThan(Date.now());
+    await held.release();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fs.existsSync(held.path)).toBe(false); // the renewer stopped: it did not recreate the record
   });
 
   it('the lock directory an older dag-guard left ({"pid":1}) does not block beyond a lease', async () => {
@@ -85,7 +100,7 @@ describe('gate lock', () => {
     fs.utimesSync(path.join(state, 'lock'), old, old);
     const lock = await acquireLock(state, { timeoutMs: 2000 });
     expect(readOwner(lock.path)?.pid).toBe(process.pid);
-    lock.release();
+    await lock.release();
   });
 
   it('procStartTime reads field 22 even when the command name holds spaces and parentheses', () => {
@@ -185,7 +200,7 @@ describe('gate health', () => {
       expect(body.problems.join('\n')).toMatch(/blocked: publication blocked: waiting/);
       expect((await fetch(`${svc.url}/livez`)).status).toBe(200);
 
-      holder.release();
+      await holder.release();
       await svc.idle();
       expect(readStatus(pub)?.verdict).toBe('published');
       expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
@@ -199,7 +214,7 @@ describe('gate health', () => {
       expect(rej.status).toBe(503);
       expect(((await rej.json()) as { problems: string[] }).problems[0]).toMatch(/^blocked: r2 rejected: /);
     } finally {
-      holder.release();
+      await holder.release();
       await svc.close();
     }
   }, 30_000);
