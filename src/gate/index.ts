@@ -97,7 +97,8 @@ export function refuseConfigInside(configPath: string | null | undefined, trees:
       // git-sync's --link: the whole --root holds synced (committer-controlled) worktrees.
       if (fs.lstatSync(t).isSymbolicLink()) roots.push(fs.realpathSync(path.dirname(path.resolve(t))));
     } catch {
-      /* --source not there yet: its path alone is compared */
+      // Not there yet: usually git-sync's link before its first sync, so its folder is git-sync's --root.
+      roots.push(path.dirname(path.resolve(t)));
     }
     for (const r of roots) {
       if (isInside(r, real) || isInside(r, path.resolve(configPath))) {

@@ -121,6 +121,13 @@ describe('gate bypasses (issue 11)', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
     expect(fs.existsSync(path.join(base, 'pub', 'current'))).toBe(false);
+    // Before git-sync's first sync the link does not exist yet: its folder (git-sync's --root) is refused too.
+    const early = path.join(base, 'root3', '.worktrees', 'old', 'dag-guard.toml');
+    fs.mkdirSync(path.dirname(early), { recursive: true });
+    fs.writeFileSync(early, 'fail-on = "critical"\n');
+    const r = spawnSync(process.execPath, [BIN, 'gate', '--source', path.join(base, 'root3', 'repo'), '--publish-to', path.join(base, 'pub'), '--config', early], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--config .* lies inside the checked source/);
   });
 
   enforceIt('1b. a [tool.dag-guard] table in a committed pyproject.toml is not used by the gate', async () => {
