@@ -53,6 +53,8 @@ export interface CheckOptions {
   onlyFiles?: Set<string>;
   /** Filters findings after the scan, e.g. a baseline; returns the kept findings. */
   filterFindings?: (findings: Finding[]) => Finding[];
+  /** Enforce mode (issue 11): the checked tree cannot weaken the check (trusted config only, full scope). */
+  enforce?: boolean;
 }
 
 export interface CheckResult {

@@ -13,7 +13,9 @@ import { DEFAULT_VERIFIED_REF, promote } from './promote';
 import { DEFAULT_KEEP, DEFAULT_LINK, runGate, type GateCheck } from './publish';
 import { parseListen, startGateService } from './serve';
 
-export { runGate, liveVersion, readStatus, resolveSource, revisionOf, statusPath, STATE_DIR, DEFAULT_LINK } from './publish';
+export { runGate, liveVersion, readStatus, resolveSource, revisionOf, statusPath, STATE_DIR, DEFAULT_LINK, LINK_RULE_ID } from './publish';
+export { acquireLock, readOwner, holderLiveness, procStartTime, selfIdentity, DEFAULT_LEASE_MS } from './lock';
+export { assessHealth, DEFAULT_STALE_AFTER_MS } from './health';
 export type { GateCheck, GateCheckResult, GateOptions, GateResult, GateStatus, Verdict } from './publish';
 export { promote, DEFAULT_VERIFIED_REF } from './promote';
 export type { PromoteOptions, PromoteResult } from './promote';
@@ -48,13 +50,19 @@ export interface GateCheckSettings {
   sandbox?: CheckOptions['sandbox'];
 }
 
-/** The real check (`runCheck`) over one directory, report paths relative to it. */
+/**
+ * The real check (`runCheck`) over one directory, report paths relative to it, always in enforce mode: the
+ * gate checks what a committer wrote, so nothing in the tree may weaken the check. Configuration comes only from
+ * --config (outside the tree, see refuseConfigInside) or the built-in defaults: never from a file discovered in
+ * the checked tree.
+ */
 export function makeCheck(s: GateCheckSettings): GateCheck {
   return async (dir: string) => {
     const r = await runCheck({
       paths: [dir],
       cwd: dir,
-      configPath: s.configPath,
+      enforce: true,
+      configPath: s.configPath ?? null,
       include: s.include,
       exclude: s.exclude,
       failOn: s.failOn,
@@ -68,9 +76,41 @@ export function makeCheck(s: GateCheckSettings): GateCheck {
   };
 }
 
+const isInside = (root: string, p: string): boolean => p === root || p.startsWith(root + path.sep);
+
+/**
+ * Refuses (exit 2) a --config that the committer could have written: inside the checked tree, or anywhere in
+ * git-sync's root when --source is its link (every worktree there holds committed content).
+ */
+export function refuseConfigInside(configPath: string | null | undefined, trees: string[]): void {
+  if (!configPath) return;
+  let real: string;
+  try {
+    real = fs.realpathSync(configPath);
+  } catch {
+    return; // a missing file is reported on its own
+  }
+  for (const t of trees) {
+    const roots = [path.resolve(t)];
+    try {
+      roots.push(fs.realpathSync(t));
+      // git-sync's --link: the whole --root holds synced (committer-controlled) worktrees.
+      if (fs.lstatSync(t).isSymbolicLink()) roots.push(fs.realpathSync(path.dirname(path.resolve(t))));
+    } catch {
+      // Not there yet: usually git-sync's link before its first sync, so its folder is git-sync's --root.
+      roots.push(path.dirname(path.resolve(t)));
+    }
+    for (const r of roots) {
+      if (isInside(r, real) || isInside(r, path.resolve(configPath))) {
+        throw new UserError(`--config ${configPath} lies inside the checked source (${t}): the gate's configuration must come from outside what it checks (e.g. a ConfigMap)`);
+      }
+    }
+  }
+}
+
 /** Identifies the settings a verdict depends on, so a rejected revision is re-checked only when they change. */
 function fingerprintOf(s: GateCheckSettings): string {
-  const h = createHash('sha256').update(JSON.stringify({ v: packageVersion(), ...s }));
+  const h = createHash('sha256').update(JSON.stringify({ v: packageVersion(), enforce: true, ...s }));
   if (s.configPath) {
     try {
       h.update(fs.readFileSync(s.configPath));
@@ -103,8 +143,10 @@ export function registerGateCommand(program: Command): void {
     .option('--ignore <rules>', 'skip these rules (same selectors)', collect, [])
     .option('--include <glob>', 'only scan files matching the glob (repeatable)', collect, [])
     .option('--exclude <glob>', 'never scan files matching the glob (repeatable)', collect, [])
-    .option('--config <file>', 'use this config file instead of discovering one in the checked tree')
-    .option('--no-config', 'ignore every config file')
+    .option('--config <file>', 'the only config the gate uses (must lie outside --source; without it: built-in defaults)')
+    .option('--no-config', 'use the built-in defaults (the default: the gate never reads a config from the checked tree)')
+    .option('--stale-after <seconds>', '/healthz and status.json report stale after this long without a successful run (0 = never)', Number.parseFloat, 3600)
+    .option('--lock-timeout <seconds>', 'give up waiting for a live gate that holds the lock after this long', Number.parseFloat, 600)
     .option('--workers <n>', 'worker threads (0 = automatic)', (v) => Number.parseInt(v, 10), 0)
     .option('--sandbox', 'also import the DAG files inside a locked-down container before publishing')
     .option('--image <image>', `sandbox image (default ${DEFAULT_SANDBOX_IMAGE})`)
@@ -140,12 +182,16 @@ interface GateCliOptions {
   image?: string;
   sandboxTimeout?: number;
   runtime?: string;
+  staleAfter: number;
+  lockTimeout: number;
 }
 
 async function gateAction(o: GateCliOptions): Promise<number> {
   if (!Number.isInteger(o.workers) || o.workers < 0) throw new UserError('--workers takes a whole number >= 0');
   if (!Number.isInteger(o.keep) || o.keep < 1) throw new UserError('--keep takes a whole number >= 1');
   if (!(o.interval > 0)) throw new UserError('--interval takes a number of seconds > 0');
+  if (!(o.staleAfter >= 0)) throw new UserError('--stale-after takes a number of seconds >= 0');
+  if (!(o.lockTimeout > 0)) throw new UserError('--lock-timeout takes a number of seconds > 0');
   if (o.sandboxTimeout !== undefined && !(o.sandboxTimeout > 0)) throw new UserError('--sandbox-timeout takes a number of seconds > 0');
   const settings: GateCheckSettings = {
     configPath: o.config === false ? null : o.config ? path.resolve(o.config) : undefined,
@@ -158,6 +204,7 @@ async function gateAction(o: GateCliOptions): Promise<number> {
     sandbox: o.sandbox ? { image: o.image ?? '', timeoutSec: o.sandboxTimeout ?? 0, runtime: o.runtime } : null,
   };
   if (settings.configPath && !fs.existsSync(settings.configPath)) throw new UserError(`--config ${o.config} does not exist`);
+  refuseConfigInside(settings.configPath, [o.promoteRef !== undefined ? (o.repo ?? o.source ?? process.cwd()) : o.source].filter((t): t is string => !!t));
   const check = makeCheck(settings);
   const failOn = o.failOn ?? undefined;
   const print = (v: unknown): void => {
@@ -192,6 +239,8 @@ async function gateAction(o: GateCliOptions): Promise<number> {
       hintRevision: o.revision ?? hint ?? (process.env.GITSYNC_HASH || undefined),
       failOn,
       fingerprint,
+      staleAfterMs: Math.round(o.staleAfter * 1000),
+      lockTimeoutMs: Math.round(o.lockTimeout * 1000),
     });
 
   if (!o.serve && !o.watch) {
@@ -206,6 +255,7 @@ async function gateAction(o: GateCliOptions): Promise<number> {
     run: (hint) => runOnce(o.revision ?? hint),
     serve: o.serve ? parseListen(o.listen) : null,
     watchIntervalMs: o.watch ? Math.round(o.interval * 1000) : null,
+    staleAfterMs: Math.round(o.staleAfter * 1000),
   });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {

@@ -6,19 +6,22 @@
  *   <publish-to>/.dag-guard/versions/<rev>.<stamp>/   published trees (last N kept)
  *   <publish-to>/.dag-guard/staging-*            a copy being checked (removed on failure)
  *   <publish-to>/.dag-guard/status.json          machine-readable status of the last run
- *   <publish-to>/.dag-guard/lock                 one gate at a time
+ *   <publish-to>/.dag-guard/lock                 one gate at a time (see lock.ts: survives kill -9 of PID 1)
  *
  * The tree is copied *first* and the copy is what gets checked and then renamed into place: what the
- * scheduler sees is byte for byte what passed, whatever happens to the source meanwhile.
+ * scheduler sees is byte for byte what passed, whatever happens to the source meanwhile. The copy holds only
+ * regular files and directories (in-tree symlinks materialised; links that leave the tree refuse the revision),
+ * so nothing in the published folder can point Airflow at bytes the check did not read.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError } from '../exit-codes';
 import { severityRank, SEVERITIES, type Report, type Severity } from '../report';
-import { copyTree, fsyncDir, fsyncTree, rmQuiet, writeFileAtomic } from './fsutil';
+import { copyTree, fsyncDir, fsyncTree, rmQuiet, writeFileAtomic, type LinkNote } from './fsutil';
+import { assessHealth, DEFAULT_STALE_AFTER_MS, type Health } from './health';
+import { acquireLock, type HeldLock, type LockOwner } from './lock';
 
 export const STATE_DIR = '.dag-guard';
 export const DEFAULT_LINK = 'current';
@@ -53,9 +56,18 @@ export interface GateOptions {
   beforePublish?: () => void | Promise<void>;
   /** How long to wait for another gate's lock, in ms. */
   lockTimeoutMs?: number;
+  /** The lock's lease (see lock.ts); a dead holder in another PID namespace blocks for at most this long. */
+  leaseMs?: number;
+  /** After waiting this long for the lock, status.json says `blocked` (so /healthz alarms). */
+  lockReportMs?: number;
+  /** Health window: no successful run for this long means stale (0 = never). */
+  staleAfterMs?: number;
 }
 
-export type Verdict = 'published' | 'rejected' | 'already-live' | 'error';
+/** The rule id under which the gate itself reports links it refuses to publish. */
+export const LINK_RULE_ID = 'GATE-SYMLINK';
+
+export type Verdict = 'published' | 'rejected' | 'already-live' | 'error' | 'blocked';
 
 export interface FindingsSummary {
   total: number;
@@ -77,6 +89,12 @@ export interface GateStatus {
   findings?: FindingsSummary;
   durationMs: number;
   fingerprint?: string;
+  /** Symlinks in the revision: materialised (published as copies) and rejected (the revision is refused). */
+  links?: { materialised: LinkNote[]; rejected: LinkNote[] };
+  /** The last run that ended with the newest revision live (published or already live). */
+  lastSuccess?: { revision: string | null; time: string } | null;
+  /** Whether publication works; /healthz serves the same assessment. */
+  health?: Health;
 }
 
 export interface GateResult {
@@ -206,48 +224,6 @@ function explainFsError(err: unknown, what: string, publishTo: string): UserErro
   return new UserError(`${what}: ${hint}`, EXIT_USAGE);
 }
 
-/** A lock directory: mkdir is atomic everywhere. Stale when its owner (same host) is gone or it is very old. */
-async function acquireLock(stateDir: string, timeoutMs: number): Promise<() => void> {
-  const lock = path.join(stateDir, 'lock');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      fs.writeFileSync(path.join(lock, 'owner'), JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }));
-      return () => rmQuiet(lock);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    if (lockIsStale(lock)) {
-      rmQuiet(lock);
-      continue;
-    }
-    if (Date.now() > deadline) throw new UserError(`another gate holds ${lock}; gave up after ${Math.round(timeoutMs / 1000)}s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function lockIsStale(lock: string): boolean {
-  try {
-    const owner = JSON.parse(fs.readFileSync(path.join(lock, 'owner'), 'utf8')) as { pid: number; host: string; since: string };
-    if (owner.host === os.hostname()) {
-      try {
-        process.kill(owner.pid, 0);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
-      }
-    }
-    return Date.now() - Date.parse(owner.since) > 60 * 60 * 1000;
-  } catch {
-    // Owner file not written yet (another gate is between mkdir and write) or unreadable: stale only if old.
-    try {
-      return Date.now() - fs.statSync(lock).mtimeMs > 60 * 1000;
-    } catch {
-      return false;
-    }
-  }
-}
-
 /** Runs the gate once. Never throws for a rejected tree; throws UserError for bad input (status is written first). */
 export async function runGate(opts: GateOptions): Promise<GateResult> {
   const started = Date.now();
@@ -284,18 +260,27 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     }
     return { revision: lv.revision, dir: path.relative(publishTo, lv.dir), publishedAt };
   };
-  const status = (verdict: Verdict, revision: string | null, message: string, findings?: FindingsSummary): GateStatus => ({
-    schema: 1,
-    verdict,
-    revision,
-    time: new Date().toISOString(),
-    source: opts.source,
-    message,
-    live: liveInfo(),
-    ...(findings ? { findings } : {}),
-    durationMs: Date.now() - started,
-    ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
-  });
+  const staleAfterMs = opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const withHealth = (s: GateStatus): GateStatus => {
+    const ok = s.verdict === 'published' || s.verdict === 'already-live';
+    const lastSuccess = ok ? { revision: s.revision, time: s.time } : (readStatus(publishTo)?.lastSuccess ?? null);
+    const out = { ...s, lastSuccess };
+    return { ...out, health: assessHealth(out, staleAfterMs) };
+  };
+  const status = (verdict: Verdict, revision: string | null, message: string, findings?: FindingsSummary, links?: GateStatus['links']): GateStatus =>
+    withHealth({
+      schema: 1,
+      verdict,
+      revision,
+      time: new Date().toISOString(),
+      source: opts.source,
+      message,
+      live: liveInfo(),
+      ...(findings ? { findings } : {}),
+      durationMs: Date.now() - started,
+      ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
+      ...(links && (links.materialised.length || links.rejected.length) ? { links } : {}),
+    });
   const fail = (err: UserError, revision: string | null): never => {
     const live = liveInfo();
     const s = status('error', revision, err.message);
@@ -304,11 +289,21 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     throw err;
   };
 
-  let release: (() => void) | undefined;
+  let lock: HeldLock | undefined;
+  const lockReportMs = opts.lockReportMs ?? 30_000;
+  let reportedBlocked = false;
+  const onWait = (owner: LockOwner | null, waitedMs: number): void => {
+    if (reportedBlocked || waitedMs < lockReportMs) return;
+    reportedBlocked = true;
+    const who = owner ? `pid ${owner.pid} on ${owner.host} since ${owner.since}` : 'an unreadable lock record';
+    const msg = `publication blocked: waiting ${Math.round(waitedMs / 1000)}s for the gate lock held by ${who}`;
+    writeStatus(status('blocked', null, msg));
+    log(`dag-guard gate: ${msg}`);
+  };
   try {
-    release = await acquireLock(stateDir, opts.lockTimeoutMs ?? 10 * 60 * 1000);
+    lock = await acquireLock(stateDir, { timeoutMs: opts.lockTimeoutMs ?? 10 * 60 * 1000, leaseMs: opts.leaseMs, onWait, onTakeOver: (why) => log(`dag-guard gate: taking over a stale lock: ${why}`) });
   } catch (err) {
-    if (err instanceof UserError) throw err;
+    if (err instanceof UserError) return fail(err, null);
     throw explainFsError(err, `cannot lock ${stateDir}`, publishTo);
   }
   try {
@@ -339,7 +334,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     const prev = readStatus(publishTo);
     if (prev && prev.verdict === 'rejected' && prev.revision === revision && prev.fingerprint === opts.fingerprint && prev.findings) {
       // git-sync retries a failed exechook with backoff: do not re-run the whole check for the same tree.
-      const s = { ...prev, time: new Date().toISOString(), live: liveInfo(), durationMs: Date.now() - started };
+      const s = withHealth({ ...prev, time: new Date().toISOString(), live: liveInfo(), durationMs: Date.now() - started });
       writeStatus(s);
       log(`dag-guard gate: REJECTED ${short(revision)} (already checked): ${prev.message}; live stays ${short(live?.revision)}`);
       return { status: s, exitCode: EXIT_FINDINGS };
@@ -360,6 +355,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
       return fail(explainFsError(err, `cannot copy ${short(revision)} into --publish-to`, publishTo), revision);
     }
     for (const s of copied.skipped) log(`dag-guard gate: note: not published: ${s}`);
+    const links = { materialised: copied.materialised.slice(0, 200), rejected: copied.rejected.slice(0, 200) };
 
     let result: GateCheckResult;
     try {
@@ -368,6 +364,22 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
       rmQuiet(staging);
       if (err instanceof UserError) return fail(err, revision);
       throw err;
+    }
+    if (copied.rejected.length) {
+      // The gate's own findings: whatever the threshold, these make Airflow read bytes nobody checked.
+      const linkFindings = copied.rejected.map((l) => ({
+        ruleId: LINK_RULE_ID,
+        category: 'malicious' as const,
+        severity: 'critical' as const,
+        path: l.path,
+        line: 1,
+        column: 1,
+        endLine: 1,
+        endColumn: 1,
+        message: `symbolic link ${l.path} -> ${l.target || '(n/a)'}: ${l.reason}; the gate publishes only regular files and directories from inside the tree`,
+        source: 'static' as const,
+      }));
+      result = { ...result, exitCode: EXIT_FINDINGS, report: { ...result.report, findings: [...linkFindings, ...result.report.findings] } };
     }
     const failOn = opts.failOn ?? result.failOn;
     if (result.exitCode !== EXIT_OK) {
@@ -380,12 +392,16 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
         .join(', ');
       const errs = result.report.errors.length ? `, ${result.report.errors.length} file(s) could not be scanned` : '';
       const message = `${sum.failing} finding(s) at or above ${failOn ?? 'the threshold'}${first ? ` (${first}${sum.failing > 3 ? ', ...' : ''})` : ''}${errs}`;
-      const s = status('rejected', revision, message, sum);
+      const s = status('rejected', revision, message, sum, links);
       writeStatus(s);
       log(`dag-guard gate: REJECTED ${short(revision)}: ${message}; live stays ${short(live?.revision)}`);
       return { status: s, exitCode: EXIT_FINDINGS };
     }
     if (opts.beforePublish) await opts.beforePublish();
+    if (!lock.stillOurs()) {
+      rmQuiet(staging);
+      return fail(new UserError(`lost the gate lock (lease not renewed in time) before publishing ${short(revision)}; the next run retries`), revision);
+    }
 
     const versionName = `${revision}.${stamp}`;
     const versionDir = path.join(versionsDir, versionName);
@@ -406,12 +422,12 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     const removed = prune(versionsDir, versionName, keep);
     const sum = summarize(result.report, failOn);
     const msg = `published ${revision} (${copied.files} files, ${sum.total} finding(s) below the threshold)`;
-    const s = status('published', revision, msg, sum);
+    const s = status('published', revision, msg, sum, links);
     writeStatus(s);
     log(`dag-guard gate: published ${short(revision)} -> ${linkPath} (${copied.files} files, ${sum.total} finding(s) below threshold, was ${short(live?.revision)}${removed ? `, pruned ${removed} old` : ''})`);
     return { status: s, exitCode: EXIT_OK };
   } finally {
-    release?.();
+    await lock.release();
   }
 }
 

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { UserError } from '../exit-codes';
+import { assessHealth, DEFAULT_STALE_AFTER_MS } from './health';
 import { readStatus, type GateResult } from './publish';
 
 export interface GateServiceOptions {
@@ -15,6 +16,8 @@ export interface GateServiceOptions {
   run: (hint?: string) => Promise<GateResult>;
   serve?: { host: string; port: number } | null;
   watchIntervalMs?: number | null;
+  /** /healthz says stale after this long without a successful run (0 = never); the service re-runs well within it. */
+  staleAfterMs?: number;
   log?: (line: string) => void;
 }
 
@@ -25,6 +28,8 @@ export interface GateService {
   idle(): Promise<void>;
   close(): Promise<void>;
   state(): ServiceState;
+  /** What GET /healthz answers. */
+  health(): { ok: boolean; problems: string[] };
 }
 
 export interface ServiceState {
@@ -81,6 +86,14 @@ export async function startGateService(opts: GateServiceOptions): Promise<GateSe
     return 'started';
   };
 
+  const staleAfterMs = opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const health = (): { ok: boolean; problems: string[] } => {
+    const h = assessHealth(readStatus(opts.publishTo), staleAfterMs);
+    // A run that failed before it could write status.json (e.g. bad options) is a problem too.
+    if (st.lastRun?.error && !h.problems.some((p) => p.includes(st.lastRun!.error!))) h.problems.push(`blocked: ${st.lastRun.error}`);
+    return { ok: h.problems.length === 0, problems: h.problems };
+  };
+
   let server: http.Server | null = null;
   let url: string | null = null;
   if (opts.serve) {
@@ -93,7 +106,13 @@ export async function startGateService(opts: GateServiceOptions): Promise<GateSe
       const urlPath = (req.url ?? '/').split('?')[0];
       // Drain any body; git-sync's webhook sends none.
       req.resume();
-      if (req.method === 'GET' && urlPath === '/healthz') return send(200, { ok: true });
+      // /livez: the process answers (a liveness probe: restarting would not help a blocked publication).
+      if (req.method === 'GET' && urlPath === '/livez') return send(200, { ok: true });
+      // /healthz: publication works (readiness / alerting): not blocked, not stale.
+      if (req.method === 'GET' && urlPath === '/healthz') {
+        const h = health();
+        return send(h.ok ? 200 : 503, { ...h, service: { running: st.running, runs: st.runs, lastRun: st.lastRun } });
+      }
       if (req.method === 'GET' && urlPath === '/status') {
         return send(200, { service: { ...st }, status: readStatus(opts.publishTo) });
       }
@@ -140,6 +159,16 @@ export async function startGateService(opts: GateServiceOptions): Promise<GateSe
     log(`dag-guard gate: watching ${opts.source} every ${opts.watchIntervalMs / 1000}s`);
   }
 
+  // Re-run now and then (cheap when the revision is already live) so that `lastSuccess` measures whether the
+  // gate still works, not whether anybody committed lately.
+  let beat: NodeJS.Timeout | null = null;
+  if (staleAfterMs > 0) {
+    beat = setInterval(() => {
+      if (!st.running) trigger();
+    }, Math.max(1000, Math.min(5 * 60 * 1000, Math.floor(staleAfterMs / 4))));
+    beat.unref();
+  }
+
   // Catch up at start: git-sync may have synced before the gate came up.
   trigger(process.env.GITSYNC_HASH || undefined);
 
@@ -149,8 +178,10 @@ export async function startGateService(opts: GateServiceOptions): Promise<GateSe
     url,
     idle,
     state: () => ({ ...st }),
+    health,
     async close() {
       if (timer) clearInterval(timer);
+      if (beat) clearInterval(beat);
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {

@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, CLEAN_DAG, FIXED_DAG, gitSyncBin, makeRepo, readJson, SECRET_DAG, tmpDir, waitFor } from './helpers';
+import { pollPublished, REVERSE_SHELL } from './bypass-helpers';
+import { BIN, CLEAN_DAG, FIXED_DAG, git, gitSyncBin, makeRepo, readJson, SECRET_DAG, tmpDir, waitFor } from './helpers';
 
 const GIT_SYNC = gitSyncBin();
 const procs: ChildProcess[] = [];
@@ -102,13 +103,19 @@ describe.skipIf(!GIT_SYNC)('real git-sync v4', () => {
     gate.stderr!.on('data', (d) => (gateLog += d));
     const url = await waitFor('gate listening', () => /listening on (http:\/\/\S+)/.exec(gateLog)?.[1], 20_000);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const health = await fetch(`${url}/healthz`);
-    expect(health.status).toBe(200);
+    // Nothing synced yet: the gate is alive but cannot publish, and says so.
+    expect((await fetch(`${url}/livez`)).status).toBe(200);
+    const early = await fetch(`${url}/healthz`);
+    expect(early.status).toBe(503);
+    expect(((await early.json()) as { problems: string[] }).problems.join('\n')).toMatch(/blocked: .*does not exist|dangling/);
 
     const gs = startGitSync(repo.bare, root, [`--webhook-url=${url}/`, '--webhook-backoff=1s']);
     await scenario(repo, pub, () => `${gs.logs()}\n--- gate ---\n${gateLog}`);
     expect(gateLog).toMatch(/webhook for [0-9a-f]{12}/);
 
+    const healthy = await fetch(`${url}/healthz`);
+    expect(healthy.status).toBe(200);
+    expect(((await healthy.json()) as { ok: boolean }).ok).toBe(true);
     const st = (await (await fetch(`${url}/status`)).json()) as { service: { runs: number }; status: { verdict: string } };
     expect(st.status.verdict).toBe('published');
     expect(st.service.runs).toBeGreaterThanOrEqual(3);
@@ -118,6 +125,47 @@ describe.skipIf(!GIT_SYNC)('real git-sync v4', () => {
     const code = await new Promise((r) => gate.once('exit', (c) => r(c)));
     expect(code).toBe(0);
   }, 180_000);
+
+  it('issue 11 symlink escape through real git-sync (exechook, --config from outside): refused, nothing hostile ever readable, fix published', async () => {
+    const marker = 'HOSTILE-GITSYNC-SYMLINK';
+    const repo = makeRepo();
+    const root = path.join(tmpDir('dg-staging-'), 'root');
+    const pub = fs.realpathSync(tmpDir('dg-pub-'));
+    const cfgDir = tmpDir('dg-configmap-');
+    fs.writeFileSync(path.join(cfgDir, 'dag-guard.toml'), 'fail-on = "high"\n');
+    const hook = path.join(tmpDir('dg-hook-'), 'gate-hook.sh');
+    fs.writeFileSync(
+      hook,
+      `#!/bin/sh\nexec "${process.execPath}" "${BIN}" gate --source "${root}/repo" --publish-to "${pub}" --config "${cfgDir}/dag-guard.toml"\n`,
+      { mode: 0o755 },
+    );
+    const poller = pollPublished(pub, marker);
+    try {
+      const c1 = repo.commit({ 'dags/etl.py': CLEAN_DAG, 'dags/payload.txt': 'x = 1\n' }, 'clean');
+      const gs = startGitSync(repo.bare, root, [`--exechook-command=${hook}`, '--exechook-timeout=60s', '--exechook-backoff=1s']);
+      await waitFor(`clean ${c1} published (git-sync log:\n${gs.logs()})`, () => live(pub) === c1, 45_000);
+      // The attack: links committed with git (mode 120000), resolved through the published folder.
+      fs.mkdirSync(path.join(repo.work, 'h'), { recursive: true });
+      fs.symlinkSync('../'.repeat(30).slice(0, -1), path.join(repo.work, 'h', 'up'));
+      fs.symlinkSync(`up/../${pub.slice(1)}/current/dags/payload.txt`, path.join(repo.work, 'h', 'evil.py'));
+      const c2 = repo.commit({}, 'links');
+      const st2 = await waitFor(`verdict for ${c2}`, () => (status(pub)?.revision === c2 && status(pub).verdict === 'rejected' ? status(pub) : null), 45_000);
+      expect(st2.links.rejected.map((l: { path: string }) => l.path).sort()).toEqual(['h/evil.py', 'h/up']);
+      expect(st2.message).toContain('GATE-SYMLINK');
+      const c3 = repo.commit({ 'dags/payload.txt': REVERSE_SHELL(marker) }, 'swap the payload');
+      await waitFor(`verdict for ${c3}`, () => status(pub)?.revision === c3 && status(pub).verdict === 'rejected', 45_000);
+      expect(live(pub)).toBe(c1);
+      // The fix: the links go, the payload goes; published at the next hook run.
+      git(repo.work, 'rm', '-q', '-r', 'h');
+      const c4 = repo.commit({ 'dags/payload.txt': 'x = 2\n' }, 'remove the links');
+      await waitFor(`fix ${c4} published`, () => live(pub) === c4, 45_000);
+    } finally {
+      poller.stop();
+    }
+    expect(poller.sightings).toEqual([]);
+    expect(poller.links).toEqual([]);
+    expect(poller.polls()).toBeGreaterThan(20);
+  }, 240_000);
 
   it('watch mode: `dag-guard gate --watch` notices the link flip by itself', async () => {
     const repo = makeRepo();
