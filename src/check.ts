@@ -140,7 +140,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     checkSyntax: opts.checkSyntax ?? config.checkSyntax,
     ruleOptions: config.rules,
   };
-  if (enforce) settings.suppressible = selectRules(ALL_RULES, config.suppressible, []).map((r) => r.meta.id);
+  if (enforce) {
+    // An empty selection selects every rule in selectRules; here it must mean none.
+    settings.suppressible = config.suppressible.length ? selectRules(ALL_RULES, config.suppressible, []).map((r) => r.meta.id) : [];
+  }
 
   const sourceRules = rules.filter((r) => !r.onPath);
   const job = { ruleIds: sourceRules.map((r) => r.meta.id), settings, maxBytes: config.maxFileSizeKb * 1024 };
