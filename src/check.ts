@@ -153,8 +153,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const pool = !opts.onlyFiles && paths.some((p) => isDirectory(path.resolve(opts.cwd, p)))
     ? new WorkerPool(opts.workers && opts.workers > 0 ? opts.workers : cpuCount(), job)
     : null;
-  const configBase = configBaseOf(config, opts.cwd);
-  const idRoot = identityRoot(config, start);
+  const configBase = configBaseOf(config, opts);
+  const idRoot = identityRoot(enforce ? { ...config, source: null } : config, start);
   const idOf = (rel: string): string => {
     const [file, member] = rel.split('!');
     const id = path.relative(idRoot, path.resolve(opts.cwd, file)).split(path.sep).join('/');
@@ -206,7 +206,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   }
 
   const scannedCount = scanned.sourceCount - new Set(errors.map((e) => e.path)).size;
-  if (enforce && scanned.sourceCount + scanned.entryCount === 0) {
+  if (enforce && scanned.sourceCount + scanned.archives.length === 0) {
     errors.push({
       path: toRelPath(opts.cwd, start),
       message: 'no files scanned: enforce mode does not pass a check that read nothing (wrong path, or everything excluded?)',
@@ -265,8 +265,6 @@ interface Scanned {
   airflowIgnored: number;
   /** Source files scanned (archive members included). */
   sourceCount: number;
-  /** Paths the path rules saw (files of any kind, archive members included). */
-  entryCount: number;
 }
 
 /** Files to check, then their scan (in `pool` when one was started early), archives last. */
@@ -280,8 +278,7 @@ async function discoverAndScan(
   idOf: (rel: string) => string,
   enforce: boolean,
 ): Promise<Scanned> {
-  const configBase = configBaseOf(config, opts.cwd);
-  let entryCount = 0;
+  const configBase = configBaseOf(config, opts);
   const keep = (rel: string): boolean => !opts.onlyFiles || opts.onlyFiles.has(path.resolve(opts.cwd, rel.split('!')[0]));
   const found = discover({
     paths,
@@ -298,7 +295,6 @@ async function discoverAndScan(
     airflowignoreSyntax: config.airflowignoreSyntax,
     walkEverything: enforce,
     onEntry: (e) => {
-      if (e.kind !== 'dir') entryCount++;
       if (pathScanner.active && (e.kind === 'outside-link' || keep(e.rel))) pathScanner.visit(e);
     },
   });
@@ -319,10 +315,7 @@ async function discoverAndScan(
       errors.push({ path: a.rel, message: res.error });
       continue;
     }
-    for (const e of archiveEntries(a.rel, res.members)) {
-      if (e.kind !== 'dir') entryCount++;
-      if (pathScanner.active) pathScanner.visit(e);
-    }
+    if (pathScanner.active) for (const e of archiveEntries(a.rel, res.members)) pathScanner.visit(e);
     for (const m of res.members) {
       if (m.isDir || !m.name.endsWith('.py')) continue;
       const rel = `${a.rel}!${m.name}`;
@@ -343,7 +336,6 @@ async function discoverAndScan(
     skipped: found.skipped,
     airflowIgnored: found.airflowIgnored,
     sourceCount,
-    entryCount,
   };
 }
 
@@ -380,7 +372,7 @@ async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: Check
 
 /**
  * Fingerprints hash paths relative to this root, so a baseline survives running from another directory:
- * the config file's folder, else the repository top (nearest `.git` upward), else the first checked path.
+ * the config file's folder (not in enforce mode: it lives elsewhere), else the repository top (nearest `.git` upward), else the first checked path.
  */
 function identityRoot(config: Config, start: string): string {
   if (config.source) return path.dirname(config.source);
@@ -422,7 +414,14 @@ function isDirectory(p: string): boolean {
   }
 }
 
-/** Globs in a config file are relative to that file's directory, as in ruff. */
-function configBaseOf(config: Config, cwd: string): string {
-  return config.source ? path.dirname(config.source) : cwd;
+/**
+ * Globs in a config file are relative to that file's directory, as in ruff. In enforce mode the file lives outside
+ * the checked tree (a ConfigMap, the CI runner's checkout), so they are relative to the checked directory instead.
+ */
+function configBaseOf(config: Config, opts: CheckOptions): string {
+  if (opts.enforce) {
+    const first = path.resolve(opts.cwd, opts.paths[0] ?? '.');
+    return isDirectory(first) ? first : opts.cwd;
+  }
+  return config.source ? path.dirname(config.source) : opts.cwd;
 }
