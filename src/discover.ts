@@ -72,7 +72,7 @@ const VCS_DIRS = new Set(['.git', '.hg', '.svn']);
 /** Vendored packages, skipped unless `walkEverything` (counted as `virtualenv`). */
 const VENDORED_DIRS = new Set(['node_modules', 'site-packages', 'dist-packages']);
 /** Compiled or binary artefacts: reported by the path rules, never parsed as source even when named explicitly. */
-const NOT_SOURCE = /\.(pyc|pyo|so|pyd|zip|pth|egg-link|egg|whl)$/i;
+const NOT_SOURCE = /\.(pyc|pyo|so|pyd|pth|egg-link)$/i;
 const CONFIG_NAMES = new Set(['.dag-guard.toml', 'dag-guard.toml']);
 
 type IgnoreRule = { base: string; test: (absPath: string, isDir: boolean) => boolean };
@@ -186,7 +186,7 @@ export function discover(opts: DiscoverOptions): Discovery {
         continue;
       }
       onEntry(entry(abs, 'file', false));
-      if (/\.zip$/i.test(abs) || (!NOT_SOURCE.test(abs) && !abs.endsWith('.py') && isZipFile(abs, st.size))) add(archives, abs, real, { explicit: true });
+      if (/\.zip$/i.test(abs) || (!abs.endsWith('.py') && isZipFile(abs, st.size))) add(archives, abs, real, { explicit: true });
       else if (!NOT_SOURCE.test(abs)) add(files, abs, real, { explicit: true });
       continue;
     }
@@ -275,7 +275,7 @@ export function discover(opts: DiscoverOptions): Discovery {
           continue;
         }
         const isPy = e.name.endsWith('.py');
-        const isArchive = !isPy && (/\.zip$/i.test(e.name) || (!NOT_SOURCE.test(e.name) && isZipFile(abs, size)));
+        const isArchive = !isPy && (/\.zip$/i.test(e.name) || isZipFile(abs, size));
         if ((isPy || isArchive) && !included(abs)) {
           skipped.include++;
           continue;

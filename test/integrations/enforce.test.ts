@@ -141,14 +141,18 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
 
   it('(4) a reverse shell inside packaged.zip is scanned and reported as packaged.zip!member.py; a corrupt zip fails', () => {
     const { clone } = committed({ 'dags/etl.py': CLEAN_DAG }, (dir) => {
-      py('import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:\n  z.writestr("rev_dag.py", sys.argv[2])', path.join(dir, 'dags', 'packaged.zip'), SHELL);
+      const zip = 'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:\n  z.writestr("rev_dag.py", sys.argv[2])';
+      py(zip, path.join(dir, 'dags', 'packaged.zip'), SHELL);
+      // Airflow takes any file `zipfile.is_zipfile` accepts, whatever its name.
+      py(zip, path.join(dir, 'dags', 'notes.dat'), SHELL);
     });
     for (const mode of [[], ['--enforce']]) {
       const r = runCli(['check', ...mode, '-f', 'json', 'dags'], clone);
       expect(r.code).toBe(1);
       const rep = json(r);
       expect(rules(rep, 'dags/packaged.zip!rev_dag.py')).toContain('DG608');
-      expect(rep.summary).toMatchObject({ archives: 1, filesScanned: 2 });
+      expect(rules(rep, 'dags/notes.dat!rev_dag.py')).toContain('DG608');
+      expect(rep.summary).toMatchObject({ archives: 2, filesScanned: 3 });
     }
     fs.writeFileSync(path.join(clone, 'dags', 'broken.zip'), Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(64, 7)]));
     const bad = runCli(['check', '--enforce', '-f', 'json', 'dags'], clone);
