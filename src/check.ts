@@ -116,7 +116,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     // Never discovered: the one a default run would have used is the committer's.
     config = resolveConfig(typeof opts.configPath === 'string' ? opts.configPath : null, start, opts.cwd);
     const nearest = findConfig(start);
-    if (nearest && typeof opts.configPath !== 'string') ignoredConfigs.push(nearest);
+    const areas = untrustedAreas(paths, opts.cwd);
+    if (nearest && typeof opts.configPath !== 'string' && areas.some((a) => within(a, safeRealpath(nearest)))) ignoredConfigs.push(nearest);
   } else {
     config = resolveConfig(opts.configPath, start, opts.cwd);
   }

@@ -226,6 +226,7 @@ describe('check --enforce vs the default mode', () => {
       'dags/etl.py': CLEAN_DAG,
       'dags/vendor/ops.py': SHELL,
       'dags/quiet.py': 'x = input()\neval(x)  # nosec\n',
+      'dags/quiet_noqa.py': 'x = input()\nexec(x)  # noqa: DG301\n',
       'dags/venv/pyvenv.cfg': 'home = /usr\n',
       'dags/venv/lib/hook.py': SHELL,
       'baseline.json': JSON.stringify({ tool: 'dag-guard', version: 1, cwd: '.', findings: [] }),
@@ -240,8 +241,9 @@ describe('check --enforce vs the default mode', () => {
     expect(rules(rep, 'dags/vendor/ops.py')).toContain('DG608'); // in-tree exclude ignored
     expect(rules(rep, 'dags/venv/lib/hook.py')).toContain('DG608'); // committed virtualenvs are walked
     expect(rules(rep, 'dags/quiet.py')).toEqual(['DG301']); // # nosec not honoured
+    expect(rules(rep, 'dags/quiet_noqa.py')).toEqual(['DG301']); // # noqa neither
     expect(rep.summary.enforce).toBe(true);
-    expect(rep.warnings.map((w: { code: string }) => w.code).sort()).toEqual(['DG003', 'DG004']);
+    expect(rep.warnings.map((w: { code: string }) => w.code).sort()).toEqual(['DG003', 'DG003', 'DG004']);
 
     // --baseline from inside the tree: accepted by default, refused (exit 2) under --enforce.
     expect(runCli(['check', '--baseline', 'baseline.json', '.'], clone).code).toBe(0);
