@@ -17,8 +17,9 @@ export interface ArchiveMember {
 
 export type ArchiveResult = { members: ArchiveMember[] } | { error: string };
 
-/** A zip bomb bound: members listed per archive. */
+/** Zip bomb bounds: members listed per archive, and bytes of member contents read from one archive. */
 const MAX_MEMBERS = 100_000;
+const MAX_TOTAL_BYTES = 256 * 1024 * 1024;
 
 /** Members whose contents the rules need: source to scan, bytecode headers to classify. */
 export function wantsData(name: string): boolean {
@@ -46,6 +47,7 @@ export function readArchive(abs: string, maxBytes: number): Promise<ArchiveResul
 function collect(zip: ZipFile, maxBytes: number): Promise<ArchiveResult> {
   return new Promise((resolve, reject) => {
     const members: ArchiveMember[] = [];
+    let total = 0;
     zip.on('error', reject);
     zip.on('end', () => resolve({ members }));
     zip.on('entry', (entry: Entry) => {
@@ -64,6 +66,11 @@ function collect(zip: ZipFile, maxBytes: number): Promise<ArchiveResult> {
       if (entry.uncompressedSize > maxBytes) {
         m.tooBig = true;
         zip.readEntry();
+        return;
+      }
+      total += entry.uncompressedSize;
+      if (total > MAX_TOTAL_BYTES) {
+        reject(new Error(`more than ${MAX_TOTAL_BYTES / 1024 / 1024} MiB of Python in one archive`));
         return;
       }
       zip.openReadStream(entry, (err, stream) => {

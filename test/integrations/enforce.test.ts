@@ -158,6 +158,14 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
     const bad = runCli(['check', '--enforce', '-f', 'json', 'dags'], clone);
     expect(bad.code).toBe(1);
     expect(json(bad).errors).toContainEqual({ path: 'dags/broken.zip', message: expect.stringMatching(/^cannot read zip archive: .*not scanned/) });
+    // A member over the size limit is not read, and says so (exit 1), like a file of its own.
+    fs.rmSync(path.join(clone, 'dags', 'broken.zip'));
+    const small = path.join(path.dirname(clone), 'small.toml');
+    fs.writeFileSync(small, 'max-file-size-kb = 1\n');
+    py('import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:\n  z.writestr("big.py", "x = 1\\n" * 1000)', path.join(clone, 'dags', 'big.zip'));
+    const big = runCli(['check', '--enforce', '--config', small, '-f', 'json', 'dags'], clone);
+    expect(big.code).toBe(1);
+    expect(json(big).errors).toContainEqual({ path: 'dags/big.zip!big.py', message: expect.stringContaining('archive member over the 1 KiB limit') });
   });
 
   it('(5) a symlink whose real target leaves the tree (through another link) is a critical finding and is never read', () => {
