@@ -30,6 +30,11 @@ function json(r: Run): any { // eslint-disable-line @typescript-eslint/no-explic
   }
 }
 
+/** The exit code, with the output in the failure message (a failure under load must explain itself). */
+function expectExit(r: Run, code: number): void {
+  expect(r.code, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(code);
+}
+
 const rules = (rep: { findings: { ruleId: string; path: string }[] }, p: string): string[] =>
   [...new Set(rep.findings.filter((f) => f.path === p).map((f) => f.ruleId))].sort();
 
@@ -65,11 +70,11 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
       const { clone, trusted } = committed({ [name]: content, 'dags/etl.py': CLEAN_DAG, 'dags/ops/maintenance.py': SHELL });
       // Default mode: the committer's configuration applies (documented; this is what enforce mode is for).
       const plain = runCli(['check', '-f', 'json', '.'], clone);
-      expect(plain.code, plain.stdout).toBe(0);
+      expectExit(plain, 0);
       expect(json(plain).summary.skipped.exclude).toBe(1);
 
       const r = runCli(['check', '--enforce', '-f', 'json', '.'], clone);
-      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expectExit(r, 1);
       const rep = json(r);
       expect(rules(rep, 'dags/ops/maintenance.py')).toContain('DG608');
       expect(rep.warnings).toContainEqual(expect.objectContaining({ code: 'DG004', path: name, message: expect.stringContaining('configuration file ignored (enforce mode)') }));
@@ -80,21 +85,21 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
 
       // The same file passed as --config is refused: it is inside what is checked.
       const inside = runCli(['check', '--enforce', '--config', name, '.'], clone);
-      expect(inside.code).toBe(2);
+      expectExit(inside, 2);
       expect(inside.stderr).toMatch(new RegExp(`--config ${name.replace('.', '\\.')} is inside the checked tree`));
       expect(inside.stderr).not.toMatch(/\n\s+at /); // no stack trace
       // A trusted --config from outside is used, exclusions included.
       fs.writeFileSync(trusted, 'exclude = ["dags/ops/**"]\n');
-      expect(runCli(['check', '--enforce', '--config', trusted, '.'], clone).code).toBe(0);
+      expectExit(runCli(['check', '--enforce', '--config', trusted, '.'], clone), 0);
     }
   });
 
   it('(1b) a --config anywhere in the git work tree of a checked sub-folder is refused too', () => {
     const { clone } = committed({ 'ci/dag-guard.toml': 'ignore = ["DG5", "DG6"]\n', 'dags/ops.py': SHELL });
     const r = runCli(['check', '--enforce', '--config', 'ci/dag-guard.toml', 'dags'], clone);
-    expect(r.code).toBe(2);
+    expectExit(r, 2);
     expect(r.stderr).toContain('is inside the checked tree');
-    expect(runCli(['check', '--config', 'ci/dag-guard.toml', 'dags'], clone).code).toBe(0); // default mode trusts it
+    expectExit(runCli(['check', '--config', 'ci/dag-guard.toml', 'dags'], clone), 0); // default mode trusts it
   });
 
   it('(2) inline `# dag-guard: ignore[...]` and `# nosec` on the shell lines are not honoured unless the trusted config lists the rule as suppressible', () => {
@@ -103,11 +108,11 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
       .join('\n');
     const { clone, trusted } = committed({ 'dags/ops.py': src });
     const plain = runCli(['check', '-f', 'json', 'dags'], clone);
-    expect(plain.code, plain.stdout).toBe(0);
+    expectExit(plain, 0);
     expect(json(plain).summary.suppressed).toBeGreaterThanOrEqual(2);
 
     const r = runCli(['check', '--enforce', '-f', 'json', 'dags'], clone);
-    expect(r.code).toBe(1);
+    expectExit(r, 1);
     const rep = json(r);
     expect(rules(rep, 'dags/ops.py')).toEqual(expect.arrayContaining(['DG501', 'DG601', 'DG607', 'DG608']));
     expect(rep.summary.suppressed).toBe(0);
@@ -120,7 +125,7 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
     const some = json(runCli(['check', '--enforce', '--config', trusted, '-f', 'json', 'dags'], clone));
     expect(rules(some, 'dags/ops.py')).toEqual(['DG608']);
     fs.writeFileSync(trusted, 'suppressible = ["DG5", "DG6"]\n');
-    expect(runCli(['check', '--enforce', '--config', trusted, 'dags'], clone).code).toBe(0);
+    expectExit(runCli(['check', '--enforce', '--config', trusted, 'dags'], clone), 0);
   });
 
   it('(3) `.airflowignore` with `*_dag.py` hides nothing from the scan, whatever its syntax', () => {
@@ -132,7 +137,7 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
     // Airflow 2 (regexp syntax): `*_dag.py` is no regexp; Airflow drops it and parses the file; so do we.
     fs.writeFileSync(trusted, 'airflow-version = "2"\n');
     const r = runCli(['check', '--enforce', '--config', trusted, '-f', 'json', 'dags'], clone);
-    expect(r.code).toBe(1);
+    expectExit(r, 1);
     const rep = json(r);
     expect(rules(rep, 'dags/shell_dag.py')).toContain('DG608');
     expect(rep.summary.airflowIgnored).toBe(0);
@@ -148,7 +153,7 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
     });
     for (const mode of [[], ['--enforce']]) {
       const r = runCli(['check', ...mode, '-f', 'json', 'dags'], clone);
-      expect(r.code).toBe(1);
+      expectExit(r, 1);
       const rep = json(r);
       expect(rules(rep, 'dags/packaged.zip!rev_dag.py')).toContain('DG608');
       expect(rules(rep, 'dags/notes.dat!rev_dag.py')).toContain('DG608');
@@ -156,7 +161,7 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
     }
     fs.writeFileSync(path.join(clone, 'dags', 'broken.zip'), Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(64, 7)]));
     const bad = runCli(['check', '--enforce', '-f', 'json', 'dags'], clone);
-    expect(bad.code).toBe(1);
+    expectExit(bad, 1);
     expect(json(bad).errors).toContainEqual({ path: 'dags/broken.zip', message: expect.stringMatching(/^cannot read zip archive: .*not scanned/) });
     // A member over the size limit is not read, and says so (exit 1), like a file of its own.
     fs.rmSync(path.join(clone, 'dags', 'broken.zip'));
@@ -164,7 +169,7 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
     fs.writeFileSync(small, 'max-file-size-kb = 1\n');
     py('import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:\n  z.writestr("big.py", "x = 1\\n" * 1000)', path.join(clone, 'dags', 'big.zip'));
     const big = runCli(['check', '--enforce', '--config', small, '-f', 'json', 'dags'], clone);
-    expect(big.code).toBe(1);
+    expectExit(big, 1);
     expect(json(big).errors).toContainEqual({ path: 'dags/big.zip!big.py', message: expect.stringContaining('archive member over the 1 KiB limit') });
   });
 
@@ -180,7 +185,7 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
     expect(fs.realpathSync(path.join(clone, 'dags', 'h', 'evil.py'))).toBe(fs.realpathSync(path.join(outside, 'payload.txt')));
     for (const mode of [[], ['--enforce']]) {
       const r = runCli(['check', ...mode, '-f', 'json', 'dags'], clone);
-      expect(r.code).toBe(1);
+      expectExit(r, 1);
       const rep = json(r);
       expect(rules(rep, 'dags/h/evil.py')).toEqual(['DG706']);
       expect(rules(rep, 'dags/h/up')).toEqual(['DG706']);
@@ -207,7 +212,7 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
     expect(fs.readFileSync(path.join(victim, 'PWNED'), 'utf8')).toBe('ran the bytecode');
     for (const mode of [[], ['--enforce']]) {
       const r = runCli(['check', ...mode, '-f', 'json', 'dags'], clone);
-      expect(r.code).toBe(1);
+      expectExit(r, 1);
       const f = json(r).findings.find((x: { path: string }) => x.path === pyc);
       expect(f).toMatchObject({ ruleId: 'DG701', severity: 'critical', message: expect.stringContaining('unchecked-hash bytecode beside etl.py') });
     }
@@ -217,7 +222,7 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
     const { clone } = committed({ 'dags/.airflowignore': 'airflow_local_settings.py\n', 'dags/airflow_local_settings.py': SHELL, 'dags/etl.py': CLEAN_DAG });
     for (const mode of [[], ['--enforce']]) {
       const r = runCli(['check', ...mode, '-f', 'json', 'dags'], clone);
-      expect(r.code).toBe(1);
+      expectExit(r, 1);
       const rep = json(r);
       expect(rules(rep, 'dags/airflow_local_settings.py')).toEqual(expect.arrayContaining(['DG608', 'DG704']));
       expect(rep.findings.find((f: { ruleId: string }) => f.ruleId === 'DG704').severity).toBe('critical');
@@ -240,11 +245,11 @@ describe('check --enforce vs the default mode', () => {
       'baseline.json': JSON.stringify({ tool: 'dag-guard', version: 1, cwd: '.', findings: [] }),
     });
     const plain = runCli(['check', '-f', 'json', '.'], clone);
-    expect(plain.code, plain.stdout).toBe(0);
+    expectExit(plain, 0);
     expect(json(plain).summary.skipped).toEqual({ exclude: 1, include: 0, virtualenv: 1 });
 
     const r = runCli(['check', '--enforce', '-f', 'json', '.'], clone);
-    expect(r.code).toBe(1);
+    expectExit(r, 1);
     const rep = json(r);
     expect(rules(rep, 'dags/vendor/ops.py')).toContain('DG608'); // in-tree exclude ignored
     expect(rules(rep, 'dags/venv/lib/hook.py')).toContain('DG608'); // committed virtualenvs are walked
@@ -254,22 +259,22 @@ describe('check --enforce vs the default mode', () => {
     expect(rep.warnings.map((w: { code: string }) => w.code).sort()).toEqual(['DG003', 'DG003', 'DG004']);
 
     // --baseline from inside the tree: accepted by default, refused (exit 2) under --enforce.
-    expect(runCli(['check', '--baseline', 'baseline.json', '.'], clone).code).toBe(0);
+    expectExit(runCli(['check', '--baseline', 'baseline.json', '.'], clone), 0);
     const b = runCli(['check', '--enforce', '--baseline', 'baseline.json', '.'], clone);
-    expect(b.code).toBe(2);
+    expectExit(b, 2);
     expect(b.stderr).toMatch(/^dag-guard: error: --baseline baseline\.json is inside the checked tree/);
     const outside = path.join(path.dirname(clone), 'baseline.json');
     fs.copyFileSync(path.join(clone, 'baseline.json'), outside);
-    expect(runCli(['check', '--enforce', '--baseline', outside, '.'], clone).code).toBe(1);
+    expectExit(runCli(['check', '--enforce', '--baseline', outside, '.'], clone), 1);
   });
 
   it('zero files scanned passes by default and fails under --enforce, with a message', () => {
     const { clone } = committed({ 'README.md': '# nothing to see\n' });
-    expect(runCli(['check', '.'], clone).code).toBe(0);
+    expectExit(runCli(['check', '.'], clone), 0);
     const r = runCli(['check', '--enforce', '.'], clone);
-    expect(r.code).toBe(1);
+    expectExit(r, 1);
     expect(r.stdout).toContain('no files scanned: enforce mode does not pass a check that read nothing');
     const ex = runCli(['check', '--enforce', '--exclude', '**', '.'], path.dirname(clone));
-    expect(ex.code).toBe(1);
+    expectExit(ex, 1);
   });
 });
