@@ -6,5 +6,6 @@ import { rules as code } from './code-injection';
 import { rules as deser } from './deserialization';
 import { rules as imports } from './imports';
 import { rules as malicious } from './malicious';
+import { rules as importPath } from './import-path';
 
-export const ALL_RULES: Rule[] = [...secret, ...shell, ...code, ...deser, ...imports, ...malicious];
+export const ALL_RULES: Rule[] = [...secret, ...shell, ...code, ...deser, ...imports, ...malicious, ...importPath];

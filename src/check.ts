@@ -5,8 +5,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ALL_RULES } from '../rules';
-import { resolveConfig, type Config } from './config';
-import { discover, globMatch, type DiscoveredFile } from './discover';
+import { findConfig, resolveConfig, type Config } from './config';
+import { readArchive } from './archive';
+import { checkedRoots, discover, globMatch, safeRealpath, within, type DiscoveredFile, type Skipped } from './discover';
+import { archiveEntries, PathScanner } from './path-scan';
+import { scanText } from './scan';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError } from './exit-codes';
 import type { Settings } from './engine/settings';
 import { autoWorkers, cpuCount, scanAll, WorkerPool } from './pool';
@@ -53,7 +56,11 @@ export interface CheckOptions {
   onlyFiles?: Set<string>;
   /** Filters findings after the scan, e.g. a baseline; returns the kept findings. */
   filterFindings?: (findings: Finding[]) => Finding[];
-  /** Enforce mode (issue 11): the checked tree cannot weaken the check (trusted config only, full scope). */
+  /**
+   * Enforce mode (docs: README "Enforce mode"): the checked tree cannot weaken its own check. Configuration only from
+   * `configPath` outside the tree (or the defaults), inline suppressions only for the config's `suppressible`
+   * rules, everything walked, zero files scanned is a failure.
+   */
   enforce?: boolean;
 }
 
@@ -66,15 +73,59 @@ export interface CheckResult {
 
 export const DEFAULT_SANDBOX_IMAGE = 'dag-guard-sandbox:local';
 
+/**
+ * The folders the checked tree's author controls: the checked trees and, when they are in a git work tree, all of
+ * it (a pre-merge check of `dags/` runs on a checkout whose every file came with the change).
+ */
+export function untrustedAreas(paths: string[], cwd: string): string[] {
+  const areas = new Set<string>();
+  for (const root of checkedRoots(paths, cwd)) {
+    areas.add(root);
+    for (let dir = root; ; dir = path.dirname(dir)) {
+      if (fs.existsSync(path.join(dir, '.git'))) {
+        areas.add(dir);
+        break;
+      }
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  return [...areas];
+}
+
+/** Enforce mode: refuses (exit 2) a `--config` / `--baseline` file that the checked tree's author could have written. */
+export function assertOutsideTree(file: string, flag: string, paths: string[], cwd: string): void {
+  const real = safeRealpath(path.resolve(cwd, file));
+  const inside = untrustedAreas(paths.length ? paths : ['.'], cwd).find((a) => within(a, real));
+  if (inside) {
+    throw new UserError(
+      `${flag} ${file} is inside the checked tree (${inside}): in enforce mode it must come from outside what is checked (e.g. a ConfigMap or the CI runner's own checkout)`,
+      EXIT_USAGE,
+    );
+  }
+}
+
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const started = Date.now();
   const paths = opts.paths.length ? opts.paths : ['.'];
-  const config = resolveConfig(opts.configPath, path.resolve(opts.cwd, paths[0]), opts.cwd);
+  const enforce = Boolean(opts.enforce);
+  const start = path.resolve(opts.cwd, paths[0]);
+  const ignoredConfigs: string[] = [];
+  let config: Config;
+  if (enforce) {
+    if (typeof opts.configPath === 'string') assertOutsideTree(opts.configPath, '--config', paths, opts.cwd);
+    // Never discovered: the one a default run would have used is the committer's.
+    config = resolveConfig(typeof opts.configPath === 'string' ? opts.configPath : null, start, opts.cwd);
+    const nearest = findConfig(start);
+    const areas = untrustedAreas(paths, opts.cwd);
+    if (nearest && typeof opts.configPath !== 'string' && areas.some((a) => within(a, safeRealpath(nearest)))) ignoredConfigs.push(nearest);
+  } else {
+    config = resolveConfig(opts.configPath, start, opts.cwd);
+  }
 
   const select = [...(opts.select ?? []), ...(opts.select?.length ? [] : config.select)];
   const ignore = [...config.ignore, ...(opts.ignore ?? [])];
   const perFileSelectors = Object.values(config.perFileIgnores).flat();
-  const unknown = unknownSelectors(ALL_RULES, [...select, ...ignore, ...perFileSelectors, ...Object.keys(config.severity)]);
+  const unknown = unknownSelectors(ALL_RULES, [...select, ...ignore, ...perFileSelectors, ...config.suppressible, ...Object.keys(config.severity)]);
   if (unknown.length) {
     throw new UserError(`unknown rule selector(s): ${unknown.join(', ')} (see \`dag-guard rules\`)`);
   }
@@ -90,20 +141,32 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     checkSyntax: opts.checkSyntax ?? config.checkSyntax,
     ruleOptions: config.rules,
   };
+  if (enforce) {
+    // An empty selection selects every rule in selectRules; here it must mean none.
+    settings.suppressible = config.suppressible.length ? selectRules(ALL_RULES, config.suppressible, []).map((r) => r.meta.id) : [];
+  }
 
-  const job = { ruleIds: rules.map((r) => r.meta.id), settings, maxBytes: config.maxFileSizeKb * 1024 };
+  const sourceRules = rules.filter((r) => !r.onPath);
+  const job = { ruleIds: sourceRules.map((r) => r.meta.id), settings, maxBytes: config.maxFileSizeKb * 1024 };
   // A directory to walk is usually a repository: start the workers now, so that they load while files are found
   // (stopped unused when few files turn up). Explicit files (the pre-commit case) and `--changed-since` (a few
   // changed files, typically) never start one early.
   const pool = !opts.onlyFiles && paths.some((p) => isDirectory(path.resolve(opts.cwd, p)))
     ? new WorkerPool(opts.workers && opts.workers > 0 ? opts.workers : cpuCount(), job)
     : null;
-  const configBase = configBaseOf(config, opts.cwd);
-  const scanned = await discoverAndScan(opts, config, paths, job, pool).finally(() => pool?.close());
+  const configBase = configBaseOf(config, opts);
+  const idRoot = identityRoot(enforce ? { ...config, source: null } : config, start);
+  const idOf = (rel: string): string => {
+    const [file, member] = rel.split('!');
+    const id = path.relative(idRoot, path.resolve(opts.cwd, file)).split(path.sep).join('/');
+    return member === undefined ? id : `${id}!${member}`;
+  };
+  const pathScanner = new PathScanner(rules.filter((r) => r.onPath), idOf);
+  const scanned = await discoverAndScan(opts, config, paths, job, pool, pathScanner, idOf, enforce).finally(() => pool?.close());
   const { files, outputs } = scanned;
-  const errors: FileError[] = [...scanned.errors];
+  const errors: FileError[] = [...scanned.errors, ...pathScanner.errors];
   const warnings: Warning[] = [];
-  let findings: Finding[] = [];
+  let findings: Finding[] = [...pathScanner.findings];
   let suppressed = 0;
 
   for (const o of outputs) {
@@ -112,6 +175,17 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     errors.push(...o.errors);
     suppressed += o.suppressed;
   }
+  if (enforce) {
+    for (const c of new Set([...ignoredConfigs, ...scanned.configFiles])) {
+      warnings.push({
+        code: 'DG004',
+        path: toRelPath(opts.cwd, c),
+        line: 1,
+        column: 1,
+        message: 'configuration file ignored (enforce mode): the configuration comes only from --config outside the checked tree',
+      });
+    }
+  }
 
   // Per-file ignores and severity overrides are configuration, applied once here rather than in every worker.
   const pfi = Object.entries(config.perFileIgnores);
@@ -119,7 +193,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     const byId = new Map(ALL_RULES.map((r) => [r.meta.id, r]));
     findings = findings.filter((f) => {
       const rule = byId.get(f.ruleId);
-      const abs = path.resolve(opts.cwd, f.path);
+      const abs = path.resolve(opts.cwd, f.path.split('!')[0]);
       const drop = pfi.some(
         ([glob, sels]) => globMatch({ patterns: [glob], base: configBase }, abs) && rule && sels.some((s) => matchesSelector(rule, s)),
       );
@@ -132,16 +206,33 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     if (o) f.severity = o;
   }
 
+  const scannedCount = scanned.sourceCount - new Set(errors.map((e) => e.path)).size;
+  if (enforce && scanned.sourceCount + scanned.archives.length === 0) {
+    errors.push({
+      path: toRelPath(opts.cwd, start),
+      message: 'no files scanned: enforce mode does not pass a check that read nothing (wrong path, or everything excluded?)',
+    });
+  }
   let report: Report = {
     version: REPORT_VERSION,
     findings,
     errors,
     warnings,
-    summary: { filesScanned: files.length - new Set(errors.map((e) => e.path)).size, findings: 0, durationMs: 0 },
+    summary: {
+      filesScanned: scannedCount,
+      findings: 0,
+      durationMs: 0,
+      archives: scanned.archives.length,
+      airflowIgnored: scanned.airflowIgnored,
+      skipped: scanned.skipped,
+      ...(enforce ? { enforce: true } : {}),
+    },
   };
 
   if (opts.sandbox) {
-    report = await mergeSandbox(report, files, opts, config);
+    // The DAG entry points: what the DAG processor would import (not what `.airflowignore` excludes), zips included.
+    const entryPoints = [...files, ...scanned.archives].filter((f) => !f.airflowIgnored);
+    report = await mergeSandbox(report, entryPoints, opts, config);
   }
 
   if (opts.filterFindings) {
@@ -161,15 +252,35 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   return { report, exitCode: failing ? EXIT_FINDINGS : EXIT_OK, config, files };
 }
 
-/** Files to check, then their scan (in `pool` when one was started early). */
+function toRelPath(cwd: string, abs: string): string {
+  return (path.relative(cwd, abs) || '.').split(path.sep).join('/');
+}
+
+interface Scanned {
+  files: DiscoveredFile[];
+  archives: DiscoveredFile[];
+  errors: FileError[];
+  outputs: ScanOutput[];
+  configFiles: string[];
+  skipped: Skipped;
+  airflowIgnored: number;
+  /** Source files scanned (archive members included). */
+  sourceCount: number;
+}
+
+/** Files to check, then their scan (in `pool` when one was started early), archives last. */
 async function discoverAndScan(
   opts: CheckOptions,
   config: Config,
   paths: string[],
   job: ScanJob,
   pool: WorkerPool | null,
-): Promise<{ files: DiscoveredFile[]; errors: FileError[]; outputs: ScanOutput[] }> {
-  const configBase = configBaseOf(config, opts.cwd);
+  pathScanner: PathScanner,
+  idOf: (rel: string) => string,
+  enforce: boolean,
+): Promise<Scanned> {
+  const configBase = configBaseOf(config, opts);
+  const keep = (rel: string): boolean => !opts.onlyFiles || opts.onlyFiles.has(path.resolve(opts.cwd, rel.split('!')[0]));
   const found = discover({
     paths,
     cwd: opts.cwd,
@@ -183,17 +294,50 @@ async function discoverAndScan(
     ],
     airflowignore: config.airflowignore,
     airflowignoreSyntax: config.airflowignoreSyntax,
+    walkEverything: enforce,
+    onEntry: (e) => {
+      if (pathScanner.active && (e.kind === 'outside-link' || keep(e.rel))) pathScanner.visit(e);
+    },
   });
   const files = opts.onlyFiles ? found.files.filter((f) => opts.onlyFiles!.has(f.abs)) : found.files;
+  const archives = opts.onlyFiles ? found.archives.filter((f) => opts.onlyFiles!.has(f.abs)) : found.archives;
   const workers = opts.workers && opts.workers > 0 ? opts.workers : autoWorkers(files);
-  const idRoot = identityRoot(config, path.resolve(opts.cwd, paths[0]));
   const outputs = await scanAll(
-    files.map((f) => ({ ...f, id: path.relative(idRoot, f.abs).split(path.sep).join('/') })),
+    files.map((f) => ({ ...f, id: idOf(f.rel) })),
     job,
     workers,
     pool ?? undefined,
   );
-  return { files, errors: found.errors, outputs };
+  const errors = [...found.errors];
+  let sourceCount = files.length;
+  for (const a of archives) {
+    const res = await readArchive(a.abs, job.maxBytes);
+    if ('error' in res) {
+      errors.push({ path: a.rel, message: res.error });
+      continue;
+    }
+    if (pathScanner.active) for (const e of archiveEntries(a.rel, res.members)) pathScanner.visit(e);
+    for (const m of res.members) {
+      if (m.isDir || !m.name.endsWith('.py')) continue;
+      const rel = `${a.rel}!${m.name}`;
+      sourceCount++;
+      if (m.tooBig) {
+        errors.push({ path: rel, message: `archive member over the ${Math.floor(job.maxBytes / 1024)} KiB limit (max-file-size-kb): not scanned` });
+        continue;
+      }
+      outputs.push(scanText(rel, m.data ?? Buffer.alloc(0), job, idOf(rel)));
+    }
+  }
+  return {
+    files,
+    archives,
+    errors,
+    outputs,
+    configFiles: found.configFiles,
+    skipped: found.skipped,
+    airflowIgnored: found.airflowIgnored,
+    sourceCount,
+  };
 }
 
 async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: CheckOptions, config: Config): Promise<Report> {
@@ -229,7 +373,7 @@ async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: Check
 
 /**
  * Fingerprints hash paths relative to this root, so a baseline survives running from another directory:
- * the config file's folder, else the repository top (nearest `.git` upward), else the first checked path.
+ * the config file's folder (not in enforce mode: it lives elsewhere), else the repository top (nearest `.git` upward), else the first checked path.
  */
 function identityRoot(config: Config, start: string): string {
   if (config.source) return path.dirname(config.source);
@@ -271,7 +415,14 @@ function isDirectory(p: string): boolean {
   }
 }
 
-/** Globs in a config file are relative to that file's directory, as in ruff. */
-function configBaseOf(config: Config, cwd: string): string {
-  return config.source ? path.dirname(config.source) : cwd;
+/**
+ * Globs in a config file are relative to that file's directory, as in ruff. In enforce mode the file lives outside
+ * the checked tree (a ConfigMap, the CI runner's checkout), so they are relative to the checked directory instead.
+ */
+function configBaseOf(config: Config, opts: CheckOptions): string {
+  if (opts.enforce) {
+    const first = path.resolve(opts.cwd, opts.paths[0] ?? '.');
+    return isDirectory(first) ? first : opts.cwd;
+  }
+  return config.source ? path.dirname(config.source) : opts.cwd;
 }

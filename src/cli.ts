@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { baselineCwdMismatch, filterByBaseline, readBaseline, writeBaseline } from './baseline';
-import { runCheck, DEFAULT_SANDBOX_IMAGE, type CheckOptions } from './check';
+import { assertOutsideTree, runCheck, DEFAULT_SANDBOX_IMAGE, type CheckOptions } from './check';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UserError } from './exit-codes';
 import { FORMATTERS } from './formatters';
 import { changedFiles } from './git';
@@ -68,6 +68,7 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
     .option('--changed-since <ref>', 'only files added, modified or renamed since the merge-base of REF and HEAD (plus untracked files)')
     .option('--baseline <file>', 'report only findings not recorded in this baseline file')
     .option('--write-baseline <file>', 'record the current findings in a baseline file (exit 0 unless a file could not be scanned)')
+    .option('--enforce', 'the checked tree cannot weaken its own check: config and baseline only from outside it, inline suppressions only for `suppressible` rules, nothing skipped (README "Enforce mode")')
     .action(async (paths: string[], o) => {
       if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 0)) {
         throw new UserError('--workers takes a whole number >= 0');
@@ -94,6 +95,10 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
         throw new UserError('--write-baseline records the whole scan: drop --changed-since (a partial baseline would flag every other file)');
       }
       if (o.changedSince !== undefined) opts.onlyFiles = changedFiles(o.changedSince, opts.cwd).files;
+      if (o.enforce) {
+        opts.enforce = true;
+        if (o.baseline) assertOutsideTree(o.baseline, '--baseline', paths, opts.cwd);
+      }
       const baseline = o.baseline ? readBaseline(o.baseline) : null;
       const mismatch = baseline && baselineCwdMismatch(o.baseline, baseline, opts.cwd);
       if (mismatch) process.stderr.write(`dag-guard: warning: ${mismatch}\n`);

@@ -9,6 +9,7 @@ import { parse as parseToml } from 'smol-toml';
 import { UserError } from './exit-codes';
 import type { Severity } from './report';
 import { CONFIG_SCHEMA } from './config-schema';
+import { hasToolSection } from './discover';
 
 export interface Config {
   select: string[];
@@ -20,6 +21,10 @@ export interface Config {
   perFileIgnores: Record<string, string[]>;
   airflowignore: boolean;
   airflowignoreSyntax: 'glob' | 'regexp';
+  /** `airflow-version` as written, or null. */
+  airflowVersion: string | null;
+  /** Enforce mode: rule selectors whose inline suppressions are honoured (default none). */
+  suppressible: string[];
   requireSuppressionReason: boolean;
   nosec: boolean;
   checkSyntax: boolean;
@@ -41,6 +46,8 @@ export const DEFAULT_CONFIG: Config = {
   perFileIgnores: {},
   airflowignore: true,
   airflowignoreSyntax: 'glob',
+  airflowVersion: null,
+  suppressible: [],
   requireSuppressionReason: false,
   nosec: true,
   checkSyntax: false,
@@ -74,13 +81,6 @@ export function findConfig(start: string): string | null {
   }
 }
 
-function hasToolSection(file: string): boolean {
-  try {
-    return /^\s*\[tool\.dag-guard[\].]/m.test(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 export function loadConfig(file: string): Config {
   let text: string;
@@ -132,7 +132,9 @@ export function fromObject(raw: Record<string, unknown>, source: string, where: 
     exclude: r.exclude ?? d.exclude,
     perFileIgnores: r['per-file-ignores'] ?? d.perFileIgnores,
     airflowignore: r.airflowignore ?? d.airflowignore,
-    airflowignoreSyntax: r['airflowignore-syntax'] ?? d.airflowignoreSyntax,
+    airflowignoreSyntax: r['airflowignore-syntax'] ?? (r['airflow-version'] ? (String(r['airflow-version']).startsWith('2') ? 'regexp' : 'glob') : d.airflowignoreSyntax),
+    airflowVersion: r['airflow-version'] ?? d.airflowVersion,
+    suppressible: r.suppressible ?? d.suppressible,
     requireSuppressionReason: r['require-suppression-reason'] ?? d.requireSuppressionReason,
     nosec: r.nosec ?? d.nosec,
     checkSyntax: r['check-syntax'] ?? d.checkSyntax,

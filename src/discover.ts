@@ -1,11 +1,16 @@
 /**
- * Which files to scan: what Airflow's DAG processor would read, walking directories the way it does
- * (`.airflowignore` in every directory, applying to it and below; symlinks followed, loops refused).
+ * Which files to check: everything Airflow can load or import from the checked tree, walked the way its DAG
+ * processor walks it (symlinks followed, loops refused). Every `.py` file is scanned whatever `.airflowignore` says:
+ * `.airflowignore` only chooses which of them the DAG processor (and our sandbox) imports as DAG files, and an ignored
+ * helper is still importable by every DAG (the DAG folder is on sys.path). Zip archives (any file Python's
+ * `zipfile.is_zipfile` accepts: DagBag loads those too) are listed apart; every path goes to the path rules
+ * (rules/import-path) through `onEntry`. A symbolic link whose real target leaves the checked tree is never followed.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import type micromatchType from 'micromatch';
+import type { PathEntry } from './engine/rule';
 import type { FileError } from './report';
 import { UserError } from './exit-codes';
 
@@ -24,6 +29,10 @@ export interface DiscoverOptions {
   exclude: GlobSet[];
   airflowignore: boolean;
   airflowignoreSyntax: AirflowIgnoreSyntax;
+  /** Also walk virtualenvs and vendored package folders (enforce mode: a committed one is loaded like the rest). */
+  walkEverything?: boolean;
+  /** Gets every file, folder and outside link found, for the path rules. */
+  onEntry?: (e: PathEntry) => void;
 }
 
 export interface DiscoveredFile {
@@ -32,9 +41,39 @@ export interface DiscoveredFile {
   rel: string;
   /** Named on the command line (the pre-commit case), not found by walking a directory. */
   explicit?: boolean;
+  /** Matched by an `.airflowignore`: scanned, but not a DAG entry point (the sandbox does not import it). */
+  airflowIgnored?: boolean;
 }
 
-const SKIP_DIRS = new Set(['__pycache__', 'node_modules', 'site-packages', 'dist-packages']);
+/** What each exclusion skipped: paths (a file or a whole folder count one). */
+export interface Skipped {
+  exclude: number;
+  include: number;
+  virtualenv: number;
+}
+
+export interface Discovery {
+  /** Python source files to scan. */
+  files: DiscoveredFile[];
+  /** Zip archives: their members are scanned, DagBag imports them. */
+  archives: DiscoveredFile[];
+  errors: FileError[];
+  /** dag-guard configuration files found inside the checked tree (absolute). */
+  configFiles: string[];
+  skipped: Skipped;
+  /** `.py` files and archives matched by an `.airflowignore` (scanned all the same). */
+  airflowIgnored: number;
+  /** Real paths of the checked trees. */
+  roots: string[];
+}
+
+/** Version-control metadata: never loaded by Airflow. */
+const VCS_DIRS = new Set(['.git', '.hg', '.svn']);
+/** Vendored packages, skipped unless `walkEverything` (counted as `virtualenv`). */
+const VENDORED_DIRS = new Set(['node_modules', 'site-packages', 'dist-packages']);
+/** Compiled or binary artefacts: reported by the path rules, never parsed as source even when named explicitly. */
+const NOT_SOURCE = /\.(pyc|pyo|so|pyd|pth|egg-link)$/i;
+const CONFIG_NAMES = new Set(['.dag-guard.toml', 'dag-guard.toml']);
 
 type IgnoreRule = { base: string; test: (absPath: string, isDir: boolean) => boolean };
 
@@ -43,20 +82,79 @@ export function toRel(cwd: string, abs: string): string {
   return r.split(path.sep).join('/');
 }
 
-export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; errors: FileError[] } {
+/** Is `p` (a real path) `root` or below it? */
+export function within(root: string, p: string): boolean {
+  return p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+}
+
+/**
+ * The real paths of the trees a check covers: each directory named, and for a file named, its folder (or the working
+ * directory when the file is below it: pre-commit names files of the repository it runs in).
+ */
+export function checkedRoots(paths: string[], cwd: string): string[] {
+  const roots = new Set<string>();
+  const realCwd = safeRealpath(cwd);
+  for (const p of paths.length ? paths : ['.']) {
+    const abs = path.resolve(cwd, p);
+    let dir = abs;
+    try {
+      if (!fs.statSync(abs).isDirectory()) dir = within(cwd, abs) ? cwd : path.dirname(abs);
+    } catch {
+      dir = within(cwd, abs) ? cwd : path.dirname(abs);
+    }
+    roots.add(dir === cwd ? realCwd : safeRealpath(dir));
+  }
+  return [...roots];
+}
+
+export function discover(opts: DiscoverOptions): Discovery {
   const files: DiscoveredFile[] = [];
+  const archives: DiscoveredFile[] = [];
   const errors: FileError[] = [];
+  const configFiles: string[] = [];
+  const skipped: Skipped = { exclude: 0, include: 0, virtualenv: 0 };
+  let airflowIgnored = 0;
   const seen = new Set<string>();
   const include = opts.include.filter((g) => g.patterns.length);
   const exclude = opts.exclude.filter((g) => g.patterns.length);
   const excluded = (abs: string): boolean => exclude.some((g) => globMatch(g, abs));
   const included = (abs: string): boolean => include.length === 0 || include.some((g) => globMatch(g, abs));
+  const onEntry = opts.onEntry ?? (() => undefined);
+  const roots = checkedRoots(opts.paths, opts.cwd);
 
   /** `real`: the file's real path when the caller knows it (the walk does: its folder's real path + name). */
-  const add = (abs: string, real: string = safeRealpath(abs), explicit = false): void => {
+  const add = (list: DiscoveredFile[], abs: string, real: string, extra: Partial<DiscoveredFile>): void => {
     if (seen.has(real)) return;
     seen.add(real);
-    files.push(explicit ? { abs, rel: toRel(opts.cwd, abs), explicit } : { abs, rel: toRel(opts.cwd, abs) });
+    const f: DiscoveredFile = { abs, rel: toRel(opts.cwd, abs) };
+    if (extra.explicit) f.explicit = true;
+    if (extra.airflowIgnored) {
+      f.airflowIgnored = true;
+      airflowIgnored++;
+    }
+    list.push(f);
+  };
+
+  const entry = (abs: string, kind: PathEntry['kind'], topLevel: boolean, target?: string): PathEntry => ({
+    rel: toRel(opts.cwd, abs),
+    name: path.basename(abs),
+    kind,
+    topLevel,
+    inArchive: false,
+    head: (n) => readHead(abs, n),
+    sibling: (name) => fs.existsSync(path.join(path.dirname(abs), name)),
+    child: (name) => fs.existsSync(path.join(abs, name)),
+    ...(target !== undefined ? { target } : {}),
+  });
+
+  const outsideLink = (abs: string, topLevel: boolean): void => {
+    let target = '';
+    try {
+      target = fs.readlinkSync(abs);
+    } catch {
+      /* not a link itself: a folder on the way is */
+    }
+    onEntry(entry(abs, 'outside-link', topLevel, target));
   };
 
   for (const p of opts.paths.length ? opts.paths : ['.']) {
@@ -66,24 +164,51 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
       st = fs.statSync(abs);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(`path does not exist: ${p}`);
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        if (isLink(abs)) {
+          errors.push({ path: toRel(opts.cwd, abs), message: 'broken symbolic link: skipped' });
+          continue;
+        }
+        throw new UserError(`path does not exist: ${p}`);
+      }
       throw new UserError(`cannot access ${p}: ${(err as Error).message}`);
     }
     if (st.isFile()) {
       // Named explicitly (pre-commit passes staged files): scan whatever the extension, unless excluded.
-      if (!excluded(abs)) add(abs, undefined, true);
+      const rootOfFile = checkedRoots([p], opts.cwd)[0];
+      const real = safeRealpath(abs);
+      if (excluded(abs)) {
+        skipped.exclude++;
+        continue;
+      }
+      if (!within(rootOfFile, real)) {
+        outsideLink(abs, false);
+        continue;
+      }
+      onEntry(entry(abs, 'file', false));
+      if (/\.zip$/i.test(abs) || (!abs.endsWith('.py') && isZipFile(abs, st.size))) add(archives, abs, real, { explicit: true });
+      else if (!NOT_SOURCE.test(abs)) add(files, abs, real, { explicit: true });
       continue;
     }
     if (!st.isDirectory()) {
       errors.push({ path: toRel(opts.cwd, abs), message: 'not a regular file or directory: skipped' });
       continue;
     }
-    const real = safeRealpath(abs);
-    walk(abs, abs, [], new Set([real]), real);
+    const root = safeRealpath(abs);
+    walk(abs, abs, [], new Set([root]), root, root, false);
   }
 
   // `realDir` is the real path of `dir`, so that files need no realpath(3) each (one syscall per file otherwise).
-  function walk(dir: string, root: string, rules: IgnoreRule[], ancestors: Set<string>, realDir: string): void {
+  // `ignoredDir`: an `.airflowignore` matched this folder or one above it (Airflow does not descend there; we do).
+  function walk(
+    dir: string,
+    top: string,
+    rules: IgnoreRule[],
+    ancestors: Set<string>,
+    realDir: string,
+    root: string,
+    ignoredDir: boolean,
+  ): void {
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -93,41 +218,126 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
     }
     let local = rules;
     if (opts.airflowignore && entries.some((e) => e.name === '.airflowignore')) {
-      const rule = loadAirflowIgnore(path.join(dir, '.airflowignore'), dir, root, opts.airflowignoreSyntax, errors, opts.cwd);
+      const rule = loadAirflowIgnore(path.join(dir, '.airflowignore'), dir, top, opts.airflowignoreSyntax, errors, opts.cwd);
       if (rule) local = [...rules, rule];
     }
+    const topLevel = dir === top;
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const abs = path.join(dir, e.name);
       let isDir = e.isDirectory();
       let isFile = e.isFile();
+      let real = path.join(realDir, e.name);
+      let size = -1;
       if (e.isSymbolicLink()) {
+        try {
+          real = fs.realpathSync.native(abs);
+        } catch {
+          errors.push({ path: toRel(opts.cwd, abs), message: 'broken symbolic link: skipped' });
+          continue;
+        }
+        // Real path, not the link's text: `up -> ../..` then `x.py -> up/…` leaves the tree in two innocent steps.
+        if (!within(root, real)) {
+          outsideLink(abs, topLevel);
+          continue;
+        }
         try {
           const st = fs.statSync(abs);
           isDir = st.isDirectory();
           isFile = st.isFile();
+          size = st.size;
         } catch {
           errors.push({ path: toRel(opts.cwd, abs), message: 'broken symbolic link: skipped' });
           continue;
         }
       }
       if (isDir) {
-        if (e.name.startsWith('.') || SKIP_DIRS.has(e.name) || fs.existsSync(path.join(abs, 'pyvenv.cfg'))) continue;
-        if (excluded(abs) || local.some((r) => r.test(abs, true))) continue;
-        const real = safeRealpath(abs);
+        if (VCS_DIRS.has(e.name)) continue;
+        if (excluded(abs)) {
+          skipped.exclude++;
+          continue;
+        }
+        if (!opts.walkEverything && (VENDORED_DIRS.has(e.name) || fs.existsSync(path.join(abs, 'pyvenv.cfg')))) {
+          skipped.virtualenv++;
+          continue;
+        }
         if (ancestors.has(real)) {
           errors.push({ path: toRel(opts.cwd, abs), message: 'symbolic link loop: skipped' });
           continue;
         }
-        walk(abs, root, local, new Set([...ancestors, real]), real);
-      } else if (isFile && e.name.endsWith('.py')) {
-        if (excluded(abs) || !included(abs) || local.some((r) => r.test(abs, false))) continue;
-        add(abs, e.isSymbolicLink() ? safeRealpath(abs) : path.join(realDir, e.name));
+        onEntry(entry(abs, 'dir', topLevel));
+        walk(abs, top, local, new Set([...ancestors, real]), real, root, ignoredDir || local.some((r) => r.test(abs, true)));
+      } else if (isFile) {
+        if (CONFIG_NAMES.has(e.name) || (e.name === 'pyproject.toml' && hasToolSection(abs))) configFiles.push(abs);
+        if (e.name === '.airflowignore') continue;
+        if (excluded(abs)) {
+          skipped.exclude++;
+          continue;
+        }
+        const isPy = e.name.endsWith('.py');
+        const isArchive = !isPy && (/\.zip$/i.test(e.name) || isZipFile(abs, size));
+        if ((isPy || isArchive) && !included(abs)) {
+          skipped.include++;
+          continue;
+        }
+        onEntry(entry(abs, 'file', topLevel));
+        const ignored = ignoredDir || local.some((r) => r.test(abs, false));
+        if (isPy) add(files, abs, real, { airflowIgnored: ignored });
+        else if (isArchive) add(archives, abs, real, { airflowIgnored: ignored });
       }
     }
   }
 
-  return { files, errors };
+  return { files, archives, errors, configFiles, skipped, airflowIgnored, roots };
+}
+
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function readHead(abs: string, n: number): Buffer | null {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(abs, 'r');
+    const buf = Buffer.alloc(n);
+    const got = fs.readSync(fd, buf, 0, n, 0);
+    return buf.subarray(0, got);
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** End-of-central-directory signature within the last 64 KiB + 22 bytes: what `zipfile.is_zipfile` looks for. */
+const EOCD = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+function isZipFile(abs: string, size: number): boolean {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(abs, 'r');
+    if (size < 0) size = fs.fstatSync(fd).size;
+    if (size < 22) return false;
+    const n = Math.min(size, 65557);
+    const buf = Buffer.alloc(n);
+    fs.readSync(fd, buf, 0, n, size - n);
+    return buf.includes(EOCD);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+export function hasToolSection(file: string): boolean {
+  try {
+    return /^\s*\[tool\.dag-guard[\].]/m.test(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** A glob without `/` matches the base name anywhere (like .gitignore); others match the path from `base`. */
@@ -141,7 +351,7 @@ export function globMatch(g: GlobSet, abs: string): boolean {
   return micromatch.isMatch(rel, g.patterns, opts) || micromatch.isMatch(path.posix.basename(rel), g.patterns, opts);
 }
 
-function safeRealpath(p: string): string {
+export function safeRealpath(p: string): string {
   try {
     // The native realpath(3): one system call, where the JavaScript one lstat()s every component of the path.
     return fs.realpathSync.native(p);
@@ -159,7 +369,7 @@ function safeRealpath(p: string): string {
 function loadAirflowIgnore(
   file: string,
   dir: string,
-  root: string,
+  top: string,
   syntax: AirflowIgnoreSyntax,
   errors: FileError[],
   cwd: string,
@@ -194,7 +404,7 @@ function loadAirflowIgnore(
   return {
     base: dir,
     test: (abs) => {
-      const rel = path.relative(root, abs).split(path.sep).join('/');
+      const rel = path.relative(top, abs).split(path.sep).join('/');
       return patterns.some((re) => re.test(rel));
     },
   };

@@ -15,6 +15,7 @@ export const STATIC_CATEGORIES = [
   'unsafe-deserialization',
   'unapproved-import',
   'malicious',
+  'import-path',
 ] as const;
 /** Categories only the sandbox produces. */
 export const SANDBOX_CATEGORIES = ['sandbox-violation', 'resource-limit', 'import-error'] as const;
@@ -83,6 +84,14 @@ export interface Summary {
   durationMs: number;
   /** Findings dropped by inline suppressions or a baseline (not part of `findings`). */
   suppressed?: number;
+  /** Zip archives found (their `.py` members are counted in filesScanned). */
+  archives?: number;
+  /** `.py` files and archives an `.airflowignore` matches: scanned, but not imported by the sandbox as DAG files. */
+  airflowIgnored?: number;
+  /** Paths (a file or a whole folder each) skipped, by reason: `exclude` / `include` globs, `virtualenv` folders. */
+  skipped?: { exclude: number; include: number; virtualenv: number };
+  /** The run was in enforce mode. */
+  enforce?: boolean;
 }
 
 export interface Report {

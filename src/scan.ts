@@ -3,7 +3,7 @@ import { ALL_RULES } from '../rules';
 import { analyzeSource, compileRules, type CompiledRules } from './engine/analyze';
 import type { Settings } from './engine/settings';
 import type { FileError, Finding, Warning } from './report';
-import { readSource } from './source';
+import { decodeSource, readSource } from './source';
 
 export interface ScanJob {
   ruleIds: string[];
@@ -52,6 +52,22 @@ export function scanFile(file: ScanInput, job: ScanJob): ScanOutput {
     findings: res.findings,
     warnings: res.warnings,
     errors: res.ruleErrors.map((message) => ({ path: file.rel, message })),
+    suppressed: res.suppressed,
+    bytes: src.text.length,
+  };
+}
+
+/** A source that is not a file of its own (a zip archive member): `rel` like `dags/a.zip!m.py`. */
+export function scanText(rel: string, buf: Buffer, job: ScanJob, id: string): ScanOutput {
+  const src = decodeSource(buf);
+  if ('error' in src) {
+    return { findings: [], warnings: [], errors: [{ path: rel, message: src.error }], suppressed: 0, bytes: 0 };
+  }
+  const res = analyzeSource(rel, src.text, compiledFor(job.ruleIds), job.settings, id);
+  return {
+    findings: res.findings,
+    warnings: res.warnings,
+    errors: res.ruleErrors.map((message) => ({ path: rel, message })),
     suppressed: res.suppressed,
     bytes: src.text.length,
   };

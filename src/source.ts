@@ -21,6 +21,11 @@ export function readSource(abs: string, maxBytes: number): SourceResult {
     const e = err as NodeJS.ErrnoException;
     return { error: `cannot read file: ${e.code === 'EACCES' ? 'permission denied' : e.code ?? e.message}` };
   }
+  return decodeSource(buf);
+}
+
+/** Bytes -> text as Python decodes a source file (BOM, PEP 263 cookie), or why it cannot be. */
+export function decodeSource(buf: Buffer): SourceResult {
   const probe = buf.subarray(0, 8192);
   if (probe.includes(0)) return { error: 'binary file (contains NUL bytes): not valid Python source, not scanned' };
   let encoding = 'utf-8';

@@ -224,25 +224,42 @@ describe('file discovery', () => {
       .findings.map((f: { path: string }) => f.path)
       .sort();
 
-  it('walks Python files only, skipping hidden, cache and virtualenv folders', () => {
+  const summary = (dir: string, extra: string[] = []): any => // eslint-disable-line @typescript-eslint/no-explicit-any
+    jsonReport(runCli(['check', '-f', 'json', ...extra, dir], { cwd: dir })).summary;
+
+  it('walks every Python file Airflow could load (hidden and cache folders too); virtualenvs only under --enforce', () => {
     const dir = tempTree(tree);
-    expect(scanned(dir)).toEqual(['dags/a.py', 'dags/legacy/old.py', 'dags/tmp_scratch.py']);
+    const all = ['dags/.hidden/h.py', 'dags/__pycache__/c.py', 'dags/a.py', 'dags/legacy/old.py', 'dags/tmp_scratch.py'];
+    expect(scanned(dir)).toEqual(all);
+    expect(summary(dir).skipped).toEqual({ exclude: 0, include: 0, virtualenv: 1 });
+    expect(scanned(dir, ['--enforce'])).toEqual([...all, 'dags/venv/lib/v.py'].sort());
   });
 
-  it('honours .airflowignore in glob syntax (Airflow 3 default), with negation', () => {
+  it('.airflowignore (glob syntax, Airflow 3 default, with negation) chooses DAG entry points but hides nothing from the scan', () => {
     const dir = tempTree({ ...tree, 'dags/.airflowignore': 'legacy/\ntmp_*.py\n!tmp_keep.py\n', 'dags/tmp_keep.py': EVAL });
-    expect(scanned(dir)).toEqual(['dags/a.py', 'dags/tmp_keep.py']);
+    expect(scanned(dir)).toEqual(['dags/.hidden/h.py', 'dags/__pycache__/c.py', 'dags/a.py', 'dags/legacy/old.py', 'dags/tmp_keep.py', 'dags/tmp_scratch.py']);
+    // legacy/old.py and tmp_scratch.py: scanned, counted, not imported by the sandbox
+    expect(summary(dir).airflowIgnored).toBe(2);
   });
 
-  it('honours .airflowignore in regexp syntax (Airflow 2 default)', () => {
-    const dir = tempTree({ ...tree, 'dags/.airflowignore': '# old stuff\nlegacy\ntmp_.*\\.py$\n', '.dag-guard.toml': 'airflowignore-syntax = "regexp"\n' });
-    expect(scanned(dir)).toEqual(['dags/a.py']);
+  it('.airflowignore in regexp syntax (Airflow 2 default): `airflowignore-syntax` or `airflow-version = "2"`', () => {
+    // `tmp_[a-z]+\.py$` is a regexp; as a glob it matches nothing
+    const ign = '# old stuff\nlegacy\ntmp_[a-z]+\\.py$\n';
+    for (const cfg of ['airflowignore-syntax = "regexp"\n', 'airflow-version = "2.10"\n']) {
+      const dir = tempTree({ ...tree, 'dags/.airflowignore': ign, '.dag-guard.toml': cfg });
+      expect(scanned(dir)).toContain('dags/tmp_scratch.py');
+      expect(summary(dir).airflowIgnored, cfg).toBe(2);
+    }
+    const glob = tempTree({ ...tree, 'dags/.airflowignore': ign, '.dag-guard.toml': 'airflow-version = "3"\n' });
+    expect(summary(glob).airflowIgnored).toBe(1); // `legacy` is a glob too; the regexp line matches nothing as one
   });
 
-  it('applies --include / --exclude globs', () => {
+  it('applies --include / --exclude globs and counts what they skipped', () => {
     const dir = tempTree(tree);
-    expect(scanned(dir, ['--exclude', 'dags/legacy/**'])).toEqual(['dags/a.py', 'dags/tmp_scratch.py']);
+    expect(scanned(dir, ['--exclude', 'dags/legacy/**'])).toEqual(['dags/.hidden/h.py', 'dags/__pycache__/c.py', 'dags/a.py', 'dags/tmp_scratch.py']);
+    expect(summary(dir, ['--exclude', 'dags/legacy/**']).skipped.exclude).toBe(1);
     expect(scanned(dir, ['--include', 'tmp_*.py'])).toEqual(['dags/tmp_scratch.py']);
+    expect(summary(dir, ['--include', 'tmp_*.py']).skipped.include).toBe(4);
   });
 
   it('scans a file named explicitly whatever its extension', () => {

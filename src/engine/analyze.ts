@@ -351,7 +351,17 @@ export function analyzeSource(
   for (const f of raw) {
     const rule = compiled.byId.get(f.ruleId)!;
     const sup = suppressions.find((s) => s.line >= f.stmtStart && s.line <= f.stmtEnd && suppressionCovers(s, rule));
-    if (sup && (sup.kind === 'dag-guard' || settings.honourNosec)) {
+    if (sup && settings.suppressible && !settings.suppressible.includes(rule.meta.id)) {
+      // Enforce mode: the committer wrote this comment; only the trusted configuration decides what it may silence.
+      sup.used = true;
+      warnings.push({
+        code: 'DG003',
+        path,
+        line: sup.line,
+        column: sup.column,
+        message: `suppression not honoured (enforce mode): ${rule.meta.id} is not in the trusted configuration's \`suppressible\``,
+      });
+    } else if (sup && (sup.kind === 'dag-guard' || settings.honourNosec)) {
       sup.used = true;
       if (!settings.requireSuppressionReason || sup.reason) {
         suppressed++;

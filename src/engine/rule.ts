@@ -13,7 +13,7 @@ export interface RuleDocs {
 /** Data about a rule, kept apart from its matcher (ESLint's `meta`). */
 export interface RuleMeta {
   /** Stable code, `DG` + family digit + two digits: DG1xx secret, DG2xx shell-injection, DG3xx code-injection,
-   *  DG4xx unsafe-deserialization, DG5xx unapproved-import, DG6xx malicious. Never reuse a retired code. */
+   *  DG4xx unsafe-deserialization, DG5xx unapproved-import, DG6xx malicious, DG7xx import-path. Never reuse a retired code. */
   id: string;
   /** kebab-case name, also accepted wherever an id is. */
   name: string;
@@ -62,8 +62,40 @@ export interface Rule {
   onMatch?(captures: QueryCaptures, ctx: RuleContext): void;
   /** Whole-file checks that need no tree walk (raw-text scans), or that aggregate what `onCall`/`onMatch` saw. */
   onFile?(ctx: RuleContext): void;
+  /**
+   * Path rules (rules/import-path): called once for every file, folder and outside link of the checked tree and of
+   * its zip archives, whatever the file's type; they never see source text. A rule with `onPath` has no other hook.
+   */
+  onPath?(entry: PathEntry, report: PathReport): void;
 }
 
 export function defineRule(rule: Rule): Rule {
   return rule;
 }
+
+/**
+ * One path of the checked tree, for rules about what Python or Airflow can load by name rather than about source
+ * text (rules/import-path): compiled artefacts, start-up hooks, shadowing modules, links that leave the tree.
+ */
+export interface PathEntry {
+  /** The path shown in reports: `dags/x.pyc`, or `dags/bundle.zip!pkg/m.py` for an archive member. */
+  rel: string;
+  /** Base name. */
+  name: string;
+  /** `outside-link`: a symbolic link whose real target is outside the checked tree (never followed, never read). */
+  kind: 'file' | 'dir' | 'outside-link';
+  /** Directly in a checked directory (what Airflow puts on sys.path as DAGS_FOLDER) or at an archive's root. */
+  topLevel: boolean;
+  /** A member of a zip archive (DagBag puts the archive first on sys.path while it imports it). */
+  inArchive: boolean;
+  /** The file's first `n` bytes, or null when it cannot be read. */
+  head(n: number): Buffer | null;
+  /** Does `name` exist beside this entry (in the same folder)? */
+  sibling(name: string): boolean;
+  /** For folders: does `name` exist in it? */
+  child(name: string): boolean;
+  /** For `outside-link`: the link's text. */
+  target?: string;
+}
+
+export type PathReport = (message: string, opts?: { severity?: Severity }) => void;

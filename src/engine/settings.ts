@@ -16,6 +16,11 @@ export interface Settings {
    * command line are always parsed (src/scan.ts).
    */
   checkSyntax?: boolean;
+  /**
+   * Enforce mode: the ids of the rules whose inline suppressions are honoured; any other suppression leaves the
+   * finding in place and is reported (DG003). Undefined outside enforce mode: every suppression is honoured.
+   */
+  suppressible?: string[];
 }
 
 export const DEFAULT_SETTINGS: Settings = {

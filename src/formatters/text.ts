@@ -1,4 +1,4 @@
-import { SEVERITIES, type Severity } from '../report';
+import { SEVERITIES, type Report, type Severity } from '../report';
 import type { Formatter } from './types';
 
 const SEV_COLOR: Record<Severity, string> = {
@@ -41,5 +41,18 @@ export const text: Formatter = (report, ctx) => {
     : `No findings in ${files}${sup}${errs} [${s.durationMs} ms]`;
   if (out.length) out.push('');
   out.push(c(s.findings || report.errors.length ? BOLD : '\x1b[32m', line));
+  const scope = scopeLine(s);
+  if (scope) out.push(c(DIM, scope));
   return out.join('\n') + '\n';
 };
+
+/** What the scan covered beyond plain files, and what it skipped (nothing when there is nothing to say). */
+function scopeLine(s: Report['summary']): string {
+  const parts: string[] = [];
+  if (s.enforce) parts.push('enforce mode');
+  if (s.archives) parts.push(`${s.archives} zip archive${s.archives === 1 ? '' : 's'} scanned`);
+  if (s.airflowIgnored) parts.push(`${s.airflowIgnored} .airflowignore'd (scanned, not imported as DAG files)`);
+  const sk = s.skipped;
+  if (sk) for (const [why, n] of Object.entries(sk)) if (n) parts.push(`${n} skipped by ${why === 'virtualenv' ? 'virtualenv folders' : `${why} globs`}`);
+  return parts.join('; ');
+}

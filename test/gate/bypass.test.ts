@@ -5,26 +5,12 @@
  * throughout (following links, as Airflow would): the hostile marker must never be readable there, the revision
  * must be refused, and the status must say why.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gateRevisionsPolling, REVERSE_SHELL, storedZip, type PolledGating } from './bypass-helpers';
 import { BIN, CLEAN_DAG, tmpDir } from './helpers';
 
-/**
- * Whether `dag-guard check --enforce` exists (branch enforce-scope). Until it is merged, the cases that need it
- * are skipped with a loud warning. TODO(lead): remove this guard after merging enforce-scope.
- */
-const ENFORCE_READY = (() => {
-  const empty = tmpDir('dg-enforce-probe-');
-  const r = spawnSync(process.execPath, [BIN, 'check', '--enforce', empty], { encoding: 'utf8' });
-  return r.status !== null && !/unknown option/i.test(`${r.stderr}${r.stdout}`);
-})();
-if (!ENFORCE_READY) {
-  console.warn('\n*** SKIPPING enforce-dependent bypass tests (config in tree via pyproject, inline suppressions, .airflowignore, zip, pyc, airflow_local_settings): `dag-guard check --enforce` is not available on this branch yet ***\n');
-}
-const enforceIt = ENFORCE_READY ? it : it.skip;
 
 const CLEAN = { 'dags/etl.py': CLEAN_DAG };
 
@@ -130,7 +116,7 @@ describe('gate bypasses (issue 11)', () => {
     expect(r.stderr).toMatch(/--config .* lies inside the checked source/);
   });
 
-  enforceIt('1b. a [tool.dag-guard] table in a committed pyproject.toml is not used by the gate', async () => {
+  it('1b. a [tool.dag-guard] table in a committed pyproject.toml is not used by the gate', async () => {
     const marker = 'HOSTILE-PYPROJECT-1';
     const g = await gateRevisionsPolling({
       marker,
@@ -139,7 +125,7 @@ describe('gate bypasses (issue 11)', () => {
     expectRefused(g, /dags\/ops\/healthcheck\.py/);
   }, 60_000);
 
-  enforceIt('2. inline suppressions (`# dag-guard: ignore[...]`, `# nosec`, `# noqa`) are not honoured for non-suppressible rules', async () => {
+  it('2. inline suppressions (`# dag-guard: ignore[...]`, `# nosec`, `# noqa`) are not honoured for non-suppressible rules', async () => {
     const marker = 'HOSTILE-SUPPRESS-2';
     const suppressed = REVERSE_SHELL(marker)
       .split('\n')
@@ -149,7 +135,7 @@ describe('gate bypasses (issue 11)', () => {
     expectRefused(g, /dags\/healthcheck\.py/);
   }, 60_000);
 
-  enforceIt('3. a file hidden by .airflowignore (`*_dag.py`) is still checked', async () => {
+  it('3. a file hidden by .airflowignore (`*_dag.py`) is still checked', async () => {
     const marker = 'HOSTILE-AIRFLOWIGNORE-3';
     const g = await gateRevisionsPolling({
       marker,
@@ -158,7 +144,7 @@ describe('gate bypasses (issue 11)', () => {
     expectRefused(g, /dags\/healthcheck_dag\.py/);
   }, 60_000);
 
-  enforceIt('4. a reverse shell inside a .zip archive in the DAG folder is checked', async () => {
+  it('4. a reverse shell inside a .zip archive in the DAG folder is checked', async () => {
     const marker = 'HOSTILE-ZIP-4';
     const g = await gateRevisionsPolling({
       marker,
@@ -167,7 +153,7 @@ describe('gate bypasses (issue 11)', () => {
     expectRefused(g, /packaged\.zip/);
   }, 60_000);
 
-  enforceIt('6. a compiled __pycache__/*.pyc beside a benign .py is refused', async () => {
+  it('6. a compiled __pycache__/*.pyc beside a benign .py is refused', async () => {
     const marker = 'HOSTILE-PYC-6';
     // Magic of CPython 3.11, flags 1 (unchecked hash): Airflow would run it instead of the .py.
     const pyc = Buffer.concat([Buffer.from([0xa7, 0x0d, 0x0d, 0x0a, 1, 0, 0, 0]), Buffer.alloc(8), Buffer.from(`\xe3${marker}`, 'latin1')]);
@@ -178,7 +164,7 @@ describe('gate bypasses (issue 11)', () => {
     expectRefused(g, /__pycache__\/etl\.cpython-311\.pyc/);
   }, 60_000);
 
-  enforceIt('7. airflow_local_settings.py in the DAG folder, hidden with .airflowignore, is refused', async () => {
+  it('7. airflow_local_settings.py in the DAG folder, hidden with .airflowignore, is refused', async () => {
     const marker = 'HOSTILE-LOCAL-SETTINGS-7';
     const g = await gateRevisionsPolling({
       marker,

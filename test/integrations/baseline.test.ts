@@ -87,9 +87,9 @@ describe('baseline', () => {
     writeTree(dir, { 'dags/warehouse.py': V1 });
     runCli(['check', '--write-baseline', 'b.json', 'dags'], dir);
     fs.appendFileSync(path.join(dir, 'dags/warehouse.py'), `conn2 = Connection(conn_id="x", password="${SECRET}")\n`);
-    writeTree(dir, { 'dags/copy.py': V1 });
+    writeTree(dir, { 'dags/duplicate.py': V1 });
     const rep = json(runCli(['check', '-f', 'json', '--baseline', 'b.json', 'dags'], dir));
-    expect(rep.findings.map((f: { path: string }) => f.path).sort()).toEqual(['dags/copy.py', 'dags/warehouse.py']);
+    expect(rep.findings.map((f: { path: string }) => f.path).sort()).toEqual(['dags/duplicate.py', 'dags/warehouse.py']);
     expect(rep.summary.suppressed).toBe(1);
   });
 

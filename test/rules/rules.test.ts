@@ -32,9 +32,10 @@ describe('rule catalogue', () => {
       '4': 'unsafe-deserialization',
       '5': 'unapproved-import',
       '6': 'malicious',
+      '7': 'import-path',
     };
     for (const r of ALL_RULES) {
-      expect(r.meta.id).toMatch(/^DG[1-6]\d\d$/);
+      expect(r.meta.id).toMatch(/^DG[1-7]\d\d$/);
       expect(ids.has(r.meta.id), `duplicate id ${r.meta.id}`).toBe(false);
       expect(names.has(r.meta.name), `duplicate name ${r.meta.name}`).toBe(false);
       ids.add(r.meta.id);
@@ -44,11 +45,13 @@ describe('rule catalogue', () => {
       for (const part of ['what', 'why', 'example', 'useInstead'] as const) {
         expect(r.meta.docs[part].length, `${r.meta.id} docs.${part}`).toBeGreaterThan(20);
       }
-      expect(r.calls || r.query || r.onFile, `${r.meta.id} has no matcher`).toBeTruthy();
+      expect(r.calls || r.query || r.onFile || r.onPath, `${r.meta.id} has no matcher`).toBeTruthy();
+      if (r.onPath) expect(r.calls || r.query || r.onFile, `${r.meta.id}: a path rule has no other hook`).toBeFalsy();
     }
   });
 
-  for (const r of ALL_RULES) {
+  // Path rules (rules/import-path) look at file names and bytes, not source: test/rules/path-rules.test.ts builds trees.
+  for (const r of ALL_RULES.filter((x) => !x.onPath)) {
     it(`${r.meta.id} has a fixture with positive and negative cases`, () => {
       const file = path.join(FIXTURES, `${r.meta.id}.py`);
       expect(fs.existsSync(file), `missing ${path.relative(process.cwd(), file)}`).toBe(true);
