@@ -5,6 +5,7 @@
  * throughout (following links, as Airflow would): the hostile marker must never be readable there, the revision
  * must be refused, and the status must say why.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
