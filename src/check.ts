@@ -22,7 +22,7 @@ import {
   type Severity,
   type Warning,
 } from './report';
-import { matchesSelector, selectRules, unknownSelectors } from './rule-select';
+import { describeUnknown, matchesSelector, selectRules, unknownSelectors } from './rule-select';
 
 export interface SandboxRequest {
   image: string;
@@ -74,7 +74,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const perFileSelectors = Object.values(config.perFileIgnores).flat();
   const unknown = unknownSelectors(ALL_RULES, [...select, ...ignore, ...perFileSelectors, ...Object.keys(config.severity)]);
   if (unknown.length) {
-    throw new UserError(`unknown rule selector(s): ${unknown.join(', ')} (see \`dag-guard rules\`)`);
+    throw new UserError(`unknown rule selector(s): ${describeUnknown(ALL_RULES, unknown)} (see \`dag-guard rules\`)`);
   }
   const failOn = opts.failOn ?? config.failOn;
   if (!isSeverity(failOn)) throw new UserError(`invalid --fail-on: ${String(failOn)}`);
@@ -100,7 +100,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const scanned = await discoverAndScan(opts, config, paths, job, pool).finally(() => pool?.close());
   const { files, outputs } = scanned;
   const errors: FileError[] = [...scanned.errors];
-  const warnings: Warning[] = [];
+  const warnings: Warning[] = [...scanned.warnings];
   let findings: Finding[] = [];
   let suppressed = 0;
 
@@ -129,13 +129,19 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     const o = config.severity[f.ruleId];
     if (o) f.severity = o;
   }
+  capTestSecrets(findings, config, opts.cwd, configBase);
 
   let report: Report = {
     version: REPORT_VERSION,
     findings,
     errors,
     warnings,
-    summary: { filesScanned: files.length - new Set(errors.map((e) => e.path)).size, findings: 0, durationMs: 0 },
+    summary: {
+      filesScanned: files.length - new Set(errors.map((e) => e.path)).size,
+      findings: 0,
+      durationMs: 0,
+      ...(scanned.excluded ? { excluded: scanned.excluded } : {}),
+    },
   };
 
   if (opts.sandbox) {
@@ -166,7 +172,7 @@ async function discoverAndScan(
   paths: string[],
   job: ScanJob,
   pool: WorkerPool | null,
-): Promise<{ files: DiscoveredFile[]; errors: FileError[]; outputs: ScanOutput[] }> {
+): Promise<{ files: DiscoveredFile[]; errors: FileError[]; warnings: Warning[]; excluded: number; outputs: ScanOutput[] }> {
   const configBase = configBaseOf(config, opts.cwd);
   const found = discover({
     paths,
@@ -182,7 +188,15 @@ async function discoverAndScan(
     airflowignore: config.airflowignore,
     airflowignoreSyntax: config.airflowignoreSyntax,
   });
-  const files = opts.onlyFiles ? found.files.filter((f) => opts.onlyFiles!.has(f.abs)) : found.files;
+  const listed = opts.onlyFiles ? found.files.filter((f) => opts.onlyFiles!.has(f.abs)) : found.files;
+  // A file named on the command line that is not Python (README.md, a .sql, a .yaml) is not parsed as Python:
+  // that only produced bogus syntax errors. Airflow imports only Python (and zip) files from the DAG folder.
+  const warnings: Warning[] = [];
+  const files = listed.filter((f) => {
+    if (!f.explicit || looksLikePython(f.abs)) return true;
+    warnings.push({ code: 'DG005', path: f.rel, line: 1, column: 1, message: 'not a Python file (no .py extension, no python #! line): skipped' });
+    return false;
+  });
   const workers = opts.workers && opts.workers > 0 ? opts.workers : autoWorkers(files);
   const idRoot = identityRoot(config, path.resolve(opts.cwd, paths[0]));
   const outputs = await scanAll(
@@ -191,7 +205,7 @@ async function discoverAndScan(
     workers,
     pool ?? undefined,
   );
-  return { files, errors: found.errors, outputs };
+  return { files, errors: found.errors, warnings, excluded: found.excluded, outputs };
 }
 
 async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: CheckOptions, config: Config): Promise<Report> {
@@ -259,6 +273,41 @@ function sandboxRoot(opts: CheckOptions, files: DiscoveredFile[]): string {
     /* discover() already reported missing paths */
   }
   return root;
+}
+
+/**
+ * Python by name (`.py`, `.pyw`, `.pyi`), or by a `#!…python` first line (what pre-commit's `types: [python]`
+ * also passes). Zip archives are left to the scan, which reports what it cannot read.
+ */
+function looksLikePython(abs: string): boolean {
+  if (/\.(py|pyw|pyi|zip)$/i.test(abs)) return true;
+  try {
+    const fd = fs.openSync(abs, 'r');
+    try {
+      const buf = Buffer.alloc(128);
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
+      return /^#![^\n]*python/.test(buf.subarray(0, n).toString('latin1'));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return true; // unreadable: let the scan report it (exit 1), never skip it quietly
+  }
+}
+
+/**
+ * Test files: secret findings (fixture passwords) are capped at `tests.secret-severity` (default info: shown, below
+ * the default fail-on). Provider token formats (DG103) keep their severity: an AKIA… key is live wherever it sits.
+ * Only secrets: a file named `test_x.py` in the DAG folder is still imported by Airflow, so every other rule stays.
+ */
+function capTestSecrets(findings: Finding[], config: Config, cwd: string, base: string): void {
+  const cap = config.tests.secretSeverity;
+  if (!config.tests.paths.length) return;
+  const set = { patterns: config.tests.paths, base };
+  for (const f of findings) {
+    if (f.category !== 'secret' || f.ruleId === 'DG103' || severityRank(f.severity) <= severityRank(cap)) continue;
+    if (globMatch(set, path.resolve(cwd, f.path))) f.severity = cap;
+  }
 }
 
 function isDirectory(p: string): boolean {

@@ -43,7 +43,9 @@ export function toRel(cwd: string, abs: string): string {
   return r.split(path.sep).join('/');
 }
 
-export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; errors: FileError[] } {
+/** `excluded`: files and folders left out by include/exclude globs or .airflowignore (counted, so a run says so). */
+export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; errors: FileError[]; excluded: number } {
+  let excludedCount = 0;
   const files: DiscoveredFile[] = [];
   const errors: FileError[] = [];
   const seen = new Set<string>();
@@ -72,6 +74,7 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
     if (st.isFile()) {
       // Named explicitly (pre-commit passes staged files): scan whatever the extension, unless excluded.
       if (!excluded(abs)) add(abs, undefined, true);
+      else excludedCount++;
       continue;
     }
     if (!st.isDirectory()) {
@@ -113,7 +116,10 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
       }
       if (isDir) {
         if (e.name.startsWith('.') || SKIP_DIRS.has(e.name) || fs.existsSync(path.join(abs, 'pyvenv.cfg'))) continue;
-        if (excluded(abs) || local.some((r) => r.test(abs, true))) continue;
+        if (excluded(abs) || local.some((r) => r.test(abs, true))) {
+          excludedCount++;
+          continue;
+        }
         const real = safeRealpath(abs);
         if (ancestors.has(real)) {
           errors.push({ path: toRel(opts.cwd, abs), message: 'symbolic link loop: skipped' });
@@ -121,13 +127,16 @@ export function discover(opts: DiscoverOptions): { files: DiscoveredFile[]; erro
         }
         walk(abs, root, local, new Set([...ancestors, real]), real);
       } else if (isFile && e.name.endsWith('.py')) {
-        if (excluded(abs) || !included(abs) || local.some((r) => r.test(abs, false))) continue;
+        if (excluded(abs) || !included(abs) || local.some((r) => r.test(abs, false))) {
+          excludedCount++;
+          continue;
+        }
         add(abs, e.isSymbolicLink() ? safeRealpath(abs) : path.join(realDir, e.name));
       }
     }
   }
 
-  return { files, errors };
+  return { files, errors, excluded: excludedCount };
 }
 
 /** A glob without `/` matches the base name anywhere (like .gitignore); others match the path from `base`. */

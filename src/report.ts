@@ -83,6 +83,8 @@ export interface Summary {
   durationMs: number;
   /** Findings dropped by inline suppressions or a baseline (not part of `findings`). */
   suppressed?: number;
+  /** Files and folders left out by include/exclude globs or .airflowignore while walking (absent when none). */
+  excluded?: number;
 }
 
 export interface Report {
