@@ -87,7 +87,7 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
     .option('--changed-since <ref>', 'only files added, modified or renamed since the merge-base of REF and HEAD (plus untracked files)')
     .option('--baseline <file>', 'report only findings not recorded in this baseline file')
     .option('--write-baseline <file>', 'record the current findings in a baseline file (exit 0 unless a file could not be scanned)')
-    .action(async (paths: string[], o) => {
+    .action(async (paths: string[], o, cmd: Command) => {
       if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 0)) {
         throw new UserError('--workers takes a whole number >= 0');
       }
@@ -145,7 +145,8 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
         rules: allRuleMetas(),
         cwd: opts.cwd,
         failOn,
-        showSource: o.showSource !== false,
+        // --quiet is one line per finding unless --show-source is asked for explicitly.
+        showSource: o.quiet ? cmd.getOptionValueSource('showSource') === 'cli' && o.showSource !== false : o.showSource !== false,
         statistics: Boolean(o.statistics),
         baselineWritten: written,
       };

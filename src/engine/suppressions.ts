@@ -14,7 +14,8 @@
  * A comment applies to findings whose statement spans its line, so it works on any line of a multi-line call.
  */
 import type { Rule, RuleMeta } from './rule';
-import { matchesSelector } from '../rule-select';
+import { describeUnknown, matchesSelector } from '../rule-select';
+import { allRuleMetas } from '../rule-docs';
 
 export interface Suppression {
   line: number;
@@ -89,12 +90,7 @@ export function unusedCodes(s: Suppression, known: Set<string>): string[] {
 let universe: Array<{ meta: RuleMeta }> | null = null;
 /** Every rule dag-guard knows (static and sandbox), selected or not: what an `ignore[...]` selector may name. */
 function allRules(): Array<{ meta: RuleMeta }> {
-  if (!universe) {
-    // Loaded lazily: rule-docs imports the rule set, which imports the engine.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const docs = require('../rule-docs') as typeof import('../rule-docs');
-    universe = docs.allRuleMetas().map((meta) => ({ meta }));
-  }
+  if (!universe) universe = allRuleMetas().map((meta) => ({ meta }));
   return universe;
 }
 
@@ -107,7 +103,5 @@ export function unknownSuppressionCodes(s: Suppression): string[] {
 
 /** `DG999 (did you mean …?)` for a DG003 message. */
 export function describeUnknownCodes(codes: string[]): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const sel = require('../rule-select') as typeof import('../rule-select');
-  return sel.describeUnknown(allRules(), codes);
+  return describeUnknown(allRules(), codes);
 }
