@@ -15,8 +15,8 @@ import { selectorVocabulary } from './rule-select';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
 
-function collect(value: string, previous: string[]): string[] {
-  return previous.concat(value.split(',').map((s) => s.trim()).filter(Boolean));
+function collect(value: string, previous: string[] | undefined): string[] {
+  return (previous ?? []).concat(value.split(',').map((s) => s.trim()).filter(Boolean));
 }
 
 function useColor(stream: NodeJS.WriteStream, flag: boolean | undefined): boolean {
@@ -66,10 +66,10 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
     .addOption(new Option('-f, --format <format>', 'output format').choices(Object.keys(FORMATTERS)).default('text'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .addOption(new Option('--fail-on <severity>', `lowest severity that fails the run (exit 1): ${SEVERITIES.join(', ')} (default: low, or the config's fail-on)`).argParser(parseSeverity))
-    .option('--select <rules>', 'only these rules: ids, prefixes, names or categories (repeatable, comma-separated)', collect, [])
-    .option('--ignore <rules>', 'skip these rules (same selectors)', collect, [])
-    .option('--include <glob>', 'only scan files matching the glob (repeatable)', collect, [])
-    .option('--exclude <glob>', 'never scan files matching the glob (repeatable)', collect, [])
+    .option('--select <rules>', 'only these rules: ids, prefixes, names, categories or bandit/ruff aliases (repeatable, comma-separated)', collect)
+    .option('--ignore <rules>', 'skip these rules (same selectors)', collect)
+    .option('--include <glob>', 'only scan files matching the glob (repeatable)', collect)
+    .option('--exclude <glob>', 'never scan files matching the glob (repeatable)', collect)
     .option('--config <file>', 'use this config file instead of discovering one')
     .option('--no-config', 'ignore every config file')
     .option('--workers <n>', 'worker threads (0 = automatic)', (v) => Number.parseInt(v, 10), 0)
@@ -98,11 +98,11 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
         paths,
         cwd: process.cwd(),
         configPath: o.config === false ? null : o.config,
-        include: o.include,
-        exclude: o.exclude,
+        include: o.include ?? [],
+        exclude: o.exclude ?? [],
         failOn: o.failOn as Severity | undefined,
-        select: o.select,
-        ignore: o.ignore,
+        select: o.select ?? [],
+        ignore: o.ignore ?? [],
         workers: o.workers,
         checkSyntax: o.checkSyntax ? true : undefined,
         sandbox: o.sandbox

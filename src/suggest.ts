@@ -16,7 +16,7 @@ export function editDistance(a: string, b: string): number {
   return prev[t.length];
 }
 
-/** Up to three candidates within a distance of max(1, 40% of the word's length), nearest first. */
+/** Up to three of the nearest candidates, within a distance of max(1, 40% of the word's length). */
 export function suggestions(word: string, candidates: Iterable<string>): string[] {
   const limit = Math.max(1, Math.floor(word.length * 0.4));
   const scored: Array<[string, number]> = [];
@@ -24,7 +24,10 @@ export function suggestions(word: string, candidates: Iterable<string>): string[
     const d = editDistance(word, c);
     if (d <= limit && c.toLowerCase() !== word.toLowerCase()) scored.push([c, d]);
   }
-  return scored.sort((x, y) => x[1] - y[1] || x[0].localeCompare(y[0])).slice(0, 3).map(([c]) => c);
+  if (!scored.length) return [];
+  // Only the nearest: `DG1O1` suggests DG101, not every DG10x one more edit away.
+  const best = Math.min(...scored.map(([, d]) => d));
+  return scored.filter(([, d]) => d === best).sort((x, y) => x[0].localeCompare(y[0])).slice(0, 3).map(([c]) => c);
 }
 
 /** ` (did you mean X or Y?)`, or '' when nothing is close. */
