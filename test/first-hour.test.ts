@@ -161,6 +161,38 @@ describe('aliases, case and did-you-mean', () => {
   });
 });
 
+describe('docs that matched the schema', () => {
+  it('explain DG501/DG502, docs/rules.md and the SARIF rule help name the real keys ([imports] allow/deny)', () => {
+    for (const id of ['DG501', 'DG502']) {
+      const e = runCli(['explain', id]).stdout;
+      expect(e, id).toContain('[imports]');
+      expect(e, id).not.toMatch(/import-(allow|deny)/);
+    }
+    const page = fs.readFileSync(path.join(__dirname, '..', 'docs', 'rules.md'), 'utf8');
+    expect(page).not.toMatch(/import-(allow|deny)/);
+    const dir = tempTree({ 'dags/a.py': CLEAN });
+    const sarif = runCli(['check', '-f', 'sarif', 'dags'], { cwd: dir }).stdout;
+    expect(sarif).toContain('[imports]');
+    expect(sarif).not.toMatch(/import-(allow|deny)/);
+    // And the keys the docs now name really work.
+    const cfg = tempTree({ 'dags/a.py': 'import requests\nimport paramiko\n', '.dag-guard.toml': '[imports]\nallow = ["airflow.**", "requests"]\ndeny = ["paramiko"]\n' });
+    const rep = jsonReport(runCli(['check', '-f', 'json', 'dags'], { cwd: cfg }));
+    expect(rep.findings.map((f: { ruleId: string; line: number }) => `${f.ruleId}:${f.line}`)).toEqual(['DG501:2']);
+  });
+
+  it('`dag-guard init` writes `allow = ["airflow.**", …]`, which admits airflow.providers.x.y once uncommented', () => {
+    const dir = tempTree({ 'dags/a.py': 'from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator\nimport pendulum\n' });
+    expect(runCli(['init'], { cwd: dir }).code).toBe(0);
+    const file = path.join(dir, '.dag-guard.toml');
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toMatch(/^# allow = \["airflow\.\*\*", "pendulum"/m);
+    fs.writeFileSync(file, text.replace(/^# (allow = .*)$/m, '$1'));
+    const r = runCli(['check', 'dags'], { cwd: dir });
+    expect(r.stdout + r.stderr).not.toContain('DG502');
+    expect(r.code).toBe(0);
+  });
+});
+
 describe('inline suppressions take the --select selectors', () => {
   const run = (src: string) => {
     const dir = tempTree({ 'dags/a.py': src });
