@@ -9,6 +9,9 @@ try {
     process.stderr.write('dag-guard: not built yet. Run `npm install` (or `npm run build`) in the dag-guard checkout.\n');
     process.exit(2);
   }
-  throw err;
+  // A broken install or a bug at load time: the one-line message of README "Exit codes", not a stack trace.
+  process.stderr.write(`dag-guard: internal error: ${String((err && err.message) || err).split('\n')[0]}\n`);
+  process.stderr.write(process.env.DAG_GUARD_DEBUG ? `${(err && err.stack) || ''}\n` : 'This is a bug in dag-guard; rerun with DAG_GUARD_DEBUG=1 for details and report it.\n');
+  process.exit(3);
 }
 main(process.argv).then((code) => { process.exitCode = code; });

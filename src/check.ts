@@ -25,7 +25,7 @@ import {
   type Severity,
   type Warning,
 } from './report';
-import { matchesSelector, selectRules, unknownSelectors } from './rule-select';
+import { describeUnknown, matchesSelector, selectRules, unknownSelectors } from './rule-select';
 
 export interface SandboxRequest {
   image: string;
@@ -127,7 +127,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const perFileSelectors = Object.values(config.perFileIgnores).flat();
   const unknown = unknownSelectors(ALL_RULES, [...select, ...ignore, ...perFileSelectors, ...config.suppressible, ...Object.keys(config.severity)]);
   if (unknown.length) {
-    throw new UserError(`unknown rule selector(s): ${unknown.join(', ')} (see \`dag-guard rules\`)`);
+    throw new UserError(`unknown rule selector(s): ${describeUnknown(ALL_RULES, unknown)} (see \`dag-guard rules\`)`);
   }
   const failOn = opts.failOn ?? config.failOn;
   if (!isSeverity(failOn)) throw new UserError(`invalid --fail-on: ${String(failOn)}`);
@@ -165,7 +165,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const scanned = await discoverAndScan(opts, config, paths, job, pool, pathScanner, idOf, enforce).finally(() => pool?.close());
   const { files, outputs } = scanned;
   const errors: FileError[] = [...scanned.errors, ...pathScanner.errors];
-  const warnings: Warning[] = [];
+  const warnings: Warning[] = [...scanned.warnings];
   let findings: Finding[] = [...pathScanner.findings];
   let suppressed = 0;
 
@@ -178,7 +178,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   if (enforce) {
     for (const c of new Set([...ignoredConfigs, ...scanned.configFiles])) {
       warnings.push({
-        code: 'DG004',
+        code: 'DG007',
         path: toRelPath(opts.cwd, c),
         line: 1,
         column: 1,
@@ -205,6 +205,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     const o = config.severity[f.ruleId];
     if (o) f.severity = o;
   }
+  capTestSecrets(findings, config, opts.cwd, configBase);
 
   const scannedCount = scanned.sourceCount - new Set(errors.map((e) => e.path)).size;
   if (enforce && scanned.sourceCount + scanned.archives.length === 0) {
@@ -260,6 +261,7 @@ interface Scanned {
   files: DiscoveredFile[];
   archives: DiscoveredFile[];
   errors: FileError[];
+  warnings: Warning[];
   outputs: ScanOutput[];
   configFiles: string[];
   skipped: Skipped;
@@ -299,8 +301,16 @@ async function discoverAndScan(
       if (pathScanner.active && (e.kind === 'outside-link' || keep(e.rel))) pathScanner.visit(e);
     },
   });
-  const files = opts.onlyFiles ? found.files.filter((f) => opts.onlyFiles!.has(f.abs)) : found.files;
+  const listed = opts.onlyFiles ? found.files.filter((f) => opts.onlyFiles!.has(f.abs)) : found.files;
   const archives = opts.onlyFiles ? found.archives.filter((f) => opts.onlyFiles!.has(f.abs)) : found.archives;
+  // A file named on the command line that is not Python (README.md, a .sql, a .yaml) is not parsed as Python:
+  // that only produced bogus syntax errors. Airflow imports only Python (and zip) files from the DAG folder.
+  const warnings: Warning[] = [];
+  const files = listed.filter((f) => {
+    if (!f.explicit || looksLikePython(f.abs)) return true;
+    warnings.push({ code: 'DG005', path: f.rel, line: 1, column: 1, message: 'not a Python file (no .py extension, no python #! line): skipped' });
+    return false;
+  });
   const workers = opts.workers && opts.workers > 0 ? opts.workers : autoWorkers(files);
   const outputs = await scanAll(
     files.map((f) => ({ ...f, id: idOf(f.rel) })),
@@ -332,6 +342,7 @@ async function discoverAndScan(
     files,
     archives,
     errors,
+    warnings,
     outputs,
     configFiles: found.configFiles,
     skipped: found.skipped,
@@ -405,6 +416,41 @@ function sandboxRoot(opts: CheckOptions, files: DiscoveredFile[]): string {
     /* discover() already reported missing paths */
   }
   return root;
+}
+
+/**
+ * Python by name (`.py`, `.pyw`, `.pyi`), or by a `#!…python` first line (what pre-commit's `types: [python]`
+ * also passes). Zip archives are left to the scan, which reports what it cannot read.
+ */
+function looksLikePython(abs: string): boolean {
+  if (/\.(py|pyw|pyi|zip)$/i.test(abs)) return true;
+  try {
+    const fd = fs.openSync(abs, 'r');
+    try {
+      const buf = Buffer.alloc(128);
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
+      return /^#![^\n]*python/.test(buf.subarray(0, n).toString('latin1'));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return true; // unreadable: let the scan report it (exit 1), never skip it quietly
+  }
+}
+
+/**
+ * Test files: secret findings (fixture passwords) are capped at `tests.secret-severity` (default info: shown, below
+ * the default fail-on). Provider token formats (DG103) keep their severity: an AKIA… key is live wherever it sits.
+ * Only secrets: a file named `test_x.py` in the DAG folder is still imported by Airflow, so every other rule stays.
+ */
+function capTestSecrets(findings: Finding[], config: Config, cwd: string, base: string): void {
+  const cap = config.tests.secretSeverity;
+  if (!config.tests.paths.length) return;
+  const set = { patterns: config.tests.paths, base };
+  for (const f of findings) {
+    if (f.category !== 'secret' || f.ruleId === 'DG103' || severityRank(f.severity) <= severityRank(cap)) continue;
+    if (globMatch(set, path.resolve(cwd, f.path))) f.severity = cap;
+  }
 }
 
 function isDirectory(p: string): boolean {

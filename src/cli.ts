@@ -1,19 +1,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { baselineCwdMismatch, filterByBaseline, readBaseline, writeBaseline } from './baseline';
 import { assertOutsideTree, runCheck, DEFAULT_SANDBOX_IMAGE, type CheckOptions } from './check';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UserError } from './exit-codes';
 import { FORMATTERS } from './formatters';
 import { changedFiles } from './git';
-import { SEVERITIES, type Finding, type Severity } from './report';
-import { allRuleMetas, findRule, renderRuleDoc } from './rule-docs';
+import { excludedCount, isSeverity, SEVERITIES, type Finding, type Severity } from './report';
+import { allRuleMetas, findRules, renderRuleDoc } from './rule-docs';
+import { summaryLine } from './formatters/summary';
+import { didYouMean } from './suggest';
+import { selectorVocabulary } from './rule-select';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
 
-function collect(value: string, previous: string[]): string[] {
-  return previous.concat(value.split(',').map((s) => s.trim()).filter(Boolean));
+function collect(value: string, previous: string[] | undefined): string[] {
+  return (previous ?? []).concat(value.split(',').map((s) => s.trim()).filter(Boolean));
 }
 
 function useColor(stream: NodeJS.WriteStream, flag: boolean | undefined): boolean {
@@ -22,9 +25,16 @@ function useColor(stream: NodeJS.WriteStream, flag: boolean | undefined): boolea
   return Boolean(stream.isTTY);
 }
 
+/** Severities are case-insensitive on the command line (`--fail-on HIGH`), as in the config. */
+function parseSeverity(value: string): Severity {
+  const v = value.trim().toLowerCase();
+  if (!isSeverity(v)) throw new InvalidArgumentError(`Allowed choices are ${SEVERITIES.join(', ')} (any case).`);
+  return v;
+}
+
 function write(output: string | undefined, content: string): void {
   if (!output) {
-    process.stdout.write(content);
+    out(content);
     return;
   }
   try {
@@ -32,6 +42,12 @@ function write(output: string | undefined, content: string): void {
   } catch (err) {
     throw new UserError(`cannot write --output ${output}: ${(err as Error).message}`);
   }
+}
+
+/** stdout, unless the reader went away (`| head`): then the rest is dropped quietly (see installStreamGuards). */
+function out(content: string): void {
+  if (stdoutClosed) return;
+  process.stdout.write(content);
 }
 
 export function buildProgram(exit: { code: number }, subcommand?: string): Command {
@@ -46,19 +62,22 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
   program
     .command('check')
     .description('scan DAG files for secrets, injection, unsafe deserialization, unapproved imports and malicious top-level code')
-    .argument('[paths...]', 'files or directories to scan', [])
+    .argument('[paths...]', 'files or directories to scan (default: .)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(Object.keys(FORMATTERS)).default('text'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
-    .addOption(new Option('--fail-on <severity>', 'lowest severity that fails the run (exit 1)').choices([...SEVERITIES]))
-    .option('--select <rules>', 'only these rules: ids, prefixes, names or categories (repeatable, comma-separated)', collect, [])
-    .option('--ignore <rules>', 'skip these rules (same selectors)', collect, [])
-    .option('--include <glob>', 'only scan files matching the glob (repeatable)', collect, [])
-    .option('--exclude <glob>', 'never scan files matching the glob (repeatable)', collect, [])
+    .addOption(new Option('--fail-on <severity>', `lowest severity that fails the run (exit 1): ${SEVERITIES.join(', ')} (default: low, or the config's fail-on)`).argParser(parseSeverity))
+    .option('--select <rules>', 'only these rules: ids, prefixes, names, categories or bandit/ruff aliases (repeatable, comma-separated)', collect)
+    .option('--ignore <rules>', 'skip these rules (same selectors)', collect)
+    .option('--include <glob>', 'only scan files matching the glob (repeatable)', collect)
+    .option('--exclude <glob>', 'never scan files matching the glob (repeatable)', collect)
     .option('--config <file>', 'use this config file instead of discovering one')
     .option('--no-config', 'ignore every config file')
     .option('--workers <n>', 'worker threads (0 = automatic)', (v) => Number.parseInt(v, 10), 0)
     .option('--check-syntax', 'parse every file and report each syntax error (DG000), not only in files named on the command line or that a rule had to parse')
     .option('-q, --quiet', 'print findings only')
+    .option('--show-source', 'text: show the source line with a caret and an explain hint under each finding (default)')
+    .option('--no-show-source', 'text: one line per finding')
+    .option('--statistics', 'text: a count per rule instead of one line per finding')
     .option('--no-color', 'never use colours')
     .option('--sandbox', 'also import the DAG files inside a locked-down container')
     .option('--image <image>', `sandbox image: your Airflow image (default ${DEFAULT_SANDBOX_IMAGE})`)
@@ -69,7 +88,7 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
     .option('--baseline <file>', 'report only findings not recorded in this baseline file')
     .option('--write-baseline <file>', 'record the current findings in a baseline file (exit 0 unless a file could not be scanned)')
     .option('--enforce', 'the checked tree cannot weaken its own check: config and baseline only from outside it, inline suppressions only for `suppressible` rules, nothing skipped (README "Enforce mode")')
-    .action(async (paths: string[], o) => {
+    .action(async (paths: string[], o, cmd: Command) => {
       if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 0)) {
         throw new UserError('--workers takes a whole number >= 0');
       }
@@ -80,11 +99,11 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
         paths,
         cwd: process.cwd(),
         configPath: o.config === false ? null : o.config,
-        include: o.include,
-        exclude: o.exclude,
+        include: o.include ?? [],
+        exclude: o.exclude ?? [],
         failOn: o.failOn as Severity | undefined,
-        select: o.select,
-        ignore: o.ignore,
+        select: o.select ?? [],
+        ignore: o.ignore ?? [],
         workers: o.workers,
         checkSyntax: o.checkSyntax ? true : undefined,
         sandbox: o.sandbox
@@ -121,14 +140,32 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
       } finally {
         progress?.stop();
       }
-      if (o.writeBaseline) {
-        const n = writeBaseline(o.writeBaseline, current, opts.cwd);
-        if (!o.quiet) process.stderr.write(`dag-guard: wrote ${n} finding${n === 1 ? '' : 's'} to baseline ${o.writeBaseline}\n`);
-      }
+      const written = o.writeBaseline ? { file: o.writeBaseline as string, count: writeBaseline(o.writeBaseline, current, opts.cwd) } : undefined;
       const formatter = FORMATTERS[o.format];
       const color = !o.output && o.format === 'text' && useColor(process.stdout, o.color);
-      write(o.output, formatter(res.report, { color, quiet: Boolean(o.quiet), rules: allRuleMetas(), cwd: opts.cwd }));
+      const failOn = (o.failOn ?? res.config.failOn) as Severity;
+      const ctx = {
+        color,
+        quiet: Boolean(o.quiet),
+        rules: allRuleMetas(),
+        cwd: opts.cwd,
+        failOn,
+        // --quiet is one line per finding unless --show-source is asked for explicitly.
+        showSource: o.quiet ? cmd.getOptionValueSource('showSource') === 'cli' && o.showSource !== false : o.showSource !== false,
+        statistics: Boolean(o.statistics),
+        baselineWritten: written,
+      };
+      // The exit code is decided before any output: a reader that goes away (`| head`) cannot change it.
       exit.code = res.exitCode;
+      const s = res.report.summary;
+      if (s.filesScanned === 0 && res.report.errors.length === 0) {
+        const why = o.changedSince !== undefined ? ` changed since ${o.changedSince}` : '';
+        const excl = excludedCount(s) ? ` (${excludedCount(s)} excluded by config/CLI globs)` : '';
+        process.stderr.write(`dag-guard: warning: no Python files${why} to scan under ${paths.length ? paths.join(' ') : '.'}${excl}: nothing was checked\n`);
+      }
+      write(o.output, formatter(res.report, ctx));
+      // With --output the terminal (a CI log) would show nothing: say what the report says, and why the exit code.
+      if (o.output && !o.quiet) process.stderr.write(`dag-guard: ${summaryLine(res.report, ctx)} (report: ${o.output})\n`);
     });
 
   program
@@ -138,25 +175,25 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
     .action((o) => {
       const metas = allRuleMetas();
       if (o.format === 'json') {
-        process.stdout.write(
+        out(
           JSON.stringify(metas.map(({ id, name, category, severity, message, aliases }) => ({ id, name, category, severity, message, aliases: aliases ?? [] })), null, 2) + '\n',
         );
         return;
       }
       const w = Math.max(...metas.map((m) => m.name.length));
-      for (const m of metas) {
-        process.stdout.write(`${m.id}  ${m.name.padEnd(w)}  ${m.category.padEnd(22)}  ${m.severity.padEnd(8)}  ${m.message}\n`);
-      }
+      out(metas.map((m) => `${m.id}  ${m.name.padEnd(w)}  ${m.category.padEnd(22)}  ${m.severity.padEnd(8)}  ${m.message}\n`).join(''));
     });
 
   program
     .command('explain')
     .description("print a rule's documentation")
-    .argument('<rule>', 'rule id or name, e.g. DG301')
+    .argument('<rule>', 'rule id, name or bandit/ruff alias, e.g. DG301, exec-of-dynamic-code, B102')
     .action((id: string) => {
-      const m = findRule(id);
-      if (!m) throw new UserError(`unknown rule: ${id} (see \`dag-guard rules\`)`);
-      process.stdout.write(renderRuleDoc(m));
+      const found = findRules(id);
+      if (!found.length) {
+        throw new UserError(`unknown rule: ${id}${didYouMean(id, selectorVocabulary(allRuleMetas().map((meta) => ({ meta }))))} (see \`dag-guard rules\`)`);
+      }
+      out(found.map((m) => renderRuleDoc(m)).join('\n'));
     });
 
   // `check` is the hot path (a pre-commit hook runs it on every commit): it does not load the other commands.
@@ -180,10 +217,67 @@ function registerOptional(program: Command, mod: string, fn: string): void {
   if (typeof m[fn] === 'function') (m[fn] as (p: Command) => void)(program);
 }
 
+let stdoutClosed = false;
+let guardsInstalled = false;
+
+/**
+ * Output that cannot be written ends the run quietly: EPIPE (the reader of a pipe went away, `| head`) drops the
+ * rest of the output and keeps the run's exit code, so a closed pipe never turns a failing check into a pass; other
+ * write errors (a full disk) print one line and exit 3. Anything thrown outside the command's promise (a stray
+ * exception, an unhandled rejection) exits 3 with the one-line message README promises, never a stack trace unless
+ * DAG_GUARD_DEBUG=1.
+ */
+function installStreamGuards(exit: { code: number }): void {
+  if (guardsInstalled) return;
+  guardsInstalled = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    stdoutClosed = true;
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+      process.exitCode = exit.code;
+      return;
+    }
+    safeStderr(`dag-guard: error: cannot write the output: ${err.code ?? err.message}\n`);
+    process.exit(EXIT_INTERNAL);
+  });
+  // Nowhere left to report a stderr failure: ignore it (the exit code still tells).
+  process.stderr.on('error', () => undefined);
+  const crash = (err: unknown) => {
+    if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') {
+      stdoutClosed = true;
+      process.exit(exit.code);
+    }
+    reportInternal(err);
+    process.exit(EXIT_INTERNAL);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+}
+
+function safeStderr(s: string): void {
+  try {
+    process.stderr.write(s);
+  } catch {
+    /* stderr closed too */
+  }
+}
+
+function reportInternal(err: unknown): void {
+  const e = err as Error;
+  safeStderr(`dag-guard: internal error: ${String(e?.message ?? err).split('\n')[0]}\n`);
+  if (process.env.DAG_GUARD_DEBUG) safeStderr(`${e?.stack ?? ''}\n`);
+  else safeStderr('This is a bug in dag-guard; rerun with DAG_GUARD_DEBUG=1 for details and report it.\n');
+}
+
 export async function main(argv: string[]): Promise<number> {
   const exit = { code: EXIT_OK };
+  installStreamGuards(exit);
   try {
     const program = buildProgram(exit, argv[2]);
+    if (argv.length <= 2) {
+      // No command is a usage error (exit 2), with the help on stderr so that it is seen but not piped.
+      safeStderr(program.helpInformation());
+      return EXIT_USAGE;
+    }
     await program.parseAsync(argv);
     return process.exitCode !== undefined && process.exitCode !== 0 ? Number(process.exitCode) : exit.code;
   } catch (err) {
@@ -194,13 +288,12 @@ export async function main(argv: string[]): Promise<number> {
         : EXIT_USAGE;
     }
     if (err instanceof UserError) {
-      process.stderr.write(`dag-guard: error: ${err.message}\n`);
+      safeStderr(`dag-guard: error: ${err.message}\n`);
       return err.exitCode;
     }
-    const e = err as Error;
-    process.stderr.write(`dag-guard: internal error: ${e?.message ?? String(err)}\n`);
-    if (process.env.DAG_GUARD_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
-    else process.stderr.write('This is a bug in dag-guard; rerun with DAG_GUARD_DEBUG=1 for details and report it.\n');
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (code === 'EPIPE') return exit.code;
+    reportInternal(err);
     return EXIT_INTERNAL;
   }
 }

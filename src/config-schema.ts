@@ -2,6 +2,9 @@
 const severity = { enum: ['info', 'low', 'medium', 'high', 'critical'] };
 const strings = { type: 'array', items: { type: 'string' } };
 
+/** Where test code lives in Python repositories (pytest's discovery names, plus test folders). */
+export const DEFAULT_TEST_PATHS = ['**/tests/**', '**/test/**', 'test_*.py', '*_test.py', 'conftest.py'];
+
 export const CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -42,6 +45,15 @@ export const CONFIG_SCHEMA = {
       properties: {
         allow: { ...strings, description: 'Module globs allowed; when set, any other import is reported.' },
         deny: { ...strings, description: 'Extra module globs always reported.' },
+      },
+    },
+    tests: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Test files (fixtures with fake credentials): secret findings there are lowered, except known token formats (DG103).',
+      properties: {
+        paths: { ...strings, description: `Globs of test files, relative to the config file. Default: ${JSON.stringify(DEFAULT_TEST_PATHS)}. [] turns the treatment off.` },
+        'secret-severity': { ...severity, description: 'Highest severity of secret findings (DG101, DG102, DG104) in test files. Default: info (shown, below the default fail-on).' },
       },
     },
     rules: {

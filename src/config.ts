@@ -8,8 +8,9 @@ import type AjvType from 'ajv';
 import { parse as parseToml } from 'smol-toml';
 import { UserError } from './exit-codes';
 import type { Severity } from './report';
-import { CONFIG_SCHEMA } from './config-schema';
+import { CONFIG_SCHEMA, DEFAULT_TEST_PATHS } from './config-schema';
 import { hasToolSection } from './discover';
+import { didYouMean } from './suggest';
 
 export interface Config {
   select: string[];
@@ -32,6 +33,8 @@ export interface Config {
   imports: { allow: string[]; deny: string[] };
   rules: Record<string, Record<string, unknown>>;
   sandbox: { image?: string; timeout?: number; runTimeout?: number; runtime?: string };
+  /** Test files: secret findings there are capped at `secretSeverity` (known token formats excepted). */
+  tests: { paths: string[]; secretSeverity: Severity };
   /** Where it came from (null: defaults only). */
   source: string | null;
 }
@@ -55,6 +58,7 @@ export const DEFAULT_CONFIG: Config = {
   imports: { allow: [], deny: [] },
   rules: {},
   sandbox: {},
+  tests: { paths: DEFAULT_TEST_PATHS, secretSeverity: 'info' },
   source: null,
 };
 
@@ -109,12 +113,14 @@ export function fromObject(raw: Record<string, unknown>, source: string, where: 
     const Ajv = require('ajv').default as typeof AjvType;
     validator = new Ajv({ allErrors: true, strict: false }).compile(CONFIG_SCHEMA);
   }
+  normaliseSeverities(raw);
   if (!validator(raw)) {
     const msgs = (validator.errors ?? []).map((e) => {
       const at = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '';
       const key = at ? `${where}.${at}` : where;
       if (e.keyword === 'additionalProperties') {
-        return `unknown key \`${(e.params as { additionalProperty: string }).additionalProperty}\` in ${key}`;
+        const bad = (e.params as { additionalProperty: string }).additionalProperty;
+        return `unknown key \`${bad}\` in ${key}${didYouMean(bad, knownKeysAt(e.schemaPath))}`;
       }
       if (e.keyword === 'enum') return `${key}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
       return `${key}: ${e.message}`;
@@ -141,6 +147,7 @@ export function fromObject(raw: Record<string, unknown>, source: string, where: 
     maxFileSizeKb: r['max-file-size-kb'] ?? d.maxFileSizeKb,
     imports: { allow: r.imports?.allow ?? [], deny: r.imports?.deny ?? [] },
     rules: r.rules ?? {},
+    tests: { paths: r.tests?.paths ?? d.tests.paths, secretSeverity: r.tests?.['secret-severity'] ?? d.tests.secretSeverity },
     sandbox: {
       image: r.sandbox?.image,
       timeout: r.sandbox?.timeout,
@@ -149,6 +156,21 @@ export function fromObject(raw: Record<string, unknown>, source: string, where: 
     },
     source,
   };
+}
+
+/** Severities are case-insensitive (`fail-on = "HIGH"`), as on the command line. */
+function normaliseSeverities(raw: Record<string, any>): void { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const low = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
+  if ('fail-on' in raw) raw['fail-on'] = low(raw['fail-on']);
+  if (raw.severity && typeof raw.severity === 'object') for (const k of Object.keys(raw.severity)) raw.severity[k] = low(raw.severity[k]);
+  if (raw.tests && typeof raw.tests === 'object' && 'secret-severity' in raw.tests) raw.tests['secret-severity'] = low(raw.tests['secret-severity']);
+}
+
+/** The keys the schema allows where ajv found an unknown one (`#/properties/imports/additionalProperties`). */
+function knownKeysAt(schemaPath: string): string[] {
+  let node: any = CONFIG_SCHEMA; // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const seg of schemaPath.replace(/^#\/?/, '').split('/').slice(0, -1)) node = node?.[seg];
+  return Object.keys(node?.properties ?? {});
 }
 
 /** `configPath`: a file (explicit --config), null (--no-config) or undefined (discover from `start`). */

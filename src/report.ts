@@ -94,6 +94,11 @@ export interface Summary {
   enforce?: boolean;
 }
 
+/** Paths left out by include/exclude globs (the user's choice, as opposed to virtualenv folders). */
+export function excludedCount(s: Summary): number {
+  return s.skipped ? s.skipped.exclude + s.skipped.include : 0;
+}
+
 export interface Report {
   version: string;
   findings: Finding[];

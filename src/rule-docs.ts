@@ -20,9 +20,20 @@ export function allRuleMetas(): RuleMeta[] {
   return metas;
 }
 
+/**
+ * The rule a user names: id, name or bandit/ruff alias (`B105`, `S105`, `AIR003`), case-insensitive. An alias several
+ * rules share resolves to the first; `findRules` lists them all.
+ */
 export function findRule(idOrName: string): RuleMeta | undefined {
-  const q = idOrName.trim();
-  return allRuleMetas().find((m) => m.id.toUpperCase() === q.toUpperCase() || m.name === q);
+  return findRules(idOrName)[0];
+}
+
+export function findRules(idOrName: string): RuleMeta[] {
+  const q = idOrName.trim().toUpperCase();
+  const metas = allRuleMetas();
+  const exact = metas.filter((m) => m.id.toUpperCase() === q || m.name.toUpperCase() === q);
+  if (exact.length) return exact;
+  return metas.filter((m) => (m.aliases ?? []).some((a) => a.toUpperCase() === q));
 }
 
 /** The doc as Markdown: `dag-guard explain` prints it, docs/rules.md concatenates it. */
@@ -33,7 +44,7 @@ export function renderRuleDoc(m: RuleMeta, headingLevel = 1): string {
     `${h} ${m.id} ${m.name}`,
     '',
     `Category: \`${m.category}\` · default severity: \`${m.severity}\`` +
-      (m.aliases?.length ? ` · also suppressed by: ${m.aliases.map((a) => `\`${a}\``).join(', ')}` : ''),
+      (m.aliases?.length ? ` · aliases (bandit/ruff codes, accepted wherever a rule is named): ${m.aliases.map((a) => `\`${a}\``).join(', ')}` : ''),
     '',
     `${hh} What it does`,
     m.docs.what,
@@ -61,6 +72,11 @@ export function renderRuleDocsPage(): string {
     '',
     'Codes are grouped by family: DG1xx secret, DG2xx shell-injection, DG3xx code-injection, DG4xx unsafe-deserialization,',
     'DG5xx unapproved-import, DG6xx malicious, DG7xx import-path (files Python loads by name or path), DG9xx sandbox findings. `dag-guard explain <ID>` prints one rule.',
+    '',
+    'Wherever a rule is named — `--select`/`--ignore`, `select`/`ignore`/`per-file-ignores` in the config,',
+    '`dag-guard explain`, inline `# dag-guard: ignore[...]` — the same selectors work, case-insensitive: an id (`DG101`),',
+    'an id prefix (`DG1`), a name (`hardcoded-password`), a category (`secret`) or a bandit/ruff alias listed below',
+    '(`B105`, `S105`, `AIR003`). An unknown selector is an error (a suggestion is offered when one is close).',
     '',
     '| Code | Name | Category | Severity | Message |',
     '|---|---|---|---|---|',

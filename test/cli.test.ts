@@ -262,9 +262,13 @@ describe('file discovery', () => {
     expect(summary(dir, ['--include', 'tmp_*.py']).skipped.include).toBe(4);
   });
 
-  it('scans a file named explicitly whatever its extension', () => {
-    const dir = tempTree(tree);
-    expect(scanned(dir, [], path.join(dir, 'dags', 'notes.txt'))).toEqual(['dags/notes.txt']);
+  it('skips a non-Python file named explicitly, with a DG005 warning; scans an extension-less file with a python #! line', () => {
+    const dir = tempTree({ ...tree, 'bin/run_etl': '#!/usr/bin/env python3\nimport ctypes\n' });
+    expect(scanned(dir, [], path.join(dir, 'dags', 'notes.txt'))).toEqual([]);
+    const rep = jsonReport(runCli(['check', '-f', 'json', 'dags/notes.txt', 'bin/run_etl'], { cwd: dir }));
+    expect(rep.warnings.map((w: { code: string; path: string }) => `${w.code}:${w.path}`)).toEqual(['DG005:dags/notes.txt']);
+    expect(rep.findings.map((f: { ruleId: string; path: string }) => `${f.ruleId}:${f.path}`)).toEqual(['DG501:bin/run_etl']);
+    expect(rep.summary.filesScanned).toBe(1);
   });
 });
 

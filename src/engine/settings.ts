@@ -18,7 +18,7 @@ export interface Settings {
   checkSyntax?: boolean;
   /**
    * Enforce mode: the ids of the rules whose inline suppressions are honoured; any other suppression leaves the
-   * finding in place and is reported (DG003). Undefined outside enforce mode: every suppression is honoured.
+   * finding in place and is reported (DG006). Undefined outside enforce mode: every suppression is honoured.
    */
   suppressible?: string[];
 }

@@ -3,16 +3,18 @@
  * pull request diff. Paths are relative to the working directory: run from the repository root.
  * Escaping follows @actions/core: data escapes % CR LF; property values also escape : and ,.
  */
-import type { Severity } from '../report';
+import { severityRank, type Severity } from '../report';
+import { summaryLine } from './summary';
 import type { Formatter } from './types';
 
-const COMMAND: Record<Severity, 'error' | 'warning' | 'notice'> = {
-  critical: 'error',
-  high: 'error',
-  medium: 'warning',
-  low: 'notice',
-  info: 'notice',
-};
+/**
+ * A finding that fails the run (severity at or above fail-on) is an `::error`, whatever its severity, so the
+ * annotation matches the red job; below the threshold, medium is a `::warning` and low/info a `::notice`.
+ */
+function level(sev: Severity, failOn: Severity): 'error' | 'warning' | 'notice' {
+  if (severityRank(sev) >= severityRank(failOn)) return 'error';
+  return sev === 'medium' || sev === 'high' || sev === 'critical' ? 'warning' : 'notice';
+}
 
 export function escapeData(s: string): string {
   return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -37,7 +39,7 @@ export const github: Formatter = (report, ctx) => {
     const sameLine = f.endLine === f.line;
     out.push(
       command(
-        COMMAND[f.severity],
+        level(f.severity, ctx.failOn ?? 'low'),
         {
           file: f.path,
           line: f.line,
@@ -58,11 +60,6 @@ export const github: Formatter = (report, ctx) => {
   for (const e of report.errors) {
     out.push(command('error', { file: e.path, title: 'dag-guard: file not scanned' }, e.message));
   }
-  const s = report.summary;
-  const sup = s.suppressed ? `, ${s.suppressed} suppressed` : '';
-  const errs = report.errors.length ? `, ${report.errors.length} error${report.errors.length === 1 ? '' : 's'}` : '';
-  out.push(
-    `dag-guard: ${s.findings} finding${s.findings === 1 ? '' : 's'} in ${s.filesScanned} file${s.filesScanned === 1 ? '' : 's'}${sup}${errs}`,
-  );
+  out.push(`dag-guard: ${summaryLine(report, ctx)}`);
   return out.join('\n') + '\n';
 };

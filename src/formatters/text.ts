@@ -1,4 +1,6 @@
-import { SEVERITIES, type Report, type Severity } from '../report';
+import { severityRank, type Report, type Severity } from '../report';
+import { SourceCache, sourceContext } from './source';
+import { summaryLine } from './summary';
 import type { Formatter } from './types';
 
 const SEV_COLOR: Record<Severity, string> = {
@@ -11,14 +13,30 @@ const SEV_COLOR: Record<Severity, string> = {
 const RESET = '\x1b[0m';
 const BOLD = '\x1b[1m';
 const DIM = '\x1b[2m';
+const BLUE = '\x1b[34m';
 
-/** `path:line:col: ID [severity] message`, as compilers and ruff print, so editors can jump to it. */
+/**
+ * `path:line:col: ID [severity] message`, as compilers and ruff print, so editors can jump to it; then (default,
+ * `--no-show-source` turns it off) the source line with a caret and a `dag-guard explain` hint, as ruff's full output.
+ */
 export const text: Formatter = (report, ctx) => {
   const c = (code: string, s: string): string => (ctx.color ? `${code}${s}${RESET}` : s);
   const out: string[] = [];
-  for (const f of report.findings) {
-    const where = c(BOLD, `${f.path}:${f.line}:${f.column}:`);
-    out.push(`${where} ${c(BOLD, f.ruleId)} ${c(SEV_COLOR[f.severity], `[${f.severity}]`)} ${f.message}`);
+  const showSource = ctx.showSource !== false && !ctx.statistics;
+  const cache = new SourceCache(ctx.cwd);
+  if (ctx.statistics) {
+    out.push(...statistics(report.findings, ctx.rules));
+  } else {
+    for (const f of report.findings) {
+      const where = c(BOLD, `${f.path}:${f.line}:${f.column}:`);
+      out.push(`${where} ${c(BOLD, f.ruleId)} ${c(SEV_COLOR[f.severity], `[${f.severity}]`)} ${f.message}`);
+      if (!showSource) continue;
+      const context = sourceContext(f, cache);
+      if (context.length) out.push(c(BLUE, context[0].replace(/\|.*/, '|')) + context[0].replace(/^[^|]*\|/, ''), c(SEV_COLOR[f.severity], context[1]));
+      const meta = ctx.rules.find((m) => m.id === f.ruleId);
+      out.push(c(DIM, `  = help: \`dag-guard explain ${f.ruleId}\`${meta ? ` (${meta.name})` : ''}`), '');
+    }
+    if (showSource && out.length && out[out.length - 1] === '') out.pop();
   }
   if (ctx.quiet) return out.length ? out.join('\n') + '\n' : '';
   for (const w of report.warnings ?? []) {
@@ -27,21 +45,11 @@ export const text: Formatter = (report, ctx) => {
   for (const e of report.errors) {
     out.push(`${c(BOLD, `${e.path}:`)} ${c('\x1b[1;31m', 'error:')} ${e.message}`);
   }
-  const s = report.summary;
-  const counts = SEVERITIES.slice()
-    .reverse()
-    .map((sev) => [sev, report.findings.filter((f) => f.severity === sev).length] as const)
-    .filter(([, n]) => n > 0)
-    .map(([sev, n]) => `${n} ${sev}`);
-  const files = `${s.filesScanned} file${s.filesScanned === 1 ? '' : 's'}`;
-  const sup = s.suppressed ? `, ${s.suppressed} suppressed` : '';
-  const errs = report.errors.length ? `, ${report.errors.length} error${report.errors.length === 1 ? '' : 's'}` : '';
-  const line = s.findings
-    ? `Found ${s.findings} finding${s.findings === 1 ? '' : 's'} (${counts.join(', ')}) in ${files}${sup}${errs} [${s.durationMs} ms]`
-    : `No findings in ${files}${sup}${errs} [${s.durationMs} ms]`;
+  const line = summaryLine(report, ctx);
   if (out.length) out.push('');
-  out.push(c(s.findings || report.errors.length ? BOLD : '\x1b[32m', line));
-  const scope = scopeLine(s);
+  const failing = report.findings.some((f) => severityRank(f.severity) >= severityRank(ctx.failOn ?? 'low')) || report.errors.length > 0;
+  out.push(c(failing ? BOLD : report.summary.findings ? '' : '\x1b[32m', line));
+  const scope = scopeLine(report.summary);
   if (scope) out.push(c(DIM, scope));
   return out.join('\n') + '\n';
 };
@@ -55,4 +63,20 @@ function scopeLine(s: Report['summary']): string {
   const sk = s.skipped;
   if (sk) for (const [why, n] of Object.entries(sk)) if (n) parts.push(`${n} skipped by ${why === 'virtualenv' ? 'virtualenv folders' : `${why} globs`}`);
   return parts.join('; ');
+}
+
+/** `--statistics`: one line per rule, most frequent first (as `ruff check --statistics`). */
+function statistics(findings: { ruleId: string; severity: Severity }[], rules: { id: string; name: string }[]): string[] {
+  const by = new Map<string, { n: number; worst: Severity }>();
+  for (const f of findings) {
+    const e = by.get(f.ruleId);
+    if (!e) by.set(f.ruleId, { n: 1, worst: f.severity });
+    else {
+      e.n++;
+      if (severityRank(f.severity) > severityRank(e.worst)) e.worst = f.severity;
+    }
+  }
+  const rows = [...by.entries()].sort((a, b) => b[1].n - a[1].n || a[0].localeCompare(b[0]));
+  const w = Math.max(1, ...rows.map(([, e]) => String(e.n).length));
+  return rows.map(([id, e]) => `${String(e.n).padStart(w)}  ${id}  [${e.worst}]  ${rules.find((r) => r.id === id)?.name ?? ''}`.trimEnd());
 }

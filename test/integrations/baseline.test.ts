@@ -52,7 +52,8 @@ describe('baseline', () => {
 
     const w = runCli(['check', '--write-baseline', '.dag-guard-baseline.json', 'dags'], dir);
     expect(w.code, w.stdout + w.stderr).toBe(0);
-    expect(w.stderr).toContain('wrote 1 finding to baseline .dag-guard-baseline.json');
+    expect(w.stdout).toMatch(/^Recorded 1 finding from 1 file in baseline \.dag-guard-baseline\.json: accepted; runs with --baseline \.dag-guard-baseline\.json report only new ones/m);
+    expect(w.stdout).not.toMatch(/No findings/);
     const file = JSON.parse(fs.readFileSync(path.join(dir, '.dag-guard-baseline.json'), 'utf8'));
     expect(file.findings).toEqual([{ ruleId: 'DG101', path: 'dags/warehouse.py', fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) }]);
     expect(JSON.stringify(file)).not.toContain(SECRET);

@@ -77,11 +77,11 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
       expectExit(r, 1);
       const rep = json(r);
       expect(rules(rep, 'dags/ops/maintenance.py')).toContain('DG608');
-      expect(rep.warnings).toContainEqual(expect.objectContaining({ code: 'DG004', path: name, message: expect.stringContaining('configuration file ignored (enforce mode)') }));
+      expect(rep.warnings).toContainEqual(expect.objectContaining({ code: 'DG007', path: name, message: expect.stringContaining('configuration file ignored (enforce mode)') }));
       // The text report says why, too.
       const text = runCli(['check', '--enforce', '.'], clone).stdout;
       expect(text).toMatch(/dags\/ops\/maintenance\.py:\d+:\d+: DG608 \[critical\] reverse shell/);
-      expect(text).toContain(`${name}:1:1: DG004`);
+      expect(text).toContain(`${name}:1:1: DG007`);
 
       // The same file passed as --config is refused: it is inside what is checked.
       const inside = runCli(['check', '--enforce', '--config', name, '.'], clone);
@@ -116,7 +116,7 @@ describe('check --enforce: the seven bypasses of issue 11', () => {
     const rep = json(r);
     expect(rules(rep, 'dags/ops.py')).toEqual(expect.arrayContaining(['DG501', 'DG601', 'DG607', 'DG608']));
     expect(rep.summary.suppressed).toBe(0);
-    const notHonoured = rep.warnings.filter((w: { code: string }) => w.code === 'DG003');
+    const notHonoured = rep.warnings.filter((w: { code: string }) => w.code === 'DG006');
     expect(notHonoured.length).toBeGreaterThanOrEqual(2);
     expect(notHonoured[0].message).toMatch(/suppression not honoured \(enforce mode\): DG\d+ is not in the trusted configuration's `suppressible`/);
 
@@ -256,7 +256,7 @@ describe('check --enforce vs the default mode', () => {
     expect(rules(rep, 'dags/quiet.py')).toEqual(['DG301']); // # nosec not honoured
     expect(rules(rep, 'dags/quiet_noqa.py')).toEqual(['DG301']); // # noqa neither
     expect(rep.summary.enforce).toBe(true);
-    expect(rep.warnings.map((w: { code: string }) => w.code).sort()).toEqual(['DG003', 'DG003', 'DG004']);
+    expect(rep.warnings.map((w: { code: string }) => w.code).sort()).toEqual(['DG006', 'DG006', 'DG007']);
 
     // --baseline from inside the tree: accepted by default, refused (exit 2) under --enforce.
     expectExit(runCli(['check', '--baseline', 'baseline.json', '.'], clone), 0);

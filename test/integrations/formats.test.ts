@@ -112,7 +112,7 @@ describe('--format github', () => {
     expect(r.code).toBe(1);
     const line = r.stdout.split('\n').find((l) => l.startsWith('::error '))!;
     expect(line).toMatch(/^::error file=dags\/leaky\.py,line=3,col=\d+,endLine=3,endColumn=\d+,title=DG101 hardcoded-password \(high\)::/);
-    expect(r.stdout).toMatch(/^dag-guard: 1 finding in 1 file$/m);
+    expect(r.stdout).toMatch(/^dag-guard: Found 1 finding \(1 high\) in 1 file \[\d+ ms\]$/m);
     const q = runCli(['check', '-f', 'github', '--quiet'], dir);
     expect(q.stdout.trim().split('\n')).toHaveLength(1);
   });

@@ -48,8 +48,14 @@ d('pre-commit hook (real pre-commit, node language, system Node)', () => {
     hookRepo = snapshotRepo();
     work = tmpDir('dg-dagrepo-');
     gitInit(work);
+    // The snippet of docs/integrations.md, as written: only the GitHub URL becomes the local hook repository and
+    // `<commit-sha>` its commit (no tag exists; the docs pin a commit).
+    const doc = fs.readFileSync(path.join(REPO, 'docs', 'integrations.md'), 'utf8');
+    const snippet = /```yaml\n(repos:\n  - repo: https:\/\/github\.com\/dag-guard\/dag-guard\n[\s\S]*?)```/.exec(doc);
+    expect(snippet, 'docs/integrations.md has the pre-commit snippet').not.toBeNull();
+    expect(snippet![1]).toMatch(/^\s+rev: <commit-sha>/m);
     writeTree(work, {
-      '.pre-commit-config.yaml': `repos:\n  - repo: ${hookRepo.dir}\n    rev: ${hookRepo.rev}\n    hooks:\n      - id: dag-guard\n`,
+      '.pre-commit-config.yaml': snippet![1].replace('https://github.com/dag-guard/dag-guard', hookRepo.dir).replace('<commit-sha>', hookRepo.rev),
       'README.md': 'DAGs\n',
     });
     commitAll(work, 'init');

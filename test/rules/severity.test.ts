@@ -18,10 +18,18 @@ describe('DG501 socket', () => {
     expect(f.message).toContain('used while the file is parsed');
   });
 
-  it('is low and says "only inside functions" when no module-level code uses it', () => {
+  it('is info (below the default fail-on) and says "only inside functions" when no module-level code uses it', () => {
     const [f] = check('import socket as s\n\ndef ping():\n    return s.create_connection(("h", 1))\n# s.connect at module level only in a comment\nX = "s.socket()"\n');
-    expect(f.severity).toBe('low');
+    expect(f.severity).toBe('info');
     expect(f.message).toContain('used only inside functions');
+  });
+
+  it('is info when module-level code only catches its exceptions (`except socket.error:`), medium when the except body uses it', () => {
+    const caught = 'import socket\nfrom airflow import DAG\ntry:\n    import requests\nexcept (socket.error, socket.timeout) as e:\n    requests = None\n';
+    const [f] = check(caught);
+    expect(f.severity).toBe('info');
+    const used = 'import socket\ntry:\n    x = 1\nexcept socket.error:\n    socket.create_connection(("h", 1))\n';
+    expect(check(used)[0].severity).toBe('medium');
   });
 
   it('is not reported when imported inside a function', () => {
@@ -31,9 +39,9 @@ describe('DG501 socket', () => {
 
 describe('DG604 parse-time Variable/Connection reads', () => {
   const c = only('DG604');
-  it('is low and says "reads an Airflow Variable" for configuration', () => {
+  it('is info (shown, below the default fail-on) and says "reads an Airflow Variable" for configuration', () => {
     const f = check('from airflow.models import Variable\nCFG = Variable.get("tables", deserialize_json=True)\nB = Variable.get("bucket")\n', c);
-    expect(f.map((x) => [x.line, x.severity])).toEqual([[2, 'low']]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[2, 'info']]);
     expect(f[0].message).toContain('reads an Airflow Variable');
     expect(f[0].message).toContain('and 1 more');
   });
