@@ -271,7 +271,7 @@ describe('silent passes', () => {
     }
   });
 
-  it('files left out by exclude globs or .airflowignore are counted in the summary (text and JSON)', () => {
+  it('files left out by exclude globs are counted in the summary; .airflowignore\'d files are scanned and counted apart (text and JSON)', () => {
     const dir = tempTree({
       'dags/a.py': CLEAN,
       'dags/vendor/lib.py': CLEAN,
@@ -279,9 +279,12 @@ describe('silent passes', () => {
       'dags/.airflowignore': 'skip_me.py\n',
     });
     const r = runCli(['check', '--exclude', 'dags/vendor', 'dags'], { cwd: dir });
-    expect(r.stdout).toMatch(/^No findings in 1 file, 2 excluded by config\/CLI globs or \.airflowignore/m);
+    expect(r.stdout).toMatch(/^No findings in 2 files, 1 excluded by config\/CLI globs/m);
+    expect(r.stdout).toMatch(/^1 \.airflowignore'd \(scanned, not imported as DAG files\)$/m);
     const j = jsonReport(runCli(['check', '-f', 'json', '--exclude', 'dags/vendor', 'dags'], { cwd: dir }));
-    expect(j.summary.excluded).toBe(2);
+    expect(j.summary.filesScanned).toBe(2);
+    expect(j.summary.skipped).toEqual({ exclude: 1, include: 0, virtualenv: 0 });
+    expect(j.summary.airflowIgnored).toBe(1);
   });
 });
 

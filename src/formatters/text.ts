@@ -61,7 +61,8 @@ function scopeLine(s: Report['summary']): string {
   if (s.archives) parts.push(`${s.archives} zip archive${s.archives === 1 ? '' : 's'} scanned`);
   if (s.airflowIgnored) parts.push(`${s.airflowIgnored} .airflowignore'd (scanned, not imported as DAG files)`);
   const sk = s.skipped;
-  if (sk) for (const [why, n] of Object.entries(sk)) if (n) parts.push(`${n} skipped by ${why === 'virtualenv' ? 'virtualenv folders' : `${why} globs`}`);
+  // Glob exclusions are already in the summary line (excludedCount); virtualenv folders are not the user's choice.
+  if (s.skipped?.virtualenv) parts.push(`${s.skipped.virtualenv} skipped virtualenv folder${s.skipped.virtualenv === 1 ? '' : 's'}`);
   return parts.join('; ');
 }
 
