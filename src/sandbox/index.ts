@@ -40,7 +40,7 @@ export interface SandboxOptions {
   pidsLimit?: number;
   /** stdout+stderr bytes a single file's import may write before it is killed. Default 1 MiB. */
   outputCapBytes?: number;
-  /** Default '50000:0' (the official apache/airflow image's uid, gid 0). */
+  /** Default '0:0': the harness parent needs uid 0 (with only SETUID/SETGID/KILL) to give each file its own uid. */
   user?: string;
   /** Audit events as they stream out of the container (path relative to cwd). */
   onEvent?: (path: string, event: SandboxEvent) => void;
@@ -63,6 +63,10 @@ export class SandboxUnavailableError extends Error {
 }
 
 export const SANDBOX_LABEL = 'dag-guard.sandbox';
+/** The only capabilities of the container (held by the harness parent alone). */
+export const SANDBOX_CAPS = ['SETUID', 'SETGID', 'KILL'] as const;
+/** Events forwarded per kind and file (the harness caps the same; this bounds the host whatever arrives). */
+export const MAX_EVENTS_PER_KIND = 40;
 export const REPO_MOUNT = '/opt/airflow/dags';
 export const HARNESS_MOUNT = '/opt/dag-guard/harness';
 const HARNESS_ENTRY = `${HARNESS_MOUNT}/dagguard_harness.py`;
@@ -249,6 +253,9 @@ export function containerSpec(i: ContainerSpecInput): { _query: { name: string }
     ],
     Tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=256m,mode=1777' },
     CapDrop: ['ALL'],
+    // The harness parent starts as uid 0 with only these, to give every file's process its own uid (and to kill it);
+    // it never runs repository code. The children hold no capability at all (docs/sandbox.md#identities).
+    CapAdd: [...SANDBOX_CAPS],
     SecurityOpt: ['no-new-privileges:true', `seccomp=${seccompProfile()}`],
     PidsLimit: i.pidsLimit,
     Memory: i.memoryBytes,
@@ -355,6 +362,7 @@ interface RunState {
   hello?: Record<string, unknown>;
   ended: boolean;
   events: Map<number, SandboxEvent[]>;
+  kindCounts: Map<number, Map<string, number>>;
   eventLines: Map<number, Array<{ line?: number; file?: string }>>;
   done: Map<number, Done>;
   unsigned: number;
@@ -491,7 +499,7 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
     memoryBytes: opts.memoryBytes ?? 1024 * 1024 * 1024,
     cpus,
     pidsLimit: opts.pidsLimit ?? 128,
-    user: opts.user ?? '50000:0',
+    user: opts.user ?? '0:0',
     env: sandboxEnv(canary),
     name: `dag-guard-sandbox-${process.pid}-${crypto.randomBytes(4).toString('hex')}`,
   });
@@ -499,6 +507,7 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
   const st: RunState = {
     ended: false,
     events: new Map(),
+    kindCounts: new Map(),
     eventLines: new Map(),
     done: new Map(),
     unsigned: 0,
@@ -645,10 +654,18 @@ function handleLine(
       st.hello = msg;
       break;
     case 'event': {
-      const ev = (msg.event ?? {}) as Record<string, unknown>;
+      if (!Number.isInteger(idx) || idx < 0 || idx >= total) break;
+      const ev = (msg.event && typeof msg.event === 'object' ? msg.event : {}) as Record<string, unknown>;
+      // Any kind name is data, never a property lookup: unknown kinds become tamper findings in buildResult.
+      const kind = typeof ev.kind === 'string' ? ev.kind.slice(0, 40) : 'tamper';
+      const counts = st.kindCounts.get(idx) ?? new Map<string, number>();
+      st.kindCounts.set(idx, counts);
+      const n = counts.get(kind) ?? 0;
+      if (n >= MAX_EVENTS_PER_KIND || counts.size > EVENT_RULE.size + 1) break;
+      counts.set(kind, n + 1);
       const list = st.events.get(idx) ?? [];
       const lines = st.eventLines.get(idx) ?? [];
-      list.push({ kind: String(ev.kind), detail: String(ev.detail ?? ''), t: typeof ev.t === 'number' ? ev.t : undefined });
+      list.push({ kind, detail: String(ev.detail ?? '').slice(0, 400), t: typeof ev.t === 'number' ? ev.t : undefined });
       lines.push({ line: typeof ev.line === 'number' ? ev.line : undefined, file: typeof ev.file === 'string' ? ev.file : undefined });
       st.events.set(idx, list);
       st.eventLines.set(idx, lines);
@@ -656,7 +673,7 @@ function handleLine(
       break;
     }
     case 'done':
-      if (!st.done.has(idx)) {
+      if (Number.isInteger(idx) && idx >= 0 && idx < total && !st.done.has(idx)) {
         st.done.set(idx, msg as unknown as Done);
         onProgress?.(st.done.size, total);
       }
@@ -693,7 +710,8 @@ function buildResult(
       const key = `${ruleId}:${line}`;
       if (seen.has(key)) return;
       seen.add(key);
-      const rule = SANDBOX_RULE_BY_ID.get(ruleId)!;
+      const rule = SANDBOX_RULE_BY_ID.get(ruleId);
+      if (!rule) return;
       findings.push({
         ruleId,
         category: rule.category,
@@ -722,9 +740,12 @@ function buildResult(
           ? `the sandbox ended without a result for this file (container exit ${run.exitCode ?? '?'})`
           : 'the sandbox harness did not start';
       }
+    } else if (typeof done.status !== 'string' || !(done.status === 'ok' || STATUS_RULE.has(done.status)) || !Array.isArray(done.dags)) {
+      status = 'tampered';
+      reason = 'malformed result record for this file';
     } else {
       status = done.status;
-      reason = done.reason ?? '';
+      reason = typeof done.reason === 'string' ? done.reason : '';
       if (status === 'ok' && done.dags.length === 0 && looksLikeDagFile(f.host)) status = 'no-dag';
     }
     if (st.unsigned > 0) {
@@ -732,18 +753,15 @@ function buildResult(
       add('DG907', `${st.unsigned} unauthenticated line(s) on the sandbox result channel`);
     }
 
-    let spawns = 0;
     events.forEach((ev, i) => {
-      const ruleId = EVENT_RULE[ev.kind];
-      if (!ruleId) return;
-      if (ev.kind === 'spawn') spawns++;
+      const known = EVENT_RULE.get(ev.kind);
       const loc = lines[i];
       const line = loc?.file === f.container && loc.line ? loc.line : 1;
-      add(ruleId, ev.detail, line);
+      if (known) add(known, ev.detail, line);
+      else add('DG907', `unknown event kind from the harness: ${JSON.stringify(ev.kind)}`);
     });
-    if (spawns > 32 && status !== 'pids') status = 'pids';
 
-    const statusRule = STATUS_RULE[status];
+    const statusRule = STATUS_RULE.get(status);
     if (statusRule) {
       let detail = reason;
       if (status === 'import-error' && done?.importError) detail = lastLine(done.importError);
@@ -754,7 +772,7 @@ function buildResult(
     const finalStatus = status === 'ok' || status === 'no-dag' ? (hasViolation ? 'flagged' : status === 'ok' ? 'clean' : 'no-dag') : status;
     reports.push({
       path: p,
-      dags: done?.dags ?? [],
+      dags: Array.isArray(done?.dags) ? done!.dags.filter((d): d is string => typeof d === 'string') : [],
       sandbox: {
         status: finalStatus,
         durationMs: done?.durationMs ?? 0,
