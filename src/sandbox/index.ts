@@ -686,6 +686,31 @@ function handleLine(
   }
 }
 
+/**
+ * Decide a run from raw stdout lines alone (no engine): what the runner does with whatever the container sent.
+ * For tests that feed it hostile records (unknown kinds, prototype names, malformed fields).
+ */
+export function decideFromLines(
+  lines: Buffer[],
+  nonce: Buffer,
+  files: Array<{ host: string; container: string }>,
+  opts: Pick<SandboxOptions, 'cwd' | 'timeoutSec'>,
+): SandboxResult {
+  const st: RunState = {
+    ended: false,
+    events: new Map(),
+    kindCounts: new Map(),
+    eventLines: new Map(),
+    done: new Map(),
+    unsigned: 0,
+    stdoutBytes: 0,
+    stdoutCapped: false,
+    stderrTail: '',
+  };
+  for (const l of lines) handleLine(l, nonce, st, files.length);
+  return buildResult(files, st, opts as SandboxOptions, { runTimedOut: false, oomKilled: false, exitCode: 0, durationMs: 0, errors: [] });
+}
+
 function buildResult(
   inside: Array<{ host: string; container: string }>,
   st: RunState,
