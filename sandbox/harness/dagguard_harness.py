@@ -614,6 +614,35 @@ def dag_meta(dag):
     return meta
 
 
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def anon_bytes(pid="self"):
+    """Resident, not file-backed memory of a process (statm: resident - shared), in bytes; None if unreadable."""
+    try:
+        with open("/proc/%s/statm" % pid) as f:
+            parts = f.read().split()
+        return (int(parts[1]) - int(parts[2])) * PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def limit_address_space(budget):
+    """Backstop for the parent's memory watch: the kernel refuses address space beyond what the child has now plus
+    twice its budget, so one file can never drive the whole container into the OOM killer (under gVisor that would
+    end the sandbox, and with it every later file's verdict)."""
+    if not budget:
+        return
+    import resource
+
+    try:
+        with open("/proc/self/statm") as f:
+            size = int(f.read().split()[0]) * PAGE
+        resource.setrlimit(resource.RLIMIT_AS, (size + 2 * budget, size + 2 * budget))
+    except (OSError, ValueError):
+        pass
+
+
 def drop_identity(uid):
     """Become uid/gid `uid` with no supplementary groups: every capability is gone, and the parent (uid 0) and every
     other file's child (another uid) are out of reach of ptrace, /proc/<pid>/{mem,environ,fd}, kill and pidfds."""
@@ -698,6 +727,7 @@ def child_main(idx, path, key, ev_w, out_w, cfg, loader):
 
         signal.signal = _signal
         _orig_signal(signal.SIGSEGV, signal.SIG_DFL)  # the parent's warm-up parse installed Airflow's handler
+        limit_address_space(cfg.get("childBudget"))
         dagguard_seccomp.install(_SECCOMP)  # from here on the kernel ends this process for the decisive behaviours
         stdlib_dirs = tuple(sorted({os.path.dirname(os.__file__) + "/"}))
         hook = make_hook(send, repo + "/", {ev_w}, stdlib_dirs)
@@ -994,6 +1024,9 @@ def finish(c, cfg):
            "droppedEvents": c.dropped, "exit": code, "signal": sig, "garbled": c.garbled}
     if c.killed_by_us in ("timeout", "output-cap"):
         out["status"] = c.killed_by_us
+    elif c.killed_by_us == "memory":
+        out["status"] = "oom"
+        out["reason"] = "more than %d MiB of memory for one file" % (cfg["childBudget"] >> 20)
     elif sig == signal.SIGSYS:
         out["status"] = "forbidden-syscall"
         seen = [k for k in c.last_kinds if k in ("connect", "dns", "spawn", "ctypes", "tamper", "exec")]
@@ -1080,6 +1113,12 @@ def main():
     gc.freeze()  # keep the parent's objects out of the children's GC passes (less copy-on-write, faster forks)
     files = cfg["files"]
     parallel = max(1, int(cfg.get("parallel", 1)))
+    # Memory per child, watched by the parent (statm every 50 ms) and backed by RLIMIT_AS in the child: what the
+    # container has left after the parent, shared by the children that run at the same time.
+    base_anon = anon_bytes() or 0
+    mem = int(cfg.get("memoryBytes") or (1 << 30))
+    budget = max(128 << 20, (mem - base_anon - (96 << 20)) // parallel)
+    cfg["childBudget"] = budget
     pending = list(enumerate(files))
     running = {}
     wake_r, wake_w = os.pipe()
@@ -1106,7 +1145,7 @@ def main():
         now = time.monotonic()
         wait = min([c.deadline for c in running.values()] + [now + 0.5]) - now
         try:
-            ready, _, _ = select.select(list(fds), [], [], max(0.0, min(wait, 0.5)))
+            ready, _, _ = select.select(list(fds), [], [], max(0.0, min(wait, 0.05)))
         except InterruptedError:
             ready = []
         for fd in ready:
@@ -1127,6 +1166,10 @@ def main():
         for c in list(running.values()):
             if c.exit is None and now > c.deadline:
                 kill_group(c, "timeout")
+            if c.exit is None and c.killed_by_us is None:
+                used = anon_bytes(c.pid)
+                if used is not None and used - base_anon > budget:
+                    kill_group(c, "memory")
             if c.exit is None:
                 try:
                     pid, ws = os.waitpid(c.pid, os.WNOHANG)

@@ -489,6 +489,7 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
     timeoutSec: opts.timeoutSec,
     parallel,
     outputCapBytes: outputCap,
+    memoryBytes: opts.memoryBytes ?? 1024 * 1024 * 1024,
     canary: { tokens: canary.tokens, variable: canary.variable, connection: canary.connection, env: {} },
   };
 
