@@ -788,7 +788,7 @@ MAX_LINE = 1 << 20  # one message from a child (a result with many DAGs); longer
 class Child:
     __slots__ = ("idx", "path", "pid", "ev_r", "out_r", "key", "buf", "out_bytes", "deadline", "started", "result",
                  "garbled", "killed_by_us", "events", "kinds", "dropped", "exit", "last_kinds", "canary", "tail",
-                 "survivors")
+                 "survivors", "out_tail")
 
     def __init__(self, idx, path):
         self.idx = idx
@@ -806,6 +806,7 @@ class Child:
         self.canary = None
         self.tail = b""
         self.survivors = 0
+        self.out_tail = b""
 
 
 def derive_key(idx):
@@ -992,6 +993,7 @@ def read_fd(c, fd, cfg):
             return False
         if fd == c.out_r:
             c.out_bytes += len(chunk)
+            c.out_tail = (c.out_tail + chunk)[-240:]
             if c.canary is None:
                 window = c.tail + chunk.lower()
                 c.canary = has_canary(window)
@@ -1046,7 +1048,8 @@ def finish(c, cfg):
         out["reason"] = "the sandbox could not drop the file's process to its own uid"
     elif code != 0 or c.result is None:
         out["status"] = "tampered"
-        out["reason"] = "the import ended without a harness result (exit %s)" % code
+        out["reason"] = "the import ended without a harness result (exit %s)%s" % (
+            code, "; output ends: %r" % c.out_tail[-160:].decode("utf-8", "replace") if c.out_tail else "")
     else:
         out["dags"] = list(res.get("dags") or [])
         if res.get("importError"):

@@ -28,7 +28,10 @@ def w(name, text):
 
 HDR = """from datetime import datetime
 from airflow import DAG
-from airflow.providers.standard.operators.empty import EmptyOperator
+try:
+    from airflow.providers.standard.operators.empty import EmptyOperator
+except ImportError:  # Airflow 2.x without the standard provider
+    from airflow.operators.empty import EmptyOperator
 """
 
 
