@@ -94,6 +94,10 @@ for (const entry of sandboxMatrix()) {
       }
       finished = Date.now();
       peakGrowth = peak - rss0;
+      // DAG_GUARD_TEST_DUMP=dir: keep the whole result per matrix entry for diagnosis
+      if (process.env.DAG_GUARD_TEST_DUMP) {
+        fs.writeFileSync(path.join(process.env.DAG_GUARD_TEST_DUMP, `${entry.name.replace(/[^\w.-]+/g, '_')}.json`), JSON.stringify(r, null, 1));
+      }
     }, 600_000);
 
     afterAll(async () => {
