@@ -365,6 +365,10 @@ interface RunState {
   kindCounts: Map<number, Map<string, number>>;
   eventLines: Map<number, Array<{ line?: number; file?: string }>>;
   done: Map<number, Done>;
+  /** files the harness reported as started in this container */
+  started: Set<number>;
+  /** files given up after repeated container deaths, with the reason */
+  crashReason: Map<number, string>;
   unsigned: number;
   stdoutBytes: number;
   stdoutCapped: boolean;
@@ -476,6 +480,93 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
   await removeStaleContainers(docker).catch(() => 0);
   if (inside.length === 0) return { findings: [], files: [], errors };
 
+  // One container for all files; if it dies before every file has a verdict (gVisor's Sentry can exit with status 2
+  // under memory pressure or a hostile file), the files without one run again in a fresh container. A file that was
+  // being parsed when two containers died gets no third chance: it is flagged, the others still get their verdicts.
+  const merged = newRunState();
+  const strikes = new Map<number, number>();
+  let pending = inside.map((_, i) => i);
+  let last: RunInfo = { runTimedOut: false, oomKilled: false, durationMs: 0 };
+  for (let attempt = 0; pending.length > 0 && attempt < MAX_CONTAINER_RUNS; attempt++) {
+    const subset = pending;
+    const base = merged.done.size;
+    const progress = opts.onProgress ? (d: number) => opts.onProgress!(base + d, inside.length) : undefined;
+    const { st, run } = await runContainer(docker, root, subset.map((i) => inside[i]), opts, progress, (local, ev) => {
+      const f = inside[subset[local]];
+      if (f && opts.onEvent) opts.onEvent(rel(opts.cwd, f.host), ev);
+    });
+    last = run;
+    mergeRun(merged, st, subset);
+    const missing = subset.filter((i) => !merged.done.has(i));
+    const crashed = missing.length > 0 && st.hello && !run.runTimedOut && !run.oomKilled && !st.stdoutCapped && st.unsigned === 0;
+    if (!crashed) break;
+    for (const local of st.started) {
+      const g = subset[local];
+      if (!merged.done.has(g)) strikes.set(g, (strikes.get(g) ?? 0) + 1);
+    }
+    pending = missing.filter((g) => (strikes.get(g) ?? 0) < 2);
+    for (const g of missing) {
+      if ((strikes.get(g) ?? 0) >= 2) {
+        merged.crashReason.set(g, `the sandbox container died twice while this file was being parsed (exit ${run.exitCode ?? '?'})`);
+      }
+    }
+  }
+  return buildResult(inside, merged, opts, { ...last, errors });
+}
+
+const MAX_CONTAINER_RUNS = 3;
+
+interface RunInfo {
+  runTimedOut: boolean;
+  oomKilled: boolean;
+  exitCode?: number;
+  durationMs: number;
+}
+
+function newRunState(): RunState {
+  return {
+    ended: false,
+    events: new Map(),
+    kindCounts: new Map(),
+    eventLines: new Map(),
+    done: new Map(),
+    started: new Set(),
+    crashReason: new Map(),
+    unsigned: 0,
+    stdoutBytes: 0,
+    stdoutCapped: false,
+    stderrTail: '',
+  };
+}
+
+/** Fold one container run (its local file indexes) into the run state of the whole call (global indexes). */
+function mergeRun(into: RunState, st: RunState, subset: number[]): void {
+  into.hello ??= st.hello;
+  into.ended = st.ended;
+  into.unsigned += st.unsigned;
+  into.stdoutBytes += st.stdoutBytes;
+  into.stdoutCapped ||= st.stdoutCapped;
+  into.stderrTail = st.stderrTail;
+  const cap = 4 * MAX_EVENTS_PER_KIND * EVENT_RULE.size;
+  subset.forEach((g, local) => {
+    const done = st.done.get(local);
+    if (done && !into.done.has(g)) into.done.set(g, done);
+    const evs = st.events.get(local);
+    if (evs) {
+      into.events.set(g, [...(into.events.get(g) ?? []), ...evs].slice(-cap));
+      into.eventLines.set(g, [...(into.eventLines.get(g) ?? []), ...(st.eventLines.get(local) ?? [])].slice(-cap));
+    }
+  });
+}
+
+async function runContainer(
+  docker: Docker,
+  root: string,
+  inside: Array<{ host: string; container: string }>,
+  opts: SandboxOptions,
+  onProgress: ((done: number) => void) | undefined,
+  onEvent: ((idx: number, ev: SandboxEvent) => void) | undefined,
+): Promise<{ st: RunState; run: RunInfo }> {
   const cpus = opts.cpus ?? Math.max(1, Math.min(2, os.cpus().length));
   const parallel = Math.max(1, Math.floor(cpus));
   const outputCap = opts.outputCapBytes ?? 1024 * 1024;
@@ -505,17 +596,7 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
     name: `dag-guard-sandbox-${process.pid}-${crypto.randomBytes(4).toString('hex')}`,
   });
 
-  const st: RunState = {
-    ended: false,
-    events: new Map(),
-    kindCounts: new Map(),
-    eventLines: new Map(),
-    done: new Map(),
-    unsigned: 0,
-    stdoutBytes: 0,
-    stdoutCapped: false,
-    stderrTail: '',
-  };
+  const st = newRunState();
   let runTimedOut = false;
   let state: { OOMKilled?: boolean; ExitCode?: number } = {};
   const started = Date.now();
@@ -534,17 +615,11 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
     throw new SandboxUnavailableError(`the engine refused to create the sandbox container: ${(e as Error).message}`);
   }
   live.set(container.id, container);
-  opts.onProgress?.(0, inside.length);
+  onProgress?.(0);
   try {
     if (opts.onContainer) await opts.onContainer(container);
     const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
-    const onEvent = opts.onEvent
-      ? (idx: number, ev: SandboxEvent) => {
-          const f = inside[idx];
-          if (f) opts.onEvent!(rel(opts.cwd, f.host), ev);
-        }
-      : undefined;
-    const onLine = (line: Buffer) => handleLine(line, nonce, st, inside.length, opts.onProgress, onEvent);
+    const onLine = (line: Buffer) => handleLine(line, nonce, st, inside.length, onProgress ? (d) => onProgress(d) : undefined, onEvent);
     let killed = false;
     const kill = () => {
       if (killed) return;
@@ -610,13 +685,10 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
   // Ctrl-C / SIGTERM: the signal handler removes the containers and exits; never report a half run as a result
   await haltIfInterrupted();
 
-  return buildResult(inside, st, opts, {
-    runTimedOut,
-    oomKilled: Boolean(state.OOMKilled),
-    exitCode: state.ExitCode,
-    durationMs: Date.now() - started,
-    errors,
-  });
+  return {
+    st,
+    run: { runTimedOut, oomKilled: Boolean(state.OOMKilled), exitCode: state.ExitCode, durationMs: Date.now() - started },
+  };
 }
 
 /** `<json>\t<hex HMAC-SHA256(nonce, json)>` -> the parsed record, or null for anything unsigned/forged/garbled. */
@@ -679,6 +751,9 @@ function handleLine(
         onProgress?.(st.done.size, total);
       }
       break;
+    case 'start':
+      if (Number.isInteger(idx) && idx >= 0 && idx < total) st.started.add(idx);
+      break;
     case 'end':
       st.ended = true;
       break;
@@ -697,17 +772,7 @@ export function decideFromLines(
   files: Array<{ host: string; container: string }>,
   opts: Pick<SandboxOptions, 'cwd' | 'timeoutSec'>,
 ): SandboxResult {
-  const st: RunState = {
-    ended: false,
-    events: new Map(),
-    kindCounts: new Map(),
-    eventLines: new Map(),
-    done: new Map(),
-    unsigned: 0,
-    stdoutBytes: 0,
-    stdoutCapped: false,
-    stderrTail: '',
-  };
+  const st = newRunState();
   for (const l of lines) handleLine(l, nonce, st, files.length);
   return buildResult(files, st, opts as SandboxOptions, { runTimedOut: false, oomKilled: false, exitCode: 0, durationMs: 0, errors: [] });
 }
@@ -762,9 +827,9 @@ function buildResult(
       else if (st.stdoutCapped) status = 'output-cap';
       else {
         status = 'tampered';
-        reason = st.hello
-          ? `the sandbox ended without a result for this file (container exit ${run.exitCode ?? '?'})`
-          : 'the sandbox harness did not start';
+        reason =
+          st.crashReason.get(idx) ??
+          (st.hello ? `the sandbox ended without a result for this file (container exit ${run.exitCode ?? '?'})` : 'the sandbox harness did not start');
       }
     } else if (typeof done.status !== 'string' || !(done.status === 'ok' || STATUS_RULE.has(done.status)) || !Array.isArray(done.dags)) {
       status = 'tampered';

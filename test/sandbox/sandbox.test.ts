@@ -179,6 +179,25 @@ dockerSuite('sandbox against the real engine and image', () => {
     expect(r.findings[0].message).toContain('whole sandbox run');
   }, 60_000);
 
+  it('a container that dies mid-run is replaced: files without a verdict run again, no file is lost', async () => {
+    const created: Docker.Container[] = [];
+    const r = await runSandbox(['attacks/slow_exec.py', 'clean/classic_dag.py', 'clean/taskflow_dag.py'].map(fx), {
+      ...base,
+      timeoutSec: 30,
+      cpus: 1,
+      onContainer: (c) => void created.push(c),
+      // the first container dies (as gVisor's Sentry did: "container exit 2") while slow_exec is being parsed
+      onEvent: (p) => {
+        if (p === 'attacks/slow_exec.py' && created.length === 1) void created[0].kill({ signal: 'SIGKILL' }).catch(() => undefined);
+      },
+    });
+    expect(created.length).toBe(2);
+    expect(byPath(r, 'attacks/slow_exec.py').sandbox?.status).toBe('flagged'); // its verdict comes from the second run
+    expect(rulesOf(r, 'attacks/slow_exec.py')).toEqual(['DG905']);
+    expect(byPath(r, 'attacks/slow_exec.py').dags).toEqual(['slow_exec']);
+    for (const p of ['clean/classic_dag.py', 'clean/taskflow_dag.py']) expect(byPath(r, p).sandbox?.status, p).toBe('clean');
+  }, 180_000);
+
   it('an unknown --runtime is a SandboxUnavailableError naming the fix', async () => {
     const p = runSandbox([fx('clean/classic_dag.py')], { ...base, timeoutSec: 5, runtime: 'dag-guard-no-such-runtime' });
     await expect(p).rejects.toThrow(SandboxUnavailableError);
