@@ -523,18 +523,29 @@ def close_fds_except(keep):
                 pass
 
 
-def source_only_imports(tmpdir):
-    """Imports come from source: bytecode caches are looked up under the child's own tmpdir (never the repo's
-    __pycache__), sourceless .pyc files are not importable, and zip members are imported from their .py."""
+def source_only_imports(repo_prefix):
+    """Repository code is imported from source only: its __pycache__ (and any bytecode beside it) is never read, for
+    the DAG files DagBag loads directly and for every module they import; sourceless .pyc files are not importable;
+    zip members are imported from their .py. Installed Airflow and libraries keep their bytecode caches (compiling
+    them per file would cost a second per file)."""
     import importlib.machinery as m
     import zipimport
 
-    sys.pycache_prefix = os.path.join(tmpdir, "pycache")
     sys.dont_write_bytecode = True
+    loader = m.SourceFileLoader
+    orig_get_code = loader.get_code
+
+    def get_code(self, fullname, _orig=orig_get_code, _prefix=repo_prefix):
+        path = self.get_filename(fullname)
+        if isinstance(path, str) and os.path.abspath(path).startswith(_prefix):
+            return self.source_to_code(self.get_data(path), path)
+        return _orig(self, fullname)
+
+    loader.get_code = get_code
     hooks = []
     for h in sys.path_hooks:
         if getattr(h, "__name__", "") == "path_hook_for_FileFinder":
-            h = m.FileFinder.path_hook((m.ExtensionFileLoader, m.EXTENSION_SUFFIXES), (m.SourceFileLoader, m.SOURCE_SUFFIXES))
+            h = m.FileFinder.path_hook((m.ExtensionFileLoader, m.EXTENSION_SUFFIXES), (loader, m.SOURCE_SUFFIXES))
         hooks.append(h)
     sys.path_hooks[:] = hooks
     sys.path_importer_cache.clear()
@@ -699,8 +710,8 @@ def child_main(idx, path, key, ev_w, out_w, cfg, loader):
             os.environ[k] = tmpdir
         tempfile.tempdir = tmpdir
         os.chdir(tmpdir)
-        source_only_imports(tmpdir)
         repo = cfg["repoMount"].rstrip("/")
+        source_only_imports(repo + "/")
         # the repository goes on sys.path only here, appended as Airflow does for DAGS_FOLDER
         if repo not in sys.path:
             sys.path.append(repo)
