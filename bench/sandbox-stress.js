@@ -65,7 +65,7 @@ function once(dir, i) {
   return new Promise((resolve) => {
     const args = [path.join(ROOT, 'bin', 'dag-guard.js'), 'check', '--sandbox', '--image', IMAGE, '--format', 'json', 'dags'];
     if (RUNTIME) args.push('--runtime', RUNTIME);
-    const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DAG_GUARD_DEBUG: '1' } });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
