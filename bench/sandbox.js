@@ -4,7 +4,8 @@
  * dag-guard sandbox benchmark (docs/sandbox.md#benchmark). Needs the build (`npm run build`), a Docker engine and the
  * sandbox image (`bash sandbox/build-test-image.sh`).
  *
- *   node bench/sandbox.js [--files 100] [--runs 3] [--image dag-guard-sandbox:local] [--venv DIR] [--wheels DIR]
+ *   node bench/sandbox.js [--files 100] [--large 1000] [--runs 3] [--image dag-guard-sandbox:local] [--runtime runsc]
+ *                         [--venv DIR] [--wheels DIR]
  *
  * Measures in one run, medians of --runs:
  *   1. container overhead: create -> start -> wait -> remove of a hardened container running `true`
@@ -12,6 +13,8 @@
  *   3. runSandbox() on a generated folder of N realistic DAG files (classic, TaskFlow, factories): wall, files/s
  *   4. the same folder parsed by Airflow's own DagBag directly on the host (fresh python process, incl. `import airflow`),
  *      from a venv installed offline from the same wheels the image uses
+ *   5. runSandbox() on --large files (default 1000; 0 skips): the per-file cost (large - N) / (large - N files), which
+ *      must not grow with the number of files (target <= 20 ms)
  * and prints the ratios against the issue's targets (sandbox <= 2x host DagBag for 100 files; <= 3 s fixed overhead).
  * No network: the host venv is built with `pip install --no-index --find-links <wheels>`.
  */
@@ -28,6 +31,8 @@ const opt = (name, dflt) => {
 };
 const N = Number(opt('--files', 100));
 const RUNS = Number(opt('--runs', 3));
+const LARGE = Number(opt('--large', 1000));
+const RUNTIME = opt('--runtime', undefined);
 const IMAGE = opt('--image', 'dag-guard-sandbox:local');
 const AIRFLOW_VERSION = process.env.AIRFLOW_VERSION || '3.1.8';
 const STD_VERSION = process.env.PROVIDERS_STANDARD_VERSION || '1.21.0';
@@ -45,6 +50,10 @@ const median = (xs) => {
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
 function genCorpus(dir, n) {
+  return genCorpusImpl(dir, n);
+}
+
+function genCorpusImpl(dir, n) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'dags'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'common'), { recursive: true });
@@ -119,7 +128,7 @@ for name, tables in {"sales_${i}": ["orders", "refunds"], "crm_${i}": ["contacts
     globals()[name] = make(name, tables)
 `;
     }
-    const p = path.join(dir, 'dags', `dag_${String(i).padStart(3, '0')}.py`);
+    const p = path.join(dir, 'dags', `dag_${String(i).padStart(4, '0')}.py`);
     fs.writeFileSync(p, src);
     files.push(p);
   }
@@ -198,23 +207,33 @@ async function containerOverhead(docker) {
 async function main() {
   const dir = path.join(os.tmpdir(), 'dag-guard-bench-sandbox');
   const files = genCorpus(dir, N);
-  const one = path.join(dir, 'dags', 'dag_000.py');
+  const one = files[0];
+  const bigDir = path.join(os.tmpdir(), 'dag-guard-bench-sandbox-large');
+  const bigFiles = LARGE > N ? genCorpus(bigDir, LARGE) : [];
+  const sb = { image: IMAGE, runtime: RUNTIME, timeoutSec: 60 };
   const docker = new Docker();
   const py = ensureVenv();
   const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
-  console.log(`sandbox benchmark: ${N} files, ${RUNS} runs, image ${IMAGE}, ${os.cpus().length} CPUs, load ${load()}`);
+  console.log(`sandbox benchmark: ${N} files, ${RUNS} runs, image ${IMAGE}${RUNTIME ? ` (${RUNTIME})` : ''}, ${os.cpus().length} CPUs, load ${load()}`);
 
-  const overhead = [], fixed = [], sandboxWall = [], host = [];
+  const overhead = [], fixed = [], sandboxWall = [], host = [], large = [];
   let last;
   for (let r = 0; r < RUNS; r++) {
     overhead.push(await containerOverhead(docker));
     let t = Date.now();
-    await sandbox.runSandbox([one], { image: IMAGE, timeoutSec: 60, root: dir, cwd: dir });
+    await sandbox.runSandbox([one], { ...sb, root: dir, cwd: dir });
     fixed.push(Date.now() - t);
     t = Date.now();
-    last = await sandbox.runSandbox(files, { image: IMAGE, timeoutSec: 60, root: dir, cwd: dir });
+    last = await sandbox.runSandbox(files, { ...sb, root: dir, cwd: dir });
     sandboxWall.push(Date.now() - t);
     host.push(hostDagBag(py, dir));
+    if (bigFiles.length) {
+      t = Date.now();
+      const r = await sandbox.runSandbox(bigFiles, { ...sb, root: bigDir, cwd: bigDir });
+      large.push(Date.now() - t);
+      const bad = r.files.filter((f) => !f.sandbox || f.sandbox.status !== 'clean').length;
+      if (bad) console.log(`  (large run: ${bad} files not clean)`);
+    }
   }
   const clean = last.files.filter((f) => f.sandbox && f.sandbox.status === 'clean').length;
   const sbDags = last.files.reduce((n, f) => n + f.dags.length, 0);
@@ -234,6 +253,12 @@ async function main() {
   const ratio = sbWall / hostWall;
   console.log(`ratio sandbox / host DagBag = ${ratio.toFixed(2)}x (target <= 2x) ${ratio <= 2 ? 'OK' : 'MISSED'}`);
   console.log(`fixed overhead = ${fmt(median(fixed))} (target <= 3 s) ${median(fixed) <= 3000 ? 'OK' : 'MISSED'}`);
+  if (large.length) {
+    const perFile = (median(large) - sbWall) / (LARGE - N);
+    const perFile100 = (sbWall - median(fixed)) / (N - 1);
+    console.log(`sandbox ${LARGE} files: ${fmt(median(large))}; per file ${perFile.toFixed(1)} ms between ${N} and ${LARGE} files ` +
+      `(${perFile100.toFixed(1)} ms between 1 and ${N}) (target <= 20 ms) ${perFile <= 20 ? 'OK' : 'MISSED'}`);
+  }
   console.log(`load after: ${load()}`);
 }
 

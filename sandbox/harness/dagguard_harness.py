@@ -1,20 +1,25 @@
 """dag-guard sandbox harness: runs INSIDE the locked-down container (entrypoint), never on the host.
 
+Trust boundary (SECURITY.md): the PARENT decides every verdict and never executes repository code; each DAG file is
+imported by its own forked CHILD under its own uid, behind its own seccomp filter.
+
 Protocol
   stdin  : ``<hex nonce> <length>\\n<config JSON>`` from the runner. The header is read byte by byte into a bytearray,
-           then fd 0 is replaced by /dev/null, so DAG code can never read it.
-  stdout : JSON lines, each ``<json>\\t<hex HMAC-SHA256(nonce, json)>``. Only the parent writes them; the parent never
-           runs DAG code. Anything unsigned or badly signed is treated by the runner as forged.
-  children: one forked child per DAG file (several in parallel). A child gets a per-file key derived from the nonce,
-           zeroes its copy of the nonce, points fds 1/2 at an output pipe (counted + capped by the parent, never sent
-           to the host), installs the PEP 578 audit hook, and only then imports the DAG file. It reports events and the
-           result as HMAC(key)-signed lines on a private pipe. A child that exits without a valid result, writes garbage
-           on the pipe, is killed, or is reported by the hook as tampering is FLAGGED (fail closed).
-
-The audit trail is evidence, not the boundary: the container (no network, read-only rootfs, seccomp, caps dropped,
-limits) is the boundary. See SECURITY.md.
+           then fd 0 is replaced by /dev/null.
+  stdout : JSON lines ``<json>\\t<hex HMAC-SHA256(nonce, json)>``, written only by the parent.
+Parent (uid 0 with only CAP_SETUID, CAP_SETGID, CAP_KILL): imports Airflow with the repository off sys.path and
+  DAGS_FOLDER pointed at an empty folder (Airflow 2.x would otherwise put the repo on sys.path and import its
+  airflow_local_settings), warms up, then forks one child per file (`parallel` at a time) and decides each file
+  from its own observations: its timers and output cap, the child's wait status (SIGSYS = the seccomp filter ended
+  it), the sweep after the child, and the child's one result record on a pipe only that child holds.
+Child (file i): own process group; uid/gid CHILD_UID_BASE+i (no capabilities, cannot ptrace, read /proc/<pid>/mem,
+  environ or fd of, or signal, the parent or another file's child); fresh private tmpdir; bytecode from source only;
+  the repo appended to sys.path; seccomp filter (dagguard_seccomp); audit hook (explains what and where); then
+  airflow_local_settings and the DAG file are imported. Afterwards the parent kills the process group and sweeps
+  the uid (processes, files in /tmp and /dev/shm).
 """
 
+import dagguard_seccomp  # noqa: E402 - from the harness dir, before the parent scrubs sys.path
 import hashlib
 import ipaddress
 import hmac
@@ -32,6 +37,8 @@ PROTOCOL = 1
 
 _OUT_FD = None  # dup of the container stdout; only the parent writes it
 _NONCE = bytearray()
+_SECCOMP = None  # the child filter, built once in the parent
+_CANARY = ()  # canary tokens (lowercase bytes, plain and hex)
 
 
 def _sign(key, payload):
@@ -305,15 +312,18 @@ class HarnessDenied(RuntimeError):
     pass
 
 
-def make_hook(send, repo_prefix, protected_fds, canary_tokens, stdlib_dirs):
-    """Build the audit hook as a closure (no module-level state for DAG code to reach)."""
-    busy = [False]
-    state = {"spawns": 0}
+def make_hook(send, repo_prefix, protected_fds, stdlib_dirs):
+    """Build the audit hook as a closure (no module-level state for DAG code to reach).
+
+    The hook never calls code the DAG controls (no repr() of arbitrary objects, no __fspath__, no __str__): an
+    argument's method run from inside the hook was how code used to act while the hook ignored nested events. Nested
+    events are still handled (depth-limited); only the harness's own frame walks (sys._getframe, frame attributes)
+    are skipped while the hook runs. The verdict does not depend on the hook: it only explains what and where.
+    """
+    depth = [0]
     t0 = time.monotonic()
     getframe = sys._getframe
     harness = HARNESS_FILE
-    tokens = tuple(canary_tokens)
-    tokens_hex = tuple(t.encode().hex() for t in tokens)
     ctypes_dirs = tuple(d + "ctypes/" for d in stdlib_dirs)
 
     def dag_frame(skip=()):
@@ -335,19 +345,20 @@ def make_hook(send, repo_prefix, protected_fds, canary_tokens, stdlib_dirs):
             f = f.f_back
         return nearest, (direct is not None and direct.startswith(repo_prefix))
 
-    def text(args):
-        try:
-            s = repr(args)
-        except Exception:
-            s = "<unrepresentable>"
-        return s[:400]
+    plain = (str, bytes, int, float, bool, type(None))
 
-    def has_canary(s):
-        low = s.lower()
-        for t, h in zip(tokens, tokens_hex):
-            if t in low or h in low:
-                return True
-        return False
+    def text(args, _depth=0):
+        """repr() of builtin values only; anything else by its type name (its __repr__ is DAG code)."""
+        t = type(args)
+        if t in plain:
+            s = repr(args)
+        elif t in (tuple, list) and _depth < 3:
+            s = "(" + ", ".join(text(a, _depth + 1) for a in args[:12]) + ")"
+        elif t is dict and _depth < 3:
+            s = "{" + ", ".join("%s: %s" % (text(k, 3), text(v, _depth + 1)) for k, v in list(args.items())[:12]) + "}"
+        else:
+            s = "<%s>" % type.__getattribute__(t, "__name__")
+        return s[:400]
 
     def record(kind, detail, nearest, deny=False):
         ev = {"kind": kind, "detail": detail[:400], "t": int((time.monotonic() - t0) * 1000)}
@@ -355,29 +366,28 @@ def make_hook(send, repo_prefix, protected_fds, canary_tokens, stdlib_dirs):
             ev["file"] = nearest[0]
             ev["line"] = nearest[1]
         send({"t": "event", "event": ev})
-        if kind in ("connect", "dns", "spawn", "write", "delete") and has_canary(detail):
-            send({"t": "event", "event": dict(ev, kind="exfiltration", detail="canary value in %s: %s" % (kind, detail[:300]))})
         if deny:
             raise HarnessDenied("dag-guard sandbox: %s denied" % kind)
 
     def norm_path(p):
-        if isinstance(p, bytes):
+        """Absolute path for str/bytes; "?" for anything else (a PathLike's __fspath__ is DAG code: never called)."""
+        if type(p) is bytes:
             p = p.decode("utf-8", "replace")
-        if hasattr(p, "__fspath__"):
-            p = os.fspath(p)
-            if isinstance(p, bytes):
-                p = p.decode("utf-8", "replace")
-        if not isinstance(p, str):
-            return None
+        if type(p) is not str:
+            return None if p is None or type(p) is int else "?"
         return os.path.normpath(os.path.join(os.getcwd() if not p.startswith("/") else "/", p))
 
     def outside_tmp(p):
         return p not in ALLOWED_WRITE_EXACT and not p.startswith(ALLOWED_WRITE_PREFIXES)
 
     def hook(event, args):
-        if busy[0]:
-            return
-        busy[0] = True
+        if depth[0]:
+            if event in ("sys._getframe", "object.__getattr__"):
+                return  # the hook's own frame walk
+            if depth[0] > 3:
+                send({"t": "event", "event": {"kind": "tamper", "detail": "audit events nested inside the hook: %s" % event[:80]}})
+                raise HarnessDenied("dag-guard sandbox: nested audit events denied")
+        depth[0] += 1
         try:
             if event == "open":
                 path, mode, flags = (list(args) + [None, None, None])[:3]
@@ -390,6 +400,10 @@ def make_hook(send, repo_prefix, protected_fds, canary_tokens, stdlib_dirs):
                     return
                 p = norm_path(path)
                 if p is None:
+                    return
+                if p == "?":
+                    if writing:
+                        record("write", "open of a path given as an object (%s)" % text(path), dag_frame()[0])
                     return
                 if p.startswith("/proc/") and (p.endswith("/mem") or "/fd/" in p or p.endswith("/environ") and writing):
                     if p.endswith("/mem") or any(p.endswith("/fd/%d" % fd) for fd in protected_fds):
@@ -420,10 +434,7 @@ def make_hook(send, repo_prefix, protected_fds, canary_tokens, stdlib_dirs):
                 record(kind, "%s %s" % (event, text(args)), dag_frame()[0])
                 return
             if event in SPAWN_EVENTS:
-                state["spawns"] += 1
                 record("spawn", "%s %s" % (event, text(args)), dag_frame()[0])
-                if state["spawns"] > 32:
-                    send({"t": "fork-bomb"})
                 return
             if event in KILL_EVENTS:
                 target = args[0] if args else None
@@ -436,7 +447,7 @@ def make_hook(send, repo_prefix, protected_fds, canary_tokens, stdlib_dirs):
                 kind, idx = WRITE_PATH_EVENTS[event]
                 for i in idx if isinstance(idx, tuple) else (idx,):
                     p = norm_path(args[i]) if len(args) > i else None
-                    if p is not None and outside_tmp(p):
+                    if p is not None and (p == "?" or outside_tmp(p)):
                         record(kind, "%s %s" % (event, text(args)), dag_frame()[0])
                         break
                 return
@@ -465,8 +476,15 @@ def make_hook(send, repo_prefix, protected_fds, canary_tokens, stdlib_dirs):
             if event in ("object.__setattr__", "object.__delattr__"):
                 obj = args[0] if args else None
                 name = args[1] if len(args) > 1 else ""
-                mod = getattr(obj, "__module__", None) if not isinstance(obj, type(sys)) else getattr(obj, "__name__", None)
-                if mod in ("__main__", "dagguard_harness") or name == "__code__" and getattr(getattr(obj, "__code__", None), "co_filename", "") == harness:
+                t = type(obj)
+                if t is type(sys):
+                    mod = obj.__dict__.get("__name__")
+                elif t is type or t is type(make_hook):
+                    mod = type.__getattribute__(t, "__getattribute__")(obj, "__module__")
+                else:
+                    mod = None
+                code = obj.__code__ if t is type(make_hook) else None
+                if mod in ("__main__", "dagguard_harness") or name == "__code__" and getattr(code, "co_filename", "") == harness:
                     record("tamper", "%s %r.%s" % (event, type(obj).__name__, name), dag_frame()[0], deny=True)
                 return
             if event == "object.__getattr__":
@@ -480,12 +498,16 @@ def make_hook(send, repo_prefix, protected_fds, canary_tokens, stdlib_dirs):
         except Exception:
             pass
         finally:
-            busy[0] = False
+            depth[0] -= 1
 
     return hook
 
 
 # --------------------------------------------------------------------------------------------- child
+
+CHILD_UID_BASE = 200000  # file i runs as uid/gid CHILD_UID_BASE + i: no two files, and never the parent, share one
+EVENT_KINDS = ("connect", "dns", "spawn", "write", "delete", "exec", "ctypes", "tamper", "exfiltration")
+META_FIELD_CAP = 2000
 
 
 def close_fds_except(keep):
@@ -501,6 +523,37 @@ def close_fds_except(keep):
                 pass
 
 
+def source_only_imports(repo_prefix):
+    """Repository code is imported from source only: its __pycache__ (and any bytecode beside it) is never read, for
+    the DAG files DagBag loads directly and for every module they import; sourceless .pyc files are not importable;
+    zip members are imported from their .py. Installed Airflow and libraries keep their bytecode caches (compiling
+    them per file would cost a second per file)."""
+    import importlib.machinery as m
+    import zipimport
+
+    sys.dont_write_bytecode = True
+    loader = m.SourceFileLoader
+    orig_get_code = loader.get_code
+
+    def get_code(self, fullname, _orig=orig_get_code, _prefix=repo_prefix):
+        path = self.get_filename(fullname)
+        if isinstance(path, str) and os.path.abspath(path).startswith(_prefix):
+            return self.source_to_code(self.get_data(path), path)
+        return _orig(self, fullname)
+
+    loader.get_code = get_code
+    hooks = []
+    for h in sys.path_hooks:
+        if getattr(h, "__name__", "") == "path_hook_for_FileFinder":
+            h = m.FileFinder.path_hook((m.ExtensionFileLoader, m.EXTENSION_SUFFIXES), (loader, m.SOURCE_SUFFIXES))
+        hooks.append(h)
+    sys.path_hooks[:] = hooks
+    sys.path_importer_cache.clear()
+    order = getattr(zipimport, "_zip_searchorder", None)
+    if order is not None:
+        zipimport._zip_searchorder = tuple(e for e in order if not e[0].endswith(".pyc"))
+
+
 def discover_plain(path, mod_name):
     import importlib.machinery
     import importlib.util
@@ -510,13 +563,108 @@ def discover_plain(path, mod_name):
     module = importlib.util.module_from_spec(spec)
     sys.modules[mod_name] = module
     loader.exec_module(module)
-    ids = []
-    for v in list(vars(module).values()):
-        t = type(v)
-        if t.__name__ == "DAG" or (isinstance(getattr(v, "dag_id", None), str) and hasattr(v, "tasks")):
-            if v.dag_id not in ids:
-                ids.append(v.dag_id)
-    return ids
+    return dag_objects(vars(module).values())
+
+
+def dag_objects(values):
+    out = []
+    for v in list(values):
+        if type(v).__name__ == "DAG" or (isinstance(getattr(v, "dag_id", None), str) and hasattr(v, "tasks")):
+            if all(o is not v for o in out):
+                out.append(v)
+    return out
+
+
+def plain_import(path):
+    """No Airflow in the image: import the file (or a zip's top-level .py members, as DagBag does) and find DAGs."""
+    import importlib
+
+    stem = os.path.splitext(os.path.basename(path))[0].replace(".", "_").replace("-", "_")
+    if path.endswith(".zip"):
+        import zipfile
+
+        sys.path.insert(0, path)
+        found = []
+        with zipfile.ZipFile(path) as z:
+            names = [n for n in z.namelist() if n.endswith(".py") and "/" not in n]
+        for n in names:
+            found += dag_objects(vars(importlib.import_module(n[:-3])).values())
+        return found
+    return discover_plain(path, "unusual_prefix_%s_%s" % (hashlib.sha1(path.encode()).hexdigest(), stem))
+
+
+def dag_meta(dag):
+    """What a child returns about one DAG: everything the parent searches for canary values."""
+
+    def s(v):
+        try:
+            return str(v)[:META_FIELD_CAP]
+        except Exception:
+            return "<unprintable>"
+
+    meta = {"id": s(getattr(dag, "dag_id", ""))}
+    for attr in ("description", "doc_md"):
+        v = getattr(dag, attr, None)
+        if v is not None:
+            meta[attr] = s(v)
+    try:
+        meta["tags"] = [s(t) for t in list(getattr(dag, "tags", None) or [])[:50]]
+    except Exception:
+        pass
+    try:
+        params = getattr(dag, "params", None)
+        if params is not None:
+            items = params.dump() if hasattr(params, "dump") else dict(params)
+            meta["params"] = s(items)
+    except Exception:
+        pass
+    try:
+        meta["tasks"] = [s(t) for t in list(getattr(dag, "task_ids", []))[:200]]
+    except Exception:
+        pass
+    return meta
+
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def anon_bytes(pid="self"):
+    """Resident, not file-backed memory of a process (statm: resident - shared), in bytes; None if unreadable."""
+    try:
+        with open("/proc/%s/statm" % pid) as f:
+            parts = f.read().split()
+        return (int(parts[1]) - int(parts[2])) * PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def limit_address_space(budget):
+    """Backstop for the parent's memory watch: the kernel refuses address space beyond what the child has now plus
+    three times its budget, so one file can never drive the whole container into the OOM killer (under gVisor that would
+    end the sandbox, and with it every later file's verdict)."""
+    if not budget:
+        return
+    import resource
+
+    try:
+        with open("/proc/self/statm") as f:
+            size = int(f.read().split()[0]) * PAGE
+        resource.setrlimit(resource.RLIMIT_AS, (size + 3 * budget, size + 3 * budget))
+    except (OSError, ValueError):
+        pass
+
+
+def drop_identity(uid):
+    """Become uid/gid `uid` with no supplementary groups: every capability is gone, and the parent (uid 0) and every
+    other file's child (another uid) are out of reach of ptrace, /proc/<pid>/{mem,environ,fd}, kill and pidfds."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    try:
+        os.setresuid(0, 0, 0)
+    except PermissionError:
+        return
+    os._exit(97)  # could regain root: never run a DAG like that
 
 
 def child_main(idx, path, key, ev_w, out_w, cfg, loader):
@@ -545,13 +693,40 @@ def child_main(idx, path, key, ev_w, out_w, cfg, loader):
 
         def send(obj, _fd=ev_w, _k=keyb, _w=os.write, _d=json.dumps, _h=hmac.new, _s=hashlib.sha256):
             data = _d(obj, separators=(",", ":"), default=str).encode()
-            if len(data) > 3800:
-                data = _d({"t": "event", "event": {"kind": obj.get("event", {}).get("kind", "note"), "detail": "(truncated)"}}).encode()
+            if len(data) > 3800 and obj.get("t") != "result":
+                data = _d({"t": "event", "event": {"kind": str(obj.get("event", {}).get("kind", "note"))[:40], "detail": "(truncated)"}}).encode()
             line = data + b"\t" + _h(_k, data, _s).hexdigest().encode() + b"\n"
-            _w(_fd, line)
+            view = memoryview(line)
+            while view:
+                view = view[_w(_fd, view):]
 
         del keyb
-        repo = cfg["repoMount"].rstrip("/") + "/"
+        uid = CHILD_UID_BASE + idx
+        drop_identity(uid)
+        import tempfile
+
+        tmpdir = tempfile.mkdtemp(prefix="dg-%d-" % idx, dir="/tmp")
+        os.chmod(tmpdir, 0o755)  # lets the parent see that it is empty and remove it without a sweep (a DAG may undo it)
+        for k in ("TMPDIR", "HOME"):
+            os.environ[k] = tmpdir
+        tempfile.tempdir = tmpdir
+        os.chdir(tmpdir)
+        repo = cfg["repoMount"].rstrip("/")
+        source_only_imports(repo + "/")
+        # the repository goes on sys.path only here, appended as Airflow does for DAGS_FOLDER
+        if repo not in sys.path:
+            sys.path.append(repo)
+        os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = repo
+        if loader[0] == "dagbag":
+            try:
+                from airflow.configuration import conf
+
+                conf.set("core", "dags_folder", repo)
+                import airflow.settings as settings
+
+                settings.DAGS_FOLDER = repo
+            except Exception:
+                pass
         # Airflow's DagBag installs a Python-level SIGSEGV handler per file; after a real segfault in C code that
         # handler returns into the faulting instruction and the import spins until the timeout. Keep the kernel's
         # default action for it, so a crash is reported as a crash (DG962) right away.
@@ -564,34 +739,42 @@ def child_main(idx, path, key, ev_w, out_w, cfg, loader):
 
         signal.signal = _signal
         _orig_signal(signal.SIGSEGV, signal.SIG_DFL)  # the parent's warm-up parse installed Airflow's handler
+        limit_address_space(cfg.get("childBudget"))
+        dagguard_seccomp.install(_SECCOMP)  # from here on the kernel ends this process for the decisive behaviours
         stdlib_dirs = tuple(sorted({os.path.dirname(os.__file__) + "/"}))
-        hook = make_hook(send, repo, {ev_w}, cfg["canary"]["tokens"], stdlib_dirs)
+        hook = make_hook(send, repo + "/", {ev_w}, stdlib_dirs)
         sys.addaudithook(hook)
         del hook
 
         started = time.monotonic()
         result = {"t": "result", "dags": [], "importError": None}
         if loader[0] == "dagbag":
+            try:  # airflow_local_settings from the repository runs here, in the child, as in production
+                import airflow.settings as settings
+
+                settings.import_local_settings()
+            except Exception:
+                pass
             bag = loader[4]
             if bag is None:
                 bag = loader[2](dag_folder=path, include_examples=False, safe_mode=False)
             else:
                 bag.process_file(path, only_if_updated=False, safe_mode=False)
             errs = dict(getattr(bag, "import_errors", {}) or {})
-            result["dags"] = sorted(getattr(bag, "dags", {}).keys())
+            dags = list(getattr(bag, "dags", {}).values())
             if errs:
                 result["importError"] = "\n".join(str(v) for v in errs.values())
         else:
-            mod_name = "unusual_prefix_%s_%s" % (
-                hashlib.sha1(path.encode()).hexdigest(),
-                os.path.splitext(os.path.basename(path))[0].replace(".", "_").replace("-", "_"),
-            )
+            dags = []
             try:
-                result["dags"] = discover_plain(path, mod_name)
+                dags = plain_import(path)
             except BaseException as e:  # noqa: B902 - sys.exit() in DAG code is an import error too
                 import traceback
 
                 result["importError"] = "".join(traceback.format_exception(type(e), e, e.__traceback__, limit=-3))
+        metas = [dag_meta(d) for d in dags]
+        result["dags"] = sorted({m["id"] for m in metas})
+        result["meta"] = metas
         result["durationMs"] = int((time.monotonic() - started) * 1000)
         send(result)
         status = 0
@@ -610,10 +793,14 @@ def child_main(idx, path, key, ev_w, out_w, cfg, loader):
 
 # --------------------------------------------------------------------------------------------- parent
 
+MAX_EVENTS_PER_KIND = 40  # forwarded per kind and file; the rest is only counted
+MAX_LINE = 1 << 20  # one message from a child (a result with many DAGs); longer = not our protocol
+
 
 class Child:
-    __slots__ = ("idx", "path", "pid", "ev_r", "out_r", "key", "buf", "out_bytes", "deadline", "started",
-                 "result", "garbled", "killed_by_us", "reason", "events", "kinds", "dropped", "exit")
+    __slots__ = ("idx", "path", "pid", "ev_r", "out_r", "key", "buf", "out_bytes", "deadline", "started", "result",
+                 "garbled", "killed_by_us", "events", "kinds", "dropped", "exit", "last_kinds", "canary", "tail",
+                 "survivors", "out_tail")
 
     def __init__(self, idx, path):
         self.idx = idx
@@ -627,6 +814,11 @@ class Child:
         self.kinds = {}
         self.dropped = 0
         self.exit = None
+        self.last_kinds = []
+        self.canary = None
+        self.tail = b""
+        self.survivors = 0
+        self.out_tail = b""
 
 
 def derive_key(idx):
@@ -642,7 +834,7 @@ def spawn(idx, path, cfg, loader):
         try:
             pid = os.fork()
             break
-        except BlockingIOError:  # pids limit still exhausted by a previous file's leftovers
+        except BlockingIOError:  # pids limit still exhausted
             time.sleep(0.1)
     else:
         for fd in (ev_r, ev_w, out_r, out_w):
@@ -674,13 +866,117 @@ def kill_group(c, reason):
     for sig_target in (lambda: os.killpg(c.pid, signal.SIGKILL), lambda: os.kill(c.pid, signal.SIGKILL)):
         try:
             sig_target()
-        except (ProcessLookupError, PermissionError, OSError):
+        except OSError:
             pass
 
 
-MAX_EVENTS_PER_FILE = 200
-MAX_SPAWNS_PER_FILE = 32
-MAX_EVENTS_PER_KIND = 40
+def quick_clean(c):
+    """The usual case without a fork: no process of the file's uid is alive, and the only thing it owns in /tmp and
+    /dev/shm is its own tmpdir, still empty and listable: the parent (owner of the sticky /tmp) removes it. Anything
+    else (or anything it cannot see) needs the sweep. Returns True when done."""
+    uid = CHILD_UID_BASE + c.idx
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/status" % d) as f:
+                    for ln in f:
+                        if ln.startswith("Uid:"):
+                            if int(ln.split()[1]) == uid:
+                                return False
+                            break
+            except (OSError, ValueError):
+                pass
+    own = None
+    for top in ("/tmp", "/dev/shm"):
+        try:
+            entries = list(os.scandir(top))
+        except OSError:
+            return False
+        for e in entries:
+            try:
+                if e.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+            except OSError:
+                return False
+            if top == "/tmp" and own is None and e.name.startswith("dg-%d-" % c.idx) and e.is_dir(follow_symlinks=False):
+                own = e.path
+                continue
+            return False
+    if own is not None:
+        try:
+            if os.listdir(own):
+                return False
+            os.rmdir(own)
+        except OSError:
+            return False
+    return True
+
+
+def sweep(c):
+    """After a file: end every process of its uid and delete every file it owns in /tmp and /dev/shm, so nothing
+    reaches the next child. Runs in a short-lived fork that takes the file's uid (the parent itself holds no
+    CAP_DAC_OVERRIDE/CAP_FOWNER). Returns 1 if a process of that uid was still alive (seen in /proc)."""
+    uid = CHILD_UID_BASE + c.idx
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            signal.set_wakeup_fd(-1)
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            me = os.getpid()
+            for d in os.listdir("/proc"):
+                if d.isdigit() and int(d) != me:
+                    try:
+                        with open("/proc/%s/status" % d) as f:
+                            for ln in f:
+                                if ln.startswith("Uid:"):
+                                    if int(ln.split()[1]) == uid:
+                                        code = 1
+                                    break
+                    except (OSError, ValueError):
+                        pass
+            if code:
+                try:
+                    os.kill(-1, signal.SIGKILL)  # every process this uid may signal: this file's only
+                except OSError:
+                    pass
+            for top in ("/tmp", "/dev/shm"):
+                for root, dirs, files in os.walk(top, topdown=False):
+                    for n in files + dirs:
+                        p = os.path.join(root, n)
+                        try:
+                            st = os.lstat(p)
+                            if st.st_uid == uid:
+                                (os.rmdir if n in dirs and not os.path.islink(p) else os.unlink)(p)
+                        except OSError:
+                            pass
+        except BaseException:  # noqa: B902
+            code = 2
+        os._exit(code)
+    while True:
+        try:
+            _, ws = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    return 1 if os.WIFEXITED(ws) and os.WEXITSTATUS(ws) == 1 else 0
+
+
+def has_canary(data):
+    low = data.lower()
+    for t in _CANARY:
+        if t in low:
+            return t
+    return None
+
+
+def note(c, kind, detail):
+    """A parent-made event (its own observation, not the child's word)."""
+    ev = {"kind": kind, "detail": detail[:400]}
+    c.events += 1
+    emit({"type": "event", "file": c.idx, "event": ev})
 
 
 def handle_line(c, line):
@@ -697,25 +993,44 @@ def handle_line(c, line):
     except ValueError:
         c.garbled += 1
         return
+    if type(msg) is not dict:
+        c.garbled += 1
+        return
     t = msg.get("t")
     if t == "event":
-        ev = msg.get("event") or {}
-        kind = str(ev.get("kind"))
+        ev = msg.get("event")
+        kind = ev.get("kind") if type(ev) is dict else None
+        if kind not in EVENT_KINDS or not isinstance(ev.get("detail", ""), str):
+            c.garbled += 1
+            return
         n = c.kinds.get(kind, 0)
         c.kinds[kind] = n + 1
-        if kind == "spawn" and n + 1 > MAX_SPAWNS_PER_FILE:
-            kill_group(c, "pids")  # counted here, in the parent: a fork bomb's copies each count only their own
-        if kind == "exfiltration" or kind == "tamper" or (n < MAX_EVENTS_PER_KIND and c.events < MAX_EVENTS_PER_FILE):
+        if kind not in c.last_kinds:
+            c.last_kinds.append(kind)
+        hit = has_canary(data)
+        if hit and c.kinds.get("exfiltration", 0) < MAX_EVENTS_PER_KIND:
+            c.kinds["exfiltration"] = c.kinds.get("exfiltration", 0) + 1
+            note(c, "exfiltration", "canary value in a %s event: %s" % (kind, str(ev.get("detail"))[:300]))
+        if n < MAX_EVENTS_PER_KIND:
             c.events += 1
-            emit({"type": "event", "file": c.idx, "event": ev})
+            out = {"kind": kind, "detail": str(ev.get("detail", ""))[:400]}
+            for k, typ in (("t", int), ("line", int), ("file", str)):
+                if type(ev.get(k)) is typ:
+                    out[k] = ev[k] if typ is int else ev[k][:400]
+            emit({"type": "event", "file": c.idx, "event": out})
         else:
             c.dropped += 1
     elif t == "result":
         if c.result is not None:
             c.garbled += 1
+        dags = msg.get("dags")
+        if type(dags) is not list or not all(type(d) is str for d in dags) or not isinstance(msg.get("importError"), (str, type(None))):
+            c.garbled += 1
+            return
         c.result = msg
-    elif t == "fork-bomb":
-        kill_group(c, "pids")
+        hit = has_canary(data)
+        if hit:
+            note(c, "exfiltration", "canary value in what the file defines (DAG id, tags, description, docs or params)")
     else:
         c.garbled += 1
 
@@ -732,6 +1047,11 @@ def read_fd(c, fd, cfg):
             return False
         if fd == c.out_r:
             c.out_bytes += len(chunk)
+            c.out_tail = (c.out_tail + chunk)[-240:]
+            if c.canary is None:
+                window = c.tail + chunk.lower()
+                c.canary = has_canary(window)
+                c.tail = window[-64:]
             if c.out_bytes > cfg["outputCapBytes"]:
                 kill_group(c, "output-cap")
         else:
@@ -739,26 +1059,36 @@ def read_fd(c, fd, cfg):
             while b"\n" in c.buf:
                 line, c.buf = c.buf.split(b"\n", 1)
                 handle_line(c, line)
-            if len(c.buf) > 16384:  # no newline in 16 KiB: not our protocol
+            if len(c.buf) > MAX_LINE:
                 c.garbled += 1
                 c.buf = b""
 
 
 def finish(c, cfg):
-    """Decide the file's status from kernel-level facts first, then from the authenticated result."""
+    """Decide the file's verdict from what the parent observed itself: its own kills, the child's wait status, the
+    sweep after it, and the child's own result record. Clean only if the child exited 0 by itself with a result."""
     dur = int((time.monotonic() - c.started) * 1000)
     ws = c.exit
     sig = os.WTERMSIG(ws) if ws is not None and os.WIFSIGNALED(ws) else None
     code = os.WEXITSTATUS(ws) if ws is not None and os.WIFEXITED(ws) else None
     res = c.result or {}
+    if c.canary:
+        note(c, "exfiltration", "canary value in the file's stdout/stderr")
+    if c.survivors:
+        note(c, "tamper", "a process of this file outlived it (killed by the sweep)")
     out = {"type": "done", "file": c.idx, "durationMs": dur, "dags": [], "outputBytes": c.out_bytes,
            "droppedEvents": c.dropped, "exit": code, "signal": sig, "garbled": c.garbled}
-    if c.killed_by_us == "timeout":
-        out["status"] = "timeout"
-    elif c.killed_by_us == "output-cap":
-        out["status"] = "output-cap"
-    elif c.killed_by_us == "pids":
-        out["status"] = "pids"
+    if c.killed_by_us in ("timeout", "output-cap"):
+        out["status"] = c.killed_by_us
+    elif c.killed_by_us == "memory":
+        out["status"] = "oom"
+        out["reason"] = "more than %d MiB of memory for one file" % (cfg["childBudget"] >> 20)
+    elif sig == signal.SIGSYS:
+        out["status"] = "forbidden-syscall"
+        seen = [k for k in c.last_kinds if k in ("connect", "dns", "spawn", "ctypes", "tamper", "exec")]
+        out["reason"] = "the kernel ended the import for a forbidden system call (network socket, exec, fork, " \
+                        "ptrace, process_vm, pidfd, namespace, bpf, keyctl, userfaultfd or io_uring)" + (
+                            "; audit events before it: %s" % ", ".join(seen) if seen else "")
     elif sig == signal.SIGKILL:
         out["status"] = "oom"  # killed by the kernel (the OOM killer picks the child: oom_score_adj=1000)
     elif sig is not None:
@@ -766,10 +1096,14 @@ def finish(c, cfg):
         out["reason"] = "killed by signal %d" % sig
     elif c.garbled:
         out["status"] = "tampered"
-        out["reason"] = "%d unauthenticated message(s) on the harness channel" % c.garbled
+        out["reason"] = "%d unauthenticated or malformed message(s) on the file's channel" % c.garbled
+    elif code == 97:
+        out["status"] = "tampered"
+        out["reason"] = "the sandbox could not drop the file's process to its own uid"
     elif code != 0 or c.result is None:
         out["status"] = "tampered"
-        out["reason"] = "the import ended without a harness result (exit %s)" % code
+        out["reason"] = "the import ended without a harness result (exit %s)%s" % (
+            code, "; output ends: %r" % c.out_tail[-160:].decode("utf-8", "replace") if c.out_tail else "")
     else:
         out["dags"] = list(res.get("dags") or [])
         if res.get("importError"):
@@ -780,8 +1114,14 @@ def finish(c, cfg):
     emit(out)
 
 
+def scrub_sys_path(repo):
+    """The parent imports Airflow with the repository off sys.path ('' and the harness dir too)."""
+    here = os.path.dirname(HARNESS_FILE)
+    sys.path[:] = [p for p in sys.path if p and p != here and not (os.path.abspath(p) + "/").startswith(repo + "/")]
+
+
 def main():
-    global _OUT_FD, _NONCE
+    global _OUT_FD, _NONCE, _SECCOMP, _CANARY
     # keep a private copy of stdout for signed lines; everything else printed by anyone goes to stderr
     _OUT_FD = os.dup(1)
     os.dup2(2, 1)
@@ -789,15 +1129,31 @@ def main():
     devnull = os.open("/dev/null", os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    if sys.path and sys.path[0] == os.path.dirname(HARNESS_FILE):
-        sys.path.pop(0)
-    repo = cfg["repoMount"]
-    if repo not in sys.path:
-        sys.path.insert(0, repo)  # DAG files import helpers from the repo, as from DAGS_FOLDER
+    if os.getuid() != 0:
+        raise SystemExit("dag-guard harness: must start as uid 0 with CAP_SETUID/CAP_SETGID/CAP_KILL only (it gives "
+                         "every file its own uid); got uid %d" % os.getuid())
+    os.umask(0o022)
+    repo = cfg["repoMount"].rstrip("/")
+    _CANARY = tuple(t.lower().encode() for t in cfg["canary"]["tokens"]) + tuple(
+        t.lower().encode().hex().encode() for t in cfg["canary"]["tokens"])
+    _SECCOMP = dagguard_seccomp.prepare()
+    scrub_sys_path(repo)
     os.chdir("/tmp")
-    os.makedirs(os.environ.get("AIRFLOW_HOME", "/tmp/airflow"), exist_ok=True)
+    home = os.environ.get("AIRFLOW_HOME", "/tmp/airflow")
+    empty = os.path.join(home, "empty-dags")
+    os.makedirs(empty, mode=0o755, exist_ok=True)
+    os.makedirs(os.path.join(home, "config"), mode=0o755, exist_ok=True)
+    os.makedirs(os.path.join(home, "plugins"), mode=0o755, exist_ok=True)
+    # Airflow 2.x puts DAGS_FOLDER on sys.path and imports airflow_local_settings at `import airflow`: point it at
+    # an empty parent-owned folder, so no repository code can run in this process.
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = empty
+    os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = os.path.join(home, "plugins")
     t = time.monotonic()
     loader = load_airflow()
+    scrub_sys_path(repo)
+    leaked = [n for n, m in list(sys.modules.items()) if (getattr(m, "__file__", None) or "").startswith(repo + "/")]
+    if leaked:
+        raise SystemExit("dag-guard harness: repository modules were imported by the parent: %s" % leaked[:5])
     cfg["airflow"] = loader[0] == "dagbag"
     if loader[1] is not None:
         install_canaries(cfg["canary"])
@@ -806,7 +1162,7 @@ def main():
             os.environ[k] = v
     emit({"type": "hello", "protocol": PROTOCOL, "python": sys.version.split()[0], "airflow": loader[1],
           "mode": loader[0], "loaderError": loader[3], "setupMs": int((time.monotonic() - t) * 1000),
-          "uid": os.getuid(), "files": len(cfg["files"])})
+          "uid": os.getuid(), "files": len(cfg["files"]), "seccomp": _SECCOMP is not None})
 
     import gc
 
@@ -814,6 +1170,15 @@ def main():
     gc.freeze()  # keep the parent's objects out of the children's GC passes (less copy-on-write, faster forks)
     files = cfg["files"]
     parallel = max(1, int(cfg.get("parallel", 1)))
+    # Memory per child, watched by the parent (statm every 20 ms) and backed by RLIMIT_AS in the child: 60 % of what
+    # the container has left after the parent, shared by the children that run at the same time. The rest is
+    # headroom for a bomb's last allocation between two polls and, under gVisor, for the Sentry itself, which lives
+    # in the same memory cgroup: if the container hits its limit there, the host kills the Sentry and the whole run
+    # ends ("container exit 2"), not just the offending file.
+    base_anon = anon_bytes() or 0
+    mem = int(cfg.get("memoryBytes") or (1 << 30))
+    budget = max(128 << 20, int((mem - base_anon - (96 << 20)) * 0.6) // parallel)
+    cfg["childBudget"] = budget
     pending = list(enumerate(files))
     running = {}
     wake_r, wake_w = os.pipe()
@@ -840,7 +1205,7 @@ def main():
         now = time.monotonic()
         wait = min([c.deadline for c in running.values()] + [now + 0.5]) - now
         try:
-            ready, _, _ = select.select(list(fds), [], [], max(0.0, min(wait, 0.5)))
+            ready, _, _ = select.select(list(fds), [], [], max(0.0, min(wait, 0.02)))
         except InterruptedError:
             ready = []
         for fd in ready:
@@ -861,6 +1226,10 @@ def main():
         for c in list(running.values()):
             if c.exit is None and now > c.deadline:
                 kill_group(c, "timeout")
+            if c.exit is None and c.killed_by_us is None:
+                used = anon_bytes(c.pid)
+                if used is not None and used - base_anon > budget:
+                    kill_group(c, "memory")
             if c.exit is None:
                 try:
                     pid, ws = os.waitpid(c.pid, os.WNOHANG)
@@ -868,7 +1237,6 @@ def main():
                     pid, ws = c.pid, 0
                 if pid:
                     c.exit = ws
-                    # take grandchildren (same process group) down with it; their pipe ends close
                     try:
                         os.killpg(c.pid, signal.SIGKILL)
                     except OSError:
@@ -877,10 +1245,10 @@ def main():
             if c.exit is not None and ((c.ev_r is None and c.out_r is None) or now > c.deadline):
                 for fd in (c.ev_r, c.out_r):
                     if fd is not None:
-                        if fd == c.ev_r:
-                            read_fd(c, fd, cfg)
+                        read_fd(c, fd, cfg)
                         os.close(fd)
                 c.ev_r = c.out_r = None
+                c.survivors = 0 if quick_clean(c) else sweep(c)
                 finish(c, cfg)
                 del running[c.pid]
     emit({"type": "end"})

@@ -40,7 +40,7 @@ export interface SandboxOptions {
   pidsLimit?: number;
   /** stdout+stderr bytes a single file's import may write before it is killed. Default 1 MiB. */
   outputCapBytes?: number;
-  /** Default '50000:0' (the official apache/airflow image's uid, gid 0). */
+  /** Default '0:0': the harness parent needs uid 0 (with only SETUID/SETGID/KILL) to give each file its own uid. */
   user?: string;
   /** Audit events as they stream out of the container (path relative to cwd). */
   onEvent?: (path: string, event: SandboxEvent) => void;
@@ -63,6 +63,10 @@ export class SandboxUnavailableError extends Error {
 }
 
 export const SANDBOX_LABEL = 'dag-guard.sandbox';
+/** The only capabilities of the container (held by the harness parent alone). */
+export const SANDBOX_CAPS = ['SETUID', 'SETGID', 'KILL'] as const;
+/** Events forwarded per kind and file (the harness caps the same; this bounds the host whatever arrives). */
+export const MAX_EVENTS_PER_KIND = 40;
 export const REPO_MOUNT = '/opt/airflow/dags';
 export const HARNESS_MOUNT = '/opt/dag-guard/harness';
 const HARNESS_ENTRY = `${HARNESS_MOUNT}/dagguard_harness.py`;
@@ -249,6 +253,9 @@ export function containerSpec(i: ContainerSpecInput): { _query: { name: string }
     ],
     Tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=256m,mode=1777' },
     CapDrop: ['ALL'],
+    // The harness parent starts as uid 0 with only these, to give every file's process its own uid (and to kill it);
+    // it never runs repository code. The children hold no capability at all (docs/sandbox.md#identities).
+    CapAdd: [...SANDBOX_CAPS],
     SecurityOpt: ['no-new-privileges:true', `seccomp=${seccompProfile()}`],
     PidsLimit: i.pidsLimit,
     Memory: i.memoryBytes,
@@ -355,8 +362,13 @@ interface RunState {
   hello?: Record<string, unknown>;
   ended: boolean;
   events: Map<number, SandboxEvent[]>;
+  kindCounts: Map<number, Map<string, number>>;
   eventLines: Map<number, Array<{ line?: number; file?: string }>>;
   done: Map<number, Done>;
+  /** files the harness reported as started in this container */
+  started: Set<number>;
+  /** files given up after repeated container deaths, with the reason */
+  crashReason: Map<number, string>;
   unsigned: number;
   stdoutBytes: number;
   stdoutCapped: boolean;
@@ -468,6 +480,93 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
   await removeStaleContainers(docker).catch(() => 0);
   if (inside.length === 0) return { findings: [], files: [], errors };
 
+  // One container for all files; if it dies before every file has a verdict (gVisor's Sentry can exit with status 2
+  // under memory pressure or a hostile file), the files without one run again in a fresh container. A file that was
+  // being parsed when two containers died gets no third chance: it is flagged, the others still get their verdicts.
+  const merged = newRunState();
+  const strikes = new Map<number, number>();
+  let pending = inside.map((_, i) => i);
+  let last: RunInfo = { runTimedOut: false, oomKilled: false, durationMs: 0 };
+  for (let attempt = 0; pending.length > 0 && attempt < MAX_CONTAINER_RUNS; attempt++) {
+    const subset = pending;
+    const base = merged.done.size;
+    const progress = opts.onProgress ? (d: number) => opts.onProgress!(base + d, inside.length) : undefined;
+    const { st, run } = await runContainer(docker, root, subset.map((i) => inside[i]), opts, progress, (local, ev) => {
+      const f = inside[subset[local]];
+      if (f && opts.onEvent) opts.onEvent(rel(opts.cwd, f.host), ev);
+    });
+    last = run;
+    mergeRun(merged, st, subset);
+    const missing = subset.filter((i) => !merged.done.has(i));
+    const crashed = missing.length > 0 && st.hello && !run.runTimedOut && !run.oomKilled && !st.stdoutCapped && st.unsigned === 0;
+    if (!crashed) break;
+    for (const local of st.started) {
+      const g = subset[local];
+      if (!merged.done.has(g)) strikes.set(g, (strikes.get(g) ?? 0) + 1);
+    }
+    pending = missing.filter((g) => (strikes.get(g) ?? 0) < 2);
+    for (const g of missing) {
+      if ((strikes.get(g) ?? 0) >= 2) {
+        merged.crashReason.set(g, `the sandbox container died twice while this file was being parsed (exit ${run.exitCode ?? '?'})`);
+      }
+    }
+  }
+  return buildResult(inside, merged, opts, { ...last, errors });
+}
+
+const MAX_CONTAINER_RUNS = 3;
+
+interface RunInfo {
+  runTimedOut: boolean;
+  oomKilled: boolean;
+  exitCode?: number;
+  durationMs: number;
+}
+
+function newRunState(): RunState {
+  return {
+    ended: false,
+    events: new Map(),
+    kindCounts: new Map(),
+    eventLines: new Map(),
+    done: new Map(),
+    started: new Set(),
+    crashReason: new Map(),
+    unsigned: 0,
+    stdoutBytes: 0,
+    stdoutCapped: false,
+    stderrTail: '',
+  };
+}
+
+/** Fold one container run (its local file indexes) into the run state of the whole call (global indexes). */
+function mergeRun(into: RunState, st: RunState, subset: number[]): void {
+  into.hello ??= st.hello;
+  into.ended = st.ended;
+  into.unsigned += st.unsigned;
+  into.stdoutBytes += st.stdoutBytes;
+  into.stdoutCapped ||= st.stdoutCapped;
+  into.stderrTail = st.stderrTail;
+  const cap = 4 * MAX_EVENTS_PER_KIND * EVENT_RULE.size;
+  subset.forEach((g, local) => {
+    const done = st.done.get(local);
+    if (done && !into.done.has(g)) into.done.set(g, done);
+    const evs = st.events.get(local);
+    if (evs) {
+      into.events.set(g, [...(into.events.get(g) ?? []), ...evs].slice(-cap));
+      into.eventLines.set(g, [...(into.eventLines.get(g) ?? []), ...(st.eventLines.get(local) ?? [])].slice(-cap));
+    }
+  });
+}
+
+async function runContainer(
+  docker: Docker,
+  root: string,
+  inside: Array<{ host: string; container: string }>,
+  opts: SandboxOptions,
+  onProgress: ((done: number) => void) | undefined,
+  onEvent: ((idx: number, ev: SandboxEvent) => void) | undefined,
+): Promise<{ st: RunState; run: RunInfo }> {
   const cpus = opts.cpus ?? Math.max(1, Math.min(2, os.cpus().length));
   const parallel = Math.max(1, Math.floor(cpus));
   const outputCap = opts.outputCapBytes ?? 1024 * 1024;
@@ -481,6 +580,7 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
     timeoutSec: opts.timeoutSec,
     parallel,
     outputCapBytes: outputCap,
+    memoryBytes: opts.memoryBytes ?? 1024 * 1024 * 1024,
     canary: { tokens: canary.tokens, variable: canary.variable, connection: canary.connection, env: {} },
   };
 
@@ -491,21 +591,12 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
     memoryBytes: opts.memoryBytes ?? 1024 * 1024 * 1024,
     cpus,
     pidsLimit: opts.pidsLimit ?? 128,
-    user: opts.user ?? '50000:0',
+    user: opts.user ?? '0:0',
     env: sandboxEnv(canary),
     name: `dag-guard-sandbox-${process.pid}-${crypto.randomBytes(4).toString('hex')}`,
   });
 
-  const st: RunState = {
-    ended: false,
-    events: new Map(),
-    eventLines: new Map(),
-    done: new Map(),
-    unsigned: 0,
-    stdoutBytes: 0,
-    stdoutCapped: false,
-    stderrTail: '',
-  };
+  const st = newRunState();
   let runTimedOut = false;
   let state: { OOMKilled?: boolean; ExitCode?: number } = {};
   const started = Date.now();
@@ -524,17 +615,11 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
     throw new SandboxUnavailableError(`the engine refused to create the sandbox container: ${(e as Error).message}`);
   }
   live.set(container.id, container);
-  opts.onProgress?.(0, inside.length);
+  onProgress?.(0);
   try {
     if (opts.onContainer) await opts.onContainer(container);
     const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
-    const onEvent = opts.onEvent
-      ? (idx: number, ev: SandboxEvent) => {
-          const f = inside[idx];
-          if (f) opts.onEvent!(rel(opts.cwd, f.host), ev);
-        }
-      : undefined;
-    const onLine = (line: Buffer) => handleLine(line, nonce, st, inside.length, opts.onProgress, onEvent);
+    const onLine = (line: Buffer) => handleLine(line, nonce, st, inside.length, onProgress ? (d) => onProgress(d) : undefined, onEvent);
     let killed = false;
     const kill = () => {
       if (killed) return;
@@ -600,13 +685,10 @@ export async function runSandbox(files: string[], opts: SandboxOptions): Promise
   // Ctrl-C / SIGTERM: the signal handler removes the containers and exits; never report a half run as a result
   await haltIfInterrupted();
 
-  return buildResult(inside, st, opts, {
-    runTimedOut,
-    oomKilled: Boolean(state.OOMKilled),
-    exitCode: state.ExitCode,
-    durationMs: Date.now() - started,
-    errors,
-  });
+  return {
+    st,
+    run: { runTimedOut, oomKilled: Boolean(state.OOMKilled), exitCode: state.ExitCode, durationMs: Date.now() - started },
+  };
 }
 
 /** `<json>\t<hex HMAC-SHA256(nonce, json)>` -> the parsed record, or null for anything unsigned/forged/garbled. */
@@ -645,10 +727,18 @@ function handleLine(
       st.hello = msg;
       break;
     case 'event': {
-      const ev = (msg.event ?? {}) as Record<string, unknown>;
+      if (!Number.isInteger(idx) || idx < 0 || idx >= total) break;
+      const ev = (msg.event && typeof msg.event === 'object' ? msg.event : {}) as Record<string, unknown>;
+      // Any kind name is data, never a property lookup: unknown kinds become tamper findings in buildResult.
+      const kind = typeof ev.kind === 'string' ? ev.kind.slice(0, 40) : 'tamper';
+      const counts = st.kindCounts.get(idx) ?? new Map<string, number>();
+      st.kindCounts.set(idx, counts);
+      const n = counts.get(kind) ?? 0;
+      if (n >= MAX_EVENTS_PER_KIND || counts.size > EVENT_RULE.size + 1) break;
+      counts.set(kind, n + 1);
       const list = st.events.get(idx) ?? [];
       const lines = st.eventLines.get(idx) ?? [];
-      list.push({ kind: String(ev.kind), detail: String(ev.detail ?? ''), t: typeof ev.t === 'number' ? ev.t : undefined });
+      list.push({ kind, detail: String(ev.detail ?? '').slice(0, 400), t: typeof ev.t === 'number' ? ev.t : undefined });
       lines.push({ line: typeof ev.line === 'number' ? ev.line : undefined, file: typeof ev.file === 'string' ? ev.file : undefined });
       st.events.set(idx, list);
       st.eventLines.set(idx, lines);
@@ -656,10 +746,13 @@ function handleLine(
       break;
     }
     case 'done':
-      if (!st.done.has(idx)) {
+      if (Number.isInteger(idx) && idx >= 0 && idx < total && !st.done.has(idx)) {
         st.done.set(idx, msg as unknown as Done);
         onProgress?.(st.done.size, total);
       }
+      break;
+    case 'start':
+      if (Number.isInteger(idx) && idx >= 0 && idx < total) st.started.add(idx);
       break;
     case 'end':
       st.ended = true;
@@ -667,6 +760,21 @@ function handleLine(
     default:
       break;
   }
+}
+
+/**
+ * Decide a run from raw stdout lines alone (no engine): what the runner does with whatever the container sent.
+ * For tests that feed it hostile records (unknown kinds, prototype names, malformed fields).
+ */
+export function decideFromLines(
+  lines: Buffer[],
+  nonce: Buffer,
+  files: Array<{ host: string; container: string }>,
+  opts: Pick<SandboxOptions, 'cwd' | 'timeoutSec'>,
+): SandboxResult {
+  const st = newRunState();
+  for (const l of lines) handleLine(l, nonce, st, files.length);
+  return buildResult(files, st, opts as SandboxOptions, { runTimedOut: false, oomKilled: false, exitCode: 0, durationMs: 0, errors: [] });
 }
 
 function buildResult(
@@ -693,7 +801,8 @@ function buildResult(
       const key = `${ruleId}:${line}`;
       if (seen.has(key)) return;
       seen.add(key);
-      const rule = SANDBOX_RULE_BY_ID.get(ruleId)!;
+      const rule = SANDBOX_RULE_BY_ID.get(ruleId);
+      if (!rule) return;
       findings.push({
         ruleId,
         category: rule.category,
@@ -718,13 +827,16 @@ function buildResult(
       else if (st.stdoutCapped) status = 'output-cap';
       else {
         status = 'tampered';
-        reason = st.hello
-          ? `the sandbox ended without a result for this file (container exit ${run.exitCode ?? '?'})`
-          : 'the sandbox harness did not start';
+        reason =
+          st.crashReason.get(idx) ??
+          (st.hello ? `the sandbox ended without a result for this file (container exit ${run.exitCode ?? '?'})` : 'the sandbox harness did not start');
       }
+    } else if (typeof done.status !== 'string' || !(done.status === 'ok' || STATUS_RULE.has(done.status)) || !Array.isArray(done.dags)) {
+      status = 'tampered';
+      reason = 'malformed result record for this file';
     } else {
       status = done.status;
-      reason = done.reason ?? '';
+      reason = typeof done.reason === 'string' ? done.reason : '';
       if (status === 'ok' && done.dags.length === 0 && looksLikeDagFile(f.host)) status = 'no-dag';
     }
     if (st.unsigned > 0) {
@@ -732,18 +844,15 @@ function buildResult(
       add('DG907', `${st.unsigned} unauthenticated line(s) on the sandbox result channel`);
     }
 
-    let spawns = 0;
     events.forEach((ev, i) => {
-      const ruleId = EVENT_RULE[ev.kind];
-      if (!ruleId) return;
-      if (ev.kind === 'spawn') spawns++;
+      const known = EVENT_RULE.get(ev.kind);
       const loc = lines[i];
       const line = loc?.file === f.container && loc.line ? loc.line : 1;
-      add(ruleId, ev.detail, line);
+      if (known) add(known, ev.detail, line);
+      else add('DG907', `unknown event kind from the harness: ${JSON.stringify(ev.kind)}`);
     });
-    if (spawns > 32 && status !== 'pids') status = 'pids';
 
-    const statusRule = STATUS_RULE[status];
+    const statusRule = STATUS_RULE.get(status);
     if (statusRule) {
       let detail = reason;
       if (status === 'import-error' && done?.importError) detail = lastLine(done.importError);
@@ -754,7 +863,7 @@ function buildResult(
     const finalStatus = status === 'ok' || status === 'no-dag' ? (hasViolation ? 'flagged' : status === 'ok' ? 'clean' : 'no-dag') : status;
     reports.push({
       path: p,
-      dags: done?.dags ?? [],
+      dags: Array.isArray(done?.dags) ? done!.dags.filter((d): d is string => typeof d === 'string') : [],
       sandbox: {
         status: finalStatus,
         durationMs: done?.durationMs ?? 0,

@@ -116,6 +116,19 @@ export const SANDBOX_RULES: readonly SandboxRule[] = [
     },
   },
   {
+    id: 'DG909',
+    name: 'sandbox-forbidden-syscall',
+    category: 'sandbox-violation',
+    severity: 'critical',
+    message: 'The kernel ended the import of this file for a forbidden system call',
+    docs: {
+      what: "The file's process was killed with SIGSYS by its seccomp filter: it created a network (inet/inet6/packet/netlink) socket, executed a program, forked, or called ptrace, process_vm_*, pidfd_*, mount/unshare/setns, bpf, keyctl, userfaultfd or io_uring. The audit events before it (if any) name what was attempted.",
+      why: 'These are the decisive behaviours of a hostile DAG (beaconing, exfiltration, running commands, attacking the parser). The kill is enforced by the kernel, so Python code cannot catch or hide it.',
+      example: 'import socket\nsocket.create_connection(("203.0.113.7", 443))',
+      useInstead: 'Keep network access, subprocesses and low-level system calls inside tasks, which run on workers at run time.',
+    },
+  },
+  {
     id: 'DG950',
     name: 'sandbox-timeout',
     category: 'resource-limit',
@@ -210,27 +223,29 @@ export const SANDBOX_RULES: readonly SandboxRule[] = [
 
 export const SANDBOX_RULE_BY_ID: ReadonlyMap<string, SandboxRule> = new Map(SANDBOX_RULES.map((r) => [r.id, r]));
 
-/** Event kind (from the in-container audit hook) -> rule id. */
-export const EVENT_RULE: Readonly<Record<string, string>> = {
-  connect: 'DG901',
-  dns: 'DG902',
-  spawn: 'DG903',
-  write: 'DG904',
-  delete: 'DG904',
-  exec: 'DG905',
-  ctypes: 'DG906',
-  tamper: 'DG907',
-  exfiltration: 'DG908',
-};
+/** Event kind (from the in-container harness) -> rule id. A Map: a kind is data from the container, and a plain
+ * object would answer "constructor" or "__proto__" from its prototype. */
+export const EVENT_RULE: ReadonlyMap<string, string> = new Map([
+  ['connect', 'DG901'],
+  ['dns', 'DG902'],
+  ['spawn', 'DG903'],
+  ['write', 'DG904'],
+  ['delete', 'DG904'],
+  ['exec', 'DG905'],
+  ['ctypes', 'DG906'],
+  ['tamper', 'DG907'],
+  ['exfiltration', 'DG908'],
+]);
 
 /** Harness / runner file status -> rule id (statuses that are not clean by themselves). */
-export const STATUS_RULE: Readonly<Record<string, string>> = {
-  timeout: 'DG950',
-  oom: 'DG951',
-  pids: 'DG952',
-  'output-cap': 'DG953',
-  'import-error': 'DG960',
-  'no-dag': 'DG961',
-  crashed: 'DG962',
-  tampered: 'DG907',
-};
+export const STATUS_RULE: ReadonlyMap<string, string> = new Map([
+  ['timeout', 'DG950'],
+  ['oom', 'DG951'],
+  ['pids', 'DG952'],
+  ['output-cap', 'DG953'],
+  ['import-error', 'DG960'],
+  ['no-dag', 'DG961'],
+  ['crashed', 'DG962'],
+  ['tampered', 'DG907'],
+  ['forbidden-syscall', 'DG909'],
+]);

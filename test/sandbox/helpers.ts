@@ -56,6 +56,51 @@ function it_fail(name: string, reason: string): void {
   });
 }
 
+export interface MatrixEntry {
+  image: string;
+  /** 'runc' = Docker's default runtime (no Runtime set on the container). */
+  runtime: string;
+  name: string;
+}
+
+/**
+ * The images x runtimes every hostile-attack test runs against: env DAG_GUARD_SANDBOX_MATRIX, a comma-separated
+ * list of `image@runtime` (runtime `runc` = Docker's default), e.g.
+ * `dag-guard-sandbox:local@runc,dag-guard-sandbox:local@runsc,dag-guard-sandbox:airflow2@runc`.
+ * Default: `${IMAGE}@runc`.
+ */
+export function sandboxMatrix(spec = process.env.DAG_GUARD_SANDBOX_MATRIX): MatrixEntry[] {
+  const raw = (spec ?? '').trim() || `${IMAGE}@runc`;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const at = s.lastIndexOf('@');
+      const image = at > 0 ? s.slice(0, at) : s;
+      const runtime = at > 0 ? s.slice(at + 1) : 'runc';
+      return { image, runtime, name: `${image}@${runtime}` };
+    });
+}
+
+/** Like engineStatus(), and the runtime must be registered in the engine (`docker info` Runtimes). */
+export async function matrixStatus(entry: MatrixEntry): Promise<EngineStatus> {
+  const st = await engineStatus(entry.image);
+  if (!st.ok || entry.runtime === 'runc') return st;
+  try {
+    const info = (await new Docker().info()) as { Runtimes?: Record<string, unknown> };
+    if (!info.Runtimes || !(entry.runtime in info.Runtimes)) {
+      return { ok: false, reason: `runtime ${entry.runtime} is not registered in the engine (see .ci/ for runsc)` };
+    }
+  } catch (e) {
+    return { ok: false, reason: `docker info failed: ${(e as Error).message}` };
+  }
+  return st;
+}
+
+/** The runSandbox `runtime` option for a matrix entry. */
+export const runtimeOpt = (entry: MatrixEntry): string | undefined => (entry.runtime === 'runc' ? undefined : entry.runtime);
+
 /** sha256 of every file under dir (host files must be unchanged by hostile DAGs). */
 export function snapshotTree(dir: string): Map<string, string> {
   const out = new Map<string, string>();

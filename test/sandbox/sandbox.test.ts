@@ -92,70 +92,6 @@ dockerSuite('sandbox against the real engine and image', () => {
     expect(rulesOf(r, 'broken/no_dag.py')).toEqual(['DG961']);
   });
 
-  it('every hostile sample is flagged; host memory stays bounded', async () => {
-    const hostile = [
-      'net_connect', 'dns_lookup', 'subprocess_spawn', 'write_dag_folder', 'fork_bomb', 'memory_bomb', 'cpu_spin',
-      'output_flood', 'forged_result', 'ctypes_syscalls', 'canary_exfil', 'dynamic_exec', 'kill_harness', 'segfault',
-    ].map((n) => `hostile/${n}.py`);
-    hostile.push('clean/classic_dag.py'); // isolation: one file's crash, hang or bomb does not affect the others
-    const rss0 = process.memoryUsage().rss;
-    let peak = rss0;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-    const streamed: Array<{ path: string; kind: string; at: number }> = [];
-    const r = await runSandbox(hostile.map(fx), {
-      ...base,
-      timeoutSec: 10,
-      onEvent: (p, ev) => streamed.push({ path: p, kind: ev.kind, at: Date.now() }),
-    });
-    const finished = Date.now();
-    clearInterval(sampler);
-    // events are streamed while the run is still going (cpu_spin alone keeps it busy for 10 s)
-    const dns = streamed.find((e) => e.path === 'hostile/dns_lookup.py' && e.kind === 'dns')!;
-    expect(dns).toBeDefined();
-    expect(finished - dns.at).toBeGreaterThan(1000);
-    expect(peak - rss0).toBeLessThan(200 * 1024 * 1024); // 4 GiB were written inside; the host never buffers it
-
-    const expected: Record<string, string[]> = {
-      'hostile/net_connect.py': ['DG901'],
-      'hostile/dns_lookup.py': ['DG902'],
-      'hostile/subprocess_spawn.py': ['DG903'],
-      'hostile/write_dag_folder.py': ['DG904'],
-      'hostile/fork_bomb.py': ['DG903', 'DG952'],
-      'hostile/memory_bomb.py': ['DG951'],
-      'hostile/cpu_spin.py': ['DG950'],
-      'hostile/output_flood.py': ['DG953'],
-      'hostile/forged_result.py': ['DG907'],
-      'hostile/ctypes_syscalls.py': ['DG906'],
-      'hostile/canary_exfil.py': ['DG902', 'DG908'],
-      'hostile/dynamic_exec.py': ['DG905'],
-      'hostile/kill_harness.py': ['DG907'],
-      'hostile/segfault.py': ['DG962'],
-    };
-    for (const [p, ids] of Object.entries(expected)) {
-      const file = byPath(r, p);
-      expect(file.sandbox?.status, p).not.toBe('clean');
-      expect(rulesOf(r, p), p).toEqual(expect.arrayContaining(ids));
-      expect(file.dags, p).not.toContain('innocent');
-    }
-    for (const f of r.findings) expect(f.source).toBe('sandbox');
-    expect(byPath(r, 'clean/classic_dag.py').sandbox?.status).toBe('clean');
-    expect(byPath(r, 'clean/classic_dag.py').dags).toEqual(['classic_etl']);
-    expect(rulesOf(r, 'clean/classic_dag.py')).toEqual([]);
-    // events carry the DAG line that did it
-    const w = r.findings.find((f) => f.path === 'hostile/write_dag_folder.py' && f.ruleId === 'DG904')!;
-    expect(w.line).toBeGreaterThan(1);
-    expect(byPath(r, 'hostile/forged_result.py').sandbox?.status).toBe('tampered');
-    expect(byPath(r, 'hostile/cpu_spin.py').sandbox?.status).toBe('timeout');
-    expect(byPath(r, 'hostile/memory_bomb.py').sandbox?.status).toBe('oom');
-    expect(byPath(r, 'hostile/output_flood.py').sandbox?.status).toBe('output-cap');
-    expect(byPath(r, 'hostile/fork_bomb.py').sandbox?.status).toBe('pids');
-    expect(byPath(r, 'hostile/segfault.py').sandbox?.status).toBe('crashed');
-    // the kernel (seccomp) refused the raw syscalls with EPERM: the errnos come back in the dag id
-    expect(byPath(r, 'hostile/ctypes_syscalls.py').dags).toEqual(['hostile_ctypes_unshare_1_mount_1']);
-    // the canary that leaked is the one the sandbox planted, not a real secret
-    expect(r.findings.find((f) => f.ruleId === 'DG908')!.message).toMatch(/dgcanary[0-9a-f]{12}pw/);
-  }, 180_000);
-
   it('the created container has every hardening setting', async () => {
     let inspected: Docker.ContainerInspectInfo | undefined;
     await runSandbox([fx('clean/classic_dag.py')], {
@@ -170,7 +106,8 @@ dockerSuite('sandbox against the real engine and image', () => {
     expect(hc.NetworkMode).toBe('none');
     expect(hc.ReadonlyRootfs).toBe(true);
     expect(hc.CapDrop).toEqual(['ALL']);
-    expect(hc.CapAdd ?? []).toEqual([]);
+    // only what the harness parent needs to give each file its own uid and to kill it (the children hold none)
+    expect([...(hc.CapAdd ?? [])].sort()).toEqual(['KILL', 'SETGID', 'SETUID']);
     expect(hc.Privileged).toBe(false);
     expect(hc.SecurityOpt).toContain('no-new-privileges:true');
     const seccomp = (hc.SecurityOpt ?? []).find((s: string) => s.startsWith('seccomp='))!;
@@ -193,8 +130,7 @@ dockerSuite('sandbox against the real engine and image', () => {
     const mounts = inspected!.Mounts;
     expect(mounts.length).toBe(2);
     for (const m of mounts) expect(m.RW).toBe(false);
-    expect(cfg.User).toBe('50000:0');
-    expect(cfg.User.startsWith('0')).toBe(false);
+    expect(cfg.User).toBe('0:0'); // the parent; every file's child runs as its own non-root uid (attacks.test.ts)
     expect(cfg.Labels[SANDBOX_LABEL]).toBe('1');
     expect(cfg.Labels['dag-guard.pid']).toBe(String(process.pid));
     expect(cfg.Entrypoint).toEqual(['python3', '-B', '/opt/dag-guard/harness/dagguard_harness.py']);
@@ -243,6 +179,25 @@ dockerSuite('sandbox against the real engine and image', () => {
     expect(r.findings[0].message).toContain('whole sandbox run');
   }, 60_000);
 
+  it('a container that dies mid-run is replaced: files without a verdict run again, no file is lost', async () => {
+    const created: Docker.Container[] = [];
+    const r = await runSandbox(['attacks/slow_exec.py', 'clean/classic_dag.py', 'clean/taskflow_dag.py'].map(fx), {
+      ...base,
+      timeoutSec: 30,
+      cpus: 1,
+      onContainer: (c) => void created.push(c),
+      // the first container dies (as gVisor's Sentry did: "container exit 2") while slow_exec is being parsed
+      onEvent: (p) => {
+        if (p === 'attacks/slow_exec.py' && created.length === 1) void created[0].kill({ signal: 'SIGKILL' }).catch(() => undefined);
+      },
+    });
+    expect(created.length).toBe(2);
+    expect(byPath(r, 'attacks/slow_exec.py').sandbox?.status).toBe('flagged'); // its verdict comes from the second run
+    expect(rulesOf(r, 'attacks/slow_exec.py')).toEqual(['DG905']);
+    expect(byPath(r, 'attacks/slow_exec.py').dags).toEqual(['slow_exec']);
+    for (const p of ['clean/classic_dag.py', 'clean/taskflow_dag.py']) expect(byPath(r, p).sandbox?.status, p).toBe('clean');
+  }, 180_000);
+
   it('an unknown --runtime is a SandboxUnavailableError naming the fix', async () => {
     const p = runSandbox([fx('clean/classic_dag.py')], { ...base, timeoutSec: 5, runtime: 'dag-guard-no-such-runtime' });
     await expect(p).rejects.toThrow(SandboxUnavailableError);
@@ -279,30 +234,6 @@ dockerSuite('sandbox against the real engine and image', () => {
   }, 60_000);
 });
 
-// Optional: Airflow 2.x image (AIRFLOW_VERSION=2.10.5 PROVIDERS_STANDARD_VERSION=1.9.2
-// DAG_GUARD_IMAGE=dag-guard-sandbox:airflow2.10 bash sandbox/build-test-image.sh). Not built by CI by default.
-const AF2_IMAGE = process.env.DAG_GUARD_SANDBOX_IMAGE_AF2 ?? 'dag-guard-sandbox:airflow2.10';
-const af2 = await engineStatus(AF2_IMAGE);
-(af2.ok ? describe : describe.skip)('sandbox with Airflow 2.x (models.dagbag path)', () => {
-  it('clean DAGs pass, a missing provider is an import error, hostile files are flagged', async () => {
-    const r = await runSandbox(
-      ['clean/classic_dag.py', 'clean/taskflow_dag.py', 'clean/dynamic_factory.py', 'clean/uses_variable.py', 'broken/missing_provider.py', 'hostile/canary_exfil.py', 'hostile/forged_result.py'].map(fx),
-      { ...base, image: AF2_IMAGE, timeoutSec: 30 },
-    );
-    expect(byPath(r, 'clean/classic_dag.py').dags).toEqual(['classic_etl']);
-    expect(byPath(r, 'clean/taskflow_dag.py').dags).toEqual(['taskflow_pipeline']);
-    expect(byPath(r, 'clean/dynamic_factory.py').dags).toEqual(['factory_crm', 'factory_ops', 'factory_sales']);
-    expect(byPath(r, 'clean/uses_variable.py').dags).toEqual(['vars_True']);
-    for (const p of ['clean/classic_dag.py', 'clean/taskflow_dag.py', 'clean/dynamic_factory.py', 'clean/uses_variable.py']) {
-      expect(byPath(r, p).sandbox?.status, p).toBe('clean');
-      expect(rulesOf(r, p), p).toEqual([]);
-    }
-    expect(rulesOf(r, 'broken/missing_provider.py')).toEqual(['DG960']);
-    expect(rulesOf(r, 'hostile/canary_exfil.py')).toEqual(expect.arrayContaining(['DG902', 'DG908']));
-    expect(byPath(r, 'hostile/forged_result.py').sandbox?.status).toBe('tampered');
-  }, 120_000);
-});
-
 // The harness's fallback without Airflow (plain import + discovery of DAG-shaped objects), on the plain Debian
 // python3 image that sandbox/build-test-image.sh also builds.
 const PLAIN_IMAGE = process.env.DAG_GUARD_SANDBOX_IMAGE_PLAIN ?? 'dag-guard-sandbox:plain';
@@ -312,7 +243,7 @@ dockerDescribe(plain)('sandbox without Airflow in the image', () => {
     const r = await runSandbox([fx('plain/fake_dag.py'), fx('plain/plain_dns.py')], { ...base, image: PLAIN_IMAGE, timeoutSec: 30 });
     expect(byPath(r, 'plain/fake_dag.py').dags).toEqual(['plain_pipeline']);
     expect(byPath(r, 'plain/fake_dag.py').sandbox?.status).toBe('clean');
-    expect(byPath(r, 'plain/plain_dns.py').dags).toEqual(['plain_hostile']);
-    expect(rulesOf(r, 'plain/plain_dns.py')).toEqual(['DG902', 'DG904']);
+    expect(byPath(r, 'plain/plain_dns.py').sandbox?.status).toBe('forbidden-syscall'); // the lookup's socket: SIGSYS
+    expect(rulesOf(r, 'plain/plain_dns.py')).toEqual(['DG902', 'DG904', 'DG909']);
   });
 });
