@@ -13,6 +13,8 @@ const BYTES_PER_WORKER = 256 * 1024;
 const BATCH = 8;
 /** In-thread scans let the event loop turn this often (see scanAll). */
 const YIELD_EVERY = 16;
+/** How long a closing worker may take to finish its batch before it is terminated. */
+const CLOSE_GRACE_MS = 10_000;
 
 function workerScript(): string | null {
   const here = path.join(__dirname, 'worker.js');
@@ -95,8 +97,27 @@ export class WorkerPool {
     return results;
   }
 
+  /**
+   * Workers leave by themselves: `terminate()` during tree-sitter's parse (a worker still loading, or mid-batch after
+   * a failure elsewhere) makes node-addon-api throw through the C parser and abort the whole process with
+   * "terminate called after throwing an instance of 'Napi::Error'" (exit 134, no report; bench/napi-abort-repro.js).
+   * A worker handles the null message only between batches, so it never exits inside a parse. `terminate()` stays as
+   * the last resort for a worker stuck for CLOSE_GRACE_MS.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => void w.terminate().then(() => resolve(), () => resolve()), CLOSE_GRACE_MS);
+            w.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            w.postMessage(null);
+          }),
+      ),
+    );
   }
 }
 
