@@ -8,10 +8,11 @@
 #   - smoke-tests a container under runsc with a local image (no registry pull)
 #
 # Why these runtimeArgs:
-#   --platform=ptrace  gVisor's ptrace platform intercepts syscalls with ptrace(2); it needs no /dev/kvm and no
-#                      nested virtualisation, so it works inside the VMs CI runs in (the default `systrap`/`kvm`
-#                      platforms do not exist in Debian bookworm's 2022 build or need KVM).
-#   --network=none     on this kind of VM runsc refuses to start a container with its own network stack:
+#   --platform=ptrace  gVisor's ptrace platform intercepts syscalls with ptrace(2) and needs no virtualisation
+#                      support. It is the default of Debian bookworm's build (0.0~20221219); naming it keeps newer
+#                      builds (default `systrap`) on the platform CI measured. On the CI VM `--platform=kvm` hangs
+#                      (`runsc do` did not finish in 20 s) although /dev/kvm exists.
+#   --network=none     on the CI VM runsc refuses to start a sandbox with its own network stack:
 #                      "cannot run with network enabled in root network namespace". The sandbox never has a
 #                      network anyway (`docker run --network none`), so gVisor's own network is switched off too:
 #                      the container sees loopback only. Consequence: under runsc EVERY container has no network,
