@@ -4,8 +4,8 @@
 #   from wheels downloaded on the host with pip -> tar -> `docker import` -> label.
 # Flavours (first argument):
 #   (none) | airflow3   dag-guard-sandbox:local     apache-airflow 3.1.8 + apache-airflow-providers-standard
-#   airflow2            dag-guard-sandbox:airflow2  apache-airflow 2.11.2, pinned by sandbox/airflow2-constraints.txt
-#                       (Airflow's own constraints files are on GitHub, out of reach of this CI)
+#   airflow2            dag-guard-sandbox:airflow2  apache-airflow 2.11.2 + apache-airflow-providers-standard, pinned by
+#                       sandbox/airflow2-constraints.txt (Airflow's own constraints files are on GitHub, out of reach)
 # Both: same Debian bookworm base, CPython 3.11, /opt/venv, uid 50000 gid 0, AIRFLOW_HOME=/tmp/airflow.
 # Cached: a recipe hash of every input is stored as the image label `dag-guard.recipe`; when an image with
 # that tag and label exists, nothing is rebuilt. Idempotent and safe to call from CI (exit 0 when cached).
@@ -26,8 +26,10 @@ case "${1:-airflow3}" in
   airflow2)
     IMAGE="${DAG_GUARD_IMAGE:-dag-guard-sandbox:airflow2}"
     AIRFLOW_VERSION="${AIRFLOW_VERSION:-2.11.2}"
-    # 2.x ships BashOperator/PythonOperator in core (airflow.operators.*), as production 2.x images do
-    PROVIDERS_STANDARD_VERSION="${PROVIDERS_STANDARD_VERSION-}"
+    # 2.11 has the operators in core (airflow.operators.*) too; the provider (which supports 2.11) makes DAGs
+    # written the 3.x way (airflow.providers.standard.*) import on both images, as they do on a 2.11 deployment
+    # that installed it ahead of its 3.x upgrade
+    PROVIDERS_STANDARD_VERSION="${PROVIDERS_STANDARD_VERSION-1.21.0}"
     AIRFLOW_CONSTRAINTS="${AIRFLOW_CONSTRAINTS-$HERE/airflow2-constraints.txt}"
     ;;
   *) printf '[build-test-image] usage: %s [airflow3|airflow2]\n' "$0" >&2; exit 2 ;;
@@ -112,12 +114,13 @@ if ((need_main)) && [[ ! -f "$WHEELS/.complete" ]]; then
   if ! PIP_FIND_LINKS= "$PIP" download -q -d "$WHEELS" --only-binary=:all: "${constraint_args[@]}" \
     --python-version 3.11 --implementation cp --abi cp311 \
     --platform manylinux_2_36_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-    --platform manylinux2014_x86_64 --platform any "${pins[@]}"; then
-    # Some releases (e.g. Airflow 2.10: python-nvd3) have sdist-only dependencies. Build those wheels with the
-    # host's interpreter, which is only valid when it has the image's ABI (CPython 3.11 on the same arch).
+    --platform manylinux2014_x86_64 --platform any "${pins[@]}" 2>"$WHEELS/.download.log"; then
+    # Some releases (Airflow 2.10/2.11: python-nvd3) have sdist-only dependencies; pip then reports the binary-only
+    # resolution as impossible. Build those wheels with the host's interpreter, which is only valid when it has the
+    # image's ABI (CPython 3.11 on the same arch).
     [[ "$(python3 -c 'import sys,platform;print(sys.version_info[:2]==(3,11) and platform.machine())')" == "$(uname -m)" ]] \
-      || die "sdist-only dependencies need a host CPython 3.11 to build wheels"
-    log "some dependencies are sdist-only: building wheels with the host's CPython 3.11"
+      || { cat "$WHEELS/.download.log" >&2; die "sdist-only dependencies need a host CPython 3.11 to build wheels"; }
+    log "no binary-only resolution (pip's reason: $WHEELS/.download.log): building wheels with the host's CPython 3.11"
     PIP_FIND_LINKS= "$PIP" wheel -q -w "$WHEELS" "${constraint_args[@]}" "${pins[@]}"
   fi
   touch "$WHEELS/.complete"
