@@ -7,6 +7,11 @@
 #   airflow2            dag-guard-sandbox:airflow2  apache-airflow 2.11.2 + apache-airflow-providers-standard, pinned by
 #                       sandbox/airflow2-constraints.txt (Airflow's own constraints files are on GitHub, out of reach)
 # Both: same Debian bookworm base, CPython 3.11, /opt/venv, uid 50000 gid 0, AIRFLOW_HOME=/tmp/airflow.
+# What differs for the harness (checked in the built images): DagBag is airflow.models.dagbag.DagBag in both
+# (3.2+ moves it to airflow.dag_processing.dagbag); airflow.sdk exists only in 3.x; 2.11's `import airflow` runs
+# settings.initialize(), which appends [core] dags_folder (after importing airflow_local_settings), the plugins
+# folder and $AIRFLOW_HOME/config to sys.path, so the repository must not be the configured dags_folder of a
+# process that should not run repository code; 2.x's .airflowignore default syntax is regexp, 3.x's is glob.
 # Cached: a recipe hash of every input is stored as the image label `dag-guard.recipe`; when an image with
 # that tag and label exists, nothing is rebuilt. Idempotent and safe to call from CI (exit 0 when cached).
 #
