@@ -26,6 +26,12 @@ SMOKE_IMAGE="${RUNSC_SMOKE_IMAGE:-}"
 log() { printf '[setup-runsc] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 has_runtime() { docker info -f '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; }
+# true once the engine serves runsc with exactly our runtimeArgs (a reload is asynchronous: an older entry
+# without --network=none would otherwise pass the wait below)
+has_our_runtime() {
+  docker info -f '{{json .Runtimes.runsc}}' 2>/dev/null \
+    | python3 -c 'import json,sys; r=json.load(sys.stdin) or {}; sys.exit(r.get("runtimeArgs") != json.loads(sys.argv[1]))' "$RUNTIME_ARGS" 2>/dev/null
+}
 
 if [[ -n "${DOCKER_HOST:-}" ]]; then
   has_runtime || die "DOCKER_HOST=$DOCKER_HOST has no runtime 'runsc'; register it on that engine"
@@ -75,7 +81,7 @@ PY
 )"
 
 # ---- 3. reload (or start) dockerd until it lists the runtime with our args
-if [[ "$changed" == yes ]] || ! has_runtime; then
+if [[ "$changed" == yes ]] || ! has_our_runtime; then
   pid="$(pgrep -xo dockerd || true)"
   if [[ -n "$pid" ]]; then
     log "registered runsc in $CONF; reloading dockerd (SIGHUP to pid $pid)"
@@ -86,10 +92,10 @@ if [[ "$changed" == yes ]] || ! has_runtime; then
   fi
 fi
 for ((i = 0; i < WAIT * 2; i++)); do
-  has_runtime && break
+  has_our_runtime && break
   sleep 0.5
 done
-has_runtime || { tail -20 /var/log/dockerd.log >&2 2>/dev/null || true; die "dockerd does not list runtime runsc after ${WAIT}s"; }
+has_our_runtime || { tail -20 /var/log/dockerd.log >&2 2>/dev/null || true; die "dockerd does not list runtime runsc with runtimeArgs $RUNTIME_ARGS after ${WAIT}s (is $CONF overridden by dockerd flags?)"; }
 log "dockerd lists runtime runsc: $(docker info -f '{{json .Runtimes.runsc}}')"
 
 # ---- 4. smoke test with a local image (any of the sandbox images; no pull)
