@@ -2,21 +2,47 @@
 # Build the local sandbox test image (default tag dag-guard-sandbox:local) WITHOUT any container registry:
 #   debootstrap (Debian bookworm minbase, python3.11) -> venv with a pinned apache-airflow installed offline
 #   from wheels downloaded on the host with pip -> tar -> `docker import` -> label.
+# Flavours (first argument):
+#   (none) | airflow3   dag-guard-sandbox:local     apache-airflow 3.1.8 + apache-airflow-providers-standard
+#   airflow2            dag-guard-sandbox:airflow2  apache-airflow 2.11.2 + apache-airflow-providers-standard, pinned by
+#                       sandbox/airflow2-constraints.txt (Airflow's own constraints files are on GitHub, out of reach)
+# Both: same Debian bookworm base, CPython 3.11, /opt/venv, uid 50000 gid 0, AIRFLOW_HOME=/tmp/airflow.
+# What differs for the harness (checked in the built images): DagBag is airflow.models.dagbag.DagBag in both
+# (3.2+ moves it to airflow.dag_processing.dagbag); airflow.sdk exists only in 3.x; 2.11's `import airflow` runs
+# settings.initialize(), which appends [core] dags_folder (after importing airflow_local_settings), the plugins
+# folder and $AIRFLOW_HOME/config to sys.path, so the repository must not be the configured dags_folder of a
+# process that should not run repository code; 2.x's .airflowignore default syntax is regexp, 3.x's is glob.
 # Cached: a recipe hash of every input is stored as the image label `dag-guard.recipe`; when an image with
 # that tag and label exists, nothing is rebuilt. Idempotent and safe to call from CI (exit 0 when cached).
 #
-# Env knobs: DAG_GUARD_IMAGE, AIRFLOW_VERSION, PROVIDERS_STANDARD_VERSION, DEBIAN_MIRROR,
+# Env knobs: DAG_GUARD_IMAGE, AIRFLOW_VERSION, PROVIDERS_STANDARD_VERSION (empty: not installed),
+#            AIRFLOW_CONSTRAINTS (a pip constraints file), DEBIAN_MIRROR,
 #            DAG_GUARD_CACHE (wheel + rootfs cache dir), DAG_GUARD_FORCE_REBUILD=1.
 set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-IMAGE="${DAG_GUARD_IMAGE:-dag-guard-sandbox:local}"
-AIRFLOW_VERSION="${AIRFLOW_VERSION:-3.1.8}"
-PROVIDERS_STANDARD_VERSION="${PROVIDERS_STANDARD_VERSION:-1.21.0}"
+case "${1:-airflow3}" in
+  airflow3)
+    IMAGE="${DAG_GUARD_IMAGE:-dag-guard-sandbox:local}"
+    AIRFLOW_VERSION="${AIRFLOW_VERSION:-3.1.8}"
+    PROVIDERS_STANDARD_VERSION="${PROVIDERS_STANDARD_VERSION-1.21.0}"
+    AIRFLOW_CONSTRAINTS="${AIRFLOW_CONSTRAINTS:-}"
+    ;;
+  airflow2)
+    IMAGE="${DAG_GUARD_IMAGE:-dag-guard-sandbox:airflow2}"
+    AIRFLOW_VERSION="${AIRFLOW_VERSION:-2.11.2}"
+    # 2.11 has the operators in core (airflow.operators.*) too; the provider (which supports 2.11) makes DAGs
+    # written the 3.x way (airflow.providers.standard.*) import on both images, as they do on a 2.11 deployment
+    # that installed it ahead of its 3.x upgrade
+    PROVIDERS_STANDARD_VERSION="${PROVIDERS_STANDARD_VERSION-1.21.0}"
+    AIRFLOW_CONSTRAINTS="${AIRFLOW_CONSTRAINTS-$HERE/airflow2-constraints.txt}"
+    ;;
+  *) printf '[build-test-image] usage: %s [airflow3|airflow2]\n' "$0" >&2; exit 2 ;;
+esac
 SUITE=bookworm            # Python 3.11: the wheels below are cp311
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 CACHE="${DAG_GUARD_CACHE:-/var/cache/dag-guard}"
 SANDBOX_UID=50000         # same uid as the official apache/airflow image; gid 0 like it
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 log() { printf '[build-test-image] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -28,7 +54,13 @@ docker info >/dev/null 2>&1 || die "no Docker engine reachable (DOCKER_HOST=${DO
 # the pins, the suite, the mirror and the architecture. The harness is NOT baked in (bind-mounted at run time),
 # so editing it never rebuilds the image.
 RECIPE_REV=1
-RECIPE="$(echo "rev=$RECIPE_REV airflow=$AIRFLOW_VERSION std=$PROVIDERS_STANDARD_VERSION suite=$SUITE mirror=$DEBIAN_MIRROR arch=$(uname -m) uid=$SANDBOX_UID" | sha256sum | cut -c1-16)"
+# The constraints file's content is an input too (appended only when there is one, so the 3.x recipe is unchanged).
+CONSTRAINTS_HASH=""
+if [[ -n "$AIRFLOW_CONSTRAINTS" ]]; then
+  [[ -f "$AIRFLOW_CONSTRAINTS" ]] || { printf '[build-test-image] ERROR: constraints file %s not found\n' "$AIRFLOW_CONSTRAINTS" >&2; exit 1; }
+  CONSTRAINTS_HASH="$(sha256sum <"$AIRFLOW_CONSTRAINTS" | cut -c1-16)"
+fi
+RECIPE="$(echo "rev=$RECIPE_REV airflow=$AIRFLOW_VERSION std=$PROVIDERS_STANDARD_VERSION suite=$SUITE mirror=$DEBIAN_MIRROR arch=$(uname -m) uid=$SANDBOX_UID${CONSTRAINTS_HASH:+ constraints=$CONSTRAINTS_HASH}" | sha256sum | cut -c1-16)"
 # A second, tiny image without Airflow (plain Debian python3) exercises the harness's no-Airflow fallback.
 PLAIN_IMAGE="${DAG_GUARD_PLAIN_IMAGE:-dag-guard-sandbox:plain}"
 PLAIN_RECIPE="$(echo "rev=$RECIPE_REV plain suite=$SUITE mirror=$DEBIAN_MIRROR arch=$(uname -m) uid=$SANDBOX_UID" | sha256sum | cut -c1-16)"
@@ -74,21 +106,27 @@ if [[ "${DAG_GUARD_FORCE_REBUILD:-0}" != 1 ]]; then
 fi
 
 # ---- 1. wheels (cached per pin set), downloaded for cp311 / manylinux x86_64 so they match the image's Python
-WHEELS="$CACHE/wheels-airflow-$AIRFLOW_VERSION-std-$PROVIDERS_STANDARD_VERSION"
+WHEELS="$CACHE/wheels-airflow-$AIRFLOW_VERSION-std-${PROVIDERS_STANDARD_VERSION:-none}${CONSTRAINTS_HASH:+-c$CONSTRAINTS_HASH}"
+pins=("apache-airflow==$AIRFLOW_VERSION")
+[[ -n "$PROVIDERS_STANDARD_VERSION" ]] && pins+=("apache-airflow-providers-standard==$PROVIDERS_STANDARD_VERSION")
+constraint_args=()
+[[ -n "$AIRFLOW_CONSTRAINTS" ]] && constraint_args=(-c "$WHEELS/constraints.txt")
 if ((need_main)) && [[ ! -f "$WHEELS/.complete" ]]; then
   log "downloading wheels into $WHEELS"
   mkdir -p "$WHEELS"
-  pins=("apache-airflow==$AIRFLOW_VERSION" "apache-airflow-providers-standard==$PROVIDERS_STANDARD_VERSION")
-  if ! PIP_FIND_LINKS= "$PIP" download -q -d "$WHEELS" --only-binary=:all: \
+  # the copy inside the wheel dir is what the offline install in the chroot reads (/wheels/constraints.txt)
+  [[ -n "$AIRFLOW_CONSTRAINTS" ]] && cp "$AIRFLOW_CONSTRAINTS" "$WHEELS/constraints.txt"
+  if ! PIP_FIND_LINKS= "$PIP" download -q -d "$WHEELS" --only-binary=:all: "${constraint_args[@]}" \
     --python-version 3.11 --implementation cp --abi cp311 \
     --platform manylinux_2_36_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-    --platform manylinux2014_x86_64 --platform any "${pins[@]}"; then
-    # Some releases (e.g. Airflow 2.10: python-nvd3) have sdist-only dependencies. Build those wheels with the
-    # host's interpreter, which is only valid when it has the image's ABI (CPython 3.11 on the same arch).
+    --platform manylinux2014_x86_64 --platform any "${pins[@]}" 2>"$WHEELS/.download.log"; then
+    # Some releases (Airflow 2.10/2.11: python-nvd3) have sdist-only dependencies; pip then reports the binary-only
+    # resolution as impossible. Build those wheels with the host's interpreter, which is only valid when it has the
+    # image's ABI (CPython 3.11 on the same arch).
     [[ "$(python3 -c 'import sys,platform;print(sys.version_info[:2]==(3,11) and platform.machine())')" == "$(uname -m)" ]] \
-      || die "sdist-only dependencies need a host CPython 3.11 to build wheels"
-    log "some dependencies are sdist-only: building wheels with the host's CPython 3.11"
-    PIP_FIND_LINKS= "$PIP" wheel -q -w "$WHEELS" "${pins[@]}"
+      || { cat "$WHEELS/.download.log" >&2; die "sdist-only dependencies need a host CPython 3.11 to build wheels"; }
+    log "no binary-only resolution (pip's reason: $WHEELS/.download.log): building wheels with the host's CPython 3.11"
+    PIP_FIND_LINKS= "$PIP" wheel -q -w "$WHEELS" "${constraint_args[@]}" "${pins[@]}"
   fi
   touch "$WHEELS/.complete"
 fi
@@ -124,12 +162,15 @@ tar -C "$WORK/root" -xf "$BASE"
 mkdir -p "$WORK/root/wheels"
 mount --bind "$WHEELS" "$WORK/root/wheels"
 mount -t proc proc "$WORK/root/proc"
-log "installing apache-airflow==$AIRFLOW_VERSION offline into /opt/venv"
+log "installing ${pins[*]} offline into /opt/venv"
+chroot_constraints=""
+[[ -n "$AIRFLOW_CONSTRAINTS" ]] && chroot_constraints="-c /wheels/constraints.txt"
+check_import="import airflow"
+[[ -n "$PROVIDERS_STANDARD_VERSION" ]] && check_import="import airflow, airflow.providers.standard"
 chroot "$WORK/root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root /bin/sh -ec "
   python3 -m venv /opt/venv
-  /opt/venv/bin/pip install -q --no-index --find-links /wheels --no-cache-dir \
-      'apache-airflow==$AIRFLOW_VERSION' 'apache-airflow-providers-standard==$PROVIDERS_STANDARD_VERSION'
-  /opt/venv/bin/python -c 'import airflow, airflow.providers.standard; print(\"airflow\", airflow.__version__)'
+  /opt/venv/bin/pip install -q --no-index --find-links /wheels --no-cache-dir $chroot_constraints ${pins[*]}
+  /opt/venv/bin/python -c '$check_import; print(\"airflow\", airflow.__version__)'
   echo 'airflow:x:$SANDBOX_UID:0:dag-guard sandbox:/tmp:/usr/sbin/nologin' >> /etc/passwd
   mkdir -p /opt/airflow/dags /opt/dag-guard
   # trim: docs, apt lists, caches (the image stays read-only at run time)
