@@ -51,10 +51,10 @@ describe('name resolution through imports', () => {
     expect(got).toEqual([
       'subprocess.run',
       'os.system', // `run` here is `os.system`, found under its alias
+      'os.popen', // an enclosing call comes before the calls inside it (document order of their starts)
       '__import__',
-      'os.popen',
-      'importlib.import_module',
       'pickle.loads',
+      'importlib.import_module',
       'subprocess.Popen', // getattr(sp, "Popen")(…)
       'os.path.join',
       'eval',
@@ -153,12 +153,12 @@ describe('text-first location', () => {
     expect(res.suppressed).toBe(2);
   });
 
-  it('runs a query only around its trigger, anchored at the pattern root', () => {
+  it('runs a query only around its keywords, anchored at the pattern root', () => {
     const seen: string[] = [];
     const rule = defineRule({
       meta: META,
       query: '(subscript value: (_) @obj subscript: (string) @key) @sub',
-      trigger: /MAGIC/,
+      keywords: ['magic'],
       onMatch(c) {
         seen.push(c.key[0].text);
       },
@@ -177,8 +177,47 @@ describe('text-first location', () => {
     ]);
   });
 
-  it('refuses a query without a trigger', () => {
-    expect(() => compileRules([defineRule({ meta: META, query: '(call) @c', onMatch() {} })])).toThrow(/trigger/);
+  it('refuses a query without onMatch, an empty keyword list and an invalid callee pattern', () => {
+    expect(() => compileRules([defineRule({ meta: META, query: '(call) @c' })])).toThrow(/onMatch/);
+    expect(() => compileRules([defineRule({ meta: META, query: '(call) @c', keywords: [], onMatch() {} })])).toThrow(/keyword/);
+    expect(() => compileRules([defineRule({ meta: META, calls: ['os..system'], onCall() {} })])).toThrow(/pattern/);
+  });
+
+  it('matches qualified callee patterns and globs', () => {
+    const seen: string[] = [];
+    const rule = defineRule({
+      meta: META,
+      calls: ['pickle.load*', 'builtins.eval', '**.exec_command'],
+      onCall(_c, fn) {
+        seen.push(fn);
+      },
+    });
+    const src = [
+      'import pickle as p',
+      'from pickle import loads as l',
+      'p.load(f); l(b); p.dump(x); p.Unpickler(f)',
+      'eval("1"); x.eval("1")',
+      'ssh.get_conn().exec_command("ls"); exec_command("ls")',
+    ].join('\n');
+    analyzeSource('p.py', src, compileRules([rule]), DEFAULT_SETTINGS);
+    expect(seen).toEqual(['pickle.load', 'pickle.loads', 'eval', 'ssh.get_conn().exec_command', 'exec_command']);
+  });
+
+  it('fills message templates and escalates parse-time findings from the metadata', () => {
+    const rule = defineRule({
+      meta: { ...META, message: '`{fn}` called', parseTime: 'high' as const },
+      calls: ['builtins.eval'],
+      onCall(call, fn, ctx) {
+        ctx.report(call, { fn });
+      },
+    });
+    const res = analyzeSource('t.py', 'eval(a)\ndef f():\n    eval(b)\n', compileRules([rule]), DEFAULT_SETTINGS);
+    expect(res.findings.map((f) => `${f.line}:${f.severity}:${f.message}`)).toEqual([
+      '1:high:`eval` called — at parse time, in the dag-processor',
+      '3:info:`eval` called',
+    ]);
+    const broken = defineRule({ meta: { ...META, message: '{missing}' }, calls: ['builtins.eval'], onCall: (c, _f, ctx) => ctx.report(c, {}) });
+    expect(analyzeSource('t.py', 'eval(a)\n', compileRules([broken]), DEFAULT_SETTINGS).ruleErrors.join()).toMatch(/\{missing\}/);
   });
 });
 
@@ -202,111 +241,7 @@ describe('parse-time ranges', () => {
   });
 });
 
-describe('files are parsed only when a rule needs the tree', () => {
-  const all = async () => {
-    const { ALL_RULES } = await import('../rules');
-    return ALL_RULES;
-  };
-  const run = async (src: string) => analyzeSource('f.py', src, compileRules(await all()), DEFAULT_SETTINGS);
-  // Every rule, and the same rules without their `mayCall` prefilter (any file with a candidate call is parsed).
-  const withAndWithoutPrefilter = async () => {
-    const rules = await all();
-    return { lazy: compileRules(rules), eager: compileRules(rules.map((r) => ({ ...r, mayCall: undefined }))) };
-  };
-  const ids = (r: { findings: { ruleId: string; line: number }[] }) => r.findings.map((f) => `${f.ruleId}:${f.line}`);
-
-  it('skips a file whose only candidates cannot interest any rule', async () => {
-    const r = await run(
-      ['import os', 'config = {}', 'x = config.get("a")', 'name = "s"', 'y = name.replace("a", "b")', 'z = os.environ.get("HOME")', '# noqa: E501', ''].join('\n'),
-    );
-    expect(r.parsed).toBe(false);
-    expect(r.findings).toEqual([]);
-    // the same file with one interesting call is parsed and reported
-    const r2 = await run(['import requests', 'config = {}', 'x = config.get("a")', 'requests.get("https://example.net")', ''].join('\n'));
-    expect(r2.parsed).toBe(true);
-    expect(ids(r2)).toContain('DG601:4');
-  });
-
-  it('still reports unused suppressions of ours in a file no rule needed to parse, and ignores other tools\' codes', async () => {
-    const warn = async (src: string) => (await run(src)).warnings.map((w) => `${w.code}:${w.line}`);
-    expect(await warn('x = 1  # dag-guard: ignore[DG101] -- fixture\n')).toEqual(['DG001:1']);
-    expect(await warn('x = 1  # nosec\n')).toEqual(['DG001:1']);
-    expect(await warn('x = 1  # noqa: E501\ny = "# nosec"\n')).toEqual([]);
-    expect((await run('x = 1  # noqa: E501\n')).parsed).toBe(false);
-  });
-
-  it('does not mistake a receiver it cannot read for a harmless one', async () => {
-    const cases: [string, string][] = [
-      ['import requests\nr = (requests.\n    get("https://example.net"))\n', 'DG601:2'], // dot before the line break
-      ['import requests\nr = (requests  # why\n    .get("https://example.net"))\n', 'DG601:2'], // comment inside the chain
-      ['import requests\nr = (requests\n    .get("https://example.net"))\n', 'DG601:2'],
-      ['from requests import get\nget("https://example.net")\n', 'DG601:2'], // bare name bound by an import
-      ['from requests import get as fetch\nfetch("https://example.net")\n', 'DG601:2'], // alias
-      ['import requests as rq\nrq.get("https://example.net")\n', 'DG601:2'],
-      ['from requests \\\n    import get\nget("https://example.net")\n', 'DG601:3'], // continued import line
-      ['import os, \\\n    ctypes\n', 'DG501:2'], // denied module on a continuation line
-      ['import pathlib\np = pathlib.Path("/opt/airflow/dags/x.py")\np.write_text("x")\n', 'DG605:3'],
-      ['import os\nv = os.environ.get("AIRFLOW__CORE__FERNET_KEY")\n', 'DG603:2'],
-      ['from settings import cfg\ncfg.resolve().write_text("x")\n', 'DG605:2'], // a path method's result, written to
-      ['import requests\nrequests.Session().get("https://example.net")\n', 'DG601:2'],
-    ];
-    for (const [src, want] of cases) {
-      const r = await run(src);
-      expect(ids(r), src).toContain(want);
-    }
-  });
-
-  it('gives every fixture and sample the same findings as with every call candidate parsed', async () => {
-    const fs = await import('node:fs');
-    const path = await import('node:path');
-    const { eager, lazy } = await withAndWithoutPrefilter();
-    const files: string[] = [];
-    const walk = (d: string): void => {
-      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-        const p = path.join(d, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (e.name.endsWith('.py')) files.push(p);
-      }
-    };
-    walk(path.join(__dirname, 'rules', 'fixtures'));
-    walk(path.join(__dirname, '..', 'samples'));
-    let compared = 0;
-    for (const f of files) {
-      const text = fs.readFileSync(f, 'utf8');
-      const key = (r: ReturnType<typeof analyzeSource>) => r.findings.map((x) => `${x.ruleId}:${x.line}:${x.column}:${x.severity}:${x.message}`);
-      expect(key(analyzeSource(f, text, lazy, DEFAULT_SETTINGS)), f).toEqual(key(analyzeSource(f, text, eager, DEFAULT_SETTINGS)));
-      compared++;
-    }
-    expect(compared).toBeGreaterThan(40);
-  });
-
-  it('gives every top-level statement of every fixture, alone with the imports, the same findings as when parsed', async () => {
-    // A file-level comparison hides a wrong `mayCall` "no" whenever another call of the same file says yes; one
-    // statement at a time, each rule's prefilter answers for its own calls.
-    const fs = await import('node:fs');
-    const path = await import('node:path');
-    const { eager, lazy } = await withAndWithoutPrefilter();
-    const dir = path.join(__dirname, 'rules', 'fixtures');
-    let statements = 0;
-    let withFindings = 0;
-    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.py'))) {
-      const text = fs.readFileSync(path.join(dir, f), 'utf8');
-      const top = parse(text).rootNode.namedChildren;
-      const imports = top.filter((n) => /^(import_statement|import_from_statement|future_import_statement)$/.test(n.type)).map((n) => n.text);
-      for (const stmt of top) {
-        if (/import|comment/.test(stmt.type)) continue;
-        const src = [...imports, stmt.text, ''].join('\n');
-        const key = (r: ReturnType<typeof analyzeSource>) => r.findings.map((x) => `${x.ruleId}:${x.line}:${x.severity}`);
-        const want = key(analyzeSource(f, src, eager, DEFAULT_SETTINGS));
-        expect(key(analyzeSource(f, src, lazy, DEFAULT_SETTINGS)), `${f}: ${stmt.text.slice(0, 80)}`).toEqual(want);
-        statements++;
-        if (want.length) withFindings++;
-      }
-    }
-    expect(statements).toBeGreaterThan(500);
-    expect(withFindings).toBeGreaterThan(200);
-  });
-
+describe('call location', () => {
   it('finds call names exactly where the equivalent regex does', async () => {
     const { findCallNames } = await import('../src/engine/locate');
     const names = new Set(['get', 'run', 'system', 'éx']);
@@ -318,16 +253,16 @@ describe('files are parsed only when a rule needs the tree', () => {
 });
 
 describe('syntax errors', () => {
-  const rules = async () => compileRules((await import('../rules')).ALL_RULES);
-  it('are reported for files a rule parsed, and for every file with checkSyntax', async () => {
-    const c = await rules();
-    const quiet = 'def f(:\n    return 1\n';
-    const busy = 'import os\ndef f(:\n    return 1\nos.system(input())\n';
+  it('are reported for a file some rule could match (by its words alone) and for every file with checkSyntax', () => {
+    const rule = defineRule({ meta: META, query: '(call) @c', keywords: ['magic'], onMatch() {} });
+    const c = compileRules([rule]);
     const codes = (src: string, checkSyntax: boolean) =>
       analyzeSource('f.py', src, c, { ...DEFAULT_SETTINGS, checkSyntax }).warnings.map((w) => `${w.code}:${w.line}`);
+    const quiet = 'def f(:\n    return 1\n';
+    // parsed because the word is there, even though no call holds it: the answer does not depend on candidates
+    const busy = '# MAGIC\ndef f(:\n    return 1\n';
     expect(codes(quiet, false)).toEqual([]);
     expect(codes(quiet, true)).toEqual(['DG000:1']);
     expect(codes(busy, false)).toEqual(['DG000:2']);
-    expect(analyzeSource('f.py', busy, c, DEFAULT_SETTINGS).findings.map((f) => f.ruleId)).toContain('DG202');
   });
 });

@@ -3,7 +3,8 @@ import Parser = require('tree-sitter');
 import type { SyntaxNode } from 'tree-sitter';
 import type { Finding, Warning } from '../report';
 import { RuleContext, type RawFinding } from './context';
-import { importAliasCandidates, importStatementTexts, lastSegment, statementBindings } from './imports';
+import { importAliasCandidates, lastSegment } from './imports';
+import { compilePattern, mayContainCall, mayContainKeyword, type CalleePattern } from './patterns';
 import type { QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
 import { describeUnknownCodes, isBlanket, parseSuppression, suppressionCovers, unknownSuppressionCodes, unusedCodes, type Suppression } from './suppressions';
@@ -12,24 +13,25 @@ import { callAt, enclosingOfTypes, findCallNames, findSuppressionComments, hasSu
 import { patternRootTypes } from './query-roots';
 
 export interface QueriedRule {
-  /** Rules with the very same query and trigger share the search and the matches (DG203 and DG204 do). */
+  /** Rules with the very same query share the search and the matches (DG203 and DG204 do). */
   rules: Rule[];
-  trigger: RegExp;
   roots: Set<string>;
-  /** Compiled on first use: a one-file run compiles only the queries its file triggers. */
+  /** Compiled on first use: a one-file run compiles only the queries its files need. */
   query: Parser.Query | null;
+}
+
+export interface CallRule {
+  rule: Rule;
+  patterns: CalleePattern[];
 }
 
 export interface CompiledRules {
   rules: Rule[];
   byId: Map<string, Rule>;
-  /** Rules subscribed to each callee name (last dotted segment). */
-  callSubscribers: Map<string, Rule[]>;
-  /** The subscribed names, plus `getattr` (for `getattr(m, "name")(…)`); empty when no rule subscribes. */
-  callNames: Set<string>;
-  /** Names whose every subscriber has a `mayCall` prefilter: only these can be ruled out before parsing. */
-  prefiltered: Set<string>;
+  calling: CallRule[];
   queried: QueriedRule[];
+  /** Lower-cased keywords of each rule that declares them. */
+  keywords: Map<Rule, string[]>;
   /** Upper-cased ids, names and aliases of every rule: codes we recognise in suppressions. */
   knownCodes: Set<string>;
 }
@@ -37,30 +39,36 @@ export interface CompiledRules {
 export class RuleQueryError extends Error {}
 
 /**
- * Index the rules for one pass per file: call subscriptions by callee name, queries by their text triggers.
- * Nothing walks the whole tree: see locate.ts for why.
+ * Index the rules for one pass per file: callee patterns, queries, keywords. Every prefilter the engine applies is
+ * derived here from what the rules declare (patterns.ts); no rule writes one.
  */
 export function compileRules(rules: Rule[]): CompiledRules {
-  const callSubscribers = new Map<string, Rule[]>();
+  const calling: CallRule[] = [];
   const queried: QueriedRule[] = [];
+  const keywords = new Map<Rule, string[]>();
   for (const rule of rules) {
-    for (const name of new Set(rule.calls ?? [])) {
-      const list = callSubscribers.get(name);
-      if (list) list.push(rule);
-      else callSubscribers.set(name, [rule]);
+    if (rule.calls?.length) {
+      if (!rule.onCall) throw new RuleQueryError(`rule ${rule.meta.id}: \`calls\` needs \`onCall\``);
+      try {
+        // A bare name (`run`) is any callee ending in it.
+        calling.push({ rule, patterns: rule.calls.map((c) => compilePattern(/[.*]/.test(c) ? c : `**.${c}`)) });
+      } catch (e) {
+        throw new RuleQueryError(`rule ${rule.meta.id}: ${(e as Error).message}`);
+      }
+    }
+    if (rule.keywords) {
+      if (!rule.keywords.length || rule.keywords.some((k) => !k)) throw new RuleQueryError(`rule ${rule.meta.id}: empty keyword list or keyword`);
+      keywords.set(rule, [...new Set(rule.keywords.map((k) => k.toLowerCase()))]);
     }
     if (rule.query) {
-      if (!rule.trigger) throw new RuleQueryError(`rule ${rule.meta.id}: a query needs a text trigger`);
+      if (!rule.onMatch) throw new RuleQueryError(`rule ${rule.meta.id}: \`query\` needs \`onMatch\``);
       const roots = patternRootTypes(rule.query);
       if (!roots.size) throw new RuleQueryError(`rule ${rule.meta.id}: no pattern root type found in its query`);
-      const flags = rule.trigger.flags.includes('g') ? rule.trigger.flags : rule.trigger.flags + 'g';
-      const same = queried.find((q) => q.rules[0].query === rule.query && q.trigger.source === rule.trigger!.source && q.trigger.flags === flags);
+      const same = queried.find((q) => q.rules[0].query === rule.query);
       if (same) same.rules.push(rule);
-      else queried.push({ rules: [rule], trigger: new RegExp(rule.trigger.source, flags), roots, query: null });
+      else queried.push({ rules: [rule], roots, query: null });
     }
   }
-  const callNames = new Set(callSubscribers.size ? [...callSubscribers.keys(), 'getattr'].filter((n) => /^[A-Za-z_]\w*$/.test(n)) : []);
-  const prefiltered = new Set([...callSubscribers].filter(([, subs]) => subs.every((r) => r.mayCall)).map(([name]) => name));
   const knownCodes = new Set<string>();
   const byId = new Map<string, Rule>();
   for (const r of rules) {
@@ -69,7 +77,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
     knownCodes.add(r.meta.name.toUpperCase());
     for (const a of r.meta.aliases ?? []) knownCodes.add(a.toUpperCase());
   }
-  return { rules, byId, callSubscribers, callNames, prefiltered, queried, knownCodes };
+  return { rules, byId, calling, queried, keywords, knownCodes };
 }
 
 function queryOf(q: QueriedRule): Parser.Query {
@@ -84,170 +92,119 @@ function queryOf(q: QueriedRule): Parser.Query {
 }
 
 /**
- * Would any candidate call of this file interest a rule? Answered from the text alone, so that a file whose only
- * candidates are `config.get(…)` or `name.replace(…)` needs no tree. Conservative: a callee that is not a plain
- * dotted name (`f()(…)`, `x[0].get(…)`), an alias, `getattr`, or a rule without `mayCall` means yes.
+ * The rules that may find something in this file: a call rule when the file holds every word of one of its
+ * patterns, a rule with keywords when it holds one of them (any case). `exhaustive` (tests): every rule.
  */
-function callsMayMatter(compiled: CompiledRules, text: string, found: { index: number; name: string }[], aliases: Set<string>): boolean {
-  let bindings: Map<string, string[]> | null = null;
-  for (const m of found) {
-    const name = m.name;
-    if (!compiled.prefiltered.has(name) || aliases.has(name)) return true;
-    const rules = compiled.callSubscribers.get(name)!;
-    const written = dottedBefore(text, m.index, name);
-    if (written === null) return true;
-    bindings ??= new Map();
-    const dot = written.search(/[.(]/); // the first name, also of `F(…).rest`
-    const head = dot < 0 ? written : written.slice(0, dot);
-    let targets = bindings.get(head);
-    if (!targets) bindings.set(head, (targets = textImportTargets(text, head)));
-    const candidates = [written, ...targets.map((t) => (dot < 0 ? t : t + written.slice(dot)))];
-    if (candidates.some((fn) => RESOLVES_TO_MODULE.test(fn))) return true;
-    if (candidates.some((fn) => rules.some((r) => r.mayCall!(fn, text, m.index)))) return true;
-  }
-  return false;
+function activeRules(compiled: CompiledRules, text: string, exhaustive: boolean): { calls: CallRule[]; queries: Set<Rule>; files: Rule[] } {
+  let lower: string | null = null;
+  const hasKeyword = (rule: Rule): boolean => {
+    const k = compiled.keywords.get(rule);
+    if (!k || exhaustive) return true;
+    return mayContainKeyword((lower ??= text.toLowerCase()), k);
+  };
+  const calls = exhaustive ? compiled.calling : compiled.calling.filter((c) => mayContainCall(text, c.patterns));
+  const queries = new Set<Rule>();
+  for (const q of compiled.queried) for (const r of q.rules) if (hasKeyword(r)) queries.add(r);
+  const files = compiled.rules.filter((r) => r.onFile && hasKeyword(r));
+  return { calls, queries, files };
 }
 
 /**
- * `a.b.name` when the text before `name` at `at` is a plain dotted name on the same line; `str.name` for a method of
- * a string literal (`"a-b".replace(…)`: its receiver is a `str`, whatever the literal); null when unsure (the
- * receiver is a call or subscript — `__import__("os").system` is a module —, or the chain continues across a line
- * break or a comment).
+ * Candidate calls of the file: from the text, every `name(` whose name is the last segment (or prefix) of an
+ * active pattern or a local alias of one, every `getattr(` (for `getattr(m, "f")(…)`), and every `)(` / `](`
+ * (a call of a call or subscript, `(subprocess.run)(…)`); or, when a pattern's last segment is open (`os.*`) or
+ * in exhaustive mode, every call of the tree. Each candidate is confirmed and resolved in the tree.
  */
-function dottedBefore(text: string, at: number, name: string): string | null {
-  let parts = name;
-  let i = at - 1;
-  for (;;) {
-    while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
-    if (i >= 0 && (text[i] === '\n' || text[i] === '\r' || text[i] === '\\')) {
-      // `(requests.\n get(…))` is one name in Python: a dot before the line break means unsure.
-      let j = i;
-      while (j >= 0 && /[\s\\]/.test(text[j])) j--;
-      return j >= 0 && text[j] === '.' ? null : parts;
+function candidateCalls(ctx: RuleContext, text: string, calls: CallRule[], exhaustive: boolean): SyntaxNode[] {
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  let open = exhaustive;
+  for (const c of calls) {
+    for (const p of c.patterns) {
+      if (!p.last) open = true;
+      else if ('exact' in p.last) exact.add(p.last.exact);
+      else prefixes.push(p.last.prefix);
     }
-    if (i < 0 || text[i] !== '.') return i >= 0 && /[#'"`]/.test(text[i]) ? null : parts;
-    i--;
-    while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
-    if (i >= 0 && (text[i] === '"' || text[i] === "'") && parts === name) return `str.${name}`;
-    if (i >= 0 && text[i] === ')') return calledBefore(text, i, parts);
-    const end = i + 1;
-    while (i >= 0 && /[\w\u00C0-\uFFFF]/.test(text[i])) i--;
-    if (end === i + 1) return null; // `)`, `]`, a quote, a line break: not a plain name
-    const word = text.slice(i + 1, end);
-    if (/^\d/.test(word)) return null;
-    parts = `${word}.${parts}`;
   }
-}
-
-/**
- * `F(…).rest` when the `)` at `close` ends a call of a plain dotted name F whose arguments hold no string, comment
- * or line continuation (a backward scan cannot skip those safely); else null. The tree would give the callee as
- * written, `F(args).rest` (or a module, for `__import__(…)`, `importlib.import_module(…)`, `getattr(…)`: see
- * RESOLVES_TO_MODULE), and every `mayCall` judges `F(…).rest` the same way.
- */
-function calledBefore(text: string, close: number, rest: string): string | null {
-  let depth = 0;
-  let i = close;
-  for (; i >= 0 && close - i < 2000; i--) {
-    const c = text[i];
-    if (c === ')') depth++;
-    else if (c === '(' && --depth === 0) break;
-    else if (c === '"' || c === "'" || c === '#' || c === '\\') return null;
+  if (open) return allCalls(ctx.root);
+  // `from subprocess import run as r`: `r(…)` is a call of `subprocess.run`.
+  for (const rec of importAliasCandidates(text)) {
+    const last = lastSegment(rec.target);
+    if (exact.has(last) || prefixes.some((p) => last.startsWith(p))) exact.add(rec.local);
   }
-  if (depth !== 0 || i < 0) return null;
-  let j = i - 1;
-  while (j >= 0 && (text[j] === ' ' || text[j] === '\t')) j--;
-  const end = j + 1;
-  while (j >= 0 && /[\w\u00C0-\uFFFF]/.test(text[j])) j--;
-  if (end === j + 1) return null;
-  const f = dottedBefore(text, j + 1, text.slice(j + 1, end));
-  return f === null || f.includes('(') || f.startsWith('str.') ? null : `${f}(…).${rest}`;
-}
-
-/**
- * Calls whose result the tree resolves to a module (`__import__("os").system`): their methods are module functions.
- * (Defensive: these names are themselves subscribed by rules without a prefilter, so such a file is parsed anyway.)
- */
-const RESOLVES_TO_MODULE = /^(?:builtins\.)?(?:__import__|getattr)\(|^importlib\.import_module\(/;
-
-/** Every target `name` may be bound to by an import line of the text (strings included: over-approximate). */
-function textImportTargets(text: string, name: string): string[] {
-  const out: string[] = [];
-  for (const stmt of importStatementTexts(text)) {
-    if (!stmt.includes(name)) continue;
-    for (const r of statementBindings(stmt)) if (r.local === name) out.push(r.target);
+  exact.add('getattr');
+  const out: SyntaxNode[] = [];
+  for (const m of findCallNames(text, exact, prefixes)) {
+    const site = callAt(ctx.root, m.index, m.index + m.name.length);
+    if (site) out.push(site.call);
+  }
+  for (const i of calledCallOpenings(text)) {
+    const args = ctx.root.descendantForIndex(i, i + 1);
+    const call = args.type === 'argument_list' ? args.parent : args.type === '(' && args.parent?.type === 'argument_list' ? args.parent.parent : null;
+    if (call && call.type === 'call') out.push(call);
   }
   return out;
 }
 
-/** Find every subscribed call, resolve its callee once, and hand it to the rules that asked for that name. */
-function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, ruleErrors: string[]): void {
-  if (!compiled.callNames.size) return;
-  const found = findCallNames(text, compiled.callNames);
-  // Names bound by `from m import name as alias` are called under the alias. Candidates from the text alone (no
-  // tree needed for a file without such an alias); `deliver` resolves each call through the real imports.
-  const aliases: string[] = [];
-  for (const rec of importAliasCandidates(text)) {
-    if (compiled.callSubscribers.has(lastSegment(rec.target))) aliases.push(rec.local);
-  }
-  const aliased = aliases.length ? findCallNames(text, new Set(aliases)) : [];
-  if (!aliased.length && !callsMayMatter(compiled, text, found, new Set(aliases))) return;
-  const subs = compiled.callSubscribers;
-  const seen = new Set<string>();
-  const deliver = (call: SyntaxNode, fn: string): void => {
-    const rules = subs.get(lastSegment(fn));
-    if (!rules) return;
-    const key = `${call.startIndex}:${call.endIndex}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    ctx.setCallee(call, fn);
-    for (const rule of rules) {
-      ctx.rule = rule;
-      try {
-        rule.onCall!(call, fn, ctx);
-      } catch (err) {
-        ruleErrors.push(`internal error in rule ${rule.meta.id}: ${(err as Error).message}`);
-      }
-    }
-  };
-  const visit = (list: { index: number; name: string }[]): void => {
-    for (const { index, name } of list) {
-      const site = callAt(ctx.root, index, index + name.length);
-      if (!site) continue;
-      deliver(site.call, ctx.calleeOfFunction(site.fn) ?? site.fn.text);
-      if (name === 'getattr') {
-        // `getattr(os, "system")(cmd)`: the outer call is a call of `os.system`.
-        const outer = site.call.parent;
-        if (outer && outer.type === 'call' && outer.startIndex === site.call.startIndex) {
-          const q = ctx.qualifiedName(site.call);
-          if (q) deliver(outer, q);
-        }
-      }
-    }
-  };
-  visit(found);
-  visit(aliased);
+let CALLS_QUERY: Parser.Query | null = null;
+
+function allCalls(root: SyntaxNode): SyntaxNode[] {
+  CALLS_QUERY ??= new Parser.Query(getLanguage(), '(call) @c');
+  return CALLS_QUERY.captures(root).map((c) => c.node);
 }
 
-/** Run each triggered rule's query on the nodes around its triggers. */
-function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, ruleErrors: string[]): void {
-  for (const q of compiled.queried) {
-    const re = q.trigger;
-    re.lastIndex = 0;
-    let m = re.exec(text);
-    if (!m) continue;
-    const anchors = new Map<number, SyntaxNode>();
-    for (; m; m = re.exec(text)) {
-      if (m[0].length === 0) {
-        re.lastIndex++;
-        continue;
-      }
-      for (const n of enclosingOfTypes(ctx.root, m.index, m.index + m[0].length, q.roots)) {
-        const key = n.startIndex * 1024 + (n.typeId & 1023);
-        if (!anchors.has(key)) anchors.set(key, n);
+/** Index of each `(` right after `)` or `]` (spaces, tabs and `\` line continuations between). */
+function calledCallOpenings(text: string): number[] {
+  const out: number[] = [];
+  for (let i = text.indexOf('('); i >= 0; i = text.indexOf('(', i + 1)) {
+    let j = i - 1;
+    for (let c = text.charCodeAt(j); c === 32 || (c >= 9 && c <= 13) || c === 92; c = text.charCodeAt(--j));
+    const c = text.charCodeAt(j);
+    if (c === 41 || c === 93) out.push(i);
+  }
+  return out;
+}
+
+/** Resolve each candidate call once and hand it to the rules whose patterns match its callee. */
+function dispatchCalls(ctx: RuleContext, text: string, calls: CallRule[], exhaustive: boolean, ruleErrors: string[]): void {
+  if (!calls.length) return;
+  const candidates = candidateCalls(ctx, text, calls, exhaustive);
+  candidates.sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
+  const seen = new Set<number>();
+  const deliver = (call: SyntaxNode, fn: string): void => {
+    if (seen.has(call.id)) return;
+    seen.add(call.id);
+    ctx.setCallee(call, fn);
+    for (const c of calls) {
+      if (!c.patterns.some((p) => p.test(fn))) continue;
+      ctx.rule = c.rule;
+      try {
+        c.rule.onCall!(call, fn, ctx);
+      } catch (err) {
+        ruleErrors.push(`internal error in rule ${c.rule.meta.id}: ${(err as Error).message}`);
       }
     }
-    if (!anchors.size) continue;
+  };
+  for (const call of candidates) {
+    const f = call.childForFieldName('function');
+    if (!f) continue;
+    const fn = ctx.calleeOfFunction(f) ?? f.text;
+    // `getattr(os, "system")(cmd)`: the outer call is a call of `os.system`; resolved before the inner one is
+    // delivered as `getattr`, so that it is seen with its real name.
+    if ((fn === 'getattr' || fn === 'builtins.getattr') && call.parent?.type === 'call' && call.parent.startIndex === call.startIndex) {
+      const q = ctx.qualifiedName(call);
+      if (q) deliver(call.parent, q);
+    }
+    deliver(call, fn);
+  }
+}
+
+/** Run each active rule's query: around its keywords, or on the whole tree when it has none (or exhaustive). */
+function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, active: Set<Rule>, exhaustive: boolean, ruleErrors: string[]): void {
+  let lower: string | null = null;
+  for (const q of compiled.queried) {
+    const rules = q.rules.filter((r) => active.has(r));
+    if (!rules.length) continue;
     let query: Parser.Query;
     try {
       query = queryOf(q);
@@ -255,16 +212,30 @@ function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, rul
       ruleErrors.push(`internal error: ${(err as Error).message}`);
       continue;
     }
-    const ordered = [...anchors.values()].sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
     const all: QueryCaptures[] = [];
-    for (const anchor of ordered) {
-      for (const match of query.matches(anchor, { maxStartDepth: 0 })) {
-        const caps: QueryCaptures = {};
-        for (const c of match.captures) (caps[c.name] ??= []).push(c.node);
-        all.push(caps);
+    const collect = (match: Parser.QueryMatch): void => {
+      const caps: QueryCaptures = {};
+      for (const c of match.captures) (caps[c.name] ??= []).push(c.node);
+      all.push(caps);
+    };
+    const words = exhaustive || rules.some((r) => !compiled.keywords.has(r)) ? null : [...new Set(rules.flatMap((r) => compiled.keywords.get(r)!))];
+    if (!words) {
+      for (const match of query.matches(ctx.root)) collect(match);
+    } else {
+      // Every match contains a keyword, so its root is a node of a root type enclosing a keyword occurrence.
+      lower ??= text.toLowerCase();
+      const anchors = new Map<number, SyntaxNode>();
+      for (const w of words) {
+        for (let i = lower.indexOf(w); i >= 0; i = lower.indexOf(w, i + 1)) {
+          for (let n: SyntaxNode | null = ctx.root.descendantForIndex(i, i + w.length); n; n = n.parent) {
+            if ((q.roots.has('_') ? n.isNamed : q.roots.has(n.type)) && !anchors.has(n.id)) anchors.set(n.id, n);
+          }
+        }
       }
+      const ordered = [...anchors.values()].sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
+      for (const anchor of ordered) for (const match of query.matches(anchor, { maxStartDepth: 0 })) collect(match);
     }
-    for (const rule of q.rules) {
+    for (const rule of rules) {
       ctx.rule = rule;
       try {
         for (const caps of all) rule.onMatch!(caps, ctx);
@@ -295,6 +266,7 @@ export function analyzeSource(
   compiled: CompiledRules,
   settings: Settings,
   identityPath: string = path,
+  opts: { exhaustive?: boolean } = {},
 ): FileAnalysis {
   const raw: RawFinding[] = [];
   // Parsed on the first question that needs the tree, which in most files comes from a text candidate of some rule:
@@ -306,13 +278,17 @@ export function analyzeSource(
   const suppressions: Suppression[] = [];
   const lines = new LineIndex(text);
 
-  dispatchCalls(compiled, ctx, text, ruleErrors);
-  runQueries(compiled, ctx, text, ruleErrors);
-  for (const rule of compiled.rules) {
-    if (!rule.onFile) continue;
+  const exhaustive = opts.exhaustive === true;
+  const active = activeRules(compiled, text, exhaustive);
+  // A file that some call or query rule may match is parsed, whether or not a candidate is found in it: which
+  // files are parsed (and so can report a syntax error, DG000) follows from the words in the file alone.
+  if (active.calls.length || active.queries.size) void ctx.root;
+  dispatchCalls(ctx, text, active.calls, exhaustive, ruleErrors);
+  runQueries(compiled, ctx, text, active.queries, exhaustive, ruleErrors);
+  for (const rule of active.files) {
     ctx.rule = rule;
     try {
-      rule.onFile(ctx);
+      rule.onFile!(ctx);
     } catch (err) {
       ruleErrors.push(`internal error in rule ${rule.meta.id}: ${(err as Error).message}`);
     }

@@ -1,11 +1,12 @@
 import type { SyntaxNode } from 'tree-sitter';
-import type { Severity } from '../report';
+import { severityRank, type Severity } from '../report';
 import type { Settings } from './settings';
 import type { Rule } from './rule';
 import { importRecords, type ImportRecord } from './imports';
 import { findImports } from './locate';
 import { callArgs, stringValue, unwrap } from './python';
 import { deferredRanges, statementSpan } from './scope';
+import { fillTemplate, PARSE_TIME_NOTE, type Fields } from './template';
 
 const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 
@@ -28,10 +29,38 @@ export interface SourceFile {
   text: string;
 }
 
+/**
+ * A per-file analysis several rules need (call facts, provenance of values, shell scripts of operators…): computed
+ * by the engine on the first question, once per file, and shared. Declared once with `defineService`, asked for
+ * with `ctx.use(service)`; typed, so no rule reads a value another rule left under a string key.
+ */
+export interface Service<T> {
+  readonly name: string;
+  compute(ctx: RuleContext): T;
+}
+
+export function defineService<T>(name: string, compute: (ctx: RuleContext) => T): Service<T> {
+  return { name, compute };
+}
+
+export interface ReportOptions {
+  severity?: Severity;
+  /** Normalised code hashed into the fingerprint (default: the node's text). */
+  key?: string;
+  /** The node whose statement's suppression comments apply (default: the reported node). */
+  span?: SyntaxNode;
+  /** Key of `meta.messages` to use instead of `meta.message`. */
+  message?: string;
+  /** `false`: no parse-time escalation for this finding (the rule decided its severity itself). */
+  parseTime?: boolean;
+}
+
 /** What rules see of the file under analysis. One instance per file; `rule` changes as rules run. */
 export class RuleContext {
   rule!: Rule;
-  /** Free-form per-file scratch space for rules that aggregate (keyed by rule id). */
+  private readonly services = new Map<Service<unknown>, unknown>();
+  private readonly ruleStates = new Map<Rule, unknown>();
+  /** @deprecated engine v1 string-keyed scratch state: being replaced by `use(service)` and `ruleState`. */
   readonly state = new Map<string, unknown>();
   private rootNode: SyntaxNode | null = null;
   private importsOf: { map: Map<string, string>; list: ImportRecord[]; statements: SyntaxNode[] } | null = null;
@@ -190,16 +219,37 @@ export class RuleContext {
     this.deferredMaxEnd = ranges.map((r) => (max = Math.max(max, r[1])));
   }
 
+  /** The file's value of a per-file service (computed on first use, then shared by every rule). */
+  use<T>(service: Service<T>): T {
+    if (this.services.has(service)) return this.services.get(service) as T;
+    const v = service.compute(this);
+    this.services.set(service, v);
+    return v;
+  }
+
   /**
-   * Report a finding on `node`. `message` defaults to the rule's. Never put a secret in the message:
-   * use `redact()`. `key` overrides the normalised code used for the fingerprint (default: node text).
+   * The current rule's own per-file state (what its `onCall`/`onMatch` collect for its `onFile`), created by `init`
+   * on first use. Private to the rule: other rules share analysis through services, never through this.
    */
-  report(node: SyntaxNode, message?: string, opts: { severity?: Severity; key?: string; span?: SyntaxNode } = {}): void {
+  ruleState<T>(init: () => T): T {
+    if (this.ruleStates.has(this.rule)) return this.ruleStates.get(this.rule) as T;
+    const v = init();
+    this.ruleStates.set(this.rule, v);
+    return v;
+  }
+
+  /**
+   * Report a finding on `node`: the rule's message template filled with `fields` (or a literal message, for
+   * rules not yet on templates), parse-time escalation from `meta.parseTime`. Never put a secret in a field: use
+   * `redact()`.
+   */
+  report(node: SyntaxNode, fields?: Fields | string, opts: ReportOptions = {}): void {
+    const { severity, message } = this.finish(fields, opts, opts.span ?? node);
     const stmt = statementSpan(opts.span ?? node);
     this.sink.push({
       ruleId: this.rule.meta.id,
-      severity: opts.severity ?? this.rule.meta.severity,
-      message: message ?? this.rule.meta.message,
+      severity,
+      message,
       startIndex: node.startIndex,
       endIndex: node.endIndex,
       stmtStart: stmt.start,
@@ -208,20 +258,38 @@ export class RuleContext {
     });
   }
 
+  private finish(fields: Fields | string | undefined, opts: ReportOptions, at: SyntaxNode | null): { severity: Severity; message: string } {
+    const meta = this.rule.meta;
+    let message: string;
+    if (typeof fields === 'string') message = fields;
+    else {
+      const template = opts.message ? meta.messages?.[opts.message] : meta.message;
+      if (template === undefined) throw new Error(`rule ${meta.id}: no message \`${opts.message}\``);
+      message = fillTemplate(template, fields, `rule ${meta.id}`);
+    }
+    let severity = opts.severity ?? meta.severity;
+    if (meta.parseTime && opts.parseTime !== false && at && this.isParseTime(at)) {
+      if (severityRank(meta.parseTime) > severityRank(severity)) severity = meta.parseTime;
+      message += PARSE_TIME_NOTE;
+    }
+    return { severity, message };
+  }
+
   /** Report at a character range of the raw text (for rules that scan text, not the tree). */
-  reportRange(startIndex: number, endIndex: number, message?: string, opts: { severity?: Severity; key?: string } = {}): void {
+  reportRange(startIndex: number, endIndex: number, fields?: Fields | string, opts: Omit<ReportOptions, 'span'> = {}): void {
     // The statement around the range, so a suppression on any of its lines applies (as for tree findings).
-    const at = this.root?.descendantForIndex(startIndex);
-    const span = at ? statementSpan(at) : null;
+    const at = this.root.descendantForIndex(startIndex);
+    const span = statementSpan(at);
     const line = this.file.text.slice(0, startIndex).split('\n').length;
+    const { severity, message } = this.finish(fields, opts, at);
     this.sink.push({
       ruleId: this.rule.meta.id,
-      severity: opts.severity ?? this.rule.meta.severity,
-      message: message ?? this.rule.meta.message,
+      severity,
+      message,
       startIndex,
       endIndex,
-      stmtStart: span ? Math.min(span.start, line) : line,
-      stmtEnd: span ? Math.max(span.end, line) : line,
+      stmtStart: Math.min(span.start, line),
+      stmtEnd: Math.max(span.end, line),
       key: opts.key ?? this.file.text.slice(startIndex, endIndex),
     });
   }

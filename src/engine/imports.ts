@@ -99,7 +99,6 @@ export function statementBindings(stmt: string): { target: string; local: string
  * use it to rule a file out, never to report.
  */
 export function importStatementTexts(text: string): string[] {
-  if (text === memo.text) return memo.statements;
   if (!text.includes('import')) return [];
   const out: string[] = [];
   for (const i of importWords(text)) {
@@ -120,13 +119,8 @@ export function importStatementTexts(text: string): string[] {
     }
     out.push(text.slice(start, logicalLineEnd(text, start)));
   }
-  memo.text = text;
-  memo.statements = out;
   return out;
 }
-
-// One file is analysed at a time per thread, and several callers ask for its import lines.
-const memo: { text: string | null; statements: string[] } = { text: null, statements: [] };
 
 /** End of the logical line starting at `i`: through an open `(` and `\` continuations; a `#` comment ends it. */
 function logicalLineEnd(text: string, i: number): number {

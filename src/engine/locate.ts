@@ -67,20 +67,20 @@ export function findSuppressionComments(text: string, tree: () => SyntaxNode): S
 }
 
 /**
- * Each name of `names` where it is followed by `(` (whitespace allowed between): `[{index, name}]`, in text order.
- * The same matches as the regex `\b(?:a|b|…)\s*\(`, found from each `(` backwards with a set lookup, which is
- * several times faster than a regex alternation of the ~200 names rules subscribe to.
+ * Each name of `names`, or starting with one of `prefixes`, where it is followed by `(` (whitespace and `\`
+ * line continuations allowed between): `[{index, name}]`, in text order. Found from each `(` backwards with a set
+ * lookup, which is several times faster than a regex alternation of the names rules subscribe to.
  */
-export function findCallNames(text: string, names: ReadonlySet<string>): { index: number; name: string }[] {
+export function findCallNames(text: string, names: ReadonlySet<string>, prefixes: readonly string[] = []): { index: number; name: string }[] {
   const out: { index: number; name: string }[] = [];
   for (let i = text.indexOf('('); i >= 0; i = text.indexOf('(', i + 1)) {
     let j = i - 1;
-    for (let c = text.charCodeAt(j); c === 32 || (c >= 9 && c <= 13); c = text.charCodeAt(--j));
+    for (let c = text.charCodeAt(j); c === 32 || (c >= 9 && c <= 13) || c === 92; c = text.charCodeAt(--j));
     const end = j + 1;
-    for (let c = text.charCodeAt(j); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95; c = text.charCodeAt(--j));
+    for (let c = text.charCodeAt(j); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c >= 128; c = text.charCodeAt(--j));
     if (end === j + 1) continue;
     const name = text.slice(j + 1, end);
-    if (names.has(name)) out.push({ index: j + 1, name });
+    if (names.has(name) || (prefixes.length && prefixes.some((p) => name.startsWith(p)))) out.push({ index: j + 1, name });
   }
   return out;
 }

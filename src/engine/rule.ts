@@ -13,14 +13,26 @@ export interface RuleDocs {
 /** Data about a rule, kept apart from its matcher (ESLint's `meta`). */
 export interface RuleMeta {
   /** Stable code, `DG` + family digit + two digits: DG1xx secret, DG2xx shell-injection, DG3xx code-injection,
-   *  DG4xx unsafe-deserialization, DG5xx unapproved-import, DG6xx malicious, DG7xx import-path. Never reuse a retired code. */
+   *  DG4xx unsafe-deserialization, DG5xx unapproved-import, DG6xx malicious, DG7xx import-path, DG9xx sandbox.
+   *  Never reuse a retired code. */
   id: string;
   /** kebab-case name, also accepted wherever an id is. */
   name: string;
   category: StaticCategory;
   severity: Severity;
-  /** One line; may be refined per finding. */
+  /**
+   * The finding's message, a template: `{field}` is filled from the fields given to `ctx.report` (a missing field
+   * is an error, caught by the fixture test). Never put a secret in a field: use `redact()`.
+   */
   message: string;
+  /** Other message templates, chosen per finding with `ctx.report(node, fields, { message: 'key' })`. */
+  messages?: Record<string, string>;
+  /**
+   * Parse-time escalation: a finding on code that runs while Airflow imports the file (module level, decorators,
+   * default values, operator arguments) gets at least this severity and the note "at parse time, in the
+   * dag-processor". The engine does it; a rule that decides severity itself passes `parseTime: false` to `report`.
+   */
+  parseTime?: Severity;
   docs: RuleDocs;
   /** bandit test ids (B602) / ruff codes (S602) this rule covers: `# nosec B602` and `# noqa: S602` suppress it. */
   aliases?: string[];
@@ -31,42 +43,44 @@ export interface QueryCaptures {
   [name: string]: SyntaxNode[];
 }
 
+/**
+ * A rule declares what it looks at; the engine finds it, once for all rules, and derives from the declarations
+ * which files a rule can skip (a file is skipped only when a word every match must contain is absent).
+ * See docs/writing-rules.md.
+ */
 export interface Rule {
   meta: RuleMeta;
   /**
-   * Callees this rule inspects, by their last dotted segment: `['run', 'Popen']` sees `subprocess.run(…)`,
-   * `sp.run(…)`, `run(…)` after `from subprocess import run`, `r(…)` after `… import run as r`, and
-   * `getattr(subprocess, "run")(…)`. The engine finds the calls once for all rules (text first, confirmed in
-   * the tree), resolves each callee through the imports once, and hands every call to the rules that named it.
+   * Callees this rule inspects, by qualified name: `subprocess.run`, `pickle.load*` (`*` within a segment),
+   * `**.exec_command` (`**`: any segments), `builtins.eval`. The engine resolves every call through the file's
+   * imports (`sp.run`, `from subprocess import run as r; r(…)`, `getattr(subprocess, "run")(…)`,
+   * `__import__("subprocess").run(…)`) and calls `onCall` for each call whose callee matches. A callee that cannot
+   * be resolved to an import is matched as written (`self.hook.run`).
    */
   calls?: readonly string[];
-  /** Gets each call named in `calls`, in document order, with its qualified callee (`subprocess.run`), or the
-   *  callee as written when it cannot be resolved. */
+  /** Each matching call, in document order, with its qualified callee. */
   onCall?(call: SyntaxNode, fn: string, ctx: RuleContext): void;
-  /**
-   * Optional, for rules subscribed to common names (`get`, `replace`, `open`): could `onCall` do anything for a call
-   * of `fn` in a file of this `text`? The engine asks it before it parses the file, with the callee read from the
-   * text (dotted name as written, import aliases resolved from the import lines); a file where every such answer
-   * is no is not parsed for calls. Must never say no where `onCall` could report or record something that matters:
-   * when unsure, say yes. `text` is the whole file; `at` the index of the called name in it (the call's own text
-   * starts at most the length of `fn` before it).
-   */
-  mayCall?(fn: string, text: string, at: number): boolean;
-  /**
-   * A tree-sitter query (one or more patterns) for shapes that are not plain calls. It runs only where
-   * `trigger` matches the file's text: on each node of one of the patterns' root types that encloses a trigger
-   * match, within its statement, with matches anchored at that node. Required with `query`.
-   */
+  /** A tree-sitter query (one or more patterns) for shapes that are not plain calls; `onMatch` gets each match. */
   query?: string;
-  trigger?: RegExp;
+  /**
+   * Literal words (any letter case), one of which every match of `query`, and every finding of `onFile`, contains
+   * in its text: the engine skips files without any, and runs the query only on the nodes around them. Omitted:
+   * the rule runs on every file. A keyword that some match lacks loses findings: the prefilter property test
+   * (test/engine/prefilter.test.ts) runs every rule with and without it on every fixture and sample.
+   */
+  keywords?: readonly string[];
   onMatch?(captures: QueryCaptures, ctx: RuleContext): void;
-  /** Whole-file checks that need no tree walk (raw-text scans), or that aggregate what `onCall`/`onMatch` saw. */
+  /** Whole-file checks (raw-text scans), and aggregation of what `onCall`/`onMatch` saw (see `ctx.ruleState`). */
   onFile?(ctx: RuleContext): void;
   /**
    * Path rules (rules/import-path): called once for every file, folder and outside link of the checked tree and of
    * its zip archives, whatever the file's type; they never see source text. A rule with `onPath` has no other hook.
    */
   onPath?(entry: PathEntry, report: PathReport): void;
+  /** @deprecated engine v1 hand-written prefilters: ignored (the engine derives its prefilters); being removed. */
+  mayCall?(fn: string, text: string, at: number): boolean;
+  /** @deprecated engine v1 query trigger: ignored (declare `keywords`); being removed. */
+  trigger?: RegExp;
 }
 
 export function defineRule(rule: Rule): Rule {

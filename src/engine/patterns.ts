@@ -1,0 +1,81 @@
+/**
+ * Callee patterns: how a rule says which calls it wants, by qualified name — `subprocess.run`, `pickle.load*`
+ * (`*` within one dotted segment), `**.exec_command` (`**` any number of segments, also none), `builtins.eval`.
+ *
+ * From each pattern the engine derives, without any help from the rule:
+ *  - the WORDS a file must contain for a call to resolve to it (every literal piece of every segment: a call of
+ *    `subprocess.run` resolves through `import subprocess`, `from subprocess import run as r`,
+ *    `getattr(subprocess, "run")` or `__import__("subprocess").run`, and each of these spells both words);
+ *  - how to FIND candidate calls in the text: by the callee's last name (`run(`), or the prefix of a globbed one
+ *    (`load*` -> `load…(`), plus the local names an import binds to such a name (`r(` after `… import run as r`).
+ * `builtins.` is implicit (`eval(…)` is a call of `builtins.eval`), so it is not a required word.
+ */
+
+export interface CalleePattern {
+  source: string;
+  /** Matches a qualified callee (`pickle.loads`) or the callee as written when it cannot be resolved. */
+  test(fn: string): boolean;
+  /** Words that every file holding a matching call contains. */
+  words: string[];
+  /** Last segment: an exact name, a prefix (`load*`), or null when any last name matches (`os.*`). */
+  last: { exact: string } | { prefix: string } | null;
+}
+
+const SEGMENT_CHARS = /^[\w*\u00C0-\uFFFF]+$/;
+
+export class PatternError extends Error {}
+
+export function compilePattern(source: string): CalleePattern {
+  const segs = source.split('.');
+  if (!segs.length || segs.some((s) => !s || !SEGMENT_CHARS.test(s) || (s.includes('**') && s !== '**'))) {
+    throw new PatternError(`invalid callee pattern \`${source}\`: dotted names, \`*\` within a segment, \`**\` alone as a segment`);
+  }
+  // `builtins.eval` also matches a bare `eval` (what the engine sees for a builtin that no import rebinds).
+  const body = segs[0] === 'builtins' ? segs.slice(1) : segs;
+  const prefix = segs[0] === 'builtins' ? '^(?:builtins\\.)?' : '^';
+  const regex = new RegExp(prefix + segmentsSource(body) + '$');
+  const words = body.flatMap((s) => (s === '**' ? [] : s.split('*').filter(Boolean)));
+  const lastSeg = body[body.length - 1];
+  const last =
+    lastSeg === '**' || lastSeg.startsWith('*')
+      ? null
+      : lastSeg.includes('*')
+        ? { prefix: lastSeg.slice(0, lastSeg.indexOf('*')) }
+        : { exact: lastSeg };
+  return { source, test: (fn) => regex.test(fn), words: [...new Set(words)], last };
+}
+
+/** Regex source for the dotted segments, `**` standing for any run of whole segments (none included). */
+function segmentsSource(body: string[]): string {
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const s = body[i];
+    const first = i === 0;
+    if (s === '**') {
+      // `**.x` at the start: any prefix ending in a dot, or none; `a.**.x` / `a.**`: a dot and anything, or nothing.
+      out += first ? '(?:.*\\.)?' : '(?:\\..*)?';
+      continue;
+    }
+    const prevStar = i > 0 && body[i - 1] === '**';
+    const sep = first || (prevStar && i - 1 === 0) ? '' : '\\.';
+    out += sep + s.split('*').map(escape).join('[^.]*');
+  }
+  return out;
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Does the text contain every word of one of the patterns? (The file-level prefilter of a call rule.) */
+export function mayContainCall(text: string, patterns: readonly CalleePattern[]): boolean {
+  return patterns.some((p) => p.words.every((w) => text.includes(w)));
+}
+
+/**
+ * Does the text contain one of the keywords, in any letter case? (The file-level prefilter of a query or file
+ * rule: every match must contain one.) `lower` is the text lower-cased once per file.
+ */
+export function mayContainKeyword(lower: string, keywords: readonly string[]): boolean {
+  return keywords.some((k) => lower.includes(k));
+}
