@@ -3,13 +3,13 @@ import Parser = require('tree-sitter');
 import type { SyntaxNode } from 'tree-sitter';
 import type { Finding, Warning } from '../report';
 import { RuleContext, type RawFinding } from './context';
-import { importAliasCandidates, lastSegment } from './imports';
+import { resolvedCalls } from './calls';
 import { compilePattern, mayContainCall, mayContainKeyword, type CalleePattern } from './patterns';
 import type { QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
 import { describeUnknownCodes, isBlanket, parseSuppression, suppressionCovers, unknownSuppressionCodes, unusedCodes, type Suppression } from './suppressions';
 import { getLanguage, parse } from '../parse';
-import { callAt, enclosingOfTypes, findCallNames, findSuppressionComments, hasSuppressionWord, SUPPRESSION_CANDIDATE } from './locate';
+import { findSuppressionComments, hasSuppressionWord, SUPPRESSION_CANDIDATE } from './locate';
 import { patternRootTypes } from './query-roots';
 
 export interface QueriedRule {
@@ -109,72 +109,10 @@ function activeRules(compiled: CompiledRules, text: string, exhaustive: boolean)
   return { calls, queries, files };
 }
 
-/**
- * Candidate calls of the file: from the text, every `name(` whose name is the last segment (or prefix) of an
- * active pattern or a local alias of one, every `getattr(` (for `getattr(m, "f")(…)`), and every `)(` / `](`
- * (a call of a call or subscript, `(subprocess.run)(…)`); or, when a pattern's last segment is open (`os.*`) or
- * in exhaustive mode, every call of the tree. Each candidate is confirmed and resolved in the tree.
- */
-function candidateCalls(ctx: RuleContext, text: string, calls: CallRule[], exhaustive: boolean): SyntaxNode[] {
-  const exact = new Set<string>();
-  const prefixes: string[] = [];
-  let open = exhaustive;
-  for (const c of calls) {
-    for (const p of c.patterns) {
-      if (!p.last) open = true;
-      else if ('exact' in p.last) exact.add(p.last.exact);
-      else prefixes.push(p.last.prefix);
-    }
-  }
-  if (open) return allCalls(ctx.root);
-  // `from subprocess import run as r`: `r(…)` is a call of `subprocess.run`.
-  for (const rec of importAliasCandidates(text)) {
-    const last = lastSegment(rec.target);
-    if (exact.has(last) || prefixes.some((p) => last.startsWith(p))) exact.add(rec.local);
-  }
-  exact.add('getattr');
-  const out: SyntaxNode[] = [];
-  for (const m of findCallNames(text, exact, prefixes)) {
-    const site = callAt(ctx.root, m.index, m.index + m.name.length);
-    if (site) out.push(site.call);
-  }
-  for (const i of calledCallOpenings(text)) {
-    const args = ctx.root.descendantForIndex(i, i + 1);
-    const call = args.type === 'argument_list' ? args.parent : args.type === '(' && args.parent?.type === 'argument_list' ? args.parent.parent : null;
-    if (call && call.type === 'call') out.push(call);
-  }
-  return out;
-}
-
-let CALLS_QUERY: Parser.Query | null = null;
-
-function allCalls(root: SyntaxNode): SyntaxNode[] {
-  CALLS_QUERY ??= new Parser.Query(getLanguage(), '(call) @c');
-  return CALLS_QUERY.captures(root).map((c) => c.node);
-}
-
-/** Index of each `(` right after `)` or `]` (spaces, tabs and `\` line continuations between). */
-function calledCallOpenings(text: string): number[] {
-  const out: number[] = [];
-  for (let i = text.indexOf('('); i >= 0; i = text.indexOf('(', i + 1)) {
-    let j = i - 1;
-    for (let c = text.charCodeAt(j); c === 32 || (c >= 9 && c <= 13) || c === 92; c = text.charCodeAt(--j));
-    const c = text.charCodeAt(j);
-    if (c === 41 || c === 93) out.push(i);
-  }
-  return out;
-}
-
-/** Resolve each candidate call once and hand it to the rules whose patterns match its callee. */
+/** Hand each call to the rules whose patterns match its callee. */
 function dispatchCalls(ctx: RuleContext, text: string, calls: CallRule[], exhaustive: boolean, ruleErrors: string[]): void {
   if (!calls.length) return;
-  const candidates = candidateCalls(ctx, text, calls, exhaustive);
-  candidates.sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
-  const seen = new Set<number>();
-  const deliver = (call: SyntaxNode, fn: string): void => {
-    if (seen.has(call.id)) return;
-    seen.add(call.id);
-    ctx.setCallee(call, fn);
+  for (const { call, fn } of resolvedCalls(ctx, text, calls.flatMap((c) => c.patterns), exhaustive)) {
     for (const c of calls) {
       if (!c.patterns.some((p) => p.test(fn))) continue;
       ctx.rule = c.rule;
@@ -184,18 +122,6 @@ function dispatchCalls(ctx: RuleContext, text: string, calls: CallRule[], exhaus
         ruleErrors.push(`internal error in rule ${c.rule.meta.id}: ${(err as Error).message}`);
       }
     }
-  };
-  for (const call of candidates) {
-    const f = call.childForFieldName('function');
-    if (!f) continue;
-    const fn = ctx.calleeOfFunction(f) ?? f.text;
-    // `getattr(os, "system")(cmd)`: the outer call is a call of `os.system`; resolved before the inner one is
-    // delivered as `getattr`, so that it is seen with its real name.
-    if ((fn === 'getattr' || fn === 'builtins.getattr') && call.parent?.type === 'call' && call.parent.startIndex === call.startIndex) {
-      const q = ctx.qualifiedName(call);
-      if (q) deliver(call.parent, q);
-    }
-    deliver(call, fn);
   }
 }
 
@@ -272,7 +198,7 @@ export function analyzeSource(
   // Parsed on the first question that needs the tree, which in most files comes from a text candidate of some rule:
   // a file in which no rule finds anything to look at is not parsed at all (as semgrep's literal prefilter skips
   // files). Everything the rules report is confirmed in the tree, so the findings do not depend on it.
-  const ctx = new RuleContext({ path, text }, settings, raw, () => parse(text).rootNode);
+  const ctx = new RuleContext({ path, text }, settings, raw, () => parse(text).rootNode, opts.exhaustive === true);
   const warnings: Warning[] = [];
   const ruleErrors: string[] = [];
   const suppressions: Suppression[] = [];

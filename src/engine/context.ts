@@ -7,6 +7,16 @@ import { findImports } from './locate';
 import { callArgs, stringValue, unwrap } from './python';
 import { deferredRanges, statementSpan } from './scope';
 import { fillTemplate, PARSE_TIME_NOTE, type Fields } from './template';
+import { resolvedCalls, type ResolvedCall } from './calls';
+import { compilePattern, type CalleePattern } from './patterns';
+
+// Compiled patterns by source: a pure function of the string, shared by every file.
+const compiledPatterns = new Map<string, CalleePattern>();
+function patternOf(source: string): CalleePattern {
+  let p = compiledPatterns.get(source);
+  if (!p) compiledPatterns.set(source, (p = compilePattern(/[.*]/.test(source) ? source : `**.${source}`)));
+  return p;
+}
 
 const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 
@@ -76,7 +86,18 @@ export class RuleContext {
     private readonly tree: () => SyntaxNode = () => {
       throw new Error('RuleContext: no syntax tree given');
     },
+    /** Tests: find calls in every call of the tree rather than from text candidates (see prefilter.test.ts). */
+    readonly exhaustive = false,
   ) {}
+
+  /**
+   * The calls of this file whose callee matches one of `patterns` (as in a rule's `calls`), resolved, in document
+   * order. For services that need calls no rule subscribed to.
+   */
+  findCalls(patterns: readonly string[]): ResolvedCall[] {
+    const compiled = patterns.map(patternOf);
+    return resolvedCalls(this, this.file.text, compiled, this.exhaustive).filter((c) => compiled.some((p) => p.test(c.fn)));
+  }
 
   /** The file's syntax tree (for `onFile` rules that locate a text match with `descendantForIndex`). Parsed on first use. */
   get root(): SyntaxNode {
