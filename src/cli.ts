@@ -73,7 +73,7 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
     .option('--config <file>', 'use this config file instead of discovering one')
     .option('--no-config', 'ignore every config file')
     .option('--workers <n>', 'worker threads (0 = automatic)', (v) => Number.parseInt(v, 10), 0)
-    .option('--check-syntax', 'parse every file and report each syntax error (DG000), not only in files named on the command line or that a rule had to parse')
+    .option('--check-syntax', 'parse every file and report each syntax error (DG000), not only in files named on the command line or that some rule could match (its words are in the file)')
     .option('-q, --quiet', 'print findings only')
     .option('--show-source', 'text: show the source line with a caret and an explain hint under each finding (default)')
     .option('--no-show-source', 'text: one line per finding')

@@ -37,7 +37,7 @@ export const CONFIG_SCHEMA = {
     },
     'require-suppression-reason': { type: 'boolean' },
     nosec: { type: 'boolean', description: 'Honour bandit # nosec and ruff # noqa: Sxxx (default true).' },
-    'check-syntax': { type: 'boolean', description: 'Parse every file and report each syntax error (DG000), not only those of files named on the command line or that a rule had to parse (default false).' },
+    'check-syntax': { type: 'boolean', description: 'Parse every file and report each syntax error (DG000), not only those of files named on the command line or that some rule could match (its words are in the file) (default false).' },
     'max-file-size-kb': { type: 'integer', minimum: 1 },
     imports: {
       type: 'object',
