@@ -112,4 +112,15 @@ describe('derived prefilters never change findings', () => {
     ];
     for (const src of cases) compare(all, src, src);
   });
+
+  it('finds what engine v1\'s hand-written text prefilters missed', () => {
+    const lines = (src: string, id: string) =>
+      analyzeSource('m.py', src, all, DEFAULT_SETTINGS).findings.filter((f) => f.ruleId === id).map((f) => f.line);
+    // the value on a continuation line: v1's binding trigger wanted the value on the `=` line
+    expect(lines('DB_PASSWORD = \\\n    "S3cr3tValue!9"\n', 'DG101')).toEqual([2]);
+    // a comment between a lookup's arguments: v1's `mayCall` read the text after `get(` and gave up
+    const lookup = 'from airflow.models import Variable\n\npw = Variable.get(\n    # c\n    "db_password", "S3cr3tValue!9x")\n';
+    expect(lines(lookup, 'DG101')).toEqual([5]);
+    expect(lines(lookup, 'DG604')).toEqual([3]);
+  });
 });
