@@ -16,6 +16,8 @@ export const STATIC_CATEGORIES = [
   'unapproved-import',
   'malicious',
   'import-path',
+  'sql-injection',
+  'pod-security',
 ] as const;
 /** Categories only the sandbox produces. */
 export const SANDBOX_CATEGORIES = ['sandbox-violation', 'resource-limit', 'import-error'] as const;
