@@ -1,3 +1,4 @@
+import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 
 /** Characters that render as nothing (or as blank) but are part of the text. */
@@ -31,6 +32,32 @@ function wordAround(text: string, i: number): [number, number] {
   return [start, end];
 }
 
+/** Look-alike scripts that unit symbols and formulas never use (Greek does: `μs`, `kΩ`, `Δt`). */
+const CYRILLIC_LIKE = /[\u0400-\u052F\u0530-\u058F\u13A0-\u13FF\uFF21-\uFF3A\uFF41-\uFF5A]/;
+
+/** Is the word at `start` (part of) an identifier, rather than text in a string, docstring or comment? */
+function isIdentifierAt(root: SyntaxNode, start: number): boolean {
+  const n = root.descendantForIndex(start);
+  return n.type === 'identifier' || n.parent?.type === 'identifier';
+}
+
+/**
+ * In strings and comments a word is only suspect when a look-alike letter sits inside Latin letters (`g\u043e\u043egle`,
+ * `p\u03bfrt`), or a Cyrillic-like one in a word of three Latin letters or more (`\u0430dmin`): `"μs"`, `"5 kΩ"`, `"Δt"` are units.
+ */
+function looksSpoofed(word: string): boolean {
+  const chars = [...word];
+  const latin = chars.filter((ch) => LATIN.test(ch)).length;
+  if (latin >= 3 && chars.some((ch) => CYRILLIC_LIKE.test(ch))) return true;
+  if (latin < 2) return false;
+  const first = chars.findIndex((ch) => LATIN.test(ch));
+  let last = -1;
+  chars.forEach((ch, i) => {
+    if (LATIN.test(ch)) last = i;
+  });
+  return chars.some((ch, i) => i > first && i < last && CONFUSABLE.test(ch));
+}
+
 export default defineRule({
   meta: {
     id: 'DG611',
@@ -40,7 +67,7 @@ export default defineRule({
     message: 'invisible character or look-alike letters in the source: it is not what it appears to be',
     docs: {
       what:
-        'Finds invisible characters anywhere in the file (zero-width space/joiners, word joiner, invisible operators, soft hyphen, Hangul fillers, a byte-order mark after the start), and identifiers — and words in strings and comments, such as host names — that mix Latin letters with look-alike letters from Greek, Cyrillic, Armenian, Cherokee or full-width forms (`p\u0430ssword` with a Cyrillic `\u0430`); each distinct word once per file. Words written wholly in another script are fine.',
+        'Finds invisible characters anywhere in the file (zero-width space/joiners, word joiner, invisible operators, soft hyphen, Hangul fillers, a byte-order mark after the start), and identifiers that mix Latin letters with look-alike letters from Greek, Cyrillic, Armenian, Cherokee or full-width forms (`p\u0430ssword` with a Cyrillic `\u0430`), and words in strings and comments, such as host names, where a look-alike letter sits inside Latin letters (`g\u043e\u043egle.com`) or a Cyrillic-like letter in a word of three Latin letters or more; each distinct word once per file. Words written wholly in another script are fine, and so are unit symbols in text (`"μs"`, `"5 kΩ"`, `"Δt"`).',
       why:
         'Python accepts many Unicode letters in names and normalises some of them (NFKC), so two names that look identical in review can be different variables — or the same one while looking different. Attackers use this to shadow a trusted function (`r\u0435quests`), hide an extra argument, or make a condition always true. Invisible characters inside strings change URLs, commands and comparisons without showing.',
       example: '```python\nimport requests\ndef r\u0435quests_get(url):  # Cyrillic "\u0435"\n    ...\n```',
@@ -61,6 +88,7 @@ export default defineRule({
       confusable.lastIndex = end; // the rest of this word is judged with it
       const w = text.slice(start, end);
       if (seen.has(w) || !LATIN.test(w)) continue;
+      if (!isIdentifierAt(ctx.root, start) && !looksSpoofed(w)) continue;
       seen.add(w);
       const odd = [...w].filter((ch) => CONFUSABLE.test(ch)).map((ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
       ctx.reportRange(start, end, `\`${w}\` mixes Latin letters with look-alike letters (${odd.join(', ')}): it is not the name it appears to be`, {

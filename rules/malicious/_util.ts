@@ -435,9 +435,30 @@ export const mayDownloadExec = (text: string): boolean => DOWNLOAD_HINT.test(tex
 const REVERSE_HINT = /\/dev\/|mkfifo|socat|>&|\s-[ecEC]/;
 export const mayReverseShell = (text: string): boolean => REVERSE_HINT.test(text);
 
-/** Shell shapes of reverse shells. */
-export const SHELL_REVERSE =
-  /\/dev\/(tcp|udp)\/[^\s/]+\/\d+|\b(nc|ncat|netcat)\b[^\n]*\s-(e|c)\s|\bmkfifo\b[^\n]*\|\s*(nc|ncat|netcat)\b|\bsocat\b[^\n]*\bexec:|\bbash\s+-i\s*>&|\bsh\s+-i\s*>&/i;
+/**
+ * Shell shapes of reverse shells. `/dev/tcp/host/port` alone is not one: `</dev/tcp/db/5432` and
+ * `echo > /dev/tcp/db/5432` are how Bash scripts wait for a port. It is when a shell's input or output is attached
+ * to it: `>& /dev/tcp/…` (stdout and stderr), `sh < /dev/tcp/…`, `… /dev/tcp/… | sh`, `0>&1`/`0<&N` with it, or
+ * `exec N<>/dev/tcp/…` whose descriptor feeds a shell (`sh <&N`, `0<&N`, a `while read` loop).
+ */
+const TCP = String.raw`\/dev\/(?:tcp|udp)\/`;
+const SH = String.raw`(?:\/(?:usr\/)?bin\/)?\b(?:ba|z|k|da)?sh\b`;
+export const SHELL_REVERSE = new RegExp(
+  [
+    String.raw`>&\s*${TCP}`,
+    String.raw`${SH}\s+(?:-i\s+)?<\s*${TCP}`,
+    String.raw`${TCP}\S+[^\n]*\|\s*${SH}`,
+    String.raw`${TCP}[^\s/]+\/\d+[^\n]*\b0\s*[<>]&\s*\d`,
+    String.raw`<>\s*${TCP}(?=[^\n]*(?:${SH}\s*<&|\b0<&|\bwhile\s+read\b))`,
+    String.raw`\b0<&\s*\d+[^\n]*<>\s*${TCP}`,
+    String.raw`\b(nc|ncat|netcat)\b[^\n]*\s-(e|c)\s`,
+    String.raw`\bmkfifo\b[^\n]*\|\s*(nc|ncat|netcat)\b`,
+    String.raw`\bsocat\b[^\n]*\bexec:`,
+    String.raw`\bbash\s+-i\s*>&`,
+    String.raw`\bsh\s+-i\s*>&`,
+  ].join('|'),
+  'i',
+);
 
 /** An interactive shell started as a process: the shell alone, or with `-i` (not a shell running a script). */
 export const SHELL_BINARY =
