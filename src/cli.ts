@@ -11,6 +11,7 @@ import { allRuleMetas, findRules, renderRuleDoc } from './rule-docs';
 import { summaryLine } from './formatters/summary';
 import { didYouMean } from './suggest';
 import { selectorVocabulary } from './rule-select';
+import { showTemplate } from './engine/template';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -181,7 +182,7 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
         return;
       }
       const w = Math.max(...metas.map((m) => m.name.length));
-      out(metas.map((m) => `${m.id}  ${m.name.padEnd(w)}  ${m.category.padEnd(22)}  ${m.severity.padEnd(8)}  ${m.message}\n`).join(''));
+      out(metas.map((m) => `${m.id}  ${m.name.padEnd(w)}  ${m.category.padEnd(22)}  ${m.severity.padEnd(8)}  ${showTemplate(m.message)}\n`).join(''));
     });
 
   program

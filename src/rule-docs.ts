@@ -1,5 +1,6 @@
 import type { RuleMeta } from './engine/rule';
 import { ALL_RULES } from '../rules';
+import { showTemplate } from './engine/template';
 
 export const DOCS_BASE_URL = 'https://github.com/dag-guard/dag-guard/blob/main/docs/rules.md';
 
@@ -81,7 +82,7 @@ export function renderRuleDocsPage(): string {
     '| Code | Name | Category | Severity | Message |',
     '|---|---|---|---|---|',
     ...metas.map(
-      (m) => `| [${m.id}](#${m.id.toLowerCase()}-${m.name}) | ${m.name} | ${m.category} | ${m.severity} | ${m.message.replace(/\|/g, '\\|')} |`,
+      (m) => `| [${m.id}](#${m.id.toLowerCase()}-${m.name}) | ${m.name} | ${m.category} | ${m.severity} | ${showTemplate(m.message).replace(/\|/g, '\\|')} |`,
     ),
     '',
   ];

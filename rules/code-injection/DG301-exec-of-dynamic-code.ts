@@ -1,10 +1,7 @@
 import { defineRule } from '../../src/engine/rule';
 import { callArgs, isConstant } from '../../src/engine/python';
 
-const SINKS = new Set(['eval', 'exec', 'compile', 'builtins.eval', 'builtins.exec', 'builtins.compile']);
 
-/** Per-finding message template. */
-const MSG = '`{fn}` runs code that is not a constant';
 
 export default defineRule({
   meta: {
@@ -12,7 +9,7 @@ export default defineRule({
     name: 'exec-of-dynamic-code',
     category: 'code-injection',
     severity: 'high',
-    message: '`eval`/`exec`/`compile` of code that is not a constant',
+    message: '`{fn}` runs code that is not a constant',
     aliases: ['B102', 'B307', 'S102', 'S307'],
     docs: {
       what: 'Finds `eval`, `exec` and `compile` called on anything but a string literal, including through aliases (`from builtins import exec as run`) and `getattr(builtins, "exec")`.',
@@ -21,12 +18,10 @@ export default defineRule({
       useInstead: '```python\nimport ast\nthreshold = ast.literal_eval(Variable.get("threshold_expr"))  # only literals\n# or parse structured data explicitly\nimport json\nsettings = json.loads(Variable.get("settings"))\n```',
     },
   },
-  calls: ['eval', 'exec', 'compile'],
-  mayCall: (fn) => SINKS.has(fn),
+  calls: ['builtins.eval', 'builtins.exec', 'builtins.compile'],
   onCall(call, fn, ctx) {
-    if (!SINKS.has(fn)) return;
     const first = callArgs(call).positional[0] ?? callArgs(call).keywords.get('source');
     if (!first || isConstant(first)) return;
-    ctx.report(call, MSG.replace('{fn}', fn.replace('builtins.', '')));
+    ctx.report(call, { fn: fn.replace('builtins.', '') });
   },
 });

@@ -1,12 +1,10 @@
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs } from '../../src/engine/python';
 import { atLeast, provenance } from '../../src/engine/airflow';
-import { originWords, PARSE_TIME_NOTE, snippet, taintSeverity } from './_util';
+import { originWords, snippet } from '../shell-injection/_util';
+import { taintSeverity } from './_util';
 
-const IMPORTERS = new Set(['__import__', 'builtins.__import__', 'importlib.import_module', 'importlib.__import__']);
 
-/** Per-finding message template. */
-const MSG = '`{fn}` imports a module named by {origin} (`{value}`)';
 
 export default defineRule({
   meta: {
@@ -14,7 +12,8 @@ export default defineRule({
     name: 'dynamic-import',
     category: 'code-injection',
     severity: 'medium',
-    message: 'module imported by a non-constant name',
+    parseTime: 'note',
+    message: '`{fn}` imports a module named by {origin} (`{value}`)',
     aliases: [],
     docs: {
       what:
@@ -26,19 +25,12 @@ export default defineRule({
         '```python\nfrom company.handlers import csv_handler, json_handler\nHANDLERS = {"csv": csv_handler, "json": json_handler}\nhandler = HANDLERS[Variable.get("handler")]  # KeyError for anything unexpected\n```',
     },
   },
-  calls: ['import_module', '__import__'],
+  calls: ['builtins.__import__', 'importlib.import_module', 'importlib.__import__'],
   onCall(call, fn, ctx) {
-    if (!IMPORTERS.has(fn)) return;
     const name = argument(callArgs(call), 'name', 0);
     if (!name) return;
     const p = provenance(name, ctx);
     if (!atLeast(p.trust, 'config')) return;
-    const parse = ctx.isParseTime(call);
-    const shown = fn.replace('builtins.', '');
-    ctx.report(
-      call,
-      MSG.replace('{fn}', shown).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
-      { severity: taintSeverity(p.trust) },
-    );
+    ctx.report(call, { fn: fn.replace('builtins.', ''), origin: originWords(p.trust), value: snippet(p.node) }, { severity: taintSeverity(p.trust) });
   },
 });

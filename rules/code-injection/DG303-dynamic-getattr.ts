@@ -4,7 +4,8 @@ import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python
 import { atLeast, provenance, type Provenance } from '../../src/engine/airflow';
 import type { ImportRecord } from '../../src/engine/imports';
 import type { RuleContext } from '../../src/engine/context';
-import { originWords, snippet, taintSeverity } from './_util';
+import { originWords, snippet } from '../shell-injection/_util';
+import { taintSeverity } from './_util';
 
 /** Modules whose attributes include ways to run code or commands. */
 const DANGEROUS = new Set([
@@ -43,8 +44,6 @@ function moduleOf(node: SyntaxNode, ctx: RuleContext): ModuleRef | null {
   return null;
 }
 
-/** Per-finding message template. */
-const MSG = 'attribute of `{module}` {what} {origin} (`{value}`)';
 
 export default defineRule({
   meta: {
@@ -52,7 +51,7 @@ export default defineRule({
     name: 'dynamic-getattr',
     category: 'code-injection',
     severity: 'medium',
-    message: 'getattr/`__dict__` lookup on a module with a computed name',
+    message: 'attribute of `{module}` {what} {origin} (`{value}`)',
     aliases: [],
     docs: {
       what:
@@ -64,14 +63,13 @@ export default defineRule({
         '```python\nfrom airflow.operators.bash import BashOperator\nfrom airflow.operators.python import PythonOperator\nOPERATORS = {"bash": BashOperator, "python": PythonOperator}\nop_class = OPERATORS[cfg["type"]]  # explicit allow list\n```',
     },
   },
-  calls: ['getattr'],
-  onCall(call, fn, ctx) {
-    if (fn !== 'getattr' && fn !== 'builtins.getattr') return;
+  calls: ['builtins.getattr'],
+  onCall(call, _fn, ctx) {
     const [base, name] = callArgs(call).positional;
     check(call, base, name, ctx);
   },
   query: `(subscript value: [(identifier) (attribute)] @v (#match? @v "(__builtins__|__dict__)$")) @sub`,
-  trigger: /__builtins__|__dict__/,
+  keywords: ['__builtins__', '__dict__'],
   onMatch(c, ctx) {
     const at = c.sub[0];
     const v = unwrap(c.v[0]);
@@ -97,10 +95,12 @@ function check(at: SyntaxNode, base: SyntaxNode | undefined, name: SyntaxNode | 
   const what = decisive === p ? 'looked up by a computed name from' : 'looked up by a computed name, on a module named by';
   ctx.report(
     at,
-    MSG.replace('{module}', mod.name.length > 40 ? mod.name.slice(0, 37) + '…' : mod.name)
-      .replace('{what}', what)
-      .replace('{origin}', origin)
-      .replace('{value}', snippet(atLeast(decisive.trust, 'config') ? decisive.node : nu)),
+    {
+      module: mod.name.length > 40 ? mod.name.slice(0, 37) + '…' : mod.name,
+      what,
+      origin,
+      value: snippet(atLeast(decisive.trust, 'config') ? decisive.node : nu),
+    },
     // ordinary modules (`getattr(sqlalchemy.types, type_name)`, `getattr(requests, method)`): low unless the
     // name — or the name of the module, when it is imported by a computed name — is tainted
     { severity: mod.dangerous ? 'high' : taintSeverity(decisive.trust) },

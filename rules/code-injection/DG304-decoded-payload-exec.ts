@@ -3,7 +3,6 @@ import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, isTruthyConstant, stringValue, unwrap } from '../../src/engine/python';
 import { resolveName } from '../../src/engine/airflow';
 import type { RuleContext } from '../../src/engine/context';
-import { PARSE_TIME_NOTE } from './_util';
 
 /** Code sinks (first argument) and shell sinks that run a decoded string. */
 const CODE_SINKS = new Set(['exec', 'eval', 'compile', 'builtins.exec', 'builtins.eval', 'builtins.compile']);
@@ -83,8 +82,6 @@ function decoding(node: SyntaxNode, ctx: RuleContext, depth = 0): string | null 
   }
 }
 
-/** Per-finding message template. */
-const MSG = '`{fn}` runs a payload decoded with {how}: the signature of hidden malicious code';
 
 export default defineRule({
   meta: {
@@ -92,7 +89,8 @@ export default defineRule({
     name: 'decoded-payload-exec',
     category: 'code-injection',
     severity: 'critical',
-    message: 'exec/eval/shell of a decoded (base64, hex, rot13, zlib, chr…) payload',
+    parseTime: 'note',
+    message: '`{fn}` runs a payload decoded with {how}: the signature of hidden malicious code',
     aliases: [],
     docs: {
       what:
@@ -103,10 +101,8 @@ export default defineRule({
       useInstead: 'Remove it and investigate how it got there. If code really must be shipped, ship it as a reviewed module in the repository and import it.',
     },
   },
-  calls: ['exec', 'eval', 'compile', 'system', 'popen', 'run', 'call', 'check_call', 'check_output', 'Popen', 'getoutput', 'getstatusoutput'],
-  mayCall: (fn) => CODE_SINKS.has(fn) || SHELL_SINKS.has(fn) || SHELL_FLAG_SINKS.has(fn),
+  calls: ['builtins.exec', 'builtins.eval', 'builtins.compile', ...SHELL_SINKS, ...SHELL_FLAG_SINKS],
   onCall(call, fn, ctx) {
-    if (!CODE_SINKS.has(fn) && !SHELL_SINKS.has(fn) && !SHELL_FLAG_SINKS.has(fn)) return;
     const args = callArgs(call);
     let payload: SyntaxNode | undefined;
     if (CODE_SINKS.has(fn)) payload = args.positional[0] ?? args.keywords.get('source');
@@ -118,7 +114,6 @@ export default defineRule({
     if (pu.type === 'call' && CODE_SINKS.has(ctx.callee(pu) ?? '')) return;
     const how = decoding(payload, ctx);
     if (!how) return;
-    const parse = ctx.isParseTime(call);
-    ctx.report(call, MSG.replace('{fn}', fn.replace('builtins.', '')).replace('{how}', `\`${how}\``) + (parse ? PARSE_TIME_NOTE : ''));
+    ctx.report(call, { fn: fn.replace('builtins.', ''), how: `\`${how}\`` });
   },
 });

@@ -1,7 +1,7 @@
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs } from '../../src/engine/python';
 import { atLeast, provenance } from '../../src/engine/airflow';
-import { originWords, PARSE_TIME_NOTE, snippet } from './_util';
+import { originWords, snippet } from '../shell-injection/_util';
 
 /** Loader -> [keyword, position] of the path or module name it runs. */
 const LOADERS = new Map<string, [string, number]>([
@@ -16,8 +16,6 @@ const LOADERS = new Map<string, [string, number]>([
   ['execfile', ['filename', 0]],
 ]);
 
-/** Per-finding message template. */
-const MSG = '`{fn}` loads and runs Python code from a path or module named by {origin} (`{value}`)';
 
 export default defineRule({
   meta: {
@@ -25,7 +23,8 @@ export default defineRule({
     name: 'run-code-from-path',
     category: 'code-injection',
     severity: 'high',
-    message: 'Python file or module run from a non-constant path or name',
+    parseTime: 'high',
+    message: '`{fn}` loads and runs Python code from a path or module named by {origin} (`{value}`)',
     aliases: [],
     docs: {
       what:
@@ -36,20 +35,13 @@ export default defineRule({
       useInstead: '```python\n# ship the job as a reviewed module in the repository and import it\nfrom jobs import nightly\nnightly.main()\n```',
     },
   },
-  calls: ['run_path', 'run_module', 'load_source', 'load_compiled', 'load_module', 'SourceFileLoader', 'SourcelessFileLoader', 'spec_from_file_location', 'execfile'],
-  mayCall: (fn) => LOADERS.has(fn),
+  calls: [...LOADERS.keys()].map((f) => (f.includes('.') ? f : `builtins.${f}`)),
   onCall(call, fn, ctx) {
-    const spec = LOADERS.get(fn);
-    if (!spec) return;
+    const spec = LOADERS.get(fn)!;
     const target = argument(callArgs(call), spec[0], spec[1]);
     if (!target) return;
     const p = provenance(target, ctx);
     if (!atLeast(p.trust, 'config')) return;
-    const parse = ctx.isParseTime(call);
-    ctx.report(
-      call,
-      MSG.replace('{fn}', fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
-      { severity: parse || p.trust === 'user' ? 'high' : 'medium' },
-    );
+    ctx.report(call, { fn, origin: originWords(p.trust), value: snippet(p.node) }, { severity: p.trust === 'user' ? 'high' : 'medium' });
   },
 });

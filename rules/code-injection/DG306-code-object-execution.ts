@@ -3,7 +3,6 @@ import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, isConstant, unwrap } from '../../src/engine/python';
 import { resolveName } from '../../src/engine/airflow';
 import type { RuleContext } from '../../src/engine/context';
-import { PARSE_TIME_NOTE } from './_util';
 
 const CONSTRUCTORS = new Set(['types.FunctionType', 'types.CodeType', 'types.LambdaType']);
 const INTERPRETERS = new Set(['code.InteractiveInterpreter', 'code.InteractiveConsole']);
@@ -18,16 +17,18 @@ function isInterpreter(node: SyntaxNode, ctx: RuleContext): boolean {
   return false;
 }
 
-/** Per-finding message template. */
-const MSG = '{what}';
-
 export default defineRule({
   meta: {
     id: 'DG306',
     name: 'code-object-execution',
     category: 'code-injection',
     severity: 'high',
-    message: 'code executed from code objects or an embedded `code` interpreter',
+    parseTime: 'note',
+    message: '`code` interpreter `.{method}()` runs code that is not a constant',
+    messages: {
+      constructor: '`{fn}(…)` builds executable code from a code object instead of source that can be reviewed',
+      interact: '`{fn}` embeds an interactive Python interpreter',
+    },
     aliases: [],
     docs: {
       what:
@@ -38,26 +39,26 @@ export default defineRule({
       useInstead: 'Import reviewed functions from modules in the repository; parse data with `json`/`ast.literal_eval`.',
     },
   },
-  calls: ['FunctionType', 'CodeType', 'LambdaType', 'interact', 'compile_command', 'runsource', 'runcode', 'push'],
+  // Interpreter methods are called on any receiver (`InteractiveConsole(…).push(…)`, a name bound to one).
+  calls: [...CONSTRUCTORS, ...INTERACT, ...[...METHODS].map((m) => `**.${m}`)],
   onCall(call, fn, ctx) {
     const f = call.childForFieldName('function')!;
-    const note = () => (ctx.isParseTime(call) ? PARSE_TIME_NOTE : '');
     if (f.type === 'attribute' && METHODS.has(f.childForFieldName('attribute')!.text) && isInterpreter(f.childForFieldName('object')!, ctx)) {
       const args = callArgs(call);
       const src = argument(args, f.childForFieldName('attribute')!.text === 'runcode' ? 'code' : 'source', 0) ?? args.positional[0];
       if (!src || isConstant(src)) return;
-      ctx.report(call, `\`code\` interpreter \`.${f.childForFieldName('attribute')!.text}()\` runs code that is not a constant${note()}`);
+      ctx.report(call, { method: f.childForFieldName('attribute')!.text });
       return;
     }
     if (CONSTRUCTORS.has(fn)) {
-      ctx.report(call, `\`${fn}(…)\` builds executable code from a code object instead of source that can be reviewed${note()}`);
+      ctx.report(call, { fn }, { message: 'constructor' });
     } else if (INTERACT.has(fn)) {
       if (fn === 'code.compile_command') {
         const args = callArgs(call);
         const src = args.positional[0] ?? args.keywords.get('source');
         if (!src || isConstant(src)) return;
       }
-      ctx.report(call, `\`${fn}\` embeds an interactive Python interpreter${note()}`);
+      ctx.report(call, { fn }, { message: 'interact' });
     }
   },
 });

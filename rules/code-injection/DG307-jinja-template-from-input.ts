@@ -3,7 +3,7 @@ import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, unwrap } from '../../src/engine/python';
 import { atLeast, provenance, resolveName } from '../../src/engine/airflow';
 import type { RuleContext } from '../../src/engine/context';
-import { originWords, PARSE_TIME_NOTE, snippet } from './_util';
+import { originWords, snippet } from '../shell-injection/_util';
 
 /** Unsandboxed environments: templates compiled by them can reach any Python object. */
 const ENVIRONMENTS = new Set(['jinja2.Environment', 'jinja2.environment.Environment', 'jinja2.nativetypes.NativeEnvironment']);
@@ -16,8 +16,7 @@ function isUnsandboxedEnv(node: SyntaxNode, ctx: RuleContext, depth = 0): boolea
   return false;
 }
 
-/** Per-finding message template. */
-const MSG = 'Jinja template compiled from {origin} (`{value}`) in an unsandboxed environment';
+const TEMPLATES = ['jinja2.Template', 'jinja2.environment.Template', 'jinja2.nativetypes.NativeTemplate'];
 
 export default defineRule({
   meta: {
@@ -25,7 +24,8 @@ export default defineRule({
     name: 'jinja-template-from-input',
     category: 'code-injection',
     severity: 'high',
-    message: 'unsandboxed Jinja template compiled from a non-constant source',
+    parseTime: 'note',
+    message: 'Jinja template compiled from {origin} (`{value}`) in an unsandboxed environment',
     aliases: [],
     docs: {
       what:
@@ -37,8 +37,8 @@ export default defineRule({
         '```python\nfrom jinja2.sandbox import ImmutableSandboxedEnvironment\n\n@task\ndef render(template: str, **context):\n    return ImmutableSandboxedEnvironment().from_string(template).render(ds=context["ds"])\n```',
     },
   },
-  calls: ['Template', 'NativeTemplate', 'from_string'],
-  mayCall: (fn) => fn.endsWith('.from_string') || fn === 'jinja2.Template' || fn === 'jinja2.environment.Template' || fn === 'jinja2.nativetypes.NativeTemplate',
+  // `env.from_string(…)` on any environment object: whether it is sandboxed is decided from the receiver.
+  calls: [...TEMPLATES, '**.from_string'],
   onCall(call, q, ctx) {
     const args = callArgs(call);
     let src: SyntaxNode | undefined;
@@ -47,17 +47,13 @@ export default defineRule({
       const obj = f.childForFieldName('object')!;
       if (!isUnsandboxedEnv(obj, ctx)) return;
       src = argument(args, 'source', 0);
-    } else {
-      if (q !== 'jinja2.Template' && q !== 'jinja2.environment.Template' && q !== 'jinja2.nativetypes.NativeTemplate') return;
-      src = argument(args, 'source', 0);
-    }
+    } else if (TEMPLATES.includes(q)) src = argument(args, 'source', 0);
     if (!src) return;
     const p = provenance(src, ctx);
     if (!atLeast(p.trust, 'config')) return; // constants and the DAG's own files are reviewed code
-    const parse = ctx.isParseTime(call);
     ctx.report(
       call,
-      MSG.replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node)) + (parse ? PARSE_TIME_NOTE : ''),
+      { origin: originWords(p.trust), value: snippet(p.node) },
       // a source the file does not trace (`Template(self.sql_template)`) is most likely the DAG's own template
       { severity: p.trust === 'user' ? 'high' : p.trust === 'unknown' ? 'low' : 'medium' },
     );

@@ -13,6 +13,3 @@ import type { Trust } from '../../src/engine/airflow';
 export function taintSeverity(t: Trust): Severity {
   return t === 'user' ? 'high' : t === 'xcom' || t === 'param' ? 'medium' : 'low';
 }
-
-// Message wording is shared with the shell-injection family, so findings of both read alike.
-export { originWords, PARSE_TIME_NOTE, snippet } from '../shell-injection/_util';

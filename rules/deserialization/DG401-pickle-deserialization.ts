@@ -1,6 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, isTruthyConstant, unwrap } from '../../src/engine/python';
-import { PARSE_TIME_NOTE } from './_util';
 
 const PICKLE_MODULES = ['pickle', 'cPickle', '_pickle', 'dill', 'cloudpickle', 'six.moves.cPickle'];
 const SINKS = new Set<string>([
@@ -23,6 +22,7 @@ export default defineRule({
     name: 'pickle-deserialization',
     category: 'unsafe-deserialization',
     severity: 'medium',
+    parseTime: 'high',
     message: '`{fn}` unpickles data: a crafted payload runs arbitrary code when loaded',
     aliases: ['B301', 'S301'],
     docs: {
@@ -36,17 +36,12 @@ export default defineRule({
         '```python\nimport json\n\n@task\ndef score():\n    params = json.loads(S3Hook().read_key("models/latest.json", bucket_name="ml"))\n    # or a data-only format: ONNX, safetensors, parquet, numpy .npy with allow_pickle=False\n```\nIf a pickle is unavoidable, load it only from storage that only your deploy pipeline can write, verify an HMAC of the bytes before loading, and never at module level.',
     },
   },
-  calls: ['load', 'loads', 'Unpickler', 'load_session', 'open', 'DbfilenameShelf', 'read_pickle', 'decode'],
-  mayCall: (fn) => SINKS.has(fn) || OPT_IN.has(fn),
+  calls: [...SINKS, ...OPT_IN],
   onCall(call, fn, ctx) {
-    if (!SINKS.has(fn)) {
-      if (!OPT_IN.has(fn)) return;
+    if (OPT_IN.has(fn)) {
       const ap = argument(callArgs(call), 'allow_pickle');
       if (!ap || unwrap(ap).type === 'false' || !isTruthyConstant(ap)) return;
     }
-    const parse = ctx.isParseTime(call);
-    ctx.report(call, this.meta.message.replace('{fn}', fn) + (parse ? PARSE_TIME_NOTE : ''), {
-      severity: parse ? 'high' : 'medium',
-    });
+    ctx.report(call, { fn });
   },
 });

@@ -1,7 +1,4 @@
 import { defineRule } from '../../src/engine/rule';
-import { PARSE_TIME_NOTE } from './_util';
-
-const SINKS = new Set(['marshal.load', 'marshal.loads']);
 
 export default defineRule({
   meta: {
@@ -9,6 +6,7 @@ export default defineRule({
     name: 'marshal-deserialization',
     category: 'unsafe-deserialization',
     severity: 'medium',
+    parseTime: 'high',
     message: '`{fn}` reads marshal data: it is not safe against crafted input and is how code objects are smuggled',
     aliases: ['B302', 'S302'],
     docs: {
@@ -19,13 +17,8 @@ export default defineRule({
       useInstead: '```python\nimport json\nconfig = json.loads(raw)  # data formats for data; code belongs in reviewed source files\n```',
     },
   },
-  calls: ['load', 'loads'],
-  mayCall: (fn) => SINKS.has(fn),
+  calls: ['marshal.load', 'marshal.loads'],
   onCall(call, fn, ctx) {
-    if (!SINKS.has(fn)) return;
-    const parse = ctx.isParseTime(call);
-    ctx.report(call, this.meta.message.replace('{fn}', fn) + (parse ? PARSE_TIME_NOTE : ''), {
-      severity: parse ? 'high' : 'medium',
-    });
+    ctx.report(call, { fn });
   },
 });

@@ -1,13 +1,9 @@
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs } from '../../src/engine/python';
-import { PARSE_TIME_NOTE } from './_util';
 
-/** Calls that construct arbitrary Python objects whatever the arguments. */
-const ALWAYS_UNSAFE = new Set(['yaml.unsafe_load', 'yaml.unsafe_load_all']);
-/** Calls with FullLoader: no longer code execution since PyYAML 5.4, but still builds arbitrary Python types. */
-const FULL = new Set(['yaml.full_load', 'yaml.full_load_all']);
-/** Calls whose safety depends on the Loader argument. */
-const LOADER_DEPENDENT = new Set(['yaml.load', 'yaml.load_all']);
+/** `yaml.unsafe_load*` construct arbitrary Python objects whatever the arguments; `yaml.full_load*` (FullLoader)
+ *  no longer run code since PyYAML 5.4 but still build arbitrary Python types; `yaml.load*` depend on the Loader. */
+const SINKS = ['yaml.unsafe_load', 'yaml.unsafe_load_all', 'yaml.full_load', 'yaml.full_load_all', 'yaml.load', 'yaml.load_all'];
 const SAFE_LOADERS = new Set(['SafeLoader', 'CSafeLoader', 'BaseLoader', 'CBaseLoader']);
 const UNSAFE_LOADERS = new Set(['Loader', 'CLoader', 'UnsafeLoader', 'CUnsafeLoader', 'FullLoader', 'CFullLoader']);
 
@@ -17,6 +13,7 @@ export default defineRule({
     name: 'yaml-unsafe-load',
     category: 'unsafe-deserialization',
     severity: 'high',
+    parseTime: 'step',
     message: '`{fn}` without a safe Loader can build arbitrary Python objects from the document',
     aliases: ['B506', 'S506'],
     docs: {
@@ -28,12 +25,11 @@ export default defineRule({
       useInstead: '```python\nimport yaml\nwith open(CONFIG) as f:\n    pipelines = yaml.safe_load(f)  # or yaml.load(f, Loader=yaml.CSafeLoader)\n```',
     },
   },
-  calls: ['load', 'load_all', 'unsafe_load', 'unsafe_load_all', 'full_load', 'full_load_all'],
-  mayCall: (fn) => FULL.has(fn) || LOADER_DEPENDENT.has(fn) || ALWAYS_UNSAFE.has(fn),
+  calls: SINKS,
   onCall(call, fn, ctx) {
-    let severity: 'high' | 'medium' | 'critical' = 'high';
-    if (FULL.has(fn)) severity = 'medium';
-    else if (LOADER_DEPENDENT.has(fn)) {
+    let severity: 'high' | 'medium' = 'high';
+    if (fn.startsWith('yaml.full_load')) severity = 'medium';
+    else if (fn.startsWith('yaml.load')) {
       const args = callArgs(call);
       const loader = argument(args, 'Loader', 1);
       if (loader) {
@@ -43,10 +39,7 @@ export default defineRule({
         if (!UNSAFE_LOADERS.has(last)) return; // custom or computed loader: can't tell
         if (last.includes('Full')) severity = 'medium';
       } else if (args.hasSplat) return;
-    } else if (!ALWAYS_UNSAFE.has(fn)) return;
-    const parse = ctx.isParseTime(call);
-    if (parse && severity === 'high') severity = 'critical';
-    else if (parse) severity = 'high';
-    ctx.report(call, this.meta.message.replace('{fn}', fn) + (parse ? PARSE_TIME_NOTE : ''), { severity });
+    }
+    ctx.report(call, { fn }, { severity });
   },
 });

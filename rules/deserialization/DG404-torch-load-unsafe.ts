@@ -1,8 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, unwrap } from '../../src/engine/python';
-import { PARSE_TIME_NOTE } from './_util';
-
-const SINKS = new Set(['torch.load', 'torch.serialization.load', 'torch.hub.load_state_dict_from_url']);
 
 export default defineRule({
   meta: {
@@ -10,6 +7,7 @@ export default defineRule({
     name: 'torch-load-unsafe',
     category: 'unsafe-deserialization',
     severity: 'medium',
+    parseTime: 'step',
     message: '`{fn}` without `weights_only=True` unpickles the checkpoint',
     aliases: ['B614'],
     docs: {
@@ -21,17 +19,12 @@ export default defineRule({
       useInstead: '```python\nimport torch\n\n@task\ndef evaluate(path):\n    state = torch.load(path, weights_only=True)  # or safetensors.torch.load_file(path)\n```',
     },
   },
-  calls: ['load', 'load_state_dict_from_url'],
-  mayCall: (fn) => SINKS.has(fn),
+  calls: ['torch.load', 'torch.serialization.load', 'torch.hub.load_state_dict_from_url'],
   onCall(call, fn, ctx) {
-    if (!SINKS.has(fn)) return;
     const args = callArgs(call);
     const wo = argument(args, 'weights_only');
     if (wo && unwrap(wo).type === 'true') return;
     if (!wo && args.hasSplat) return;
-    let severity: 'medium' | 'high' | 'critical' = wo && unwrap(wo).type === 'false' ? 'high' : 'medium';
-    const parse = ctx.isParseTime(call);
-    if (parse) severity = severity === 'high' ? 'critical' : 'high';
-    ctx.report(call, this.meta.message.replace('{fn}', fn) + (parse ? PARSE_TIME_NOTE : ''), { severity });
+    ctx.report(call, { fn }, { severity: wo && unwrap(wo).type === 'false' ? 'high' : 'medium' });
   },
 });

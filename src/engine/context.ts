@@ -1,5 +1,5 @@
 import type { SyntaxNode } from 'tree-sitter';
-import { severityRank, type Severity } from '../report';
+import { SEVERITIES, severityRank, type Severity } from '../report';
 import type { Settings } from './settings';
 import type { Rule } from './rule';
 import { importRecords, type ImportRecord } from './imports';
@@ -290,7 +290,10 @@ export class RuleContext {
     }
     let severity = opts.severity ?? meta.severity;
     if (meta.parseTime && opts.parseTime !== false && at && this.isParseTime(at)) {
-      if (severityRank(meta.parseTime) > severityRank(severity)) severity = meta.parseTime;
+      if (meta.parseTime === 'note') {
+        // the note alone
+      } else if (meta.parseTime === 'step') severity = SEVERITIES[Math.min(SEVERITIES.length - 1, severityRank(severity) + 1)];
+      else if (severityRank(meta.parseTime) > severityRank(severity)) severity = meta.parseTime;
       message += PARSE_TIME_NOTE;
     }
     return { severity, message };

@@ -30,9 +30,11 @@ export interface RuleMeta {
   /**
    * Parse-time escalation: a finding on code that runs while Airflow imports the file (module level, decorators,
    * default values, operator arguments) gets at least this severity and the note "at parse time, in the
-   * dag-processor". The engine does it; a rule that decides severity itself passes `parseTime: false` to `report`.
+   * dag-processor". `'step'`: one level above the finding's severity (medium → high, high → critical); `'note'`:
+   * the note only, the severity as the rule gave it. The engine
+   * does it; a rule that decides severity itself passes `parseTime: false` to `report`.
    */
-  parseTime?: Severity;
+  parseTime?: Severity | 'step' | 'note';
   docs: RuleDocs;
   /** bandit test ids (B602) / ruff codes (S602) this rule covers: `# nosec B602` and `# noqa: S602` suppress it. */
   aliases?: string[];

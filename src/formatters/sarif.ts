@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { RuleMeta } from '../engine/rule';
 import type { Finding, Report, Severity } from '../report';
 import { renderRuleDoc, ruleDocUrl } from '../rule-docs';
+import { showTemplate } from '../engine/template';
 import type { Formatter } from './types';
 
 /** dag-guard's version, from the package.json above this file (dist/src/formatters or src/formatters). */
@@ -47,11 +48,11 @@ export function relativeUri(p: string): string {
 
 function ruleDescriptor(m: RuleMeta): Record<string, unknown> {
   const doc = renderRuleDoc(m);
-  const what = m.docs?.what?.trim() || m.message;
+  const what = m.docs?.what?.trim() || showTemplate(m.message);
   return {
     id: m.id,
     name: m.name,
-    shortDescription: { text: m.message },
+    shortDescription: { text: showTemplate(m.message) },
     fullDescription: { text: what },
     help: { text: doc, markdown: doc },
     helpUri: ruleDocUrl(m),
