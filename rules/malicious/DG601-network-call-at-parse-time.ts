@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { FACT_CALL_NAMES, observe, mayObserve } from './_util';
+import { factsOf } from './_facts';
 
 export default defineRule({
   meta: {
@@ -19,12 +19,10 @@ export default defineRule({
         '```python\n# fetch inside a task, or generate the config at deploy time and commit it\n@task\ndef list_tables():\n    return HttpHook(method="GET", http_conn_id="config_api").run("tables").json()\n\nsync.expand(table=list_tables())\n```',
     },
   },
-  calls: FACT_CALL_NAMES,
-  mayCall: mayObserve,
-  onCall(call, _fn, ctx) {
-    const fact = observe(call, ctx);
-    if (!fact.kinds.has('network') || !fact.parseTime) return;
-    const name = fact.fn ?? fact.call.childForFieldName('function')!.text;
-    ctx.report(fact.call, this.meta.message.replace('{fn}', name));
+  onFile(ctx) {
+    for (const fact of factsOf(ctx).calls) {
+      if (!fact.kinds.has('network') || !fact.parseTime) continue;
+      ctx.report(fact.call, { fn: fact.fn ?? fact.call.childForFieldName('function')!.text });
+    }
   },
 });

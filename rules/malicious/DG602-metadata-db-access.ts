@@ -24,6 +24,14 @@ export default defineRule({
     category: 'malicious',
     severity: 'high',
     message: 'opens a session on the Airflow metadata database while the DAG file is parsed',
+    messages: {
+      session: '`{fn}` opens a session on the Airflow metadata database while the DAG file is parsed',
+      provide: 'calls a `provide_session` function, which opens a metadata-DB session, while the DAG file is parsed',
+      engine: "connects to the Airflow metadata database with the scheduler's own connection string",
+      secretParse: 'queries the Connection/Variable tables of the metadata database while the DAG file is parsed',
+      secret: 'queries the Connection/Variable tables of the metadata database directly, bypassing the secrets backend',
+      model: 'queries the Airflow metadata database while the DAG file is parsed',
+    },
     docs: {
       what:
         'Finds direct access to the Airflow metadata database: `settings.Session()`, `create_session()`, `settings.engine.connect()`, `provide_session(f)()` and `create_engine(...sql_alchemy_conn...)` at parse time (high), and ORM queries of the `Connection` and `Variable` tables (`session.query(Connection)`) anywhere — critical at parse time, high in a task. Queries of other models at parse time are medium.',
@@ -34,31 +42,28 @@ export default defineRule({
         '```python\nfrom airflow.hooks.base import BaseHook\n\n@task\ndef load():\n    conn = BaseHook.get_connection("warehouse")  # one named connection, at run time, through the secrets backend\n```',
     },
   },
-  calls: ['Session', 'connect', 'begin', 'execute', 'raw_connection', 'create_session', 'create_engine', 'query', 'provide_session'],
-  mayCall: (fn) => PROVIDE_SESSION.has(fn) || SESSION_FACTORIES.has(fn) || fn.startsWith('sqlalchemy.') || fn.endsWith('.query'),
+  // Sessions and engines come from anywhere (`settings.Session`, a sqlalchemy engine); `.query(…)` on any session.
+  calls: [...SESSION_FACTORIES, ...PROVIDE_SESSION, 'sqlalchemy.create_engine', 'sqlalchemy.engine.create_engine', '**.query'],
   onCall(call, fn, ctx) {
     if (PROVIDE_SESSION.has(fn)) {
       // `provide_session(f)()`: the outer call opens the session.
       const outer = call.parent;
       if (outer && outer.type === 'call' && outer.startIndex === call.startIndex && ctx.isParseTime(outer)) {
-        ctx.report(outer, 'calls a `provide_session` function, which opens a metadata-DB session, while the DAG file is parsed', { severity: 'high' });
+        ctx.report(outer, {}, { message: 'provide', severity: 'high' });
       }
       return;
     }
-    if (!SESSION_FACTORIES.has(fn) && !fn.startsWith('sqlalchemy.') && !fn.endsWith('.query')) return;
     const fnNode = call.childForFieldName('function')!;
     let pt: boolean | undefined;
     const isParse = (): boolean => (pt ??= ctx.isParseTime(call));
-    const report = (node: SyntaxNode, msg: string, severity: Severity): void => ctx.report(node, msg, { severity });
+    const report = (node: SyntaxNode, message: string, severity: Severity, fields = {}): void => ctx.report(node, fields, { message, severity });
 
     if (SESSION_FACTORIES.has(fn)) {
-      if (isParse()) report(call, `\`${fn}\` opens a session on the Airflow metadata database while the DAG file is parsed`, 'high');
+      if (isParse()) report(call, 'session', 'high', { fn });
       return;
     }
     if (fn === 'sqlalchemy.create_engine' || fn === 'sqlalchemy.engine.create_engine') {
-      if (/sql_alchemy_conn/i.test(call.text)) {
-        report(call, 'connects to the Airflow metadata database with the scheduler\'s own connection string', isParse() ? 'critical' : 'high');
-      }
+      if (/sql_alchemy_conn/i.test(call.text)) report(call, 'engine', isParse() ? 'critical' : 'high');
       return;
     }
     if (fnNode.type === 'attribute' && fnNode.childForFieldName('attribute')?.text === 'query') {
@@ -73,17 +78,8 @@ export default defineRule({
       }
       if (!secret && !model) return;
       const parse = isParse();
-      if (secret) {
-        report(
-          call,
-          parse
-            ? 'queries the Connection/Variable tables of the metadata database while the DAG file is parsed'
-            : 'queries the Connection/Variable tables of the metadata database directly, bypassing the secrets backend',
-          parse ? 'critical' : 'high',
-        );
-      } else if (model && parse) {
-        report(call, 'queries the Airflow metadata database while the DAG file is parsed', 'medium');
-      }
+      if (secret) report(call, parse ? 'secretParse' : 'secret', parse ? 'critical' : 'high');
+      else if (model && parse) report(call, 'model', 'medium');
     }
   },
 });

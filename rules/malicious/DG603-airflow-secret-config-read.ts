@@ -4,6 +4,9 @@ import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import type { RuleContext } from '../../src/engine/context';
 
 const CONF_GET = /^airflow\.(configuration|settings|sdk(\.configuration)?)\.(conf\.)?(get|get_mandatory_value|getsection|as_dict|getimport)$/;
+const CONF_CALLS = ['airflow.configuration', 'airflow.settings', 'airflow.sdk', 'airflow.sdk.configuration'].flatMap((m) =>
+  ['', 'conf.'].flatMap((c) => ['get', 'get_mandatory_value', 'getsection', 'as_dict', 'getimport'].map((f) => `${m}.${c}${f}`)),
+);
 /** section -> sensitive keys (the `_cmd` / `_secret` variants are matched too). */
 const SENSITIVE: Record<string, RegExp> = {
   core: /^(fernet_key|sql_alchemy_conn|internal_api_secret_key)$/,
@@ -34,7 +37,7 @@ export default defineRule({
     name: 'airflow-secret-config-read',
     category: 'malicious',
     severity: 'high',
-    message: 'reads the Airflow secret `{what}`',
+    message: 'reads the Airflow secret `{what}`{when}',
     docs: {
       what:
         'Finds reads of Airflow\'s own secrets: `conf.get("core", "fernet_key")`, `conf.get("database", "sql_alchemy_conn")`, `conf.get("webserver"|"api", "secret_key")`, `conf.get("api_auth", "jwt_secret")`, Celery broker/result-backend URLs, `secrets.backend_kwargs`, `smtp_password` (also their `_cmd`/`_secret` variants), `conf.getsection(...)` of those sections, `conf.as_dict(display_sensitive=True)`, and the matching `AIRFLOW__SECTION__KEY` environment variables (`os.environ[...]`, `os.getenv`). Critical at parse time, high in a task.',
@@ -45,17 +48,15 @@ export default defineRule({
         'Use a named connection (`BaseHook.get_connection("warehouse")`) or a Variable for what the DAG actually needs; never the scheduler\'s own credentials.',
     },
   },
-  calls: ['getenv', 'getenvb', 'get', 'pop', 'setdefault', 'get_mandatory_value', 'getsection', 'as_dict', 'getimport'],
+  calls: [...ENV_GETTERS, ...CONF_CALLS],
   query: `(subscript value: (_) @obj subscript: (string) @key (#match? @key "AIRFLOW__")) @sub`,
-  trigger: /AIRFLOW__/,
+  keywords: ['AIRFLOW__'],
   onMatch(c, ctx) {
     if (ctx.qualifiedName(c.obj[0]) !== 'os.environ') return;
     const name = stringValue(c.key[0]);
     const m = name ? ENV_VAR.exec(name) : null;
-    if (m && sensitive(m[1], m[2])) reportRead(this.meta.message, c.sub[0], name!, ctx);
+    if (m && sensitive(m[1], m[2])) reportRead(c.sub[0], name!, ctx);
   },
-  // The same text tests as onCall's, on the whole file.
-  mayCall: (fn, text) => (ENV_GETTERS.has(fn) ? text.includes('AIRFLOW__') : CONF_GET.test(fn) && MAY_BE_SECRET.test(text)),
   onCall(call, fn, ctx) {
     // `get` is among the most common calls: decide by the callee before looking at the arguments.
     const env = ENV_GETTERS.has(fn);
@@ -63,7 +64,7 @@ export default defineRule({
     if (!env && !m) return;
     // Most of these calls read harmless settings: look at the arguments only if the text could name a secret.
     if (!(env ? call.text.includes('AIRFLOW__') : MAY_BE_SECRET.test(call.text))) return;
-    const report = (node: SyntaxNode, what: string): void => reportRead(this.meta.message, node, what, ctx);
+    const report = (node: SyntaxNode, what: string): void => reportRead(node, what, ctx);
     const args = callArgs(call);
     if (!m) {
       const name = stringValue(args.positional[0] ?? args.keywords.get('key'));
@@ -88,9 +89,7 @@ export default defineRule({
   },
 });
 
-function reportRead(message: string, node: SyntaxNode, what: string, ctx: RuleContext): void {
+function reportRead(node: SyntaxNode, what: string, ctx: RuleContext): void {
   const parse = ctx.isParseTime(node);
-  ctx.report(node, message.replace('{what}', what) + (parse ? ' while the DAG file is parsed' : ''), {
-    severity: parse ? 'critical' : 'high',
-  });
+  ctx.report(node, { what, when: parse ? ' while the DAG file is parsed' : '' }, { severity: parse ? 'critical' : 'high', parseTime: false });
 }

@@ -1,7 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs, stringValue } from '../../src/engine/python';
-import { FACT_CALL_NAMES, factsOf, observe, type CallFact, mayObserve } from './_util';
+import { classify, factsOf, type CallFact } from './_facts';
 
 const LOOKUPS = new Set([
   'airflow.models.Variable.get',
@@ -21,7 +21,7 @@ export default defineRule({
     name: 'secret-lookup-at-parse-time',
     category: 'malicious',
     severity: 'info',
-    message: '`{fn}` reads {what} while the DAG file is parsed',
+    message: '`{fn}` reads {what} while the DAG file is parsed{notes}',
     aliases: ['AIR003'],
     docs: {
       what:
@@ -33,18 +33,13 @@ export default defineRule({
         '```python\n# Jinja templates are rendered at run time, in the task\nBashOperator(task_id="load", bash_command="load --table {{ var.value.table }}",\n             env={"PGPASSWORD": "{{ conn.warehouse.password }}"})\n```',
     },
   },
-  calls: [...FACT_CALL_NAMES, 'get', 'get_connection', 'get_connection_from_secrets'],
-  mayCall: (fn, text) => LOOKUPS.has(fn) || mayObserve(fn, text),
+  calls: [...LOOKUPS],
   onCall(call, _fn, ctx) {
-    const fact = observe(call, ctx);
-    if (!fact.fn || !LOOKUPS.has(fact.fn) || !fact.parseTime) return;
-    let mine = ctx.state.get('DG604') as CallFact[] | undefined;
-    if (!mine) ctx.state.set('DG604', (mine = []));
-    mine.push(fact);
+    if (ctx.isParseTime(call)) ctx.ruleState((): CallFact[] => []).push(classify(call, ctx));
   },
   onFile(ctx) {
-    const mine = ctx.state.get('DG604') as CallFact[] | undefined;
-    if (!mine?.length) return;
+    const mine = ctx.ruleState((): CallFact[] => []);
+    if (!mine.length) return;
     const facts = factsOf(ctx);
     const outbound = facts.calls.some((f) => (f.kinds.has('network') || f.kinds.has('spawn')) && f.parseTime);
     if (!outbound) {
@@ -58,13 +53,13 @@ export default defineRule({
         ...(secret ? [`\`${secretKey}\` names a secret`] : []),
         ...(more ? [`and ${more} more parse-time lookup${more > 1 ? 's' : ''} in this file`] : []),
       ];
-      ctx.report(at.call, messageFor(this.meta.message, at) + (notes.length ? ` (${notes.join('; ')})` : ''), {
+      ctx.report(at.call, { ...fieldsFor(at), notes: notes.length ? ` (${notes.join('; ')})` : '' }, {
         severity: secret ? 'medium' : 'info',
       });
       return;
     }
     for (const f of mine) {
-      ctx.report(f.call, messageFor(this.meta.message, f) + ', and the file also reaches the network or starts a process at parse time', {
+      ctx.report(f.call, { ...fieldsFor(f), notes: ', and the file also reaches the network or starts a process at parse time' }, {
         severity: 'high',
       });
     }
@@ -97,7 +92,7 @@ function keyOf(call: SyntaxNode): string | null {
   return stringValue(a.positional[0] ?? a.keywords.get('key') ?? a.keywords.get('conn_id'));
 }
 
-function messageFor(template: string, f: CallFact): string {
+function fieldsFor(f: CallFact): { fn: string; what: string } {
   const fn = f.fn!;
-  return template.replace('{fn}', fn.split('.').slice(-2).join('.')).replace('{what}', /Variable/.test(fn) ? 'an Airflow Variable' : 'an Airflow Connection');
+  return { fn: fn.split('.').slice(-2).join('.'), what: /Variable/.test(fn) ? 'an Airflow Variable' : 'an Airflow Connection' };
 }

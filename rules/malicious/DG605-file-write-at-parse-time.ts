@@ -1,6 +1,9 @@
 import { defineRule } from '../../src/engine/rule';
-import { FACT_CALL_NAMES, isStandaloneScript, observe, STANDALONE_NOTE, mayObserve } from './_util';
+import { factsOf } from './_facts';
+import { isStandaloneScript, STANDALONE_NOTE } from './_standalone';
 import type { Severity } from '../../src/report';
+import type { RuleContext } from '../../src/engine/context';
+import type { CallFact } from './_facts';
 
 /** Arguments that point into the DAG folder. */
 const DAG_FOLDER = /__file__|dags?_folder|DAGS?_FOLDER|\/opt\/airflow\/dags|\/usr\/local\/airflow\/dags|\/home\/airflow\/gcs\/dags/;
@@ -13,7 +16,7 @@ export default defineRule({
     name: 'file-write-at-parse-time',
     category: 'malicious',
     severity: 'medium',
-    message: '`{fn}` modifies the file system while the DAG file is parsed',
+    message: '`{fn}` modifies the file system while the DAG file is parsed{where}{script}',
     docs: {
       what:
         'Finds file-system changes that run when Airflow imports the file: `open(..., "w"/"a"/"x"/"+")`, `os.open` with write flags, `Path.write_text`/`write_bytes`/`unlink`/`chmod`…, `shutil.copy*/move/rmtree`, `os.remove/unlink/rename/replace/chmod/chown/symlink`. Medium by default; high when the target is in the DAG folder (`__file__`, `dags_folder`, `/opt/airflow/dags`); critical when it writes a `.py` file there or a file Python/the shell runs by itself (`.pth`, `sitecustomize`, `airflow_local_settings`, `authorized_keys`, cron). In a stand-alone script that sits in a DAG repository (an `if __name__ == "__main__":` block, a `#!` first line or command-line arguments — `sys.argv`, argparse — and no Airflow usage: no `airflow` import, no `DAG(`, no `@dag`) a plain write is *low* and the message says "if this file is in the DAG folder"; writes into the DAG folder or to self-running files keep their severity.',
@@ -24,11 +27,13 @@ export default defineRule({
         'Generate DAG files in CI (or use dynamic DAG generation in one file) and write files only inside tasks, to a task-specific location.',
     },
   },
-  calls: FACT_CALL_NAMES,
-  mayCall: mayObserve,
-  onCall(call, _fn, ctx) {
-    const fact = observe(call, ctx);
-    if (!fact.kinds.has('write') || !fact.parseTime) return;
+  onFile(ctx) {
+    for (const fact of factsOf(ctx).calls) if (fact.kinds.has('write') && fact.parseTime) check(fact, ctx);
+  },
+});
+
+function check(fact: CallFact, ctx: RuleContext): void {
+  {
     const text = fact.call.text;
     let severity: Severity = 'medium';
     let where = '';
@@ -41,8 +46,6 @@ export default defineRule({
     }
     const name = fact.fn ?? fact.call.childForFieldName('function')!.text;
     const script = severity === 'medium' && isStandaloneScript(ctx);
-    ctx.report(fact.call, this.meta.message.replace('{fn}', name.replace(/^builtins\./, '')) + where + (script ? STANDALONE_NOTE : ''), {
-      severity: script ? 'low' : severity,
-    });
-  },
-});
+    ctx.report(fact.call, { fn: name.replace(/^builtins\./, ''), where, script: script ? STANDALONE_NOTE : '' }, { severity: script ? 'low' : severity });
+  }
+}

@@ -3,7 +3,8 @@ import { defineRule } from '../../src/engine/rule';
 import type { Severity } from '../../src/report';
 import type { RuleContext } from '../../src/engine/context';
 import { importAliasCandidates } from '../../src/engine/imports';
-import { boundName, FACT_CALL_NAMES, enclosingCalls, factsOf, observe, offsets, mayObserve } from './_util';
+import { boundName, classify, enclosingCalls, factsOf } from './_facts';
+import { offsets } from './_shell-shapes';
 
 type DumpKind = 'copy' | 'serialize' | 'iterate';
 interface Dump {
@@ -39,13 +40,8 @@ export default defineRule({
   },
   // `os.environ` is found in the text and located in the tree: a tree-wide `(identifier)` query would cost more
   // than every other rule together.
-  calls: FACT_CALL_NAMES,
-  mayCall: mayObserve,
-  onCall(call, _fn, ctx) {
-    observe(call, ctx);
-  },
+  keywords: ['environ'],
   onFile(ctx) {
-    if (!ctx.file.text.includes('environ')) return;
     // `os.environ`, `environ`, and any other local name bound to it (`from os import environ as E`).
     const names = ['environ'];
     // Aliases are rare: read from the import lines of the text first, then confirmed with the real imports (which
@@ -63,7 +59,7 @@ export default defineRule({
       const id = ctx.root.descendantForIndex(i, ends[k]);
       if (id.type === 'identifier') collect(id, ctx);
     });
-    report(ctx, this.meta.message);
+    report(ctx);
   },
 });
 
@@ -113,7 +109,7 @@ function collect(id: SyntaxNode, ctx: RuleContext): void {
 
   let sink: string | null = null;
   for (const call of enclosingCalls(node)) {
-    const fact = observe(call, ctx);
+    const fact = classify(call, ctx);
     if (fact.fn && SERIALIZERS.has(fact.fn)) kind = 'serialize';
     const k = fact.kinds;
     if (k.has('network')) sink = 'network';
@@ -130,14 +126,12 @@ function collect(id: SyntaxNode, ctx: RuleContext): void {
   // `some_function(os.environ)` with no visible sink: not a dump.
   if (node === env && p.type === 'argument_list' && !sink) return;
   if (p.type === 'keyword_argument' && !sink) return;
-  const list = (ctx.state.get('DG606') as Dump[] | undefined) ?? [];
-  ctx.state.set('DG606', list);
-  list.push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node) });
+  ctx.ruleState((): Dump[] => []).push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node) });
 }
 
-function report(ctx: RuleContext, message: string): void {
-  const dumps = ctx.state.get('DG606') as Dump[] | undefined;
-  if (!dumps?.length) return;
+function report(ctx: RuleContext): void {
+  const dumps = ctx.ruleState((): Dump[] => []);
+  if (!dumps.length) return;
   const facts = factsOf(ctx);
   const parseNetwork = facts.calls.some((f) => f.kinds.has('network') && f.parseTime);
   for (const d of dumps) {
@@ -163,6 +157,6 @@ function report(ctx: RuleContext, message: string): void {
       severity = d.kind === 'copy' ? 'low' : 'medium';
       where = ' while the DAG file is parsed';
     }
-    ctx.report(d.node, message.replace('{where}', where), { severity });
+    ctx.report(d.node, { where }, { severity });
   }
 }

@@ -1,5 +1,6 @@
 import { defineRule } from '../../src/engine/rule';
-import { FACT_CALL_NAMES, isStandaloneScript, observe, STANDALONE_NOTE, mayObserve } from './_util';
+import { factsOf } from './_facts';
+import { isStandaloneScript, STANDALONE_NOTE } from './_standalone';
 
 export default defineRule({
   meta: {
@@ -7,7 +8,7 @@ export default defineRule({
     name: 'process-spawn-at-parse-time',
     category: 'malicious',
     severity: 'high',
-    message: '`{fn}` starts a process while the DAG file is parsed',
+    message: '`{fn}` starts a process while the DAG file is parsed{script}',
     docs: {
       what:
         'Finds process creation that runs when Airflow imports the file: any `subprocess.*` call, `os.system`, `os.popen`, `os.exec*`, `os.spawn*`, `os.posix_spawn`, `os.fork`, `pty.spawn`, `multiprocessing.Process`/`Pool`, `ProcessPoolExecutor`, `asyncio.create_subprocess_*` — even with a constant command. Inside task functions these are ordinary and not reported here (the shell-injection rules judge their arguments). In a stand-alone script that sits in a DAG repository (an `if __name__ == "__main__":` block, a `#!` first line or command-line arguments — `sys.argv`, argparse — and no Airflow usage: no `airflow` import, no `DAG(`, no `@dag`) the finding is *low* and the message says "if this file is in the DAG folder".',
@@ -18,12 +19,11 @@ export default defineRule({
         '```python\n# compute it at build time (an env var or a file baked into the image), or in a task\nVERSION = os.environ.get("DAGS_VERSION", "dev")\n```',
     },
   },
-  calls: FACT_CALL_NAMES,
-  mayCall: mayObserve,
-  onCall(call, _fn, ctx) {
-    const fact = observe(call, ctx);
-    if (!fact.kinds.has('spawn') || !fact.parseTime) return;
-    const script = isStandaloneScript(ctx);
-    ctx.report(fact.call, this.meta.message.replace('{fn}', fact.fn!) + (script ? STANDALONE_NOTE : ''), script ? { severity: 'low' } : {});
+  onFile(ctx) {
+    for (const fact of factsOf(ctx).calls) {
+      if (!fact.kinds.has('spawn') || !fact.parseTime) continue;
+      const script = isStandaloneScript(ctx);
+      ctx.report(fact.call, { fn: fact.fn!, script: script ? STANDALONE_NOTE : '' }, script ? { severity: 'low' } : {});
+    }
   },
 });

@@ -1,6 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
-import { argStrings, FACT_CALL_NAMES, factsOf, mayObserve, mayReverseShell, observe, SHELL_BINARY, SHELL_REVERSE, stringsWithShape } from './_util';
+import { argStrings, factsOf } from './_facts';
+import { mayReverseShell, SHELL_BINARY, SHELL_REVERSE, stringsWithShape } from './_shell-shapes';
 
 export default defineRule({
   meta: {
@@ -20,15 +21,10 @@ export default defineRule({
     },
   },
   // Shell one-liners are found in the raw text, then located in the tree (cheaper than a `(string)` query).
-  calls: FACT_CALL_NAMES,
-  mayCall: mayObserve,
-  onCall(call, _fn, ctx) {
-    observe(call, ctx);
-  },
   onFile(ctx) {
     const facts = factsOf(ctx);
     stringsWithShape(ctx, mayReverseShell, SHELL_REVERSE, (s) =>
-      ctx.report(s, this.meta.message.replace('{how}', 'shell one-liner that connects a shell to a remote host')),
+      ctx.report(s, { how: 'shell one-liner that connects a shell to a remote host' }),
     );
     if (!facts.socket) return;
     const dup2: SyntaxNode[] = [];
@@ -40,7 +36,7 @@ export default defineRule({
         const args = argStrings(f.call);
         if (SHELL_BINARY.test(args)) {
           if (/\bfileno\s*\(/.test(f.call.text)) {
-            ctx.report(f.call, this.meta.message.replace('{how}', 'a shell whose input and output are a socket'));
+            ctx.report(f.call, { how: 'a shell whose input and output are a socket' });
             continue;
           }
           shells.push(f.call);
@@ -48,7 +44,7 @@ export default defineRule({
       }
     }
     if (dup2.length && shells.length) {
-      ctx.report(dup2[0], this.meta.message.replace('{how}', 'socket descriptors duplicated onto stdin/stdout and a shell spawned'));
+      ctx.report(dup2[0], { how: 'socket descriptors duplicated onto stdin/stdout and a shell spawned' });
     }
   },
 });

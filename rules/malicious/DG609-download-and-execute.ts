@@ -2,7 +2,8 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs, stringValue } from '../../src/engine/python';
 import type { Severity } from '../../src/report';
-import { argStrings, enclosingCalls, FACT_CALL_NAMES, factsOf, mayDownloadExec, mayObserve, observe, SHELL_DOWNLOAD_EXEC, stringsWithShape } from './_util';
+import { argStrings, classify, enclosingCalls, factsOf } from './_facts';
+import { mayDownloadExec, SHELL_DOWNLOAD_EXEC, stringsWithShape } from './_shell-shapes';
 
 /** `os.chmod(p, 0o755)`, `stat.S_IEXEC`, `S_IXUSR`, `0o777`… */
 function execMode(mode: SyntaxNode | undefined): boolean {
@@ -18,7 +19,7 @@ export default defineRule({
     name: 'download-and-execute',
     category: 'malicious',
     severity: 'critical',
-    message: 'download and execute: {what}',
+    message: 'download and execute: {what}{when}',
     docs: {
       what:
         'Finds a download whose result is executed: `exec`/`eval`/`compile` or a process fed with a download call or a variable holding one (`exec(requests.get(u).text)`), a downloaded file (`urlretrieve(u, path)`, `open(path, "wb")` next to a download) later made executable (`os.chmod` with an execute bit, `chmod +x`) or run; and shell shapes in strings — `curl … | sh`, `wget … | python`, `curl … && chmod +x …`, PowerShell `iwr … | iex`. Critical when it runs at parse time, high in a task (e.g. a `BashOperator` command).',
@@ -31,17 +32,12 @@ export default defineRule({
     },
   },
   // Shell shapes are found in the raw text, then located in the tree (cheaper than a `(string)` query).
-  calls: FACT_CALL_NAMES,
-  mayCall: mayObserve,
-  onCall(call, _fn, ctx) {
-    observe(call, ctx);
-  },
   onFile(ctx) {
     const facts = factsOf(ctx);
     stringsWithShape(ctx, mayDownloadExec, SHELL_DOWNLOAD_EXEC, (s) => {
-      const spawner = enclosingCalls(s).find((call) => observe(call, ctx).kinds.has('spawn'));
+      const spawner = enclosingCalls(s).find((call) => classify(call, ctx).kinds.has('spawn'));
       const parse = !!spawner && ctx.isParseTime(spawner);
-      ctx.report(s, this.meta.message.replace('{what}', 'a shell command pipes a download into an interpreter or makes it executable') + (parse ? ' while the DAG file is parsed' : ''), {
+      ctx.report(s, { what: 'a shell command pipes a download into an interpreter or makes it executable', when: parse ? ' while the DAG file is parsed' : '' }, {
         severity: parse ? 'critical' : 'high',
       });
     });
@@ -62,7 +58,7 @@ export default defineRule({
       if (reported.has(node.id)) return;
       reported.add(node.id);
       const severity: Severity = parse ? 'critical' : 'high';
-      ctx.report(node, this.meta.message.replace('{what}', what) + (parse ? ' while the DAG file is parsed' : ''), { severity });
+      ctx.report(node, { what, when: parse ? ' while the DAG file is parsed' : '' }, { severity });
     };
     for (const f of facts.calls) {
       const runs = f.kinds.has('exec') || f.kinds.has('spawn');
@@ -70,7 +66,7 @@ export default defineRule({
       if (!args) continue;
       if (runs) {
         // compile(...) inside exec(...): judge the outer call only.
-        if (f.kinds.has('exec') && enclosingCalls(f.call).some((e) => observe(e, ctx).kinds.has('exec'))) continue;
+        if (f.kinds.has('exec') && enclosingCalls(f.call).some((e) => classify(e, ctx).kinds.has('exec'))) continue;
         // exec(requests.get(u).text)
         if (downloads.some((d) => enclosingCalls(d.call).some((e) => e.id === f.call.id))) {
           report(f.call, 'downloaded content is run as code', f.parseTime);

@@ -49,7 +49,7 @@ export default defineRule({
       for (let m = re.exec(text); m && n < MAX_PER_FILE; m = re.exec(text), n++) {
         const ch = m[0];
         const code = ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-        ctx.reportRange(m.index, m.index + 1, this.meta.message.replace('{code}', code).replace('{name}', NAMES[ch] ?? ''), {
+        ctx.reportRange(m.index, m.index + 1, { code, name: NAMES[ch] ?? '' }, {
           severity,
           key: `U+${code}@${text.slice(Math.max(0, m.index - 20), m.index).replace(/\s+/g, ' ')}`,
         });

@@ -64,7 +64,8 @@ export default defineRule({
     name: 'invisible-or-confusable-identifier',
     category: 'malicious',
     severity: 'medium',
-    message: 'invisible character or look-alike letters in the source: it is not what it appears to be',
+    message: '`{word}` mixes Latin letters with look-alike letters ({letters}): it is not the name it appears to be',
+    messages: { invisible: 'invisible character U+{code} in the source: it changes what the code means without showing' },
     docs: {
       what:
         'Finds invisible characters anywhere in the file (zero-width space/joiners, word joiner, invisible operators, soft hyphen, Hangul fillers, a byte-order mark after the start), and identifiers that mix Latin letters with look-alike letters from Greek, Cyrillic, Armenian, Cherokee or full-width forms (`p\u0430ssword` with a Cyrillic `\u0430`), and words in strings and comments, such as host names, where a look-alike letter sits inside Latin letters (`g\u043e\u043egle.com`) or a Cyrillic-like letter in a word of three Latin letters or more; each distinct word once per file. Words written wholly in another script are fine, and so are unit symbols in text (`"μs"`, `"5 kΩ"`, `"Δt"`).',
@@ -91,7 +92,7 @@ export default defineRule({
       if (!isIdentifierAt(ctx.root, start) && !looksSpoofed(w)) continue;
       seen.add(w);
       const odd = [...w].filter((ch) => CONFUSABLE.test(ch)).map((ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
-      ctx.reportRange(start, end, `\`${w}\` mixes Latin letters with look-alike letters (${odd.join(', ')}): it is not the name it appears to be`, {
+      ctx.reportRange(start, end, { word: w, letters: odd.join(', ') }, {
         severity: 'high',
         key: w,
       });
@@ -102,7 +103,8 @@ export default defineRule({
       if (m.index === 0 && m[0] === '\uFEFF') continue; // a BOM at the start is an encoding marker
       n++;
       const code = m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-      ctx.reportRange(m.index, m.index + 1, `invisible character U+${code} in the source: it changes what the code means without showing`, {
+      ctx.reportRange(m.index, m.index + 1, { code }, {
+        message: 'invisible',
         key: `U+${code}@${text.slice(Math.max(0, m.index - 20), m.index).replace(/\s+/g, ' ')}`,
       });
     }

@@ -1,18 +1,12 @@
 /**
- * Shared knowledge of the malicious family (DG6xx): what a call *does* (network, process, file write, …) and a
- * per-file record of those capabilities, so that rules can rank a finding by what else the file does — GuardDog's
- * "capability + threat in the same file" idea (its rules are Apache-2.0; nothing copied, the lists are ours).
- *
- * Every DG6xx rule that needs the per-file facts subscribes to FACT_CALL_NAMES and calls `observe()` on each call:
- * the first rule to see a call classifies it (memoised per node object), so the facts are complete whichever rules are
- * enabled.
+ * What calls do in a DAG file (network, process, file write, exec, descriptor juggling, logging) and the per-file
+ * facts built from them (the FACTS service). GuardDog's "capability + threat in the same file" idea (its rules are
+ * Apache-2.0; nothing copied, the lists are ours).
  */
 import type { SyntaxNode } from 'tree-sitter';
-import type { RuleContext } from '../../src/engine/context';
+import { defineService, type RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 
-// ---------------------------------------------------------------------------------------------------------------
-// What calls do
 
 const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'request', 'stream'];
 
@@ -112,10 +106,10 @@ const last = (q: string): string => q.slice(q.lastIndexOf('.') + 1);
 
 /**
  * Last names of every call the facts depend on: the tables above, `open`, socket/session/path constructors and the
- * methods called on them. Each DG6xx rule that reads the facts subscribes to all of them (`calls: FACT_CALL_NAMES`).
- * Log sinks are not among them: DG606 classifies the calls around an `os.environ` itself.
+ * methods called on them (any receiver: `s.connect(…)` on a socket bound earlier). Log sinks are not among them:
+ * DG606 classifies the calls around an `os.environ` itself.
  */
-export const FACT_CALL_NAMES: readonly string[] = [
+const FACT_CALL_NAMES: readonly string[] = [
   ...new Set([
     ...[...NETWORK, ...DOWNLOAD, ...SPAWN, ...EXEC, ...FILE_MUTATION, ...CONNECTABLE].map(last),
     ...CONNECT_METHODS,
@@ -140,52 +134,10 @@ const SESSION_CTOR = /^(requests\.(sessions\.)?Session|requests\.session|httpx\.
 const PATH_CTOR = /(^|\.)(Path|PurePath|PosixPath)$|^pathlib\./;
 /** Path methods that return a path (`p.with_suffix(".bak").write_text(…)`); see isPathlike. */
 const PATH_DERIVED = /\.(with_name|with_suffix|joinpath|resolve|absolute)$/;
-const PATHLIB_WRITE_CALL = /\.\s*(?:write_text|write_bytes|unlink|rmdir|rename|replace|chmod|touch|symlink_to|hardlink_to)\s*\(/;
-// Seven rules ask about the same file: remember the last answer.
-const pathlibWrite = { text: null as string | null, answer: false };
-function hasPathlibWrite(text: string): boolean {
-  if (pathlibWrite.text !== text) {
-    pathlibWrite.text = text;
-    pathlibWrite.answer = PATHLIB_WRITE_CALL.test(text);
-  }
-  return pathlibWrite.answer;
-}
-
-/**
- * Could `observe` record anything about a call of `fn`? (The rules' `mayCall`: decides, before the file is parsed,
- * that a `conf.get(…)` or `name.replace(…)` needs no look.) Mirrors `observe` and the early exits of `kindsOf`;
- * method calls on a plain name matter only when that name is bound by a constructor call, which is itself a yes.
- */
-export function mayObserve(fn: string, text: string): boolean {
-  if (SOCKET_CTORS.has(fn)) return true;
-  if (CONNECTABLE.has(fn) || SESSION_CTOR.test(fn) || fn.endsWith('.chmod')) return true;
-  // A path bound to a name matters only to a write method called on it (`p.write_text(…)`).
-  if (PATH_CTOR.test(fn) && hasPathlibWrite(text)) return true;
-  if (!fn.includes('.') && !KNOWN_BARE.has(fn)) return false;
-  if (NETWORK.has(fn) || DOWNLOAD.has(fn) || SPAWN.has(fn) || EXEC.has(fn) || FILE_MUTATION.has(fn) || LOG_SINKS.test(fn)) return true;
-  if (OPENERS.has(fn) || fn === 'os.dup2') return true;
-  const method = fn.slice(fn.lastIndexOf('.') + 1);
-  if (!CONNECT_METHODS.has(method) && !HTTP_VERBS.includes(method) && !PATHLIB_WRITES.has(method)) return false;
-  const receiver = fn.slice(0, fn.length - method.length - 1);
-  if (/^[A-Za-z_]\w*$/.test(receiver)) return false;
-  // `F(…).method`, the result of a call of F (as the engine spells it): what kindsOf asks of a call receiver.
-  const called = /^([\w.]+)\(…\)$/.exec(receiver);
-  if (called) {
-    const ctor = called[1];
-    return (
-      (CONNECT_METHODS.has(method) && CONNECTABLE.has(ctor)) ||
-      (HTTP_VERBS.includes(method) && SESSION_CTOR.test(ctor)) ||
-      (PATHLIB_WRITES.has(method) && (PATH_CTOR.test(ctor) || PATH_DERIVED.test(ctor)))
-    );
-  }
-  return !(DOTTED_NAME.test(receiver) && !(PATHLIB_WRITES.has(method) && receiver.endsWith('.parent')));
-}
-
 /** Kinds of one call (a download is also a network call). `fn` is the resolved callee, or null. */
-export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call)): Set<Kind> {
+export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call), facts: Facts = factsOf(ctx)): Set<Kind> {
   const out = new Set<Kind>();
   if (fn !== null && !fn.includes('.') && !KNOWN_BARE.has(fn)) return out; // local function or unimported name
-  const facts = factsOf(ctx);
   if (fn) {
     if (NETWORK.has(fn)) out.add('network');
     if (DOWNLOAD.has(fn)) out.add('download');
@@ -227,7 +179,7 @@ export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call
         if (m === 'get' || m === 'request') out.add('download');
       }
     }
-    if (PATHLIB_WRITES.has(m) && isPathlike(obj, ctx)) out.add('write');
+    if (PATHLIB_WRITES.has(m) && isPathlike(obj, ctx, facts)) out.add('write');
   }
   return out;
 }
@@ -249,20 +201,20 @@ function isWriteOpen(call: SyntaxNode, fn: string): boolean {
 }
 
 /** Receiver that is plausibly a `pathlib.Path`: `Path(...)`, `Path(...) / "x"`, a name bound to one, `__file__`-based. */
-function isPathlike(obj: SyntaxNode, ctx: RuleContext): boolean {
+function isPathlike(obj: SyntaxNode, ctx: RuleContext, facts: Facts): boolean {
   const o = unwrap(obj);
   if (o.type === 'call') {
     const fn = ctx.callee(o) ?? '';
     return PATH_CTOR.test(fn) || PATH_DERIVED.test(o.childForFieldName('function')?.text ?? '');
   }
-  if (o.type === 'binary_operator') return isPathlike(o.childForFieldName('left')!, ctx);
-  if (o.type === 'identifier') return factsOf(ctx).paths.has(o.text);
-  if (o.type === 'attribute') return /\.parent$/.test(o.text) && isPathlike(o.childForFieldName('object')!, ctx);
+  if (o.type === 'binary_operator') return isPathlike(o.childForFieldName('left')!, ctx, facts);
+  if (o.type === 'identifier') return facts.paths.has(o.text);
+  if (o.type === 'attribute') return /\.parent$/.test(o.text) && isPathlike(o.childForFieldName('object')!, ctx, facts);
   return false;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Per-file facts
+// Per-file facts: an engine service, computed once per file from the file's own calls
 
 /** What one call does. `parseTime` is computed on first use (walking up the tree is the costly part). */
 export class CallFact {
@@ -280,6 +232,7 @@ export class CallFact {
 }
 
 export interface Facts {
+  /** Every call that does something (a kind), in document order. */
   calls: CallFact[];
   /** Names bound to sockets/SSH clients/sessions: name -> constructor. */
   connectables: Map<string, string>;
@@ -291,46 +244,38 @@ export interface Facts {
   downloadPaths: Set<string>;
   /** The file creates a socket somewhere. */
   socket: boolean;
-  /** The call last classified, and its fact (see `observe`). */
-  lastCall: SyntaxNode | null;
-  lastFact: CallFact | null;
   /** Recorded facts (`calls`) by node id. */
   byId: Map<number, CallFact>;
 }
 
+const FACT_PATTERNS = FACT_CALL_NAMES.map((n) => `**.${n}`);
+
+/**
+ * What the file's calls do (network, process, write, exec…), and the names bound to sockets, sessions, paths and
+ * downloads: the capabilities DG6xx rules rank their findings by (GuardDog's "capability + threat in the same file").
+ * Classified in document order, so a name is known as a socket before `s.connect(…)` is classified.
+ */
+export const FACTS = defineService<Facts>('malicious: call facts', (ctx) => {
+  const facts: Facts = {
+    calls: [],
+    connectables: new Map(),
+    paths: new Set(),
+    downloaded: new Map(),
+    downloadPaths: new Set(),
+    socket: false,
+    byId: new Map(),
+  };
+  for (const { call, fn } of ctx.findCalls(FACT_PATTERNS)) record(call, fn, ctx, facts);
+  return facts;
+});
+
 export function factsOf(ctx: RuleContext): Facts {
-  let f = ctx.state.get('DG6:facts') as Facts | undefined;
-  if (!f) {
-    f = {
-      calls: [],
-      connectables: new Map(),
-      paths: new Set(),
-      downloaded: new Map(),
-      downloadPaths: new Set(),
-      socket: false,
-      lastCall: null,
-      lastFact: null,
-      byId: new Map(),
-    };
-    ctx.state.set('DG6:facts', f);
-  }
-  return f;
+  return ctx.use(FACTS);
 }
 
-/** Classify a call once per file and record what it tells about the file. Returns its fact. */
-export function observe(call: SyntaxNode, ctx: RuleContext): CallFact {
-  const facts = factsOf(ctx);
-  // The engine hands each call, as one node object, to every subscribed rule in turn: a one-entry memo answers
-  // all but the first of them (no C++ call, no per-node table). A call reached again later, or through another node
-  // object (an enclosing call, from DG606/DG609), is classified again — cheap, and a recorded one is found by node
-  // id below, so that `facts.calls` holds each call once.
-  if (facts.lastCall === call) return facts.lastFact!;
-  const fn = ctx.callee(call);
-  const kinds = kindsOf(call, ctx, fn);
-  const fact = new CallFact(call, fn, kinds, ctx);
-  facts.lastCall = call;
-  facts.lastFact = fact;
-
+function record(call: SyntaxNode, fn: string | null, ctx: RuleContext, facts: Facts): void {
+  if (facts.byId.has(call.id)) return;
+  const kinds = kindsOf(call, ctx, fn, facts);
   if (fn && SOCKET_CTORS.has(fn)) facts.socket = true;
   if (fn && (CONNECTABLE.has(fn) || SESSION_CTOR.test(fn))) {
     const bound = boundName(call);
@@ -340,15 +285,9 @@ export function observe(call: SyntaxNode, ctx: RuleContext): CallFact {
     const p = boundName(call, true);
     if (p) facts.paths.add(p);
   }
-  if (!kinds.size && !(fn && fn.endsWith('.chmod'))) return fact;
-  // Recorded calls (few) are also keyed by node id: the same call reached again through another node object.
-  const id = call.id;
-  const same = facts.byId.get(id);
-  if (same) {
-    facts.lastFact = same;
-    return same;
-  }
-  facts.byId.set(id, fact);
+  if (!kinds.size && !(fn && fn.endsWith('.chmod'))) return;
+  const fact = new CallFact(call, fn, kinds, ctx);
+  facts.byId.set(call.id, fact);
   facts.calls.push(fact);
   if (kinds.has('download')) {
     const d = boundName(call, true);
@@ -357,7 +296,18 @@ export function observe(call: SyntaxNode, ctx: RuleContext): CallFact {
     const dest = stringValue(args.positional[1] ?? args.keywords.get('filename') ?? args.keywords.get('out'));
     if (dest) facts.downloadPaths.add(dest);
   }
-  return fact;
+}
+
+/**
+ * What any call of the file does (also one the facts did not record: a `print(…)` around `os.environ`, a lookup):
+ * the recorded fact, or a fresh classification against the file's complete facts. Records nothing.
+ */
+export function classify(call: SyntaxNode, ctx: RuleContext): CallFact {
+  const facts = factsOf(ctx);
+  const known = facts.byId.get(call.id);
+  if (known) return known;
+  const fn = ctx.callee(call);
+  return new CallFact(call, fn, kindsOf(call, ctx, fn, facts), ctx);
 }
 
 /**
@@ -419,117 +369,3 @@ export function argStrings(call: SyntaxNode): string {
   return out.join(' ');
 }
 
-/** Shell shapes of download-and-execute: `curl … | sh`, `wget … && chmod +x …`. */
-export const SHELL_DOWNLOAD_EXEC =
-  /\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?(ba|da|z|k)?sh\b|\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?python[0-9.]*\b|\b(curl|wget)\b[\s\S]*\bchmod\s+(\+x|[0-7]?[1357][0-7]{2})\b|\b(iwr|Invoke-WebRequest|DownloadString)\b[\s\S]*\b(iex|Invoke-Expression)\b/i;
-
-/**
- * Cheap test before SHELL_DOWNLOAD_EXEC, which no DAG file matches but every file would pay for: a word each of
- * its shapes contains. Case-sensitive (a case-insensitive alternation cannot skip ahead): `CURL`/`WGET` do not run
- * on Linux; PowerShell is case-insensitive, so its words are tested in their usual spellings.
- */
-const DOWNLOAD_HINT = /[cC]url|[wW]get|[iI]wr|IWR|nvoke-|NVOKE-|ownload[Ss]tring|OWNLOADSTRING/;
-export const mayDownloadExec = (text: string): boolean => DOWNLOAD_HINT.test(text);
-
-/** Cheap test before SHELL_REVERSE: `/dev/tcp`, `mkfifo`, `socat`, `>&`, or the ` -e`/` -c` every `nc` shape needs. */
-const REVERSE_HINT = /\/dev\/|mkfifo|socat|>&|\s-[ecEC]/;
-export const mayReverseShell = (text: string): boolean => REVERSE_HINT.test(text);
-
-/**
- * Shell shapes of reverse shells. `/dev/tcp/host/port` alone is not one: `</dev/tcp/db/5432` and
- * `echo > /dev/tcp/db/5432` are how Bash scripts wait for a port. It is when a shell's input or output is attached
- * to it: `>& /dev/tcp/…` (stdout and stderr), `sh < /dev/tcp/…`, `… /dev/tcp/… | sh`, `0>&1`/`0<&N` with it, or
- * `exec N<>/dev/tcp/…` whose descriptor feeds a shell (`sh <&N`, `0<&N`, a `while read` loop).
- */
-const TCP = String.raw`\/dev\/(?:tcp|udp)\/`;
-const SH = String.raw`(?:\/(?:usr\/)?bin\/)?\b(?:ba|z|k|da)?sh\b`;
-export const SHELL_REVERSE = new RegExp(
-  [
-    String.raw`>&\s*${TCP}`,
-    String.raw`${SH}\s+(?:-i\s+)?<\s*${TCP}`,
-    String.raw`${TCP}\S+[^\n]*\|\s*${SH}`,
-    String.raw`${TCP}[^\s/]+\/\d+[^\n]*\b0\s*[<>]&\s*\d`,
-    String.raw`<>\s*${TCP}(?=[^\n]*(?:${SH}\s*<&|\b0<&|\bwhile\s+read\b))`,
-    String.raw`\b0<&\s*\d+[^\n]*<>\s*${TCP}`,
-    String.raw`\b(nc|ncat|netcat)\b[^\n]*\s-(e|c)\s`,
-    String.raw`\bmkfifo\b[^\n]*\|\s*(nc|ncat|netcat)\b`,
-    String.raw`\bsocat\b[^\n]*\bexec:`,
-    String.raw`\bbash\s+-i\s*>&`,
-    String.raw`\bsh\s+-i\s*>&`,
-  ].join('|'),
-  'i',
-);
-
-/** An interactive shell started as a process: the shell alone, or with `-i` (not a shell running a script). */
-export const SHELL_BINARY =
-  /^\s*((\/usr)?\/bin\/)?(ba|z|da|k)?sh(\s+-i)?\s*$|(^|\s)((\/usr)?\/bin\/)?(ba|z|da|k)?sh\s+-i\b|^\s*(cmd(\.exe)?|powershell(\.exe)?)\s*$/;
-
-/**
- * Text-first matching: the string-literal node holding `index` of the file text (climbing from the leaf), or null
- * when that offset is not inside a string (a comment, code). Avoids a tree-wide `(string)` query.
- */
-export function stringAt(root: SyntaxNode, index: number): SyntaxNode | null {
-  let n: SyntaxNode | null = root.descendantForIndex(index, index + 1);
-  while (n && n.type !== 'string') {
-    if (n.type === 'module' || n.type === 'block' || n.type.endsWith('statement')) return null;
-    n = n.parent;
-  }
-  return n;
-}
-
-/**
- * Each string literal of the file that holds a whole match of `shape` (a shell one-liner), once per literal: found in
- * the raw text (after the cheap `hint`), then located in the tree — cheaper than a query over every string.
- */
-export function stringsWithShape(ctx: RuleContext, hint: (text: string) => boolean, shape: RegExp, each: (s: SyntaxNode) => void): void {
-  const text = ctx.file.text;
-  if (!hint(text) || !shape.test(text)) return;
-  const done = new Set<number>();
-  const ends: number[] = [];
-  offsets(shape, text, 50, ends).forEach((i, k) => {
-    const s = stringAt(ctx.root, i);
-    if (!s || done.has(s.id) || ends[k] > s.endIndex) return; // the whole shape must sit in one string literal
-    done.add(s.id);
-    each(s);
-  });
-}
-
-/** Start offsets of every match of `re` in `text`, capped; `ends` (if given) receives the end offsets. */
-export function offsets(re: RegExp, text: string, cap = 50, ends?: number[]): number[] {
-  const out: number[] = [];
-  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g');
-  for (let m = g.exec(text); m && out.length < cap; m = g.exec(text)) {
-    out.push(m.index);
-    ends?.push(m.index + m[0].length);
-    if (m[0].length === 0) g.lastIndex++;
-  }
-  return out;
-}
-
-/** `if __name__ == "__main__":` at column 0 (either operand order). */
-const MAIN_GUARD = /^if[ \t(]+(?:__name__[ \t]*==[ \t]*["']__main__["']|["']__main__["'][ \t]*==[ \t]*__name__)/m;
-/** DAG definitions that need no `airflow` import in the same file (`from dags_common import *`). */
-const DAG_USE = /\bDAG[ \t]*\(|@dag\b/;
-
-/** Signs of a command-line script: a `#!` first line, command-line arguments (`sys.argv`, argparse). */
-const SCRIPT_SIGNS = /^#!|\bsys\.argv\b|^[ \t]*(?:import[ \t]+argparse\b|from[ \t]+argparse[ \t]+import\b)/m;
-
-/**
- * A stand-alone script that sits in a DAG repository but is not a DAG file: an `if __name__ == "__main__":` block,
- * a `#!` line or command-line arguments (`sys.argv`, argparse), and no Airflow usage (no `airflow` import, no `DAG(`,
- * no `@dag`). Airflow would still import it if it were in the DAG folder, so parse-time findings stay, at low
- * severity, worded conditionally. Text and import list only.
- */
-export function isStandaloneScript(ctx: RuleContext): boolean {
-  let v = ctx.state.get('DG6:standalone') as boolean | undefined;
-  if (v === undefined) {
-    const t = ctx.file.text;
-    const script = (t.includes('__main__') && MAIN_GUARD.test(t)) || SCRIPT_SIGNS.test(t);
-    v = script && !ctx.imported('airflow') && !DAG_USE.test(t);
-    ctx.state.set('DG6:standalone', v);
-  }
-  return v;
-}
-
-export const STANDALONE_NOTE =
-  ' — if this file is in the DAG folder (it looks like a stand-alone script: a `__main__` block, a `#!` line or command-line arguments, and no Airflow)';

@@ -1,0 +1,94 @@
+/**
+ * Shell one-liners of the malicious family, found in string literals: reverse shells (DG608) and
+ * download-and-execute (DG609). Text first, then located in the tree.
+ */
+import type { SyntaxNode } from 'tree-sitter';
+import type { RuleContext } from '../../src/engine/context';
+
+/** Shell shapes of download-and-execute: `curl … | sh`, `wget … && chmod +x …`. */
+export const SHELL_DOWNLOAD_EXEC =
+  /\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?(ba|da|z|k)?sh\b|\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?python[0-9.]*\b|\b(curl|wget)\b[\s\S]*\bchmod\s+(\+x|[0-7]?[1357][0-7]{2})\b|\b(iwr|Invoke-WebRequest|DownloadString)\b[\s\S]*\b(iex|Invoke-Expression)\b/i;
+
+/**
+ * Cheap test before SHELL_DOWNLOAD_EXEC, which no DAG file matches but every file would pay for: a word each of
+ * its shapes contains. Case-sensitive (a case-insensitive alternation cannot skip ahead): `CURL`/`WGET` do not run
+ * on Linux; PowerShell is case-insensitive, so its words are tested in their usual spellings.
+ */
+const DOWNLOAD_HINT = /[cC]url|[wW]get|[iI]wr|IWR|nvoke-|NVOKE-|ownload[Ss]tring|OWNLOADSTRING/;
+export const mayDownloadExec = (text: string): boolean => DOWNLOAD_HINT.test(text);
+
+/** Cheap test before SHELL_REVERSE: `/dev/tcp`, `mkfifo`, `socat`, `>&`, or the ` -e`/` -c` every `nc` shape needs. */
+const REVERSE_HINT = /\/dev\/|mkfifo|socat|>&|\s-[ecEC]/;
+export const mayReverseShell = (text: string): boolean => REVERSE_HINT.test(text);
+
+/**
+ * Shell shapes of reverse shells. `/dev/tcp/host/port` alone is not one: `</dev/tcp/db/5432` and
+ * `echo > /dev/tcp/db/5432` are how Bash scripts wait for a port. It is when a shell's input or output is attached
+ * to it: `>& /dev/tcp/…` (stdout and stderr), `sh < /dev/tcp/…`, `… /dev/tcp/… | sh`, `0>&1`/`0<&N` with it, or
+ * `exec N<>/dev/tcp/…` whose descriptor feeds a shell (`sh <&N`, `0<&N`, a `while read` loop).
+ */
+const TCP = String.raw`\/dev\/(?:tcp|udp)\/`;
+const SH = String.raw`(?:\/(?:usr\/)?bin\/)?\b(?:ba|z|k|da)?sh\b`;
+export const SHELL_REVERSE = new RegExp(
+  [
+    String.raw`>&\s*${TCP}`,
+    String.raw`${SH}\s+(?:-i\s+)?<\s*${TCP}`,
+    String.raw`${TCP}\S+[^\n]*\|\s*${SH}`,
+    String.raw`${TCP}[^\s/]+\/\d+[^\n]*\b0\s*[<>]&\s*\d`,
+    String.raw`<>\s*${TCP}(?=[^\n]*(?:${SH}\s*<&|\b0<&|\bwhile\s+read\b))`,
+    String.raw`\b0<&\s*\d+[^\n]*<>\s*${TCP}`,
+    String.raw`\b(nc|ncat|netcat)\b[^\n]*\s-(e|c)\s`,
+    String.raw`\bmkfifo\b[^\n]*\|\s*(nc|ncat|netcat)\b`,
+    String.raw`\bsocat\b[^\n]*\bexec:`,
+    String.raw`\bbash\s+-i\s*>&`,
+    String.raw`\bsh\s+-i\s*>&`,
+  ].join('|'),
+  'i',
+);
+
+/** An interactive shell started as a process: the shell alone, or with `-i` (not a shell running a script). */
+export const SHELL_BINARY =
+  /^\s*((\/usr)?\/bin\/)?(ba|z|da|k)?sh(\s+-i)?\s*$|(^|\s)((\/usr)?\/bin\/)?(ba|z|da|k)?sh\s+-i\b|^\s*(cmd(\.exe)?|powershell(\.exe)?)\s*$/;
+
+/**
+ * Text-first matching: the string-literal node holding `index` of the file text (climbing from the leaf), or null
+ * when that offset is not inside a string (a comment, code). Avoids a tree-wide `(string)` query.
+ */
+export function stringAt(root: SyntaxNode, index: number): SyntaxNode | null {
+  let n: SyntaxNode | null = root.descendantForIndex(index, index + 1);
+  while (n && n.type !== 'string') {
+    if (n.type === 'module' || n.type === 'block' || n.type.endsWith('statement')) return null;
+    n = n.parent;
+  }
+  return n;
+}
+
+/**
+ * Each string literal of the file that holds a whole match of `shape` (a shell one-liner), once per literal: found in
+ * the raw text (after the cheap `hint`), then located in the tree — cheaper than a query over every string.
+ */
+export function stringsWithShape(ctx: RuleContext, hint: (text: string) => boolean, shape: RegExp, each: (s: SyntaxNode) => void): void {
+  const text = ctx.file.text;
+  if (!hint(text) || !shape.test(text)) return;
+  const done = new Set<number>();
+  const ends: number[] = [];
+  offsets(shape, text, 50, ends).forEach((i, k) => {
+    const s = stringAt(ctx.root, i);
+    if (!s || done.has(s.id) || ends[k] > s.endIndex) return; // the whole shape must sit in one string literal
+    done.add(s.id);
+    each(s);
+  });
+}
+
+/** Start offsets of every match of `re` in `text`, capped; `ends` (if given) receives the end offsets. */
+export function offsets(re: RegExp, text: string, cap = 50, ends?: number[]): number[] {
+  const out: number[] = [];
+  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g');
+  for (let m = g.exec(text); m && out.length < cap; m = g.exec(text)) {
+    out.push(m.index);
+    ends?.push(m.index + m[0].length);
+    if (m[0].length === 0) g.lastIndex++;
+  }
+  return out;
+}
+
