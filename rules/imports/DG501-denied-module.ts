@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { builtinDenial, mayDeny, collectDynamicImport, DYNAMIC_IMPORT_CALLS, importedModules, moduleMatches, usedAtParseTime } from './_util';
+import { builtinDenial, mayDeny, importedModules, moduleMatches, usedAtParseTime } from './_util';
 
 export default defineRule({
   meta: {
@@ -7,7 +7,12 @@ export default defineRule({
     name: 'denied-module',
     category: 'unapproved-import',
     severity: 'high',
-    message: 'import of denied module `{module}`: {why}',
+    message: 'import of denied module `{module}`: {why}{used}',
+    messages: {
+      unused:
+        'import of denied module `{module}` at module level: {why} (used only inside functions, an `if __name__ == "__main__":` block or `except` clauses here, not while the file is parsed)',
+      configured: 'import of `{module}`, denied by the configured `[imports] deny` list',
+    },
     aliases: ['B401', 'S401'],
     docs: {
       what:
@@ -19,8 +24,6 @@ export default defineRule({
         'Use Airflow hooks and operators for I/O (`HttpHook`, `SSHOperator`, `SFTPHook`), run native tools in a container (`KubernetesPodOperator`, `DockerOperator`), and import networking libraries inside task functions, not at module level.',
     },
   },
-  calls: DYNAMIC_IMPORT_CALLS,
-  onCall: collectDynamicImport,
   onFile(ctx) {
     if (!mayDeny(ctx)) return;
     for (const imp of importedModules(ctx)) {
@@ -28,18 +31,14 @@ export default defineRule({
       const entry = builtinDenial(imp.module, parseTime, ctx);
       if (entry) {
         if (entry.parseTimeOnly && !usedAtParseTime(imp, ctx)) {
-          ctx.report(imp.node, `import of denied module \`${imp.module}\` at module level: ${entry.why} (used only inside functions, an \`if __name__ == "__main__":\` block or \`except\` clauses here, not while the file is parsed)`, {
-            severity: 'info',
-          });
+          ctx.report(imp.node, { module: imp.module, why: entry.why }, { message: 'unused', severity: 'info' });
         } else {
-          ctx.report(imp.node, `import of denied module \`${imp.module}\`: ${entry.why}${entry.parseTimeOnly ? ', used while the file is parsed' : ''}`, {
-            severity: entry.severity,
-          });
+          ctx.report(imp.node, { module: imp.module, why: entry.why, used: entry.parseTimeOnly ? ', used while the file is parsed' : '' }, { severity: entry.severity });
         }
         continue;
       }
       if (moduleMatches(imp.module, ctx.settings.importDeny ?? [])) {
-        ctx.report(imp.node, `import of \`${imp.module}\`, denied by the configured \`[imports] deny\` list`);
+        ctx.report(imp.node, { module: imp.module }, { message: 'configured' });
       }
     }
   },

@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { ALWAYS_ALLOWED, builtinDenial, collectDynamicImport, DYNAMIC_IMPORT_CALLS, importedModules, moduleMatches } from './_util';
+import { ALWAYS_ALLOWED, builtinDenial, importedModules, moduleMatches } from './_util';
 
 export default defineRule({
   meta: {
@@ -17,8 +17,6 @@ export default defineRule({
       useInstead: '```python\nfrom airflow.providers.http.operators.http import HttpOperator  # allowed: airflow.**\n```\nor add the module to `[imports] allow` after review.',
     },
   },
-  calls: DYNAMIC_IMPORT_CALLS,
-  onCall: collectDynamicImport,
   onFile(ctx) {
     const allow = ctx.settings.importAllow ?? [];
     if (!allow.length) return;
@@ -27,7 +25,7 @@ export default defineRule({
       if (names.some((n) => moduleMatches(n, ALWAYS_ALLOWED) || moduleMatches(n, allow))) continue;
       const parseTime = ctx.isParseTime(imp.node);
       if (builtinDenial(imp.module, parseTime, ctx) || moduleMatches(imp.module, ctx.settings.importDeny ?? [])) continue;
-      ctx.report(imp.node, this.meta.message.replace('{module}', imp.module));
+      ctx.report(imp.node, { module: imp.module });
     }
   },
 });

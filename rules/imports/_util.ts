@@ -4,7 +4,7 @@
  */
 import type micromatchType from 'micromatch';
 import type { SyntaxNode } from 'tree-sitter';
-import type { RuleContext } from '../../src/engine/context';
+import { defineService, type RuleContext } from '../../src/engine/context';
 import type { Severity } from '../../src/report';
 import { callArgs, stringValue } from '../../src/engine/python';
 import { importStatementTexts } from '../../src/engine/imports';
@@ -21,32 +21,27 @@ export interface ImportedModule {
   dynamic: boolean;
 }
 
-/** Names of the dynamic-import functions (the family's `calls`). */
-export const DYNAMIC_IMPORT_CALLS = ['__import__', 'import_module'];
+/** The dynamic-import functions: a constant name (`__import__("ctypes")`) imports that module. */
+const DYNAMIC_IMPORTERS = ['builtins.__import__', 'importlib.import_module', 'importlib.__import__'];
 
 /**
- * Every module the file imports, in document order: import statements (located by the engine before any rule
- * runs, wherever they are) and constant dynamic imports seen by `onCall` (collected in `ctx.state`).
+ * Every module the file imports: import statements (wherever they are), then constant dynamic imports. A service:
+ * computed once per file for DG501 and DG502.
  */
-export function importedModules(ctx: RuleContext): ImportedModule[] {
+const IMPORTED_MODULES = defineService('imports: imported modules', (ctx): ImportedModule[] => {
   const out: ImportedModule[] = [];
   for (const stmt of ctx.importStatements) out.push(...statementModules(stmt));
-  out.push(...((ctx.state.get(DYNAMIC_KEY) as ImportedModule[] | undefined) ?? []));
+  for (const { call } of ctx.findCalls(DYNAMIC_IMPORTERS)) {
+    const args = callArgs(call);
+    const name = stringValue(args.positional[0] ?? args.keywords.get('name'));
+    // non-constant: DG302's business; relative: the repository's own module
+    if (name && !name.startsWith('.')) out.push({ module: name, alternatives: [], node: call, dynamic: true });
+  }
   return out;
-}
+});
 
-const DYNAMIC_KEY = 'DG5xx:dynamic';
-
-/** `onCall` of the family: remembers a constant dynamic import (`__import__("ctypes")`) for `importedModules`. */
-export function collectDynamicImport(call: SyntaxNode, fn: string, ctx: RuleContext): void {
-  if (fn !== '__import__' && fn !== 'builtins.__import__' && fn !== 'importlib.import_module' && fn !== 'importlib.__import__') return;
-  const args = callArgs(call);
-  const name = stringValue(args.positional[0] ?? args.keywords.get('name'));
-  if (!name || name.startsWith('.')) return; // non-constant: DG302's business; relative: the repo's own
-  let list = ctx.state.get(DYNAMIC_KEY) as ImportedModule[] | undefined;
-  if (!list) ctx.state.set(DYNAMIC_KEY, (list = []));
-  // DG501 and DG502 both subscribe: record each call once.
-  if (!list.some((m) => m.node.startIndex === call.startIndex)) list.push({ module: name, alternatives: [], node: call, dynamic: true });
+export function importedModules(ctx: RuleContext): ImportedModule[] {
+  return ctx.use(IMPORTED_MODULES);
 }
 
 /** Modules brought in by one import statement (relative imports excluded: the repository's own modules). */
@@ -173,7 +168,7 @@ const DENY_WORDS = new RegExp(`\\b(?:${[...DENY_ROOTS].map((r) => r.replace(/[^\
 
 /** Could any import of this file be denied (built-in list or configured deny list)? Cheap: no tree access. */
 export function mayDeny(ctx: RuleContext): boolean {
-  if (ctx.settings.importDeny?.length || ctx.state.has(DYNAMIC_KEY)) return true;
+  if (ctx.settings.importDeny?.length || /__import__|import_module/.test(ctx.file.text)) return true;
   // No denied module's name in any import-looking statement of the text: no need for the real imports (nor for
   // the tree they are confirmed in). Continuation lines count: `import os, \` + `ctypes` is still caught.
   if (!importStatementTexts(ctx.file.text).some((s) => DENY_WORDS.test(s))) return false;
