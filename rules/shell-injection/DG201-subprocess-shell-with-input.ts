@@ -2,15 +2,12 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, isTruthyConstant, unwrap } from '../../src/engine/python';
 import { atLeast, shellScriptInArgv } from '../../src/engine/airflow';
-import { commandProvenance, originWords, PARSE_TIME_NOTE, severityFor, snippet } from './_util';
+import { commandProvenance, originWords, severityFor, snippet } from './_util';
 
 /** Take a `shell=` flag; the command is the first argument (`args=`). */
 const SHELL_FLAG = new Set(['subprocess.run', 'subprocess.call', 'subprocess.check_call', 'subprocess.check_output', 'subprocess.Popen']);
 /** Always run `/bin/sh -c cmd`. */
 const ALWAYS_SHELL = new Set(['subprocess.getoutput', 'subprocess.getstatusoutput']);
-
-/** Per-finding message template. */
-const MSG = '`{fn}` runs a shell command built from {origin} (`{value}`)';
 
 export default defineRule({
   meta: {
@@ -18,7 +15,8 @@ export default defineRule({
     name: 'subprocess-shell-with-input',
     category: 'shell-injection',
     severity: 'high',
-    message: 'subprocess runs a shell command built from a non-constant value',
+    parseTime: 'note',
+    message: '`{fn}` runs a shell command built from {origin} (`{value}`)',
     aliases: ['B602', 'B604', 'S602', 'S604', 'B605', 'S605'],
     docs: {
       what:
@@ -31,10 +29,8 @@ export default defineRule({
         '```python\n@task\ndef export(table: str):\n    with open(f"/tmp/{table}.sql", "wb") as out:\n        subprocess.run(["pg_dump", "-t", table], stdout=out, check=True)  # no shell\n    # if a shell is unavoidable: f"pg_dump -t {shlex.quote(table)}"\n```',
     },
   },
-  calls: ['run', 'call', 'check_call', 'check_output', 'Popen', 'getoutput', 'getstatusoutput'],
-  mayCall: (fn) => ALWAYS_SHELL.has(fn) || SHELL_FLAG.has(fn),
+  calls: [...SHELL_FLAG, ...ALWAYS_SHELL],
   onCall(call, fn, ctx) {
-    if (!ALWAYS_SHELL.has(fn) && !SHELL_FLAG.has(fn)) return;
     const args = callArgs(call);
     let script: SyntaxNode | undefined;
     if (ALWAYS_SHELL.has(fn)) script = argument(args, 'cmd', 0);
@@ -50,8 +46,6 @@ export default defineRule({
     if (!script) return;
     const p = commandProvenance(script, ctx);
     if (!atLeast(p.trust, 'config')) return;
-    const parse = ctx.isParseTime(call);
-    const msg = MSG.replace('{fn}', fn).replace('{origin}', originWords(p.trust)).replace('{value}', snippet(p.node));
-    ctx.report(call, msg + (parse ? PARSE_TIME_NOTE : ''), { severity: severityFor(p.trust) });
+    ctx.report(call, { fn, origin: originWords(p.trust), value: snippet(p.node) }, { severity: severityFor(p.trust) });
   },
 });

@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { atLeast, isShellCommandFlag, isShellProgram, provenance, type Provenance } from '../../src/engine/airflow';
-import { commandProvenance, originWords, PARSE_TIME_NOTE, severityFor, snippet } from './_util';
+import { commandProvenance, originWords, severityFor, snippet } from './_util';
 
 /** Run their string argument through `/bin/sh -c` (or cmd.exe). */
 const SHELL_STRING = new Map<string, string>([
@@ -33,14 +33,6 @@ EXEC_LIKE.set('os.startfile', [0, -1, false]);
 EXEC_LIKE.set('asyncio.create_subprocess_exec', [0, 1, false]);
 EXEC_LIKE.set('pty.spawn', [0, 0, true]);
 
-const NAMES = [
-  'system', 'popen', 'popen2', 'popen3', 'popen4', 'Popen3', 'Popen4', 'getoutput', 'getstatusoutput', 'create_subprocess_shell',
-  'create_subprocess_exec', 'startfile', 'spawn', 'posix_spawn', 'posix_spawnp',
-  ...['l', 'le', 'lp', 'lpe', 'v', 've', 'vp', 'vpe'].flatMap((s) => [`exec${s}`, `spawn${s}`]),
-];
-
-/** Per-finding message template. */
-const MSG = '`{fn}` {what} {origin} (`{value}`)';
 
 export default defineRule({
   meta: {
@@ -48,7 +40,8 @@ export default defineRule({
     name: 'os-command-with-input',
     category: 'shell-injection',
     severity: 'high',
-    message: 'os/commands/pty/asyncio call runs a shell command or program taken from a non-constant value',
+    parseTime: 'note',
+    message: '`{fn}` {what} {origin} (`{value}`)',
     aliases: ['B605', 'B606', 'S605', 'S606'],
     docs: {
       what:
@@ -59,10 +52,8 @@ export default defineRule({
       useInstead: '```python\ndef cleanup(**context):\n    path = context["dag_run"].conf["path"]\n    shutil.rmtree(safe_join(BASE_DIR, path))  # or subprocess.run(["rm", "-rf", "--", path])\n```',
     },
   },
-  calls: NAMES,
-  mayCall: (fn) => SHELL_STRING.has(fn) || EXEC_LIKE.has(fn),
+  calls: [...SHELL_STRING.keys(), ...EXEC_LIKE.keys()],
   onCall(call, fn, ctx) {
-    if (!SHELL_STRING.has(fn) && !EXEC_LIKE.has(fn)) return;
     const args = callArgs(call);
     let found: Provenance | null = null;
     let what = 'runs a shell command built from';
@@ -101,12 +92,6 @@ export default defineRule({
       }
     }
     if (!found || !atLeast(found.trust, 'config')) return;
-    const parse = ctx.isParseTime(call);
-    const msg = MSG
-      .replace('{fn}', fn)
-      .replace('{what}', what)
-      .replace('{origin}', originWords(found.trust))
-      .replace('{value}', snippet(found.node));
-    ctx.report(call, msg + (parse ? PARSE_TIME_NOTE : ''), { severity: severityFor(found.trust) });
+    ctx.report(call, { fn, what, origin: originWords(found.trust), value: snippet(found.node) }, { severity: severityFor(found.trust) });
   },
 });

@@ -15,8 +15,6 @@ import { reportOnce, shellScriptMatchers } from './_util';
 
 const SEVERITY: Partial<Record<Trust, Severity>> = { user: 'high', xcom: 'medium', config: 'low' };
 
-/** Per-finding message template. */
-const MSG = '{label} renders `{{ {expr} }}` into a shell command: {why}';
 
 // conf > params > xcom (and inlet events) > config
 const score = (k: JinjaClass): number => (k.trust === 'user' ? (k.viaParams ? 4 : 5) : k.trust === 'xcom' ? 3 : k.trust === 'config' ? 2 : 0);
@@ -43,7 +41,7 @@ function check(anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext): vo
       const f = first;
       const expr = f.expr.length > 60 ? f.expr.slice(0, 57) + '…' : f.expr;
       reportOnce(ctx, lit.node, () =>
-        ctx.report(lit.node, MSG.replace('{label}', s.label).replace('{expr}', expr).replace('{why}', f.why), {
+        ctx.report(lit.node, { label: s.label, expr, why: f.why }, {
           severity: f.severity,
           key: `${s.label} ${f.expr}`,
         }),
@@ -58,7 +56,7 @@ export default defineRule({
     name: 'templated-user-input-in-shell',
     category: 'shell-injection',
     severity: 'high',
-    message: 'shell command of an Airflow operator renders user-controlled Jinja (`dag_run.conf`, `params`, XCom)',
+    message: '{label} renders `{{ {expr} }}` into a shell command: {why}',
     aliases: [],
     docs: {
       what:

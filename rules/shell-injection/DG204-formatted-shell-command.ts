@@ -21,9 +21,6 @@ const SEVERITY: Record<Trust, Severity | null> = {
   safe: null,
 };
 
-/** Per-finding message template. */
-const MSG = '{label} is built by Python string formatting from {origin} (`{value}`)';
-
 /** The value that decides the finding: the one with the highest severity (ties: the riskier origin). */
 function decisive(values: SyntaxNode[], ctx: RuleContext): Provenance | null {
   let best: Provenance | null = null;
@@ -51,11 +48,8 @@ function check(_anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext): v
     reportOnce(ctx, s.node, () =>
       ctx.report(
         s.node,
-        (parts.formatted ? MSG : '{label} is {origin} (`{value}`), run as a whole shell command')
-          .replace('{label}', s.label)
-          .replace('{origin}', originWords(b.trust))
-          .replace('{value}', snippet(b.node)),
-        { severity: SEVERITY[b.trust]! },
+        { label: s.label, origin: originWords(b.trust), value: snippet(b.node) },
+        { severity: SEVERITY[b.trust]!, ...(parts.formatted ? {} : { message: 'whole' }) },
       ),
     );
   }
@@ -67,7 +61,8 @@ export default defineRule({
     name: 'formatted-shell-command',
     category: 'shell-injection',
     severity: 'high',
-    message: 'shell command of an Airflow operator is built by Python formatting from non-constant values',
+    message: '{label} is built by Python string formatting from {origin} (`{value}`)',
+    messages: { whole: '{label} is {origin} (`{value}`), run as a whole shell command' },
     aliases: [],
     docs: {
       what:

@@ -47,16 +47,14 @@ export function snippet(node: SyntaxNode): string {
   return t.length > 60 ? t.slice(0, 57) + '…' : t;
 }
 
-export const PARSE_TIME_NOTE = ' — at parse time, in the dag-processor';
 
 // ---- operators and @task.bash (DG203, DG204) ----------------------------------------------------------------
 
 /**
- * `@task.bash` functions (their return value is the script): the query runs only on the `decorated_definition`
- * around a decorator that names `bash` (`@task.bash`, `@task.bash(env=…)`, `@bash_task`); `isBashTaskFunction`
- * then checks the decorator's qualified name.
+ * `@task.bash` functions (their return value is the script): `decorated_definition`s with a decorator that names
+ * `bash` (`@task.bash`, `@task.bash(env=…)`, `@bash_task`); `isBashTaskFunction` then checks the decorator's
+ * qualified name.
  */
-export const BASH_TASK_TRIGGER = /@[ \t]*[\w.]*bash/;
 export const BASH_TASK_QUERY = `(decorated_definition (decorator) @dec (#match? @dec "bash") definition: (function_definition body: (block) @body) @def)`;
 
 /** Return values of a function body (not of nested functions or classes). */
@@ -81,9 +79,7 @@ function returnValues(body: SyntaxNode): SyntaxNode[] {
 export function bashTaskScripts(c: QueryCaptures, ctx: RuleContext): { anchor: SyntaxNode; scripts: ShellScript[] } | null {
   const fn = c.def?.[0];
   if (!fn) return null;
-  const key = `${ctx.rule.meta.id}:seen`;
-  let seen = ctx.state.get(key) as Set<number> | undefined;
-  if (!seen) ctx.state.set(key, (seen = new Set()));
+  const { seen } = shellRuleState(ctx);
   if (seen.has(fn.startIndex)) return null;
   seen.add(fn.startIndex);
   if (!isBashTaskFunction(fn, ctx)) return null;
@@ -91,11 +87,14 @@ export function bashTaskScripts(c: QueryCaptures, ctx: RuleContext): { anchor: S
   return { anchor: fn, scripts: returnValues(c.body[0]).map((node) => ({ node, label: `the return value of @task.bash \`${name}\`` })) };
 }
 
+/** What DG203/DG204 each remember in a file: `@task.bash` functions already seen, nodes already reported. */
+function shellRuleState(ctx: RuleContext): { seen: Set<number>; reported: Set<number> } {
+  return ctx.ruleState(() => ({ seen: new Set<number>(), reported: new Set<number>() }));
+}
+
 /** Report a node once per rule and file (a literal shared by several operators through a name). */
 export function reportOnce(ctx: RuleContext, node: SyntaxNode, report: () => void): void {
-  const key = `${ctx.rule.meta.id}:reported`;
-  let done = ctx.state.get(key) as Set<number> | undefined;
-  if (!done) ctx.state.set(key, (done = new Set()));
+  const done = shellRuleState(ctx).reported;
   if (done.has(node.id)) return;
   done.add(node.id);
   report();
@@ -113,7 +112,7 @@ export function shellScriptMatchers(check: (anchor: SyntaxNode, scripts: ShellSc
       if (scripts.length) check(call, scripts, ctx);
     },
     query: BASH_TASK_QUERY,
-    trigger: BASH_TASK_TRIGGER,
+    keywords: ['bash'],
     onMatch(c: QueryCaptures, ctx: RuleContext): void {
       const m = bashTaskScripts(c, ctx);
       if (m) check(m.anchor, m.scripts, ctx);

@@ -6,7 +6,7 @@
  * Everything here looks only at a node and its ancestors or earlier siblings: no rule re-walks the tree.
  */
 import type { SyntaxNode } from 'tree-sitter';
-import type { RuleContext } from './context';
+import { defineService, type RuleContext } from './context';
 import { callArgs, isConstant, stringValue, unwrap, type CallArgs } from './python';
 import { callAt } from './locate';
 
@@ -48,9 +48,9 @@ export const SHELL_OPERATORS: ReadonlyMap<string, ShellOperatorKind> = new Map<s
   ['airflow.providers.amazon.aws.operators.eks.EksPodOperator', 'k8s'],
 ]);
 
-/** Last names under which the operators above are called (`BashOperator(…)`, `BashOperator.partial(…)`,
- *  `….partial(…).expand(bash_command=[…])`): a rule's `calls` subscription for `shellScripts`. */
-export const SHELL_OPERATOR_CALLS: readonly string[] = [...new Set([...SHELL_OPERATORS.keys()].map((q) => q.slice(q.lastIndexOf('.') + 1)))].concat(['partial', 'expand']);
+/** Callee patterns under which the operators above are called (`BashOperator(…)`, `BashOperator.partial(…)`,
+ *  `….partial(…).expand(bash_command=[…])`, whose receiver `shellScripts` checks): a rule's `calls` for `shellScripts`. */
+export const SHELL_OPERATOR_CALLS: readonly string[] = [...SHELL_OPERATORS.keys()].flatMap((q) => [q, `${q}.partial`]).concat(['**.expand']);
 
 /** Keyword that holds the shell script, per kind (docker/k8s are handled by `shellScripts`). */
 const SCRIPT_KEYWORD: Record<'bash' | 'ssh' | 'winrm', string> = { bash: 'bash_command', ssh: 'command', winrm: 'command' };
@@ -205,10 +205,11 @@ function leadingText(node: SyntaxNode): string {
  * The shell scripts a call passes to a shell, if it is a shell-capable Airflow operator. Argument lists that
  * are not shell invocations (KubernetesPodOperator `cmds=["python", "job.py"]`) are not scripts.
  */
+const SHELL_SCRIPTS = defineService('airflow: shell scripts by call', () => new Map<number, ShellScript[]>());
+
 export function shellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
   // memoised per call: DG203 and DG204 both ask about every operator call
-  let memo = ctx.state.get('airflow:shellScripts') as Map<number, ShellScript[]> | undefined;
-  if (!memo) ctx.state.set('airflow:shellScripts', (memo = new Map()));
+  const memo = ctx.use(SHELL_SCRIPTS);
   let r = memo.get(call.id);
   if (!r) memo.set(call.id, (r = findShellScripts(call, ctx)));
   return r;
@@ -728,9 +729,10 @@ const DAG_DECORATORS = new Set(['airflow.decorators.dag', 'airflow.sdk.dag', 'ai
  * - `@dag` functions: their parameters are DAG params: `user`.
  * - Other functions: the worst value at their call sites; no call site or unclear: `unknown`, as before.
  */
+const PARAMETER_TRUST = defineService('airflow: trust of function parameters', () => new Map<string, Trust>());
+
 function parameterTrust(b: ParamBinder, ctx: RuleContext, depth: number): Trust {
-  let memo = ctx.state.get('airflow:param') as Map<string, Trust> | undefined;
-  if (!memo) ctx.state.set('airflow:param', (memo = new Map()));
+  const memo = ctx.use(PARAMETER_TRUST);
   const key = `${b.fn.startIndex}:${b.name}`;
   const hit = memo.get(key);
   if (hit) return hit;
@@ -948,10 +950,11 @@ export interface Provenance {
  * (`for table in TABLES`) or parameter (judged at the function's call sites: see `parameterTrust`);
  * `dag_run.conf`/`params` lookups are `user`.
  */
+const PROVENANCE = defineService('airflow: provenance of values by node', () => new Map<number, Provenance>());
+
 export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Provenance {
   // memoised per file and node: names are followed through assignments, which may share sub-expressions
-  let memo = ctx.state.get('airflow:provenance') as Map<number, Provenance> | undefined;
-  if (!memo) ctx.state.set('airflow:provenance', (memo = new Map()));
+  const memo = ctx.use(PROVENANCE);
   const key = unwrap(node).id;
   const hit = memo.get(key);
   if (hit) return hit;
