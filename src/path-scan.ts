@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { ArchiveMember } from './archive';
 import type { PathEntry, Rule } from './engine/rule';
 import type { Finding } from './report';
+import { fillTemplate } from './engine/template';
 
 export class PathScanner {
   readonly findings: Finding[] = [];
@@ -25,7 +26,10 @@ export class PathScanner {
   visit(e: PathEntry): void {
     for (const rule of this.rules) {
       try {
-        rule.onPath!(e, (message, o) => {
+        rule.onPath!(e, (fields, o) => {
+          const template = o?.message ? rule.meta.messages?.[o.message] : rule.meta.message;
+          if (template === undefined) throw new Error(`no message \`${o?.message}\``);
+          const message = fillTemplate(template, fields, `rule ${rule.meta.id}`);
           const id = this.idOf(e.rel);
           this.findings.push({
             ruleId: rule.meta.id,

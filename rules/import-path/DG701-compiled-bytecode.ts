@@ -21,7 +21,12 @@ export default defineRule({
     name: 'compiled-bytecode',
     category: 'import-path',
     severity: 'high',
-    message: 'compiled Python bytecode in the tree: Python may run it instead of (or without) a source that was checked',
+    message: 'compiled bytecode ({kind}{nosource}): Python may load it instead of the checked source',
+    messages: {
+      zip: 'compiled bytecode ({kind}) inside a zip archive: zipimport loads bytecode before source, so this is what runs',
+      unchecked: 'unchecked-hash bytecode beside {source}: Python runs this file instead of the source and never compares the two',
+      sourceless: 'bytecode without a source: `import` loads it directly, and no source was there to check',
+    },
     docs: {
       what:
         'Reports every `.pyc` / `.pyo` file in the checked tree — `__pycache__` folders included — and in its zip archives. *Critical* when Python would run it without ever looking at a source: an unchecked-hash pyc (PEP 552) whose source exists (it is loaded instead of the source and never compared with it), a pyc outside `__pycache__` with no source beside it (imported directly, "sourceless"), and any pyc inside a zip archive (zipimport prefers bytecode). *High* otherwise. Only the 16-byte header is read.',
@@ -39,13 +44,13 @@ export default defineRule({
     const src = sourceName(e.name, inPycache);
     const hasSource = inPycache ? e.sibling(`../${src}`) : e.sibling(src);
     if (e.inArchive) {
-      report(`compiled bytecode (${kind}) inside a zip archive: zipimport loads bytecode before source, so this is what runs`, { severity: 'critical' });
+      report({ kind }, { message: 'zip', severity: 'critical' });
     } else if (kind === 'unchecked-hash' && hasSource) {
-      report(`unchecked-hash bytecode beside ${src}: Python runs this file instead of the source and never compares the two`, { severity: 'critical' });
+      report({ source: src }, { message: 'unchecked', severity: 'critical' });
     } else if (!inPycache && !hasSource) {
-      report('bytecode without a source: `import` loads it directly, and no source was there to check', { severity: 'critical' });
+      report({}, { message: 'sourceless', severity: 'critical' });
     } else {
-      report(`compiled bytecode (${kind}${hasSource ? '' : ', no source'}): Python may load it instead of the checked source`);
+      report({ kind, nosource: hasSource ? '' : ', no source' });
     }
   },
 });

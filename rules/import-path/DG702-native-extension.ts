@@ -16,6 +16,6 @@ export default defineRule({
     },
   },
   onPath(e, report) {
-    if (e.kind === 'file' && /\.(so|pyd)$/i.test(e.name)) report(this.meta.message);
+    if (e.kind === 'file' && /\.(so|pyd)$/i.test(e.name)) report();
   },
 });

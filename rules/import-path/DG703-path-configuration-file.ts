@@ -18,6 +18,6 @@ export default defineRule({
   onPath(e, report) {
     if (e.kind !== 'file') return;
     const m = /\.(pth|egg-link)$/i.exec(e.name);
-    if (m) report(this.meta.message.replace('{kind}', `.${m[1]}`));
+    if (m) report({ kind: `.${m[1]}` });
   },
 });

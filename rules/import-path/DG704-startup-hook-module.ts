@@ -28,6 +28,6 @@ export default defineRule({
   onPath(e, report) {
     if (e.kind === 'outside-link') return;
     const mod = moduleNameOf(e.name, e.kind);
-    if (mod && HOOKS[mod]) report(this.meta.message.replace('{module}', mod).replace('{why}', HOOKS[mod]));
+    if (mod && HOOKS[mod]) report({ module: mod, why: HOOKS[mod] });
   },
 });

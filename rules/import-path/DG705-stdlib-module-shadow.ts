@@ -24,8 +24,7 @@ export default defineRule({
     if (e.kind === 'dir' && !e.child('__init__.py')) return;
     const mod = moduleNameOf(e.name, e.kind);
     if (!mod || !STDLIB_MODULE_NAMES.has(mod)) return;
-    const msg = this.meta.message.replace('{module}', mod);
-    if (e.inArchive) report(msg.replace('{where}', ': DagBag puts the archive first on sys.path while it imports it, so this replaces the real one'), { severity: 'high' });
-    else report(msg.replace('{where}', ': it is used wherever the image lacks that module (the DAG folder is appended to sys.path)'));
+    if (e.inArchive) report({ module: mod, where: ': DagBag puts the archive first on sys.path while it imports it, so this replaces the real one' }, { severity: 'high' });
+    else report({ module: mod, where: ': it is used wherever the image lacks that module (the DAG folder is appended to sys.path)' });
   },
 });

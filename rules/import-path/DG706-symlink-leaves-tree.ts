@@ -17,6 +17,6 @@ export default defineRule({
     },
   },
   onPath(e, report) {
-    if (e.kind === 'outside-link') report(this.meta.message.replace('{target}', e.target || '?'));
+    if (e.kind === 'outside-link') report({ target: e.target || '?' });
   },
 });

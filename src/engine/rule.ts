@@ -1,6 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { Severity, StaticCategory } from '../report';
 import type { RuleContext } from './context';
+import type { Fields } from './template';
 
 /** The four parts of every rule's documentation, ruff style. Markdown. */
 export interface RuleDocs {
@@ -114,4 +115,5 @@ export interface PathEntry {
   target?: string;
 }
 
-export type PathReport = (message: string, opts?: { severity?: Severity }) => void;
+/** A path rule's finding: `meta.message` (or `meta.messages[opts.message]`) filled with `fields`. */
+export type PathReport = (fields?: Fields, opts?: { severity?: Severity; message?: string }) => void;
