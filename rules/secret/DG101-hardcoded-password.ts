@@ -6,7 +6,6 @@ import { redact } from '../../src/engine/redact';
 import {
   BINDING_QUERY,
   bindingFromCaptures,
-  bindingTrigger,
   findTokens,
   findUriCredentials,
   isAwsSecretKeyBinding,
@@ -19,6 +18,7 @@ import {
   nameStrength,
   secretKey,
   STRONG_NAME_FRAGMENTS,
+  STRONG_NAME_KEYWORDS,
 } from './_util';
 
 /** Is `value` under `name` a hardcoded secret this rule reports (and no more specific DG1xx rule does)? */
@@ -33,40 +33,19 @@ export function isHardcodedSecret(name: string, value: string): boolean {
 }
 
 function report(ctx: RuleContext, node: SyntaxNode, name: string, value: string): void {
-  ctx.report(node, `hardcoded secret in \`${name}\`: ${redact(value)}; read it from a secrets backend or Connection instead`, {
-    key: secretKey(`DG101:${name.toLowerCase()}`, value),
-  });
+  ctx.report(node, { name, value: redact(value) }, { key: secretKey(`DG101:${name.toLowerCase()}`, value) });
 }
 
 const STRONG_NAME_RE = new RegExp(STRONG_NAME_FRAGMENTS, 'i');
-/**
- * Trigger value filter (right after the opening quote): not empty (`""`; `"""…` is fine), not a Jinja template,
- * not a lower-case kebab/snake name such as a Kubernetes Secret's (`secret="airflow-db-secrets"`):
- * `isNotASecretValue` drops all three whatever the name, so they need not anchor a query.
- */
-const NOT_A_NAME_VALUE = String.raw`(?!["'][^"']|\s*\{\{|[a-z]+(?:[_-][a-z]+)+["']\s*(?:[,)}\]#;\n]|$))`;
 const JSON_STRING = /^[^{]{1,4}\{[ \n]*["']/;
 
 /** Lookups whose second argument is a fallback (a placeholder there is no secret), and setters of a value. */
 const LOOKUPS = /^(os\.getenv|os\.environ\.get|os\.environ\.setdefault)$|(^|\.)Variable\.(get|setdefault)$/;
-/** A string literal as second argument, or as `default_var=` / `default=` / `value=`, comments allowed between
- *  (a prefilter). */
-const STRING_SECOND_ARG = /,\s*(?:#[^\n]*\n\s*)*(?:(?:default_var|default|value)\s*=\s*)?[rRbBuU]{0,2}["']/;
 const SETTERS = /^(os\.putenv)$|(^|\.)Variable\.set$/;
 /** `conn.set_password("…")`, `client.settoken("…")`: snake_case and run-together setter names. */
-const SETTER_NAMES = ['password', 'passwd', 'token', 'secret', 'api_key', 'apikey', 'credentials'].flatMap((w) => [`set_${w}`, `set${w}`]);
+const SETTER_NAMES: string[] = ['password', 'passwd', 'token', 'secret', 'api_key', 'apikey', 'credentials'].flatMap((w) => [`set_${w}`, `set${w}`]);
 /** requests' / httpx' / aiohttp's basic, digest and proxy auth objects: `(user, password)`. */
 const AUTH_CLASSES = ['HTTPBasicAuth', 'HTTPDigestAuth', 'HTTPProxyAuth', 'BasicAuth', 'DigestAuth', 'ProxyAuth'];
-/** Lookups and setters resolved as calls: their names are rare, and the engine resolves `from os import getenv as ge`. */
-const ENV_CALLS = ['getenv', 'setdefault', 'putenv'];
-/**
- * `Variable.get(…)`, `os.environ.get(…)`, `Variable.set(…)`: `.get(` / `.set(` are everywhere (dict and HTTP
- * calls), so they are found from the text instead, only where the first argument is a string naming a secret and
- * a second argument follows. (As `calls`, confirming every `get(` in the tree costs more than all the rest of the
- * rule.) Starts at the `(`, so that it lies inside the call node.
- */
-const LOOKUP_OPEN = String.raw`\((?<=\.(?:get|set)\s*\()(?=\s*(?:key\s*=\s*)?[rRbBuU]{0,2}["'][^"'\n]{0,200}?(?:${STRONG_NAME_FRAGMENTS})[^"'\n]{0,200}["']\s*,)`;
-
 /** The constant string value of an argument, if it has one. */
 function constString(node: SyntaxNode | undefined): string | null {
   return node ? stringValue(node) : null;
@@ -75,11 +54,6 @@ function constString(node: SyntaxNode | undefined): string | null {
 function onLookup(call: SyntaxNode, fn: string, ctx: RuleContext): void {
   const lookup = LOOKUPS.test(fn);
   if (!lookup && !SETTERS.test(fn)) return;
-  // most lookups name no secret (`Variable.get("config")`) or have no literal fallback: decide on the call's
-  // text before touching its nodes
-  const start = call.startIndex;
-  const text = ctx.file.text.slice(start, Math.min(call.endIndex, start + 500));
-  if (!STRING_SECOND_ARG.test(text) || !STRONG_NAME_RE.test(text)) return;
   const a = callArgs(call);
   const nameNode = a.positional[0] ?? a.keywords.get('key') ?? a.keywords.get('key_name');
   const name = constString(nameNode);
@@ -98,7 +72,7 @@ export default defineRule({
     name: 'hardcoded-password',
     category: 'secret',
     severity: 'high',
-    message: 'hardcoded secret assigned to a password/token/key name',
+    message: 'hardcoded secret in `{name}`: {value}; read it from a secrets backend or Connection instead',
     aliases: ['B105', 'B106', 'B107', 'S105', 'S106', 'S107'],
     docs: {
       what:
@@ -112,19 +86,14 @@ export default defineRule({
         '```python\nfrom airflow.hooks.base import BaseHook\nfrom airflow.models import Variable\n\nconn = BaseHook.get_connection("warehouse")          # stored in a secrets backend\napi_key = Variable.get("partner_api_key")             # inside the task, not at parse time\nbash_command = "psql -c \'select 1\'"                   # with env={"PGPASSWORD": "{{ conn.warehouse.password }}"}\n```',
     },
   },
-  calls: [...ENV_CALLS, ...SETTER_NAMES, ...AUTH_CLASSES, 'V1EnvVar'],
-  // `os.getenv(…)` is common; onLookup needs a string fallback and a strong secret name in the first 500 characters
-  // of the call, so in this window around it (which holds them).
-  mayCall(fn, text, at) {
-    if (!ENV_CALLS.includes(fn.slice(fn.lastIndexOf('.') + 1))) return true;
-    if (!LOOKUPS.test(fn) && !SETTERS.test(fn)) return false;
-    const window = text.slice(Math.max(0, at - fn.length - 100), at + 500);
-    return STRING_SECOND_ARG.test(window) && STRONG_NAME_RE.test(window);
-  },
+  // Lookups with a fallback and setters (`Variable.get("db_password", "…")`, `os.environ.setdefault`, `Variable.set`),
+  // setter methods on any object, basic-auth objects and Kubernetes env vars, whatever their import path.
+  calls: ['os.getenv', 'os.environ.get', 'os.environ.setdefault', 'os.putenv', '**.Variable.get', '**.Variable.setdefault', '**.Variable.set',
+    ...SETTER_NAMES.map((n) => `**.${n}`), ...AUTH_CLASSES.map((n) => `**.${n}`), '**.V1EnvVar'],
   onCall(call, fn, ctx) {
     const i = fn.lastIndexOf('.');
     const last = i < 0 ? fn : fn.slice(i + 1);
-    if (ENV_CALLS.includes(last)) {
+    if (LOOKUPS.test(fn) || SETTERS.test(fn)) {
       onLookup(call, fn, ctx);
       return;
     }
@@ -152,20 +121,13 @@ export default defineRule({
       if (name && valueNode && value !== null && isHardcodedSecret(name, value)) report(ctx, valueNode, name, value);
     }
   },
-  // Bindings of a secret-ish name to a string literal, and JSON documents in strings (`extra='{"token": …}'`),
-  // found from the binding's `=` / `:` in the text; requests' `auth=("user", "password")` from its `auth=(`;
-  // `Variable.get("db_password", "…")` / `.set(` from the `(` of the call.
+  // Bindings of a secret-ish name to a string literal, JSON documents in strings (`extra='{"token": …}'`), and
+  // requests' `auth=("user", "password")`: every one holds a secret-ish word or `auth`.
   query: `${BINDING_QUERY}
 (keyword_argument name: (identifier) @authkw value: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))
-(assignment left: (attribute attribute: (identifier) @authkw) right: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))
-(call function: (attribute attribute: (identifier) @envm) (#any-of? @envm "get" "set")) @envcall`,
-  trigger: new RegExp(`${bindingTrigger(STRONG_NAME_FRAGMENTS, NOT_A_NAME_VALUE, String.raw`(?=\s*\()(?<=\bauth\s*=)`).source}|${LOOKUP_OPEN}`, 'gi'),
+(assignment left: (attribute attribute: (identifier) @authkw) right: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))`,
+  keywords: [...STRONG_NAME_KEYWORDS, 'auth'],
   onMatch(c, ctx) {
-    if (c.envcall) {
-      const call = c.envcall[0];
-      onLookup(call, ctx.callee(call) ?? '', ctx);
-      return;
-    }
     if (c.authpw) {
       // requests' auth=("user", "password"), session.auth = ("user", "password")
       const value = stringValue(c.authpw[0]);

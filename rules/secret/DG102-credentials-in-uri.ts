@@ -1,9 +1,10 @@
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
-import { findTokens, findUriCredentials, secretKey, URI_CRED_CANDIDATE } from './_util';
+import { findTokens, findUriCredentials, secretKey, uriCredentialLines } from './_util';
 
 /** A line ending inside a URI's userinfo, continued by an implicitly concatenated string on the next line. */
 const SPLIT_URI = /:\/\/[^\s/@'"]{0,200}:?[^\s/@'"]{0,200}["']\s*$/;
+const SPLIT_URI_LINES = new RegExp(SPLIT_URI.source, 'gm');
 
 export default defineRule({
   meta: {
@@ -11,7 +12,7 @@ export default defineRule({
     name: 'credentials-in-uri',
     category: 'secret',
     severity: 'high',
-    message: 'password embedded in a connection URI',
+    message: 'password embedded in a {where}: {secret}; use an Airflow connection instead',
     docs: {
       what:
         'Finds credentials written into connection strings: `scheme://user:password@host` URIs (SQLAlchemy and Airflow connection URIs such as `postgresql://`, `mysql+pymysql://`, `redis://`, `amqp://`, `mongodb+srv://`, `https://`, `ftp://`, values of `AIRFLOW_CONN_*` and `Connection(uri=…)`), passwords and tokens in query or ODBC/JDBC parameters (`?password=`, `?api_key=`, `;PWD=…;`), `curl -u user:password` or `mysql -p…` style command lines, and SQL that sets a password (`CREATE USER … PASSWORD \'…\'`, `IDENTIFIED BY \'…\'`) as run by SQL operators. f-strings count when the password part is literal text. The scan is line-based over the raw text, so comments and docstrings are covered too (a working password in a comment is as leaked as one in code), as is a URI split over two implicitly concatenated lines.\n\n' +
@@ -25,23 +26,22 @@ export default defineRule({
     },
   },
   onFile(ctx) {
-    // A raw-text scan: URIs need no syntax to be recognised, f-strings and comments are covered. One regex pass
-    // over the file finds the lines worth a look (URI_CRED_CANDIDATE); only those are parsed for credentials.
+    // A raw-text scan: URIs need no syntax to be recognised, f-strings and comments are covered. The lines worth a
+    // look are those the extractor's own hints match, and URIs split over two lines.
     const text = ctx.file.text;
-    const re = URI_CRED_CANDIDATE;
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m; m = re.exec(text)) {
-      const start = text.lastIndexOf('\n', m.index) + 1;
-      let end = text.indexOf('\n', m.index);
+    // exhaustive (tests): every line, without the hints
+    const starts = new Set(ctx.exhaustive ? [0, ...[...text.matchAll(/\n/g)].map((m) => m.index! + 1)] : uriCredentialLines(text));
+    for (const m of text.matchAll(SPLIT_URI_LINES)) starts.add(text.lastIndexOf('\n', m.index) + 1);
+    for (const start of [...starts].sort((a, b) => a - b)) {
+      let end = text.indexOf('\n', start);
       if (end < 0) end = text.length;
-      re.lastIndex = end + 1; // one look per line
       let line = text.slice(start, end);
       if (SPLIT_URI.test(line)) {
         // implicit concatenation across lines: "postgresql://etl:pw"\n    "@db.internal/dwh"
         const next = text.slice(end + 1, text.indexOf('\n', end + 1) < 0 ? text.length : text.indexOf('\n', end + 1));
         line = line.replace(/["']\s*$/, '') + next.replace(/^\s*[rbuf]*["']/i, '');
       }
-      for (const cred of findUriCredentials(line)) {
+      for (const cred of findUriCredentials(line, !ctx.exhaustive)) {
         if (findTokens(cred.secret).length) continue; // a vendor token: DG103 reports it, more precisely
         const where =
           cred.kind === 'userinfo'
@@ -51,12 +51,11 @@ export default defineRule({
               : cred.kind === 'sql'
                 ? 'SQL statement'
                 : 'command line';
-        ctx.reportRange(start + cred.index, start + cred.index + cred.length, `password embedded in a ${where}: ${redact(cred.secret)}; use an Airflow connection instead`, {
+        ctx.reportRange(start + cred.index, start + cred.index + cred.length, { where, secret: redact(cred.secret) }, {
           key: secretKey('DG102', cred.secret),
         });
         break; // one finding per line
       }
-      if (end >= text.length) break;
     }
   },
 });

@@ -8,7 +8,7 @@ export default defineRule({
     name: 'known-token-format',
     category: 'secret',
     severity: 'critical',
-    message: 'credential of a known vendor format',
+    message: '{label}{where}: {token}; revoke it and load it from a connection or secrets backend',
     docs: {
       what:
         'Finds credentials recognisable by their format, in any string literal (including docstrings and f-string text) and in comments: AWS access key ids (`AKIA…`, `ASIA…`) and 40-character AWS secret access keys under an AWS name, GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`), GitLab (`glpat-`…), Slack tokens (`xoxb-`, `xoxp-`, `xapp-`…) and webhooks (`hooks.slack.com/services/…`), Microsoft Teams and Discord webhooks, Google API keys (`AIza…`) and OAuth client secrets (`GOCSPX-`), private key blocks (`-----BEGIN … PRIVATE KEY-----` with a body, as in a Google service-account JSON `"private_key"`), JWTs (three base64url segments whose header decodes to JSON with `alg`/`typ`), Stripe live keys, SendGrid, Twilio, npm, PyPI, OpenAI, Anthropic, Hugging Face, Databricks, Azure storage account keys, Telegram bot tokens, Vault tokens.\n\n' +
@@ -26,7 +26,7 @@ export default defineRule({
     // strings, f-strings, docstrings and comments alike, and costs one regex pass instead of a query capture per string.
     const text = ctx.file.text;
     const seen = new Set<string>();
-    for (const hit of findTokens(text)) {
+    for (const hit of findTokens(text, !ctx.exhaustive)) {
       const id = `${hit.index}:${hit.match}`;
       if (seen.has(id)) continue;
       seen.add(id);
@@ -35,7 +35,7 @@ export default defineRule({
       ctx.reportRange(
         hit.index,
         hit.index + hit.match.length,
-        `${hit.format.label}${inComment ? ' in a comment' : ''}: ${redact(hit.match)}; revoke it and load it from a connection or secrets backend`,
+        { label: hit.format.label, where: inComment ? ' in a comment' : '', token: redact(hit.match) },
         { key: secretKey(`DG103:${hit.format.id}`, hit.match), severity: hit.format.severity },
       );
     }

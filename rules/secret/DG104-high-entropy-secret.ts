@@ -3,7 +3,6 @@ import { redact } from '../../src/engine/redact';
 import {
   BINDING_QUERY,
   bindingFromCaptures,
-  bindingTrigger,
   findTokens,
   findUriCredentials,
   isAwsSecretKeyBinding,
@@ -14,15 +13,6 @@ import {
   secretKey,
   WEAK_NAME_FRAGMENTS,
 } from './_util';
-
-const UUID = String.raw`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`;
-/**
- * What a value must start with to possibly be reported (checked in the text, right after the opening quote; the
- * trigger is case-insensitive): a run of 16 or more characters `looksRandom` accepts, with a digit in it (it
- * needs one, except for a digit-less mixed-case hex run) and not a UUID (which it never reports), optionally after
- * an auth scheme word (`Bearer …`, also split off as `"Bearer " "…"`), or `Basic <base64>` of any length.
- */
-const VALUE_START = String.raw`\s*(?:basic\s+[A-Za-z0-9+/]{4}|(?:[A-Za-z-]{2,30}\s+(?:["']\s*\+?\s*[rRbBuU]{0,2}["'])?)?(?!${UUID}["'])(?=[A-Za-z+/=_.~-]*\d|[a-f]{16,}["'\s])[A-Za-z0-9+/=_.~-]{16})`;
 
 /** `Authorization: Bearer <token>` / `Basic <b64>` / `Token <t>` header values: the credential part. */
 function credentialPart(name: string, value: string): string {
@@ -48,7 +38,7 @@ export default defineRule({
     name: 'high-entropy-secret',
     category: 'secret',
     severity: 'medium',
-    message: 'random-looking value assigned to a key/auth name',
+    message: 'random-looking value in `{name}` is probably a credential: {value}',
     docs: {
       what:
         'Finds random-looking string literals (Shannon entropy at or above detect-secrets\' limits: 4.5 bits per character for base64-like text, 3.0 for hex, lowered for short strings) bound to names that only weakly suggest a secret: `key`, `auth`, `signature`, `hmac`, `salt`, `cookie`, `session`, `dsn`, `webhook`, `routing_key`, `Authorization` headers (`{"Authorization": "Bearer …"}`)…\n\n' +
@@ -63,7 +53,7 @@ export default defineRule({
   },
   // Bindings of a key/auth-ish name to a random-looking string, found from the binding's `=` / `:` in the text.
   query: BINDING_QUERY,
-  trigger: bindingTrigger(WEAK_NAME_FRAGMENTS, VALUE_START),
+  keywords: WEAK_NAME_FRAGMENTS.split('|'),
   onMatch(c, ctx) {
     const b = bindingFromCaptures(c);
     if (!b) return;
@@ -76,7 +66,7 @@ export default defineRule({
     }
     if (isNotASecretValue(cred, b.name) || !(looksRandom(cred) || isBasicAuth(b.value))) return;
     if (findTokens(b.value).length || findUriCredentials(b.value).length || isAwsSecretKeyBinding(b.name, cred)) return;
-    ctx.report(b.valueNode, `random-looking value in \`${b.name}\` is probably a credential: ${redact(cred)}`, {
+    ctx.report(b.valueNode, { name: b.name, value: redact(cred) }, {
       key: secretKey(`DG104:${b.name.toLowerCase()}`, cred),
     });
   },

@@ -347,10 +347,13 @@ export interface TokenHit {
   index: number;
 }
 
-/** Every known-format token in a text (string content or comment). */
-export function findTokens(text: string): TokenHit[] {
+/**
+ * Every known-format token in a text (string content or comment). `hint: false` skips the TOKEN_HINT shortcut
+ * (exhaustive mode: the prefilter property test checks the shortcut never loses a token).
+ */
+export function findTokens(text: string, hint = true): TokenHit[] {
   const out: TokenHit[] = [];
-  if (!TOKEN_HINT.test(text)) return out;
+  if (hint && !TOKEN_HINT.test(text)) return out;
   for (const f of TOKEN_FORMATS) {
     f.re.lastIndex = 0;
     for (const m of text.matchAll(f.re)) {
@@ -394,6 +397,8 @@ export const URI_CRED_HINT = /:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[
 
 /** Shell-style `NAME_PASSWORD=value` (case-sensitive, so not part of URI_CRED_HINT). */
 const ENV_HINT = /(PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40}=[^\s'"$]/;
+const URI_CRED_HINT_G = new RegExp(URI_CRED_HINT.source, 'gi');
+const ENV_HINT_G = new RegExp(ENV_HINT.source, 'g');
 
 /** Longest line / value the text heuristics look at: beyond it, a blob (data, minified JSON), not a credential. */
 export const MAX_SCAN = 20000;
@@ -407,9 +412,9 @@ const SHELL_ENV_SECRET = /(?<=^|[\s;&|"'])(?:export\s+)?([A-Z][A-Z0-9_]{0,40}?(?
  * Credentials in a string: `scheme://user:pass@host`, query or ODBC parameters (`?password=`, `;PWD=`) and
  * `curl -u user:pass`. `text` is the string's content with f-string interpolations as written (`{x}`).
  */
-export function findUriCredentials(text: string): UriCredential[] {
+export function findUriCredentials(text: string, hint = true): UriCredential[] {
   const out: UriCredential[] = [];
-  if (text.length > MAX_SCAN || !(URI_CRED_HINT.test(text) || ENV_HINT.test(text))) return out;
+  if (text.length > MAX_SCAN || (hint && !(URI_CRED_HINT.test(text) || ENV_HINT.test(text)))) return out;
   const uri = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30}):\/\/([^\s/?#'"<>]{0,500})/g;
   for (const m of text.matchAll(uri)) {
     const authority = m[2];
@@ -476,29 +481,25 @@ export function findUriCredentials(text: string): UriCredential[] {
   return out;
 }
 
-/** Case-insensitive character classes for a word, for regexes that must stay case-sensitive elsewhere. */
-function anyCase(word: string): string {
-  return word.replace(/[a-z]/gi, (ch) => `[${ch.toLowerCase()}${ch.toUpperCase()}]`);
-}
-
 /**
- * Where `findUriCredentials` may find something on a line: a superset of its hints (`URI_CRED_HINT`, `ENV_HINT`)
- * narrowed by what each extractor needs, as one regex pass over the whole file that V8 runs at rare characters:
- * `://` with userinfo (or a URI split over two lines), a `?` / `&` / `;` query or ODBC parameter named like a
- * secret, a command-line flag (`-u`, `--password`, `-p`), `NAME_PASSWORD=` (shell environment), `password=`,
- * and the `'` of `password '…'` / `IDENTIFIED BY '…'`. Only punctuation starts a match (a letter would make V8
- * stop at every `w` or `f`). DG102 scans only the lines this matches on instead of every line.
+ * Start offsets of the lines of `text` on which `findUriCredentials` may find something: the lines its own hints
+ * (URI_CRED_HINT, ENV_HINT) match, found with one pass of each over the whole text — the same definitions, so the
+ * line selection cannot drift from the extractor.
  */
-export const URI_CRED_CANDIDATE = new RegExp(
-  [
-    String.raw`:(?=//(?:[^\s/:@]{0,300}:[^\s/@]{0,300}@|[^\s/@'"]{0,200}:?[^\s/@'"]{0,200}["'][ \t]*\r?(?:\n|$)))`,
-    String.raw`[?&;](?=\s{0,5}[\w-]{0,40}(?:${['pass', 'pwd', 'key', 'token', 'secret', 'sig'].map(anyCase).join('|')})[\w-]{0,40}\s{0,5}=)`,
-    String.raw`-(?<=(?:^|\s)-)(?:u[ =]|-user[ =]|-conn-password[ =]|-password[ =]|-pass[ =]|p|a[ =])`,
-    String.raw`=(?<=(?:PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40}=|${anyCase('password')}=)(?=[^\s$])`,
-    String.raw`'(?<=(?:${anyCase('password')}|${anyCase('identified')}\s+${anyCase('by')})\s+')`,
-  ].join('|'),
-  'g',
-);
+export function uriCredentialLines(text: string): number[] {
+  const starts = new Set<number>();
+  for (const hint of [URI_CRED_HINT_G, ENV_HINT_G]) {
+    hint.lastIndex = 0;
+    for (let m = hint.exec(text); m; m = hint.exec(text)) {
+      const start = text.lastIndexOf('\n', m.index) + 1;
+      starts.add(start);
+      const end = text.indexOf('\n', m.index);
+      if (end < 0) break;
+      hint.lastIndex = end + 1;
+    }
+  }
+  return [...starts].sort((x, y) => x - y);
+}
 
 const LIBPQ_PASSWORD = /(?<=[\s'"])password=([^\s'",()]+)(?=[\s'"]|$)/g;
 const SQL_PASSWORD = /\b(password|identified\s+by)\s+'([^'\s]+)'/gi;
@@ -551,7 +552,7 @@ export interface Binding {
 
 /**
  * Query patterns anchoring every binding shape; captures `@lhs` and `@val` (and `@kw` for keyword arguments,
- * `@cmp` for comparisons). No name predicate: the text trigger already required a secret-ish name, and the rule
+ * `@cmp` for comparisons). No name predicate: the rule's keywords bring it near a secret-ish name, and the rule
  * decides with `nameStrength`.
  */
 export const BINDING_QUERY = `
@@ -563,27 +564,10 @@ export const BINDING_QUERY = `
 (comparison_operator [(identifier) (attribute) (subscript)] @lhs [(string) (concatenated_string)] @val) @cmp
 `;
 
-/** The `=` / `:` of a binding, seen from its operator backwards: what may sit between the name and it. */
-const NAME_TAIL = String.raw`[\w.\-\u00C0-\uFFFF]*\\?["']?\s*\]?\s*(?:[=!]|:\s*[\w.\[\]|, ]{1,60})?[=:]`;
-
-/**
- * Text trigger for a binding shape: the `=` or `:` of `name = "…"`, `name="…"`, `"name": "…"` (also inside a
- * JSON string), `name: str = "…"`, `conf["name"] = "…"`, `name == "…"` / `!=`, where the name contains one of
- * `nameFragments` (a regex source, matched case-insensitively) and the value starts with a string literal that
- * also satisfies `valueLookahead` (regex source starting right after the opening quote). The match is the
- * operator: it lies inside the binding's node, as the engine requires. Scanning for the operator first and
- * checking the name with a look-behind is faster in V8 than scanning for the (case-insensitive) name fragments,
- * and it never anchors on `key=value` pairs whose value is not a string. `alternative`: another regex source to accept at
- * the same `=` / `:` (it starts right after it).
- */
-export function bindingTrigger(nameFragments: string, valueLookahead = '', alternative = ''): RegExp {
-  // the value may follow on a later line, after comments (inside brackets)
-  const binding = String.raw`(?=\s*(?:#[^\n]*\n\s*)*[rRbBuUfF]{0,2}\\?["']${valueLookahead})(?<=(?:${nameFragments})${NAME_TAIL})`;
-  // one leading `[=:]` for every alternative: an alternation at the top would cost V8 a full try per position
-  return new RegExp(`[=:](?:${binding}${alternative ? `|${alternative}` : ''})`, 'gi');
-}
 
 /** Name fragments of every name `nameStrength` calls strong (a bare `key` is weak: it needs a prefix word). */
+/** A word that every name STRONG_NAME_FRAGMENTS matches contains (the `<prefix>_key` forms all contain `key`). */
+export const STRONG_NAME_KEYWORDS = ['pass', 'pw', 'secret', 'token', 'cred', 'contras', 'key'];
 export const STRONG_NAME_FRAGMENTS = `pass|pwd|pw|secret|token|cred|contras|(?:${[...KEY_PREFIXES].join('|')})[_.\\- ]?keys?`;
 /** Name fragments of every name `nameStrength` calls weak. */
 export const WEAK_NAME_FRAGMENTS = 'key|auth|sig|hmac|salt|cookie|bearer|cred|licen|otp|mfa|pin|sas|dsn|hook|session|nonce|cert|sid';

@@ -70,8 +70,6 @@ export class RuleContext {
   rule!: Rule;
   private readonly services = new Map<Service<unknown>, unknown>();
   private readonly ruleStates = new Map<Rule, unknown>();
-  /** @deprecated engine v1 string-keyed scratch state: being replaced by `use(service)` and `ruleState`. */
-  readonly state = new Map<string, unknown>();
   private rootNode: SyntaxNode | null = null;
   private importsOf: { map: Map<string, string>; list: ImportRecord[]; statements: SyntaxNode[] } | null = null;
 

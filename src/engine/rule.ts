@@ -80,10 +80,6 @@ export interface Rule {
    * its zip archives, whatever the file's type; they never see source text. A rule with `onPath` has no other hook.
    */
   onPath?(entry: PathEntry, report: PathReport): void;
-  /** @deprecated engine v1 hand-written prefilters: ignored (the engine derives its prefilters); being removed. */
-  mayCall?(fn: string, text: string, at: number): boolean;
-  /** @deprecated engine v1 query trigger: ignored (declare `keywords`); being removed. */
-  trigger?: RegExp;
 }
 
 export function defineRule(rule: Rule): Rule {
