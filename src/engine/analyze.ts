@@ -16,6 +16,8 @@ export interface QueriedRule {
   /** Rules with the very same query share the search and the matches (DG203 and DG204 do). */
   rules: Rule[];
   roots: Set<string>;
+  /** Every root type is an expression-level node (no statement, definition, block or module). */
+  expressionRoots: boolean;
   /** Compiled on first use: a one-file run compiles only the queries its files need. */
   query: Parser.Query | null;
 }
@@ -37,6 +39,9 @@ export interface CompiledRules {
 }
 
 export class RuleQueryError extends Error {}
+
+/** Node types of statements and what holds them (tree-sitter-python): everything an expression cannot contain. */
+const STATEMENT_LEVEL = /_statement$|^(module|block|function_definition|class_definition|decorated_definition|if_statement|elif_clause|else_clause|except_clause|finally_clause|with_clause|case_clause|match_statement)$/;
 
 /**
  * Index the rules for one pass per file: callee patterns, queries, keywords. Every prefilter the engine applies is
@@ -66,7 +71,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
       if (!roots.size) throw new RuleQueryError(`rule ${rule.meta.id}: no pattern root type found in its query`);
       const same = queried.find((q) => q.rules[0].query === rule.query);
       if (same) same.rules.push(rule);
-      else queried.push({ rules: [rule], roots, query: null });
+      else queried.push({ rules: [rule], roots, expressionRoots: ![...roots].some((t) => t === '_' || STATEMENT_LEVEL.test(t)), query: null });
     }
   }
   const knownCodes = new Set<string>();
@@ -151,10 +156,19 @@ function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, act
       // Every match contains a keyword, so its root is a node of a root type enclosing a keyword occurrence.
       lower ??= text.toLowerCase();
       const anchors = new Map<number, SyntaxNode>();
+      // An expression never contains a statement: when every root type is an expression, the climb from a keyword
+      // stops at the first statement (the match root lies below it).
+      const stopAtStatement = q.expressionRoots;
+      const seenLeaf = new Set<number>();
       for (const w of words) {
         for (let i = lower.indexOf(w); i >= 0; i = lower.indexOf(w, i + 1)) {
-          for (let n: SyntaxNode | null = ctx.root.descendantForIndex(i, i + w.length); n; n = n.parent) {
-            if ((q.roots.has('_') ? n.isNamed : q.roots.has(n.type)) && !anchors.has(n.id)) anchors.set(n.id, n);
+          let n: SyntaxNode | null = ctx.root.descendantForIndex(i, i + w.length);
+          if (seenLeaf.has(n.id)) continue; // another keyword in the same token: the same climb
+          seenLeaf.add(n.id);
+          for (; n; n = n.parent) {
+            const t = n.type;
+            if ((q.roots.has('_') ? n.isNamed : q.roots.has(t)) && !anchors.has(n.id)) anchors.set(n.id, n);
+            if (stopAtStatement && STATEMENT_LEVEL.test(t)) break;
           }
         }
       }
