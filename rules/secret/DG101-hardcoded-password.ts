@@ -4,7 +4,7 @@ import type { RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
 import {
-  BINDING_QUERY,
+  SECRET_BINDING_QUERY,
   bindingFromCaptures,
   findTokens,
   findUriCredentials,
@@ -123,9 +123,7 @@ export default defineRule({
   },
   // Bindings of a secret-ish name to a string literal, JSON documents in strings (`extra='{"token": …}'`), and
   // requests' `auth=("user", "password")`: every one holds a secret-ish word or `auth`.
-  query: `${BINDING_QUERY}
-(keyword_argument name: (identifier) @authkw value: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))
-(assignment left: (attribute attribute: (identifier) @authkw) right: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))`,
+  query: SECRET_BINDING_QUERY(),
   keywords: [...STRONG_NAME_KEYWORDS, 'auth'],
   onMatch(c, ctx) {
     if (c.authpw) {

@@ -1,7 +1,7 @@
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
 import {
-  BINDING_QUERY,
+  SECRET_BINDING_QUERY,
   bindingFromCaptures,
   findTokens,
   findUriCredentials,
@@ -52,7 +52,8 @@ export default defineRule({
     },
   },
   // Bindings of a key/auth-ish name to a random-looking string, found from the binding's `=` / `:` in the text.
-  query: BINDING_QUERY,
+  // the same query as DG101 (run once for both); the basic-auth tuples it also captures are DG101's
+  query: SECRET_BINDING_QUERY(),
   keywords: WEAK_NAME_FRAGMENTS.split('|'),
   onMatch(c, ctx) {
     const b = bindingFromCaptures(c);

@@ -555,6 +555,14 @@ export interface Binding {
  * `@cmp` for comparisons). No name predicate: the rule's keywords bring it near a secret-ish name, and the rule
  * decides with `nameStrength`.
  */
+/**
+ * BINDING_QUERY plus requests' basic-auth tuples (`auth=("user", "password")`, `session.auth = (…)`), captured as
+ * `@authpw`. DG101 and DG104 use this same query, so the engine runs it once for both.
+ */
+export const SECRET_BINDING_QUERY = () => `${BINDING_QUERY}
+(keyword_argument name: (identifier) @authkw value: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))
+(assignment left: (attribute attribute: (identifier) @authkw) right: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))`;
+
 export const BINDING_QUERY = `
 (assignment left: [(identifier) (attribute) (subscript)] @lhs right: [(string) (concatenated_string) (binary_operator)] @val)
 (keyword_argument name: (identifier) @lhs value: [(string) (concatenated_string) (binary_operator)] @val) @kw

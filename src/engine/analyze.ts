@@ -4,7 +4,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import type { Finding, Warning } from '../report';
 import { RuleContext, type RawFinding } from './context';
 import { resolvedCalls } from './calls';
-import { compilePattern, mayContainCall, mayContainKeyword, type CalleePattern } from './patterns';
+import { compilePattern, mayContainCall, mayContainKeyword, textTokens, type CalleePattern } from './patterns';
 import type { QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
 import { describeUnknownCodes, isBlanket, parseSuppression, suppressionCovers, unknownSuppressionCodes, unusedCodes, type Suppression } from './suppressions';
@@ -107,7 +107,8 @@ function activeRules(compiled: CompiledRules, text: string, exhaustive: boolean)
     if (!k || exhaustive) return true;
     return mayContainKeyword((lower ??= text.toLowerCase()), k);
   };
-  const calls = exhaustive ? compiled.calling : compiled.calling.filter((c) => mayContainCall(text, c.patterns));
+  let tokens: Set<string> | null = null;
+  const calls = exhaustive ? compiled.calling : compiled.calling.filter((c) => mayContainCall(text, (tokens ??= textTokens(text)), c.patterns));
   const queries = new Set<Rule>();
   for (const q of compiled.queried) for (const r of q.rules) if (hasKeyword(r)) queries.add(r);
   const files = compiled.rules.filter((r) => r.onFile && hasKeyword(r));
@@ -159,13 +160,13 @@ function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, act
       // An expression never contains a statement: when every root type is an expression, the climb from a keyword
       // stops at the first statement (the match root lies below it).
       const stopAtStatement = q.expressionRoots;
-      const seenLeaf = new Set<number>();
+      // Each node is climbed through once: a climb that reaches a node an earlier one passed stops there.
+      const climbed = new Set<number>();
       for (const w of words) {
         for (let i = lower.indexOf(w); i >= 0; i = lower.indexOf(w, i + 1)) {
-          let n: SyntaxNode | null = ctx.root.descendantForIndex(i, i + w.length);
-          if (seenLeaf.has(n.id)) continue; // another keyword in the same token: the same climb
-          seenLeaf.add(n.id);
-          for (; n; n = n.parent) {
+          for (let n: SyntaxNode | null = ctx.root.descendantForIndex(i, i + w.length); n; n = n.parent) {
+            if (climbed.has(n.id)) break;
+            climbed.add(n.id);
             const t = n.type;
             if ((q.roots.has('_') ? n.isNamed : q.roots.has(t)) && !anchors.has(n.id)) anchors.set(n.id, n);
             if (stopAtStatement && STATEMENT_LEVEL.test(t)) break;

@@ -15,8 +15,11 @@ export interface CalleePattern {
   source: string;
   /** Matches a qualified callee (`pickle.loads`) or the callee as written when it cannot be resolved. */
   test(fn: string): boolean;
-  /** Words that every file holding a matching call contains. */
+  /** Words that every file holding a matching call contains: whole names (`pickle`), found as identifier tokens
+   *  of the text (also inside strings: `__import__("pickle")`). */
   words: string[];
+  /** Literal pieces of globbed segments (`load` of `load*`): contained in some token, found as substrings. */
+  pieces: string[];
   /** Last segment: an exact name, a prefix (`load*`), or null when any last name matches (`os.*`). */
   last: { exact: string } | { prefix: string } | null;
 }
@@ -34,7 +37,8 @@ export function compilePattern(source: string): CalleePattern {
   const body = segs[0] === 'builtins' ? segs.slice(1) : segs;
   const prefix = segs[0] === 'builtins' ? '^(?:builtins\\.)?' : '^';
   const regex = new RegExp(prefix + segmentsSource(body) + '$');
-  const words = body.flatMap((s) => (s === '**' ? [] : s.split('*').filter(Boolean)));
+  const words = body.filter((s) => s !== '**' && !s.includes('*'));
+  const pieces = body.flatMap((s) => (s.includes('*') && s !== '**' ? s.split('*').filter(Boolean) : []));
   const lastSeg = body[body.length - 1];
   const last =
     lastSeg === '**' || lastSeg.startsWith('*')
@@ -42,7 +46,7 @@ export function compilePattern(source: string): CalleePattern {
       : lastSeg.includes('*')
         ? { prefix: lastSeg.slice(0, lastSeg.indexOf('*')) }
         : { exact: lastSeg };
-  return { source, test: (fn) => regex.test(fn), words: [...new Set(words)], last };
+  return { source, test: (fn) => regex.test(fn), words: [...new Set(words)], pieces: [...new Set(pieces)], last };
 }
 
 /** Regex source for the dotted segments, `**` standing for any run of whole segments (none included). */
@@ -67,9 +71,14 @@ function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Does the text contain every word of one of the patterns? (The file-level prefilter of a call rule.) */
-export function mayContainCall(text: string, patterns: readonly CalleePattern[]): boolean {
-  return patterns.some((p) => p.words.every((w) => text.includes(w)));
+/** Every identifier-shaped token of the text, strings and comments included (an over-approximation of its names). */
+export function textTokens(text: string): Set<string> {
+  return new Set(text.match(/[A-Za-z_][A-Za-z0-9_]*/g));
+}
+
+/** Does the text hold every word of one of the patterns? (The file-level prefilter of a call rule.) */
+export function mayContainCall(text: string, tokens: Set<string>, patterns: readonly CalleePattern[]): boolean {
+  return patterns.some((p) => p.words.every((w) => tokens.has(w)) && p.pieces.every((w) => text.includes(w)));
 }
 
 /**
