@@ -10,6 +10,7 @@ import { readArchive } from './archive';
 import { checkedRoots, discover, globMatch, safeRealpath, within, type DiscoveredFile, type Skipped } from './discover';
 import { archiveEntries, PathScanner } from './path-scan';
 import { scanText } from './scan';
+import { ResultCache } from './cache';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError } from './exit-codes';
 import type { Settings } from './engine/settings';
 import { autoWorkers, cpuCount, scanAll, WorkerPool } from './pool';
@@ -62,6 +63,12 @@ export interface CheckOptions {
    * rules, everything walked, zero files scanned is a failure.
    */
   enforce?: boolean;
+  /**
+   * Per-file result cache (src/cache.ts): `dir` defaults to `.dag-guard-cache/` in the identity root (config folder
+   * or repository top). Off when absent (the library default; the CLI turns it on unless `--no-cache`). In enforce
+   * mode only an explicit `dir` outside the checked tree is used.
+   */
+  cache?: { dir?: string; keyDir?: string };
 }
 
 export interface CheckResult {
@@ -151,21 +158,26 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   // A directory to walk is usually a repository: start the workers now, so that they load while files are found
   // (stopped unused when few files turn up). Explicit files (the pre-commit case) and `--changed-since` (a few
   // changed files, typically) never start one early.
-  const pool = !opts.onlyFiles && paths.some((p) => isDirectory(path.resolve(opts.cwd, p)))
-    ? new WorkerPool(opts.workers && opts.workers > 0 ? opts.workers : cpuCount(), job)
-    : null;
   const configBase = configBaseOf(config, opts);
   const idRoot = identityRoot(enforce ? { ...config, source: null } : config, start);
+  const cacheWarnings: Warning[] = [];
+  const cache = openCache(opts, job, idRoot, paths, enforce, cacheWarnings);
+  // Workers start while the files are discovered, unless stored results may make them unnecessary.
+  const pool = !opts.onlyFiles && !cache?.warm && paths.some((p) => isDirectory(path.resolve(opts.cwd, p)))
+    ? new WorkerPool(opts.workers && opts.workers > 0 ? opts.workers : cpuCount(), job)
+    : null;
   const idOf = (rel: string): string => {
     const [file, member] = rel.split('!');
     const id = path.relative(idRoot, path.resolve(opts.cwd, file)).split(path.sep).join('/');
     return member === undefined ? id : `${id}!${member}`;
   };
   const pathScanner = new PathScanner(rules.filter((r) => r.onPath), idOf);
-  const scanned = await discoverAndScan(opts, config, paths, job, pool, pathScanner, idOf, enforce).finally(() => pool?.close());
+  const scanned = await discoverAndScan(opts, config, paths, job, pool, pathScanner, idOf, enforce, cache).finally(() => pool?.close());
   const { files, outputs } = scanned;
   const errors: FileError[] = [...scanned.errors, ...pathScanner.errors];
-  const warnings: Warning[] = [...scanned.warnings];
+  const saveProblem = cache?.save();
+  if (saveProblem) cacheWarnings.push({ code: 'DG008', path: '.', line: 1, column: 1, message: saveProblem });
+  const warnings: Warning[] = [...scanned.warnings, ...cacheWarnings];
   let findings: Finding[] = [...pathScanner.findings];
   let suppressed = 0;
 
@@ -253,6 +265,31 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   return { report, exitCode: failing ? EXIT_FINDINGS : EXIT_OK, config, files };
 }
 
+/** The file's bytes for the cache key, or null (unreadable or over the size limit: the scan reports it, uncached). */
+function readBytes(abs: string, maxBytes: number): Buffer | null {
+  try {
+    const b = fs.readFileSync(abs);
+    return b.length > maxBytes ? null : b;
+  } catch {
+    return null;
+  }
+}
+
+/** The run's result cache, or null (not asked for, refused in enforce mode, or unusable: then a warning says why). */
+function openCache(opts: CheckOptions, job: ScanJob, idRoot: string, paths: string[], enforce: boolean, warnings: Warning[]): ResultCache | null {
+  if (!opts.cache) return null;
+  if (enforce && !opts.cache.dir) return null; // the default folder is inside the checked tree
+  const dir = path.resolve(opts.cwd, opts.cache.dir ?? path.join(idRoot, '.dag-guard-cache'));
+  if (enforce) assertOutsideTree(dir, '--cache-dir', paths, opts.cwd);
+  const c = ResultCache.open({ dir, keyDir: opts.cache.keyDir }, job);
+  if ('disabled' in c) {
+    warnings.push({ code: 'DG008', path: toRelPath(opts.cwd, dir), line: 1, column: 1, message: c.disabled });
+    return null;
+  }
+  if (c.note) warnings.push({ code: 'DG008', path: toRelPath(opts.cwd, dir), line: 1, column: 1, message: c.note });
+  return c;
+}
+
 function toRelPath(cwd: string, abs: string): string {
   return (path.relative(cwd, abs) || '.').split(path.sep).join('/');
 }
@@ -280,6 +317,7 @@ async function discoverAndScan(
   pathScanner: PathScanner,
   idOf: (rel: string) => string,
   enforce: boolean,
+  cache: ResultCache | null,
 ): Promise<Scanned> {
   const configBase = configBaseOf(config, opts);
   const keep = (rel: string): boolean => !opts.onlyFiles || opts.onlyFiles.has(path.resolve(opts.cwd, rel.split('!')[0]));
@@ -311,13 +349,31 @@ async function discoverAndScan(
     warnings.push({ code: 'DG005', path: f.rel, line: 1, column: 1, message: 'not a Python file (no .py extension, no python #! line): skipped' });
     return false;
   });
-  const workers = opts.workers && opts.workers > 0 ? opts.workers : autoWorkers(files);
-  const outputs = await scanAll(
-    files.map((f) => ({ ...f, id: idOf(f.rel) })),
-    job,
-    workers,
-    pool ?? undefined,
-  );
+  const inputs = files.map((f) => ({ ...f, id: idOf(f.rel) }));
+  let outputs: ScanOutput[];
+  if (cache) {
+    // Stored results for unchanged files; the rest scanned as usual, then stored.
+    outputs = new Array<ScanOutput>(inputs.length);
+    const missing: number[] = [];
+    // stat(2) from libuv's thread pool, in parallel: on a warm run it is most of the work per file
+    const stats = await Promise.all(inputs.map((f) => fs.promises.stat(f.abs).catch(() => null)));
+    inputs.forEach((f, i) => {
+      const st = stats[i];
+      const hit = st && cache.get(f, st, () => readBytes(f.abs, job.maxBytes));
+      if (hit) outputs[i] = hit;
+      else missing.push(i);
+    });
+    const todo = missing.map((i) => inputs[i]);
+    const workers = opts.workers && opts.workers > 0 ? opts.workers : autoWorkers(todo);
+    const fresh = todo.length ? await scanAll(todo, job, workers, pool ?? undefined) : [];
+    missing.forEach((i, k) => {
+      outputs[i] = fresh[k];
+      cache.set(inputs[i], fresh[k]);
+    });
+  } else {
+    const workers = opts.workers && opts.workers > 0 ? opts.workers : autoWorkers(files);
+    outputs = await scanAll(inputs, job, workers, pool ?? undefined);
+  }
   const errors = [...found.errors];
   let sourceCount = files.length;
   for (const a of archives) {

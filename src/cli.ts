@@ -74,6 +74,8 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
     .option('--config <file>', 'use this config file instead of discovering one')
     .option('--no-config', 'ignore every config file')
     .option('--workers <n>', 'worker threads (0 = automatic)', (v) => Number.parseInt(v, 10), 0)
+    .option('--no-cache', 'do not read or write the result cache (.dag-guard-cache/)')
+    .option('--cache-dir <dir>', 'result cache folder (default: .dag-guard-cache/ in the config folder or repository top; enforce mode: only a folder outside the checked tree)')
     .option('--check-syntax', 'parse every file and report each syntax error (DG000), not only in files named on the command line or that some rule could match (its words are in the file)')
     .option('-q, --quiet', 'print findings only')
     .option('--show-source', 'text: show the source line with a caret and an explain hint under each finding (default)')
@@ -107,6 +109,7 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
         ignore: o.ignore ?? [],
         workers: o.workers,
         checkSyntax: o.checkSyntax ? true : undefined,
+        cache: o.cache === false ? undefined : { dir: o.cacheDir },
         sandbox: o.sandbox
           ? { image: o.image ?? '', timeoutSec: o.sandboxTimeout ?? 0, runtime: o.runtime, root: o.sandboxRoot }
           : null,

@@ -1,0 +1,260 @@
+/**
+ * Per-file result cache, like ruff's: the scan output of a file is reused when nothing that decides it changed —
+ * the file's bytes, its path and fingerprint path, the dag-guard version and code, and the settings the scan ran
+ * with. Findings that depend on more than one file (path rules, archives, the sandbox) and everything applied
+ * after the scan (per-file ignores, severity overrides, baselines) are never cached.
+ *
+ * The committer is the attacker (SECURITY.md): a cache file inside the checked tree could be planted. Each cache
+ * file is authenticated with an HMAC whose key lives outside the tree, in the user's cache folder, so a planted or
+ * edited file fails verification and is ignored; a symlinked cache folder is refused; enforce mode uses no cache
+ * inside the checked tree.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ScanInput, ScanJob, ScanOutput } from './scan';
+
+const FORMAT = 1;
+/** Result files kept per cache folder (one per configuration): the oldest go first. */
+const MAX_RESULT_FILES = 8;
+
+export interface CacheOptions {
+  dir: string;
+  /** Where the HMAC key is kept (default: `$XDG_CACHE_HOME/dag-guard`, else `~/.cache/dag-guard`). */
+  keyDir?: string;
+}
+
+interface Entry {
+  /** sha256 of the file's bytes. */
+  h: string;
+  /** size, mtime, ctime and inode when `h` was computed: while all four are unchanged, `h` is not recomputed (ctime
+   *  cannot be set back by `touch`, so a rewrite that keeps size and mtime still shows). */
+  s: number[];
+  o: ScanOutput;
+}
+
+export class ResultCache {
+  private readonly entries: Record<string, Entry>;
+  private readonly next: Record<string, Entry> = {};
+  /** Hash and stat of each file looked up and missed, for `set`. */
+  private readonly pending = new Map<string, { h: string; s: number[] }>();
+  private changed = false;
+  hits = 0;
+  misses = 0;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly file: string,
+    private readonly key: Buffer,
+    entries: Record<string, Entry>,
+    /** Why the stored results were not used, if they were not (shown once). */
+    readonly note: string | null,
+  ) {
+    this.entries = entries;
+  }
+
+  /**
+   * Opens the cache for this run's configuration, or returns a reason why there is none (a symlinked or unusable
+   * folder, no key). Never throws: a broken cache only costs time.
+   */
+  static open(opts: CacheOptions, job: ScanJob): ResultCache | { disabled: string } {
+    try {
+      const key = hmacKey(opts.keyDir ?? defaultKeyDir());
+      const st = lstatOrNull(opts.dir);
+      if (st && (st.isSymbolicLink() || !st.isDirectory())) return { disabled: `${opts.dir} is not a plain folder (a symbolic link?): cache not used` };
+      const id = createHash('sha256').update(JSON.stringify({ format: FORMAT, code: codeFingerprint(), job })).digest('hex').slice(0, 20);
+      const file = path.join(opts.dir, `results-${id}.json`);
+      const { entries, note } = readVerified(file, key);
+      return new ResultCache(opts.dir, file, key, entries, note);
+    } catch (e) {
+      return { disabled: `cache not used: ${(e as Error).message}` };
+    }
+  }
+
+  /** Were results stored for this configuration (so that a run may find every file cached)? */
+  get warm(): boolean {
+    return Object.keys(this.entries).length > 0;
+  }
+
+  /**
+   * The cached output for this file, if its content is the one cached: trusted from the stat when size, mtime,
+   * ctime and inode are unchanged, else by hashing the bytes `read` returns (null: unreadable or too big, never
+   * cached). The findings are copies: the run adjusts them (severity overrides) after the scan.
+   */
+  get(input: ScanInput, st: fs.Stats, read: () => Buffer | null): ScanOutput | null {
+    const k = entryKey(input);
+    const s = [st.size, st.mtimeMs, st.ctimeMs, st.ino];
+    const e = this.entries[k];
+    let h: string | null = null;
+    if (e && e.s.length === 4 && e.s.every((v, i) => v === s[i])) h = e.h;
+    else {
+      const b = read();
+      if (b) h = hashBytes(b);
+    }
+    if (e && h === e.h) {
+      this.next[k] = { h, s, o: e.o };
+      this.hits++;
+      return { ...e.o, findings: e.o.findings.map((f) => ({ ...f })), warnings: e.o.warnings.map((w) => ({ ...w })) };
+    }
+    if (h) this.pending.set(k, { h, s });
+    this.misses++;
+    return null;
+  }
+
+  /** Remember a fresh output (not one with errors: a read error or a rule crash is not a result). */
+  set(input: ScanInput, out: ScanOutput): void {
+    const k = entryKey(input);
+    const p = this.pending.get(k);
+    if (!p || out.errors.length) return;
+    this.next[k] = { ...p, o: { ...out, findings: out.findings.map((f) => ({ ...f })), warnings: out.warnings.map((w) => ({ ...w })) } };
+    this.changed = true;
+  }
+
+  /**
+   * Writes what this run used or produced (entries of files not seen in this run are dropped), atomically: a
+   * temporary file renamed over the old one. Errors (read-only folder, full disk) are returned, not thrown.
+   */
+  save(): string | null {
+    const same = Object.keys(this.next).length === Object.keys(this.entries).length;
+    if (!this.changed && same) return null;
+    try {
+      const created = !fs.existsSync(this.dir);
+      fs.mkdirSync(this.dir, { recursive: true });
+      const st = fs.lstatSync(this.dir);
+      if (st.isSymbolicLink() || !st.isDirectory()) return `${this.dir} is not a plain folder: cache not written`;
+      if (created) fs.writeFileSync(path.join(this.dir, '.gitignore'), '# written by dag-guard: the cache is local\n*\n');
+      const body = JSON.stringify({ format: FORMAT, entries: this.next });
+      const mac = createHmac('sha256', this.key).update(body).digest('hex');
+      const tmp = path.join(this.dir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+      const fd = fs.openSync(tmp, 'wx', 0o600);
+      try {
+        fs.writeSync(fd, `${mac}\n${body}`);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, this.file);
+      prune(this.dir, this.file);
+      return null;
+    } catch (e) {
+      return `cache not written: ${(e as Error).message}`;
+    }
+  }
+}
+
+function entryKey(input: ScanInput): string {
+  return `${input.rel}\0${input.id ?? input.rel}\0${input.explicit ? 1 : 0}`;
+}
+
+function hashBytes(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+function lstatOrNull(p: string): fs.Stats | null {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return null;
+  }
+}
+
+function readVerified(file: string, key: Buffer): { entries: Record<string, Entry>; note: string | null } {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(file, 'utf8');
+  } catch {
+    return { entries: {}, note: null };
+  }
+  const nl = raw.indexOf('\n');
+  const mac = Buffer.from(raw.slice(0, Math.max(0, nl)), 'hex');
+  const body = raw.slice(nl + 1);
+  const want = createHmac('sha256', key).update(body).digest();
+  if (nl < 0 || mac.length !== want.length || !timingSafeEqual(mac, want)) {
+    return { entries: {}, note: `${path.basename(file)} failed verification (not written by this user's dag-guard): ignored` };
+  }
+  try {
+    const parsed = JSON.parse(body) as { format?: number; entries?: Record<string, Entry> };
+    if (parsed.format !== FORMAT || typeof parsed.entries !== 'object' || parsed.entries === null) return { entries: {}, note: null };
+    return { entries: parsed.entries, note: null };
+  } catch {
+    return { entries: {}, note: `${path.basename(file)} is not valid JSON: ignored` };
+  }
+}
+
+function defaultKeyDir(): string {
+  const base = process.env.XDG_CACHE_HOME && path.isAbsolute(process.env.XDG_CACHE_HOME) ? process.env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  return path.join(base, 'dag-guard');
+}
+
+/** The user's HMAC key (32 random bytes, mode 0600), created on first use. */
+function hmacKey(dir: string): Buffer {
+  const file = path.join(dir, 'cache.key');
+  try {
+    const k = fs.readFileSync(file);
+    if (k.length === 32) return k;
+  } catch {
+    // created below
+  }
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const k = randomBytes(32);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, k, { mode: 0o600, flag: 'wx' });
+  try {
+    fs.linkSync(tmp, file); // first writer wins; a concurrent run reads the winner's key
+  } catch {
+    // exists already
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  const got = fs.readFileSync(file);
+  if (got.length !== 32) throw new Error(`${file} is not a dag-guard cache key`);
+  return got;
+}
+
+let codeFp: string | null = null;
+
+/**
+ * What identifies the analysis code: the package version and the size and modification time of every built
+ * module of the engine and the rules, so that a rebuilt checkout never reuses results of older code.
+ */
+export function codeFingerprint(): string {
+  if (codeFp) return codeFp;
+  const h = createHash('sha256');
+  const root = path.resolve(__dirname, '..');
+  try {
+    h.update(JSON.parse(fs.readFileSync(path.resolve(root, '..', 'package.json'), 'utf8')).version ?? '');
+  } catch {
+    h.update('?');
+  }
+  const walk = (d: string): void => {
+    let list: fs.Dirent[];
+    try {
+      list = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of list.sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js')) {
+        const st = fs.statSync(p);
+        h.update(`${path.relative(root, p)}\0${st.size}\0${st.mtimeMs}\n`);
+      }
+    }
+  };
+  walk(path.join(root, 'src'));
+  walk(path.join(root, 'rules'));
+  return (codeFp = h.digest('hex'));
+}
+
+/** Keeps the newest result files of the folder (besides the one just written). */
+function prune(dir: string, keep: string): void {
+  const files = fs
+    .readdirSync(dir)
+    .filter((n) => /^results-[0-9a-f]+\.json$/.test(n))
+    .map((n) => path.join(dir, n))
+    .filter((p) => p !== keep)
+    .map((p) => ({ p, t: fs.statSync(p).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  for (const f of files.slice(MAX_RESULT_FILES - 1)) fs.rmSync(f.p, { force: true });
+}
