@@ -4,7 +4,7 @@
  * normalised matched code + occurrence index: no line numbers, so unrelated edits that move lines keep matching).
  * The file holds fingerprints, rule ids and paths only: never a snippet, a message or a secret in clear.
  */
-import { createHash } from 'node:crypto';
+import { fingerprint } from './fingerprint';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from './exit-codes';
@@ -31,7 +31,7 @@ export interface BaselineFile {
 /** The finding's fingerprint; findings without one (e.g. from the sandbox) get one from rule id + path + redacted message. */
 export function fingerprintOf(f: Finding): string {
   if (f.fingerprint) return f.fingerprint;
-  return createHash('sha256').update(`${f.ruleId}\0${f.path}\0${f.message}`).digest('hex').slice(0, 32);
+  return fingerprint(f.ruleId, f.path, f.message);
 }
 
 export function buildBaseline(findings: Finding[], cwd = '.'): BaselineFile {

@@ -11,6 +11,8 @@ import { checkedRoots, discover, globMatch, safeRealpath, within, type Discovere
 import { archiveEntries, PathScanner } from './path-scan';
 import { scanText } from './scan';
 import { ResultCache } from './cache';
+import { adjustFindings } from './adjust';
+import { REGISTRY } from './registry';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError } from './exit-codes';
 import type { Settings } from './engine/settings';
 import { autoWorkers, cpuCount, scanAll, WorkerPool } from './pool';
@@ -132,9 +134,9 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const select = [...(opts.select ?? []), ...(opts.select?.length ? [] : config.select)];
   const ignore = [...config.ignore, ...(opts.ignore ?? [])];
   const perFileSelectors = Object.values(config.perFileIgnores).flat();
-  const unknown = unknownSelectors(ALL_RULES, [...select, ...ignore, ...perFileSelectors, ...config.suppressible, ...Object.keys(config.severity)]);
+  const unknown = unknownSelectors(REGISTRY, [...select, ...ignore, ...perFileSelectors, ...config.suppressible, ...Object.keys(config.severity)]);
   if (unknown.length) {
-    throw new UserError(`unknown rule selector(s): ${describeUnknown(ALL_RULES, unknown)} (see \`dag-guard rules\`)`);
+    throw new UserError(`unknown rule selector(s): ${describeUnknown(REGISTRY, unknown)} (see \`dag-guard rules\`)`);
   }
   const failOn = opts.failOn ?? config.failOn;
   if (!isSeverity(failOn)) throw new UserError(`invalid --fail-on: ${String(failOn)}`);
@@ -150,7 +152,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   };
   if (enforce) {
     // An empty selection selects every rule in selectRules; here it must mean none.
-    settings.suppressible = config.suppressible.length ? selectRules(ALL_RULES, config.suppressible, []).map((r) => r.meta.id) : [];
+    settings.suppressible = config.suppressible.length ? selectRules(REGISTRY, config.suppressible, []).map((r) => r.meta.id) : [];
   }
 
   const sourceRules = rules.filter((r) => !r.onPath);
@@ -200,24 +202,6 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   }
 
   // Per-file ignores and severity overrides are configuration, applied once here rather than in every worker.
-  const pfi = Object.entries(config.perFileIgnores);
-  if (pfi.length) {
-    const byId = new Map(ALL_RULES.map((r) => [r.meta.id, r]));
-    findings = findings.filter((f) => {
-      const rule = byId.get(f.ruleId);
-      const abs = path.resolve(opts.cwd, f.path.split('!')[0]);
-      const drop = pfi.some(
-        ([glob, sels]) => globMatch({ patterns: [glob], base: configBase }, abs) && rule && sels.some((s) => matchesSelector(rule, s)),
-      );
-      if (drop) suppressed++;
-      return !drop;
-    });
-  }
-  for (const f of findings) {
-    const o = config.severity[f.ruleId];
-    if (o) f.severity = o;
-  }
-  capTestSecrets(findings, config, opts.cwd, configBase);
 
   const scannedCount = scanned.sourceCount - new Set(errors.map((e) => e.path)).size;
   if (enforce && scanned.sourceCount + scanned.archives.length === 0) {
@@ -245,8 +229,17 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   if (opts.sandbox) {
     // The DAG entry points: what the DAG processor would import (not what `.airflowignore` excludes), zips included.
     const entryPoints = [...files, ...scanned.archives].filter((f) => !f.airflowIgnored);
-    report = await mergeSandbox(report, entryPoints, opts, config);
+    report = await mergeSandbox(report, entryPoints, opts, config, (abs) => idOf(toRelPath(opts.cwd, abs)));
   }
+
+  const adjusted = adjustFindings(report.findings, {
+    config,
+    selected: new Set(selectRules(REGISTRY, select, ignore).map((r) => r.meta.id)),
+    cwd: opts.cwd,
+    base: configBase,
+  });
+  report.findings = adjusted.findings;
+  suppressed += adjusted.dropped;
 
   if (opts.filterFindings) {
     const before = report.findings.length;
@@ -407,7 +400,7 @@ async function discoverAndScan(
   };
 }
 
-async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: CheckOptions, config: Config): Promise<Report> {
+async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: CheckOptions, config: Config, identityOf: (abs: string) => string): Promise<Report> {
   // Loaded lazily: dockerode costs start-up time that static-only runs (pre-commit) should not pay.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sandbox = require('./sandbox') as typeof import('./sandbox');
@@ -420,6 +413,7 @@ async function mergeSandbox(report: Report, files: DiscoveredFile[], opts: Check
     runtime: req.runtime ?? config.sandbox.runtime,
     root,
     cwd: opts.cwd,
+    identityOf,
     onProgress: req.onProgress,
   };
   let res: Awaited<ReturnType<typeof sandbox.runSandbox>>;
@@ -499,15 +493,6 @@ function looksLikePython(abs: string): boolean {
  * the default fail-on). Provider token formats (DG103) keep their severity: an AKIA… key is live wherever it sits.
  * Only secrets: a file named `test_x.py` in the DAG folder is still imported by Airflow, so every other rule stays.
  */
-function capTestSecrets(findings: Finding[], config: Config, cwd: string, base: string): void {
-  const cap = config.tests.secretSeverity;
-  if (!config.tests.paths.length) return;
-  const set = { patterns: config.tests.paths, base };
-  for (const f of findings) {
-    if (f.category !== 'secret' || f.ruleId === 'DG103' || severityRank(f.severity) <= severityRank(cap)) continue;
-    if (globMatch(set, path.resolve(cwd, f.path))) f.severity = cap;
-  }
-}
 
 function isDirectory(p: string): boolean {
   try {

@@ -2,7 +2,7 @@
  * Runs the path rules (rules/import-path, `onPath`) over the checked tree's paths and its archives' members.
  * Their findings sit on line 1 of the path; the fingerprint hashes rule, path and message, so a baseline keeps them.
  */
-import { createHash } from 'node:crypto';
+import { fingerprint } from './fingerprint';
 import * as path from 'node:path';
 import type { ArchiveMember } from './archive';
 import type { PathEntry, Rule } from './engine/rule';
@@ -42,7 +42,7 @@ export class PathScanner {
             endColumn: 1,
             message,
             source: 'static',
-            fingerprint: createHash('sha256').update(`${rule.meta.id}\0${id}\0${message}`).digest('hex').slice(0, 32),
+            fingerprint: fingerprint(rule.meta.id, id, message),
           });
         });
       } catch (err) {

@@ -1,5 +1,5 @@
 import type { RuleMeta } from './engine/rule';
-import { ALL_RULES } from '../rules';
+import { RULE_METAS } from './registry';
 import { showTemplate } from './engine/template';
 
 export const DOCS_BASE_URL = 'https://github.com/dag-guard/dag-guard/blob/main/docs/rules.md';
@@ -10,15 +10,7 @@ export function ruleDocUrl(meta: { id: string; name: string }): string {
 
 /** Static rules, plus the sandbox's when that module is present. */
 export function allRuleMetas(): RuleMeta[] {
-  const metas: RuleMeta[] = ALL_RULES.map((r) => r.meta);
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const sb = require('./sandbox/rules') as { SANDBOX_RULES?: RuleMeta[] };
-    metas.push(...(sb.SANDBOX_RULES ?? []));
-  } catch {
-    /* sandbox rules not built */
-  }
-  return metas;
+  return [...RULE_METAS];
 }
 
 /**

@@ -21,12 +21,12 @@ export function matchesSelector(rule: HasMeta, selector: string): boolean {
   );
 }
 
-export function unknownSelectors(rules: HasMeta[], selectors: string[]): string[] {
+export function unknownSelectors(rules: readonly HasMeta[], selectors: string[]): string[] {
   return selectors.filter((s) => !rules.some((r) => matchesSelector(r, s)));
 }
 
 /** Every spelling a selector can take, for did-you-mean (prefixes are not listed: any id is a candidate). */
-export function selectorVocabulary(rules: HasMeta[]): string[] {
+export function selectorVocabulary(rules: readonly HasMeta[]): string[] {
   const out = new Set<string>();
   for (const r of rules) {
     out.add(r.meta.id);
@@ -38,12 +38,12 @@ export function selectorVocabulary(rules: HasMeta[]): string[] {
 }
 
 /** `unknown rule selector(s): DG9999 (did you mean …?), secrt (did you mean `secret`?)`. */
-export function describeUnknown(rules: HasMeta[], unknown: string[]): string {
+export function describeUnknown(rules: readonly HasMeta[], unknown: string[]): string {
   const vocab = selectorVocabulary(rules);
   return unknown.map((u) => `${u}${didYouMean(u, vocab)}`).join(', ');
 }
 
-export function selectRules<R extends HasMeta>(rules: R[], select: string[], ignore: string[]): R[] {
+export function selectRules<R extends HasMeta>(rules: readonly R[], select: string[], ignore: string[]): R[] {
   return rules.filter(
     (r) => (select.length === 0 || select.some((s) => matchesSelector(r, s))) && !ignore.some((s) => matchesSelector(r, s)),
   );

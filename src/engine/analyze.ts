@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { fingerprint } from '../fingerprint';
 import Parser = require('tree-sitter');
 import type { SyntaxNode } from 'tree-sitter';
 import type { Finding, Warning } from '../report';
@@ -290,7 +290,7 @@ export function analyzeSource(
     const identity = `${f.ruleId}\0${identityPath}\0${f.key}`;
     const occurrence = seen.get(identity) ?? 0;
     seen.set(identity, occurrence + 1);
-    const fingerprint = createHash('sha256').update(`${identity}\0${occurrence}`).digest('hex').slice(0, 32);
+    const fp = fingerprint(f.ruleId, identityPath, f.key, occurrence);
     findings.push({
       ruleId: f.ruleId,
       category: rule.meta.category,
@@ -302,7 +302,7 @@ export function analyzeSource(
       endColumn: end.column,
       message: f.message,
       source: 'static',
-      fingerprint,
+      fingerprint: fp,
     });
   }
 

@@ -1,5 +1,5 @@
 import type { SyntaxNode } from 'tree-sitter';
-import type { Severity, StaticCategory } from '../report';
+import type { Category, Severity } from '../report';
 import type { RuleContext } from './context';
 import type { Fields } from './template';
 
@@ -19,7 +19,7 @@ export interface RuleMeta {
   id: string;
   /** kebab-case name, also accepted wherever an id is. */
   name: string;
-  category: StaticCategory;
+  category: Category;
   severity: Severity;
   /**
    * The finding's message, a template: `{field}` is filled from the fields given to `ctx.report` (a missing field

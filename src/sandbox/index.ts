@@ -6,6 +6,7 @@
  * then the harness's per-file status (its own SIGKILLs, child exit status/signal), then the authenticated audit
  * events. A file without an authenticated "done" record is never clean.
  */
+import { fingerprint } from '../fingerprint';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -31,6 +32,8 @@ export interface SandboxOptions {
   root: string;
   /** Report paths are relative to this, '/' separators. */
   cwd: string;
+  /** The path hashed into a finding's fingerprint (relative to the config folder or repository top, not to `cwd`). */
+  identityOf?: (abs: string) => string;
   onProgress?: (done: number, total: number) => void;
   /** Container memory limit in bytes (swap = the same value, i.e. none). Default 1 GiB. */
   memoryBytes?: number;
@@ -814,7 +817,7 @@ function buildResult(
         endColumn: 1,
         message: detail ? `${rule.message}: ${detail.slice(0, 300)}` : rule.message,
         source: 'sandbox',
-        fingerprint: crypto.createHash('sha256').update(`${ruleId}|${p}|${detail.slice(0, 120)}`).digest('hex').slice(0, 16),
+        fingerprint: fingerprint(ruleId, opts.identityOf ? opts.identityOf(f.host) : p, detail.slice(0, 120)),
       });
     };
 
