@@ -13,6 +13,7 @@ import { scanText } from './scan';
 import { ResultCache } from './cache';
 import { adjustFindings } from './adjust';
 import { REGISTRY } from './registry';
+import { validateRuleOptions } from './rule-options';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError } from './exit-codes';
 import type { Settings } from './engine/settings';
 import { autoWorkers, cpuCount, scanAll, WorkerPool } from './pool';
@@ -148,7 +149,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     requireSuppressionReason: config.requireSuppressionReason,
     honourNosec: config.nosec,
     checkSyntax: opts.checkSyntax ?? config.checkSyntax,
-    ruleOptions: config.rules,
+    ruleOptions: validateRuleOptions(config.rules, config.source ? toRelPath(opts.cwd, config.source) : 'configuration'),
   };
   if (enforce) {
     // An empty selection selects every rule in selectRules; here it must mean none.

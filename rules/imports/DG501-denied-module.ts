@@ -14,6 +14,16 @@ export default defineRule({
       configured: 'import of `{module}`, denied by the configured `[imports] deny` list',
     },
     aliases: ['B401', 'S401'],
+    options: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        allow: {
+          anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+          description: 'Built-in deny entries (module globs) to lift, e.g. ["telnetlib"].',
+        },
+      },
+    },
     docs: {
       what:
         'Reports imports (statements anywhere in the file, task bodies included, and constant `__import__`/`importlib.import_module` calls) of modules on the deny list: the built-in list — `ctypes`, `cffi`, `pty`, `marshal`, `telnetlib`, `code`, keylogging/screen-capture/cookie-stealing packages (`pynput`, `keyboard`, `pyautogui`, `browser_cookie3`), and `socket` when imported at module level (*medium* when module-level code uses it; *info* — reported, never failing the default threshold — with a message saying so when only functions, a `__main__` block or `except socket.error:` clauses name it) — plus the `deny` globs of the `[imports]` table of the configuration (`[tool.dag-guard.imports]` in pyproject.toml). Globs are micromatch patterns over dotted names (`boto3.**`). A built-in entry can be lifted with `[tool.dag-guard.rules.DG501] allow = ["telnetlib"]`.',

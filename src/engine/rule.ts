@@ -37,6 +37,8 @@ export interface RuleMeta {
    */
   parseTime?: Severity | 'step' | 'note';
   docs: RuleDocs;
+  /** JSON schema of the rule's options (`[tool.dag-guard.rules.<id>]`): the configuration is validated against it. */
+  options?: Record<string, unknown>;
   /** bandit test ids (B602) / ruff codes (S602) this rule covers: `# nosec B602` and `# noqa: S602` suppress it. */
   aliases?: string[];
 }
