@@ -1,6 +1,7 @@
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs } from '../../src/engine/python';
-import { atLeast, provenance } from '../../src/engine/airflow';
+import { atLeast } from '../../src/airflow/trust';
+import { provenance } from '../../src/airflow/provenance';
 import { originWords, snippet } from '../shell-injection/_util';
 import { taintSeverity } from './_util';
 

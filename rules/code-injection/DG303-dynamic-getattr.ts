@@ -1,7 +1,8 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
-import { atLeast, provenance, type Provenance } from '../../src/engine/airflow';
+import { atLeast } from '../../src/airflow/trust';
+import { provenance, type Provenance } from '../../src/airflow/provenance';
 import type { ImportRecord } from '../../src/engine/imports';
 import type { RuleContext } from '../../src/engine/context';
 import { originWords, snippet } from '../shell-injection/_util';

@@ -1,7 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, isConstant, unwrap } from '../../src/engine/python';
-import { resolveName } from '../../src/engine/airflow';
+import { resolveName } from '../../src/airflow/provenance';
 import type { RuleContext } from '../../src/engine/context';
 
 const CONSTRUCTORS = new Set(['types.FunctionType', 'types.CodeType', 'types.LambdaType']);

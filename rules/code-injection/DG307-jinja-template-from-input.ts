@@ -1,7 +1,8 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, unwrap } from '../../src/engine/python';
-import { atLeast, provenance, resolveName } from '../../src/engine/airflow';
+import { atLeast } from '../../src/airflow/trust';
+import { provenance, resolveName } from '../../src/airflow/provenance';
 import type { RuleContext } from '../../src/engine/context';
 import { originWords, snippet } from '../shell-injection/_util';
 

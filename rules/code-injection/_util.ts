@@ -1,6 +1,6 @@
 /** Shared helpers of the code-injection family (DG3xx). */
 import type { Severity } from '../../src/report';
-import type { Trust } from '../../src/engine/airflow';
+import type { Trust } from '../../src/airflow/trust';
 
 /**
  * Severity of a finding whose only risk is the origin of a computed name (DG302 module names, DG303 attribute

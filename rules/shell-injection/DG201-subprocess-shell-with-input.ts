@@ -1,7 +1,8 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, isTruthyConstant, unwrap } from '../../src/engine/python';
-import { atLeast, shellScriptInArgv } from '../../src/engine/airflow';
+import { atLeast } from '../../src/airflow/trust';
+import { shellScriptInArgv } from '../../src/airflow/shell';
 import { commandProvenance, originWords, severityFor, snippet } from './_util';
 
 /** Take a `shell=` flag; the command is the first argument (`args=`). */

@@ -1,7 +1,9 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
-import { atLeast, isShellCommandFlag, isShellProgram, provenance, type Provenance } from '../../src/engine/airflow';
+import { atLeast } from '../../src/airflow/trust';
+import { isShellCommandFlag, isShellProgram } from '../../src/airflow/shell';
+import { provenance, type Provenance } from '../../src/airflow/provenance';
 import { commandProvenance, originWords, severityFor, snippet } from './_util';
 
 /** Run their string argument through `/bin/sh -c` (or cmd.exe). */

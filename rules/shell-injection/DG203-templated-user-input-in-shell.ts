@@ -1,15 +1,10 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
-import {
-  classifyJinja,
-  commandParts,
-  jinjaExpressions,
-  restrictedParams,
-  type JinjaClass,
-  type ShellScript,
-  type Trust,
-} from '../../src/engine/airflow';
+import { classifyJinja, jinjaExpressions, restrictedParams, type JinjaClass } from '../../src/airflow/jinja';
+import { commandParts } from '../../src/airflow/strings';
+import { type ShellScript } from '../../src/airflow/shell';
+import { type Trust } from '../../src/airflow/trust';
 import type { Severity } from '../../src/report';
 import { reportOnce, shellScriptMatchers } from './_util';
 

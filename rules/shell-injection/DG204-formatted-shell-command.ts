@@ -1,7 +1,10 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
-import { atLeast, commandParts, provenance, type Provenance, type ShellScript, type Trust } from '../../src/engine/airflow';
+import { atLeast, type Trust } from '../../src/airflow/trust';
+import { commandParts } from '../../src/airflow/strings';
+import { provenance, type Provenance } from '../../src/airflow/provenance';
+import { type ShellScript } from '../../src/airflow/shell';
 import { severityRank, type Severity } from '../../src/report';
 import { originWords, reportOnce, shellScriptMatchers, snippet } from './_util';
 

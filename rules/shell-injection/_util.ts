@@ -1,12 +1,16 @@
 /**
- * Shared helpers of the shell-injection family (DG2xx). DG201/DG202 subscribe to the last names of the process
- * functions. DG203/DG204 subscribe to the operator class names (`BashOperator`, `SSHOperator`…, plus `partial`
- * and `expand` for mapped tasks) and run BASH_TASK_QUERY only around `@….bash` decorators.
+ * Shared helpers of the shell-injection family (DG2xx), also used by code-injection for wording: the provenance of
+ * a command's spliced values, message wording by origin, and the matchers DG203/DG204 share (shell-capable operator
+ * calls by qualified name, `@task.bash` functions by query).
  */
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import type { QueryCaptures } from '../../src/engine/rule';
-import { atLeast, commandParts, isBashTaskFunction, provenance, SHELL_OPERATOR_CALLS, shellScripts, type Provenance, type ShellScript, type Trust } from '../../src/engine/airflow';
+import { atLeast, type Trust } from '../../src/airflow/trust';
+import { commandParts } from '../../src/airflow/strings';
+import { isBashTaskFunction, SHELL_OPERATOR_CALLS } from '../../src/airflow/operators';
+import { provenance, type Provenance } from '../../src/airflow/provenance';
+import { shellScripts, type ShellScript } from '../../src/airflow/shell';
 import type { Severity } from '../../src/report';
 
 /** Worst provenance among the values spliced into a command (constants and deployment paths are fine). */

@@ -1,0 +1,478 @@
+/**
+ * Where a Python value comes from, as far as the file shows: local name resolution (assignments, loops,
+ * parameters judged at their call sites) and the provenance/trust of values, memoised per file as services.
+ */
+import type { SyntaxNode } from 'tree-sitter';
+import { RANK, worst, type Trust } from './trust';
+import { defineService, type RuleContext } from '../engine/context';
+import { callArgs, isConstant, stringValue, unwrap, type CallArgs } from '../engine/python';
+import { callAt } from '../engine/locate';
+import { decoratorName, decoratorsOf, isTaskFunction } from './operators';
+import { SAFE_CONTEXT_VARS, classifyJinja, jinjaExpressions} from './jinja';
+import { commandParts } from './strings';
+
+/** Plain-name assignments that are direct children of one block, in order: `name = v` and `name += v`. */
+type BlockAssignments = Map<string, { start: number; augmented: boolean; right: SyntaxNode }[]>;
+const blockAssignments = new WeakMap<object, Map<number, BlockAssignments>>();
+
+/** The assignments of a block, collected once per block and tree (each name lookup used to re-read them). */
+function assignmentsOf(block: SyntaxNode): BlockAssignments {
+  const tree = (block as SyntaxNode & { tree: object }).tree;
+  let perTree = blockAssignments.get(tree);
+  if (!perTree) blockAssignments.set(tree, (perTree = new Map()));
+  let info = perTree.get(block.id);
+  if (info) return info;
+  info = new Map();
+  for (const s of block.namedChildren) {
+    if (s.type !== 'expression_statement') continue;
+    const a = s.firstNamedChild;
+    if (!a || (a.type !== 'assignment' && a.type !== 'augmented_assignment')) continue;
+    const left = a.childForFieldName('left');
+    let right = a.childForFieldName('right');
+    if (left?.type !== 'identifier' || !right) continue;
+    const augmented = a.type === 'augmented_assignment';
+    if (augmented && a.childForFieldName('operator')?.text !== '+=') continue;
+    // chained `a = b = value`
+    while (right.type === 'assignment') right = right.childForFieldName('right') ?? right;
+    const name = left.text;
+    let list = info.get(name);
+    if (!list) info.set(name, (list = []));
+    list.push({ start: s.startIndex, augmented, right });
+  }
+  perTree.set(block.id, info);
+  return info;
+}
+
+/**
+ * Values assigned to a plain name before `use`, in the enclosing blocks (innermost first, then outwards to the
+ * module): the last `name = value` plus any later `name += value`. Only statements that are direct children of
+ * an enclosing block are seen (not assignments nested in `if`/`try` branches). Empty when not found.
+ */
+export function resolveName(use: SyntaxNode): SyntaxNode[] {
+  const name = use.text;
+  let child: SyntaxNode = use;
+  for (let p = use.parent; p; child = p, p = p.parent) {
+    if (p.type !== 'block' && p.type !== 'module') continue;
+    const list = assignmentsOf(p).get(name);
+    if (!list) continue;
+    const found: SyntaxNode[] = [];
+    const before = child.startIndex;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i];
+      if (e.start >= before) continue;
+      found.unshift(e.right);
+      if (!e.augmented) return found;
+    }
+    if (found.length) return found; // only augmented assignments seen: base is elsewhere (unknown)
+  }
+  return [];
+}
+
+/** A function parameter: its definition, name and node (for defaults and `*`/`**` kinds). */
+interface ParamBinder {
+  kind: 'param';
+  fn: SyntaxNode;
+  name: string;
+  prm: SyntaxNode;
+}
+
+/** Where a name is bound as a loop variable, function parameter or comprehension variable around `use`. */
+function binderOf(use: SyntaxNode): { kind: 'for'; iter: SyntaxNode } | ParamBinder | null {
+  const name = use.text;
+  for (let p = use.parent; p; p = p.parent) {
+    const loops =
+      p.type === 'for_statement'
+        ? [p]
+        : /comprehension$|^generator_expression$/.test(p.type)
+          ? p.namedChildren.filter((c) => c.type === 'for_in_clause')
+          : [];
+    for (const loop of loops) {
+      const left = loop.childForFieldName('left');
+      const right = loop.childForFieldName('right');
+      if (left && right && (left.text === name || left.descendantsOfType('identifier').some((i) => i.text === name))) return { kind: 'for', iter: right };
+    }
+    if (p.type === 'function_definition') {
+      const params = p.childForFieldName('parameters');
+      for (const prm of params?.namedChildren ?? []) {
+        if (paramName(prm) === name) return { kind: 'param', fn: p, name, prm };
+      }
+    }
+  }
+  return null;
+}
+
+function paramName(prm: SyntaxNode): string | undefined {
+  const id = prm.type === 'identifier' ? prm : (prm.childForFieldName('name') ?? prm.namedChildren.find((c) => c.type === 'identifier'));
+  return id?.text;
+}
+
+/** Decorators of DAG functions: their parameters are DAG params, which `dag_run.conf` overrides. */
+const DAG_DECORATORS = new Set(['airflow.decorators.dag', 'airflow.sdk.dag', 'airflow.models.dag.dag']);
+
+/**
+ * The trust of a function parameter, judged at the function's call sites in this file (found in the text —
+ * `name(`, `name.expand(`, `name.partial(`, `name.override(…)(`, `python_callable=name` — and confirmed in the
+ * tree; nothing walks the tree). Memoised per parameter.
+ *
+ * - TaskFlow tasks and `python_callable`s: Airflow's context variables by name (`ds` safe, `params` user); else
+ *   the worst value passed at the call sites (`op_kwargs`/`op_args` for a `python_callable`): constants are
+ *   safe, a constant holding a Jinja template is classified as one (task arguments are rendered), another task's
+ *   call is its output (`xcom`). No call site, a call site that may pass it through `*args`/`**kwargs`, or a
+ *   value whose origin is not visible: `param` (a function parameter, medium).
+ * - `@dag` functions: their parameters are DAG params: `user`.
+ * - Other functions: the worst value at their call sites; no call site or unclear: `unknown`, as before.
+ */
+const PARAMETER_TRUST = defineService('airflow: trust of function parameters', () => new Map<string, Trust>());
+
+function parameterTrust(b: ParamBinder, ctx: RuleContext, depth: number): Trust {
+  const memo = ctx.use(PARAMETER_TRUST);
+  const key = `${b.fn.startIndex}:${b.name}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const decorators = decoratorsOf(b.fn).map((d) => decoratorName(d, ctx) ?? '');
+  const isTask = isTaskFunction(b.fn, ctx);
+  const fname = b.fn.childForFieldName('name')?.text ?? '';
+  const callableSites = !isTask && fname ? pythonCallableSites(fname, ctx) : [];
+  const airflowCalls = isTask || callableSites.length > 0;
+  const unclear: Trust = airflowCalls ? 'param' : 'unknown';
+  memo.set(key, unclear); // breaks cycles (a function passing its parameter to itself)
+  let r: Trust;
+  if (decorators.some((d) => DAG_DECORATORS.has(d))) r = 'user';
+  else if (airflowCalls && b.name === 'params') r = 'user';
+  else if (airflowCalls && SAFE_CONTEXT_VARS.has(b.name)) r = 'safe';
+  else if (b.prm.type === 'list_splat_pattern' || b.prm.type === 'dictionary_splat_pattern' || !fname || !ctx.root) r = unclear;
+  else r = callSiteTrust(b, fname, callableSites, airflowCalls, unclear, ctx, depth);
+  memo.set(key, r);
+  return r;
+}
+
+/** Calls `Op(python_callable=name, …)` in the file. */
+function pythonCallableSites(fname: string, ctx: RuleContext): SyntaxNode[] {
+  const text = ctx.file.text;
+  if (!text.includes('python_callable')) return [];
+  const out: SyntaxNode[] = [];
+  const re = new RegExp(`\\bpython_callable\\s*=\\s*${fname}\\b(?!\\s*[.(\\[])`, 'g');
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const kw = ctx.root.descendantForIndex(m.index, m.index + 'python_callable'.length).parent;
+    const call = kw?.type === 'keyword_argument' ? kw.parent?.parent : null;
+    if (call?.type === 'call') out.push(call);
+  }
+  return out;
+}
+
+const MAX_SITES = 50;
+
+function callSiteTrust(
+  b: ParamBinder,
+  fname: string,
+  callableSites: SyntaxNode[],
+  airflowCalls: boolean,
+  unclear: Trust,
+  ctx: RuleContext,
+  depth: number,
+): Trust {
+  // positional index of the parameter (methods: `self`/`cls` are not passed)
+  const names: string[] = [];
+  let index = -1;
+  let kwOnly = false;
+  for (const prm of b.fn.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (prm.type === 'list_splat_pattern' || prm.type === 'dictionary_splat_pattern' || prm.type === 'keyword_separator') kwOnly = true;
+    const n = paramName(prm);
+    if (n === undefined || prm.type === 'list_splat_pattern' || prm.type === 'dictionary_splat_pattern') continue;
+    if (prm.id === b.prm.id && !kwOnly) index = names.length;
+    names.push(n);
+  }
+  const method = names[0] === 'self' || names[0] === 'cls';
+  if (method && index >= 0) index--;
+  const dflt = b.prm.childForFieldName('value');
+
+  let trust: Trust | null = null;
+  let isUnclear = false;
+  const add = (t: Trust): void => {
+    trust = trust ? worst(trust, t) : t;
+  };
+  const valueTrust = (arg: SyntaxNode): Trust => {
+    const u = unwrap(arg);
+    if (airflowCalls && isTaskCall(u, ctx)) return 'xcom';
+    if (airflowCalls) {
+      const s = stringValue(u);
+      if (s !== null && s.includes('{{')) {
+        // task arguments are templated: `make_dirs("{{ dag_run.conf['d'] }}")`
+        let t: Trust = 'safe';
+        for (const e of jinjaExpressions(s)) t = worst(t, classifyJinja(e.expr).trust);
+        return t;
+      }
+    }
+    const t = provenance(arg, ctx, depth + 1).trust;
+    return t === 'unknown' ? unclear : t;
+  };
+  /** One call site: the argument, the default, or nothing (unclear). */
+  const site = (args: CallArgs, positional: boolean): void => {
+    const arg = args.keywords.get(b.name) ?? (positional && index >= 0 ? args.positional[index] : undefined);
+    if (arg) add(valueTrust(arg));
+    else if (args.hasSplat) isUnclear = true;
+    else if (dflt) add(valueTrust(dflt));
+  };
+
+  let count = 0;
+  for (const call of callableSites) {
+    if (++count > MAX_SITES) break;
+    const a = callArgs(call);
+    const kwargs = a.keywords.get('op_kwargs');
+    const opArgs = a.keywords.get('op_args');
+    const kd = kwargs ? unwrap(kwargs) : null;
+    const ol = opArgs ? unwrap(opArgs) : null;
+    if ((kd && kd.type !== 'dictionary') || (ol && ol.type !== 'list' && ol.type !== 'tuple')) {
+      isUnclear = true;
+      continue;
+    }
+    const keywords = new Map<string, SyntaxNode>();
+    let hasSplat = false;
+    for (const p of kd?.namedChildren ?? []) {
+      const k = p.type === 'pair' ? stringValue(p.childForFieldName('key')) : null;
+      const v = p.childForFieldName('value');
+      if (k !== null && v) keywords.set(k, v);
+      else if (p.type !== 'comment') hasSplat = true;
+    }
+    const positional = (ol?.namedChildren ?? []).filter((c) => c.type !== 'comment');
+    if (positional.some((c) => c.type === 'list_splat')) hasSplat = true;
+    site({ positional, keywords, hasSplat }, true);
+  }
+
+  const text = ctx.file.text;
+  const re = new RegExp(`\\b${fname}\\s*(?:\\.\\s*(expand|partial|override)\\s*)?\\(`, 'g');
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (++count > MAX_SITES) {
+      isUnclear = true;
+      break;
+    }
+    const via = m[1];
+    const at = via ? m.index + m[0].lastIndexOf(via) : m.index;
+    const found = callAt(ctx.root, at, at + (via ?? fname).length);
+    if (!found) continue;
+    let call = found.call;
+    // `obj.name(…)` is a method call: it counts for methods only, and `name(…)` for functions only
+    const calleeIsAttribute = found.fn.type === 'attribute';
+    if (!via && calleeIsAttribute !== method) continue;
+    if (call.startIndex >= b.fn.startIndex && call.endIndex <= b.fn.endIndex) continue; // recursion
+    if (via === 'override') {
+      // `task.override(task_id=…)(args)`
+      const outer = call.parent;
+      if (!outer || outer.type !== 'call' || outer.childForFieldName('function')?.id !== call.id) continue;
+      call = outer;
+    }
+    if (via === 'expand') {
+      // `task.expand(x=[…])`: each element is one mapped value; `.partial(…).expand(…)` is found at `partial`
+      const v = callArgs(call).keywords.get(b.name);
+      if (v) add(valueTrust(v));
+      continue;
+    }
+    if (via === 'partial') {
+      const a = callArgs(call);
+      const v = a.keywords.get(b.name);
+      if (v) add(valueTrust(v));
+      else {
+        // the value comes with `.expand(…)` chained on this call
+        const attr = call.parent;
+        const outer = attr?.type === 'attribute' ? attr.parent : null;
+        const ev = outer?.type === 'call' ? callArgs(outer).keywords.get(b.name) : undefined;
+        if (ev) add(valueTrust(ev));
+        else if (dflt) add(valueTrust(dflt));
+        else isUnclear = true;
+      }
+      continue;
+    }
+    site(callArgs(call), true);
+  }
+  if (isUnclear) add(unclear);
+  return trust ?? unclear;
+}
+
+/** Is this the call of a TaskFlow task defined in this file (`t(…)`, `t.expand(…)`, `t.override(…)(…)`)? Its
+ *  result is an XComArg: the task's output. */
+function isTaskCall(call: SyntaxNode, ctx: RuleContext): boolean {
+  if (call.type !== 'call') return false;
+  let f = call.childForFieldName('function');
+  if (f?.type === 'call') f = f.childForFieldName('function'); // t.override(…)(…)
+  if (f?.type === 'attribute' && /^(expand|expand_kwargs|partial|override)$/.test(f.childForFieldName('attribute')?.text ?? '')) {
+    f = f.childForFieldName('object');
+  }
+  const name = f?.type === 'identifier' ? f.text : undefined;
+  if (!name) return false;
+  const def = new RegExp(`\\bdef\\s+${name}\\s*\\(`).exec(ctx.file.text);
+  if (!def) return false;
+  const fn = ctx.root.descendantForIndex(def.index, def.index + 3).parent;
+  return !!fn && fn.type === 'function_definition' && isTaskFunction(fn, ctx);
+}
+
+const CONFIG_CALLS = new Set([
+  'airflow.models.Variable.get', 'airflow.models.variable.Variable.get', 'airflow.sdk.Variable.get',
+  'airflow.models.Variable.get_variable_from_secrets',
+  'os.getenv', 'os.environ.get', 'os.getenvb',
+  'airflow.configuration.conf.get', 'airflow.configuration.conf.getint',
+  'airflow.hooks.base.BaseHook.get_connection', 'airflow.hooks.base_hook.BaseHook.get_connection',
+  'airflow.sdk.BaseHook.get_connection', 'airflow.models.Connection.get_connection_from_secrets',
+]);
+/** Calls whose result can't carry shell syntax whatever the input. */
+const SANITIZERS = new Set([
+  'shlex.quote', 'pipes.quote', 'shlex.join', 'int', 'float', 'len', 'bool', 'abs', 'round', 'hash', 'id',
+  'uuid.uuid4', 'uuid.uuid1', 'time.time', 'os.getpid', 'hex', 'oct', 'ord',
+]);
+/** Calls that combine their inputs into a path or string (result as trusted as the worst input). */
+const COMBINERS = new Set([
+  'os.path.join', 'os.path.dirname', 'os.path.abspath', 'os.path.realpath', 'os.path.basename', 'os.path.normpath',
+  'os.path.expanduser', 'os.path.splitext', 'pathlib.Path', 'pathlib.PurePath', 'pathlib.PosixPath', 'str', 'os.fspath',
+  'enumerate', 'zip', 'sorted', 'reversed', 'list', 'tuple', 'set', 'dict', 'min', 'max', 'range',
+]);
+const COMBINING_METHODS = new Set([
+  'parent', 'parents', 'joinpath', 'resolve', 'absolute', 'as_posix', 'name', 'stem', 'suffix', 'with_suffix',
+  'with_name', 'strip', 'rstrip', 'lstrip', 'lower', 'upper', 'replace', 'format', 'join', 'expanduser',
+  'items', 'keys', 'values', 'split', 'rsplit', 'splitlines', 'title', 'capitalize',
+]);
+/** Date/time formatting: the result is made of digits and the format's constants. */
+const SAFE_METHODS = new Set(['strftime', 'isoformat', 'timestamp', 'to_date_string', 'to_datetime_string', 'to_iso8601_string', 'date', 'year', 'month', 'day', 'hour', 'minute']);
+
+export interface Provenance {
+  trust: Trust;
+  /** The sub-expression that decided the trust (for messages). */
+  node: SyntaxNode;
+}
+
+/**
+ * Where a Python value comes from, as far as the file shows. Names are followed to their assignment, loop
+ * (`for table in TABLES`) or parameter (judged at the function's call sites: see `parameterTrust`);
+ * `dag_run.conf`/`params` lookups are `user`.
+ */
+const PROVENANCE = defineService('airflow: provenance of values by node', () => new Map<number, Provenance>());
+
+export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Provenance {
+  // memoised per file and node: names are followed through assignments, which may share sub-expressions
+  const memo = ctx.use(PROVENANCE);
+  const key = unwrap(node).id;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  memo.set(key, { trust: 'unknown', node }); // breaks cycles
+  const r = provenanceOf(node, ctx, depth);
+  memo.set(key, r);
+  return r;
+}
+
+function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Provenance {
+  const n = unwrap(node);
+  const mk = (trust: Trust, at: SyntaxNode = n): Provenance => ({ trust, node: at });
+  const combine = (nodes: SyntaxNode[], base: Trust = 'safe'): Provenance => {
+    let best: Provenance = mk(base);
+    for (const c of nodes) {
+      const p = provenance(c, ctx, depth + 1);
+      if (RANK[p.trust] > RANK[best.trust]) best = p;
+    }
+    return best;
+  };
+  if (depth > 8) return mk('unknown');
+  if (isConstant(n) || n.type === 'comment') return mk('safe');
+  const text = n.text;
+  if ((n.type === 'attribute' || n.type === 'subscript') && /\bdag_run\b[\s\S]*\bconf\b|\[\s*["'](params|dag_run)["']\s*\]/.test(text)) {
+    return mk('user');
+  }
+  switch (n.type) {
+    case 'identifier': {
+      if (n.text === '__file__' || n.text === '__name__') return mk('deployment');
+      const defs = resolveName(n);
+      if (defs.length) {
+        const r = combine(defs);
+        return r.trust === 'safe' || r.trust === 'deployment' ? r : { trust: r.trust, node: n };
+      }
+      const b = binderOf(n);
+      if (b?.kind === 'for') {
+        const r = provenance(b.iter, ctx, depth + 1);
+        return { trust: r.trust, node: n };
+      }
+      if (b?.kind === 'param') {
+        return mk(parameterTrust(b, ctx, depth));
+      }
+      if (ctx.imports.has(n.text)) return mk('deployment');
+      return mk('unknown');
+    }
+    case 'string':
+    case 'concatenated_string':
+    case 'binary_operator':
+    case 'conditional_expression': {
+      if (n.type === 'binary_operator') {
+        const op = n.childForFieldName('operator')?.type;
+        if (op === '/' || op === '+' || op === '%') {
+          // Path / "x", "a" + b, "…%s" % x
+          if (op === '/') return combine([n.childForFieldName('left')!, n.childForFieldName('right')!]);
+        } else if (op !== undefined) {
+          // arithmetic: numbers
+          return combine([n.childForFieldName('left')!, n.childForFieldName('right')!]);
+        }
+      }
+      const parts = commandParts(n, depth + 1);
+      return combine(parts.values);
+    }
+    case 'list':
+    case 'tuple':
+    case 'set':
+      return combine(n.namedChildren);
+    case 'dictionary':
+      return combine(n.namedChildren.map((p) => p.childForFieldName('value') ?? p));
+    case 'subscript': {
+      const value = n.childForFieldName('value')!;
+      const q = ctx.qualifiedName(value);
+      if (q === 'os.environ') return mk('config');
+      const v = unwrap(value);
+      if (v.type === 'identifier') {
+        // `context["ds"]` of a `**context` parameter: Airflow's own run metadata
+        const key = stringValue(n.childForFieldName('subscript'));
+        const b = key !== null && SAFE_CONTEXT_VARS.has(key) ? binderOf(v) : null;
+        if (b?.kind === 'param' && b.prm.type === 'dictionary_splat_pattern') return mk('safe');
+      }
+      return provenance(value, ctx, depth + 1);
+    }
+    case 'attribute': {
+      const q = ctx.qualifiedName(n);
+      if (q && (q.startsWith('os.environ') || CONFIG_CALLS.has(q))) return mk('config');
+      const obj = n.childForFieldName('object')!;
+      const attr = n.childForFieldName('attribute')!.text;
+      if (SAFE_METHODS.has(attr)) return mk('safe');
+      const o = unwrap(obj);
+      if (o.type === 'identifier' && ctx.imports.has(o.text)) return mk('deployment'); // module constant
+      if (COMBINING_METHODS.has(attr)) return provenance(obj, ctx, depth + 1);
+      const p = provenance(obj, ctx, depth + 1);
+      // attribute of a connection/Variable object is config; of a task-context object is user
+      return p.trust === 'safe' || p.trust === 'deployment' ? mk('unknown') : { trust: p.trust, node: n };
+    }
+    case 'call': {
+      const q = ctx.callee(n) ?? '';
+      const args = callArgs(n);
+      const argNodes = [...args.positional, ...args.keywords.values()];
+      if (SANITIZERS.has(q)) return mk('safe');
+      if (CONFIG_CALLS.has(q) || /(^|\.)Variable\.get$/.test(q) || /\.get_connection$/.test(q)) return mk('config');
+      if (/(^|\.)xcom_pull$/.test(q) || /\.xcom_pull$/.test(n.childForFieldName('function')?.text ?? '')) return mk('xcom');
+      if (COMBINERS.has(q)) return combine(argNodes);
+      const f = n.childForFieldName('function')!;
+      if (f.type === 'attribute') {
+        const attr = f.childForFieldName('attribute')!.text;
+        const obj = f.childForFieldName('object')!;
+        if (SAFE_METHODS.has(attr)) return mk('safe');
+        if (attr === 'get' || attr === 'getenv') {
+          const oq = ctx.qualifiedName(obj);
+          if (oq === 'os.environ') return mk('config');
+          const po = provenance(obj, ctx, depth + 1);
+          if (po.trust !== 'safe' && po.trust !== 'deployment') return { trust: po.trust, node: n };
+          return mk('unknown');
+        }
+        if (COMBINING_METHODS.has(attr)) return combine([obj, ...argNodes]);
+      }
+      return mk('unknown');
+    }
+    case 'integer':
+    case 'float':
+    case 'true':
+    case 'false':
+    case 'none':
+      return mk('safe');
+    default:
+      return mk('unknown');
+  }
+}

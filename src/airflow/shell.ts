@@ -1,0 +1,163 @@
+/**
+ * The shell scripts an operator call or argv passes to a shell (`bash_command`, SSH `command`, `bash -c …` in
+ * KPO/Docker argv), memoised per call as a per-file service.
+ */
+import type { SyntaxNode } from 'tree-sitter';
+import { defineService, type RuleContext } from '../engine/context';
+import { stringValue, unwrap } from '../engine/python';
+import { SHELL_OPERATORS, keywordArgument , SCRIPT_KEYWORD } from './operators';
+import { resolveName } from './provenance';
+
+export interface ShellScript {
+  node: SyntaxNode;
+  /** e.g. "`bash_command` of BashOperator". */
+  label: string;
+}
+
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'csh', 'tcsh', 'pwsh', 'powershell', 'cmd']);
+
+/** `sh`, `/bin/bash`, `/usr/bin/env bash`… */
+export function isShellProgram(s: string | null): boolean {
+  if (s === null) return false;
+  const t = s.trim().replace(/^\/usr\/bin\/env\s+/, '');
+  const base = t.split('/').pop()!.replace(/\.exe$/i, '').toLowerCase();
+  return SHELLS.has(base);
+}
+
+/** `-c`, `-ec`, `-xc`, `-euxc`, `-lc`, `/c` (cmd), `-Command` (PowerShell). */
+export function isShellCommandFlag(s: string | null): boolean {
+  if (s === null) return false;
+  return /^-[a-z]*c[a-z]*$/.test(s) || /^\/c$/i.test(s) || /^-command$/i.test(s);
+}
+
+/** Elements of a list/tuple literal, or null. */
+function listElements(node: SyntaxNode | undefined, ctx: RuleContext): SyntaxNode[] | null {
+  if (!node) return null;
+  let n = unwrap(node);
+  if (n.type === 'identifier') {
+    const v = resolveName(n);
+    if (v.length !== 1) return null;
+    n = unwrap(v[0]);
+  }
+  void ctx;
+  if (n.type === 'list' || n.type === 'tuple') return n.namedChildren.filter((c) => c.type !== 'comment');
+  return null;
+}
+
+/** In an argv `[shell, …, -c, script, …]`, the script element (null when the argv is not a shell invocation). */
+export function shellScriptInArgv(argv: SyntaxNode[]): SyntaxNode | null {
+  if (argv.length < 2 || !isShellProgram(stringValue(argv[0]))) return null;
+  for (let i = 1; i < argv.length - 1; i++) {
+    const v = stringValue(argv[i]);
+    if (isShellCommandFlag(v)) return argv[i + 1];
+    if (v === null) return null;
+  }
+  return null;
+}
+
+/** Does a constant string start with a shell `-c` invocation (`bash -c '…'`, `/bin/sh -ec "…"`)? */
+function startsWithShellC(s: string): boolean {
+  const words = s.trim().split(/\s+/);
+  if (!isShellProgram(words[0])) return false;
+  for (let i = 1; i < Math.min(words.length, 5); i++) if (isShellCommandFlag(words[i])) return true;
+  return false;
+}
+
+/** Leading literal text of a string-ish expression (for `bash -c '…{x}…'` checks). */
+function leadingText(node: SyntaxNode): string {
+  const n = unwrap(node);
+  if (n.type === 'string') {
+    let out = '';
+    for (const c of n.namedChildren) {
+      if (c.type === 'interpolation') break;
+      if (c.type === 'string_content') out += c.text;
+    }
+    return out;
+  }
+  if (n.type === 'concatenated_string') return leadingText(n.namedChildren[0]);
+  if (n.type === 'binary_operator') return leadingText(n.childForFieldName('left')!);
+  if (n.type === 'call') {
+    const f = n.childForFieldName('function');
+    if (f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'format') {
+      return leadingText(f.childForFieldName('object')!);
+    }
+  }
+  return '';
+}
+
+/**
+ * The shell scripts a call passes to a shell, if it is a shell-capable Airflow operator. Argument lists that
+ * are not shell invocations (KubernetesPodOperator `cmds=["python", "job.py"]`) are not scripts.
+ */
+const SHELL_SCRIPTS = defineService('airflow: shell scripts by call', () => new Map<number, ShellScript[]>());
+
+export function shellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
+  // memoised per call: DG203 and DG204 both ask about every operator call
+  const memo = ctx.use(SHELL_SCRIPTS);
+  let r = memo.get(call.id);
+  if (!r) memo.set(call.id, (r = findShellScripts(call, ctx)));
+  return r;
+}
+
+function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
+  let q: string | null = null;
+  // dynamic task mapping: Op.partial(…) and Op.partial(…).expand(bash_command=[…])
+  let mapped = false;
+  const f = call.childForFieldName('function');
+  const inner = f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'expand' ? unwrap(f.childForFieldName('object')!) : null;
+  if (inner) {
+    const innerFn = inner.type === 'call' ? inner.childForFieldName('function') : null;
+    if (innerFn?.type === 'attribute' && innerFn.childForFieldName('attribute')?.text === 'partial') {
+      q = ctx.qualifiedName(innerFn.childForFieldName('object'));
+      mapped = true;
+    }
+  } else {
+    q = ctx.callee(call);
+    if (q && q.endsWith('.partial')) q = q.slice(0, -'.partial'.length);
+  }
+  if (!q) return [];
+  const kind = SHELL_OPERATORS.get(q);
+  if (!kind) return [];
+  const op = q.split('.').pop()!;
+  const keyword = (name: string) => keywordArgument(call, name, ctx);
+  const out: ShellScript[] = [];
+  if (kind === 'bash' || kind === 'ssh' || kind === 'winrm') {
+    const kw = SCRIPT_KEYWORD[kind];
+    const v = keyword(kw);
+    if (v && mapped) {
+      // each element of the mapped list is one task's command
+      const items = unwrap(v).type === 'list' || unwrap(v).type === 'tuple' ? unwrap(v).namedChildren.filter((c) => c.type !== 'comment') : null;
+      for (const it of items ?? []) out.push({ node: it, label: `a mapped \`${kw}\` of ${op}` });
+    } else if (v) out.push({ node: v, label: `\`${kw}\` of ${op}` });
+    return out;
+  }
+  if (kind === 'docker') {
+    const command = keyword('command');
+    const entrypoint = keyword('entrypoint');
+    if (!command) return out;
+    const label = `\`command\` of ${op}`;
+    const ep = entrypoint ? (listElements(entrypoint, ctx) ?? null) : null;
+    const epText = entrypoint ? stringValue(entrypoint) : null;
+    const shellEntrypoint =
+      (ep !== null && ep.length >= 2 && isShellProgram(stringValue(ep[0])) && isShellCommandFlag(stringValue(ep[ep.length - 1]))) ||
+      (epText !== null && startsWithShellC(epText + ' '));
+    const list = listElements(command, ctx);
+    if (list) {
+      if (shellEntrypoint && list[0]) out.push({ node: list[0], label });
+      else {
+        const s = shellScriptInArgv(list);
+        if (s) out.push({ node: s, label });
+      }
+    } else if (shellEntrypoint || startsWithShellC(leadingText(command))) {
+      out.push({ node: command, label });
+    }
+    return out;
+  }
+  // k8s: the container's argv is cmds + arguments
+  const cmds = listElements(keyword('cmds'), ctx) ?? [];
+  const argList = listElements(keyword('arguments'), ctx) ?? [];
+  const argv = [...cmds, ...argList];
+  const s = shellScriptInArgv(argv);
+  if (s) out.push({ node: s, label: `the \`sh -c\` script of ${op}` });
+  return out;
+}

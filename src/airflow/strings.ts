@@ -1,0 +1,150 @@
+/**
+ * Python string building: the literal text of a string node, and the values spliced into it by f-strings, `%`,
+ * `.format`, `+` and `join` (CommandParts).
+ */
+import type { SyntaxNode } from 'tree-sitter';
+import { callArgs, isConstant, unwrap } from '../engine/python';
+import { resolveName } from './provenance';
+
+/** Literal text of one string node as Python produces it: `{{`/`}}` of f-strings (and `.format` templates) halved. */
+export function literalText(node: SyntaxNode, halveBraces = false): string {
+  const n = unwrap(node);
+  if (n.type === 'concatenated_string') return n.namedChildren.map((c) => literalText(c, halveBraces)).join('');
+  if (n.type !== 'string') return '';
+  const prefix = n.firstChild?.text ?? '';
+  const f = /f/i.test(prefix);
+  let out = '';
+  for (const c of n.namedChildren) if (c.type === 'string_content') out += c.text;
+  if (!/r/i.test(prefix)) out = out.replace(/\\(["'\\])/g, '$1').replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+  return f || halveBraces ? out.replace(/\{\{/g, '{').replace(/\}\}/g, '}') : out;
+}
+
+/** Pieces of a command expression: literal template fragments and interpolated Python values. */
+export interface CommandParts {
+  /** String literals (with the text Python gives them), where Jinja may hide. */
+  literals: { node: SyntaxNode; text: string }[];
+  /** Values spliced in by Python formatting (f-string, `%`, `.format`, `+`, `join`). */
+  values: SyntaxNode[];
+  /** Was Python string building involved (as opposed to one plain literal)? */
+  formatted: boolean;
+}
+
+/**
+ * Splits a command expression into literal fragments and interpolated values, following names to their
+ * assignment in the enclosing blocks. Plain names that can't be resolved are values.
+ */
+export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): CommandParts {
+  const out = acc ?? { literals: [], values: [], formatted: false };
+  const n = unwrap(node);
+  // A comment between arguments (`dedent(  # Language="Shell Script"\n """…""")`) is no value.
+  if (n.type === 'comment') return out;
+  if (n.type === 'parenthesized_expression') {
+    // `(  # note\n "a" "b")`: parentheses holding a comment besides the expression
+    for (const c of n.namedChildren) commandParts(c, depth, out);
+    return out;
+  }
+  // bound the work on pathological code (`x2 = x1 + x1; x3 = x2 + x2; …`)
+  const budget = (out as CommandParts & { budget?: number }).budget ?? 400;
+  (out as CommandParts & { budget?: number }).budget = budget - 1;
+  if (depth > 6 || budget <= 0) {
+    out.values.push(n);
+    return out;
+  }
+  switch (n.type) {
+    case 'string': {
+      out.literals.push({ node: n, text: literalText(n) });
+      for (const c of n.namedChildren) {
+        if (c.type === 'interpolation') {
+          out.formatted = true;
+          const e = c.namedChildren.find((x) => x.type !== 'type_conversion' && x.type !== 'format_specifier');
+          if (e) out.values.push(e);
+        }
+      }
+      return out;
+    }
+    case 'concatenated_string':
+      for (const c of n.namedChildren) commandParts(c, depth, out);
+      return out;
+    case 'binary_operator': {
+      const op = n.childForFieldName('operator')?.type;
+      const l = n.childForFieldName('left')!;
+      const r = n.childForFieldName('right')!;
+      if (op === '+') {
+        if (!(isConstant(l) && isConstant(r))) out.formatted = true;
+        commandParts(l, depth, out);
+        commandParts(r, depth, out);
+        return out;
+      }
+      if (op === '%') {
+        out.formatted = true;
+        commandParts(l, depth, out);
+        const rr = unwrap(r);
+        if (rr.type === 'tuple') out.values.push(...rr.namedChildren.filter((c) => c.type !== 'comment'));
+        else if (rr.type === 'dictionary') {
+          for (const p of rr.namedChildren) {
+            if (p.type === 'comment') continue;
+            const v = p.childForFieldName('value');
+            if (v) out.values.push(v);
+            else out.values.push(p);
+          }
+        } else out.values.push(rr);
+        return out;
+      }
+      out.values.push(n);
+      return out;
+    }
+    case 'conditional_expression': {
+      const [a, , b] = n.namedChildren;
+      if (a) commandParts(a, depth, out);
+      if (b) commandParts(b, depth, out);
+      return out;
+    }
+    case 'call': {
+      const f = n.childForFieldName('function');
+      if (f?.type === 'attribute') {
+        const method = f.childForFieldName('attribute')?.text;
+        const obj = unwrap(f.childForFieldName('object')!);
+        if (method === 'format' && (obj.type === 'string' || obj.type === 'concatenated_string')) {
+          out.formatted = true;
+          out.literals.push({ node: obj, text: literalText(obj, true) });
+          for (const a of n.childForFieldName('arguments')?.namedChildren ?? []) {
+            if (a.type === 'keyword_argument') out.values.push(a.childForFieldName('value')!);
+            else if (a.type !== 'comment') out.values.push(a);
+          }
+          return out;
+        }
+        if (method === 'join' && (obj.type === 'string' || obj.type === 'concatenated_string')) {
+          const arg = n.childForFieldName('arguments')?.namedChildren[0];
+          const items = arg ? unwrap(arg) : null;
+          if (items && (items.type === 'list' || items.type === 'tuple')) {
+            for (const c of items.namedChildren) commandParts(c, depth, out);
+            if (!isConstant(items)) out.formatted = true;
+            return out;
+          }
+        }
+        if (method === 'strip' || method === 'rstrip' || method === 'lstrip' || method === 'replace' || method === 'dedent') {
+          return commandParts(obj, depth, out);
+        }
+      }
+      if (f && /(^|\.)dedent$/.test(f.text)) {
+        const a = callArgs(n).positional[0];
+        if (a) return commandParts(a, depth, out);
+      }
+      out.values.push(n);
+      return out;
+    }
+    case 'identifier': {
+      const defs = resolveName(n);
+      if (defs.length === 0) {
+        out.values.push(n);
+        return out;
+      }
+      for (const d of defs) commandParts(d, depth + 1, out);
+      if (defs.length > 1) out.formatted = true; // `cmd += …`
+      return out;
+    }
+    default:
+      out.values.push(n);
+      return out;
+  }
+}
