@@ -3,23 +3,11 @@ import { defineRule } from '../../src/engine/rule';
 import type { RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
-import {
-  SECRET_BINDING_QUERY,
-  bindingFromCaptures,
-  findTokens,
-  findUriCredentials,
-  isAwsSecretKeyBinding,
-  isBareWord,
-  isKubernetesSecretCall,
-  isNotASecretValue,
-  isPasswordName,
-  isPlaceholderDefault,
-  jsonStringPairs,
-  nameStrength,
-  secretKey,
-  STRONG_NAME_FRAGMENTS,
-  STRONG_NAME_KEYWORDS,
-} from './_util';
+import { SECRET_BINDING_QUERY, bindingFromCaptures, isKubernetesSecretCall, jsonStringPairs, secretKey, STRONG_NAME_FRAGMENTS, STRONG_NAME_KEYWORDS } from './_bindings';
+import { findTokens, isAwsSecretKeyBinding } from './_tokens';
+import { findUriCredentials } from './_uri-credentials';
+import { isBareWord, isNotASecretValue, isPasswordName, isPlaceholderDefault } from './_values';
+import { nameStrength } from './_names';
 
 /** Is `value` under `name` a hardcoded secret this rule reports (and no more specific DG1xx rule does)? */
 export function isHardcodedSecret(name: string, value: string): boolean {

@@ -1,6 +1,8 @@
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
-import { findTokens, findUriCredentials, secretKey, uriCredentialLines } from './_util';
+import { findTokens } from './_tokens';
+import { findUriCredentials, uriCredentialLines } from './_uri-credentials';
+import { secretKey } from './_bindings';
 
 /** A line ending inside a URI's userinfo, continued by an implicitly concatenated string on the next line. */
 const SPLIT_URI = /:\/\/[^\s/@'"]{0,200}:?[^\s/@'"]{0,200}["']\s*$/;

@@ -1,6 +1,7 @@
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
-import { findTokens, secretKey } from './_util';
+import { findTokens } from './_tokens';
+import { secretKey } from './_bindings';
 
 export default defineRule({
   meta: {

@@ -1,18 +1,11 @@
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
-import {
-  SECRET_BINDING_QUERY,
-  bindingFromCaptures,
-  findTokens,
-  findUriCredentials,
-  isAwsSecretKeyBinding,
-  isNotASecretValue,
-  looksRandom,
-  nameStrength,
-  nameWords,
-  secretKey,
-  WEAK_NAME_FRAGMENTS,
-} from './_util';
+import { SECRET_BINDING_QUERY, bindingFromCaptures, secretKey, WEAK_NAME_FRAGMENTS } from './_bindings';
+import { findTokens, isAwsSecretKeyBinding } from './_tokens';
+import { findUriCredentials } from './_uri-credentials';
+import { isNotASecretValue } from './_values';
+import { looksRandom } from './_entropy';
+import { nameStrength, nameWords } from './_names';
 
 /** `Authorization: Bearer <token>` / `Basic <b64>` / `Token <t>` header values: the credential part. */
 function credentialPart(name: string, value: string): string {

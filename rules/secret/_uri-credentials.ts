@@ -1,0 +1,160 @@
+/**
+ * Credentials in URIs, connection strings, command lines and SQL (DG102), and the lines that may hold them.
+ */
+import { PLACEHOLDER_WORDS } from './_values';
+
+export interface UriCredential {
+  kind: 'userinfo' | 'query' | 'cli' | 'sql';
+  scheme?: string;
+  /** The password / token part: never printed. */
+  secret: string;
+  host?: string;
+  /** Offset and length of the match in the scanned text. */
+  index: number;
+  length: number;
+}
+
+/** Cheap test for a line that may hold any of the shapes below. */
+export const URI_CRED_HINT = /:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow)\b/i;
+
+/** Shell-style `NAME_PASSWORD=value` (case-sensitive, so not part of URI_CRED_HINT). */
+const ENV_HINT = /(PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40}=[^\s'"$]/;
+const URI_CRED_HINT_G = new RegExp(URI_CRED_HINT.source, 'gi');
+const ENV_HINT_G = new RegExp(ENV_HINT.source, 'g');
+
+/** Longest line / value the text heuristics look at: beyond it, a blob (data, minified JSON), not a credential. */
+export const MAX_SCAN = 20000;
+
+const QUERY_SECRET = /(?:^|[?&;]\s*)(password|passwd|pwd|pass|api_?key|apikey|access_?token|auth_?token|client_?secret|secret|token|sig|x-amz-signature|x-goog-signature)\s*=\s*([^&;\s'"#]+)/gi;
+const CLI_ARG = /(?:^|\s)(-u|--user|--conn-password|--password|--pass|-p|-a)(?:[ =]|(?<=-p))['"]?([^\s'"]+)/g;
+/** Shell environment assignments in a command string: `PGPASSWORD=s3cret psql …`, `export API_TOKEN=…`. */
+const SHELL_ENV_SECRET = /(?<=^|[\s;&|"'])(?:export\s+)?([A-Z][A-Z0-9_]{0,40}?(?:PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40})=(['"]?)([^\s'"$;&|]+)\2(?=[\s;&|'"]|$)/g;
+
+/**
+ * Credentials in a string: `scheme://user:pass@host`, query or ODBC parameters (`?password=`, `;PWD=`) and
+ * `curl -u user:pass`. `text` is the string's content with f-string interpolations as written (`{x}`).
+ */
+export function findUriCredentials(text: string, hint = true): UriCredential[] {
+  const out: UriCredential[] = [];
+  if (text.length > MAX_SCAN || (hint && !(URI_CRED_HINT.test(text) || ENV_HINT.test(text)))) return out;
+  const uri = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30}):\/\/([^\s/?#'"<>]{0,500})/g;
+  for (const m of text.matchAll(uri)) {
+    const authority = m[2];
+    const at = authority.lastIndexOf('@');
+    if (at < 0) continue;
+    const userinfo = authority.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    if (colon < 0) continue;
+    const secret = decodeLoose(userinfo.slice(colon + 1));
+    const host = authority.slice(at + 1).replace(/:\d+$/, '');
+    if (!isCredentialValue(secret)) continue;
+    if (/(^|\.)(example\.(com|org|net)|example|host|hostname|your[-_]?host|server)$/i.test(host)) continue;
+    out.push({ kind: 'userinfo', scheme: m[1].toLowerCase(), secret, host, index: m.index ?? 0, length: m[0].length });
+  }
+  if (/[?&;]|^\s*\w+=/.test(text)) {
+    for (const m of text.matchAll(QUERY_SECRET)) {
+      // a bare `token=` / `key=` pair only counts inside a URL or an ODBC/JDBC connection string
+      if (!/:\/\/|;|^jdbc:|^\?/i.test(text)) continue;
+      const secret = decodeLoose(m[2]);
+      if (!isCredentialValue(secret)) continue;
+      out.push({ kind: 'query', secret, index: m.index ?? 0, length: m[0].length });
+    }
+  }
+  if (/(?:^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow)\b/.test(text)) {
+    for (const m of text.matchAll(CLI_ARG)) {
+      const flag = m[1];
+      const arg = m[2];
+      let secret = arg;
+      if (flag === '-u' || flag === '--user') {
+        const c = arg.indexOf(':');
+        if (c < 0) continue;
+        secret = arg.slice(c + 1);
+      } else if (flag === '-p') {
+        // `-pSecret` is mysql's password; `-p 5432` is psql's port
+        if (!/(^|[\s;&|("'=])(mysql\w*|mariadb\w*|sshpass)\b/.test(text)) continue;
+      } else if (flag === '-a' && !/redis-cli/.test(text)) continue;
+      if (!isCredentialValue(secret)) continue;
+      out.push({ kind: 'cli', secret, index: m.index ?? 0, length: m[0].length });
+    }
+  }
+  for (const m of text.matchAll(SHELL_ENV_SECRET)) {
+    // only inside a string literal (a shell command), not Python's own `f(API_TOKEN=token)`
+    if (!insideQuotes(text.slice(0, m.index ?? 0))) continue;
+    const secret = m[3];
+    if (!isCredentialValue(secret)) continue;
+    out.push({ kind: 'cli', secret, index: m.index ?? 0, length: m[0].length });
+  }
+  // libpq / ODBC keyword DSNs: "dbname=dwh user=etl password=x host=db"
+  if (/(?:^|[\s'"])(?:dbname|host|user)=[^\s'",()]+\s/.test(text)) {
+    for (const m of text.matchAll(LIBPQ_PASSWORD)) {
+      const secret = m[1];
+      if (!isCredentialValue(secret)) continue;
+      out.push({ kind: 'query', secret, index: m.index ?? 0, length: m[0].length });
+    }
+  }
+  // SQL run by SQL operators: CREATE/ALTER USER ... PASSWORD '...', IDENTIFIED BY '...'
+  if (/\b(user|role|login)\b/i.test(text)) {
+    for (const m of text.matchAll(SQL_PASSWORD)) {
+      const secret = m[2];
+      if (!isCredentialValue(secret)) continue;
+      out.push({ kind: 'sql', secret, index: m.index ?? 0, length: m[0].length });
+    }
+  }
+  return out;
+}
+
+/**
+ * Start offsets of the lines of `text` on which `findUriCredentials` may find something: the lines its own hints
+ * (URI_CRED_HINT, ENV_HINT) match, found with one pass of each over the whole text — the same definitions, so the
+ * line selection cannot drift from the extractor.
+ */
+export function uriCredentialLines(text: string): number[] {
+  const starts = new Set<number>();
+  for (const hint of [URI_CRED_HINT_G, ENV_HINT_G]) {
+    hint.lastIndex = 0;
+    for (let m = hint.exec(text); m; m = hint.exec(text)) {
+      const start = text.lastIndexOf('\n', m.index) + 1;
+      starts.add(start);
+      const end = text.indexOf('\n', m.index);
+      if (end < 0) break;
+      hint.lastIndex = end + 1;
+    }
+  }
+  return [...starts].sort((x, y) => x - y);
+}
+
+const LIBPQ_PASSWORD = /(?<=[\s'"])password=([^\s'",()]+)(?=[\s'"]|$)/g;
+const SQL_PASSWORD = /\b(password|identified\s+by)\s+'([^'\s]+)'/gi;
+
+/** Does a line prefix end inside a quoted string? */
+export function insideQuotes(prefix: string): boolean {
+  let quote: string | null = null;
+  for (let i = 0; i < prefix.length; i++) {
+    const ch = prefix[i];
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = null;
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '#') return false;
+  }
+  return quote !== null;
+}
+
+function decodeLoose(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** A password part that is actually a value (not a placeholder, template or interpolation). */
+function isCredentialValue(secret: string): boolean {
+  if (!secret) return false;
+  if (/[{}]/.test(secret) || /^\$|^%|^<.*>$|^\*+$/.test(secret)) return false;
+  if (PLACEHOLDER_WORDS.has(secret.toLowerCase())) return false;
+  if (/^(.)\1*$/.test(secret)) return false; // x, xxx, ***
+  if (/^(your|my)[-_]?\w*$/i.test(secret) || /^(pass(word)?|pwd|secret|token)\d?$/i.test(secret)) return false;
+  if (/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(secret)) return false; // an env var name
+  return true;
+}
