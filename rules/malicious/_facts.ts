@@ -104,20 +104,21 @@ const LOG_SINKS = /^(print|pprint\.pprint|logging\.\w+|log\.\w+|logger\.\w+|LOG\
 
 const last = (q: string): string => q.slice(q.lastIndexOf('.') + 1);
 
+/** Session constructors, whose objects' `.get(…)`/`.post(…)` are network calls. */
+const SESSION_CTORS = ['requests.Session', 'requests.sessions.Session', 'requests.session', 'httpx.Client', 'httpx.AsyncClient'];
+/** Calls the facts need by qualified name: the tables above, `open`, socket and session constructors. */
+const DIRECT_CALLS: readonly string[] = [
+  ...new Set([...NETWORK, ...DOWNLOAD, ...SPAWN, ...EXEC, ...FILE_MUTATION, ...CONNECTABLE, ...SESSION_CTORS, 'builtins.open', 'io.open', 'os.open', 'os.dup2', 'socket.fromfd']),
+].map((q) => (q.includes('.') ? q : `builtins.${q}`));
 /**
- * Last names of every call the facts depend on: the tables above, `open`, socket/session/path constructors and the
- * methods called on them (any receiver: `s.connect(…)` on a socket bound earlier). Log sinks are not among them:
- * DG606 classifies the calls around an `os.environ` itself.
+ * Calls that matter only through their receiver — `s.connect(…)` on a socket, `sess.get(…)` on a session,
+ * `p.write_text(…)` on a path, `x.chmod(…)` in a file that downloads — and path constructors, by last name (any
+ * receiver). Looked for only when the file has such a receiver: a socket/session constructor or a download among
+ * the direct calls, or a path word (see `needsMethodCalls`).
  */
-const FACT_CALL_NAMES: readonly string[] = [
-  ...new Set([
-    ...[...NETWORK, ...DOWNLOAD, ...SPAWN, ...EXEC, ...FILE_MUTATION, ...CONNECTABLE].map(last),
-    ...CONNECT_METHODS,
-    ...HTTP_VERBS,
-    ...PATHLIB_WRITES,
-    'open', 'dup2', 'chmod', 'fromfd', 'Session', 'session', 'Client', 'AsyncClient', 'Path', 'PurePath', 'PosixPath',
-  ]),
-];
+const METHOD_CALLS: readonly string[] = [...new Set([...CONNECT_METHODS, ...HTTP_VERBS, ...PATHLIB_WRITES, 'chmod', 'Path', 'PurePath', 'PosixPath'])].map((n) => `**.${n}`);
+/** Words without which no receiver in the file is a path (PATH_CTOR, PATH_DERIVED). */
+const PATH_WORDS = ['Path', 'PurePath', 'PosixPath', 'pathlib', 'with_name', 'with_suffix', 'joinpath', 'resolve', 'absolute'];
 
 const DOTTED_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$/;
 
@@ -248,7 +249,6 @@ export interface Facts {
   byId: Map<number, CallFact>;
 }
 
-const FACT_PATTERNS = FACT_CALL_NAMES.map((n) => `**.${n}`);
 
 /**
  * What the file's calls do (network, process, write, exec…), and the names bound to sockets, sessions, paths and
@@ -265,9 +265,22 @@ export const FACTS = defineService<Facts>('malicious: call facts', (ctx) => {
     socket: false,
     byId: new Map(),
   };
-  for (const { call, fn } of ctx.findCalls(FACT_PATTERNS)) record(call, fn, ctx, facts);
+  let calls = ctx.findCalls(DIRECT_CALLS);
+  if (needsMethodCalls(calls, ctx)) {
+    calls = [...calls, ...ctx.findCalls(METHOD_CALLS)];
+    // document order (an enclosing call first): a name is bound to a socket before `s.connect(…)` is classified
+    calls.sort((a, b) => a.call.startIndex - b.call.startIndex || b.call.endIndex - a.call.endIndex);
+  }
+  for (const { call, fn } of calls) record(call, fn, ctx, facts);
   return facts;
 });
+
+/** Can a receiver of this file give a method call a kind? (Else method calls such as `config.get(…)` are not looked at.) */
+function needsMethodCalls(direct: { fn: string }[], ctx: RuleContext): boolean {
+  if (ctx.exhaustive) return true;
+  if (PATH_WORDS.some((w) => ctx.tokens.has(w))) return true;
+  return direct.some((c) => CONNECTABLE.has(c.fn) || SESSION_CTOR.test(c.fn) || SOCKET_CTORS.has(c.fn) || DOWNLOAD.has(c.fn));
+}
 
 export function factsOf(ctx: RuleContext): Facts {
   return ctx.use(FACTS);

@@ -4,7 +4,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import type { Finding, Warning } from '../report';
 import { RuleContext, type RawFinding } from './context';
 import { resolvedCalls } from './calls';
-import { compilePattern, mayContainCall, mayContainKeyword, textTokens, type CalleePattern } from './patterns';
+import { compilePattern, mayContainCall, mayContainKeyword, type CalleePattern } from './patterns';
 import type { QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
 import { describeUnknownCodes, isBlanket, parseSuppression, suppressionCovers, unknownSuppressionCodes, unusedCodes, type Suppression } from './suppressions';
@@ -100,15 +100,14 @@ function queryOf(q: QueriedRule): Parser.Query {
  * The rules that may find something in this file: a call rule when the file holds every word of one of its
  * patterns, a rule with keywords when it holds one of them (any case). `exhaustive` (tests): every rule.
  */
-function activeRules(compiled: CompiledRules, text: string, exhaustive: boolean): { calls: CallRule[]; queries: Set<Rule>; files: Rule[] } {
+function activeRules(compiled: CompiledRules, ctx: RuleContext, text: string, exhaustive: boolean): { calls: CallRule[]; queries: Set<Rule>; files: Rule[] } {
   let lower: string | null = null;
   const hasKeyword = (rule: Rule): boolean => {
     const k = compiled.keywords.get(rule);
     if (!k || exhaustive) return true;
     return mayContainKeyword((lower ??= text.toLowerCase()), k);
   };
-  let tokens: Set<string> | null = null;
-  const calls = exhaustive ? compiled.calling : compiled.calling.filter((c) => mayContainCall(text, (tokens ??= textTokens(text)), c.patterns));
+  const calls = exhaustive ? compiled.calling : compiled.calling.filter((c) => mayContainCall(text, ctx.tokens, c.patterns));
   const queries = new Set<Rule>();
   for (const q of compiled.queried) for (const r of q.rules) if (hasKeyword(r)) queries.add(r);
   const files = compiled.rules.filter((r) => r.onFile && hasKeyword(r));
@@ -220,7 +219,7 @@ export function analyzeSource(
   const lines = new LineIndex(text);
 
   const exhaustive = opts.exhaustive === true;
-  const active = activeRules(compiled, text, exhaustive);
+  const active = activeRules(compiled, ctx, text, exhaustive);
   // A file that some call or query rule may match is parsed, whether or not a candidate is found in it: which
   // files are parsed (and so can report a syntax error, DG000) follows from the words in the file alone.
   if (active.calls.length || active.queries.size) void ctx.root;

@@ -8,7 +8,7 @@ import { callArgs, stringValue, unwrap } from './python';
 import { deferredRanges, statementSpan } from './scope';
 import { fillTemplate, PARSE_TIME_NOTE, type Fields } from './template';
 import { resolvedCalls, type ResolvedCall } from './calls';
-import { compilePattern, type CalleePattern } from './patterns';
+import { compilePattern, textTokens, type CalleePattern } from './patterns';
 
 // Compiled patterns by source: a pure function of the string, shared by every file.
 const compiledPatterns = new Map<string, CalleePattern>();
@@ -236,6 +236,13 @@ export class RuleContext {
     this.deferredStarts = ranges.map((r) => r[0]);
     let max = -1;
     this.deferredMaxEnd = ranges.map((r) => (max = Math.max(max, r[1])));
+  }
+
+  private tokenSet: Set<string> | null = null;
+
+  /** Every identifier-shaped token of the text, strings and comments included (what words a file may use). */
+  get tokens(): Set<string> {
+    return (this.tokenSet ??= textTokens(this.file.text));
   }
 
   /** The file's value of a per-file service (computed on first use, then shared by every rule). */
