@@ -1,0 +1,131 @@
+import type { SyntaxNode } from 'tree-sitter';
+import type { RuleContext } from '../../src/engine/context';
+import { callArgs, stringValue, unwrap } from '../../src/engine/python';
+import { redact } from '../../src/engine/redact';
+import { defineRule } from '../../src/engine/rule';
+import { nameStrength } from './_names';
+import { isNotASecretValue } from './_values';
+import { secretKey } from './_bindings';
+
+/**
+ * Client constructors and logins that take the password by position: qualified callee -> 0-based index of the
+ * password argument (keyword forms are DG101's: `password=` is a secret-named keyword).
+ */
+const POSITIONAL: ReadonlyMap<string, number> = new Map([
+  ['pymssql.connect', 2],
+  ['pymysql.connect', 2],
+  ['MySQLdb.connect', 2],
+  ['ftplib.FTP', 2],
+  ['ftplib.FTP_TLS', 2],
+  ['cx_Oracle.connect', 1],
+  ['oracledb.connect', 1],
+  ['ldap3.Connection', 2],
+  ['paramiko.SSHClient.connect', 3],
+  ['impala.dbapi.connect', 4],
+  // methods on any client: smtplib.SMTP(…).login(user, pw), FTP.login, IMAP4.login, Session.login
+  ['**.login', 1],
+]);
+
+/** Command-line flags whose next argv element is a credential (`["--password", "…"]`, KPO `arguments`, `cmds`). */
+const SECRET_FLAG = /^-{1,2}(?:password|passwd|pass|pwd|token|access-token|auth-token|api-key|apikey|secret|client-secret|secret-key|private-key)$/i;
+/** `--token=…` in one element or one string. */
+const SECRET_FLAG_VALUE = /(?:^|\s)-{1,2}(password|passwd|pwd|token|access-token|auth-token|api-key|apikey|client-secret|secret-key)=(['"]?)([^\s'"]+)\2/i;
+
+export default defineRule({
+  meta: {
+    id: 'DG105',
+    name: 'credential-by-context',
+    category: 'secret',
+    severity: 'high',
+    message: 'hardcoded credential {how}: {value}; read it from a connection or secrets backend instead',
+    aliases: ['B106', 'S106'],
+    docs: {
+      what:
+        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form).',
+      why:
+        'The same password as in DG101, only without the name that would give it away: review and name-based scanners (bandit, ruff `S`) miss it, and it lives in git history, CI logs and the DAG code view all the same. Base64 is an encoding anyone reverses; a `Param` default is displayed to everyone who can trigger the DAG.',
+      example:
+        '```python\nconn = pymssql.connect("db.internal", "etl", "S3cr3t!pw", "dwh")\nKubernetesPodOperator(task_id="load", arguments=["--password", "S3cr3t!pw"], ...)\nauth = base64.b64encode(b"etl:S3cr3t!pw")\n```',
+      useInstead:
+        '```python\nc = BaseHook.get_connection("dwh")\nconn = pymssql.connect(c.host, c.login, c.password, c.schema)\nKubernetesPodOperator(task_id="load", env_vars=[k8s.V1EnvVar(name="DB_PASSWORD", value_from=...)], ...)\n```',
+    },
+  },
+  // `ssh.connect(host, port, user, "pw")` on a client bound earlier: any receiver, judged by its name below
+  calls: [...POSITIONAL.keys(), '**.connect', 'base64.b64encode', 'base64.standard_b64encode', 'base64.urlsafe_b64encode', 'base64.b64decode', 'airflow.**.Param'],
+  onCall(call, fn, ctx) {
+    const args = callArgs(call);
+    if (fn.startsWith('base64.') && fn.endsWith('encode')) {
+      // base64.b64encode(b"user:password"): the Basic-auth recipe
+      const v = literal(args.positional[0]);
+      const m = v ? /^([^:\s]{1,64}):(\S{1,200})$/.exec(v) : null;
+      if (m && !isNotASecretValue(m[2], 'password')) report(ctx, args.positional[0]!, 'encoded with base64 (`user:password`)', m[2]);
+      return;
+    }
+    if (fn === 'base64.b64decode' || fn.endsWith('.Param')) {
+      // password=base64.b64decode("…"), "db_password": Param("…"): the secret-named binding DG101 cannot see
+      const name = bindingName(call);
+      const v = literal(fn.endsWith('.Param') ? (args.keywords.get('default') ?? args.positional[0]) : args.positional[0]);
+      if (!name || v === null || nameStrength(name) !== 'strong') return;
+      const value = fn === 'base64.b64decode' ? decoded(v) : v;
+      if (value !== null && !isNotASecretValue(value, name)) {
+        report(ctx, call, fn === 'base64.b64decode' ? `in \`${name}\`, base64-encoded` : `as the default of Param \`${name}\``, value);
+      }
+      return;
+    }
+    const pattern = POSITIONAL.has(fn) ? fn : fn.endsWith('.login') ? '**.login' : fn.endsWith('.connect') ? 'paramiko.SSHClient.connect' : null;
+    const index = pattern ? POSITIONAL.get(pattern) : undefined;
+    if (index === undefined) return;
+    if (pattern === 'paramiko.SSHClient.connect' && !/paramiko|ssh/i.test(fn)) return;
+    const node = args.positional[index];
+    const v = literal(node);
+    if (node && v !== null && !isNotASecretValue(v, 'password')) report(ctx, node, `passed as the password argument of \`${fn.split('.').slice(-2).join('.')}\``, v);
+  },
+  // argv lists: ["--password", "…"] anywhere (KPO arguments/cmds, subprocess, DockerOperator command lists)
+  query: `(list (string) @s) @list`,
+  keywords: ['pass', 'pwd', 'token', 'key', 'secret'],
+  onMatch(c, ctx) {
+    const s = c.s[0];
+    const text = stringValue(s);
+    if (text === null) return;
+    if (SECRET_FLAG.test(text.trim())) {
+      let next = s.nextNamedSibling;
+      while (next && next.type === 'comment') next = next.nextNamedSibling;
+      const v = next && next.type === 'string' ? stringValue(next) : null;
+      if (next && v !== null && !v.startsWith('-') && !isNotASecretValue(v, 'password')) report(ctx, next, `after \`${text.trim()}\` in a command line`, v);
+      return;
+    }
+    const m = SECRET_FLAG_VALUE.exec(text);
+    if (m && !isNotASecretValue(m[3], 'password')) report(ctx, s, `in \`--${m[1]}=\` on a command line`, m[3]);
+  },
+});
+
+function report(ctx: RuleContext, node: SyntaxNode, how: string, value: string): void {
+  ctx.report(node, { how, value: redact(value) }, { key: secretKey('DG105', value) });
+}
+
+/** The constant text of a string or bytes literal. */
+function literal(node: SyntaxNode | undefined): string | null {
+  if (!node) return null;
+  const v = stringValue(unwrap(node));
+  return v === null || v.length > 500 ? null : v;
+}
+
+/** base64 text decoded, when it decodes to printable text. */
+function decoded(v: string): string | null {
+  if (!/^[A-Za-z0-9+/=_-]{4,}$/.test(v)) return null;
+  const s = Buffer.from(v, 'base64').toString('utf8');
+  return /^[\x20-\x7e]{3,}$/.test(s) ? s : null;
+}
+
+/** The name a call's value is bound to: `x = call`, `x=call` (keyword), `"x": call` (dict pair). */
+function bindingName(call: SyntaxNode): string | null {
+  const p = call.parent;
+  if (!p) return null;
+  if (p.type === 'keyword_argument') return p.childForFieldName('name')?.text ?? null;
+  if (p.type === 'pair') return stringValue(p.childForFieldName('key')) ?? null;
+  if (p.type === 'assignment') {
+    const left = p.childForFieldName('left');
+    return left && (left.type === 'identifier' || left.type === 'attribute') ? left.text.split('.').pop()! : null;
+  }
+  return null;
+}
