@@ -52,7 +52,9 @@ export default defineRule({
               ? 'connection-string parameter'
               : cred.kind === 'sql'
                 ? 'SQL statement'
-                : 'command line';
+                : cred.kind === 'header'
+                  ? 'HTTP authorization header'
+                  : 'command line';
         ctx.reportRange(start + cred.index, start + cred.index + cred.length, { where, secret: redact(cred.secret) }, {
           key: secretKey('DG102', cred.secret),
         });
