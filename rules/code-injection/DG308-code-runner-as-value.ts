@@ -1,0 +1,51 @@
+import { defineRule } from '../../src/engine/rule';
+
+/** Builtins that run a string as code. */
+const RUNNERS = new Set(['eval', 'exec', 'compile', '__import__']);
+
+export default defineRule({
+  meta: {
+    id: 'DG308',
+    name: 'code-runner-as-value',
+    category: 'code-injection',
+    severity: 'high',
+    message: '`{fn}` is passed as a value ({where}): whatever reaches it runs as Python code',
+    docs: {
+      what:
+        'Finds `eval`, `exec`, `compile` and `__import__` handed on instead of called: as an argument (`map(exec, payloads)`, `functools.partial(eval, …)`), as a dict value or keyword argument — above all Airflow\'s `user_defined_macros={"calc": eval}` / `user_defined_filters`, which makes the builtin callable from every template of the DAG (`{{ calc(dag_run.conf["expr"]) }}`) — or bound to another name (`run = exec`). Only the builtins count: a local function or import named the same does not.',
+      why:
+        'A call of `eval(x)` is easy to see and to check (DG301); the same builtin passed as a value hides the call site. Registered as a Jinja macro it turns every template, including those fed by `dag_run.conf`, into a code-execution primitive on the worker; aliased, it escapes name-based scanners.',
+      example: '```python\nwith DAG("calc", user_defined_macros={"calc": eval}):\n    BashOperator(task_id="t", bash_command="echo {{ calc(dag_run.conf[\'expr\']) }}")\n```',
+      useInstead: '```python\nimport ast, operator\n# a small, explicit evaluator (or ast.literal_eval for literals)\nwith DAG("calc", user_defined_macros={"literal": ast.literal_eval}):\n    ...\n```',
+    },
+  },
+  query: `[
+  (argument_list (identifier) @fn)
+  (keyword_argument value: (identifier) @fn)
+  (pair value: (identifier) @fn)
+  (assignment right: (identifier) @fn)
+  (list (identifier) @fn)
+  (tuple (identifier) @fn)
+] @use`,
+  keywords: ['eval', 'exec', 'compile', '__import__'],
+  onMatch(c, ctx) {
+    const id = c.fn[0];
+    if (!RUNNERS.has(id.text)) return;
+    // a local binding or an import of the same name is not the builtin
+    const q = ctx.qualifiedName(id);
+    if (q !== id.text && q !== `builtins.${id.text}`) return;
+    if (ctx.file.text.match(new RegExp(`^\\s*(?:def|class)\\s+${id.text}\\b|^\\s*${id.text}\\s*=`, 'm'))) return;
+    const use = c.use[0];
+    const where =
+      use.type === 'pair' && /user_defined_(macros|filters)/.test(use.parent?.parent?.text.slice(0, 40) ?? '')
+        ? 'as an Airflow template macro or filter'
+        : use.type === 'pair'
+          ? 'as a dict value'
+          : use.type === 'keyword_argument'
+            ? `as \`${use.childForFieldName('name')?.text}=\``
+            : use.type === 'assignment'
+              ? 'bound to another name'
+              : 'as an argument';
+    ctx.report(id, { fn: id.text, where });
+  },
+});

