@@ -18,10 +18,13 @@ export default defineRule({
       useInstead: '```python\nimport ast\nthreshold = ast.literal_eval(Variable.get("threshold_expr"))  # only literals\n# or parse structured data explicitly\nimport json\nsettings = json.loads(Variable.get("settings"))\n```',
     },
   },
-  calls: ['builtins.eval', 'builtins.exec', 'builtins.compile'],
+  // timeit runs its `stmt`/`setup` strings as code too
+  calls: ['builtins.eval', 'builtins.exec', 'builtins.compile', 'timeit.timeit', 'timeit.repeat', 'timeit.Timer'],
   onCall(call, fn, ctx) {
-    const first = callArgs(call).positional[0] ?? callArgs(call).keywords.get('source');
-    if (!first || isConstant(first)) return;
+    const args = callArgs(call);
+    const first = fn.startsWith('timeit.') ? (args.positional[0] ?? args.keywords.get('stmt')) : (args.positional[0] ?? args.keywords.get('source'));
+    // timeit's default stmt is "pass"; a callable stmt (a function, not a string) is not code from text
+    if (!first || isConstant(first) || (fn.startsWith('timeit.') && /^(identifier|attribute|lambda)$/.test(first.type))) return;
     ctx.report(call, { fn: fn.replace('builtins.', '') });
   },
 });

@@ -26,9 +26,10 @@ export default defineRule({
         '```python\nfrom company.handlers import csv_handler, json_handler\nHANDLERS = {"csv": csv_handler, "json": json_handler}\nhandler = HANDLERS[Variable.get("handler")]  # KeyError for anything unexpected\n```',
     },
   },
-  calls: ['builtins.__import__', 'importlib.import_module', 'importlib.__import__'],
+  // Airflow's own `import_string("pkg.mod.Class")` imports too
+  calls: ['builtins.__import__', 'importlib.import_module', 'importlib.__import__', 'airflow.utils.module_loading.import_string', 'airflow.**.import_string'],
   onCall(call, fn, ctx) {
-    const name = argument(callArgs(call), 'name', 0);
+    const name = argument(callArgs(call), fn.endsWith('import_string') ? 'dotted_path' : 'name', 0);
     if (!name) return;
     const p = provenance(name, ctx);
     if (!atLeast(p.trust, 'config')) return;

@@ -23,6 +23,7 @@ const SENSITIVE: Record<string, RegExp> = {
 const MAY_BE_SECRET = /fernet|sql_alchemy|secret|broker_url|result_backend|flower_basic_auth|backend_kwargs|smtp_password|sentry_dsn|display_sensitive|getsection/i;
 const SENSITIVE_SECTIONS = new Set(['core', 'database', 'celery', 'secrets', 'smtp', 'webserver', 'api', 'api_auth']);
 const ENV_VAR = /^AIRFLOW__([A-Z0-9_]+?)__([A-Z0-9_]+)$/;
+const ENGINE_URL_CALLS = ['airflow.settings.engine.url.render_as_string', 'airflow.settings.engine.url.__to_string__'];
 const ENV_GETTERS = new Set(['os.getenv', 'os.environ.get', 'os.environ.pop', 'os.environ.setdefault', 'os.getenvb']);
 
 function sensitive(section: string, key: string): boolean {
@@ -48,16 +49,28 @@ export default defineRule({
         'Use a named connection (`BaseHook.get_connection("warehouse")`) or a Variable for what the DAG actually needs; never the scheduler\'s own credentials.',
     },
   },
-  calls: [...ENV_GETTERS, ...CONF_CALLS],
-  query: `(subscript value: (_) @obj subscript: (string) @key (#match? @key "AIRFLOW__")) @sub`,
-  keywords: ['AIRFLOW__'],
+  // the metadata DB URL with its password: `settings.engine.url.render_as_string(hide_password=False)`
+  calls: [...ENV_GETTERS, ...CONF_CALLS, ...ENGINE_URL_CALLS],
+  query: `(subscript value: (_) @obj subscript: (string) @key (#match? @key "AIRFLOW__")) @sub
+(attribute attribute: (identifier) @attr (#eq? @attr "SQL_ALCHEMY_CONN")) @conn`,
+  keywords: ['AIRFLOW__', 'SQL_ALCHEMY_CONN'],
   onMatch(c, ctx) {
+    if (c.conn) {
+      // `airflow.settings.SQL_ALCHEMY_CONN`: the metadata DB connection string, password included
+      if (ctx.qualifiedName(c.conn[0]) === 'airflow.settings.SQL_ALCHEMY_CONN') reportRead(c.conn[0], 'settings.SQL_ALCHEMY_CONN', ctx);
+      return;
+    }
     if (ctx.qualifiedName(c.obj[0]) !== 'os.environ') return;
     const name = stringValue(c.key[0]);
     const m = name ? ENV_VAR.exec(name) : null;
     if (m && sensitive(m[1], m[2])) reportRead(c.sub[0], name!, ctx);
   },
   onCall(call, fn, ctx) {
+    if (ENGINE_URL_CALLS.includes(fn)) {
+      const hide = callArgs(call).keywords.get('hide_password');
+      if (hide && unwrap(hide).type === 'false') reportRead(call, 'metadata DB URL (settings.engine.url, hide_password=False)', ctx);
+      return;
+    }
     // `get` is among the most common calls: decide by the callee before looking at the arguments.
     const env = ENV_GETTERS.has(fn);
     const m = env ? null : CONF_GET.exec(fn);

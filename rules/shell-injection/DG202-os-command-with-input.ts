@@ -21,6 +21,8 @@ const SHELL_STRING = new Map<string, string>([
   ['commands.getoutput', 'cmd'],
   ['commands.getstatusoutput', 'cmd'],
   ['asyncio.create_subprocess_shell', 'cmd'],
+  // a remote shell: paramiko `client.exec_command(cmd)`, `SSHHook(…).get_conn().exec_command(…)` (any receiver)
+  ['**.exec_command', 'command'],
 ]);
 
 /** Start a program without a shell: [index of the program, index of the first argv element, argv is a list?]. */
@@ -59,7 +61,7 @@ export default defineRule({
     const args = callArgs(call);
     let found: Provenance | null = null;
     let what = 'runs a shell command built from';
-    const kw = SHELL_STRING.get(fn);
+    const kw = SHELL_STRING.get(fn) ?? (fn.endsWith('.exec_command') ? 'command' : undefined);
     if (kw) {
       const cmd = argument(args, kw, 0);
       if (!cmd) return;
