@@ -2,6 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { atLeast } from '../../src/airflow/trust';
+import { commandParts } from '../../src/airflow/strings';
 import { isShellCommandFlag, isShellProgram } from '../../src/airflow/shell';
 import { provenance, type Provenance } from '../../src/airflow/provenance';
 import { commandProvenance, originWords, severityFor, snippet } from './_util';
@@ -66,6 +67,9 @@ export default defineRule({
       const cmd = argument(args, kw, 0);
       if (!cmd) return;
       found = commandProvenance(cmd, ctx);
+      // a remote command passed through whole (an SSH operator's own `command` parameter) is the caller's business,
+      // as in DG204; built here, or straight from the trigger, it is this file's
+      if (fn.endsWith('.exec_command') && !commandParts(cmd).formatted && found.trust !== 'user') return;
     } else {
       const spec = EXEC_LIKE.get(fn);
       if (!spec) return;
