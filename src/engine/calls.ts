@@ -68,6 +68,11 @@ function candidateCalls(ctx: RuleContext, text: string, patterns: readonly Calle
     const last = lastSegment(rec.target);
     if (exact.has(last) || prefixes.some((p) => last.startsWith(p))) exact.add(rec.local);
   }
+  // `f = os.system; f(cmd)`: names bound by assignment (ctx.aliases)
+  for (const [local, target] of ctx.aliases) {
+    const last = lastSegment(target);
+    if (exact.has(last) || prefixes.some((p) => last.startsWith(p))) exact.add(local);
+  }
   exact.add('getattr');
   const out: SyntaxNode[] = [];
   for (const m of findCallNames(text, exact, prefixes)) {

@@ -19,6 +19,13 @@ function patternOf(source: string): CalleePattern {
 }
 
 const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
+/**
+ * `name = dotted.name` and `name = __import__(…)` / `importlib.import_module(…)` / `getattr(…)` at a line start:
+ * candidates for `aliases` (other calls bind a call's result, not a function or module).
+ */
+const ALIAS_LINE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?!=)((?:[A-Za-z_][\w.]*[ \t]*(?:$|#|;))|(?:[\w.]*(?:__import__|import_module|getattr)[ \t]*\())/gm;
+/** Builtins worth following through an alias (`imp = __import__`). */
+const ALIASED_BUILTINS = new Set(['__import__', 'eval', 'exec', 'compile', 'getattr', 'open']);
 
 export interface RawFinding {
   ruleId: string;
@@ -147,7 +154,7 @@ export class RuleContext {
   qualifiedName(node: SyntaxNode | null | undefined): string | null {
     if (!node) return null;
     const n = unwrap(node);
-    if (n.type === 'identifier') return this.imports.get(n.text) ?? n.text;
+    if (n.type === 'identifier') return this.imports.get(n.text) ?? this.aliases.get(n.text) ?? n.text;
     if (n.type === 'attribute') {
       const obj = this.qualifiedName(n.childForFieldName('object'));
       const attr = n.childForFieldName('attribute');
@@ -196,7 +203,7 @@ export class RuleContext {
     if (!DOTTED.test(t)) return this.qualifiedName(f);
     const i = t.indexOf('.');
     const head = i < 0 ? t : t.slice(0, i);
-    const mapped = this.imports.get(head) ?? head;
+    const mapped = this.imports.get(head) ?? this.aliases.get(head) ?? head;
     return i < 0 ? mapped : mapped + t.slice(i);
   }
 
@@ -243,6 +250,48 @@ export class RuleContext {
   /** Every identifier-shaped token of the text, strings and comments included (what words a file may use). */
   get tokens(): Set<string> {
     return (this.tokenSet ??= textTokens(this.file.text));
+  }
+
+  private aliasMap: Map<string, string> | null = null;
+  private resolvingAliases = false;
+
+  /**
+   * Names bound by plain assignment to something an import explains: `f = os.system`, `imp = __import__`,
+   * `m = importlib.import_module("o" + "s")`, `run = getattr(subprocess, "run")` — so that `f("id")` is a call of
+   * `os.system`, as an attacker's alias would have it. Flow-insensitive: a name assigned two different such
+   * targets anywhere in the file is left unresolved. Found from the text (`name = …` lines), confirmed in the tree.
+   */
+  get aliases(): Map<string, string> {
+    if (this.aliasMap) return this.aliasMap;
+    const out = new Map<string, string>();
+    if (this.resolvingAliases) return out; // resolving a right-hand side: imports only
+    this.resolvingAliases = true;
+    try {
+      const text = this.file.text;
+      const conflicting = new Set<string>();
+      const imports = this.imports;
+      for (const m of text.matchAll(ALIAS_LINE)) {
+        // only a right-hand side an import or a followed builtin can explain (`x = y` of two locals is not one)
+        const head = /^[A-Za-z_]\w*/.exec(m[2])![0];
+        if (!imports.has(head) && !ALIASED_BUILTINS.has(head) && !/__import__|import_module|getattr/.test(m[2])) continue;
+        const at = m.index! + m[0].length - m[2].length;
+        const node = this.root.descendantForIndex(at, at + 1);
+        let a: SyntaxNode | null = node;
+        while (a && a.type !== 'assignment' && a.type !== 'module' && a.type !== 'block') a = a.parent;
+        const left = a?.type === 'assignment' ? a.childForFieldName('left') : null;
+        const right = a?.type === 'assignment' ? a.childForFieldName('right') : null;
+        if (!left || !right || left.type !== 'identifier' || left.text !== m[1]) continue;
+        const q = this.qualifiedName(right);
+        if (!q || q === m[1] || (q === right.text && !ALIASED_BUILTINS.has(q))) continue;
+        const prev = out.get(m[1]);
+        if (prev !== undefined && prev !== q) conflicting.add(m[1]);
+        out.set(m[1], q);
+      }
+      for (const c of conflicting) out.delete(c);
+    } finally {
+      this.resolvingAliases = false;
+    }
+    return (this.aliasMap = out);
   }
 
   /** The file's value of a per-file service (computed on first use, then shared by every rule). */
