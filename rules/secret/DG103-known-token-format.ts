@@ -1,4 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
+import { lineContext } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
 import { findTokens } from './_tokens';
 import { secretKey } from './_bindings';
@@ -32,7 +33,7 @@ export default defineRule({
       if (seen.has(id)) continue;
       seen.add(id);
       const lineStart = text.lastIndexOf('\n', hit.index) + 1;
-      const inComment = isInComment(text.slice(lineStart, hit.index));
+      const inComment = lineContext(text.slice(lineStart, hit.index)) === 'comment';
       ctx.reportRange(
         hit.index,
         hit.index + hit.match.length,
@@ -43,16 +44,3 @@ export default defineRule({
   },
 });
 
-/** Is the rest of the line after `prefix` a comment? (a `#` outside quotes) */
-function isInComment(prefix: string): boolean {
-  let quote: string | null = null;
-  for (let i = 0; i < prefix.length; i++) {
-    const ch = prefix[i];
-    if (quote) {
-      if (ch === '\\') i++;
-      else if (ch === quote) quote = null;
-    } else if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '#') return true;
-  }
-  return false;
-}

@@ -1,6 +1,7 @@
 /**
  * Credentials in URIs, connection strings, command lines and SQL (DG102), and the lines that may hold them.
  */
+import { lineContext } from '../../src/engine/python';
 import { PLACEHOLDER_WORDS } from './_values';
 
 export interface UriCredential {
@@ -93,7 +94,7 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
   }
   for (const m of text.matchAll(SHELL_ENV_SECRET)) {
     // only inside a string literal (a shell command), not Python's own `f(API_TOKEN=token)`
-    if (!insideQuotes(text.slice(0, m.index ?? 0))) continue;
+    if (lineContext(text.slice(0, m.index ?? 0)) !== 'string') continue;
     const secret = m[3];
     if (!isCredentialValue(secret)) continue;
     out.push({ kind: 'cli', secret, index: m.index ?? 0, length: m[0].length });
@@ -140,19 +141,6 @@ export function uriCredentialLines(text: string): number[] {
 const LIBPQ_PASSWORD = /(?<=[\s'"])password=([^\s'",()]+)(?=[\s'"]|$)/g;
 const SQL_PASSWORD = /\b(password|identified\s+by)\s+'([^'\s]+)'/gi;
 
-/** Does a line prefix end inside a quoted string? */
-export function insideQuotes(prefix: string): boolean {
-  let quote: string | null = null;
-  for (let i = 0; i < prefix.length; i++) {
-    const ch = prefix[i];
-    if (quote) {
-      if (ch === '\\') i++;
-      else if (ch === quote) quote = null;
-    } else if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '#') return false;
-  }
-  return quote !== null;
-}
 
 function decodeLoose(s: string): string {
   try {

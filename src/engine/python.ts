@@ -148,3 +148,20 @@ export function isTruthyConstant(node: SyntaxNode | undefined): boolean {
   // A non-constant expression may be true: treat as truthy, the safer reading for shell=.
   return true;
 }
+
+/**
+ * Where the text of one line, up to some offset, ends: in code, inside a quoted string, or in a `#` comment.
+ * Text only (a line of a raw-text scan); triple quotes and strings continued from earlier lines are not tracked.
+ */
+export function lineContext(prefix: string): 'code' | 'string' | 'comment' {
+  let quote: string | null = null;
+  for (let i = 0; i < prefix.length; i++) {
+    const ch = prefix[i];
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = null;
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '#') return 'comment';
+  }
+  return quote ? 'string' : 'code';
+}
