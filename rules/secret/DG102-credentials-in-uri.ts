@@ -1,5 +1,6 @@
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
+import { stringValue } from '../../src/engine/python';
 import { findTokens } from './_tokens';
 import { findUriCredentials, uriCredentialLines } from './_uri-credentials';
 import { secretKey } from './_bindings';
@@ -27,7 +28,24 @@ export default defineRule({
         '```python\nfrom airflow.providers.postgres.hooks.postgres import PostgresHook\n# define the connection in a secrets backend / AIRFLOW_CONN_* set by the deployment, not the DAG\nengine = PostgresHook(postgres_conn_id="warehouse").get_sqlalchemy_engine()\n```',
     },
   },
+  // A URI assembled from pieces — implicit concatenation over several lines, `+` of literals — as Python folds it
+  // (the text scan below sees the pieces one line at a time).
+  query: `[(concatenated_string) (binary_operator)] @s`,
+  keywords: ['://'],
+  onMatch(c, ctx) {
+    const s = c.s[0];
+    const p = s.parent?.type;
+    if (p === 'concatenated_string' || p === 'binary_operator' || p === 'parenthesized_expression' && s.parent?.parent?.type === 'binary_operator') return;
+    const value = stringValue(s);
+    if (!value || !value.includes('://')) return;
+    const cred = findUriCredentials(value, !ctx.exhaustive).find((u) => u.kind === 'userinfo' && !findTokens(u.secret).length);
+    if (!cred) return;
+    ctx.ruleState(() => new Set<number>()).add(s.startPosition.row);
+    ctx.report(s, { where: `\`${cred.scheme}://\` URI assembled from pieces${cred.host ? ` for host \`${cred.host.replace(/\{[^}]*\}/g, '{…}')}\`` : ''}`, secret: redact(cred.secret) }, { key: secretKey('DG102', cred.secret) });
+  },
   onFile(ctx) {
+    // lines whose URI was reported whole by onMatch
+    const assembled = ctx.ruleState(() => new Set<number>());
     // A raw-text scan: URIs need no syntax to be recognised, f-strings and comments are covered. The lines worth a
     // look are those the extractor's own hints match, and URIs split over two lines.
     const text = ctx.file.text;
@@ -38,6 +56,7 @@ export default defineRule({
       let end = text.indexOf('\n', start);
       if (end < 0) end = text.length;
       let line = text.slice(start, end);
+      if (assembled.size && assembled.has(text.slice(0, start).split('\n').length - 1)) continue;
       if (SPLIT_URI.test(line)) {
         // implicit concatenation across lines: "postgresql://etl:pw"\n    "@db.internal/dwh"
         const next = text.slice(end + 1, text.indexOf('\n', end + 1) < 0 ? text.length : text.indexOf('\n', end + 1));

@@ -110,7 +110,8 @@ function activeRules(compiled: CompiledRules, ctx: RuleContext, text: string, ex
   const calls = exhaustive ? compiled.calling : compiled.calling.filter((c) => mayContainCall(text, ctx.tokens, c.patterns));
   const queries = new Set<Rule>();
   for (const q of compiled.queried) for (const r of q.rules) if (hasKeyword(r)) queries.add(r);
-  const files = compiled.rules.filter((r) => r.onFile && hasKeyword(r));
+  // keywords gate a rule's query; they gate its onFile only when it has no query (a text-scan rule)
+  const files = compiled.rules.filter((r) => r.onFile && (r.query ? true : hasKeyword(r)));
   return { calls, queries, files };
 }
 

@@ -68,9 +68,9 @@ export interface Rule {
   /** A tree-sitter query (one or more patterns) for shapes that are not plain calls; `onMatch` gets each match. */
   query?: string;
   /**
-   * Literal words (any letter case), one of which every match of `query`, and every finding of `onFile`, contains
-   * in its text: the engine skips files without any, and runs the query only on the nodes around them. Omitted:
-   * the rule runs on every file. A keyword that some match lacks loses findings: the prefilter property test
+   * Literal words (any letter case), one of which every match of `query` contains in its text — or, for a rule
+   * without a query, that every file with a finding of `onFile` contains: the engine skips files without any, and
+   * runs the query only on the nodes around them. Omitted: the rule runs on every file. A keyword that some match lacks loses findings: the prefilter property test
    * (test/engine/prefilter.test.ts) runs every rule with and without it on every fixture and sample.
    */
   keywords?: readonly string[];
