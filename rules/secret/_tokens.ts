@@ -36,8 +36,10 @@ export const TOKEN_FORMATS: TokenFormat[] = [
   { id: 'google-oauth-secret', label: 'Google OAuth client secret', re: /GOCSPX-[A-Za-z0-9_-]{28}/g, entropy: 3 },
   {
     id: 'private-key', label: 'private key block',
-    re: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |SSH2 ENCRYPTED |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----(?:\\[nr]|[\s"'()]|[A-Za-z0-9+/=:,-])*/g,
-    check: (m) => (m.replace(/^-----BEGIN[^-]*-----/, '').replace(/\\[nr]/g, '').replace(/-----END[\s\S]*$/, '').match(/[A-Za-z0-9+/]/g)?.length ?? 0) >= 40,
+    // line breaks as written in the source: real ones, `\n` in a string, `\\n` in JSON inside a string (a
+    // service-account key in a connection's `extra`)
+    re: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |SSH2 ENCRYPTED |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----(?:\\{1,2}[nr]|[\s"'()]|[A-Za-z0-9+/=:,-])*/g,
+    check: (m) => (m.replace(/^-----BEGIN[^-]*-----/, '').replace(/\\{1,2}[nr]/g, '').replace(/-----END[\s\S]*$/, '').match(/[A-Za-z0-9+/]/g)?.length ?? 0) >= 40,
     severity: 'critical',
   },
   { id: 'putty-key', label: 'PuTTY private key', re: /PuTTY-User-Key-File-[23]:/g, severity: 'critical' },
