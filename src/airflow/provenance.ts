@@ -357,6 +357,55 @@ export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Prove
   return r;
 }
 
+/**
+ * The provenance of a call of a module-level function of this file, through its `return` values: the worst argument
+ * among the parameters a returned expression uses (`def build(p): return f"rm -rf {p}"`), or the returned values'
+ * own provenance when they use no parameter. Null when the function is not defined here (or is recursive).
+ */
+function helperResult(call: SyntaxNode, name: string, ctx: RuleContext, depth: number): Provenance | null {
+  const def = moduleFunction(ctx, name);
+  if (!def || (call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) return null;
+  const body = def.childForFieldName('body');
+  const params = (def.childForFieldName('parameters')?.namedChildren ?? []).map((p) => (p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChildren[0]?.text ?? ''));
+  if (!body) return null;
+  const returns: SyntaxNode[] = [];
+  const stack: SyntaxNode[] = [body];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.type === 'return_statement') {
+      if (x.namedChildren[0]) returns.push(x.namedChildren[0]);
+      continue;
+    }
+    if (x.type === 'function_definition' || x.type === 'class_definition' || x.type === 'lambda') continue;
+    for (const ch of x.namedChildren) stack.push(ch);
+  }
+  if (!returns.length) return null;
+  const args = callArgs(call);
+  let best: Provenance = { trust: 'safe', node: call };
+  for (const r of returns) {
+    const used = new Set(r.descendantsOfType('identifier').map((i) => i.text).filter((t) => params.includes(t)));
+    const sources: SyntaxNode[] = [];
+    for (const p of used) {
+      const i = params.indexOf(p);
+      const a = args.keywords.get(p) ?? args.positional[i];
+      if (a) sources.push(a);
+    }
+    const candidates = used.size ? sources.map((a) => provenance(a, ctx, depth + 1)) : [provenance(r, ctx, depth + 1)];
+    for (const p of candidates) if (RANK[p.trust] > RANK[best.trust]) best = p;
+  }
+  return best;
+}
+
+/** A function defined at module level (possibly decorated) under this name, the last one if several. */
+function moduleFunction(ctx: RuleContext, name: string): SyntaxNode | null {
+  let found: SyntaxNode | null = null;
+  for (const s of ctx.root.namedChildren) {
+    const d = s.type === 'decorated_definition' ? s.childForFieldName('definition') : s;
+    if (d?.type === 'function_definition' && d.childForFieldName('name')?.text === name) found = d;
+  }
+  return found;
+}
+
 function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Provenance {
   const n = unwrap(node);
   const mk = (trust: Trust, at: SyntaxNode = n): Provenance => ({ trust, node: at });
@@ -463,6 +512,11 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
           return mk('unknown');
         }
         if (COMBINING_METHODS.has(attr)) return combine([obj, ...argNodes]);
+      }
+      // a helper of this file that builds and returns a value from its parameters: `build_cmd(conf["path"])`
+      if (f.type === 'identifier') {
+        const h = helperResult(n, f.text, ctx, depth);
+        if (h) return h;
       }
       return mk('unknown');
     }
