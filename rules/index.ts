@@ -7,5 +7,6 @@ import { rules as deser } from './deserialization';
 import { rules as imports } from './imports';
 import { rules as malicious } from './malicious';
 import { rules as importPath } from './import-path';
+import { rules as sql } from './sql-injection';
 
-export const ALL_RULES: Rule[] = [...secret, ...shell, ...code, ...deser, ...imports, ...malicious, ...importPath];
+export const ALL_RULES: Rule[] = [...secret, ...shell, ...sql, ...code, ...deser, ...imports, ...malicious, ...importPath];

@@ -1,58 +1,23 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
-import { atLeast, type Trust } from '../../src/airflow/trust';
 import { commandParts } from '../../src/airflow/strings';
-import { provenance, type Provenance } from '../../src/airflow/provenance';
+import { decisiveFormattedValue, FORMATTED_SEVERITY } from '../../src/airflow/provenance';
 import { type ShellScript } from '../../src/airflow/shell';
-import { severityRank, type Severity } from '../../src/report';
 import { originWords, reportOnce, shellScriptMatchers, snippet } from './_util';
-
-/**
- * By origin of the worst formatted value. "Unknown" (a helper's parameter, a value computed elsewhere) was 100 of
- * 131 findings on real repositories and almost all noise: it stays visible at `info` (below the default `--fail-on`).
- * Variables, Connections and environment values are edited by Airflow admins, not by whoever triggers a DAG: `low`.
- * A task parameter whose value the file does not show: `medium`, like the XCom it usually carries.
- */
-const SEVERITY: Record<Trust, Severity | null> = {
-  user: 'high',
-  xcom: 'medium',
-  param: 'medium',
-  config: 'low',
-  unknown: 'info',
-  deployment: null,
-  safe: null,
-};
-
-/** The value that decides the finding: the one with the highest severity (ties: the riskier origin). */
-function decisive(values: SyntaxNode[], ctx: RuleContext): Provenance | null {
-  let best: Provenance | null = null;
-  for (const v of values) {
-    const p = provenance(v, ctx);
-    const sev = SEVERITY[p.trust];
-    if (!sev) continue;
-    if (!best) {
-      best = p;
-      continue;
-    }
-    const d = severityRank(sev) - severityRank(SEVERITY[best.trust]!);
-    if (d > 0 || (d === 0 && atLeast(p.trust, best.trust) && p.trust !== best.trust)) best = p;
-  }
-  return best;
-}
 
 function check(_anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext): void {
   for (const s of scripts) {
     const parts = commandParts(s.node);
     if (!parts.formatted && !parts.values.length) continue;
-    const b = decisive(parts.values, ctx);
+    const b = decisiveFormattedValue(parts.values, ctx);
     if (!b) continue;
     if (!parts.formatted && b.trust !== 'user') continue; // a whole command passed through, not built here
     reportOnce(ctx, s.node, () =>
       ctx.report(
         s.node,
         { label: s.label, origin: originWords(b.trust), value: snippet(b.node) },
-        { severity: SEVERITY[b.trust]!, ...(parts.formatted ? {} : { message: 'whole' }) },
+        { severity: FORMATTED_SEVERITY[b.trust]!, ...(parts.formatted ? {} : { message: 'whole' }) },
       ),
     );
   }

@@ -1,0 +1,43 @@
+import { defineRule } from '../../src/engine/rule';
+import { commandParts } from '../../src/airflow/strings';
+import { decisiveFormattedValue, FORMATTED_SEVERITY, provenance } from '../../src/airflow/provenance';
+import { originWords, snippet } from '../shell-injection/_util';
+import { SQL_CALLS, sqlOf } from './_sql-sinks';
+
+export default defineRule({
+  meta: {
+    id: 'DG250',
+    name: 'formatted-sql',
+    category: 'sql-injection',
+    severity: 'high',
+    parseTime: 'note',
+    message: 'the SQL of `{fn}` is built by Python string formatting from {origin} (`{value}`): pass it as a bind parameter',
+    messages: { whole: 'the SQL of `{fn}` is {origin} (`{value}`), run as a whole statement' },
+    aliases: ['B608', 'S608'],
+    docs: {
+      what:
+        'Finds SQL built with f-strings, `%`, `.format()`, `+` or `join` from values that are not constants, in the `sql` of SQL operators (`SQLExecuteQueryOperator`, `PostgresOperator`, `SnowflakeOperator`, `BigQueryExecuteQueryOperator`…), the `configuration["query"]["query"]` of `BigQueryInsertJobOperator`, hook methods (`hook.run`, `get_records`, `get_first`, `get_pandas_df`), DB-API `cursor.execute`/`executemany`, `pandas.read_sql` and `sqlalchemy.text`. Severity by the origin of the worst value: *high* for input from whoever triggers the DAG (`dag_run.conf`, params, also through helpers and TaskFlow arguments), *medium* for XComs and task parameters the file does not show, *info* for Variables/Connections/environment (they name datasets and schemas; admin-controlled) and values of unknown origin. A whole statement taken from the trigger is *high* too.',
+      why:
+        'Quotes and `;` in the value end the statement and start another: `orders; DROP TABLE orders; --` as a table name, `x\' OR 1=1 --` in a filter. The DAG runs with the warehouse credentials of its connection, usually far broader than the person who triggers it.',
+      example: '```python\n@task\ndef purge(**context):\n    day = context["dag_run"].conf["day"]\n    PostgresHook("dwh").run(f"DELETE FROM events WHERE day = \'{day}\'")\n```',
+      useInstead: '```python\n@task\ndef purge(**context):\n    day = context["dag_run"].conf["day"]\n    PostgresHook("dwh").run("DELETE FROM events WHERE day = %(day)s", parameters={"day": day})\n```\n(or `SQLExecuteQueryOperator(sql=..., parameters={...})`; identifiers — table names — from a fixed allow list)',
+    },
+  },
+  calls: SQL_CALLS,
+  onCall(call, fn, ctx) {
+    const sql = sqlOf(call, fn);
+    if (!sql) return;
+    const shown = fn.split('.').slice(-2).join('.');
+    const parts = commandParts(sql);
+    if (!parts.formatted) {
+      // a whole statement passed through: reported only when it comes straight from the trigger
+      const p = provenance(sql, ctx);
+      if (p.trust === 'user') ctx.report(sql, { fn: shown, origin: originWords(p.trust), value: snippet(p.node) }, { message: 'whole' });
+      return;
+    }
+    const b = decisiveFormattedValue(parts.values, ctx);
+    if (!b) return;
+    // Variables and environment values name datasets and schemas (admin-controlled): info, not low as for shells
+    ctx.report(sql, { fn: shown, origin: originWords(b.trust), value: snippet(b.node) }, { severity: b.trust === 'config' ? 'info' : FORMATTED_SEVERITY[b.trust]! });
+  },
+});

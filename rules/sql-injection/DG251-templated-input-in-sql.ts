@@ -1,0 +1,40 @@
+import { defineRule } from '../../src/engine/rule';
+import { classifyJinja, jinjaExpressions, restrictedParams } from '../../src/airflow/jinja';
+import { commandParts } from '../../src/airflow/strings';
+import type { Severity } from '../../src/report';
+import { isTemplatedSqlCall, SQL_CALLS, sqlOf } from './_sql-sinks';
+
+export default defineRule({
+  meta: {
+    id: 'DG251',
+    name: 'templated-input-in-sql',
+    category: 'sql-injection',
+    severity: 'high',
+    message: 'the SQL of `{fn}` renders `{{ {expr} }}` into the statement: {why}; pass it in `parameters` instead',
+    docs: {
+      what:
+        'Finds Jinja expressions in the SQL of SQL operators that Airflow renders into the statement text before running it: `{{ dag_run.conf[...] }}` (*high*), `{{ params.x }}` (*medium*: `dag_run.conf` overrides params by default), `{{ ti.xcom_pull(...) }}` (*medium*), `{{ var.value.x }}` / `{{ conn... }}` (*low*). Airflow\'s own macros (`{{ ds }}`, `{{ ts }}`, `{{ macros.ds_add(ds, 1) }}`), validated params (`Param(enum=[…])`, numeric types) and values made numeric by a filter (`| int`) are fine.',
+      why:
+        'Jinja pastes text; it does not quote SQL. Whoever can trigger the DAG (UI, REST API, a TriggerDagRunOperator fed by data) controls `conf`, and by default `params`, and with them the statement the warehouse connection runs.',
+      example: '```python\nSQLExecuteQueryOperator(\n    task_id="purge",\n    conn_id="dwh",\n    sql="DELETE FROM events WHERE day = \'{{ dag_run.conf[\'day\'] }}\'",\n)\n```',
+      useInstead: '```python\nSQLExecuteQueryOperator(\n    task_id="purge",\n    conn_id="dwh",\n    sql="DELETE FROM events WHERE day = %(day)s",\n    parameters={"day": "{{ dag_run.conf[\'day\'] }}"},\n)\n```',
+    },
+  },
+  calls: SQL_CALLS,
+  onCall(call, fn, ctx) {
+    if (!isTemplatedSqlCall(fn)) return;
+    const sql = sqlOf(call, fn);
+    if (!sql) return;
+    const restricted = restrictedParams(call, ctx);
+    for (const lit of commandParts(sql).literals) {
+      for (const e of jinjaExpressions(lit.text)) {
+        const k = classifyJinja(e.expr, restricted);
+        const severity: Severity | null = k.trust === 'user' ? (k.viaParams ? 'medium' : 'high') : k.trust === 'xcom' ? 'medium' : k.trust === 'config' ? 'low' : null;
+        if (!severity) continue;
+        const expr = e.expr.length > 60 ? e.expr.slice(0, 57) + '…' : e.expr;
+        ctx.report(lit.node, { fn: fn.split('.').slice(-2).join('.'), expr, why: k.why }, { severity, key: `${fn} ${e.expr}` });
+        break;
+      }
+    }
+  },
+});

@@ -1,0 +1,63 @@
+/**
+ * Where SQL text is handed to a database in DAG code: the `sql` argument of SQL operators, BigQuery job
+ * configurations, hook methods and DB-API/SQLAlchemy/pandas calls — by qualified name, or by method name on a hook
+ * or cursor the file does not show the type of.
+ */
+import type { SyntaxNode } from 'tree-sitter';
+import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
+
+/** SQL operators (any provider path: the class names are specific), their SQL in `sql=`. */
+export const SQL_OPERATORS = [
+  'SQLExecuteQueryOperator', 'PostgresOperator', 'MySqlOperator', 'SnowflakeOperator', 'SnowflakeSqlApiOperator', 'MsSqlOperator',
+  'OracleOperator', 'TrinoOperator', 'RedshiftSQLOperator', 'DatabricksSqlOperator', 'BigQueryExecuteQueryOperator', 'SqliteOperator',
+  'VerticaOperator', 'JdbcOperator', 'ExasolOperator', 'HiveOperator', 'PrestoOperator', 'DruidOperator', 'SQLCheckOperator',
+  'SQLValueCheckOperator', 'SQLThresholdCheckOperator',
+];
+/** Hook and cursor methods whose first argument is SQL. */
+const HOOK_METHODS = ['get_records', 'get_first', 'get_pandas_df', 'get_df', 'get_pandas_df_by_chunks', 'run', 'execute', 'executemany'];
+
+export const SQL_CALLS: readonly string[] = [
+  ...SQL_OPERATORS.map((c) => `**.${c}`),
+  '**.BigQueryInsertJobOperator',
+  ...HOOK_METHODS.map((m) => `**.${m}`),
+  'pandas.read_sql', 'pandas.read_sql_query', 'sqlalchemy.text', 'sqlalchemy.sql.text',
+];
+
+/** Receivers of `.run(…)`/`.execute(…)` that are not a database (subprocess, executors…). */
+const NOT_A_DATABASE = /^(subprocess|os|asyncio|concurrent|multiprocessing|threading|shutil|sys)\./;
+
+/**
+ * The SQL text a call passes, or null when it passes none (or is not a database call): `sql=` of an operator,
+ * `configuration={"query": {"query": …}}` of BigQueryInsertJobOperator, the first argument of a hook/cursor method.
+ */
+export function sqlOf(call: SyntaxNode, fn: string): SyntaxNode | null {
+  const last = fn.slice(fn.lastIndexOf('.') + 1);
+  const args = callArgs(call);
+  if (SQL_OPERATORS.includes(last)) return args.keywords.get('sql') ?? null;
+  if (last === 'BigQueryInsertJobOperator') {
+    const conf = args.keywords.get('configuration');
+    const q = conf && dictValue(unwrap(conf), 'query');
+    return (q && dictValue(unwrap(q), 'query')) ?? null;
+  }
+  if (NOT_A_DATABASE.test(fn)) return null;
+  if (last === 'run' || last === 'execute' || last === 'executemany') {
+    // `hook.run(sql)`, `cursor.execute(sql)`, `PostgresHook(...).run(...)`: a receiver that looks like a database
+    const recv = fn.slice(0, fn.length - last.length - 1);
+    if (!/hook|cur|conn|engine|session|db|sql|client/i.test(recv)) return null;
+  }
+  return argument(args, last === 'text' ? 'text' : 'sql', 0) ?? null;
+}
+
+function dictValue(dict: SyntaxNode, key: string): SyntaxNode | null {
+  if (dict.type !== 'dictionary') return null;
+  for (const p of dict.namedChildren) {
+    if (p.type === 'pair' && stringValue(p.childForFieldName('key')) === key) return p.childForFieldName('value');
+  }
+  return null;
+}
+
+/** Operators render their `sql` as a Jinja template; hooks and cursors run it as given. */
+export function isTemplatedSqlCall(fn: string): boolean {
+  const last = fn.slice(fn.lastIndexOf('.') + 1);
+  return SQL_OPERATORS.includes(last) || last === 'BigQueryInsertJobOperator';
+}
