@@ -8,5 +8,6 @@ import { rules as imports } from './imports';
 import { rules as malicious } from './malicious';
 import { rules as importPath } from './import-path';
 import { rules as sql } from './sql-injection';
+import { rules as pod } from './pod-security';
 
-export const ALL_RULES: Rule[] = [...secret, ...shell, ...sql, ...code, ...deser, ...imports, ...malicious, ...importPath];
+export const ALL_RULES: Rule[] = [...secret, ...shell, ...sql, ...code, ...deser, ...imports, ...malicious, ...pod, ...importPath];

@@ -1,0 +1,44 @@
+import { defineRule } from '../../src/engine/rule';
+import type { Severity } from '../../src/report';
+import { isTrue, setting, SETTING_QUERY, settingName, stringsOf } from './_pod-spec';
+
+/** Capabilities that amount to root on the node (or close to it). */
+const DANGEROUS_CAPS = new Set(['ALL', 'SYS_ADMIN', 'NET_ADMIN', 'SYS_PTRACE', 'SYS_MODULE', 'DAC_READ_SEARCH', 'SYS_RAWIO', 'BPF']);
+
+export default defineRule({
+  meta: {
+    id: 'DG801',
+    name: 'privileged-container',
+    category: 'pod-security',
+    severity: 'high',
+    message: 'pod security context: {what}',
+    docs: {
+      what:
+        'Finds pod and container security settings that hand the task the node: `privileged=True` (*high*), `allow_privilege_escalation=True` (*medium*), `run_as_user=0` (*high*), and capabilities added (`add=["SYS_ADMIN"]`, `NET_ADMIN`, `SYS_PTRACE`, `ALL`… *high*; others *medium*) — in `kubernetes.client` models (`V1SecurityContext`, `V1PodSecurityContext`, `V1Capabilities`) and in dict pod specs (`securityContext: {privileged: true}`), whether given to `KubernetesPodOperator`, `@task.kubernetes`, `executor_config={"pod_override": …}`, `full_pod_spec` or a `pod_template_dict`.',
+      why:
+        'A privileged container, root, or added kernel capabilities let the task escape to the Kubernetes node, read every other pod\'s secrets and the kubelet\'s credentials. The Airflow chart\'s own hardening runs worker pods non-root with capabilities dropped and `allowPrivilegeEscalation: false`; a DAG can undo it pod by pod.',
+      example: '```python\nKubernetesPodOperator(\n    task_id="debug",\n    image="registry.internal/tools:1.2",\n    security_context=k8s.V1SecurityContext(privileged=True, run_as_user=0),\n)\n```',
+      useInstead: '```python\nsecurity_context=k8s.V1SecurityContext(\n    run_as_non_root=True, run_as_user=50000, allow_privilege_escalation=False,\n    capabilities=k8s.V1Capabilities(drop=["ALL"]), seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),\n)\n```',
+    },
+  },
+  query: SETTING_QUERY,
+  keywords: ['privileged', 'escalation', 'run_as_user', 'runasuser', 'add'],
+  onMatch(c, ctx) {
+    const s = setting(c);
+    if (!s) return;
+    const report = (what: string, severity: Severity): void => ctx.report(s.node, { what }, { severity });
+    if (s.name === 'privileged' && isTrue(s.value)) report('`privileged: true` — the container can take over the node', 'high');
+    else if (s.name === 'allowprivilegeescalation' && isTrue(s.value)) report('`allowPrivilegeEscalation: true` — setuid binaries can gain root', 'medium');
+    else if (s.name === 'runasuser' && s.value.type === 'integer' && Number(s.value.text) === 0) report('`runAsUser: 0` — the container runs as root', 'high');
+    else if (s.name === 'add') {
+      // capabilities.add: inside V1Capabilities(...) or a "capabilities" dict
+      const owner = s.node.parent?.parent;
+      const inCaps = /Capabilities\s*\(/.test(owner?.text.slice(0, 80) ?? '') || settingName(owner?.parent?.childForFieldName('key')?.text.replace(/["']/g, '') ?? '') === 'capabilities';
+      if (!inCaps) return;
+      const caps = stringsOf(s.value).map((x) => x.toUpperCase().replace(/^CAP_/, ''));
+      if (!caps.length) return;
+      const bad = caps.filter((x) => DANGEROUS_CAPS.has(x));
+      report(`capabilities added: ${caps.join(', ')}`, bad.length ? 'high' : 'medium');
+    }
+  },
+});

@@ -1,0 +1,40 @@
+/**
+ * Kubernetes pod settings as DAG code writes them: keyword arguments of the `kubernetes.client` models
+ * (`V1SecurityContext(privileged=True)`, snake_case) and dict pod specs (`{"securityContext": {"privileged": True}}`,
+ * camelCase, as in YAML): one normalised name for both.
+ */
+import type { SyntaxNode } from 'tree-sitter';
+import { stringValue, unwrap } from '../../src/engine/python';
+
+/** `run_as_user`, `runAsUser`, `"run-as-user"` -> `runasuser`. */
+export function settingName(raw: string): string {
+  return raw.replace(/[_\-\s]/g, '').toLowerCase();
+}
+
+/** The setting a `keyword_argument` or dict `pair` match sets, and its value node. */
+export function setting(c: Record<string, SyntaxNode[]>): { name: string; value: SyntaxNode; node: SyntaxNode } | null {
+  const k = c.k?.[0];
+  const v = c.v?.[0];
+  const node = c.kw?.[0];
+  if (!k || !v || !node) return null;
+  const raw = k.type === 'identifier' ? k.text : stringValue(k);
+  return raw ? { name: settingName(raw), value: unwrap(v), node } : null;
+}
+
+export function isTrue(v: SyntaxNode): boolean {
+  return v.type === 'true';
+}
+
+/** The constant strings of a list/tuple value (or of a single string). */
+export function stringsOf(v: SyntaxNode): string[] {
+  const n = unwrap(v);
+  if (n.type === 'list' || n.type === 'tuple') return n.namedChildren.map((x) => stringValue(x)).filter((x): x is string => x !== null);
+  const s = stringValue(n);
+  return s === null ? [] : [s];
+}
+
+/** Query shared by the family: keyword arguments and dict pairs (the settings), matched once for all its rules. */
+export const SETTING_QUERY = `[
+  (keyword_argument name: (identifier) @k value: (_) @v)
+  (pair key: (string) @k value: (_) @v)
+] @kw`;
