@@ -9,7 +9,7 @@ import { findConfig, resolveConfig, type Config } from './config';
 import { readArchive } from './archive';
 import { checkedRoots, discover, globMatch, safeRealpath, within, type DiscoveredFile, type Skipped } from './discover';
 import { archiveEntries, PathScanner } from './path-scan';
-import { scanText } from './scan';
+import { scanDataFile, scanText } from './scan';
 import { ResultCache } from './cache';
 import { adjustFindings } from './adjust';
 import { REGISTRY } from './registry';
@@ -54,6 +54,8 @@ export interface CheckOptions {
   sandbox?: SandboxRequest | null;
   /** 0 = automatic. */
   workers?: number;
+  /** Scan data files for secrets (overrides the config's `data-files`). */
+  dataFiles?: boolean;
   /** Parse every file to report every syntax error (overrides the config's `check-syntax`). */
   checkSyntax?: boolean;
   /** Restrict to these files (already resolved, absolute), e.g. from --changed-since. */
@@ -216,11 +218,13 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     findings,
     errors,
     warnings,
+    ...(scanned.dataFiles.length ? { dataFiles: scanned.dataFiles.map((f) => f.rel) } : {}),
     summary: {
       filesScanned: scannedCount,
       findings: 0,
       durationMs: 0,
       archives: scanned.archives.length,
+      ...(scanned.dataFiles.length ? { dataFiles: scanned.dataFiles.length } : {}),
       airflowIgnored: scanned.airflowIgnored,
       skipped: scanned.skipped,
       ...(enforce ? { enforce: true } : {}),
@@ -291,6 +295,7 @@ function toRelPath(cwd: string, abs: string): string {
 interface Scanned {
   files: DiscoveredFile[];
   archives: DiscoveredFile[];
+  dataFiles: DiscoveredFile[];
   errors: FileError[];
   warnings: Warning[];
   outputs: ScanOutput[];
@@ -329,6 +334,7 @@ async function discoverAndScan(
     airflowignore: config.airflowignore,
     airflowignoreSyntax: config.airflowignoreSyntax,
     walkEverything: enforce,
+    dataFiles: opts.dataFiles ?? config.dataFiles,
     onEntry: (e) => {
       if (pathScanner.active && (e.kind === 'outside-link' || keep(e.rel))) pathScanner.visit(e);
     },
@@ -370,6 +376,9 @@ async function discoverAndScan(
   }
   const errors = [...found.errors];
   let sourceCount = files.length;
+  // Data files: few and small, scanned here (the text rules only; no tree, no cache).
+  const dataFiles = opts.onlyFiles ? found.dataFiles.filter((f) => opts.onlyFiles!.has(f.abs)) : found.dataFiles;
+  for (const f of dataFiles) outputs.push(scanDataFile({ ...f, id: idOf(f.rel), dataKind: f.dataKind! }, job));
   for (const a of archives) {
     const res = await readArchive(a.abs, job.maxBytes);
     if ('error' in res) {
@@ -391,6 +400,7 @@ async function discoverAndScan(
   return {
     files,
     archives,
+    dataFiles,
     errors,
     warnings,
     outputs,

@@ -77,6 +77,7 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
     .option('--no-cache', 'do not read or write the result cache (.dag-guard-cache/)')
     .option('--cache-dir <dir>', 'result cache folder (default: .dag-guard-cache/ in the config folder or repository top; enforce mode: only a folder outside the checked tree)')
     .option('--check-syntax', 'parse every file and report each syntax error (DG000), not only in files named on the command line or that some rule could match (its words are in the file)')
+    .option('--no-data-files', 'do not scan the non-Python files (.sql, .yaml, .json, .sh, .env, .ini/.cfg, .toml) for secrets')
     .option('-q, --quiet', 'print findings only')
     .option('--show-source', 'text: show the source line with a caret and an explain hint under each finding (default)')
     .option('--no-show-source', 'text: one line per finding')
@@ -109,6 +110,7 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
         ignore: o.ignore ?? [],
         workers: o.workers,
         checkSyntax: o.checkSyntax ? true : undefined,
+        dataFiles: o.dataFiles === false ? false : undefined,
         cache: o.cache === false ? undefined : { dir: o.cacheDir },
         sandbox: o.sandbox
           ? { image: o.image ?? '', timeoutSec: o.sandboxTimeout ?? 0, runtime: o.runtime, root: o.sandboxRoot }
@@ -162,7 +164,7 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
       // The exit code is decided before any output: a reader that goes away (`| head`) cannot change it.
       exit.code = res.exitCode;
       const s = res.report.summary;
-      if (s.filesScanned === 0 && res.report.errors.length === 0) {
+      if (s.filesScanned === 0 && !s.dataFiles && res.report.errors.length === 0) {
         const why = o.changedSince !== undefined ? ` changed since ${o.changedSince}` : '';
         const excl = excludedCount(s) ? ` (${excludedCount(s)} excluded by config/CLI globs)` : '';
         process.stderr.write(`dag-guard: warning: no Python files${why} to scan under ${paths.length ? paths.join(' ') : '.'}${excl}: nothing was checked\n`);

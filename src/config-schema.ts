@@ -24,6 +24,10 @@ export const CONFIG_SCHEMA = {
       additionalProperties: strings,
       description: 'Glob -> rule selectors ignored in matching files.',
     },
+    'data-files': {
+      type: 'boolean',
+      description: 'Also scan the non-Python files shipped with the DAGs (.sql, .yaml/.yml, .json, .sh, .env, .ini/.cfg/.conf/.properties, .toml) with the secret rules DG101-DG103 (default true).',
+    },
     airflowignore: { type: 'boolean', description: 'Read .airflowignore files to choose the DAG files the sandbox imports (default true). Every .py file is scanned either way.' },
     'airflowignore-syntax': { enum: ['glob', 'regexp'], description: 'Airflow 3 default glob; Airflow 2 default regexp. Default: from airflow-version, else glob.' },
     'airflow-version': {

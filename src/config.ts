@@ -29,6 +29,8 @@ export interface Config {
   requireSuppressionReason: boolean;
   nosec: boolean;
   checkSyntax: boolean;
+  /** Scan data files (SQL, YAML, JSON, shell, .env, INI, TOML) for secrets too. */
+  dataFiles: boolean;
   maxFileSizeKb: number;
   imports: { allow: string[]; deny: string[] };
   rules: Record<string, Record<string, unknown>>;
@@ -54,6 +56,7 @@ export const DEFAULT_CONFIG: Config = {
   requireSuppressionReason: false,
   nosec: true,
   checkSyntax: false,
+  dataFiles: true,
   maxFileSizeKb: 10 * 1024,
   imports: { allow: [], deny: [] },
   rules: {},
@@ -144,6 +147,7 @@ export function fromObject(raw: Record<string, unknown>, source: string, where: 
     requireSuppressionReason: r['require-suppression-reason'] ?? d.requireSuppressionReason,
     nosec: r.nosec ?? d.nosec,
     checkSyntax: r['check-syntax'] ?? d.checkSyntax,
+    dataFiles: r['data-files'] ?? d.dataFiles,
     maxFileSizeKb: r['max-file-size-kb'] ?? d.maxFileSizeKb,
     imports: { allow: r.imports?.allow ?? [], deny: r.imports?.deny ?? [] },
     rules: r.rules ?? {},

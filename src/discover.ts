@@ -13,6 +13,7 @@ import type micromatchType from 'micromatch';
 import type { PathEntry } from './engine/rule';
 import type { FileError } from './report';
 import { UserError } from './exit-codes';
+import { dataKindOf, type DataKind } from './data/kinds';
 
 export type AirflowIgnoreSyntax = 'glob' | 'regexp';
 
@@ -31,6 +32,8 @@ export interface DiscoverOptions {
   airflowignoreSyntax: AirflowIgnoreSyntax;
   /** Also walk virtualenvs and vendored package folders (enforce mode: a committed one is loaded like the rest). */
   walkEverything?: boolean;
+  /** Also list data files (src/data/kinds.ts) found by walking: their secrets are scanned too. */
+  dataFiles?: boolean;
   /** Gets every file, folder and outside link found, for the path rules. */
   onEntry?: (e: PathEntry) => void;
 }
@@ -43,6 +46,8 @@ export interface DiscoveredFile {
   explicit?: boolean;
   /** Matched by an `.airflowignore`: scanned, but not a DAG entry point (the sandbox does not import it). */
   airflowIgnored?: boolean;
+  /** Set for data files (Discovery.dataFiles). */
+  dataKind?: DataKind;
 }
 
 /** What each exclusion skipped: paths (a file or a whole folder count one). */
@@ -57,6 +62,8 @@ export interface Discovery {
   files: DiscoveredFile[];
   /** Zip archives: their members are scanned, DagBag imports them. */
   archives: DiscoveredFile[];
+  /** Non-Python files that ship with the DAGs (SQL, YAML, JSON, shell, .env, INI): scanned for secrets. */
+  dataFiles: DiscoveredFile[];
   errors: FileError[];
   /** dag-guard configuration files found inside the checked tree (absolute). */
   configFiles: string[];
@@ -110,6 +117,7 @@ export function checkedRoots(paths: string[], cwd: string): string[] {
 export function discover(opts: DiscoverOptions): Discovery {
   const files: DiscoveredFile[] = [];
   const archives: DiscoveredFile[] = [];
+  const dataFiles: DiscoveredFile[] = [];
   const errors: FileError[] = [];
   const configFiles: string[] = [];
   const skipped: Skipped = { exclude: 0, include: 0, virtualenv: 0 };
@@ -128,6 +136,7 @@ export function discover(opts: DiscoverOptions): Discovery {
     seen.add(real);
     const f: DiscoveredFile = { abs, rel: toRel(opts.cwd, abs) };
     if (extra.explicit) f.explicit = true;
+    if (extra.dataKind) f.dataKind = extra.dataKind;
     if (extra.airflowIgnored) {
       f.airflowIgnored = true;
       airflowIgnored++;
@@ -186,7 +195,9 @@ export function discover(opts: DiscoverOptions): Discovery {
         continue;
       }
       onEntry(entry(abs, 'file', false));
+      const kind = opts.dataFiles && !abs.endsWith('.py') ? dataKindOf(abs) : null;
       if (/\.zip$/i.test(abs) || (!abs.endsWith('.py') && isZipFile(abs, st.size))) add(archives, abs, real, { explicit: true });
+      else if (kind) add(dataFiles, abs, real, { explicit: true, dataKind: kind });
       else if (!NOT_SOURCE.test(abs)) add(files, abs, real, { explicit: true });
       continue;
     }
@@ -276,7 +287,9 @@ export function discover(opts: DiscoverOptions): Discovery {
         }
         const isPy = e.name.endsWith('.py');
         const isArchive = !isPy && (/\.zip$/i.test(e.name) || isZipFile(abs, size));
-        if ((isPy || isArchive) && !included(abs)) {
+        // dag-guard's own result cache is not a data file of the DAGs
+        const kind = !isPy && !isArchive && opts.dataFiles && !(path.basename(dir) === '.dag-guard-cache' && /^results-[\w-]+\.json$/.test(e.name)) ? dataKindOf(e.name) : null;
+        if ((isPy || isArchive || kind) && !included(abs)) {
           skipped.include++;
           continue;
         }
@@ -284,11 +297,12 @@ export function discover(opts: DiscoverOptions): Discovery {
         const ignored = ignoredDir || local.some((r) => r.test(abs, false));
         if (isPy) add(files, abs, real, { airflowIgnored: ignored });
         else if (isArchive) add(archives, abs, real, { airflowIgnored: ignored });
+        else if (kind) add(dataFiles, abs, real, { dataKind: kind });
       }
     }
   }
 
-  return { files, archives, errors, configFiles, skipped, airflowIgnored, roots };
+  return { files, archives, dataFiles, errors, configFiles, skipped, airflowIgnored, roots };
 }
 
 function isLink(p: string): boolean {

@@ -86,6 +86,8 @@ export interface Summary {
   durationMs: number;
   /** Findings dropped by inline suppressions or a baseline (not part of `findings`). */
   suppressed?: number;
+  /** Data files (SQL, YAML, JSON, shell, .env, INI, TOML) scanned for secrets, not counted in filesScanned. */
+  dataFiles?: number;
   /** Zip archives found (their `.py` members are counted in filesScanned). */
   archives?: number;
   /** `.py` files and archives an `.airflowignore` matches: scanned, but not imported by the sandbox as DAG files. */
@@ -107,6 +109,8 @@ export interface Report {
   errors: FileError[];
   warnings?: Warning[];
   summary: Summary;
+  /** The data files scanned for secrets (Summary.dataFiles), as report paths. */
+  dataFiles?: string[];
   /** Present when the sandbox ran. */
   files?: FileReport[];
 }

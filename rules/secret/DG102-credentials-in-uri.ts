@@ -1,3 +1,4 @@
+import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
 import { stringValue } from '../../src/engine/python';
@@ -18,7 +19,7 @@ export default defineRule({
     message: 'password embedded in a {where}: {secret}; use an Airflow connection instead',
     docs: {
       what:
-        'Finds credentials written into connection strings: `scheme://user:password@host` URIs (SQLAlchemy and Airflow connection URIs such as `postgresql://`, `mysql+pymysql://`, `redis://`, `amqp://`, `mongodb+srv://`, `https://`, `ftp://`, values of `AIRFLOW_CONN_*` and `Connection(uri=…)`), passwords and tokens in query or ODBC/JDBC parameters (`?password=`, `?api_key=`, `;PWD=…;`), `curl -u user:password` or `mysql -p…` style command lines, and SQL that sets a password (`CREATE USER … PASSWORD \'…\'`, `IDENTIFIED BY \'…\'`) as run by SQL operators. f-strings count when the password part is literal text. The scan is line-based over the raw text, so comments and docstrings are covered too (a working password in a comment is as leaked as one in code), as is a URI split over two implicitly concatenated lines.\n\n' +
+        'Finds credentials written into connection strings: `scheme://user:password@host` URIs (SQLAlchemy and Airflow connection URIs such as `postgresql://`, `mysql+pymysql://`, `redis://`, `amqp://`, `mongodb+srv://`, `https://`, `ftp://`, values of `AIRFLOW_CONN_*` and `Connection(uri=…)`), passwords and tokens in query or ODBC/JDBC parameters (`?password=`, `?api_key=`, `;PWD=…;`), `curl -u user:password` or `mysql -p…` style command lines, and SQL that sets a password (`CREATE USER … PASSWORD \'…\'`, `IDENTIFIED BY \'…\'`) as run by SQL operators. f-strings count when the password part is literal text. The scan is line-based over the raw text, so comments and docstrings are covered too (a working password in a comment is as leaked as one in code), as is a URI split over two implicitly concatenated lines. Data files shipped with the DAGs (`.sql`, `.sh`, `.env`, YAML, JSON, INI/TOML) are scanned the same way.\n\n' +
         'A password part that is interpolated (`{password}`), templated (`{{ conn.db.password }}`, `${DB_PASSWORD}`), masked (`***`) or a placeholder (`user:password@`, `<password>`) is not reported, nor are documentation hosts (`example.com`).',
       why:
         'Connection URIs are copied into logs, task instance rendering, XCom and error messages, and a DAG file is readable by everyone with repository access. The embedded password grants direct access to the database or broker, bypassing the Airflow connection store and its audit trail.',
@@ -43,42 +44,45 @@ export default defineRule({
     ctx.ruleState(() => new Set<number>()).add(s.startPosition.row);
     ctx.report(s, { where: `\`${cred.scheme}://\` URI assembled from pieces${cred.host ? ` for host \`${cred.host.replace(/\{[^}]*\}/g, '{…}')}\`` : ''}`, secret: redact(cred.secret) }, { key: secretKey('DG102', cred.secret) });
   },
-  onFile(ctx) {
-    // lines whose URI was reported whole by onMatch
-    const assembled = ctx.ruleState(() => new Set<number>());
-    // A raw-text scan: URIs need no syntax to be recognised, f-strings and comments are covered. The lines worth a
-    // look are those the extractor's own hints match, and URIs split over two lines.
-    const text = ctx.file.text;
-    // exhaustive (tests): every line, without the hints
-    const starts = new Set(ctx.exhaustive ? [0, ...[...text.matchAll(/\n/g)].map((m) => m.index! + 1)] : uriCredentialLines(text));
-    for (const m of text.matchAll(SPLIT_URI_LINES)) starts.add(text.lastIndexOf('\n', m.index) + 1);
-    for (const start of [...starts].sort((a, b) => a - b)) {
-      let end = text.indexOf('\n', start);
-      if (end < 0) end = text.length;
-      let line = text.slice(start, end);
-      if (assembled.size && assembled.has(text.slice(0, start).split('\n').length - 1)) continue;
-      if (SPLIT_URI.test(line)) {
-        // implicit concatenation across lines: "postgresql://etl:pw"\n    "@db.internal/dwh"
-        const next = text.slice(end + 1, text.indexOf('\n', end + 1) < 0 ? text.length : text.indexOf('\n', end + 1));
-        line = line.replace(/["']\s*$/, '') + next.replace(/^\s*[rbuf]*["']/i, '');
-      }
-      for (const cred of findUriCredentials(line, !ctx.exhaustive)) {
-        if (findTokens(cred.secret).length) continue; // a vendor token: DG103 reports it, more precisely
-        const where =
-          cred.kind === 'userinfo'
-            ? `\`${cred.scheme}://\` URI${cred.host ? ` for host \`${cred.host.replace(/\{[^}]*\}/g, '{…}')}\`` : ''}`
-            : cred.kind === 'query'
-              ? 'connection-string parameter'
-              : cred.kind === 'sql'
-                ? 'SQL statement'
-                : cred.kind === 'header'
-                  ? 'HTTP authorization header'
-                  : 'command line';
-        ctx.reportRange(start + cred.index, start + cred.index + cred.length, { where, secret: redact(cred.secret) }, {
-          key: secretKey('DG102', cred.secret),
-        });
-        break; // one finding per line
-      }
-    }
-  },
+  onFile: scanLines,
+  onDataFile: scanLines,
 });
+
+function scanLines(ctx: RuleContext): void {
+  // lines whose URI was reported whole by onMatch
+  const assembled = ctx.ruleState(() => new Set<number>());
+  // A raw-text scan: URIs need no syntax to be recognised, f-strings and comments are covered. The lines worth a
+  // look are those the extractor's own hints match, and URIs split over two lines.
+  const text = ctx.file.text;
+  // exhaustive (tests): every line, without the hints
+  const starts = new Set(ctx.exhaustive ? [0, ...[...text.matchAll(/\n/g)].map((m) => m.index! + 1)] : uriCredentialLines(text));
+  for (const m of text.matchAll(SPLIT_URI_LINES)) starts.add(text.lastIndexOf('\n', m.index) + 1);
+  for (const start of [...starts].sort((a, b) => a - b)) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    let line = text.slice(start, end);
+    if (assembled.size && assembled.has(text.slice(0, start).split('\n').length - 1)) continue;
+    if (SPLIT_URI.test(line)) {
+      // implicit concatenation across lines: "postgresql://etl:pw"\n    "@db.internal/dwh"
+      const next = text.slice(end + 1, text.indexOf('\n', end + 1) < 0 ? text.length : text.indexOf('\n', end + 1));
+      line = line.replace(/["']\s*$/, '') + next.replace(/^\s*[rbuf]*["']/i, '');
+    }
+    for (const cred of findUriCredentials(line, !ctx.exhaustive)) {
+      if (findTokens(cred.secret).length) continue; // a vendor token: DG103 reports it, more precisely
+      const where =
+        cred.kind === 'userinfo'
+          ? `\`${cred.scheme}://\` URI${cred.host ? ` for host \`${cred.host.replace(/\{[^}]*\}/g, '{…}')}\`` : ''}`
+          : cred.kind === 'query'
+            ? 'connection-string parameter'
+            : cred.kind === 'sql'
+              ? 'SQL statement'
+              : cred.kind === 'header'
+                ? 'HTTP authorization header'
+                : 'command line';
+      ctx.reportRange(start + cred.index, start + cred.index + cred.length, { where, secret: redact(cred.secret) }, {
+        key: secretKey('DG102', cred.secret),
+      });
+      break; // one finding per line
+    }
+  }
+}

@@ -1,3 +1,4 @@
+import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
 import { lineContext } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
@@ -14,7 +15,7 @@ export default defineRule({
     docs: {
       what:
         'Finds credentials recognisable by their format, in any string literal (including docstrings and f-string text) and in comments: AWS access key ids (`AKIA…`, `ASIA…`) and 40-character AWS secret access keys under an AWS name, GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`), GitLab (`glpat-`…), Slack tokens (`xoxb-`, `xoxp-`, `xapp-`…) and webhooks (`hooks.slack.com/services/…`), Microsoft Teams and Discord webhooks, Google API keys (`AIza…`) and OAuth client secrets (`GOCSPX-`), private key blocks (`-----BEGIN … PRIVATE KEY-----` with a body, as in a Google service-account JSON `"private_key"`), JWTs (three base64url segments whose header decodes to JSON with `alg`/`typ`), Stripe live keys, SendGrid, Twilio, npm, PyPI, OpenAI, Anthropic, Hugging Face, Databricks, Azure storage account keys, Telegram bot tokens, Vault tokens.\n\n' +
-        'Comments are scanned too (as detect-secrets does): a token pasted in a comment is just as leaked. Matches with too little entropy (`ghp_xxxx…`, `AKIAXXXXXXXXXXXXXXXX`) and AWS\'s documented example keys (`…EXAMPLE`) are ignored.',
+        'Comments are scanned too (as detect-secrets does): a token pasted in a comment is just as leaked. Data files shipped with the DAGs (`.env`, YAML, JSON such as a service-account key file, SQL, shell, INI/TOML) are scanned the same way. Matches with too little entropy (`ghp_xxxx…`, `AKIAXXXXXXXXXXXXXXXX`) and AWS\'s documented example keys (`…EXAMPLE`) are ignored.',
       why:
         'These formats are what attackers and secret-scanning bots grep public and leaked repositories for; a match is almost always a live credential. Cloud keys in a DAG give the whole cloud account\'s reach to anyone who can read the repository, the image or the scheduler logs.',
       example:
@@ -23,24 +24,26 @@ export default defineRule({
         '```python\nfrom airflow.providers.amazon.aws.hooks.s3 import S3Hook\nfrom airflow.providers.slack.notifications.slack_webhook import send_slack_webhook_notification\n\nhook = S3Hook(aws_conn_id="aws_default")   # keys live in the connection / IAM role\nnotify = send_slack_webhook_notification(slack_webhook_conn_id="slack_alerts", text="failed")\n```',
     },
   },
-  onFile(ctx) {
-    // A raw-text scan, as gitleaks and detect-secrets do: these formats need no syntax to be recognised, it covers
-    // strings, f-strings, docstrings and comments alike, and costs one regex pass instead of a query capture per string.
-    const text = ctx.file.text;
-    const seen = new Set<string>();
-    for (const hit of findTokens(text, !ctx.exhaustive)) {
-      const id = `${hit.index}:${hit.match}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const lineStart = text.lastIndexOf('\n', hit.index) + 1;
-      const inComment = lineContext(text.slice(lineStart, hit.index)) === 'comment';
-      ctx.reportRange(
-        hit.index,
-        hit.index + hit.match.length,
-        { label: hit.format.label, where: inComment ? ' in a comment' : '', token: redact(hit.match) },
-        { key: secretKey(`DG103:${hit.format.id}`, hit.match), severity: hit.format.severity },
-      );
-    }
-  },
+  onFile: scanTokens,
+  onDataFile: scanTokens,
 });
 
+function scanTokens(ctx: RuleContext): void {
+  // A raw-text scan, as gitleaks and detect-secrets do: these formats need no syntax to be recognised, it covers
+  // strings, f-strings, docstrings and comments alike, and costs one regex pass instead of a query capture per string.
+  const text = ctx.file.text;
+  const seen = new Set<string>();
+  for (const hit of findTokens(text, !ctx.exhaustive)) {
+    const id = `${hit.index}:${hit.match}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const lineStart = text.lastIndexOf('\n', hit.index) + 1;
+    const inComment = lineContext(text.slice(lineStart, hit.index)) === 'comment';
+    ctx.reportRange(
+      hit.index,
+      hit.index + hit.match.length,
+      { label: hit.format.label, where: inComment ? ' in a comment' : '', token: redact(hit.match) },
+      { key: secretKey(`DG103:${hit.format.id}`, hit.match), severity: hit.format.severity },
+    );
+  }
+}

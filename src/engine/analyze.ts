@@ -3,6 +3,7 @@ import Parser = require('tree-sitter');
 import type { SyntaxNode } from 'tree-sitter';
 import type { Finding, Warning } from '../report';
 import { RuleContext, type RawFinding } from './context';
+import type { DataKind } from '../data/kinds';
 import { resolvedCalls } from './calls';
 import { compilePattern, mayContainCall, mayContainKeyword, type CalleePattern } from './patterns';
 import type { QueryCaptures, Rule } from './rule';
@@ -261,6 +262,21 @@ export function analyzeSource(
     }
   }
 
+  const { findings, suppressed } = applySuppressions(path, raw, suppressions, compiled, settings, identityPath, lines, warnings);
+  return { findings, warnings, ruleErrors, suppressed, parsed: ctx.parsed };
+}
+
+/** Findings after inline suppressions, with fingerprints; warnings about the suppressions themselves (DG001–DG006). */
+function applySuppressions(
+  path: string,
+  raw: RawFinding[],
+  suppressions: Suppression[],
+  compiled: CompiledRules,
+  settings: Settings,
+  identityPath: string,
+  lines: LineIndex,
+  warnings: Warning[],
+): { findings: Finding[]; suppressed: number } {
   const findings: Finding[] = [];
   let suppressed = 0;
   const seen = new Map<string, number>();
@@ -349,7 +365,55 @@ export function analyzeSource(
         : `unused suppression: no ${own.join(', ')} finding on this statement`,
     });
   }
-  return { findings, warnings, ruleErrors, suppressed, parsed: ctx.parsed };
+  return { findings, suppressed };
+}
+
+/**
+ * A data file (src/data/kinds.ts): only rules with `onDataFile` run, on the text; no tree, no parse time.
+ * Suppression comments are the file kind's line comments (`#`, `--` in SQL; none in JSON).
+ */
+export function analyzeDataFile(
+  path: string,
+  text: string,
+  kind: DataKind,
+  compiled: CompiledRules,
+  settings: Settings,
+  identityPath: string = path,
+  opts: { exhaustive?: boolean } = {},
+): FileAnalysis {
+  const raw: RawFinding[] = [];
+  const ctx = new RuleContext({ path, text, dataKind: kind }, settings, raw, () => {
+    throw new Error('data files have no syntax tree');
+  }, opts.exhaustive === true);
+  const warnings: Warning[] = [];
+  const ruleErrors: string[] = [];
+  for (const rule of compiled.rules) {
+    if (!rule.onDataFile) continue;
+    ctx.rule = rule;
+    try {
+      rule.onDataFile(ctx);
+    } catch (err) {
+      ruleErrors.push(`internal error in rule ${rule.meta.id}: ${(err as Error).message}`);
+    }
+  }
+  const suppressions = raw.length || hasSuppressionWord(text) ? dataSuppressions(text, kind) : [];
+  const { findings, suppressed } = applySuppressions(path, raw, suppressions, compiled, settings, identityPath, new LineIndex(text), warnings);
+  return { findings, warnings, ruleErrors, suppressed, parsed: false };
+}
+
+function dataSuppressions(text: string, kind: DataKind): Suppression[] {
+  const out: Suppression[] = [];
+  if (kind === 'json' || !hasSuppressionWord(text)) return out;
+  const start = kind === 'sql' ? /--/ : /(?:^|[ \t])#/;
+  text.split('\n').forEach((line, i) => {
+    const m = start.exec(line);
+    if (!m) return;
+    const at = m.index + (m[0].length - (kind === 'sql' ? 2 : 1));
+    const comment = kind === 'sql' ? `#${line.slice(at + 2)}` : line.slice(at);
+    const s = parseSuppression(comment, i + 1, at + 1);
+    if (s) out.push(s);
+  });
+  return out;
 }
 
 function firstError(node: SyntaxNode): SyntaxNode | null {

@@ -1,5 +1,6 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { SEVERITIES, severityRank, type Severity } from '../report';
+import { lineCommentOf, type DataKind } from '../data/kinds';
 import type { Settings } from './settings';
 import type { Rule } from './rule';
 import { importRecords, type ImportRecord } from './imports';
@@ -44,6 +45,8 @@ export interface SourceFile {
   /** As shown in reports: relative to the working directory, '/' separators. */
   path: string;
   text: string;
+  /** A data file (src/data/kinds.ts): no syntax tree, only rules with `onDataFile` run on it. */
+  dataKind?: DataKind;
 }
 
 /**
@@ -355,6 +358,10 @@ export class RuleContext {
 
   /** Report at a character range of the raw text (for rules that scan text, not the tree). */
   reportRange(startIndex: number, endIndex: number, fields?: Fields | string, opts: Omit<ReportOptions, 'span'> = {}): void {
+    if (this.file.dataKind) {
+      this.reportDataRange(startIndex, endIndex, fields, opts);
+      return;
+    }
     // The statement around the range, so a suppression on any of its lines applies (as for tree findings).
     const at = this.root.descendantForIndex(startIndex);
     const span = statementSpan(at);
@@ -368,6 +375,29 @@ export class RuleContext {
       endIndex,
       stmtStart: Math.min(span.start, line),
       stmtEnd: Math.max(span.end, line),
+      key: opts.key ?? this.file.text.slice(startIndex, endIndex),
+    });
+  }
+
+  /**
+   * A finding in a data file: no statements and no parse time; a suppression comment applies on the finding's line
+   * or on the comment lines right above it.
+   */
+  private reportDataRange(startIndex: number, endIndex: number, fields: Fields | string | undefined, opts: Omit<ReportOptions, 'span'>): void {
+    const lines = this.file.text.slice(0, startIndex).split('\n');
+    const line = lines.length;
+    const comment = lineCommentOf(this.file.dataKind!);
+    let first = line;
+    while (comment && first > 1 && comment.test(lines[first - 2])) first--;
+    const { severity, message } = this.finish(fields, opts, null);
+    this.sink.push({
+      ruleId: this.rule.meta.id,
+      severity,
+      message,
+      startIndex,
+      endIndex,
+      stmtStart: first,
+      stmtEnd: line,
       key: opts.key ?? this.file.text.slice(startIndex, endIndex),
     });
   }

@@ -78,6 +78,12 @@ export interface Rule {
   /** Whole-file checks (raw-text scans), and aggregation of what `onCall`/`onMatch` saw (see `ctx.ruleState`). */
   onFile?(ctx: RuleContext): void;
   /**
+   * Data files shipped with the DAGs (`.sql`, `.yaml`, `.json`, `.sh`, `.env`, `.ini`/`.cfg`, `.toml`; src/data/kinds.ts):
+   * called once per file with `ctx.file.text` and `ctx.file.dataKind`, no syntax tree (`ctx.root` throws). Key/value
+   * pairs come from `ctx.use(DATA_PAIRS)` (src/data/pairs.ts); report with `ctx.reportRange`.
+   */
+  onDataFile?(ctx: RuleContext): void;
+  /**
    * Path rules (rules/import-path): called once for every file, folder and outside link of the checked tree and of
    * its zip archives, whatever the file's type; they never see source text. A rule with `onPath` has no other hook.
    */

@@ -15,7 +15,9 @@ export function failingCount(report: Report, ctx: Pick<FormatContext, 'failOn'>)
 export function summaryLine(report: Report, ctx: Pick<FormatContext, 'failOn' | 'baselineWritten'>): string {
   const s = report.summary;
   const failOn = ctx.failOn ?? 'low';
-  const files = plural(s.filesScanned, 'file');
+  const files = s.dataFiles
+    ? [...(s.filesScanned ? [plural(s.filesScanned, 'file')] : []), plural(s.dataFiles, 'data file')].join(' and ')
+    : plural(s.filesScanned, 'file');
   const extras = [
     ...(s.suppressed ? [`${s.suppressed} suppressed`] : []),
     ...(report.errors.length ? [`${plural(report.errors.length, 'error')} (files not scanned: the run fails)`] : []),
@@ -26,7 +28,7 @@ export function summaryLine(report: Report, ctx: Pick<FormatContext, 'failOn' | 
     const { file, count } = ctx.baselineWritten;
     return `Recorded ${plural(count, 'finding')} from ${files} in baseline ${file}: accepted; runs with --baseline ${file} report only new ones${tail}`;
   }
-  if (s.filesScanned === 0 && report.errors.length === 0) {
+  if (s.filesScanned === 0 && !s.dataFiles && report.errors.length === 0) {
     return `No Python files scanned: nothing was checked${tail}`;
   }
   const warnings = report.warnings?.length ?? 0;

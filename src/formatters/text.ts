@@ -49,15 +49,19 @@ export const text: Formatter = (report, ctx) => {
   if (out.length) out.push('');
   const failing = report.findings.some((f) => severityRank(f.severity) >= severityRank(ctx.failOn ?? 'low')) || report.errors.length > 0;
   out.push(c(failing ? BOLD : report.summary.findings ? '' : '\x1b[32m', line));
-  const scope = scopeLine(report.summary);
+  const scope = scopeLine(report.summary, report.dataFiles ?? []);
   if (scope) out.push(c(DIM, scope));
   return out.join('\n') + '\n';
 };
 
 /** What the scan covered beyond plain files, and what it skipped (nothing when there is nothing to say). */
-function scopeLine(s: Report['summary']): string {
+function scopeLine(s: Report['summary'], dataFiles: string[]): string {
   const parts: string[] = [];
   if (s.enforce) parts.push('enforce mode');
+  if (dataFiles.length) {
+    const shown = dataFiles.slice(0, 5).join(', ') + (dataFiles.length > 5 ? `, and ${dataFiles.length - 5} more (JSON report: \`dataFiles\`)` : '');
+    parts.push(`${dataFiles.length} data file${dataFiles.length === 1 ? '' : 's'} scanned for secrets: ${shown}`);
+  }
   if (s.archives) parts.push(`${s.archives} zip archive${s.archives === 1 ? '' : 's'} scanned`);
   if (s.airflowIgnored) parts.push(`${s.airflowIgnored} .airflowignore'd (scanned, not imported as DAG files)`);
   const sk = s.skipped;

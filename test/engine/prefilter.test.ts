@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeSource, compileRules, type CompiledRules } from '../../src/engine/analyze';
+import { analyzeDataFile, analyzeSource, compileRules, type CompiledRules } from '../../src/engine/analyze';
+import { dataKindOf } from '../../src/data/kinds';
 import { DEFAULT_SETTINGS } from '../../src/engine/settings';
 import { parse } from '../../src/parse';
 import { ALL_RULES } from '../../rules';
@@ -94,6 +95,25 @@ describe('derived prefilters never change findings', () => {
     }
     expect(statements).toBeGreaterThan(500);
     expect(withFindings).toBeGreaterThan(200);
+  });
+
+  it('on every data-file fixture, line by line (the text rules\' hints never lose a secret)', () => {
+    const dir = path.join(repo, 'test', 'rules', 'fixtures', 'data');
+    const dkey = (r: ReturnType<typeof analyzeDataFile>): string[] => r.findings.map((x) => `${x.ruleId}:${x.line}:${x.column}:${x.message}`);
+    let findings = 0;
+    for (const f of fs.readdirSync(dir)) {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      const kind = dataKindOf(f)!;
+      const want = dkey(analyzeDataFile(f, text, kind, all, DEFAULT_SETTINGS, f, { exhaustive: true }));
+      expect(dkey(analyzeDataFile(f, text, kind, all, DEFAULT_SETTINGS)), f).toEqual(want);
+      findings += want.length;
+      // and each line alone, for the line-based kinds (a hint that needs another line would show here)
+      if (kind === 'yaml' || kind === 'json') continue;
+      for (const line of text.split('\n')) {
+        expect(dkey(analyzeDataFile(f, line, kind, all, DEFAULT_SETTINGS)), `${f}: ${line}`).toEqual(dkey(analyzeDataFile(f, line, kind, all, DEFAULT_SETTINGS, f, { exhaustive: true })));
+      }
+    }
+    expect(findings).toBeGreaterThan(20);
   });
 
   it('on calls written the ways an evasion would', () => {

@@ -134,4 +134,22 @@ d('pre-commit hook (real pre-commit, node language, system Node)', () => {
     expect(blocked.out).toContain('dags/new_leak.py:3:');
     expect(blocked.out).not.toContain('dags/leaky_dag.py:');
   });
+
+  it('data files shipped with the DAGs: a staged .env or SQL file with a password is blocked; Markdown never reaches the hook', () => {
+    const head = git(work, 'rev-parse', 'HEAD');
+    writeTree(work, { 'dags/.env': `DB_PASSWORD=${SECRET}\n`, 'dags/sql/users.sql': `CREATE USER etl WITH PASSWORD '${SECRET}';\n` });
+    git(work, 'add', 'dags/.env', 'dags/sql/users.sql');
+    const blocked = commit('add env and sql');
+    expect(blocked.code, blocked.out).not.toBe(0);
+    expect(blocked.out).toContain('dags/.env:1:');
+    expect(blocked.out).toContain('dags/sql/users.sql:1:');
+    expect(blocked.out).not.toContain(SECRET);
+    expect(git(work, 'rev-parse', 'HEAD')).toBe(head);
+    git(work, 'reset', '-q');
+    writeTree(work, { 'docs/notes.md': `password: ${SECRET}\n` });
+    git(work, 'add', 'docs/notes.md');
+    const md = commit('add notes');
+    expect(md.code, md.out).toBe(0);
+    expect(md.out).toMatch(/dag-guard \(Airflow DAG security check\)\.+\(no files to check\)Skipped/);
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * semgrep-style fixture annotations. A comment line `# ruleid: DG101` says the next code line has a DG101
+ * semgrep-style fixture annotations. A comment line `# ruleid: DG101` (`-- ruleid: DG101` in SQL) says the next code line has a DG101
  * finding; `# ok: DG101` says it has none. Several annotation lines stack onto the same code line, and one
  * line may list several ids (`# ruleid: DG101, DG102`).
  */
@@ -9,7 +9,7 @@ export interface Expectation {
   expect: 'finding' | 'none';
 }
 
-const ANNOT = /^\s*#\s*(ruleid|ok)\s*:\s*([A-Za-z0-9_,\s-]+?)\s*$/;
+const ANNOT = /^\s*(?:#|--)\s*(ruleid|ok)\s*:\s*([A-Za-z0-9_,\s-]+?)\s*$/;
 
 export function parseAnnotations(text: string): Expectation[] {
   const lines = text.split('\n');

@@ -7,13 +7,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_RULES } from '../../rules';
-import { analyzeSource, compileRules } from '../../src/engine/analyze';
+import { analyzeDataFile, analyzeSource, compileRules } from '../../src/engine/analyze';
+import { dataKindOf } from '../../src/data/kinds';
 import { DEFAULT_SETTINGS, type Settings } from '../../src/engine/settings';
 import { parseAnnotations } from './annotations';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const compiled = compileRules(ALL_RULES);
 const fixtureFiles = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.py')).sort();
+/** Data files (src/data/kinds.ts), annotated with their own comments (`#`, `--` in SQL; `#` lines in the JSON one, which the YAML parser reads). */
+const DATA_FIXTURES = path.join(FIXTURES, 'data');
+const dataFixtures = fs.readdirSync(DATA_FIXTURES).sort();
 
 /** A fixture may carry settings in a first-line comment: `# settings: {"importAllow": ["airflow.**"]}`. */
 function settingsFor(text: string): Settings {
@@ -47,7 +51,7 @@ describe('rule catalogue', () => {
       for (const part of ['what', 'why', 'example', 'useInstead'] as const) {
         expect(r.meta.docs[part].length, `${r.meta.id} docs.${part}`).toBeGreaterThan(20);
       }
-      expect(r.calls || r.query || r.onFile || r.onPath, `${r.meta.id} has no matcher`).toBeTruthy();
+      expect(r.calls || r.query || r.onFile || r.onPath || r.onDataFile, `${r.meta.id} has no matcher`).toBeTruthy();
       if (r.onPath) expect(r.calls || r.query || r.onFile, `${r.meta.id}: a path rule has no other hook`).toBeFalsy();
     }
   });
@@ -62,12 +66,22 @@ describe('rule catalogue', () => {
       expect(ann.some((a) => a.expect === 'none'), 'needs an `# ok:` case').toBe(true);
     });
   }
+
+  for (const r of ALL_RULES.filter((x) => x.onDataFile)) {
+    it(`${r.meta.id} has data-file fixtures with positive and negative cases`, () => {
+      const ann = dataFixtures.flatMap((f) => parseAnnotations(fs.readFileSync(path.join(DATA_FIXTURES, f), 'utf8'))).filter((a) => a.ruleId === r.meta.id);
+      expect(ann.some((a) => a.expect === 'finding'), 'needs a `# ruleid:` case in test/rules/fixtures/data').toBe(true);
+      expect(ann.some((a) => a.expect === 'none'), 'needs an `# ok:` case in test/rules/fixtures/data').toBe(true);
+    });
+  }
 });
 
-describe.each(fixtureFiles)('fixture %s', (name) => {
+describe.each([...fixtureFiles, ...dataFixtures.map((f) => `data/${f}`)])('fixture %s', (name) => {
   const text = fs.readFileSync(path.join(FIXTURES, name), 'utf8');
   const annotations = parseAnnotations(text);
-  const res = analyzeSource(name, text, compiled, settingsFor(text));
+  const kind = name.startsWith('data/') ? dataKindOf(name) : null;
+  if (name.startsWith('data/') && !kind) throw new Error(`${name}: not a data file kind`);
+  const res = kind ? analyzeDataFile(name, text, kind, compiled, settingsFor(text)) : analyzeSource(name, text, compiled, settingsFor(text));
   const annotatedRules = [...new Set(annotations.map((a) => a.ruleId))];
 
   it('runs without rule errors', () => {
