@@ -12,7 +12,7 @@ export default defineRule({
     message: 'reverse shell: {how}',
     docs: {
       what:
-        'Finds the shapes of a reverse shell, anywhere in the file: a socket, `os.dup2` of its descriptors and a shell (`pty.spawn`, or `/bin/sh`/`bash -i` started by `subprocess`/`os.exec*`) in the same file; a shell started with a socket\'s `fileno()` as its stdin/stdout; and shell one-liners in strings (`bash -i >& /dev/tcp/host/port`, `nc -e /bin/sh`, `mkfifo … | nc`, `socat … exec:`), e.g. in a `BashOperator` command.',
+        'Finds the shapes of a reverse shell, anywhere in the file: a socket, `os.dup2` of its descriptors and a shell (`pty.spawn`, or `/bin/sh`/`bash -i` started by `subprocess`/`os.exec*`) in the same file; a shell started with a socket\'s `fileno()` as its stdin/stdout; and shell one-liners in strings (`bash -i >& /dev/tcp/host/port`, `nc -e /bin/sh`, `mkfifo … | nc`, `socat … exec:`), e.g. in a `BashOperator` command. Modules reached through importer aliases count (`imp = __import__; so = imp("socket")`, `m = getattr(__builtins__, "__imp" + "ort__"); m("so" + "cket")`), as does a shell started in a forked child.',
       why:
         'A reverse shell hands an interactive shell on the Airflow host — scheduler, dag-processor or worker, with their credentials — to whoever listens at the other end. There is no legitimate reason for these shapes in a DAG repository.',
       example:

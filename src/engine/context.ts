@@ -24,7 +24,9 @@ const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
  * `name = dotted.name` and `name = __import__(…)` / `importlib.import_module(…)` / `getattr(…)` at a line start:
  * candidates for `aliases` (other calls bind a call's result, not a function or module).
  */
-const ALIAS_LINE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?!=)((?:[A-Za-z_][\w.]*[ \t]*(?:$|#|;))|(?:[\w.]*(?:__import__|import_module|getattr)[ \t]*\())/gm;
+const ALIAS_LINE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?!=)((?:[A-Za-z_][\w.]*[ \t]*(?:$|#|;))|(?:[\w.]*(?:__import__|import_module|getattr)[ \t]*\()|(?:[A-Za-z_]\w*[ \t]*\())/gm;
+/** What an importer alias resolves to (`imp = __import__`; then `so = imp("socket")` binds a module). */
+const IMPORTERS = new Set(['__import__', 'builtins.__import__', 'importlib.import_module', 'getattr', 'builtins.getattr']);
 /** Builtins worth following through an alias (`imp = __import__`). */
 const ALIASED_BUILTINS = new Set(['__import__', 'eval', 'exec', 'compile', 'getattr', 'open']);
 
@@ -157,7 +159,12 @@ export class RuleContext {
   qualifiedName(node: SyntaxNode | null | undefined): string | null {
     if (!node) return null;
     const n = unwrap(node);
-    if (n.type === 'identifier') return this.imports.get(n.text) ?? this.aliases.get(n.text) ?? n.text;
+    if (n.type === 'identifier') {
+      const q = this.imports.get(n.text) ?? this.aliases.get(n.text);
+      if (q !== undefined) return q;
+      // the builtins module as every module sees it: getattr(__builtins__, "__import__")
+      return n.text === '__builtins__' ? 'builtins' : n.text;
+    }
     if (n.type === 'attribute') {
       const obj = this.qualifiedName(n.childForFieldName('object'));
       const attr = n.childForFieldName('attribute');
@@ -256,6 +263,7 @@ export class RuleContext {
   }
 
   private aliasMap: Map<string, string> | null = null;
+  private partialAliases = new Map<string, string>();
   private resolvingAliases = false;
 
   /**
@@ -266,8 +274,11 @@ export class RuleContext {
    */
   get aliases(): Map<string, string> {
     if (this.aliasMap) return this.aliasMap;
+    // resolving a right-hand side: imports, and the aliases bound on earlier lines (`imp = __import__` before
+    // `so = imp("socket")`)
+    if (this.resolvingAliases) return this.partialAliases;
     const out = new Map<string, string>();
-    if (this.resolvingAliases) return out; // resolving a right-hand side: imports only
+    this.partialAliases = out;
     this.resolvingAliases = true;
     try {
       const text = this.file.text;
@@ -276,7 +287,11 @@ export class RuleContext {
       for (const m of text.matchAll(ALIAS_LINE)) {
         // only a right-hand side an import or a followed builtin can explain (`x = y` of two locals is not one)
         const head = /^[A-Za-z_]\w*/.exec(m[2])![0];
-        if (!imports.has(head) && !ALIASED_BUILTINS.has(head) && !/__import__|import_module|getattr/.test(m[2])) continue;
+        const isCall = /\($/.test(m[2]);
+        if (isCall) {
+          // a call binds a module only through an importer: __import__(…), import_module(…), getattr(…), or an alias of one
+          if (!/__import__|import_module|getattr/.test(m[2]) && !IMPORTERS.has(out.get(head) ?? '')) continue;
+        } else if (!imports.has(head) && !ALIASED_BUILTINS.has(head) && !out.has(head)) continue;
         const at = m.index! + m[0].length - m[2].length;
         const node = this.root.descendantForIndex(at, at + 1);
         let a: SyntaxNode | null = node;
