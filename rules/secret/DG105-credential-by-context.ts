@@ -119,7 +119,12 @@ function decoded(v: string): string | null {
 
 /** The name a call's value is bound to: `x = call`, `x=call` (keyword), `"x": call` (dict pair). */
 function bindingName(call: SyntaxNode): string | null {
-  const p = call.parent;
+  // through `.decode()` / `.decode("utf-8")` / `.strip()` chained on the call: password=b64decode("…").decode()
+  let at = call;
+  while (at.parent?.type === 'attribute' && at.parent.parent?.type === 'call' && /^(decode|strip|rstrip)$/.test(at.parent.childForFieldName('attribute')?.text ?? '')) {
+    at = at.parent.parent;
+  }
+  const p = at.parent;
   if (!p) return null;
   if (p.type === 'keyword_argument') return p.childForFieldName('name')?.text ?? null;
   if (p.type === 'pair') return stringValue(p.childForFieldName('key')) ?? null;

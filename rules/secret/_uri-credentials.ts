@@ -16,7 +16,7 @@ export interface UriCredential {
 }
 
 /** Cheap test for a line that may hold any of the shapes below. */
-export const URI_CRED_HINT = /:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow)\b|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?:token|api-?key|access-token|auth-token|client-secret|secret-key)[ =]/i;
+export const URI_CRED_HINT = /:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow)\b|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
 
 /** Shell-style `NAME_PASSWORD=value` (case-sensitive, so not part of URI_CRED_HINT). */
 const ENV_HINT = /(PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40}=[^\s'"$]/;
@@ -28,8 +28,8 @@ export const MAX_SCAN = 20000;
 
 const QUERY_SECRET = /(?:^|[?&;]\s*)(password|passwd|pwd|pass|api_?key|apikey|access_?token|auth_?token|client_?secret|secret|token|sig|x-amz-signature|x-goog-signature)\s*=\s*([^&;\s'"#]+)/gi;
 const CLI_ARG = /(?:^|\s)(-u|--user|--conn-password|--password|--pass|-p|-a)(?:[ =]|(?<=-p))['"]?([^\s'"]+)/g;
-/** Flags whose value is a token whatever the program (`mytool --token abc…`, `--api-key=…`). */
-const TOKEN_FLAG = /(?:^|\s)--(token|api-?key|access-token|auth-token|client-secret|secret-key)(?:[ =])['"]?([^\s'"]+)/gi;
+/** Flags whose value is a credential whatever the program (`mytool --token abc…`, `--api-key=…`, `--password X`). */
+const TOKEN_FLAG = /(?:^|\s)--(token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)(?:[ =])['"]?([^\s'"]+)/gi;
 /** HTTP headers carrying credentials, in a command (`curl -H "Authorization: Bearer …"`) or a header string. */
 const AUTH_HEADER = /\b(?:proxy-)?authorization\s*:\s*(?:bearer|basic|token|apikey)\s+([A-Za-z0-9._~+/=-]{8,})|\bx-(?:api-key|auth-token|access-token)\s*:\s*([^\s'"]{8,})/gi;
 /** Shell environment assignments in a command string: `PGPASSWORD=s3cret psql …`, `export API_TOKEN=…`. */
@@ -84,7 +84,9 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
   }
   for (const m of text.matchAll(TOKEN_FLAG)) {
     const secret = m[2];
-    if (!isCredentialValue(secret)) continue;
+    if (secret.startsWith('-') || !isCredentialValue(secret)) continue;
+    // a known client's `--password X` is found above (CLI_ARG): one finding per flag
+    if (out.some((o) => o.kind === 'cli' && o.secret === secret)) continue;
     out.push({ kind: 'cli', secret, index: m.index ?? 0, length: m[0].length });
   }
   for (const m of text.matchAll(AUTH_HEADER)) {

@@ -1,0 +1,115 @@
+/**
+ * Module-level functions of the file and what their bodies do when called: the indirect routes by which a DAG file
+ * runs a function body while it is imported — a plain call at module level (`_setup()`), a decorator (`@deco`,
+ * `@deco(…)`), a default value (`def f(x=_helper())`), the body of a `@dag` function called to build the DAG.
+ * Parse-time rules see only module-level code; this follows the call into the body (and from there into other
+ * local functions, a few levels deep).
+ */
+import type { SyntaxNode } from 'tree-sitter';
+import type { RuleContext } from '../../src/engine/context';
+import { factsOf, type CallFact } from './_facts';
+
+const TOP_DEF = /^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)/gm;
+/** Airflow decorators whose function body runs when the task runs, not when it is called at parse time. */
+const DEFERRED_DECORATOR = /^@\s*(?:[\w.]*\.)?(?:task|asset|setup|teardown)\b(?!_group)/;
+const MAX_DEPTH = 3;
+
+export interface LocalCall {
+  /** The call (or decorator) that runs the body at parse time. */
+  site: SyntaxNode;
+  name: string;
+  /** The first call in the body (or in a local function it calls) that reaches the network, a process or exec. */
+  reach: CallFact;
+  how: 'call' | 'decorator';
+}
+
+/** Module-level calls and decorators of local functions whose body reaches the network, a process or exec. */
+export function localCallsAtParseTime(ctx: RuleContext): LocalCall[] {
+  const text = ctx.file.text;
+  const names = new Set([...text.matchAll(TOP_DEF)].map((m) => m[1]));
+  if (!names.size) return [];
+  const sites: { node: SyntaxNode; name: string; how: 'call' | 'decorator' }[] = [];
+  const re = new RegExp(`(@[ \\t]*)?\\b(${[...names].join('|')})\\b[ \\t]*(\\()?`, 'g');
+  for (const m of text.matchAll(re)) {
+    if (!m[1] && !m[3]) continue;
+    const at = m.index! + (m[1]?.length ?? 0);
+    const id = ctx.root.descendantForIndex(at, at + m[2].length);
+    if (id.type !== 'identifier') continue;
+    if (m[1]) {
+      let d: SyntaxNode | null = id.parent;
+      if (d?.type === 'call' && d.childForFieldName('function')?.id === id.id) d = d.parent;
+      if (d?.type === 'decorator' && ctx.isParseTime(d)) sites.push({ node: d, name: m[2], how: 'decorator' });
+    } else {
+      const call = id.parent;
+      if (call?.type === 'call' && call.childForFieldName('function')?.id === id.id && ctx.isParseTime(call)) sites.push({ node: call, name: m[2], how: 'call' });
+    }
+  }
+  if (!sites.length) return [];
+  const defs = topLevelDefs(ctx.root);
+  const out: LocalCall[] = [];
+  for (const s of sites) {
+    const def = defs.get(s.name);
+    if (!def) continue;
+    // @deco(args): deco's body runs, then the decorator it returns (a nested def) runs on the function
+    const decoratorFactory = s.how === 'decorator' && s.node.namedChildren[0]?.type === 'call';
+    const reach = reachOf(ctx, def, defs, 0, new Set([s.name]), decoratorFactory);
+    if (reach) out.push({ site: s.node, name: s.name, reach, how: s.how });
+  }
+  return out;
+}
+
+/** Module-level function definitions by name (the last one wins, as in Python), without deferred-body ones. */
+function topLevelDefs(root: SyntaxNode): Map<string, SyntaxNode> {
+  const defs = new Map<string, SyntaxNode>();
+  for (const c of root.namedChildren) {
+    let def: SyntaxNode | null = c;
+    if (c.type === 'decorated_definition') {
+      if (c.namedChildren.some((d) => d.type === 'decorator' && DEFERRED_DECORATOR.test(d.text))) {
+        const n = c.childForFieldName('definition')?.childForFieldName('name')?.text;
+        if (n) defs.delete(n);
+        continue;
+      }
+      def = c.childForFieldName('definition');
+    }
+    if (def?.type !== 'function_definition') continue;
+    const n = def.childForFieldName('name')?.text;
+    if (n) defs.set(n, def);
+  }
+  return defs;
+}
+
+/** The function (nested defs, lambdas and classes excluded, except one level for decorator factories) a node runs in. */
+function runsIn(node: SyntaxNode, def: SyntaxNode, oneNested: boolean): boolean {
+  let nested = 0;
+  for (let p = node.parent; p; p = p.parent) {
+    if (p.id === def.id) return true;
+    if (p.type === 'function_definition' || p.type === 'lambda' || p.type === 'class_definition') {
+      nested++;
+      if (nested > (oneNested ? 1 : 0)) return false;
+    }
+  }
+  return false;
+}
+
+function reachOf(ctx: RuleContext, def: SyntaxNode, defs: Map<string, SyntaxNode>, depth: number, seen: Set<string>, oneNested: boolean): CallFact | null {
+  const body = def.childForFieldName('body');
+  if (!body) return null;
+  for (const f of factsOf(ctx).calls) {
+    if (f.call.startIndex < body.startIndex || f.call.endIndex > body.endIndex) continue;
+    if (!(f.kinds.has('network') || f.kinds.has('spawn') || f.kinds.has('exec'))) continue;
+    if (runsIn(f.call, def, oneNested)) return f;
+  }
+  if (depth >= MAX_DEPTH) return null;
+  // calls to other local functions from this body
+  for (const id of body.descendantsOfType('identifier')) {
+    const name = id.text;
+    const next = defs.get(name);
+    if (!next || seen.has(name)) continue;
+    const call = id.parent;
+    if (call?.type !== 'call' || call.childForFieldName('function')?.id !== id.id || !runsIn(call, def, oneNested)) continue;
+    seen.add(name);
+    const r = reachOf(ctx, next, defs, depth + 1, seen, false);
+    if (r) return r;
+  }
+  return null;
+}
