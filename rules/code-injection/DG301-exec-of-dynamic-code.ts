@@ -1,7 +1,21 @@
 import { defineRule } from '../../src/engine/rule';
-import { callArgs, isConstant } from '../../src/engine/python';
+import { callArgs, isConstant, stringValue } from '../../src/engine/python';
 
+/** What a string of code does that makes running it from a string a hiding place (an import of a process, network or native module, a shell, decoding). */
+const HIDDEN: [RegExp, string][] = [
+  [/\.\s*(?:system|popen)\s*\(|\b(?:os\s*\.\s*(?:system|popen|exec\w*|spawn\w*|fork)|subprocess|pty\s*\.\s*spawn|commands\s*\.)/, 'starts processes'],
+  [/\b(?:socket|urllib|requests|http\.client|urlopen|httpx)\b/, 'reaches the network'],
+  [/\b(?:ctypes|cffi)\b/, 'calls native code'],
+  [/\b(?:b64decode|b32decode|b16decode|unhexlify|fromhex|decompress|marshal\s*\.\s*loads|codecs\s*\.\s*decode)\b/, 'decodes another payload'],
+  [/__import__\s*\(|\bimport_module\s*\(/, 'imports modules by name'],
+  [/\b(?:exec|eval)\s*\(/, 'runs more code from a string'],
+  [/\benviron\b|\bgetenv\b/, 'reads the environment'],
+];
 
+function hiddenPayload(code: string): string | null {
+  for (const [re, does] of HIDDEN) if (re.test(code)) return does;
+  return null;
+}
 
 export default defineRule({
   meta: {
@@ -10,9 +24,12 @@ export default defineRule({
     category: 'code-injection',
     severity: 'high',
     message: '`{fn}` runs code that is not a constant',
+    messages: {
+      hidden: '`{fn}` runs a string of code that {does}: a payload kept in a string, out of sight of rules that read code',
+    },
     aliases: ['B102', 'B307', 'S102', 'S307'],
     docs: {
-      what: 'Finds `eval`, `exec` and `compile` called on anything but a string literal, including through aliases (`from builtins import exec as run`) and `getattr(builtins, "exec")`.',
+      what: 'Finds `eval`, `exec`, `compile` and `timeit` called on anything but a string literal, including through aliases (`from builtins import exec as run`) and `getattr(builtins, "exec")`; and on a string literal whose code starts processes, reaches the network, calls native code, decodes or imports by name, or reads the environment (`exec("__import__(\'os\').system(\'id\')")`: a payload kept in a string; *critical* at parse time).',
       why: 'In a DAG file this code runs inside the scheduler or dag-processor when the file is parsed, with its credentials and network. Whatever reaches `eval`/`exec` — a value from `dag_run.conf`, a Variable, a file, a decoded blob — becomes code with those privileges. Obfuscated payloads nearly always end in one of these calls.',
       example: '```python\nimport base64\nexec(base64.b64decode(PAYLOAD))\n\nthreshold = eval(Variable.get("threshold_expr"))\n```',
       useInstead: '```python\nimport ast\nthreshold = ast.literal_eval(Variable.get("threshold_expr"))  # only literals\n# or parse structured data explicitly\nimport json\nsettings = json.loads(Variable.get("settings"))\n```',
@@ -24,7 +41,13 @@ export default defineRule({
     const args = callArgs(call);
     const first = fn.startsWith('timeit.') ? (args.positional[0] ?? args.keywords.get('stmt')) : (args.positional[0] ?? args.keywords.get('source'));
     // timeit's default stmt is "pass"; a callable stmt (a function, not a string) is not code from text
-    if (!first || isConstant(first) || (fn.startsWith('timeit.') && /^(identifier|attribute|lambda)$/.test(first.type))) return;
+    if (!first || (fn.startsWith('timeit.') && /^(identifier|attribute|lambda)$/.test(first.type))) return;
+    if (isConstant(first)) {
+      // constant code is reported only when it does what a DAG file never needs to hide in a string
+      const does = hiddenPayload(stringValue(first) ?? '');
+      if (does) ctx.report(call, { fn: fn.replace('builtins.', ''), does }, { message: 'hidden', severity: ctx.isParseTime(call) ? 'critical' : 'high' });
+      return;
+    }
     ctx.report(call, { fn: fn.replace('builtins.', '') });
   },
 });
