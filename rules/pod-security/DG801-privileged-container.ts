@@ -1,3 +1,4 @@
+import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import type { Severity } from '../../src/report';
 import { isTrue, setting, SETTING_QUERY, settingName, stringsOf } from './_pod-spec';
@@ -33,7 +34,9 @@ export default defineRule({
     else if (s.name === 'add') {
       // capabilities.add: inside V1Capabilities(...) or a "capabilities" dict
       const owner = s.node.parent?.parent;
-      const inCaps = /Capabilities\s*\(/.test(owner?.text.slice(0, 80) ?? '') || settingName(owner?.parent?.childForFieldName('key')?.text.replace(/["']/g, '') ?? '') === 'capabilities';
+      // {"capabilities": {"add": [...]}}: the dict's own pair, or a keyword capabilities={"add": [...]}
+      const keyOf = (n: SyntaxNode | null | undefined): string => settingName((n?.type === 'pair' ? n.childForFieldName('key') : n?.type === 'keyword_argument' ? n.childForFieldName('name') : null)?.text.replace(/["']/g, '') ?? '');
+      const inCaps = /Capabilities\s*\(/.test(owner?.text.slice(0, 80) ?? '') || keyOf(owner) === 'capabilities' || keyOf(owner?.parent) === 'capabilities';
       if (!inCaps) return;
       const caps = stringsOf(s.value).map((x) => x.toUpperCase().replace(/^CAP_/, ''));
       if (!caps.length) return;
