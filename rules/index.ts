@@ -9,5 +9,6 @@ import { rules as malicious } from './malicious';
 import { rules as importPath } from './import-path';
 import { rules as sql } from './sql-injection';
 import { rules as pod } from './pod-security';
+import { rules as transport } from './transport';
 
-export const ALL_RULES: Rule[] = [...secret, ...shell, ...sql, ...code, ...deser, ...imports, ...malicious, ...pod, ...importPath];
+export const ALL_RULES: Rule[] = [...secret, ...shell, ...sql, ...code, ...deser, ...imports, ...malicious, ...pod, ...transport, ...importPath];

@@ -18,6 +18,7 @@ export const STATIC_CATEGORIES = [
   'import-path',
   'sql-injection',
   'pod-security',
+  'insecure-transport',
 ] as const;
 /** Categories only the sandbox produces. */
 export const SANDBOX_CATEGORIES = ['sandbox-violation', 'resource-limit', 'import-error'] as const;
