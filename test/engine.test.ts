@@ -163,7 +163,9 @@ describe('text-first location', () => {
         seen.push(c.key[0].text);
       },
     });
-    const src = ['a = d["MAGIC_1"]', 'b = d["other"]', 'def f():', '    return e[d["MAGIC_2"]]', 'c = "MAGIC"'].join('\n');
+    // far apart: occurrences closer than a window gap are searched together (the engine's WINDOW_GAP)
+    const pad = `# ${'-'.repeat(700)}`;
+    const src = ['a = d["MAGIC_1"]', pad, 'b = d["other"]', pad, 'def f():', '    return e[d["MAGIC_2"]]', 'c = "MAGIC"'].join('\n');
     analyzeSource('q.py', src, compileRules([rule]), DEFAULT_SETTINGS);
     expect(seen).toEqual(['"MAGIC_1"', '"MAGIC_2"']);
   });

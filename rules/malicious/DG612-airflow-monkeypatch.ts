@@ -23,10 +23,19 @@ export default defineRule({
   // The assigned target resolves to `airflow.…` through an import, which spells the word.
   keywords: ['airflow'],
   onFile(ctx) {
-    for (const a of ctx.root.descendantsOfType('assignment')) {
-      const left = a.childForFieldName('left');
-      if (left?.type !== 'attribute') continue;
-      check(ctx, a, ctx.qualifiedName(left));
+    // `X.y = …` anywhere on a line (chained and `;`-separated assignments too), text first: only a dotted target
+    // whose head an import binds to airflow is looked up in the tree
+    for (const m of ctx.file.text.matchAll(ATTRIBUTE_TARGET)) {
+      const dotted = m[1];
+      const head = dotted.slice(0, dotted.indexOf('.'));
+      if (!(ctx.imports.get(head) ?? ctx.aliases.get(head) ?? head).startsWith('airflow')) continue;
+      const start = m.index! + m[0].indexOf(dotted);
+      let n: SyntaxNode | null = ctx.root.descendantForIndex(start, start + dotted.length);
+      while (n && n.type !== 'attribute' && n.startIndex === start && n.endIndex < start + dotted.length) n = n.parent;
+      if (n?.type !== 'attribute' || n.startIndex !== start || n.endIndex !== start + dotted.length) continue;
+      const a = n.parent;
+      if (a?.type !== 'assignment' || a.childForFieldName('left')?.id !== n.id) continue;
+      check(ctx, a, ctx.qualifiedName(n));
     }
     for (const { call } of ctx.findCalls(['builtins.setattr'])) {
       const [obj, name] = callArgs(call).positional;
@@ -36,6 +45,9 @@ export default defineRule({
     }
   },
 });
+
+/** A dotted assignment target, `Name.attr[.attr…] =` (not `==`): candidates, confirmed in the tree. */
+const ATTRIBUTE_TARGET = /(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)[ \t]*=(?!=)/g;
 
 /** Class attributes that configure an operator's templating and UI: patched in Airflow's own example DAGs. */
 const OPERATOR_SETTINGS = /\.(template_fields|template_ext|template_fields_renderers|ui_color|ui_fgcolor|operator_extra_links)$/;

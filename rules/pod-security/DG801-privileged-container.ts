@@ -1,6 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import type { Severity } from '../../src/report';
+import { callArgs, stringValue } from '../../src/engine/python';
 import { isTrue, setting, SETTING_QUERY, settingName, stringsOf } from './_pod-spec';
 
 /** Capabilities that amount to root on the node (or close to it). */
@@ -22,26 +23,38 @@ export default defineRule({
       useInstead: '```python\nsecurity_context=k8s.V1SecurityContext(\n    run_as_non_root=True, run_as_user=50000, allow_privilege_escalation=False,\n    capabilities=k8s.V1Capabilities(drop=["ALL"]), seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),\n)\n```',
     },
   },
-  query: SETTING_QUERY,
-  keywords: ['privileged', 'escalation', 'run_as_user', 'runasuser', 'add'],
+  // Capabilities are judged from their container — `capabilities=…`, `"capabilities": {…}`, `V1Capabilities(…)` —
+  // which spells the word; the other settings name themselves.
+  query: `${SETTING_QUERY}
+(call function: [(identifier) (attribute)] @capfn arguments: (argument_list)) @capcall`,
+  keywords: ['privileged', 'escalation', 'run_as_user', 'runasuser', 'capabilit'],
   onMatch(c, ctx) {
+    const reportCaps = (node: SyntaxNode, value: SyntaxNode | undefined): void => {
+      const caps = value ? stringsOf(value).map((x) => x.toUpperCase().replace(/^CAP_/, '')) : [];
+      if (!caps.length) return;
+      const bad = caps.filter((x) => DANGEROUS_CAPS.has(x));
+      ctx.report(node, { what: `capabilities added: ${caps.join(', ')}` }, { severity: bad.length ? 'high' : 'medium' });
+    };
+    if (c.capcall) {
+      // V1Capabilities(add=[...]) wherever it is
+      if (!/Capabilities$/.test(c.capfn[0].text)) return;
+      const add = callArgs(c.capcall[0]).keywords.get('add');
+      if (add) reportCaps(add.parent!, add);
+      return;
+    }
     const s = setting(c);
     if (!s) return;
     const report = (what: string, severity: Severity): void => ctx.report(s.node, { what }, { severity });
     if (s.name === 'privileged' && isTrue(s.value)) report('`privileged: true` — the container can take over the node', 'high');
     else if (s.name === 'allowprivilegeescalation' && isTrue(s.value)) report('`allowPrivilegeEscalation: true` — setuid binaries can gain root', 'medium');
     else if (s.name === 'runasuser' && s.value.type === 'integer' && Number(s.value.text) === 0) report('`runAsUser: 0` — the container runs as root', 'high');
-    else if (s.name === 'add') {
-      // capabilities.add: inside V1Capabilities(...) or a "capabilities" dict
-      const owner = s.node.parent?.parent;
-      // {"capabilities": {"add": [...]}}: the dict's own pair, or a keyword capabilities={"add": [...]}
-      const keyOf = (n: SyntaxNode | null | undefined): string => settingName((n?.type === 'pair' ? n.childForFieldName('key') : n?.type === 'keyword_argument' ? n.childForFieldName('name') : null)?.text.replace(/["']/g, '') ?? '');
-      const inCaps = /Capabilities\s*\(/.test(owner?.text.slice(0, 80) ?? '') || keyOf(owner) === 'capabilities' || keyOf(owner?.parent) === 'capabilities';
-      if (!inCaps) return;
-      const caps = stringsOf(s.value).map((x) => x.toUpperCase().replace(/^CAP_/, ''));
-      if (!caps.length) return;
-      const bad = caps.filter((x) => DANGEROUS_CAPS.has(x));
-      report(`capabilities added: ${caps.join(', ')}`, bad.length ? 'high' : 'medium');
+    else if (s.name === 'capabilities' && s.value.type === 'dictionary') {
+      // {"capabilities": {"add": [...]}}, capabilities={"add": [...]} (a V1Capabilities(...) value is the call above)
+      for (const p of s.value.namedChildren) {
+        if (p.type !== 'pair') continue;
+        const k = p.childForFieldName('key');
+        if (k && settingName(stringValue(k) ?? '') === 'add') reportCaps(p, p.childForFieldName('value') ?? undefined);
+      }
     }
   },
 });

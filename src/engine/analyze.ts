@@ -17,8 +17,6 @@ export interface QueriedRule {
   /** Rules with the very same query share the search and the matches (DG203 and DG204 do). */
   rules: Rule[];
   roots: Set<string>;
-  /** Every root type is an expression-level node (no statement, definition, block or module). */
-  expressionRoots: boolean;
   /** Compiled on first use: a one-file run compiles only the queries its files need. */
   query: Parser.Query | null;
 }
@@ -33,16 +31,13 @@ export interface CompiledRules {
   byId: Map<string, Rule>;
   calling: CallRule[];
   queried: QueriedRule[];
-  /** Lower-cased keywords of each rule that declares them. */
+  /** Lower-cased keywords of each rule that declares them (as written for `wholeWords` rules). */
   keywords: Map<Rule, string[]>;
   /** Upper-cased ids, names and aliases of every rule: codes we recognise in suppressions. */
   knownCodes: Set<string>;
 }
 
 export class RuleQueryError extends Error {}
-
-/** Node types of statements and what holds them (tree-sitter-python): everything an expression cannot contain. */
-const STATEMENT_LEVEL = /_statement$|^(module|block|function_definition|class_definition|decorated_definition|if_statement|elif_clause|else_clause|except_clause|finally_clause|with_clause|case_clause|match_statement)$/;
 
 /**
  * Index the rules for one pass per file: callee patterns, queries, keywords. Every prefilter the engine applies is
@@ -64,7 +59,8 @@ export function compileRules(rules: Rule[]): CompiledRules {
     }
     if (rule.keywords) {
       if (!rule.keywords.length || rule.keywords.some((k) => !k)) throw new RuleQueryError(`rule ${rule.meta.id}: empty keyword list or keyword`);
-      keywords.set(rule, [...new Set(rule.keywords.map((k) => k.toLowerCase()))]);
+      if (rule.wholeWords && rule.keywords.some((k) => !/^[A-Za-z_]\w*$/.test(k))) throw new RuleQueryError(`rule ${rule.meta.id}: \`wholeWords\` keywords must be names`);
+      keywords.set(rule, [...new Set(rule.keywords.map((k) => (rule.wholeWords ? k : k.toLowerCase())))]);
     }
     if (rule.query) {
       if (!rule.onMatch) throw new RuleQueryError(`rule ${rule.meta.id}: \`query\` needs \`onMatch\``);
@@ -72,7 +68,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
       if (!roots.size) throw new RuleQueryError(`rule ${rule.meta.id}: no pattern root type found in its query`);
       const same = queried.find((q) => q.rules[0].query === rule.query);
       if (same) same.rules.push(rule);
-      else queried.push({ rules: [rule], roots, expressionRoots: ![...roots].some((t) => t === '_' || STATEMENT_LEVEL.test(t)), query: null });
+      else queried.push({ rules: [rule], roots, query: null });
     }
   }
   const knownCodes = new Set<string>();
@@ -106,6 +102,7 @@ function activeRules(compiled: CompiledRules, ctx: RuleContext, text: string, ex
   const hasKeyword = (rule: Rule): boolean => {
     const k = compiled.keywords.get(rule);
     if (!k || exhaustive) return true;
+    if (rule.wholeWords) return k.some((w) => ctx.tokens.has(w));
     return mayContainKeyword((lower ??= text.toLowerCase()), k);
   };
   const calls = exhaustive ? compiled.calling : compiled.calling.filter((c) => mayContainCall(text, ctx.tokens, c.patterns));
@@ -135,6 +132,7 @@ function dispatchCalls(ctx: RuleContext, text: string, calls: CallRule[], exhaus
 /** Run each active rule's query: around its keywords, or on the whole tree when it has none (or exhaustive). */
 function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, active: Set<Rule>, exhaustive: boolean, ruleErrors: string[]): void {
   let lower: string | null = null;
+  let windows: Map<string, [number, number][]> | null = null;
   for (const q of compiled.queried) {
     const rules = q.rules.filter((r) => active.has(r));
     if (!rules.length) continue;
@@ -152,30 +150,38 @@ function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, act
       all.push(caps);
     };
     const words = exhaustive || rules.some((r) => !compiled.keywords.has(r)) ? null : [...new Set(rules.flatMap((r) => compiled.keywords.get(r)!))];
+    // whole-word search only when every rule sharing the query declares it
+    const whole = rules.every((r) => r.wholeWords);
     if (!words) {
       for (const match of query.matches(ctx.root)) collect(match);
     } else {
-      // Every match contains a keyword, so its root is a node of a root type enclosing a keyword occurrence.
+      // Every match contains a keyword, so its root node intersects a keyword occurrence: the query runs natively
+      // on windows around the occurrences (tree-sitter completes a match that starts in the window, whatever its
+      // extent), never walking the rest of the tree and never climbing parents in JavaScript.
       lower ??= text.toLowerCase();
-      const anchors = new Map<number, SyntaxNode>();
-      // An expression never contains a statement: when every root type is an expression, the climb from a keyword
-      // stops at the first statement (the match root lies below it).
-      const stopAtStatement = q.expressionRoots;
-      // Each node is climbed through once: a climb that reaches a node an earlier one passed stops there.
-      const climbed = new Set<number>();
-      for (const w of words) {
-        for (let i = lower.indexOf(w); i >= 0; i = lower.indexOf(w, i + 1)) {
-          for (let n: SyntaxNode | null = ctx.root.descendantForIndex(i, i + w.length); n; n = n.parent) {
-            if (climbed.has(n.id)) break;
-            climbed.add(n.id);
-            const t = n.type;
-            if ((q.roots.has('_') ? n.isNamed : q.roots.has(t)) && !anchors.has(n.id)) anchors.set(n.id, n);
-            if (stopAtStatement && STATEMENT_LEVEL.test(t)) break;
+      windows ??= new Map();
+      const key = `${whole}\0${words.join('\0')}`;
+      let win = windows.get(key);
+      if (!win) windows.set(key, (win = keywordWindows(whole ? text : lower, words, whole)));
+      const seen = new Set<string>();
+      const found: { m: Parser.QueryMatch; start: number; end: number }[] = [];
+      for (const [a, b] of win) {
+        for (const match of rangeMatches(query, ctx.root, a, b)) {
+          let start = Infinity;
+          let end = -1;
+          let id = `${match.pattern}`;
+          for (const c of match.captures) {
+            start = Math.min(start, c.node.startIndex);
+            end = Math.max(end, c.node.endIndex);
+            id += `,${c.name}:${c.node.startIndex}:${c.node.endIndex}:${c.node.typeId}`;
           }
+          if (seen.has(id)) continue;
+          seen.add(id);
+          found.push({ m: match, start, end });
         }
       }
-      const ordered = [...anchors.values()].sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
-      for (const anchor of ordered) for (const match of query.matches(anchor, { maxStartDepth: 0 })) collect(match);
+      found.sort((x, y) => x.start - y.start || y.end - x.end);
+      for (const f of found) collect(f.m);
     }
     for (const rule of rules) {
       ctx.rule = rule;
@@ -186,6 +192,60 @@ function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, act
       }
     }
   }
+}
+
+/** Occurrences of the words closer than this are searched as one window (fewer native calls, same matches). */
+const WINDOW_GAP = 512;
+
+/** Sorted, merged [start, end) windows around every occurrence of the (lower-case) words. */
+function keywordWindows(lower: string, words: string[], whole = false): [number, number][] {
+  // start * 256 + word index, sorted as numbers in a typed array (far cheaper than sorting pairs)
+  const keys: number[] = [];
+  words.forEach((w, k) => {
+    for (let i = lower.indexOf(w); i >= 0; i = lower.indexOf(w, i + 1)) {
+      if (whole && (isWordChar(lower.charCodeAt(i - 1)) || isWordChar(lower.charCodeAt(i + w.length)))) continue;
+      keys.push(i * 256 + k);
+    }
+  });
+  const sorted = Float64Array.from(keys).sort();
+  const out: [number, number][] = [];
+  for (const key of sorted) {
+    const start = Math.floor(key / 256);
+    const end = start + words[key % 256].length;
+    const last = out[out.length - 1];
+    if (last && start <= last[1] + WINDOW_GAP) last[1] = Math.max(last[1], end);
+    else out.push([start, end]);
+  }
+  return out;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c >= 128;
+}
+
+/**
+ * How this build of node-tree-sitter takes a character range for `Query.matches` — 0.22 shifts the end offset
+ * from UTF-16 units to bytes but not the start — found once by trying both on a two-line file; null: neither
+ * works, and queries then run on the whole tree (slower, same matches).
+ */
+let rangeConvention: ((a: number, b: number) => { startIndex: number; endIndex: number }) | null | undefined;
+
+function calibrateRange(): typeof rangeConvention {
+  const text = 'ab = 1\ncd = 2\nef = 3\n';
+  const root = parse(text).rootNode;
+  const q = new Parser.Query(getLanguage(), '(identifier) @i');
+  const a = text.indexOf('cd');
+  const candidates = [(x: number, y: number) => ({ startIndex: 2 * x, endIndex: y }), (x: number, y: number) => ({ startIndex: x, endIndex: y })];
+  for (const conv of candidates) {
+    const got = q.matches(root, conv(a, a + 2)).map((m) => m.captures[0].node.text);
+    if (got.length === 1 && got[0] === 'cd') return conv;
+  }
+  return null;
+}
+
+function rangeMatches(query: Parser.Query, root: SyntaxNode, a: number, b: number): Parser.QueryMatch[] {
+  if (rangeConvention === undefined) rangeConvention = calibrateRange();
+  return rangeConvention ? query.matches(root, rangeConvention(a, b)) : query.matches(root);
 }
 
 export interface FileAnalysis {

@@ -74,6 +74,11 @@ export interface Rule {
    * (test/engine/prefilter.test.ts) runs every rule with and without it on every fixture and sample.
    */
   keywords?: readonly string[];
+  /**
+   * The keywords are whole words: every match contains one as a name of its own (`exec`, not `execution_date`).
+   * Fewer files and far fewer places to search; wrong if a match can hold the word inside a longer name.
+   */
+  wholeWords?: boolean;
   onMatch?(captures: QueryCaptures, ctx: RuleContext): void;
   /** Whole-file checks (raw-text scans), and aggregation of what `onCall`/`onMatch` saw (see `ctx.ruleState`). */
   onFile?(ctx: RuleContext): void;
