@@ -130,6 +130,9 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
         const a = callArgs(n).positional[0];
         if (a) return commandParts(a, depth, out);
       }
+      // a helper of this file that returns a command built from its parameters (`wrap("{{ dag_run.conf.x }}")`):
+      // the literal text passed for those parameters is text of the command (Jinja included)
+      if (f?.type === 'identifier') out.literals.push(...helperArgumentLiterals(n, f.text));
       out.values.push(n);
       return out;
     }
@@ -147,4 +150,38 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
       out.values.push(n);
       return out;
   }
+}
+
+/**
+ * String literals passed to a module-level function of the file for parameters that its `return` expressions use:
+ * the text they put into the value the call returns.
+ */
+function helperArgumentLiterals(call: SyntaxNode, name: string): { node: SyntaxNode; text: string }[] {
+  let def: SyntaxNode | null = null;
+  for (const st of call.tree.rootNode.namedChildren) {
+    const d = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
+    if (d?.type === 'function_definition' && d.childForFieldName('name')?.text === name) def = d;
+  }
+  const body = def?.childForFieldName('body');
+  if (!def || !body || (call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) return [];
+  const params = (def.childForFieldName('parameters')?.namedChildren ?? []).map((p) => (p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChildren[0]?.text ?? ''));
+  const used = new Set<string>();
+  const stack: SyntaxNode[] = [body];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.type === 'function_definition' || x.type === 'class_definition' || x.type === 'lambda') continue;
+    if (x.type === 'return_statement') {
+      for (const id of x.descendantsOfType('identifier')) if (params.includes(id.text)) used.add(id.text);
+      continue;
+    }
+    for (const ch of x.namedChildren) stack.push(ch);
+  }
+  const args = callArgs(call);
+  const out: { node: SyntaxNode; text: string }[] = [];
+  for (const p of used) {
+    const a = args.keywords.get(p) ?? args.positional[params.indexOf(p)];
+    const v = a ? unwrap(a) : null;
+    if (v && v.type === 'string') out.push({ node: v, text: literalText(v) });
+  }
+  return out;
 }
