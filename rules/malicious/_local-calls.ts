@@ -32,6 +32,8 @@ export function localCallsAtParseTime(ctx: RuleContext): LocalCall[] {
   const re = new RegExp(`(@[ \\t]*)?\\b(${[...names].join('|')})\\b[ \\t]*(\\()?`, 'g');
   for (const m of text.matchAll(re)) {
     if (!m[1] && !m[3]) continue;
+    // the definition itself (`def name(`) is no use of it: a file of definitions alone is not parsed for this
+    if (!m[1] && /\b(?:def|class)[ \t]+$/.test(text.slice(Math.max(0, m.index! - 12), m.index!))) continue;
     const at = m.index! + (m[1]?.length ?? 0);
     const id = ctx.root.descendantForIndex(at, at + m[2].length);
     if (id.type !== 'identifier') continue;

@@ -4,6 +4,7 @@ from datetime import datetime
 from airflow import DAG
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.cncf.kubernetes.secret import Secret
+from kubernetes.client import models as k8s
 
 # `secret=` names the Kubernetes Secret object; the value never appears in the DAG.
 db_password = Secret(deploy_type="env", deploy_target="DB_PASSWORD", secret="warehouse-db", key="password")
@@ -18,5 +19,7 @@ with DAG(dag_id="k8s_reporting", start_date=datetime(2024, 1, 1), schedule="@dai
         arguments=["--date", "{{ ds }}", "--bucket", "{{ var.value.report_bucket }}"],
         secrets=[db_password, api_token],
         env_vars={"DB_HOST": "{{ conn.warehouse.host }}", "DB_USER": "{{ conn.warehouse.login }}"},
+        # limits keep one task from starving the other pods on its node
+        container_resources=k8s.V1ResourceRequirements(requests={"cpu": "500m", "memory": "1Gi"}, limits={"cpu": "1", "memory": "2Gi"}),
         get_logs=True,
     )

@@ -20,6 +20,8 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
     encoding: 'utf8',
     input: opts.input,
     timeout: 120_000,
+    // a SARIF report carries every rule's documentation: over spawnSync's 1 MiB default on big trees
+    maxBuffer: 256 * 1024 * 1024,
   });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
