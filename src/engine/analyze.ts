@@ -99,11 +99,18 @@ function queryOf(q: QueriedRule): Parser.Query {
  */
 function activeRules(compiled: CompiledRules, ctx: RuleContext, text: string, exhaustive: boolean): { calls: CallRule[]; queries: Set<Rule>; files: Rule[] } {
   let lower: string | null = null;
+  // rules share keywords (the secret family's `key`, `cred`, `auth`…): each is looked for once per file
+  const present = new Map<string, boolean>();
+  const contains = (k: string): boolean => {
+    let v = present.get(k);
+    if (v === undefined) present.set(k, (v = mayContainKeyword((lower ??= text.toLowerCase()), [k])));
+    return v;
+  };
   const hasKeyword = (rule: Rule): boolean => {
     const k = compiled.keywords.get(rule);
     if (!k || exhaustive) return true;
     if (rule.wholeWords) return k.some((w) => ctx.tokens.has(w));
-    return mayContainKeyword((lower ??= text.toLowerCase()), k);
+    return k.some(contains);
   };
   const calls = exhaustive ? compiled.calling : compiled.calling.filter((c) => mayContainCall(text, ctx.tokens, c.patterns));
   const queries = new Set<Rule>();
