@@ -371,16 +371,26 @@ export class RuleContext {
     return { severity, message };
   }
 
-  /** Report at a character range of the raw text (for rules that scan text, not the tree). */
+  /**
+   * Report at a character range of the raw text (for rules that scan text, not the tree). A suppression on any line
+   * of the statement around the range applies, as for tree findings; in a data file (no statements, no parse
+   * time) one on the finding's line or on the comment lines right above it.
+   */
   reportRange(startIndex: number, endIndex: number, fields?: Fields | string, opts: Omit<ReportOptions, 'span'> = {}): void {
+    const before = this.file.text.slice(0, startIndex).split('\n');
+    const line = before.length;
+    let at: SyntaxNode | null = null;
+    let stmtStart = line;
+    let stmtEnd = line;
     if (this.file.dataKind) {
-      this.reportDataRange(startIndex, endIndex, fields, opts);
-      return;
+      const comment = lineCommentOf(this.file.dataKind);
+      while (comment && stmtStart > 1 && comment.test(before[stmtStart - 2])) stmtStart--;
+    } else {
+      at = this.root.descendantForIndex(startIndex);
+      const span = statementSpan(at);
+      stmtStart = Math.min(span.start, line);
+      stmtEnd = Math.max(span.end, line);
     }
-    // The statement around the range, so a suppression on any of its lines applies (as for tree findings).
-    const at = this.root.descendantForIndex(startIndex);
-    const span = statementSpan(at);
-    const line = this.file.text.slice(0, startIndex).split('\n').length;
     const { severity, message } = this.finish(fields, opts, at);
     this.sink.push({
       ruleId: this.rule.meta.id,
@@ -388,31 +398,8 @@ export class RuleContext {
       message,
       startIndex,
       endIndex,
-      stmtStart: Math.min(span.start, line),
-      stmtEnd: Math.max(span.end, line),
-      key: opts.key ?? this.file.text.slice(startIndex, endIndex),
-    });
-  }
-
-  /**
-   * A finding in a data file: no statements and no parse time; a suppression comment applies on the finding's line
-   * or on the comment lines right above it.
-   */
-  private reportDataRange(startIndex: number, endIndex: number, fields: Fields | string | undefined, opts: Omit<ReportOptions, 'span'>): void {
-    const lines = this.file.text.slice(0, startIndex).split('\n');
-    const line = lines.length;
-    const comment = lineCommentOf(this.file.dataKind!);
-    let first = line;
-    while (comment && first > 1 && comment.test(lines[first - 2])) first--;
-    const { severity, message } = this.finish(fields, opts, null);
-    this.sink.push({
-      ruleId: this.rule.meta.id,
-      severity,
-      message,
-      startIndex,
-      endIndex,
-      stmtStart: first,
-      stmtEnd: line,
+      stmtStart,
+      stmtEnd,
       key: opts.key ?? this.file.text.slice(startIndex, endIndex),
     });
   }
