@@ -5,7 +5,7 @@
  * list items count as pairs. Other kinds, and YAML/JSON that does not parse (a Helm template, a fragment), are read
  * line by line, so a broken file is still scanned.
  */
-import { isScalar, parseAllDocuments, visit, type Node } from 'yaml';
+import type { Node } from 'yaml';
 import { defineService, type RuleContext } from '../engine/context';
 import type { DataKind } from './kinds';
 
@@ -38,6 +38,9 @@ export function extractPairs(text: string, kind: DataKind): DataPair[] {
 }
 
 function structuredPairs(text: string): DataPair[] | null {
+  // loaded on first use: most runs (a pre-commit hook on Python files) read no YAML
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { isScalar, parseAllDocuments, visit } = require('yaml') as typeof import('yaml');
   let docs;
   try {
     docs = parseAllDocuments(text, { uniqueKeys: false, strict: false });
