@@ -4,5 +4,6 @@ import DG802 from './DG802-host-access';
 import DG803 from './DG803-unpinned-image';
 import DG804 from './DG804-no-resource-limits';
 import DG805 from './DG805-privileged-service-account';
+import DG806 from './DG806-pod-may-run-as-root';
 
-export const rules: Rule[] = [DG801, DG802, DG803, DG804, DG805];
+export const rules: Rule[] = [DG801, DG802, DG803, DG804, DG805, DG806];

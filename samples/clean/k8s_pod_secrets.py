@@ -19,7 +19,8 @@ with DAG(dag_id="k8s_reporting", start_date=datetime(2024, 1, 1), schedule="@dai
         arguments=["--date", "{{ ds }}", "--bucket", "{{ var.value.report_bucket }}"],
         secrets=[db_password, api_token],
         env_vars={"DB_HOST": "{{ conn.warehouse.host }}", "DB_USER": "{{ conn.warehouse.login }}"},
-        # limits keep one task from starving the other pods on its node
+        # non-root, and limits that keep one task from starving the other pods on its node
+        security_context=k8s.V1PodSecurityContext(run_as_non_root=True, run_as_user=50000),
         container_resources=k8s.V1ResourceRequirements(requests={"cpu": "500m", "memory": "1Gi"}, limits={"cpu": "1", "memory": "2Gi"}),
         get_logs=True,
     )

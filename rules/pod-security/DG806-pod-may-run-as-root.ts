@@ -1,0 +1,70 @@
+import type { SyntaxNode } from 'tree-sitter';
+import { callArgs, unwrap } from '../../src/engine/python';
+import { defineRule } from '../../src/engine/rule';
+import { settingName } from './_pod-spec';
+
+/** Operators and task decorators that start a pod of their own. */
+const POD_CALLS = ['**.KubernetesPodOperator', '**.GKEStartPodOperator', '**.EksPodOperator', '**.AKSPodOperator', 'airflow.**.task.kubernetes'];
+/** Arguments that bring a whole pod spec from elsewhere: its security context is not visible here. */
+const SPEC_FROM_ELSEWHERE = ['full_pod_spec', 'pod_template_file', 'pod_template_dict', 'pod_template'];
+/** The operator's pod-level and container-level security contexts. */
+const CONTEXT_ARGS = ['security_context', 'container_security_context', 'pod_security_context'];
+
+type Verdict = 'non-root' | 'unset' | 'unknown';
+
+/** Does a security context value (model call or dict) make the container non-root? Only literals are judged. */
+function contextVerdict(value: SyntaxNode): Verdict {
+  const v = unwrap(value);
+  const settings: [string, SyntaxNode][] = [];
+  if (v.type === 'call') {
+    const a = callArgs(v);
+    if (a.hasSplat) return 'unknown';
+    for (const [k, n] of a.keywords) settings.push([settingName(k), unwrap(n)]);
+  } else if (v.type === 'dictionary') {
+    for (const p of v.namedChildren) {
+      if (p.type === 'dictionary_splat') return 'unknown';
+      if (p.type !== 'pair') continue;
+      const k = p.childForFieldName('key')?.text.replace(/["']/g, '');
+      const n = p.childForFieldName('value');
+      if (k && n) settings.push([settingName(k), unwrap(n)]);
+    }
+  } else return v.type === 'none' ? 'unset' : 'unknown';
+  for (const [k, n] of settings) {
+    if (k === 'runasnonroot' && n.type === 'true') return 'non-root';
+    if (k === 'runasuser' && n.type === 'integer' && Number(n.text) > 0) return 'non-root';
+  }
+  return 'unset';
+}
+
+export default defineRule({
+  meta: {
+    id: 'DG806',
+    name: 'pod-may-run-as-root',
+    category: 'pod-security',
+    severity: 'low',
+    message: '`{fn}` starts a pod {how}: it runs as the image\'s user, root for most images',
+    docs: {
+      what:
+        'Finds `KubernetesPodOperator` (and the GKE/EKS/AKS variants, `@task.kubernetes`) calls whose security context does not make the container non-root: no `security_context` / `container_security_context` at all, or one (a `V1SecurityContext`/`V1PodSecurityContext` or a dict) without `run_as_non_root=True` or a non-zero `run_as_user`. A call that takes its pod from `full_pod_spec`, `pod_template_file` or a template dict, passes `**kwargs`, or a DAG whose `default_args` set a security context, is not judged; neither is a value that is not a literal. `run_as_user=0` itself is DG801.',
+      why:
+        'Most images run as root unless told otherwise. A task container running as root turns any code execution in it — a poisoned dependency, an injected command — into root in the container, one kernel or runtime bug away from the node. Kubernetes\' "restricted" Pod Security Standard requires `runAsNonRoot`; the Airflow chart runs its own pods non-root, but pods started by DAGs get only what the DAG sets.',
+      example: '```python\nKubernetesPodOperator(task_id="transform", image="registry.internal/etl:1.4.2")\n```',
+      useInstead:
+        '```python\nKubernetesPodOperator(\n    task_id="transform",\n    image="registry.internal/etl:1.4.2",\n    security_context=k8s.V1PodSecurityContext(run_as_non_root=True, run_as_user=50000),\n)\n```',
+    },
+  },
+  calls: POD_CALLS,
+  onCall(call, fn, ctx) {
+    const a = callArgs(call);
+    if (a.hasSplat || SPEC_FROM_ELSEWHERE.some((k) => a.keywords.has(k))) return;
+    // default_args={"security_context": …} applies to every operator of the DAG
+    if (/["'](?:container_)?security_context["']\s*:/.test(ctx.file.text)) return;
+    const given = CONTEXT_ARGS.map((k) => a.keywords.get(k)).filter((n): n is SyntaxNode => Boolean(n));
+    const verdicts = given.map(contextVerdict);
+    if (verdicts.some((v) => v !== 'unset')) return;
+    const short = fn.slice(fn.lastIndexOf('.') + 1);
+    const name = short === 'kubernetes' ? '@task.kubernetes' : short;
+    if (!given.length) ctx.report(call.childForFieldName('function') ?? call, { fn: name, how: 'without a security context' });
+    else ctx.report(given[0], { fn: name, how: 'with a security context that does not set `runAsNonRoot`' });
+  },
+});
