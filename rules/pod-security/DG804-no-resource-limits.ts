@@ -1,12 +1,8 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { callArgs, unwrap } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
-import { settingName } from './_pod-spec';
+import { judgedPodCall, POD_CALLS, podCallName, setByDefaultArgs, settingName } from './_pod-spec';
 
-/** Operators and task decorators that start a pod of their own. */
-const POD_CALLS = ['**.KubernetesPodOperator', '**.GKEStartPodOperator', '**.EksPodOperator', '**.AKSPodOperator', 'airflow.**.task.kubernetes'];
-/** Arguments that bring a whole pod spec from elsewhere: its resources are not visible here. */
-const SPEC_FROM_ELSEWHERE = ['full_pod_spec', 'pod_template_file', 'pod_template_dict', 'pod_template'];
 
 type Limits = 'yes' | 'no' | 'unknown';
 
@@ -61,12 +57,10 @@ export default defineRule({
   calls: POD_CALLS,
   onCall(call, fn, ctx) {
     const a = callArgs(call);
-    if (a.hasSplat || SPEC_FROM_ELSEWHERE.some((k) => a.keywords.has(k))) return;
+    if (!judgedPodCall(a)) return;
     const res = a.keywords.get('container_resources') ?? a.keywords.get('resources');
-    const short = fn.slice(fn.lastIndexOf('.') + 1);
-    const name = short === 'kubernetes' ? '@task.kubernetes' : short;
-    // default_args={"container_resources": …} applies to every operator of the DAG
-    if (!res && /["']container_resources["']\s*:/.test(ctx.file.text)) return;
+    if (!res && setByDefaultArgs(ctx.file.text, /container_resources/)) return;
+    const name = podCallName(fn);
     if (!res) {
       ctx.report(call.childForFieldName('function') ?? call, { fn: name, how: 'without resource limits (no `container_resources`)' });
       return;

@@ -1,12 +1,8 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { callArgs, unwrap } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
-import { settingName } from './_pod-spec';
+import { judgedPodCall, POD_CALLS, podCallName, setByDefaultArgs, settingName } from './_pod-spec';
 
-/** Operators and task decorators that start a pod of their own. */
-const POD_CALLS = ['**.KubernetesPodOperator', '**.GKEStartPodOperator', '**.EksPodOperator', '**.AKSPodOperator', 'airflow.**.task.kubernetes'];
-/** Arguments that bring a whole pod spec from elsewhere: its security context is not visible here. */
-const SPEC_FROM_ELSEWHERE = ['full_pod_spec', 'pod_template_file', 'pod_template_dict', 'pod_template'];
 /** The operator's pod-level and container-level security contexts. */
 const CONTEXT_ARGS = ['security_context', 'container_security_context', 'pod_security_context'];
 
@@ -45,7 +41,7 @@ export default defineRule({
     message: '`{fn}` starts a pod {how}: it runs as the image\'s user, root for most images',
     docs: {
       what:
-        'Finds `KubernetesPodOperator` (and the GKE/EKS/AKS variants, `@task.kubernetes`) calls whose security context does not make the container non-root: no `security_context` / `container_security_context` at all, or one (a `V1SecurityContext`/`V1PodSecurityContext` or a dict) without `run_as_non_root=True` or a non-zero `run_as_user`. A call that takes its pod from `full_pod_spec`, `pod_template_file` or a template dict, passes `**kwargs`, or a DAG whose `default_args` set a security context, is not judged; neither is a value that is not a literal. `run_as_user=0` itself is DG801.',
+        'Finds `KubernetesPodOperator` (and the GKE/EKS/AKS variants, `@task.kubernetes`) calls whose security context does not make the container non-root: no `security_context` / `container_security_context` at all, or one (a `V1SecurityContext`/`V1PodSecurityContext` or a dict) without `run_as_non_root=True` or a non-zero `run_as_user`. A call that takes its pod from `full_pod_spec`, `pod_template_file` or a template dict, passes `**kwargs`, or gives no security context in a DAG whose `default_args` set one, is not judged; neither is a value that is not a literal. `run_as_user=0` itself is DG801.',
       why:
         'Most images run as root unless told otherwise. A task container running as root turns any code execution in it — a poisoned dependency, an injected command — into root in the container, one kernel or runtime bug away from the node. Kubernetes\' "restricted" Pod Security Standard requires `runAsNonRoot`; the Airflow chart runs its own pods non-root, but pods started by DAGs get only what the DAG sets.',
       example: '```python\nKubernetesPodOperator(task_id="transform", image="registry.internal/etl:1.4.2")\n```',
@@ -56,14 +52,11 @@ export default defineRule({
   calls: POD_CALLS,
   onCall(call, fn, ctx) {
     const a = callArgs(call);
-    if (a.hasSplat || SPEC_FROM_ELSEWHERE.some((k) => a.keywords.has(k))) return;
-    // default_args={"security_context": …} applies to every operator of the DAG
-    if (/["'](?:container_)?security_context["']\s*:/.test(ctx.file.text)) return;
+    if (!judgedPodCall(a)) return;
     const given = CONTEXT_ARGS.map((k) => a.keywords.get(k)).filter((n): n is SyntaxNode => Boolean(n));
-    const verdicts = given.map(contextVerdict);
-    if (verdicts.some((v) => v !== 'unset')) return;
-    const short = fn.slice(fn.lastIndexOf('.') + 1);
-    const name = short === 'kubernetes' ? '@task.kubernetes' : short;
+    if (!given.length && setByDefaultArgs(ctx.file.text, /(?:container_|pod_)?security_context/)) return;
+    if (given.map(contextVerdict).some((v) => v !== 'unset')) return;
+    const name = podCallName(fn);
     if (!given.length) ctx.report(call.childForFieldName('function') ?? call, { fn: name, how: 'without a security context' });
     else ctx.report(given[0], { fn: name, how: 'with a security context that does not set `runAsNonRoot`' });
   },

@@ -4,7 +4,7 @@
  * camelCase, as in YAML): one normalised name for both.
  */
 import type { SyntaxNode } from 'tree-sitter';
-import { stringValue, unwrap } from '../../src/engine/python';
+import { stringValue, unwrap, type CallArgs } from '../../src/engine/python';
 
 /** `run_as_user`, `runAsUser`, `"run-as-user"` -> `runasuser`. */
 export function settingName(raw: string): string {
@@ -38,3 +38,25 @@ export const SETTING_QUERY = `[
   (keyword_argument name: (identifier) @k value: (_) @v)
   (pair key: (string) @k value: (_) @v)
 ] @kw`;
+
+/** Operators and task decorators that start a pod of their own (DG803 also covers DockerOperator images). */
+export const POD_CALLS = ['**.KubernetesPodOperator', '**.GKEStartPodOperator', '**.EksPodOperator', '**.AKSPodOperator', 'airflow.**.task.kubernetes'];
+
+/** Arguments that bring a whole pod spec from elsewhere: what it sets is not visible in the call. */
+const SPEC_FROM_ELSEWHERE = ['full_pod_spec', 'pod_template_file', 'pod_template_dict', 'pod_template'];
+
+/** Can a pod-starting call be judged from its own arguments? Not when it takes its spec from a template or passes `**kwargs`. */
+export function judgedPodCall(a: CallArgs): boolean {
+  return !a.hasSplat && !SPEC_FROM_ELSEWHERE.some((k) => a.keywords.has(k));
+}
+
+/** Do the DAG's `default_args` (a dict with the quoted key) set this for every operator? */
+export function setByDefaultArgs(fileText: string, key: RegExp): boolean {
+  return new RegExp(`["'](?:${key.source})["']\\s*:`).test(fileText);
+}
+
+/** How a finding names the pod-starting call: the operator class, or `@task.kubernetes`. */
+export function podCallName(fn: string): string {
+  const short = fn.slice(fn.lastIndexOf('.') + 1);
+  return short === 'kubernetes' ? '@task.kubernetes' : short;
+}
