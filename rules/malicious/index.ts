@@ -12,5 +12,6 @@ import DG610 from './DG610-trojan-source';
 import DG611 from './DG611-invisible-or-confusable-identifier';
 import DG612 from './DG612-airflow-monkeypatch';
 import DG613 from './DG613-code-started-at-parse-time';
+import DG614 from './DG614-credential-file-read';
 
-export const rules: Rule[] = [DG601, DG602, DG603, DG604, DG605, DG606, DG607, DG608, DG609, DG610, DG611, DG612, DG613];
+export const rules: Rule[] = [DG601, DG602, DG603, DG604, DG605, DG606, DG607, DG608, DG609, DG610, DG611, DG612, DG613, DG614];
