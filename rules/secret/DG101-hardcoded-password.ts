@@ -6,7 +6,7 @@ import { redact } from '../../src/engine/redact';
 import { SECRET_BINDING_QUERY, bindingFromCaptures, isKubernetesSecretCall, jsonStringPairs, secretKey, STRONG_NAME_FRAGMENTS, STRONG_NAME_KEYWORDS } from './_bindings';
 import { findTokens, isAwsSecretKeyBinding } from './_tokens';
 import { findUriCredentials } from './_uri-credentials';
-import { isBareWord, isNotASecretValue, isPasswordName, isPlaceholderDefault } from './_values';
+import { isBareWord, isDevDefault, isNotASecretValue, isPasswordName, isPlaceholderDefault } from './_values';
 import { nameStrength } from './_names';
 import { DATA_PAIRS } from '../../src/data/pairs';
 
@@ -65,7 +65,7 @@ export default defineRule({
     aliases: ['B105', 'B106', 'B107', 'S105', 'S106', 'S107'],
     docs: {
       what:
-        'Finds string literals bound to names that say "secret": `password`, `passwd`, `pwd`, `secret`, `token`, `api_key`, `secret_key`, `client_secret`, `private_key`, `credentials`… in snake_case, camelCase, UPPER_CASE and run-together forms (`DATABASEPASSWORD`), as variables, attributes (`self.password`), subscripts (`conf["password"]`), dict keys (`{"password": …}`, also inside JSON strings such as `Connection(extra=\'{"token": …}\')`), keyword arguments (`Connection(password=…)`), parameter defaults, `==` comparisons, `requests` basic auth (`auth=("user", "…")`, `session.auth = ("user", "…")`, `HTTPBasicAuth("user", "…")`), fallbacks of `os.getenv`/`os.environ.get`/`Variable.get`, `Variable.set` values, setters (`conn.set_password("…")`) and `k8s.V1EnvVar(name="DB_PASSWORD", value=…)`. Imported aliases count (`from os import getenv as ge`, `from requests.auth import HTTPBasicAuth as Basic`). In data files shipped with the DAGs (README "Data files"): secret-named keys of `.env`, YAML, JSON, INI/TOML files and shell assignments (`DB_PASSWORD=…`, `password: …`, `{"client_secret": …}`), Kubernetes `env` entries (`name: DB_PASSWORD` with `value: …`) and compose `- POSTGRES_PASSWORD=…` items.\n\n' +
+        'Finds string literals bound to names that say "secret": `password`, `passwd`, `pwd`, `secret`, `token`, `api_key`, `secret_key`, `client_secret`, `private_key`, `credentials`… in snake_case, camelCase, UPPER_CASE and run-together forms (`DATABASEPASSWORD`), as variables, attributes (`self.password`), subscripts (`conf["password"]`), dict keys (`{"password": …}`, also inside JSON strings such as `Connection(extra=\'{"token": …}\')`), keyword arguments (`Connection(password=…)`), parameter defaults, `==` comparisons, `requests` basic auth (`auth=("user", "…")`, `session.auth = ("user", "…")`, `HTTPBasicAuth("user", "…")`), fallbacks of `os.getenv`/`os.environ.get`/`Variable.get`, `Variable.set` values, setters (`conn.set_password("…")`) and `k8s.V1EnvVar(name="DB_PASSWORD", value=…)`. Imported aliases count (`from os import getenv as ge`, `from requests.auth import HTTPBasicAuth as Basic`). In data files shipped with the DAGs (README "Data files"): secret-named keys of `.env`, YAML, JSON, INI/TOML files and shell assignments (`DB_PASSWORD=…`, `password: …`, `{"client_secret": …}`), Kubernetes `env` entries (`name: DB_PASSWORD` with `value: …`) and compose `- POSTGRES_PASSWORD=…` items. There a local stack\'s default (`airflow`, `postgres`, `admin`, `insecure`, `minioadmin`…) is reported at *info*.\n\n' +
         'It ignores what is not a literal secret: Jinja templates (`{{ conn.db.password }}`), lookups (`Variable.get`, `os.environ`, `BaseHook.get_connection`), names of env vars, fields or Kubernetes Secrets (`password_env="DB_PASSWORD"`, `token_key="access_token"`, `Secret(secret="k8s-secret-name")`), paths, secret-manager references, empty and placeholder values (`""`, `"***"`, `"<password>"`, `"${DB_PASSWORD}"`, `"%(password)s"`, `"changeme"`, `"napassword"`), lookup fallbacks that say there is no secret (`Variable.get("DB_PASSWORD", "napassword")`, `os.getenv("API_TOKEN", "test")`: a fallback containing the secret word itself, or `n/a`, `none`, `test`, `dev`, `dummy`, `xxx`…), bare words under token, secret and key names (`{"tokens": "address"}` names a column; under a password name any word is reported), and pagination cursors such as `next_token`. Values of a known vendor format are reported by DG103 and URI credentials by DG102 instead.',
       why:
         'Airflow parses every file in the DAG folder, and the DAG repository is read by everyone with access to git, CI logs, the scheduler image and the web UI\'s code view. A password in a DAG file is a password for all of them, survives in git history after it is removed, and cannot be rotated without a code change.',
@@ -141,7 +141,11 @@ export default defineRule({
   onDataFile(ctx) {
     for (const p of ctx.use(DATA_PAIRS)) {
       if (!isHardcodedSecret(p.key, p.value)) continue;
-      ctx.reportRange(p.start, p.end, { name: p.key, value: redact(p.value) }, { key: secretKey(`DG101:${p.key.toLowerCase()}`, p.value) });
+      // `POSTGRES_PASSWORD: airflow` in a compose file: a local stack's default, shown at info
+      ctx.reportRange(p.start, p.end, { name: p.key, value: redact(p.value) }, {
+        key: secretKey(`DG101:${p.key.toLowerCase()}`, p.value),
+        ...(isDevDefault(p.value) ? { severity: 'info' as const } : {}),
+      });
     }
   },
 });

@@ -4,6 +4,7 @@ import { redact } from '../../src/engine/redact';
 import { stringValue } from '../../src/engine/python';
 import { findTokens } from './_tokens';
 import { findUriCredentials, uriCredentialLines } from './_uri-credentials';
+import { isDevDefault } from './_values';
 import { secretKey } from './_bindings';
 
 /** A line ending inside a URI's userinfo, continued by an implicitly concatenated string on the next line. */
@@ -19,7 +20,7 @@ export default defineRule({
     message: 'password embedded in a {where}: {secret}; use an Airflow connection instead',
     docs: {
       what:
-        'Finds credentials written into connection strings: `scheme://user:password@host` URIs (SQLAlchemy and Airflow connection URIs such as `postgresql://`, `mysql+pymysql://`, `redis://`, `amqp://`, `mongodb+srv://`, `https://`, `ftp://`, values of `AIRFLOW_CONN_*` and `Connection(uri=…)`), passwords and tokens in query or ODBC/JDBC parameters (`?password=`, `?api_key=`, `;PWD=…;`), `curl -u user:password` or `mysql -p…` style command lines, and SQL that sets a password (`CREATE USER … PASSWORD \'…\'`, `IDENTIFIED BY \'…\'`) as run by SQL operators. f-strings count when the password part is literal text. The scan is line-based over the raw text, so comments and docstrings are covered too (a working password in a comment is as leaked as one in code), as is a URI split over two implicitly concatenated lines. Data files shipped with the DAGs (`.sql`, `.sh`, `.env`, YAML, JSON, INI/TOML) are scanned the same way.\n\n' +
+        'Finds credentials written into connection strings: `scheme://user:password@host` URIs (SQLAlchemy and Airflow connection URIs such as `postgresql://`, `mysql+pymysql://`, `redis://`, `amqp://`, `mongodb+srv://`, `https://`, `ftp://`, values of `AIRFLOW_CONN_*` and `Connection(uri=…)`), passwords and tokens in query or ODBC/JDBC parameters (`?password=`, `?api_key=`, `;PWD=…;`), `curl -u user:password` or `mysql -p…` style command lines, and SQL that sets a password (`CREATE USER … PASSWORD \'…\'`, `IDENTIFIED BY \'…\'`) as run by SQL operators. f-strings count when the password part is literal text. The scan is line-based over the raw text, so comments and docstrings are covered too (a working password in a comment is as leaked as one in code), as is a URI split over two implicitly concatenated lines. Data files shipped with the DAGs (`.sql`, `.sh`, `.env`, YAML, JSON, INI/TOML) are scanned the same way; there a URI whose password is its user name or a local stack\'s default (`airflow:airflow@postgres`) is reported at *info*.\n\n' +
         'A password part that is interpolated (`{password}`), templated (`{{ conn.db.password }}`, `${DB_PASSWORD}`), masked (`***`) or a placeholder (`user:password@`, `<password>`) is not reported, nor are documentation hosts (`example.com`).',
       why:
         'Connection URIs are copied into logs, task instance rendering, XCom and error messages, and a DAG file is readable by everyone with repository access. The embedded password grants direct access to the database or broker, bypassing the Airflow connection store and its audit trail.',
@@ -79,8 +80,12 @@ function scanLines(ctx: RuleContext): void {
               : cred.kind === 'header'
                 ? 'HTTP authorization header'
                 : 'command line';
+      // in a data file, `airflow:airflow@postgres` (user = password, or a stack default) is a local stack: info
+      const user = cred.kind === 'userinfo' ? /:\/\/([^:@/\s]*):/.exec(line.slice(cred.index, cred.index + cred.length))?.[1] : undefined;
+      const dev = Boolean(ctx.file.dataKind) && isDevDefault(cred.secret, user);
       ctx.reportRange(start + cred.index, start + cred.index + cred.length, { where, secret: redact(cred.secret) }, {
         key: secretKey('DG102', cred.secret),
+        ...(dev ? { severity: 'info' as const } : {}),
       });
       break; // one finding per line
     }

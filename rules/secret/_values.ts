@@ -98,3 +98,14 @@ export function isHashOrId(v: string): boolean {
   if (/^(sha\d*|md5|sha256|sha512)[:-]/i.test(v)) return true; // sha256:..., sha512-... (integrity)
   return /^[0-9a-f]+$/.test(v) && [40, 64, 128].includes(v.length);
 }
+
+/**
+ * Passwords that local stacks ship with (docker-compose and Helm defaults, Airflow's quick-start): in a data file
+ * they are reported at *info* — shown, never failing a run — as they say "development stack" rather than "leak".
+ */
+const DEV_DEFAULTS = new Set(['airflow', 'postgres', 'admin', 'insecure', 'password1', 'minioadmin', 'root', 'k3s', 'test', 'mysql', 'redis', 'rabbitmq', 'guest', 'local', 'localdev', 'dev', 'development']);
+
+export function isDevDefault(value: string, user?: string): boolean {
+  const v = value.trim().toLowerCase();
+  return DEV_DEFAULTS.has(v) || (user !== undefined && v === user.trim().toLowerCase());
+}

@@ -120,4 +120,16 @@ describe('data files', () => {
     for (const n of Object.keys(BY_EXTENSION).map((e) => `dags/x${e}`)) expect(dataKindOf(n), n).not.toBeNull();
     for (const n of ['README.md', 'docs/a.txt', 'img.png', 'dags/x.envy', 'Makefile']) expect(re.test(n), n).toBe(false);
   });
+
+  it('a local stack\'s default passwords (`airflow:airflow`, `POSTGRES_PASSWORD: airflow`) are shown at info, other values fail', () => {
+    const dir = tempTree({
+      'docker-compose.yml': 'services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: airflow\n  web:\n    environment:\n      AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: postgresql+psycopg2://airflow:airflow@postgres/airflow\n',
+    });
+    const r = runCli(['check', '.', '--no-cache', '-f', 'json'], { cwd: dir });
+    const rep = JSON.parse(r.stdout) as { findings: { ruleId: string; severity: string }[] };
+    expect(rep.findings.map((f) => `${f.ruleId}:${f.severity}`).sort()).toEqual(['DG101:info', 'DG102:info']);
+    expect(r.code).toBe(0);
+    fs.writeFileSync(path.join(dir, 'docker-compose.yml'), `services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${PW}\n`);
+    expect(runCli(['check', '.', '--no-cache'], { cwd: dir }).code).toBe(1);
+  });
 });
