@@ -278,7 +278,7 @@ export const FACTS = defineService<Facts>('malicious: call facts', (ctx) => {
 /** Can a receiver of this file give a method call a kind? (Else method calls such as `config.get(…)` are not looked at.) */
 function needsMethodCalls(direct: { fn: string }[], ctx: RuleContext): boolean {
   if (ctx.exhaustive) return true;
-  if (PATH_WORDS.some((w) => ctx.tokens.has(w))) return true;
+  if (PATH_WORDS.some((w) => ctx.hasToken(w))) return true;
   return direct.some((c) => CONNECTABLE.has(c.fn) || SESSION_CTOR.test(c.fn) || SOCKET_CTORS.has(c.fn) || DOWNLOAD.has(c.fn));
 }
 

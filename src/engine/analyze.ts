@@ -5,7 +5,8 @@ import type { Finding, Warning } from '../report';
 import { RuleContext, type RawFinding } from './context';
 import type { DataKind } from '../data/kinds';
 import { resolvedCalls } from './calls';
-import { compilePattern, mayContainCall, mayContainKeyword, type CalleePattern } from './patterns';
+import { compilePattern, type CalleePattern } from './patterns';
+import { KeywordScanner } from './keywords';
 import type { QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
 import { describeUnknownCodes, isBlanket, parseSuppression, suppressionCovers, unknownSuppressionCodes, unusedCodes, type Suppression } from './suppressions';
@@ -24,6 +25,8 @@ export interface QueriedRule {
 export interface CallRule {
   rule: Rule;
   patterns: CalleePattern[];
+  /** Scanner ids of each pattern's words (whole tokens the file must hold for a call to resolve to it). */
+  wordIds: number[][];
 }
 
 export interface CompiledRules {
@@ -33,6 +36,12 @@ export interface CompiledRules {
   queried: QueriedRule[];
   /** Lower-cased keywords of each rule that declares them (as written for `wholeWords` rules). */
   keywords: Map<Rule, string[]>;
+  /** Scanner ids of the keywords of each rule that declares them. */
+  keywordIds: Map<Rule, number[]>;
+  /** Finds every keyword and pattern word of the rules in one pass per file. */
+  scanner: KeywordScanner;
+  /** Callee -> the call rules with a matching pattern (see rulesCalling). */
+  callees: Map<string, CallRule[]>;
   /** Upper-cased ids, names and aliases of every rule: codes we recognise in suppressions. */
   knownCodes: Set<string>;
 }
@@ -46,13 +55,15 @@ export class RuleQueryError extends Error {}
 export function compileRules(rules: Rule[]): CompiledRules {
   const calling: CallRule[] = [];
   const queried: QueriedRule[] = [];
+  const scanner = new KeywordScanner();
   const keywords = new Map<Rule, string[]>();
   for (const rule of rules) {
     if (rule.calls?.length) {
       if (!rule.onCall) throw new RuleQueryError(`rule ${rule.meta.id}: \`calls\` needs \`onCall\``);
       try {
         // A bare name (`run`) is any callee ending in it.
-        calling.push({ rule, patterns: rule.calls.map((c) => compilePattern(/[.*]/.test(c) ? c : `**.${c}`)) });
+        const patterns = rule.calls.map((c) => compilePattern(/[.*]/.test(c) ? c : `**.${c}`));
+        calling.push({ rule, patterns, wordIds: patterns.map((p) => p.words.map((w) => scanner.add(w, 'token'))) });
       } catch (e) {
         throw new RuleQueryError(`rule ${rule.meta.id}: ${(e as Error).message}`);
       }
@@ -71,6 +82,8 @@ export function compileRules(rules: Rule[]): CompiledRules {
       else queried.push({ rules: [rule], roots, query: null });
     }
   }
+  const keywordIds = new Map<Rule, number[]>();
+  for (const [rule, words] of keywords) keywordIds.set(rule, words.map((w) => scanner.add(w, rule.wholeWords ? 'token' : 'substring')));
   const knownCodes = new Set<string>();
   const byId = new Map<string, Rule>();
   for (const r of rules) {
@@ -79,7 +92,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
     knownCodes.add(r.meta.name.toUpperCase());
     for (const a of r.meta.aliases ?? []) knownCodes.add(a.toUpperCase());
   }
-  return { rules, byId, calling, queried, keywords, knownCodes };
+  return { rules, byId, calling, queried, keywords, keywordIds, scanner, callees: new Map(), knownCodes };
 }
 
 function queryOf(q: QueriedRule): Parser.Query {
@@ -93,26 +106,32 @@ function queryOf(q: QueriedRule): Parser.Query {
   return q.query;
 }
 
+/** Where the rules' keywords and pattern words occur in the file (src/engine/keywords.ts), found on first use. */
+class FileWords {
+  private hitsOf: number[][] | null = null;
+  constructor(private readonly text: string, private readonly scanner: KeywordScanner) {}
+  /** Start offsets of each scanner word, by id. */
+  get hits(): number[][] {
+    return (this.hitsOf ??= this.scanner.scan(this.text, this.text.toLowerCase()));
+  }
+  has(id: number): boolean {
+    return this.hits[id].length > 0;
+  }
+}
+
 /**
  * The rules that may find something in this file: a call rule when the file holds every word of one of its
- * patterns, a rule with keywords when it holds one of them (any case). `exhaustive` (tests): every rule.
+ * patterns (as whole tokens), a rule with keywords when it holds one of them (any case; as whole tokens for
+ * `wholeWords`). `exhaustive` (tests): every rule.
  */
-function activeRules(compiled: CompiledRules, ctx: RuleContext, text: string, exhaustive: boolean): { calls: CallRule[]; queries: Set<Rule>; files: Rule[] } {
-  let lower: string | null = null;
-  // rules share keywords (the secret family's `key`, `cred`, `auth`…): each is looked for once per file
-  const present = new Map<string, boolean>();
-  const contains = (k: string): boolean => {
-    let v = present.get(k);
-    if (v === undefined) present.set(k, (v = mayContainKeyword((lower ??= text.toLowerCase()), [k])));
-    return v;
-  };
+function activeRules(compiled: CompiledRules, text: string, words: FileWords, exhaustive: boolean): { calls: CallRule[]; queries: Set<Rule>; files: Rule[] } {
   const hasKeyword = (rule: Rule): boolean => {
-    const k = compiled.keywords.get(rule);
-    if (!k || exhaustive) return true;
-    if (rule.wholeWords) return k.some((w) => ctx.tokens.has(w));
-    return k.some(contains);
+    const ids = compiled.keywordIds.get(rule);
+    return exhaustive || !ids || ids.some((id) => words.has(id));
   };
-  const calls = exhaustive ? compiled.calling : compiled.calling.filter((c) => mayContainCall(text, ctx.tokens, c.patterns));
+  const calls = exhaustive
+    ? compiled.calling
+    : compiled.calling.filter((c) => c.patterns.some((p, k) => c.wordIds[k].every((id) => words.has(id)) && p.pieces.every((w) => text.includes(w))));
   const queries = new Set<Rule>();
   for (const q of compiled.queried) for (const r of q.rules) if (hasKeyword(r)) queries.add(r);
   // keywords gate a rule's query; they gate its onFile only when it has no query (a text-scan rule)
@@ -120,12 +139,29 @@ function activeRules(compiled: CompiledRules, ctx: RuleContext, text: string, ex
   return { calls, queries, files };
 }
 
+/**
+ * The call rules (in rule order) with a pattern matching this callee. Callees repeat across the files of a run
+ * (`print`, `os.path.join`, `self.log.info`), so each is tested against the ~400 patterns once.
+ */
+function rulesCalling(compiled: CompiledRules, fn: string): CallRule[] {
+  let v = compiled.callees.get(fn);
+  if (!v) {
+    if (compiled.callees.size >= CALLEE_MEMO_LIMIT) compiled.callees.clear();
+    compiled.callees.set(fn, (v = compiled.calling.filter((c) => c.patterns.some((p) => p.test(fn)))));
+  }
+  return v;
+}
+
+/** Distinct callees remembered before the memo starts over (bounds memory on huge runs). */
+const CALLEE_MEMO_LIMIT = 50_000;
+
 /** Hand each call to the rules whose patterns match its callee. */
-function dispatchCalls(ctx: RuleContext, text: string, calls: CallRule[], exhaustive: boolean, ruleErrors: string[]): void {
+function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, calls: CallRule[], exhaustive: boolean, ruleErrors: string[]): void {
   if (!calls.length) return;
+  const active = new Set(calls);
   for (const { call, fn } of resolvedCalls(ctx, text, calls.flatMap((c) => c.patterns), exhaustive)) {
-    for (const c of calls) {
-      if (!c.patterns.some((p) => p.test(fn))) continue;
+    for (const c of rulesCalling(compiled, fn)) {
+      if (!active.has(c)) continue;
       ctx.rule = c.rule;
       try {
         c.rule.onCall!(call, fn, ctx);
@@ -137,8 +173,7 @@ function dispatchCalls(ctx: RuleContext, text: string, calls: CallRule[], exhaus
 }
 
 /** Run each active rule's query: around its keywords, or on the whole tree when it has none (or exhaustive). */
-function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, active: Set<Rule>, exhaustive: boolean, ruleErrors: string[]): void {
-  let lower: string | null = null;
+function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, fileWords: FileWords, active: Set<Rule>, exhaustive: boolean, ruleErrors: string[]): void {
   let windows: Map<string, [number, number][]> | null = null;
   for (const q of compiled.queried) {
     const rules = q.rules.filter((r) => active.has(r));
@@ -156,20 +191,17 @@ function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, act
       for (const c of match.captures) (caps[c.name] ??= []).push(c.node);
       all.push(caps);
     };
-    const words = exhaustive || rules.some((r) => !compiled.keywords.has(r)) ? null : [...new Set(rules.flatMap((r) => compiled.keywords.get(r)!))];
-    // whole-word search only when every rule sharing the query declares it
-    const whole = rules.every((r) => r.wholeWords);
-    if (!words) {
+    const ids = exhaustive || rules.some((r) => !compiled.keywordIds.has(r)) ? null : [...new Set(rules.flatMap((r) => compiled.keywordIds.get(r)!))];
+    if (!ids) {
       for (const match of query.matches(ctx.root)) collect(match);
     } else {
       // Every match contains a keyword, so its root node intersects a keyword occurrence: the query runs natively
       // on windows around the occurrences (tree-sitter completes a match that starts in the window, whatever its
       // extent), never walking the rest of the tree and never climbing parents in JavaScript.
-      lower ??= text.toLowerCase();
       windows ??= new Map();
-      const key = `${whole}\0${words.join('\0')}`;
+      const key = ids.join(',');
       let win = windows.get(key);
-      if (!win) windows.set(key, (win = keywordWindows(whole ? text : lower, words, whole)));
+      if (!win) windows.set(key, (win = hitWindows(fileWords.hits, ids, compiled.scanner)));
       const seen = new Set<string>();
       const found: { m: Parser.QueryMatch; start: number; end: number }[] = [];
       for (const [a, b] of win) {
@@ -204,30 +236,28 @@ function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, act
 /** Occurrences of the words closer than this are searched as one window (fewer native calls, same matches). */
 const WINDOW_GAP = 512;
 
-/** Sorted, merged [start, end) windows around every occurrence of the (lower-case) words. */
-function keywordWindows(lower: string, words: string[], whole = false): [number, number][] {
-  // start * 256 + word index, sorted as numbers in a typed array (far cheaper than sorting pairs)
+/** Sorted, merged [start, end) windows around the occurrences of the words `ids` found by the scanner. */
+function hitWindows(hits: number[][], ids: number[], scanner: KeywordScanner): [number, number][] {
   const keys: number[] = [];
-  words.forEach((w, k) => {
-    for (let i = lower.indexOf(w); i >= 0; i = lower.indexOf(w, i + 1)) {
-      if (whole && (isWordChar(lower.charCodeAt(i - 1)) || isWordChar(lower.charCodeAt(i + w.length)))) continue;
-      keys.push(i * 256 + k);
-    }
-  });
+  for (const id of ids) {
+    const len = Math.min(scanner.length(id), 255);
+    for (const i of hits[id]) keys.push(i * 256 + len);
+  }
+  return mergeWindows(keys);
+}
+
+/** `keys`: start * 256 + length of each occurrence; sorted as numbers in a typed array (far cheaper than pairs). */
+function mergeWindows(keys: number[]): [number, number][] {
   const sorted = Float64Array.from(keys).sort();
   const out: [number, number][] = [];
   for (const key of sorted) {
     const start = Math.floor(key / 256);
-    const end = start + words[key % 256].length;
+    const end = start + (key % 256);
     const last = out[out.length - 1];
     if (last && start <= last[1] + WINDOW_GAP) last[1] = Math.max(last[1], end);
     else out.push([start, end]);
   }
   return out;
-}
-
-function isWordChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c >= 128;
 }
 
 /**
@@ -288,12 +318,13 @@ export function analyzeSource(
   const lines = new LineIndex(text);
 
   const exhaustive = opts.exhaustive === true;
-  const active = activeRules(compiled, ctx, text, exhaustive);
+  const fileWords = new FileWords(text, compiled.scanner);
+  const active = activeRules(compiled, text, fileWords, exhaustive);
   // A file that some call or query rule may match is parsed, whether or not a candidate is found in it: which
   // files are parsed (and so can report a syntax error, DG000) follows from the words in the file alone.
   if (active.calls.length || active.queries.size) void ctx.root;
-  dispatchCalls(ctx, text, active.calls, exhaustive, ruleErrors);
-  runQueries(compiled, ctx, text, active.queries, exhaustive, ruleErrors);
+  dispatchCalls(compiled, ctx, text, active.calls, exhaustive, ruleErrors);
+  runQueries(compiled, ctx, text, fileWords, active.queries, exhaustive, ruleErrors);
   for (const rule of active.files) {
     ctx.rule = rule;
     try {

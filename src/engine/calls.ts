@@ -5,7 +5,7 @@
 import Parser = require('tree-sitter');
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from './context';
-import { importAliasCandidates, lastSegment } from './imports';
+import { lastSegment } from './imports';
 import { callAt, findCallNames } from './locate';
 import type { CalleePattern } from './patterns';
 import { getLanguage } from '../parse';
@@ -64,7 +64,7 @@ function candidateCalls(ctx: RuleContext, text: string, patterns: readonly Calle
   }
   if (open) return allCalls(ctx.root);
   // `from subprocess import run as r`: `r(…)` is a call of `subprocess.run`.
-  for (const rec of importAliasCandidates(text)) {
+  for (const rec of ctx.importAliasCandidates) {
     const last = lastSegment(rec.target);
     if (exact.has(last) || prefixes.some((p) => last.startsWith(p))) exact.add(rec.local);
   }

@@ -3,13 +3,14 @@ import { SEVERITIES, severityRank, type Severity } from '../report';
 import { lineCommentOf, type DataKind } from '../data/kinds';
 import type { Settings } from './settings';
 import type { Rule } from './rule';
-import { importRecords, type ImportRecord } from './imports';
+import { importAliasCandidates, importRecords, type ImportRecord } from './imports';
 import { findImports } from './locate';
 import { callArgs, stringValue, unwrap } from './python';
 import { deferredRanges, statementSpan } from './scope';
 import { fillTemplate, PARSE_TIME_NOTE, type Fields } from './template';
 import { resolvedCalls, type ResolvedCall } from './calls';
-import { compilePattern, textTokens, type CalleePattern } from './patterns';
+import { compilePattern, type CalleePattern } from './patterns';
+import { isTokenAt } from './keywords';
 
 // Compiled patterns by source: a pure function of the string, shared by every file.
 const compiledPatterns = new Map<string, CalleePattern>();
@@ -17,6 +18,26 @@ function patternOf(source: string): CalleePattern {
   let p = compiledPatterns.get(source);
   if (!p) compiledPatterns.set(source, (p = compilePattern(/[.*]/.test(source) ? source : `**.${source}`)));
   return p;
+}
+
+/** Compiled pattern lists of `findCalls`, by list (services pass constant arrays), with a memo of callees tested. */
+const patternSets = new WeakMap<readonly string[], { compiled: CalleePattern[]; matches(fn: string): boolean }>();
+function patternSet(patterns: readonly string[]): { compiled: CalleePattern[]; matches(fn: string): boolean } {
+  let set = patternSets.get(patterns);
+  if (!set) {
+    const compiled = patterns.map(patternOf);
+    let memo = new Map<string, boolean>();
+    const matches = (fn: string): boolean => {
+      let v = memo.get(fn);
+      if (v === undefined) {
+        if (memo.size >= 50_000) memo = new Map();
+        memo.set(fn, (v = compiled.some((p) => p.test(fn))));
+      }
+      return v;
+    };
+    patternSets.set(patterns, (set = { compiled, matches }));
+  }
+  return set;
 }
 
 const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
@@ -105,8 +126,8 @@ export class RuleContext {
    * order. For services that need calls no rule subscribed to.
    */
   findCalls(patterns: readonly string[]): ResolvedCall[] {
-    const compiled = patterns.map(patternOf);
-    return resolvedCalls(this, this.file.text, compiled, this.exhaustive).filter((c) => compiled.some((p) => p.test(c.fn)));
+    const set = patternSet(patterns);
+    return resolvedCalls(this, this.file.text, set.compiled, this.exhaustive).filter((c) => set.matches(c.fn));
   }
 
   /** The file's syntax tree (for `onFile` rules that locate a text match with `descendantForIndex`). Parsed on first use. */
@@ -255,11 +276,28 @@ export class RuleContext {
     this.deferredMaxEnd = ranges.map((r) => (max = Math.max(max, r[1])));
   }
 
-  private tokenSet: Set<string> | null = null;
+  private readonly tokenMemo = new Map<string, boolean>();
 
-  /** Every identifier-shaped token of the text, strings and comments included (what words a file may use). */
-  get tokens(): Set<string> {
-    return (this.tokenSet ??= textTokens(this.file.text));
+  /**
+   * Does the text hold `word` as a whole identifier-shaped token (strings and comments included)? What words a file
+   * may use, for a rule's own cheap prefilter.
+   */
+  hasToken(word: string): boolean {
+    let v = this.tokenMemo.get(word);
+    if (v === undefined) {
+      const text = this.file.text;
+      v = false;
+      for (let i = text.indexOf(word); i >= 0 && !v; i = text.indexOf(word, i + 1)) v = isTokenAt(text, i, word.length);
+      this.tokenMemo.set(word, v);
+    }
+    return v;
+  }
+
+  private importAliasList: { target: string; local: string }[] | null = null;
+
+  /** `from subprocess import run as r` -> {target: 'subprocess.run', local: 'r'}, from the text (imports.ts). */
+  get importAliasCandidates(): { target: string; local: string }[] {
+    return (this.importAliasList ??= importAliasCandidates(this.file.text));
   }
 
   private aliasMap: Map<string, string> | null = null;
@@ -283,7 +321,6 @@ export class RuleContext {
     try {
       const text = this.file.text;
       const conflicting = new Set<string>();
-      const imports = this.imports;
       for (const m of text.matchAll(ALIAS_LINE)) {
         // only a right-hand side an import or a followed builtin can explain (`x = y` of two locals is not one)
         const head = /^[A-Za-z_]\w*/.exec(m[2])![0];
@@ -291,7 +328,7 @@ export class RuleContext {
         if (isCall) {
           // a call binds a module only through an importer: __import__(…), import_module(…), getattr(…), or an alias of one
           if (!/__import__|import_module|getattr/.test(m[2]) && !IMPORTERS.has(out.get(head) ?? '')) continue;
-        } else if (!imports.has(head) && !ALIASED_BUILTINS.has(head) && !out.has(head)) continue;
+        } else if (!ALIASED_BUILTINS.has(head) && !out.has(head) && !this.imports.has(head)) continue;
         const at = m.index! + m[0].length - m[2].length;
         const node = this.root.descendantForIndex(at, at + 1);
         let a: SyntaxNode | null = node;

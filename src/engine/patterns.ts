@@ -70,21 +70,3 @@ function segmentsSource(body: string[]): string {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
-
-/** Every identifier-shaped token of the text, strings and comments included (an over-approximation of its names). */
-export function textTokens(text: string): Set<string> {
-  return new Set(text.match(/[A-Za-z_][A-Za-z0-9_]*/g));
-}
-
-/** Does the text hold every word of one of the patterns? (The file-level prefilter of a call rule.) */
-export function mayContainCall(text: string, tokens: Set<string>, patterns: readonly CalleePattern[]): boolean {
-  return patterns.some((p) => p.words.every((w) => tokens.has(w)) && p.pieces.every((w) => text.includes(w)));
-}
-
-/**
- * Does the text contain one of the keywords, in any letter case? (The file-level prefilter of a query or file
- * rule: every match must contain one.) `lower` is the text lower-cased once per file.
- */
-export function mayContainKeyword(lower: string, keywords: readonly string[]): boolean {
-  return keywords.some((k) => lower.includes(k));
-}

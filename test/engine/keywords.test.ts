@@ -1,0 +1,93 @@
+/**
+ * The one-pass keyword scanner must find exactly what the slow, obvious searches find: every occurrence of a
+ * keyword with `indexOf` on the lower-cased text, and a token word exactly when `/[A-Za-z_][A-Za-z0-9_]*\/g`
+ * splits it out of the text. Checked on every rule fixture, sample and a set of hostile edge cases.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KeywordScanner } from '../../src/engine/keywords';
+import { compileRules } from '../../src/engine/analyze';
+import { ALL_RULES } from '../../rules';
+
+const repo = path.resolve(__dirname, '..', '..');
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...files(p));
+    else if (/\.(py|ya?ml|json|sh|env|sql)$/.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+const EDGE_CASES = [
+  '',
+  'o',
+  'os',
+  '9os a9os _os os.system x.os os9 \u212Aos \u00e9os os\u00e9',
+  'İmport os; PASS pAsS pass_word Secret',
+  '"os" \'subprocess\' #os\n`os`',
+  'getattr(__import__("os"), "system")',
+  'kubernetes.io/serviceaccount ~/.aws/credentials ://x',
+  'aaaa keykeykey passpass',
+];
+
+function expectedSubstrings(lower: string, word: string): number[] {
+  const out: number[] = [];
+  for (let i = lower.indexOf(word); i >= 0; i = lower.indexOf(word, i + 1)) out.push(i);
+  return out;
+}
+
+describe('KeywordScanner', () => {
+  const compiled = compileRules(ALL_RULES);
+  const texts = [...files(path.join(repo, 'test', 'rules', 'fixtures')), ...files(path.join(repo, 'samples'))].map((f) => fs.readFileSync(f, 'utf8'));
+  texts.push(...EDGE_CASES);
+
+  it('finds every keyword occurrence and every token word of the rules, as indexOf and the token regex do', () => {
+    const scanner = compiled.scanner;
+    let checked = 0;
+    for (const text of texts) {
+      const lower = text.toLowerCase();
+      const hits = scanner.scan(text, lower);
+      const tokens = new Set(text.match(/[A-Za-z_][A-Za-z0-9_]*/g));
+      for (const [rule, ids] of compiled.keywordIds) {
+        ids.forEach((id, k) => {
+          const word = compiled.keywords.get(rule)![k];
+          if (rule.wholeWords) expect(hits[id].length > 0, `${rule.meta.id} ${word}`).toBe(tokens.has(word));
+          else expect(hits[id], `${rule.meta.id} ${word}`).toEqual(expectedSubstrings(lower, word));
+          checked++;
+        });
+      }
+      for (const c of compiled.calling) {
+        c.patterns.forEach((p, k) => p.words.forEach((w, j) => expect(hits[c.wordIds[k][j]].length > 0, w).toBe(tokens.has(w))));
+      }
+    }
+    expect(checked).toBeGreaterThan(1000);
+  });
+
+  it('handles one-character, non-ASCII and overlapping words', () => {
+    const s = new KeywordScanner();
+    const ids = {
+      a: s.add('a', 'substring'),
+      e: s.add('é', 'substring'),
+      kk: s.add('keyk', 'substring'),
+      os: s.add('os', 'token'),
+      x: s.add('x', 'token'),
+      imp: s.add('import', 'token'),
+    };
+    for (const text of EDGE_CASES) {
+      const lower = text.toLowerCase();
+      const hits = s.scan(text, lower);
+      const tokens = new Set(text.match(/[A-Za-z_][A-Za-z0-9_]*/g));
+      expect(hits[ids.a]).toEqual(expectedSubstrings(lower, 'a'));
+      expect(hits[ids.e]).toEqual(expectedSubstrings(lower, 'é'));
+      expect(hits[ids.kk]).toEqual(expectedSubstrings(lower, 'keyk'));
+      expect(hits[ids.os].length > 0, text).toBe(tokens.has('os'));
+      expect(hits[ids.x].length > 0, text).toBe(tokens.has('x'));
+      expect(hits[ids.imp].length > 0, text).toBe(tokens.has('import'));
+    }
+    expect(() => s.add('late', 'substring')).toThrow(/after scan/);
+  });
+});
