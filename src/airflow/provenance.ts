@@ -249,7 +249,7 @@ function callSiteTrust(
     }
     const via = m[1];
     const at = via ? m.index + m[0].lastIndexOf(via) : m.index;
-    const found = callAt(ctx.root, at, at + (via ?? fname).length);
+    const found = callAt(ctx.root, at, at + (via ?? fname).length, m.index + m[0].length - 1);
     if (!found) continue;
     let call = found.call;
     // `obj.name(…)` is a method call: it counts for methods only, and `name(…)` for functions only

@@ -112,7 +112,7 @@ class FileWords {
   constructor(private readonly text: string, private readonly scanner: KeywordScanner) {}
   /** Start offsets of each scanner word, by id. */
   get hits(): number[][] {
-    return (this.hitsOf ??= this.scanner.scan(this.text, this.text.toLowerCase()));
+    return (this.hitsOf ??= this.scanner.scan(this.text));
   }
   has(id: number): boolean {
     return this.hits[id].length > 0;

@@ -76,7 +76,7 @@ function candidateCalls(ctx: RuleContext, text: string, patterns: readonly Calle
   exact.add('getattr');
   const out: SyntaxNode[] = [];
   for (const m of findCallNames(text, exact, prefixes)) {
-    const site = callAt(ctx.root, m.index, m.index + m.name.length);
+    const site = callAt(ctx.root, m.index, m.index + m.name.length, m.paren);
     if (site) out.push(site.call);
   }
   for (const i of calledCallOpenings(text)) {

@@ -17,12 +17,14 @@ export type WordKind =
   | 'token';
 
 export class KeywordScanner {
-  private readonly words: { text: string; lower: string; kind: WordKind }[] = [];
+  private readonly words: { text: string; lower: string; kind: WordKind; codes: number[]; lowerCodes: number[] }[] = [];
   private readonly ids = new Map<string, number>();
   // Per kind (0: substring, 1: token): bigram of two ASCII characters (7 bits each) -> 1 + index into `buckets`
   // (0: no word starts so), and the mask of the third characters (folded to 5 bits) its words continue with, so
   // that most hits of common pairs (`se`, `co`, `re`…) stop without comparing any word.
   private tables: Int32Array[] | null = null;
+  /** Bigrams some word of either kind starts with (one lookup for the common case, no word here). */
+  private any: Uint8Array | null = null;
   private thirds: Int32Array[] = [];
   private buckets: number[][] = [];
   private fallback: number[] = [];
@@ -34,7 +36,8 @@ export class KeywordScanner {
     let id = this.ids.get(key);
     if (id === undefined) {
       if (this.tables) throw new Error('KeywordScanner: add after scan');
-      id = this.words.push({ text: word, lower: word.toLowerCase(), kind }) - 1;
+      const lower = word.toLowerCase();
+      id = this.words.push({ text: word, lower, kind, codes: codesOf(word), lowerCodes: codesOf(lower) }) - 1;
       this.ids.set(key, id);
     }
     return id;
@@ -69,14 +72,54 @@ export class KeywordScanner {
     });
     this.tables = tables;
     this.thirds = thirds;
+    this.any = Uint8Array.from({ length: 128 * 128 }, (_, k) => (tables[0][k] || tables[1][k] ? 1 : 0));
   }
 
-  /**
-   * Start offsets of each word (by id), ascending; overlapping occurrences included. `lower` is
-   * `text.toLowerCase()` (same length for the ASCII text around every match; see `build`).
-   */
-  scan(text: string, lower: string): number[][] {
+  /** Start offsets of each word (by id), ascending; overlapping occurrences included. */
+  scan(text: string): number[][] {
     if (!this.tables) this.build();
+    // Most files are ASCII: their bytes are read several times faster than the characters of a string.
+    return NON_ASCII.test(text) ? this.scanString(text, text.toLowerCase()) : this.scanAscii(text, Buffer.from(text, 'latin1'));
+  }
+
+  private scanAscii(text: string, bytes: Uint8Array): number[][] {
+    const out: number[][] = this.words.map(() => []);
+    const [subTable, tokTable] = this.tables!;
+    const [subThird, tokThird] = this.thirds;
+    const { buckets, words } = this;
+    const n = bytes.length;
+    let c0 = n ? LOWER[bytes[0]] : 0;
+    let c1 = n > 1 ? LOWER[bytes[1]] : 0;
+    const any = this.any!;
+    for (let i = 0; i + 1 < n; i++) {
+      const key = (c0 << 7) | c1;
+      c0 = c1;
+      c1 = i + 2 < n ? LOWER[bytes[i + 2]] : 0;
+      if (!any[key]) continue;
+      const bit = 1 << (c1 & 31);
+      const s = subTable[key];
+      if (s && subThird[key] & bit) {
+        const bucket = buckets[s - 1];
+        for (let k = 0; k < bucket.length; k++) if (bytesStartWith(bytes, i, words[bucket[k]].lowerCodes, true)) out[bucket[k]].push(i);
+      }
+      const t = tokTable[key];
+      if (t && tokThird[key] & bit && (i === 0 || !isLetterOrUnderscore(bytes[i - 1]))) {
+        let j = i + 2;
+        while (j < n && isTokenChar(bytes[j])) j++;
+        const len = j - i;
+        const bucket = buckets[t - 1];
+        for (let k = 0; k < bucket.length; k++) {
+          const w = words[bucket[k]];
+          if (w.codes.length === len && bytesStartWith(bytes, i, w.codes, false) && tokenBefore(bytes, i)) out[bucket[k]].push(i);
+        }
+      }
+    }
+    for (const id of this.fallback) out[id] = findAll(text, text.toLowerCase(), words[id].text, words[id].kind);
+    return out;
+  }
+
+  /** Any text: characters of the string and of its lower-cased copy. */
+  private scanString(text: string, lower: string): number[][] {
     const out: number[][] = this.words.map(() => []);
     const [subTable, tokTable] = this.tables!;
     const [subThird, tokThird] = this.thirds;
@@ -122,6 +165,32 @@ export class KeywordScanner {
     }
     return out;
   }
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** ASCII lower case by byte (A–Z to a–z). */
+const LOWER = Uint8Array.from({ length: 256 }, (_, c) => (c >= 65 && c <= 90 ? c + 32 : c & 127));
+
+function codesOf(word: string): number[] {
+  return Array.from(word, (ch) => ch.charCodeAt(0));
+}
+
+function bytesStartWith(bytes: Uint8Array, i: number, codes: number[], fold: boolean): boolean {
+  if (i + codes.length > bytes.length) return false;
+  for (let k = 0; k < codes.length; k++) if ((fold ? LOWER[bytes[i + k]] : bytes[i + k]) !== codes[k]) return false;
+  return true;
+}
+
+function isLetterOrUnderscore(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+/** isTokenAt's look back, on bytes: only digits, not preceded by a letter or `_`, may precede a token. */
+function tokenBefore(bytes: Uint8Array, i: number): boolean {
+  let j = i - 1;
+  while (j >= 0 && bytes[j] >= 48 && bytes[j] <= 57) j--;
+  return j < 0 || !isTokenChar(bytes[j]);
 }
 
 function findAll(text: string, lower: string, word: string, kind: WordKind): number[] {

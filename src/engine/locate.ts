@@ -29,11 +29,12 @@ function isNameChar(c: number): boolean {
 export function findImports(text: string, root: SyntaxNode): SyntaxNode[] {
   const out: SyntaxNode[] = [];
   for (const i of importWords(text)) {
-    // The keyword token's parent is the statement; in a string or comment there is no keyword token.
-    const kw = root.descendantForIndex(i, i + 6);
-    if (kw.type !== 'import' || kw.startIndex !== i) continue;
-    const stmt = kw.parent;
-    if (!stmt) continue;
+    // The smallest node spanning the keyword and the next token is the statement (`import x`, `from m import (x)`);
+    // in a string or comment it is that string or comment. (Cheaper than the keyword's `.parent`: see callAt.)
+    let j = i + 6;
+    for (let c = text.charCodeAt(j); c === 32 || c === 9 || c === 92 || c === 13 || c === 10 || c === 12; c = text.charCodeAt(++j));
+    if (j >= text.length) continue;
+    const stmt = root.descendantForIndex(i, j + 1);
     const t = stmt.type;
     if (t === 'import_statement' || t === 'import_from_statement' || t === 'future_import_statement') out.push(stmt);
   }
@@ -69,10 +70,10 @@ export function findSuppressionComments(text: string, tree: () => SyntaxNode): S
 /**
  * Each name of `names`, or starting with one of `prefixes`, where it is followed by `(` (whitespace and `\`
  * line continuations allowed between): `[{index, name}]`, in text order. Found from each `(` backwards with a set
- * lookup, which is several times faster than a regex alternation of the names rules subscribe to.
+ * lookup, which is several times faster than a regex alternation of the names rules subscribe to. `paren`: the `(`.
  */
-export function findCallNames(text: string, names: ReadonlySet<string>, prefixes: readonly string[] = []): { index: number; name: string }[] {
-  const out: { index: number; name: string }[] = [];
+export function findCallNames(text: string, names: ReadonlySet<string>, prefixes: readonly string[] = []): { index: number; name: string; paren: number }[] {
+  const out: { index: number; name: string; paren: number }[] = [];
   for (let i = text.indexOf('('); i >= 0; i = text.indexOf('(', i + 1)) {
     let j = i - 1;
     for (let c = text.charCodeAt(j); c === 32 || (c >= 9 && c <= 13) || c === 92; c = text.charCodeAt(--j));
@@ -80,7 +81,7 @@ export function findCallNames(text: string, names: ReadonlySet<string>, prefixes
     for (let c = text.charCodeAt(j); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c >= 128; c = text.charCodeAt(--j));
     if (end === j + 1) continue;
     const name = text.slice(j + 1, end);
-    if (names.has(name) || (prefixes.length && prefixes.some((p) => name.startsWith(p)))) out.push({ index: j + 1, name });
+    if (names.has(name) || (prefixes.length && prefixes.some((p) => name.startsWith(p)))) out.push({ index: j + 1, name, paren: i });
   }
   return out;
 }
@@ -88,8 +89,21 @@ export function findCallNames(text: string, names: ReadonlySet<string>, prefixes
 /**
  * The call whose callee ends with the identifier at [start, end) of the text, or null when that identifier is
  * not a callee (it is in a string or comment, or is an argument). Returns the call and its function node.
+ * `paren`: the offset of the `(` that follows the name, when known. The smallest node spanning the name and that
+ * `(` is then the call itself, found without `.parent` (which tree-sitter answers by descending from the root
+ * again, the dearest node access there is).
  */
-export function callAt(root: SyntaxNode, start: number, end: number): { call: SyntaxNode; fn: SyntaxNode } | null {
+export function callAt(root: SyntaxNode, start: number, end: number, paren?: number): { call: SyntaxNode; fn: SyntaxNode } | null {
+  if (paren !== undefined) {
+    const call = root.descendantForIndex(start, paren + 1);
+    if (call.type !== 'call') return null;
+    const fn = call.childForFieldName('function');
+    if (!fn || fn.endIndex !== end) return null;
+    if (fn.type === 'identifier') return fn.startIndex === start ? { call, fn } : null;
+    if (fn.type !== 'attribute') return null;
+    const attr = fn.childForFieldName('attribute');
+    return attr && attr.startIndex === start ? { call, fn } : null;
+  }
   // The regex matched a whole word followed by `(`: if the smallest node there is an identifier, it is that word.
   const id = root.descendantForIndex(start, end);
   if (id.type !== 'identifier') return null;
