@@ -28,7 +28,7 @@ export default defineRule({
   (tuple (identifier) @fn)
 ] @use`,
   keywords: ['eval', 'exec', 'compile', '__import__'],
-  wholeWords: true,
+  keywordMatch: 'token',
   onMatch(c, ctx) {
     const id = c.fn[0];
     if (!RUNNERS.has(id.text)) return;

@@ -3,11 +3,11 @@ import { defineRule } from '../../src/engine/rule';
 import type { RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
-import { SECRET_BINDING_QUERY, bindingFromCaptures, isKubernetesSecretCall, jsonStringPairs, secretKey, STRONG_NAME_FRAGMENTS, STRONG_NAME_KEYWORDS } from './_bindings';
+import { SECRET_BINDING_QUERY, bindingFromCaptures, isKubernetesSecretCall, jsonStringPairs, secretKey, STRONG_NAME_FRAGMENTS } from './_bindings';
 import { findTokens, isAwsSecretKeyBinding } from './_tokens';
 import { findUriCredentials } from './_uri-credentials';
 import { isBareWord, isDevDefault, isNotASecretValue, isPasswordName, isPlaceholderDefault } from './_values';
-import { nameStrength } from './_names';
+import { nameStrength, STRONG_NAME_WORDS } from './_names';
 import { DATA_PAIRS } from '../../src/data/pairs';
 
 /** Is `value` under `name` a hardcoded secret this rule reports (and no more specific DG1xx rule does)? */
@@ -111,9 +111,11 @@ export default defineRule({
     }
   },
   // Bindings of a secret-ish name to a string literal, JSON documents in strings (`extra='{"token": …}'`), and
-  // requests' `auth=("user", "password")`: every one holds a secret-ish word or `auth`.
+  // requests' `auth=("user", "password")`: every one holds a strong name (it ends a word with one of the
+  // STRONG_NAME_WORDS) or the name `auth`.
   query: SECRET_BINDING_QUERY(),
-  keywords: [...STRONG_NAME_KEYWORDS, 'auth'],
+  keywords: [...STRONG_NAME_WORDS, 'auth'],
+  keywordMatch: 'name-word-end',
   onMatch(c, ctx) {
     if (c.authpw) {
       // requests' auth=("user", "password"), session.auth = ("user", "password")

@@ -1,11 +1,11 @@
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
-import { SECRET_BINDING_QUERY, bindingFromCaptures, secretKey, WEAK_NAME_FRAGMENTS } from './_bindings';
+import { SECRET_BINDING_QUERY, bindingFromCaptures, secretKey } from './_bindings';
 import { findTokens, isAwsSecretKeyBinding } from './_tokens';
 import { findUriCredentials } from './_uri-credentials';
 import { isNotASecretValue } from './_values';
 import { looksRandom } from './_entropy';
-import { nameStrength, nameWords } from './_names';
+import { nameStrength, nameWords, WEAK_NAME_WORDS } from './_names';
 
 /** `Authorization: Bearer <token>` / `Basic <b64>` / `Token <t>` header values: the credential part. */
 function credentialPart(name: string, value: string): string {
@@ -47,7 +47,9 @@ export default defineRule({
   // Bindings of a key/auth-ish name to a random-looking string, found from the binding's `=` / `:` in the text.
   // the same query as DG101 (run once for both); the basic-auth tuples it also captures are DG101's
   query: SECRET_BINDING_QUERY(),
-  keywords: WEAK_NAME_FRAGMENTS.split('|'),
+  // a weak name holds one of these as a word of its own (`routing_key`, not `monkey`; `api_pin`, not `mapping`)
+  keywords: WEAK_NAME_WORDS,
+  keywordMatch: 'name-word',
   onMatch(c, ctx) {
     const b = bindingFromCaptures(c);
     if (!b) return;

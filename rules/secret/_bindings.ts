@@ -42,11 +42,7 @@ export const BINDING_QUERY = `
 
 
 /** Name fragments of every name `nameStrength` calls strong (a bare `key` is weak: it needs a prefix word). */
-/** A word that every name STRONG_NAME_FRAGMENTS matches contains (the `<prefix>_key` forms all contain `key`). */
-export const STRONG_NAME_KEYWORDS = ['pass', 'pw', 'secret', 'token', 'cred', 'contras', 'key'];
 export const STRONG_NAME_FRAGMENTS = `pass|pwd|pw|secret|token|cred|contras|(?:${[...KEY_PREFIXES].join('|')})[_.\\- ]?keys?`;
-/** Name fragments of every name `nameStrength` calls weak. */
-export const WEAK_NAME_FRAGMENTS = 'key|auth|sig|hmac|salt|cookie|bearer|cred|licen|otp|mfa|pin|sas|dsn|hook|session|nonce|cert|sid';
 
 /** The secret-bearing name of a binding's left-hand side. */
 export function lhsName(lhs: SyntaxNode): string | null {

@@ -46,6 +46,15 @@ const WEAK_WORDS = new Set([
   'key', 'auth', 'authorization', 'sig', 'signature', 'hmac', 'salt', 'cookie', 'bearer', 'cred', 'license',
   'licence', 'otp', 'totp', 'mfa', 'pin', 'sas', 'dsn', 'webhook', 'hook', 'session', 'nonce', 'cert', 'sid',
 ]);
+/**
+ * Keywords of the rules that judge names (keywordMatch `name-word-end`/`name-word`): every name `nameStrength` calls
+ * strong ends a word with one of STRONG_NAME_WORDS (`DB_PASSWORD`, `databasepassword`, `api_key`, `password_b64`
+ * after its qualifier), and every weak one holds one of WEAK_NAME_WORDS as a word (`routing_key`, `userPin`).
+ * (`contraseña` is left out: nameWords splits it at `ñ`, so no name is strong by it.)
+ */
+export const STRONG_NAME_WORDS: readonly string[] = [...[...STRONG_WORDS].filter((w) => /^[a-z]+$/.test(w)), 'tokens', 'key', 'keys'];
+export const WEAK_NAME_WORDS: readonly string[] = ['key', 'keys', ...WEAK_WORDS];
+
 /** `key` preceded by these is a lookup key, not a secret. */
 const NOT_SECRET_BEFORE_KEY = new Set([
   'cache', 's', 'object', 'partition', 'primary', 'sort', 'foreign', 'dedup', 'dedupe', 'idempotency', 'lookup',

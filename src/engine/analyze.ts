@@ -7,12 +7,14 @@ import type { DataKind } from '../data/kinds';
 import { resolvedCalls } from './calls';
 import { compilePattern, type CalleePattern } from './patterns';
 import { KeywordScanner } from './keywords';
-import type { QueryCaptures, Rule } from './rule';
+import type { KeywordMatch, QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
 import { describeUnknownCodes, isBlanket, parseSuppression, suppressionCovers, unknownSuppressionCodes, unusedCodes, type Suppression } from './suppressions';
 import { getLanguage, parse } from '../parse';
 import { findSuppressionComments, hasSuppressionWord, SUPPRESSION_CANDIDATE } from './locate';
 import { patternRootTypes } from './query-roots';
+
+const KEYWORD_MATCHES: KeywordMatch[] = ['substring', 'token', 'name-word', 'name-word-end'];
 
 export interface QueriedRule {
   /** Rules with the very same query share the search and the matches (DG203 and DG204 do). */
@@ -34,7 +36,7 @@ export interface CompiledRules {
   byId: Map<string, Rule>;
   calling: CallRule[];
   queried: QueriedRule[];
-  /** Lower-cased keywords of each rule that declares them (as written for `wholeWords` rules). */
+  /** Lower-cased keywords of each rule that declares them (as written for `token` keywords). */
   keywords: Map<Rule, string[]>;
   /** Scanner ids of the keywords of each rule that declares them. */
   keywordIds: Map<Rule, number[]>;
@@ -70,8 +72,11 @@ export function compileRules(rules: Rule[]): CompiledRules {
     }
     if (rule.keywords) {
       if (!rule.keywords.length || rule.keywords.some((k) => !k)) throw new RuleQueryError(`rule ${rule.meta.id}: empty keyword list or keyword`);
-      if (rule.wholeWords && rule.keywords.some((k) => !/^[A-Za-z_]\w*$/.test(k))) throw new RuleQueryError(`rule ${rule.meta.id}: \`wholeWords\` keywords must be names`);
-      keywords.set(rule, [...new Set(rule.keywords.map((k) => (rule.wholeWords ? k : k.toLowerCase())))]);
+      const mode = rule.keywordMatch ?? 'substring';
+      if (!KEYWORD_MATCHES.includes(mode)) throw new RuleQueryError(`rule ${rule.meta.id}: unknown keywordMatch \`${mode}\``);
+      if (mode === 'token' && rule.keywords.some((k) => !/^[A-Za-z_]\w*$/.test(k))) throw new RuleQueryError(`rule ${rule.meta.id}: \`token\` keywords must be names`);
+      if (mode.startsWith('name-word') && rule.keywords.some((k) => !/^[a-z]+$/i.test(k))) throw new RuleQueryError(`rule ${rule.meta.id}: name-word keywords must be letters`);
+      keywords.set(rule, [...new Set(rule.keywords.map((k) => (mode === 'token' ? k : k.toLowerCase())))]);
     }
     if (rule.query) {
       if (!rule.onMatch) throw new RuleQueryError(`rule ${rule.meta.id}: \`query\` needs \`onMatch\``);
@@ -83,7 +88,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
     }
   }
   const keywordIds = new Map<Rule, number[]>();
-  for (const [rule, words] of keywords) keywordIds.set(rule, words.map((w) => scanner.add(w, rule.wholeWords ? 'token' : 'substring')));
+  for (const [rule, words] of keywords) keywordIds.set(rule, words.map((w) => scanner.add(w, rule.keywordMatch ?? 'substring')));
   const knownCodes = new Set<string>();
   const byId = new Map<string, Rule>();
   for (const r of rules) {
@@ -121,8 +126,8 @@ class FileWords {
 
 /**
  * The rules that may find something in this file: a call rule when the file holds every word of one of its
- * patterns (as whole tokens), a rule with keywords when it holds one of them (any case; as whole tokens for
- * `wholeWords`). `exhaustive` (tests): every rule.
+ * patterns (as whole tokens), a rule with keywords when it holds one of them as its `keywordMatch` says.
+ * `exhaustive` (tests): every rule.
  */
 function activeRules(compiled: CompiledRules, text: string, words: FileWords, exhaustive: boolean): { calls: CallRule[]; queries: Set<Rule>; files: Rule[] } {
   const hasKeyword = (rule: Rule): boolean => {

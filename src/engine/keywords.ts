@@ -14,7 +14,11 @@ export type WordKind =
   /** Anywhere, any letter case (a rule keyword). */
   | 'substring'
   /** As written, as a whole identifier-shaped token (`[A-Za-z_][A-Za-z0-9_]*`, strings and comments included). */
-  | 'token';
+  | 'token'
+  /** Any letter case, as a whole word of a name (see `Rule.keywordMatch`): `pin` in `api_pin`, `userPin`, `X-PIN2`. */
+  | 'name-word'
+  /** Any letter case, ending a word of a name: `password` in `DB_PASSWORD`, `databasepassword`. */
+  | 'name-word-end';
 
 export class KeywordScanner {
   private readonly words: { text: string; lower: string; kind: WordKind; codes: number[]; lowerCodes: number[] }[] = [];
@@ -100,7 +104,10 @@ export class KeywordScanner {
       const s = subTable[key];
       if (s && subThird[key] & bit) {
         const bucket = buckets[s - 1];
-        for (let k = 0; k < bucket.length; k++) if (bytesStartWith(bytes, i, words[bucket[k]].lowerCodes, true)) out[bucket[k]].push(i);
+        for (let k = 0; k < bucket.length; k++) {
+          const w = words[bucket[k]];
+          if (bytesStartWith(bytes, i, w.lowerCodes, true) && (w.kind === 'substring' || nameWordAt(bytes[i - 1], bytes[i], w.kind, (j) => bytes[j], i + w.lowerCodes.length))) out[bucket[k]].push(i);
+        }
       }
       const t = tokTable[key];
       if (t && tokThird[key] & bit && (i === 0 || !isLetterOrUnderscore(bytes[i - 1]))) {
@@ -136,7 +143,12 @@ export class KeywordScanner {
         const s = subTable[key];
         if (s && subThird[key] & bit) {
           const bucket = buckets[s - 1];
-          for (let k = 0; k < bucket.length; k++) if (lower.startsWith(words[bucket[k]].lower, i)) out[bucket[k]].push(i);
+          for (let k = 0; k < bucket.length; k++) {
+            const w = words[bucket[k]];
+            if (!lower.startsWith(w.lower, i)) continue;
+            if (w.kind === 'substring') out[bucket[k]].push(i);
+            else if (aligned && nameWordAt(text.charCodeAt(i - 1), text.charCodeAt(i), w.kind, (j) => text.charCodeAt(j), i + w.lower.length)) out[bucket[k]].push(i);
+          }
         }
         // a token starts only after a character that cannot continue one (or after digits: `9os`, see isTokenAt)
         const t = tokTable[key];
@@ -157,10 +169,10 @@ export class KeywordScanner {
     }
     for (const id of this.fallback) out[id] = findAll(text, lower, words[id].text, words[id].kind);
     if (!aligned) {
-      // A character whose lower case is longer (`İ`) shifts the lower-cased text: token offsets are searched in
-      // the original text instead.
+      // A character whose lower case is longer (`İ`) shifts the lower-cased text: token and name-word offsets are
+      // searched in the original text instead.
       words.forEach((w, id) => {
-        if (w.kind === 'token') out[id] = findAll(text, lower, w.text, 'token');
+        if (w.kind !== 'substring') out[id] = findAll(text, lower, w.text, w.kind);
       });
     }
     return out;
@@ -198,10 +210,36 @@ function findAll(text: string, lower: string, word: string, kind: WordKind): num
   if (kind === 'substring') {
     const w = word.toLowerCase();
     for (let i = lower.indexOf(w); i >= 0; i = lower.indexOf(w, i + 1)) out.push(i);
+  } else if (kind !== 'token') {
+    // case-insensitive search in the original text itself (its lower-cased copy may not be aligned with it)
+    const re = new RegExp(word, 'gi'); // name-word keywords are letters (checked in compileRules)
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      if (nameWordAt(text.charCodeAt(m.index - 1), text.charCodeAt(m.index), kind, (j) => text.charCodeAt(j), m.index + m[0].length)) out.push(m.index);
+      re.lastIndex = m.index + 1;
+    }
   } else {
     for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) if (isTokenAt(text, i, word.length)) out.push(i);
   }
   return out;
+}
+
+/**
+ * Is the keyword found at [i, end) a word of a name as `nameWords` (rules/secret/_names.ts) splits names — split at
+ * anything but letters and digits and before a capital that follows a small letter or digit, trailing digits
+ * ignored? Over-approximated, never under: a word starts after anything but a small letter or digit, or at a
+ * capital; it ends where no small letter follows (after any digits). `before`/`first`: the codes at i - 1 and i
+ * (NaN or undefined before the text).
+ */
+function nameWordAt(before: number | undefined, first: number, kind: WordKind, at: (j: number) => number | undefined, end: number): boolean {
+  if (kind === 'name-word' && isSmallOrDigit(before) && !(first >= 65 && first <= 90)) return false;
+  let j = end;
+  for (let c = at(j); c !== undefined && c >= 48 && c <= 57; c = at(++j));
+  const next = at(j);
+  return !(next !== undefined && next >= 97 && next <= 122);
+}
+
+function isSmallOrDigit(c: number | undefined): boolean {
+  return c !== undefined && ((c >= 97 && c <= 122) || (c >= 48 && c <= 57));
 }
 
 /** Can a token start at i? Not after a letter or `_`; after a digit perhaps (`9os`, decided by isTokenAt). */

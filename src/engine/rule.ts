@@ -43,6 +43,9 @@ export interface RuleMeta {
   aliases?: string[];
 }
 
+/** See `Rule.keywordMatch`. */
+export type KeywordMatch = 'substring' | 'token' | 'name-word' | 'name-word-end';
+
 export interface QueryCaptures {
   /** Captures of one match, by capture name (without `@`). A name captured several times keeps all nodes. */
   [name: string]: SyntaxNode[];
@@ -75,10 +78,16 @@ export interface Rule {
    */
   keywords?: readonly string[];
   /**
-   * The keywords are whole words: every match contains one as a name of its own (`exec`, not `execution_date`).
-   * Fewer files and far fewer places to search; wrong if a match can hold the word inside a longer name.
+   * How every match holds one of its keywords. Narrower modes mean fewer files and far fewer places to search; a mode
+   * that some match does not satisfy loses findings (the prefilter property test catches it on the fixtures).
+   *  - `'substring'` (default): anywhere in the text, any letter case.
+   *  - `'token'`: as written, as a name of its own (`exec`, not `execution_date`).
+   *  - `'name-word'`: any case, as a whole word of a name — names split at `_`, `-`, `.`, spaces and camelCase,
+   *    trailing digits ignored (`pin` in `api_pin`, `userPin`, `X-PIN2`; not in `mapping` or `typing`).
+   *  - `'name-word-end'`: any case, ending a word of a name (`password` in `DB_PASSWORD` and `databasepassword`;
+   *    not in `passwords_file`).
    */
-  wholeWords?: boolean;
+  keywordMatch?: KeywordMatch;
   onMatch?(captures: QueryCaptures, ctx: RuleContext): void;
   /** Whole-file checks (raw-text scans), and aggregation of what `onCall`/`onMatch` saw (see `ctx.ruleState`). */
   onFile?(ctx: RuleContext): void;

@@ -1,7 +1,8 @@
 /**
  * The one-pass keyword scanner must find exactly what the slow, obvious searches find: every occurrence of a
  * keyword with `indexOf` on the lower-cased text, and a token word exactly when `/[A-Za-z_][A-Za-z0-9_]*\/g`
- * splits it out of the text. Checked on every rule fixture, sample and a set of hostile edge cases.
+ * splits it out of the text. Name-word keywords must be found wherever `nameWords` (the secret rules' name
+ * splitter) sees the word in a name. Checked on every rule fixture, sample and a set of hostile edge cases.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { KeywordScanner } from '../../src/engine/keywords';
 import { compileRules } from '../../src/engine/analyze';
 import { ALL_RULES } from '../../rules';
+import { nameWords } from '../../rules/secret/_names';
 
 const repo = path.resolve(__dirname, '..', '..');
 
@@ -32,7 +34,14 @@ const EDGE_CASES = [
   'getattr(__import__("os"), "system")',
   'kubernetes.io/serviceaccount ~/.aws/credentials ://x',
   'aaaa keykeykey passpass',
+  'api_pin userPin X-PIN2 mapping typing design assign DB_PASSWORD databasepassword passwords_file APIKey apiKEY2 KEYs',
+  'routing_key2a secret_b64 "X-Auth-Token" pin9Code PINCode PINCODE sid_ inside token_',
 ];
+
+/** Every run of name characters (identifiers, dotted and dashed keys, `"api key"`): where names live. */
+function nameRuns(text: string): { start: number; run: string }[] {
+  return [...text.matchAll(/[A-Za-z0-9_.\- ]+/g)].map((m) => ({ start: m.index!, run: m[0] }));
+}
 
 function expectedSubstrings(lower: string, word: string): number[] {
   const out: number[] = [];
@@ -55,8 +64,20 @@ describe('KeywordScanner', () => {
       for (const [rule, ids] of compiled.keywordIds) {
         ids.forEach((id, k) => {
           const word = compiled.keywords.get(rule)![k];
-          if (rule.wholeWords) expect(hits[id].length > 0, `${rule.meta.id} ${word}`).toBe(tokens.has(word));
-          else expect(hits[id], `${rule.meta.id} ${word}`).toEqual(expectedSubstrings(lower, word));
+          const mode = rule.keywordMatch ?? 'substring';
+          if (mode === 'token') expect(hits[id].length > 0, `${rule.meta.id} ${word}`).toBe(tokens.has(word));
+          else if (mode === 'substring') expect(hits[id], `${rule.meta.id} ${word}`).toEqual(expectedSubstrings(lower, word));
+          else {
+            // never under: every name whose words hold the keyword (or, for name-word-end, end with it) has a hit
+            // offsets in the text itself (its lower-cased copy is longer when it holds an `İ`)
+            const all = text.length === lower.length ? expectedSubstrings(lower, word) : [...text.matchAll(new RegExp(`(?=${word})`, 'gi'))].map((m) => m.index!);
+            expect(all).toEqual(expect.arrayContaining(hits[id]));
+            for (const { start, run } of nameRuns(text)) {
+              const words = nameWords(run);
+              const needed = mode === 'name-word' ? words.includes(word) : words.some((w) => w.endsWith(word));
+              if (needed) expect(hits[id].some((i) => i >= start && i < start + run.length), `${rule.meta.id} ${word} in ${run}`).toBe(true);
+            }
+          }
           checked++;
         });
       }
