@@ -25,6 +25,9 @@ export interface LocalCall {
 
 /** Module-level calls and decorators of local functions whose body reaches the network, a process or exec. */
 export function localCallsAtParseTime(ctx: RuleContext): LocalCall[] {
+  // nothing to reach in a file without a call that reaches the network, starts a process or runs code (most files):
+  // no need to look for the uses of its functions
+  if (!factsOf(ctx).calls.some(reaches)) return [];
   const text = ctx.file.text;
   const names = new Set([...text.matchAll(TOP_DEF)].map((m) => m[1]));
   if (!names.size) return [];
@@ -58,6 +61,10 @@ export function localCallsAtParseTime(ctx: RuleContext): LocalCall[] {
     if (reach) out.push({ site: s.node, name: s.name, reach, how: s.how });
   }
   return out;
+}
+
+function reaches(f: CallFact): boolean {
+  return f.kinds.has('network') || f.kinds.has('spawn') || f.kinds.has('exec');
 }
 
 /** Module-level function definitions by name (the last one wins, as in Python), without deferred-body ones. */
@@ -98,7 +105,7 @@ function reachOf(ctx: RuleContext, def: SyntaxNode, defs: Map<string, SyntaxNode
   if (!body) return null;
   for (const f of factsOf(ctx).calls) {
     if (f.call.startIndex < body.startIndex || f.call.endIndex > body.endIndex) continue;
-    if (!(f.kinds.has('network') || f.kinds.has('spawn') || f.kinds.has('exec'))) continue;
+    if (!reaches(f)) continue;
     if (runsIn(f.call, def, oneNested)) return f;
   }
   if (depth >= MAX_DEPTH) return null;

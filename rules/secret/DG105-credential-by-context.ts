@@ -82,7 +82,8 @@ export default defineRule({
   },
   // argv lists: ["--password", "…"] anywhere (KPO arguments/cmds, subprocess, DockerOperator command lists)
   query: `(list (string) @s) @list`,
-  keywords: ['pass', 'pwd', 'token', 'key', 'secret'],
+  // every flag SECRET_FLAG / SECRET_FLAG_VALUE accept follows a dash (`--password`, `--api-key`, `-apikey`)
+  keywords: ['-pass', '-pwd', '-token', '-key', '-secret', '-apikey'],
   onMatch(c, ctx) {
     const s = c.s[0];
     const text = stringValue(s);

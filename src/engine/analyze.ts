@@ -44,6 +44,8 @@ export interface CompiledRules {
   scanner: KeywordScanner;
   /** Callee -> the call rules with a matching pattern (see rulesCalling). */
   callees: Map<string, CallRule[]>;
+  /** Active call rules (their indexes) -> their patterns (see patternsOf). */
+  patternSets: Map<string, CalleePattern[]>;
   /** Upper-cased ids, names and aliases of every rule: codes we recognise in suppressions. */
   knownCodes: Set<string>;
 }
@@ -97,7 +99,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
     knownCodes.add(r.meta.name.toUpperCase());
     for (const a of r.meta.aliases ?? []) knownCodes.add(a.toUpperCase());
   }
-  return { rules, byId, calling, queried, keywords, keywordIds, scanner, callees: new Map(), knownCodes };
+  return { rules, byId, calling, queried, keywords, keywordIds, scanner, callees: new Map(), patternSets: new Map(), knownCodes };
 }
 
 function queryOf(q: QueriedRule): Parser.Query {
@@ -157,6 +159,14 @@ function rulesCalling(compiled: CompiledRules, fn: string): CallRule[] {
   return v;
 }
 
+/** The patterns of a set of call rules, one array per distinct set (so that calls.ts can memoise by array). */
+function patternsOf(compiled: CompiledRules, calls: CallRule[]): CalleePattern[] {
+  const key = calls.map((c) => compiled.calling.indexOf(c)).join(',');
+  let v = compiled.patternSets.get(key);
+  if (!v) compiled.patternSets.set(key, (v = calls.flatMap((c) => c.patterns)));
+  return v;
+}
+
 /** Distinct callees remembered before the memo starts over (bounds memory on huge runs). */
 const CALLEE_MEMO_LIMIT = 50_000;
 
@@ -164,7 +174,7 @@ const CALLEE_MEMO_LIMIT = 50_000;
 function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, calls: CallRule[], exhaustive: boolean, ruleErrors: string[]): void {
   if (!calls.length) return;
   const active = new Set(calls);
-  for (const { call, fn } of resolvedCalls(ctx, text, calls.flatMap((c) => c.patterns), exhaustive)) {
+  for (const { call, fn } of resolvedCalls(ctx, text, patternsOf(compiled, calls), exhaustive)) {
     for (const c of rulesCalling(compiled, fn)) {
       if (!active.has(c)) continue;
       ctx.rule = c.rule;

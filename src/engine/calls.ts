@@ -54,28 +54,19 @@ export function resolvedCalls(ctx: RuleContext, text: string, patterns: readonly
  * in exhaustive mode, every call of the tree. Each candidate is confirmed and resolved in the tree.
  */
 function candidateCalls(ctx: RuleContext, text: string, patterns: readonly CalleePattern[], exhaustive: boolean): SyntaxNode[] {
-  const exact = new Set<string>();
-  const prefixes: string[] = [];
-  let open = exhaustive;
-  for (const p of patterns) {
-    if (!p.last) open = true;
-    else if ('exact' in p.last) exact.add(p.last.exact);
-    else prefixes.push(p.last.prefix);
-  }
-  if (open) return allCalls(ctx.root);
+  const names = lastNames(patterns);
+  if (names.open || exhaustive) return allCalls(ctx.root);
+  const base = names.exact;
+  const prefixes = names.prefixes;
+  // local names bound to a matching callee, and `getattr` (for `getattr(m, "f")(…)`)
+  const extra = new Set<string>(['getattr']);
+  const matches = (last: string): boolean => base.has(last) || extra.has(last) || prefixes.some((p) => last.startsWith(p));
   // `from subprocess import run as r`: `r(…)` is a call of `subprocess.run`.
-  for (const rec of ctx.importAliasCandidates) {
-    const last = lastSegment(rec.target);
-    if (exact.has(last) || prefixes.some((p) => last.startsWith(p))) exact.add(rec.local);
-  }
+  for (const rec of ctx.importAliasCandidates) if (matches(lastSegment(rec.target))) extra.add(rec.local);
   // `f = os.system; f(cmd)`: names bound by assignment (ctx.aliases)
-  for (const [local, target] of ctx.aliases) {
-    const last = lastSegment(target);
-    if (exact.has(last) || prefixes.some((p) => last.startsWith(p))) exact.add(local);
-  }
-  exact.add('getattr');
+  for (const [local, target] of ctx.aliases) if (matches(lastSegment(target))) extra.add(local);
   const out: SyntaxNode[] = [];
-  for (const m of findCallNames(text, exact, prefixes)) {
+  for (const m of findCallNames(text, base, prefixes, extra)) {
     const site = callAt(ctx.root, m.index, m.index + m.name.length, m.paren);
     if (site) out.push(site.call);
   }
@@ -85,6 +76,23 @@ function candidateCalls(ctx: RuleContext, text: string, patterns: readonly Calle
     if (call && call.type === 'call') out.push(call);
   }
   return out;
+}
+
+/** The last names (or prefixes) of a list of patterns, by list: the engine and services pass the same lists again. */
+const LAST_NAMES = new WeakMap<readonly CalleePattern[], { exact: Set<string>; prefixes: string[]; open: boolean }>();
+
+function lastNames(patterns: readonly CalleePattern[]): { exact: Set<string>; prefixes: string[]; open: boolean } {
+  let v = LAST_NAMES.get(patterns);
+  if (!v) {
+    v = { exact: new Set(), prefixes: [], open: false };
+    for (const p of patterns) {
+      if (!p.last) v.open = true;
+      else if ('exact' in p.last) v.exact.add(p.last.exact);
+      else v.prefixes.push(p.last.prefix);
+    }
+    LAST_NAMES.set(patterns, v);
+  }
+  return v;
 }
 
 let CALLS_QUERY: Parser.Query | null = null;
