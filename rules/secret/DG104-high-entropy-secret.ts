@@ -1,6 +1,6 @@
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
-import { SECRET_BINDING_QUERY, bindingFromCaptures, secretKey } from './_bindings';
+import { SECRET_BINDING_QUERY, bindingFromCaptures, lhsName, secretKey } from './_bindings';
 import { findTokens, isAwsSecretKeyBinding } from './_tokens';
 import { findUriCredentials } from './_uri-credentials';
 import { isNotASecretValue } from './_values';
@@ -51,15 +51,14 @@ export default defineRule({
   keywords: WEAK_NAME_WORDS,
   keywordMatch: 'name-word',
   onMatch(c, ctx) {
+    // the name first: most bindings near a weak word are not weak names, and their value need not be decoded
+    const name = c.lhs?.[0] ? lhsName(c.lhs[0]) : null;
+    if (!name || nameStrength(name) !== 'weak') return;
+    // (a strong name is DG101's: it reports it unless the value was dismissed as a reference, which a random value
+    // never is)
     const b = bindingFromCaptures(c);
     if (!b) return;
-    const strength = nameStrength(b.name);
-    if (strength === null) return;
     const cred = credentialPart(b.name, b.value);
-    if (strength === 'strong') {
-      // DG101 reports it unless the value was dismissed as a reference; a random value never is one.
-      return;
-    }
     if (isNotASecretValue(cred, b.name) || !(looksRandom(cred) || isBasicAuth(b.value))) return;
     if (findTokens(b.value).length || findUriCredentials(b.value).length || isAwsSecretKeyBinding(b.name, cred)) return;
     ctx.report(b.valueNode, { name: b.name, value: redact(cred) }, {

@@ -72,8 +72,18 @@ export function bindingFromCaptures(c: Record<string, SyntaxNode[]>): Binding | 
   if (!name || name.length > 80) return null;
   const value = stringValue(val);
   if (value === null) return null;
-  const kind = c.kw ? 'keyword' : c.cmp ? 'compare' : lhs.parent?.type === 'pair' ? 'pair' : lhs.parent?.type === 'assignment' ? 'assignment' : 'default';
-  return { name, value, valueNode: val, kind };
+  return {
+    name,
+    value,
+    valueNode: val,
+    // on demand: `.parent` is one of tree-sitter's dearest questions, and most bindings are judged without it
+    get kind(): Binding['kind'] {
+      if (c.kw) return 'keyword';
+      if (c.cmp) return 'compare';
+      const t = lhs.parent?.type;
+      return t === 'pair' ? 'pair' : t === 'assignment' ? 'assignment' : 'default';
+    },
+  };
 }
 
 function cmpOperator(cmp: SyntaxNode): string | null {

@@ -223,14 +223,17 @@ function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, fil
         for (const match of rangeMatches(query, ctx.root, a, b)) {
           let start = Infinity;
           let end = -1;
-          let id = `${match.pattern}`;
           for (const c of match.captures) {
             start = Math.min(start, c.node.startIndex);
             end = Math.max(end, c.node.endIndex);
-            id += `,${c.name}:${c.node.startIndex}:${c.node.endIndex}:${c.node.typeId}`;
           }
-          if (seen.has(id)) continue;
-          seen.add(id);
+          // a match that reaches into the next window is found again there
+          if (win.length > 1) {
+            let id = `${match.pattern}`;
+            for (const c of match.captures) id += `,${c.name}:${c.node.startIndex}:${c.node.endIndex}:${c.node.typeId}`;
+            if (seen.has(id)) continue;
+            seen.add(id);
+          }
           found.push({ m: match, start, end });
         }
       }

@@ -87,7 +87,7 @@ export class KeywordScanner {
   }
 
   private scanAscii(text: string, bytes: Uint8Array): number[][] {
-    const out: number[][] = this.words.map(() => []);
+    const out: number[][] = new Array<number[]>(this.words.length).fill(NONE);
     const [subTable, tokTable] = this.tables!;
     const [subThird, tokThird] = this.thirds;
     const { buckets, words } = this;
@@ -106,7 +106,7 @@ export class KeywordScanner {
         const bucket = buckets[s - 1];
         for (let k = 0; k < bucket.length; k++) {
           const w = words[bucket[k]];
-          if (bytesStartWith(bytes, i, w.lowerCodes, true) && (w.kind === 'substring' || nameWordAt(bytes[i - 1], bytes[i], w.kind, (j) => bytes[j], i + w.lowerCodes.length))) out[bucket[k]].push(i);
+          if (bytesStartWith(bytes, i, w.lowerCodes, true) && (w.kind === 'substring' || nameWordInBytes(bytes, i, i + w.lowerCodes.length, w.kind))) add(out, bucket[k], i);
         }
       }
       const t = tokTable[key];
@@ -117,7 +117,7 @@ export class KeywordScanner {
         const bucket = buckets[t - 1];
         for (let k = 0; k < bucket.length; k++) {
           const w = words[bucket[k]];
-          if (w.codes.length === len && bytesStartWith(bytes, i, w.codes, false) && tokenBefore(bytes, i)) out[bucket[k]].push(i);
+          if (w.codes.length === len && bytesStartWith(bytes, i, w.codes, false) && tokenBefore(bytes, i)) add(out, bucket[k], i);
         }
       }
     }
@@ -127,7 +127,7 @@ export class KeywordScanner {
 
   /** Any text: characters of the string and of its lower-cased copy. */
   private scanString(text: string, lower: string): number[][] {
-    const out: number[][] = this.words.map(() => []);
+    const out: number[][] = new Array<number[]>(this.words.length).fill(NONE);
     const [subTable, tokTable] = this.tables!;
     const [subThird, tokThird] = this.thirds;
     const { buckets, words } = this;
@@ -146,8 +146,8 @@ export class KeywordScanner {
           for (let k = 0; k < bucket.length; k++) {
             const w = words[bucket[k]];
             if (!lower.startsWith(w.lower, i)) continue;
-            if (w.kind === 'substring') out[bucket[k]].push(i);
-            else if (aligned && nameWordAt(text.charCodeAt(i - 1), text.charCodeAt(i), w.kind, (j) => text.charCodeAt(j), i + w.lower.length)) out[bucket[k]].push(i);
+            if (w.kind === 'substring') add(out, bucket[k], i);
+            else if (aligned && nameWordInText(text, i, i + w.lower.length, w.kind)) add(out, bucket[k], i);
           }
         }
         // a token starts only after a character that cannot continue one (or after digits: `9os`, see isTokenAt)
@@ -160,7 +160,7 @@ export class KeywordScanner {
           const bucket = buckets[t - 1];
           for (let k = 0; k < bucket.length; k++) {
             const w = words[bucket[k]];
-            if (w.text.length === len && text.startsWith(w.text, i) && isTokenAt(text, i, len)) out[bucket[k]].push(i);
+            if (w.text.length === len && text.startsWith(w.text, i) && isTokenAt(text, i, len)) add(out, bucket[k], i);
           }
         }
       }
@@ -177,6 +177,14 @@ export class KeywordScanner {
     }
     return out;
   }
+}
+
+/** The result of a word that does not occur (shared: never pushed to, see `add`). */
+const NONE: number[] = Object.freeze([]) as unknown as number[];
+
+function add(out: number[][], id: number, i: number): void {
+  if (out[id] === NONE) out[id] = [i];
+  else out[id].push(i);
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -214,7 +222,7 @@ function findAll(text: string, lower: string, word: string, kind: WordKind): num
     // case-insensitive search in the original text itself (its lower-cased copy may not be aligned with it)
     const re = new RegExp(word, 'gi'); // name-word keywords are letters (checked in compileRules)
     for (let m = re.exec(text); m; m = re.exec(text)) {
-      if (nameWordAt(text.charCodeAt(m.index - 1), text.charCodeAt(m.index), kind, (j) => text.charCodeAt(j), m.index + m[0].length)) out.push(m.index);
+      if (nameWordInText(text, m.index, m.index + m[0].length, kind)) out.push(m.index);
       re.lastIndex = m.index + 1;
     }
   } else {
@@ -227,19 +235,37 @@ function findAll(text: string, lower: string, word: string, kind: WordKind): num
  * Is the keyword found at [i, end) a word of a name as `nameWords` (rules/secret/_names.ts) splits names — split at
  * anything but letters and digits and before a capital that follows a small letter or digit, trailing digits
  * ignored? Over-approximated, never under: a word starts after anything but a small letter or digit, or at a
- * capital; it ends where no small letter follows (after any digits). `before`/`first`: the codes at i - 1 and i
- * (NaN or undefined before the text).
+ * capital; it ends where no small letter follows (after any digits).
  */
-function nameWordAt(before: number | undefined, first: number, kind: WordKind, at: (j: number) => number | undefined, end: number): boolean {
-  if (kind === 'name-word' && isSmallOrDigit(before) && !(first >= 65 && first <= 90)) return false;
+function nameWordInText(text: string, i: number, end: number, kind: WordKind): boolean {
+  if (kind === 'name-word' && i > 0 && isSmallOrDigit(text.charCodeAt(i - 1)) && !isCapital(text.charCodeAt(i))) return false;
   let j = end;
-  for (let c = at(j); c !== undefined && c >= 48 && c <= 57; c = at(++j));
-  const next = at(j);
-  return !(next !== undefined && next >= 97 && next <= 122);
+  while (j < text.length && isDigit(text.charCodeAt(j))) j++;
+  return !(j < text.length && isSmall(text.charCodeAt(j)));
 }
 
-function isSmallOrDigit(c: number | undefined): boolean {
-  return c !== undefined && ((c >= 97 && c <= 122) || (c >= 48 && c <= 57));
+/** nameWordInText on the bytes of an ASCII text. */
+function nameWordInBytes(bytes: Uint8Array, i: number, end: number, kind: WordKind): boolean {
+  if (kind === 'name-word' && i > 0 && isSmallOrDigit(bytes[i - 1]) && !isCapital(bytes[i])) return false;
+  let j = end;
+  while (j < bytes.length && isDigit(bytes[j])) j++;
+  return !(j < bytes.length && isSmall(bytes[j]));
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isSmall(c: number): boolean {
+  return c >= 97 && c <= 122;
+}
+
+function isCapital(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+
+function isSmallOrDigit(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
 }
 
 /** Can a token start at i? Not after a letter or `_`; after a digit perhaps (`9os`, decided by isTokenAt). */
