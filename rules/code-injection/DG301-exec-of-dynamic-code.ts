@@ -1,21 +1,7 @@
 import { defineRule } from '../../src/engine/rule';
 import { callArgs, isConstant, stringValue } from '../../src/engine/python';
+import { hiddenPayload } from './_hidden-payload';
 
-/** What a string of code does that makes running it from a string a hiding place (an import of a process, network or native module, a shell, decoding). */
-const HIDDEN: [RegExp, string][] = [
-  [/\.\s*(?:system|popen)\s*\(|\b(?:os\s*\.\s*(?:system|popen|exec\w*|spawn\w*|fork)|subprocess|pty\s*\.\s*spawn|commands\s*\.)/, 'starts processes'],
-  [/\b(?:socket|urllib|requests|http\.client|urlopen|httpx)\b/, 'reaches the network'],
-  [/\b(?:ctypes|cffi)\b/, 'calls native code'],
-  [/\b(?:b64decode|b32decode|b16decode|unhexlify|fromhex|decompress|marshal\s*\.\s*loads|codecs\s*\.\s*decode)\b/, 'decodes another payload'],
-  [/__import__\s*\(|\bimport_module\s*\(/, 'imports modules by name'],
-  [/\b(?:exec|eval)\s*\(/, 'runs more code from a string'],
-  [/\benviron\b|\bgetenv\b/, 'reads the environment'],
-];
-
-function hiddenPayload(code: string): string | null {
-  for (const [re, does] of HIDDEN) if (re.test(code)) return does;
-  return null;
-}
 
 export default defineRule({
   meta: {

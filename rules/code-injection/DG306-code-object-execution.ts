@@ -1,6 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
-import { argument, callArgs, isConstant, unwrap } from '../../src/engine/python';
+import { argument, callArgs, isConstant, stringValue, unwrap } from '../../src/engine/python';
+import { hiddenPayload } from './_hidden-payload';
 import { resolveName } from '../../src/airflow/provenance';
 import type { RuleContext } from '../../src/engine/context';
 
@@ -28,11 +29,12 @@ export default defineRule({
     messages: {
       constructor: '`{fn}(…)` builds executable code from a code object instead of source that can be reviewed',
       interact: '`{fn}` embeds an interactive Python interpreter',
+      hidden: '`code` interpreter `.{method}()` runs a string of code that {does}: a payload kept in a string, out of sight of rules that read code',
     },
     aliases: [],
     docs: {
       what:
-        'Finds code execution that avoids the words `exec`/`eval`: building functions from code objects (`types.FunctionType(…)`, `types.CodeType(…)`), and the `code` module\'s interpreters (`code.InteractiveInterpreter(…).runsource/runcode`, `code.InteractiveConsole(…).push`, `code.interact`, `code.compile_command`) given non-constant source.',
+        'Finds code execution that avoids the words `exec`/`eval`: building functions from code objects (`types.FunctionType(…)`, `types.CodeType(…)`), and the `code` module\'s interpreters (`code.InteractiveInterpreter(…).runsource/runcode`, `code.InteractiveConsole(…).push`, `code.interact`, `code.compile_command`) given non-constant source, or constant source that hides a payload (starts processes, reaches the network, decodes, imports by name: *critical* at parse time, as DG301 for `exec`).',
       why:
         'A DAG file has no reason to assemble code objects or embed an interactive interpreter. These are the routes obfuscated payloads take to run code that scanners looking for `exec`/`eval` miss, and an interpreter fed from input is an `eval` by another name — in the scheduler when the file is parsed.',
       example: '```python\nimport code, types\nfn = types.FunctionType(marshal.loads(BLOB), globals())\nfn()\n\ncode.InteractiveInterpreter().runsource(Variable.get("snippet"))\n```',
@@ -46,7 +48,13 @@ export default defineRule({
     if (f.type === 'attribute' && METHODS.has(f.childForFieldName('attribute')!.text) && isInterpreter(f.childForFieldName('object')!, ctx)) {
       const args = callArgs(call);
       const src = argument(args, f.childForFieldName('attribute')!.text === 'runcode' ? 'code' : 'source', 0) ?? args.positional[0];
-      if (!src || isConstant(src)) return;
+      if (!src) return;
+      if (isConstant(src)) {
+        // constant source is reported only when it hides a payload (as DG301 does for exec/eval)
+        const does = hiddenPayload(stringValue(src) ?? '');
+        if (does) ctx.report(call, { method: f.childForFieldName('attribute')!.text, does }, { message: 'hidden', severity: ctx.isParseTime(call) ? 'critical' : 'high', parseTime: false });
+        return;
+      }
       ctx.report(call, { method: f.childForFieldName('attribute')!.text });
       return;
     }
@@ -56,7 +64,13 @@ export default defineRule({
       if (fn === 'code.compile_command') {
         const args = callArgs(call);
         const src = args.positional[0] ?? args.keywords.get('source');
-        if (!src || isConstant(src)) return;
+        if (!src) return;
+        if (isConstant(src)) {
+          const does = hiddenPayload(stringValue(src) ?? '');
+          // compiled, not yet run: high wherever it is
+          if (does) ctx.report(call, { method: 'compile_command', does }, { message: 'hidden', severity: 'high', parseTime: false });
+          return;
+        }
       }
       ctx.report(call, { fn }, { message: 'interact' });
     }

@@ -1,0 +1,20 @@
+/**
+ * Code kept in a string constant that does what a DAG file never needs to hide there (DG301, DG306): start processes,
+ * reach the network, call native code, decode another payload, import by name, run more code, read the environment.
+ */
+const HIDDEN: [RegExp, string][] = [
+  [/\.\s*(?:system|popen)\s*\(|\b(?:os\s*\.\s*(?:system|popen|exec\w*|spawn\w*|fork)|subprocess|pty\s*\.\s*spawn|commands\s*\.)/, 'starts processes'],
+  [/\b(?:socket|urllib|requests|http\.client|urlopen|httpx)\b/, 'reaches the network'],
+  [/\b(?:ctypes|cffi)\b/, 'calls native code'],
+  [/\b(?:b64decode|b32decode|b16decode|unhexlify|fromhex|decompress|marshal\s*\.\s*loads|codecs\s*\.\s*decode)\b/, 'decodes another payload'],
+  [/__import__\s*\(|\bimport_module\s*\(/, 'imports modules by name'],
+  [/\b(?:exec|eval)\s*\(/, 'runs more code from a string'],
+  [/\benviron\b|\bgetenv\b/, 'reads the environment'],
+  [/\bos\s*\.\s*(?:kill|killpg|_exit|abort)\b/, 'kills processes'],
+];
+
+/** What the code does that makes a string a hiding place for it, or null. */
+export function hiddenPayload(code: string): string | null {
+  for (const [re, does] of HIDDEN) if (re.test(code)) return does;
+  return null;
+}
