@@ -3,7 +3,7 @@ import { SEVERITIES, severityRank, type Severity } from '../report';
 import { lineCommentOf, type DataKind } from '../data/kinds';
 import type { Settings } from './settings';
 import type { Rule } from './rule';
-import { importAliasCandidates, importRecords, type ImportRecord } from './imports';
+import { importAliasCandidates, importLocalCandidates, importRecords, type ImportRecord } from './imports';
 import { findImports } from './locate';
 import { callArgs, stringValue, unwrap } from './python';
 import { deferredRanges, statementSpan } from './scope';
@@ -300,6 +300,13 @@ export class RuleContext {
     return (this.importAliasList ??= importAliasCandidates(this.file.text));
   }
 
+  private importLocalSet: Set<string> | null = null;
+
+  /** Names the import statements may bind, from the text (a superset of `imports`' keys; no tree needed). */
+  get importLocals(): Set<string> {
+    return (this.importLocalSet ??= importLocalCandidates(this.file.text));
+  }
+
   private aliasMap: Map<string, string> | null = null;
   private partialAliases = new Map<string, string>();
   private resolvingAliases = false;
@@ -328,7 +335,7 @@ export class RuleContext {
         if (isCall) {
           // a call binds a module only through an importer: __import__(…), import_module(…), getattr(…), or an alias of one
           if (!/__import__|import_module|getattr/.test(m[2]) && !IMPORTERS.has(out.get(head) ?? '')) continue;
-        } else if (!ALIASED_BUILTINS.has(head) && !out.has(head) && !this.imports.has(head)) continue;
+        } else if (!ALIASED_BUILTINS.has(head) && !out.has(head) && !(this.importLocals.has(head) && this.imports.has(head))) continue;
         const at = m.index! + m[0].length - m[2].length;
         const node = this.root.descendantForIndex(at, at + 1);
         let a: SyntaxNode | null = node;

@@ -87,6 +87,16 @@ export function importAliasCandidates(text: string): { target: string; local: st
   return out;
 }
 
+/**
+ * Every name the file's import statements may bind, read from the text alone (an over-approximation, as
+ * `importAliasCandidates`): a name outside it is bound by no import, so resolving it needs no syntax tree.
+ */
+export function importLocalCandidates(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const stmt of importStatementTexts(text)) for (const r of statementBindings(stmt)) out.add(r.local);
+  return out;
+}
+
 /** The bindings of one import statement's text (as returned by `importStatementTexts`). */
 export function statementBindings(stmt: string): { target: string; local: string }[] {
   const type: StatementType = stmt.startsWith('import') ? 'import_statement' : /^from\s+__future__\b/.test(stmt) ? 'future_import_statement' : 'import_from_statement';
