@@ -34,6 +34,8 @@ export default defineRule({
   // (the text scan below sees the pieces one line at a time).
   query: `[(concatenated_string) (binary_operator)] @s`,
   keywords: ['://'],
+  // the assembled value holds `user:password@`, and stringValue joins literal pieces only: the `@` is in the text
+  andKeywords: ['@'],
   onMatch(c, ctx) {
     const s = c.s[0];
     const p = s.parent?.type;

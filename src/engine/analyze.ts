@@ -40,6 +40,8 @@ export interface CompiledRules {
   keywords: Map<Rule, string[]>;
   /** Scanner ids of the keywords of each rule that declares them. */
   keywordIds: Map<Rule, number[]>;
+  /** Scanner ids of each rule's `andKeywords`. */
+  andKeywordIds: Map<Rule, number[]>;
   /** Finds every keyword and pattern word of the rules in one pass per file. */
   scanner: KeywordScanner;
   /** Callee -> the call rules with a matching pattern (see rulesCalling). */
@@ -91,6 +93,12 @@ export function compileRules(rules: Rule[]): CompiledRules {
   }
   const keywordIds = new Map<Rule, number[]>();
   for (const [rule, words] of keywords) keywordIds.set(rule, words.map((w) => scanner.add(w, rule.keywordMatch ?? 'substring')));
+  const andKeywordIds = new Map<Rule, number[]>();
+  for (const rule of rules) {
+    if (!rule.andKeywords) continue;
+    if (!rule.keywords || !rule.andKeywords.length || rule.andKeywords.some((k) => !k)) throw new RuleQueryError(`rule ${rule.meta.id}: \`andKeywords\` needs \`keywords\` and no empty word`);
+    andKeywordIds.set(rule, [...new Set(rule.andKeywords.map((k) => k.toLowerCase()))].map((w) => scanner.add(w, 'substring')));
+  }
   const knownCodes = new Set<string>();
   const byId = new Map<string, Rule>();
   for (const r of rules) {
@@ -99,7 +107,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
     knownCodes.add(r.meta.name.toUpperCase());
     for (const a of r.meta.aliases ?? []) knownCodes.add(a.toUpperCase());
   }
-  return { rules, byId, calling, queried, keywords, keywordIds, scanner, callees: new Map(), patternSets: new Map(), knownCodes };
+  return { rules, byId, calling, queried, keywords, keywordIds, andKeywordIds, scanner, callees: new Map(), patternSets: new Map(), knownCodes };
 }
 
 function queryOf(q: QueriedRule): Parser.Query {
@@ -134,7 +142,9 @@ class FileWords {
 function activeRules(compiled: CompiledRules, text: string, words: FileWords, exhaustive: boolean): { calls: CallRule[]; queries: Set<Rule>; files: Rule[] } {
   const hasKeyword = (rule: Rule): boolean => {
     const ids = compiled.keywordIds.get(rule);
-    return exhaustive || !ids || ids.some((id) => words.has(id));
+    if (exhaustive || !ids) return true;
+    const and = compiled.andKeywordIds.get(rule);
+    return ids.some((id) => words.has(id)) && (!and || and.some((id) => words.has(id)));
   };
   const calls = exhaustive
     ? compiled.calling

@@ -88,6 +88,11 @@ export interface Rule {
    *    not in `passwords_file`).
    */
   keywordMatch?: KeywordMatch;
+  /**
+   * A second list: every match (or finding of a text-scan `onFile`) also contains one of these, any case, anywhere
+   * in its text — a file needs a word of each list. Only `keywords` place the query windows.
+   */
+  andKeywords?: readonly string[];
   onMatch?(captures: QueryCaptures, ctx: RuleContext): void;
   /** Whole-file checks (raw-text scans), and aggregation of what `onCall`/`onMatch` saw (see `ctx.ruleState`). */
   onFile?(ctx: RuleContext): void;
