@@ -261,8 +261,12 @@ function runQueries(compiled: CompiledRules, ctx: RuleContext, text: string, fil
   }
 }
 
-/** Occurrences of the words closer than this are searched as one window (fewer native calls, same matches). */
-const WINDOW_GAP = 512;
+/**
+ * Occurrences of the words closer than this are searched as one window (fewer native calls, same matches). 128 was
+ * the fastest for the secret rules' binding query on the corpus (512: more nodes walked between occurrences; 0–32:
+ * more calls).
+ */
+const WINDOW_GAP = 128;
 
 /** Sorted, merged [start, end) windows around the occurrences of the words `ids` found by the scanner. */
 function hitWindows(hits: number[][], ids: number[], scanner: KeywordScanner): [number, number][] {
