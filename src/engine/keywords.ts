@@ -82,98 +82,57 @@ export class KeywordScanner {
   /** Start offsets of each word (by id), ascending; overlapping occurrences included. */
   scan(text: string): number[][] {
     if (!this.tables) this.build();
-    // Most files are ASCII: their bytes are read several times faster than the characters of a string.
-    return NON_ASCII.test(text) ? this.scanString(text, text.toLowerCase()) : this.scanAscii(text, Buffer.from(text, 'latin1'));
+    // Most files are ASCII: their bytes (latin-1: one per character) are read several times faster than the
+    // characters of a string. Other text is read as UTF-16 code units, unless lower-casing changes its length
+    // (`İ`), which would misalign the two: then every word is searched on its own.
+    if (!NON_ASCII.test(text)) return this.scanCodes(text, Buffer.from(text, 'latin1'), Buffer.from(text.toLowerCase(), 'latin1'));
+    const lower = text.toLowerCase();
+    if (lower.length !== text.length) return this.words.map((w) => findAll(text, lower, w.text, w.kind));
+    return this.scanCodes(text, codeUnits(text), codeUnits(lower));
   }
 
-  private scanAscii(text: string, bytes: Uint8Array): number[][] {
+  /** `codes`/`lower`: the text's code units and those of its lower-cased copy, aligned. */
+  private scanCodes(text: string, codes: Uint8Array | Uint16Array, lower: Uint8Array | Uint16Array): number[][] {
     const out: number[][] = new Array<number[]>(this.words.length).fill(NONE);
     const [subTable, tokTable] = this.tables!;
     const [subThird, tokThird] = this.thirds;
     const { buckets, words } = this;
-    const n = bytes.length;
-    let c0 = n ? LOWER[bytes[0]] : 0;
-    let c1 = n > 1 ? LOWER[bytes[1]] : 0;
     const any = this.any!;
+    const n = lower.length;
+    let c0 = n ? lower[0] : 0;
+    let c1 = n > 1 ? lower[1] : 0;
     for (let i = 0; i + 1 < n; i++) {
+      const ascii = (c0 | c1) < 128;
       const key = (c0 << 7) | c1;
       c0 = c1;
-      c1 = i + 2 < n ? LOWER[bytes[i + 2]] : 0;
-      if (!any[key]) continue;
+      c1 = i + 2 < n ? lower[i + 2] : 0;
+      if (!ascii || !any[key]) continue;
       const bit = 1 << (c1 & 31);
       const s = subTable[key];
       if (s && subThird[key] & bit) {
         const bucket = buckets[s - 1];
         for (let k = 0; k < bucket.length; k++) {
           const w = words[bucket[k]];
-          if (bytesStartWith(bytes, i, w.lowerCodes, true) && (w.kind === 'substring' || nameWordInBytes(bytes, i, i + w.lowerCodes.length, w.kind))) add(out, bucket[k], i);
+          if (startsWithCodes(lower, i, w.lowerCodes) && (w.kind === 'substring' || isNameWord(codes, i, i + w.lowerCodes.length, w.kind))) add(out, bucket[k], i);
         }
       }
+      // a token starts only after a character that cannot continue one (or after digits: `9os`, see tokenBefore)
       const t = tokTable[key];
-      if (t && tokThird[key] & bit && (i === 0 || !isLetterOrUnderscore(bytes[i - 1]))) {
+      if (t && tokThird[key] & bit && (i === 0 || !isLetterOrUnderscore(codes[i - 1]))) {
+        // only words as long as the token here can be it
         let j = i + 2;
-        while (j < n && isTokenChar(bytes[j])) j++;
+        while (j < n && isTokenChar(codes[j])) j++;
         const len = j - i;
         const bucket = buckets[t - 1];
         for (let k = 0; k < bucket.length; k++) {
           const w = words[bucket[k]];
-          if (w.codes.length === len && bytesStartWith(bytes, i, w.codes, false) && tokenBefore(bytes, i)) add(out, bucket[k], i);
+          if (w.codes.length === len && startsWithCodes(codes, i, w.codes) && tokenBefore(codes, i)) add(out, bucket[k], i);
         }
       }
     }
-    for (const id of this.fallback) out[id] = findAll(text, text.toLowerCase(), words[id].text, words[id].kind);
-    return out;
-  }
-
-  /** Any text: characters of the string and of its lower-cased copy. */
-  private scanString(text: string, lower: string): number[][] {
-    const out: number[][] = new Array<number[]>(this.words.length).fill(NONE);
-    const [subTable, tokTable] = this.tables!;
-    const [subThird, tokThird] = this.thirds;
-    const { buckets, words } = this;
-    const aligned = lower.length === text.length;
-    const n = lower.length;
-    let c0 = n ? lower.charCodeAt(0) : 0;
-    let c1 = n > 1 ? lower.charCodeAt(1) : 0;
-    for (let i = 0; i + 1 < n; i++) {
-      const c2 = i + 2 < n ? lower.charCodeAt(i + 2) : 0;
-      if ((c0 | c1) < 128) {
-        const key = (c0 << 7) | c1;
-        const bit = 1 << (c2 & 31);
-        const s = subTable[key];
-        if (s && subThird[key] & bit) {
-          const bucket = buckets[s - 1];
-          for (let k = 0; k < bucket.length; k++) {
-            const w = words[bucket[k]];
-            if (!lower.startsWith(w.lower, i)) continue;
-            if (w.kind === 'substring') add(out, bucket[k], i);
-            else if (aligned && nameWordInText(text, i, i + w.lower.length, w.kind)) add(out, bucket[k], i);
-          }
-        }
-        // a token starts only after a character that cannot continue one (or after digits: `9os`, see isTokenAt)
-        const t = tokTable[key];
-        if (t && tokThird[key] & bit && aligned && startsToken(text, i)) {
-          // only words as long as the token here can be it
-          let j = i + 2;
-          while (isTokenChar(text.charCodeAt(j))) j++;
-          const len = j - i;
-          const bucket = buckets[t - 1];
-          for (let k = 0; k < bucket.length; k++) {
-            const w = words[bucket[k]];
-            if (w.text.length === len && text.startsWith(w.text, i) && isTokenAt(text, i, len)) add(out, bucket[k], i);
-          }
-        }
-      }
-      c0 = c1;
-      c1 = c2;
-    }
-    for (const id of this.fallback) out[id] = findAll(text, lower, words[id].text, words[id].kind);
-    if (!aligned) {
-      // A character whose lower case is longer (`İ`) shifts the lower-cased text: token and name-word offsets are
-      // searched in the original text instead.
-      words.forEach((w, id) => {
-        if (w.kind !== 'substring') out[id] = findAll(text, lower, w.text, w.kind);
-      });
+    if (this.fallback.length) {
+      const lowerText = text.toLowerCase();
+      for (const id of this.fallback) out[id] = findAll(text, lowerText, words[id].text, words[id].kind);
     }
     return out;
   }
@@ -189,28 +148,32 @@ function add(out: number[][], id: number, i: number): void {
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** ASCII lower case by byte (A–Z to a–z). */
-const LOWER = Uint8Array.from({ length: 256 }, (_, c) => (c >= 65 && c <= 90 ? c + 32 : c & 127));
-
 function codesOf(word: string): number[] {
   return Array.from(word, (ch) => ch.charCodeAt(0));
 }
 
-function bytesStartWith(bytes: Uint8Array, i: number, codes: number[], fold: boolean): boolean {
-  if (i + codes.length > bytes.length) return false;
-  for (let k = 0; k < codes.length; k++) if ((fold ? LOWER[bytes[i + k]] : bytes[i + k]) !== codes[k]) return false;
+function startsWithCodes(codes: Uint8Array | Uint16Array, i: number, word: number[]): boolean {
+  if (i + word.length > codes.length) return false;
+  for (let k = 0; k < word.length; k++) if (codes[i + k] !== word[k]) return false;
   return true;
+}
+
+/** The UTF-16 code units of a string. */
+function codeUnits(text: string): Uint16Array {
+  const out = new Uint16Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
 }
 
 function isLetterOrUnderscore(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 }
 
-/** isTokenAt's look back, on bytes: only digits, not preceded by a letter or `_`, may precede a token. */
-function tokenBefore(bytes: Uint8Array, i: number): boolean {
+/** isTokenAt's look back: only digits, not preceded by a letter or `_`, may precede a token. */
+function tokenBefore(codes: Uint8Array | Uint16Array, i: number): boolean {
   let j = i - 1;
-  while (j >= 0 && bytes[j] >= 48 && bytes[j] <= 57) j--;
-  return j < 0 || !isTokenChar(bytes[j]);
+  while (j >= 0 && codes[j] >= 48 && codes[j] <= 57) j--;
+  return j < 0 || !isTokenChar(codes[j]);
 }
 
 function findAll(text: string, lower: string, word: string, kind: WordKind): number[] {
@@ -221,8 +184,9 @@ function findAll(text: string, lower: string, word: string, kind: WordKind): num
   } else if (kind !== 'token') {
     // case-insensitive search in the original text itself (its lower-cased copy may not be aligned with it)
     const re = new RegExp(word, 'gi'); // name-word keywords are letters (checked in compileRules)
+    const codes = codeUnits(text);
     for (let m = re.exec(text); m; m = re.exec(text)) {
-      if (nameWordInText(text, m.index, m.index + m[0].length, kind)) out.push(m.index);
+      if (isNameWord(codes, m.index, m.index + m[0].length, kind)) out.push(m.index);
       re.lastIndex = m.index + 1;
     }
   } else {
@@ -237,19 +201,11 @@ function findAll(text: string, lower: string, word: string, kind: WordKind): num
  * ignored? Over-approximated, never under: a word starts after anything but a small letter or digit, or at a
  * capital; it ends where no small letter follows (after any digits).
  */
-function nameWordInText(text: string, i: number, end: number, kind: WordKind): boolean {
-  if (kind === 'name-word' && i > 0 && isSmallOrDigit(text.charCodeAt(i - 1)) && !isCapital(text.charCodeAt(i))) return false;
+function isNameWord(codes: ArrayLike<number>, i: number, end: number, kind: WordKind): boolean {
+  if (kind === 'name-word' && i > 0 && isSmallOrDigit(codes[i - 1]) && !isCapital(codes[i])) return false;
   let j = end;
-  while (j < text.length && isDigit(text.charCodeAt(j))) j++;
-  return !(j < text.length && isSmall(text.charCodeAt(j)));
-}
-
-/** nameWordInText on the bytes of an ASCII text. */
-function nameWordInBytes(bytes: Uint8Array, i: number, end: number, kind: WordKind): boolean {
-  if (kind === 'name-word' && i > 0 && isSmallOrDigit(bytes[i - 1]) && !isCapital(bytes[i])) return false;
-  let j = end;
-  while (j < bytes.length && isDigit(bytes[j])) j++;
-  return !(j < bytes.length && isSmall(bytes[j]));
+  while (j < codes.length && isDigit(codes[j])) j++;
+  return !(j < codes.length && isSmall(codes[j]));
 }
 
 function isDigit(c: number): boolean {
@@ -266,12 +222,6 @@ function isCapital(c: number): boolean {
 
 function isSmallOrDigit(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
-}
-
-/** Can a token start at i? Not after a letter or `_`; after a digit perhaps (`9os`, decided by isTokenAt). */
-function startsToken(text: string, i: number): boolean {
-  const c = i ? text.charCodeAt(i - 1) : 32;
-  return !((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95);
 }
 
 function isTokenChar(c: number): boolean {
