@@ -175,7 +175,8 @@ export class RuleContext {
    * Fully qualified name of an expression, through import aliases:
    * `sp.run` -> `subprocess.run` after `import subprocess as sp`; `Popen` -> `subprocess.Popen` after
    * `from subprocess import Popen`; `__import__("os").system` and `importlib.import_module("os").system`
-   * -> `os.system`; `getattr(os, "system")` -> `os.system`. Unknown roots stay as written (builtins: `eval`).
+   * -> `os.system`; `getattr(os, "system")` -> `os.system`; `sys.modules["os"].system` -> `os.system` (see
+   * subscriptName). Unknown roots stay as written (builtins: `eval`).
    */
   qualifiedName(node: SyntaxNode | null | undefined): string | null {
     if (!node) return null;
@@ -191,6 +192,7 @@ export class RuleContext {
       const attr = n.childForFieldName('attribute');
       return obj && attr ? `${obj}.${attr.text}` : null;
     }
+    if (n.type === 'subscript') return this.subscriptName(n);
     if (n.type === 'call') {
       const fn = this.qualifiedName(n.childForFieldName('function'));
       if (fn === '__import__' || fn === 'importlib.import_module' || fn === 'builtins.__import__') {
@@ -204,6 +206,30 @@ export class RuleContext {
       }
     }
     return null;
+  }
+
+  /**
+   * A module or attribute fetched by name from a namespace: `sys.modules["os"]` -> `os`, `__builtins__["exec"]`,
+   * `builtins.__dict__["exec"]`, `vars(builtins)["exec"]` -> `builtins.exec`, `os.__dict__["system"]` -> `os.system`.
+   */
+  private subscriptName(n: SyntaxNode): string | null {
+    const key = stringValue(n.childForFieldName('subscript'));
+    const value = n.childForFieldName('value');
+    if (key === null || !value) return null;
+    const v = unwrap(value);
+    if (v.type === 'attribute' && v.childForFieldName('attribute')?.text === '__dict__') {
+      const base = this.qualifiedName(v.childForFieldName('object'));
+      return base ? `${base}.${key}` : null;
+    }
+    if (v.type === 'call') {
+      const fn = this.qualifiedName(v.childForFieldName('function'));
+      if (fn !== 'vars' && fn !== 'builtins.vars') return null;
+      const base = this.qualifiedName(callArgs(v).positional[0]);
+      return base ? `${base}.${key}` : null;
+    }
+    const q = this.qualifiedName(v);
+    if (q === 'sys.modules') return key;
+    return q === 'builtins' ? `builtins.${key}` : null;
   }
 
   private readonly calleeCache = new WeakMap<SyntaxNode, string | null>();
