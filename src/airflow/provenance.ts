@@ -78,7 +78,7 @@ interface ParamBinder {
 }
 
 /** Where a name is bound as a loop variable, function parameter or comprehension variable around `use`. */
-function binderOf(use: SyntaxNode): { kind: 'for'; iter: SyntaxNode } | ParamBinder | null {
+function binderOf(use: SyntaxNode): { kind: 'for' | 'mapped'; iter: SyntaxNode } | ParamBinder | null {
   const name = use.text;
   for (let p = use.parent; p; p = p.parent) {
     const loops =
@@ -91,6 +91,15 @@ function binderOf(use: SyntaxNode): { kind: 'for'; iter: SyntaxNode } | ParamBin
       const left = loop.childForFieldName('left');
       const right = loop.childForFieldName('right');
       if (left && right && (left.text === name || left.descendantsOfType('identifier').some((i) => i.text === name))) return { kind: 'for', iter: right };
+    }
+    if (p.type === 'lambda') {
+      // `xs.map(lambda f: …)` (XComArg.map in dynamic task mapping): f is each element of xs, as in a for loop
+      const params = p.childForFieldName('parameters');
+      const call = p.parent?.type === 'argument_list' ? p.parent.parent : null;
+      const f = call?.type === 'call' ? call.childForFieldName('function') : null;
+      if (params?.namedChildren.some((prm) => paramName(prm) === name) && f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'map') {
+        return { kind: 'mapped', iter: f.childForFieldName('object')! };
+      }
     }
     if (p.type === 'function_definition') {
       const params = p.childForFieldName('parameters');
@@ -434,6 +443,15 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       }
       const b = binderOf(n);
       if (b?.kind === 'for') {
+        const r = provenance(b.iter, ctx, depth + 1);
+        return { trust: r.trust, node: n };
+      }
+      if (b?.kind === 'mapped') {
+        // an element of a task's output mapped over (`list_files().map(lambda f: …)`, or a name bound to it): data
+        // another task produced, often from outside (file names of an SFTP listing)
+        const src = unwrap(b.iter);
+        const calls = src.type === 'identifier' ? resolveName(src).map(unwrap) : [src];
+        if (calls.some((c) => isTaskCall(c, ctx))) return mk('xcom');
         const r = provenance(b.iter, ctx, depth + 1);
         return { trust: r.trust, node: n };
       }

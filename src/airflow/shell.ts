@@ -4,7 +4,7 @@
  */
 import type { SyntaxNode } from 'tree-sitter';
 import { defineService, type RuleContext } from '../engine/context';
-import { stringValue, unwrap } from '../engine/python';
+import { callArgs, stringValue, unwrap } from '../engine/python';
 import { SHELL_OPERATORS, keywordArgument , SCRIPT_KEYWORD } from './operators';
 import { resolveName } from './provenance';
 
@@ -99,6 +99,20 @@ export function shellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] 
   return r;
 }
 
+/**
+ * The expression that builds each mapped command: the body of the lambda given to `.map()` (XComArg.map, whose
+ * elements are an upstream task's output) or the element of a list comprehension. Null for anything else.
+ */
+function mappedCommandBody(v: SyntaxNode): SyntaxNode | null {
+  if (v.type === 'list_comprehension') return v.childForFieldName('body');
+  if (v.type !== 'call') return null;
+  const f = v.childForFieldName('function');
+  if (f?.type !== 'attribute' || f.childForFieldName('attribute')?.text !== 'map') return null;
+  const fn = callArgs(v).positional[0];
+  const lambda = fn ? unwrap(fn) : null;
+  return lambda?.type === 'lambda' ? lambda.childForFieldName('body') : null;
+}
+
 function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
   let q: string | null = null;
   // dynamic task mapping: Op.partial(…) and Op.partial(…).expand(bash_command=[…])
@@ -128,6 +142,9 @@ function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
       // each element of the mapped list is one task's command
       const items = unwrap(v).type === 'list' || unwrap(v).type === 'tuple' ? unwrap(v).namedChildren.filter((c) => c.type !== 'comment') : null;
       for (const it of items ?? []) out.push({ node: it, label: `a mapped \`${kw}\` of ${op}` });
+      // commands built per mapped element: `upstream_output.map(lambda f: f"… {f}")`, `[f"… {x}" for x in xs]`
+      const built = mappedCommandBody(unwrap(v));
+      if (built) out.push({ node: built, label: `each mapped \`${kw}\` of ${op}` });
     } else if (v) out.push({ node: v, label: `\`${kw}\` of ${op}` });
     return out;
   }
