@@ -1,13 +1,15 @@
 /**
  * Module-level functions of the file and what their bodies do when called: the indirect routes by which a DAG file
  * runs a function body while it is imported — a plain call at module level (`_setup()`), a decorator (`@deco`,
- * `@deco(…)`), a default value (`def f(x=_helper())`), the body of a `@dag` function called to build the DAG.
+ * `@deco(…)`), a default value (`def f(x=_helper())`). (The body of a `@dag` function is parse-time code itself: see
+ * src/engine/scope.ts; calls of local functions from it are sites like module-level ones.)
  * Parse-time rules see only module-level code; this follows the call into the body (and from there into other
  * local functions, a few levels deep).
  */
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { factsOf, type CallFact } from './_facts';
+import { isDagFunction } from '../../src/engine/scope';
 
 const TOP_DEF = /^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)/gm;
 /** Airflow decorators whose function body runs when the task runs, not when it is called at parse time. */
@@ -54,7 +56,8 @@ export function localCallsAtParseTime(ctx: RuleContext): LocalCall[] {
   const out: LocalCall[] = [];
   for (const s of sites) {
     const def = defs.get(s.name);
-    if (!def) continue;
+    // a `@dag` body is parse-time code itself: what it does is reported where it does it (DG601, DG607…)
+    if (!def || isDagFunction(def)) continue;
     // @deco(args): deco's body runs, then the decorator it returns (a nested def) runs on the function
     const decoratorFactory = s.how === 'decorator' && s.node.namedChildren[0]?.type === 'call';
     const reach = reachOf(ctx, def, defs, 0, new Set([s.name]), decoratorFactory);

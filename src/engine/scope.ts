@@ -4,7 +4,9 @@ import type { SyntaxNode } from 'tree-sitter';
  * Does this node run when Airflow imports the file (parse time), rather than later in a task?
  *
  * Module and class bodies run at import; function and lambda bodies do not, but their decorators and
- * default values do. `if __name__ == "__main__":` never runs under DagBag (the module name is mangled).
+ * default values do — except the body of a `@dag` function, which Airflow runs while it imports the file to build
+ * the DAG (`@dag def pipeline(): …` then `pipeline()`; the `@task` functions defined in it still run later).
+ * `if __name__ == "__main__":` never runs under DagBag (the module name is mangled).
  */
 export function isParseTime(node: SyntaxNode): boolean {
   let child = node;
@@ -13,7 +15,7 @@ export function isParseTime(node: SyntaxNode): boolean {
     switch (parent.type) {
       case 'function_definition': {
         const body = parent.childForFieldName('body');
-        if (body && child.id === body.id) return false;
+        if (body && child.id === body.id && !isDagFunction(parent)) return false;
         break;
       }
       case 'lambda': {
@@ -34,6 +36,14 @@ export function isParseTime(node: SyntaxNode): boolean {
     parent = parent.parent;
   }
   return true;
+}
+
+const DAG_DECORATOR = /^@\s*(?:[A-Za-z_]\w*\s*\.\s*)*dag\s*(?:\(|$)/;
+
+/** A function decorated with Airflow's `@dag` / `@dag(…)` (`airflow.decorators.dag`, `airflow.sdk.dag`). */
+export function isDagFunction(fn: SyntaxNode): boolean {
+  const d = fn.parent;
+  return d?.type === 'decorated_definition' && d.namedChildren.some((c) => c.type === 'decorator' && DAG_DECORATOR.test(c.text));
 }
 
 function isMainGuard(cond: SyntaxNode): boolean {
@@ -71,8 +81,8 @@ export function statementSpan(node: SyntaxNode): { start: number; end: number } 
 }
 
 /**
- * Index ranges [start, end) of the code in a file that does not run at import: function and lambda bodies and
- * `if __name__ == "__main__":` blocks. Found from the text (`def`, `lambda`, `__main__`) and confirmed in the tree,
+ * Index ranges [start, end) of the code in a file that does not run at import: function (but not `@dag`) and lambda
+ * bodies and `if __name__ == "__main__":` blocks. Found from the text (`def`, `lambda`, `__main__`) and confirmed in the tree,
  * so the cost is a few node accesses per function, not a walk. `isParseTime` above gives the same answers.
  */
 export function deferredRanges(text: string, root: SyntaxNode): [number, number][] {
@@ -82,7 +92,7 @@ export function deferredRanges(text: string, root: SyntaxNode): [number, number]
     const kw = root.descendantForIndex(m.index, m.index + m[1].length);
     const owner = kw.parent;
     if (!owner || kw.startIndex !== m.index) continue;
-    if ((m[1] === 'def' && owner.type === 'function_definition') || (m[1] === 'lambda' && owner.type === 'lambda')) {
+    if ((m[1] === 'def' && owner.type === 'function_definition' && !isDagFunction(owner)) || (m[1] === 'lambda' && owner.type === 'lambda')) {
       const body = owner.childForFieldName('body');
       if (body) out.push([body.startIndex, body.endIndex]);
     }
