@@ -19,7 +19,7 @@ export function readSource(abs: string, maxBytes: number): SourceResult {
           error: `file is ${Math.ceil(size / 1024)} KiB, over the ${Math.floor(maxBytes / 1024)} KiB limit (max-file-size-kb): not scanned`,
         };
       }
-      buf = readAll(fd, size);
+      buf = fs.readFileSync(fd);
     } finally {
       fs.closeSync(fd);
     }
@@ -28,18 +28,6 @@ export function readSource(abs: string, maxBytes: number): SourceResult {
     return { error: `cannot read file: ${e.code === 'EACCES' ? 'permission denied' : e.code ?? e.message}` };
   }
   return decodeSource(buf);
-}
-
-/** The file's `size` bytes (from fstat; as `readFileSync` does, a file that shrinks meanwhile is read to its end). */
-function readAll(fd: number, size: number): Buffer {
-  const buf = Buffer.allocUnsafe(size);
-  let n = 0;
-  while (n < size) {
-    const r = fs.readSync(fd, buf, n, size - n, null);
-    if (r === 0) break;
-    n += r;
-  }
-  return n === size ? buf : buf.subarray(0, n);
 }
 
 /** Bytes -> text as Python decodes a source file (BOM, PEP 263 cookie), or why it cannot be. */

@@ -4,6 +4,7 @@ import { argument, callArgs, isConstant, stringValue, unwrap } from '../../src/e
 import { hiddenPayload } from './_hidden-payload';
 import { resolveName } from '../../src/airflow/provenance';
 import type { RuleContext } from '../../src/engine/context';
+import type { Severity } from '../../src/report';
 
 const CONSTRUCTORS = new Set(['types.FunctionType', 'types.CodeType', 'types.LambdaType']);
 const INTERPRETERS = new Set(['code.InteractiveInterpreter', 'code.InteractiveConsole']);
@@ -46,16 +47,12 @@ export default defineRule({
   onCall(call, fn, ctx) {
     const f = call.childForFieldName('function')!;
     if (f.type === 'attribute' && METHODS.has(f.childForFieldName('attribute')!.text) && isInterpreter(f.childForFieldName('object')!, ctx)) {
+      const method = f.childForFieldName('attribute')!.text;
       const args = callArgs(call);
-      const src = argument(args, f.childForFieldName('attribute')!.text === 'runcode' ? 'code' : 'source', 0) ?? args.positional[0];
+      const src = argument(args, method === 'runcode' ? 'code' : 'source', 0) ?? args.positional[0];
       if (!src) return;
-      if (isConstant(src)) {
-        // constant source is reported only when it hides a payload (as DG301 does for exec/eval)
-        const does = hiddenPayload(stringValue(src) ?? '');
-        if (does) ctx.report(call, { method: f.childForFieldName('attribute')!.text, does }, { message: 'hidden', severity: ctx.isParseTime(call) ? 'critical' : 'high', parseTime: false });
-        return;
-      }
-      ctx.report(call, { method: f.childForFieldName('attribute')!.text });
+      if (isConstant(src)) reportHidden(call, src, method, ctx.isParseTime(call) ? 'critical' : 'high', ctx);
+      else ctx.report(call, { method });
       return;
     }
     if (CONSTRUCTORS.has(fn)) {
@@ -65,14 +62,16 @@ export default defineRule({
         const args = callArgs(call);
         const src = args.positional[0] ?? args.keywords.get('source');
         if (!src) return;
-        if (isConstant(src)) {
-          const does = hiddenPayload(stringValue(src) ?? '');
-          // compiled, not yet run: high wherever it is
-          if (does) ctx.report(call, { method: 'compile_command', does }, { message: 'hidden', severity: 'high', parseTime: false });
-          return;
-        }
+        // compiled, not yet run: high wherever it is
+        if (isConstant(src)) return reportHidden(call, src, 'compile_command', 'high', ctx);
       }
       ctx.report(call, { fn }, { message: 'interact' });
     }
   },
 });
+
+/** Constant source is reported only when it hides a payload (as DG301 does for exec/eval). */
+function reportHidden(call: SyntaxNode, src: SyntaxNode, method: string, severity: Severity, ctx: RuleContext): void {
+  const does = hiddenPayload(stringValue(src) ?? '');
+  if (does) ctx.report(call, { method, does }, { message: 'hidden', severity, parseTime: false });
+}

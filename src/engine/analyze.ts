@@ -5,7 +5,7 @@ import type { Finding, Warning } from '../report';
 import { RuleContext, type RawFinding } from './context';
 import type { DataKind } from '../data/kinds';
 import { resolvedCalls } from './calls';
-import { compilePattern, type CalleePattern } from './patterns';
+import { calleeMemo, compilePattern, type CalleePattern } from './patterns';
 import { KeywordScanner } from './keywords';
 import type { KeywordMatch, QueryCaptures, Rule } from './rule';
 import type { Settings } from './settings';
@@ -36,17 +36,16 @@ export interface CompiledRules {
   byId: Map<string, Rule>;
   calling: CallRule[];
   queried: QueriedRule[];
-  /** Lower-cased keywords of each rule that declares them (as written for `token` keywords). */
-  keywords: Map<Rule, string[]>;
-  /** Scanner ids of the keywords of each rule that declares them. */
+  /** Scanner ids of the keywords of each rule that declares them (`scanner.word(id)`: lower-cased, as written for
+   *  `token` keywords). */
   keywordIds: Map<Rule, number[]>;
   /** Scanner ids of each rule's `andKeywords`. */
   andKeywordIds: Map<Rule, number[]>;
   /** Finds every keyword and pattern word of the rules in one pass per file. */
   scanner: KeywordScanner;
-  /** Callee -> the call rules with a matching pattern (see rulesCalling). */
-  callees: Map<string, CallRule[]>;
-  /** Active call rules (their indexes) -> their patterns (see patternsOf). */
+  /** The call rules (in rule order) with a pattern matching a callee, memoised. */
+  rulesCalling: (fn: string) => CallRule[];
+  /** Active call rules (their ids) -> their patterns (see patternsOf). */
   patternSets: Map<string, CalleePattern[]>;
   /** Upper-cased ids, names and aliases of every rule: codes we recognise in suppressions. */
   knownCodes: Set<string>;
@@ -62,7 +61,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
   const calling: CallRule[] = [];
   const queried: QueriedRule[] = [];
   const scanner = new KeywordScanner();
-  const keywords = new Map<Rule, string[]>();
+  const keywordIds = new Map<Rule, number[]>();
   for (const rule of rules) {
     if (rule.calls?.length) {
       if (!rule.onCall) throw new RuleQueryError(`rule ${rule.meta.id}: \`calls\` needs \`onCall\``);
@@ -80,7 +79,7 @@ export function compileRules(rules: Rule[]): CompiledRules {
       if (!KEYWORD_MATCHES.includes(mode)) throw new RuleQueryError(`rule ${rule.meta.id}: unknown keywordMatch \`${mode}\``);
       if (mode === 'token' && rule.keywords.some((k) => !/^[A-Za-z_]\w*$/.test(k))) throw new RuleQueryError(`rule ${rule.meta.id}: \`token\` keywords must be names`);
       if (mode.startsWith('name-word') && rule.keywords.some((k) => !/^[a-z]+$/i.test(k))) throw new RuleQueryError(`rule ${rule.meta.id}: name-word keywords must be letters`);
-      keywords.set(rule, [...new Set(rule.keywords.map((k) => (mode === 'token' ? k : k.toLowerCase())))]);
+      keywordIds.set(rule, [...new Set(rule.keywords.map((k) => (mode === 'token' ? k : k.toLowerCase())))].map((w) => scanner.add(w, mode)));
     }
     if (rule.query) {
       if (!rule.onMatch) throw new RuleQueryError(`rule ${rule.meta.id}: \`query\` needs \`onMatch\``);
@@ -91,8 +90,6 @@ export function compileRules(rules: Rule[]): CompiledRules {
       else queried.push({ rules: [rule], roots, query: null });
     }
   }
-  const keywordIds = new Map<Rule, number[]>();
-  for (const [rule, words] of keywords) keywordIds.set(rule, words.map((w) => scanner.add(w, rule.keywordMatch ?? 'substring')));
   const andKeywordIds = new Map<Rule, number[]>();
   for (const rule of rules) {
     if (!rule.andKeywords) continue;
@@ -107,7 +104,8 @@ export function compileRules(rules: Rule[]): CompiledRules {
     knownCodes.add(r.meta.name.toUpperCase());
     for (const a of r.meta.aliases ?? []) knownCodes.add(a.toUpperCase());
   }
-  return { rules, byId, calling, queried, keywords, keywordIds, andKeywordIds, scanner, callees: new Map(), patternSets: new Map(), knownCodes };
+  const rulesCalling = calleeMemo((fn) => calling.filter((c) => c.patterns.some((p) => p.test(fn))));
+  return { rules, byId, calling, queried, keywordIds, andKeywordIds, scanner, rulesCalling, patternSets: new Map(), knownCodes };
 }
 
 function queryOf(q: QueriedRule): Parser.Query {
@@ -156,36 +154,20 @@ function activeRules(compiled: CompiledRules, text: string, words: FileWords, ex
   return { calls, queries, files };
 }
 
-/**
- * The call rules (in rule order) with a pattern matching this callee. Callees repeat across the files of a run
- * (`print`, `os.path.join`, `self.log.info`), so each is tested against the ~400 patterns once.
- */
-function rulesCalling(compiled: CompiledRules, fn: string): CallRule[] {
-  let v = compiled.callees.get(fn);
-  if (!v) {
-    if (compiled.callees.size >= CALLEE_MEMO_LIMIT) compiled.callees.clear();
-    compiled.callees.set(fn, (v = compiled.calling.filter((c) => c.patterns.some((p) => p.test(fn)))));
-  }
-  return v;
-}
-
 /** The patterns of a set of call rules, one array per distinct set (so that calls.ts can memoise by array). */
 function patternsOf(compiled: CompiledRules, calls: CallRule[]): CalleePattern[] {
-  const key = calls.map((c) => compiled.calling.indexOf(c)).join(',');
+  const key = calls.map((c) => c.rule.meta.id).join(',');
   let v = compiled.patternSets.get(key);
   if (!v) compiled.patternSets.set(key, (v = calls.flatMap((c) => c.patterns)));
   return v;
 }
-
-/** Distinct callees remembered before the memo starts over (bounds memory on huge runs). */
-const CALLEE_MEMO_LIMIT = 50_000;
 
 /** Hand each call to the rules whose patterns match its callee. */
 function dispatchCalls(compiled: CompiledRules, ctx: RuleContext, text: string, calls: CallRule[], exhaustive: boolean, ruleErrors: string[]): void {
   if (!calls.length) return;
   const active = new Set(calls);
   for (const { call, fn } of resolvedCalls(ctx, text, patternsOf(compiled, calls), exhaustive)) {
-    for (const c of rulesCalling(compiled, fn)) {
+    for (const c of compiled.rulesCalling(fn)) {
       if (!active.has(c)) continue;
       ctx.rule = c.rule;
       try {
@@ -272,7 +254,7 @@ const WINDOW_GAP = 128;
 function hitWindows(hits: number[][], ids: number[], scanner: KeywordScanner): [number, number][] {
   const keys: number[] = [];
   for (const id of ids) {
-    const len = Math.min(scanner.length(id), 255);
+    const len = Math.min(scanner.word(id).length, 255);
     for (const i of hits[id]) keys.push(i * 256 + len);
   }
   return mergeWindows(keys);

@@ -9,8 +9,8 @@ import { callArgs, stringValue, unwrap } from './python';
 import { deferredRanges, statementSpan } from './scope';
 import { fillTemplate, PARSE_TIME_NOTE, type Fields } from './template';
 import { resolvedCalls, type ResolvedCall } from './calls';
-import { compilePattern, type CalleePattern } from './patterns';
-import { isTokenAt } from './keywords';
+import { calleeMemo, compilePattern, type CalleePattern } from './patterns';
+import { tokenPositions } from './keywords';
 
 // Compiled patterns by source: a pure function of the string, shared by every file.
 const compiledPatterns = new Map<string, CalleePattern>();
@@ -26,16 +26,7 @@ function patternSet(patterns: readonly string[]): { compiled: CalleePattern[]; m
   let set = patternSets.get(patterns);
   if (!set) {
     const compiled = patterns.map(patternOf);
-    let memo = new Map<string, boolean>();
-    const matches = (fn: string): boolean => {
-      let v = memo.get(fn);
-      if (v === undefined) {
-        if (memo.size >= 50_000) memo = new Map();
-        memo.set(fn, (v = compiled.some((p) => p.test(fn))));
-      }
-      return v;
-    };
-    patternSets.set(patterns, (set = { compiled, matches }));
+    patternSets.set(patterns, (set = { compiled, matches: calleeMemo((fn) => compiled.some((p) => p.test(fn))) }));
   }
   return set;
 }
@@ -310,12 +301,7 @@ export class RuleContext {
    */
   hasToken(word: string): boolean {
     let v = this.tokenMemo.get(word);
-    if (v === undefined) {
-      const text = this.file.text;
-      v = false;
-      for (let i = text.indexOf(word); i >= 0 && !v; i = text.indexOf(word, i + 1)) v = isTokenAt(text, i, word.length);
-      this.tokenMemo.set(word, v);
-    }
+    if (v === undefined) this.tokenMemo.set(word, (v = tokenPositions(this.file.text, word).length > 0));
     return v;
   }
 

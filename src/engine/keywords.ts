@@ -23,7 +23,7 @@ export type WordKind =
 export class KeywordScanner {
   private readonly words: { text: string; lower: string; kind: WordKind; codes: number[]; lowerCodes: number[] }[] = [];
   private readonly ids = new Map<string, number>();
-  // Per kind (0: substring, 1: token): bigram of two ASCII characters (7 bits each) -> 1 + index into `buckets`
+  // Per table (0: substring and name-word kinds, 1: token): bigram of two ASCII characters (7 bits each) -> 1 + index into `buckets`
   // (0: no word starts so), and the mask of the third characters (folded to 5 bits) its words continue with, so
   // that most hits of common pairs (`se`, `co`, `re`…) stop without comparing any word.
   private tables: Int32Array[] | null = null;
@@ -51,9 +51,9 @@ export class KeywordScanner {
     return this.words.length;
   }
 
-  /** Length of a word, by id (for windows around its occurrences). */
-  length(id: number): number {
-    return this.words[id].text.length;
+  /** A word, by id. */
+  word(id: number): string {
+    return this.words[id].text;
   }
 
   private build(): void {
@@ -189,9 +189,14 @@ function findAll(text: string, lower: string, word: string, kind: WordKind): num
       if (isNameWord(codes, m.index, m.index + m[0].length, kind)) out.push(m.index);
       re.lastIndex = m.index + 1;
     }
-  } else {
-    for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) if (isTokenAt(text, i, word.length)) out.push(i);
-  }
+  } else out.push(...tokenPositions(text, word));
+  return out;
+}
+
+/** Where `word` stands in the text as a whole token (see isTokenAt). */
+export function tokenPositions(text: string, word: string): number[] {
+  const out: number[] = [];
+  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) if (isTokenAt(text, i, word.length)) out.push(i);
   return out;
 }
 

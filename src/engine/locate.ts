@@ -87,34 +87,20 @@ export function findCallNames(text: string, names: ReadonlySet<string>, prefixes
 }
 
 /**
- * The call whose callee ends with the identifier at [start, end) of the text, or null when that identifier is
- * not a callee (it is in a string or comment, or is an argument). Returns the call and its function node.
- * `paren`: the offset of the `(` that follows the name, when known. The smallest node spanning the name and that
- * `(` is then the call itself, found without `.parent` (which tree-sitter answers by descending from the root
- * again, the dearest node access there is).
+ * The call whose callee ends with the identifier at [start, end) of the text, `paren` being the offset of the `(`
+ * that follows it, or null when that identifier is not a callee (it is in a string or comment, or is an argument).
+ * Returns the call and its function node. The smallest node spanning the name and that `(` is the call itself,
+ * found without `.parent` (which tree-sitter answers by descending from the root again, the dearest node access).
  */
-export function callAt(root: SyntaxNode, start: number, end: number, paren?: number): { call: SyntaxNode; fn: SyntaxNode } | null {
-  if (paren !== undefined) {
-    const call = root.descendantForIndex(start, paren + 1);
-    if (call.type !== 'call') return null;
-    const fn = call.childForFieldName('function');
-    if (!fn || fn.endIndex !== end) return null;
-    if (fn.type === 'identifier') return fn.startIndex === start ? { call, fn } : null;
-    if (fn.type !== 'attribute') return null;
-    const attr = fn.childForFieldName('attribute');
-    return attr && attr.startIndex === start ? { call, fn } : null;
-  }
-  // The regex matched a whole word followed by `(`: if the smallest node there is an identifier, it is that word.
-  const id = root.descendantForIndex(start, end);
-  if (id.type !== 'identifier') return null;
-  let fn: SyntaxNode = id;
-  let p = id.parent;
-  if (p && p.type === 'attribute' && p.endIndex === end) {
-    fn = p;
-    p = p.parent;
-  }
-  if (!p || p.type !== 'call' || p.startIndex !== fn.startIndex) return null;
-  return { call: p, fn };
+export function callAt(root: SyntaxNode, start: number, end: number, paren: number): { call: SyntaxNode; fn: SyntaxNode } | null {
+  const call = root.descendantForIndex(start, paren + 1);
+  if (call.type !== 'call') return null;
+  const fn = call.childForFieldName('function');
+  if (!fn || fn.endIndex !== end) return null;
+  if (fn.type === 'identifier') return fn.startIndex === start ? { call, fn } : null;
+  if (fn.type !== 'attribute') return null;
+  const attr = fn.childForFieldName('attribute');
+  return attr && attr.startIndex === start ? { call, fn } : null;
 }
 
 /**

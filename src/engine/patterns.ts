@@ -70,3 +70,18 @@ function segmentsSource(body: string[]): string {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/**
+ * `compute` memoised by callee: callees repeat across the files of a run (`print`, `os.path.join`, `self.log.info`),
+ * so each is tested against the patterns once. Starts over after `limit` distinct callees (bounds memory).
+ */
+export function calleeMemo<V>(compute: (fn: string) => V, limit = 50_000): (fn: string) => V {
+  let memo = new Map<string, V>();
+  return (fn) => {
+    if (memo.has(fn)) return memo.get(fn)!;
+    if (memo.size >= limit) memo = new Map();
+    const v = compute(fn);
+    memo.set(fn, v);
+    return v;
+  };
+}

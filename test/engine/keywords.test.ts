@@ -62,9 +62,11 @@ describe('KeywordScanner', () => {
       const hits = scanner.scan(text);
       const tokens = new Set(text.match(/[A-Za-z_][A-Za-z0-9_]*/g));
       for (const [rule, ids] of compiled.keywordIds) {
-        ids.forEach((id, k) => {
-          const word = compiled.keywords.get(rule)![k];
+        ids.forEach((id) => {
+          const word = compiled.scanner.word(id);
           const mode = rule.keywordMatch ?? 'substring';
+          // the id stands for one of the rule's own keywords
+          expect(rule.keywords!.map((w) => (mode === 'token' ? w : w.toLowerCase()))).toContain(word);
           if (mode === 'token') expect(hits[id].length > 0, `${rule.meta.id} ${word}`).toBe(tokens.has(word));
           else if (mode === 'substring') expect(hits[id], `${rule.meta.id} ${word}`).toEqual(expectedSubstrings(lower, word));
           else {
