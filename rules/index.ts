@@ -1,4 +1,8 @@
-/** Every static rule, grouped by family. Each family's index.ts lists its rules in id order. */
+/**
+ * Every static rule, by family (the folders of rules/), in report order; each family's index.ts lists its rules in id
+ * order. Importing this module loads every rule: a run loads only the families it needs through `FAMILY_LOADERS`
+ * and reads the rules' metadata from `rules/manifest.json` (generated from here by `npm run docs`; src/registry.ts).
+ */
 import type { Rule } from '../src/engine/rule';
 import { rules as secret } from './secret';
 import { rules as shell } from './shell-injection';
@@ -10,5 +14,19 @@ import { rules as importPath } from './import-path';
 import { rules as sql } from './sql-injection';
 import { rules as pod } from './pod-security';
 import { rules as transport } from './transport';
+import type { Family } from './families';
 
-export const ALL_RULES: Rule[] = [...secret, ...shell, ...sql, ...code, ...deser, ...imports, ...malicious, ...pod, ...transport, ...importPath];
+export const FAMILIES: Record<Family, Rule[]> = {
+  secret,
+  'shell-injection': shell,
+  'sql-injection': sql,
+  'code-injection': code,
+  deserialization: deser,
+  imports,
+  malicious,
+  'pod-security': pod,
+  transport,
+  'import-path': importPath,
+};
+
+export const ALL_RULES: Rule[] = Object.values(FAMILIES).flat();

@@ -8,7 +8,7 @@ import { fingerprint } from './fingerprint';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from './exit-codes';
-import type { Finding } from './report';
+import { compareText, type Finding } from './report';
 
 export const BASELINE_VERSION = 1;
 
@@ -37,7 +37,7 @@ export function fingerprintOf(f: Finding): string {
 export function buildBaseline(findings: Finding[], cwd = '.'): BaselineFile {
   const entries = findings
     .map((f) => ({ ruleId: f.ruleId, path: f.path, fingerprint: fingerprintOf(f) }))
-    .sort((a, b) => a.path.localeCompare(b.path) || a.ruleId.localeCompare(b.ruleId) || a.fingerprint.localeCompare(b.fingerprint));
+    .sort((a, b) => compareText(a.path, b.path) || compareText(a.ruleId, b.ruleId) || compareText(a.fingerprint, b.fingerprint));
   return {
     $comment:
       'dag-guard baseline: findings accepted when it was written. `dag-guard check --baseline <this file>` reports only new ones. ' +

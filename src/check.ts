@@ -4,15 +4,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ALL_RULES } from '../rules';
 import { findConfig, resolveConfig, type Config } from './config';
 import { readArchive } from './archive';
 import { checkedRoots, discover, globMatch, safeRealpath, within, type DiscoveredFile, type Skipped } from './discover';
 import { archiveEntries, PathScanner } from './path-scan';
-import { scanDataFile, scanText } from './scan';
 import { ResultCache } from './cache';
 import { adjustFindings } from './adjust';
-import { REGISTRY } from './registry';
+import { loadRules, REGISTRY, STATIC_RULES } from './registry';
 import { validateRuleOptions } from './rule-options';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError } from './exit-codes';
 import type { Settings } from './engine/settings';
@@ -144,7 +142,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const failOn = opts.failOn ?? config.failOn;
   if (!isSeverity(failOn)) throw new UserError(`invalid --fail-on: ${String(failOn)}`);
 
-  const rules = selectRules(ALL_RULES, select, ignore);
+  const rules = selectRules(STATIC_RULES, select, ignore);
   const settings: Settings = {
     importAllow: config.imports.allow,
     importDeny: config.imports.deny,
@@ -171,13 +169,20 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const pool = !opts.onlyFiles && !cache?.warm && paths.some((p) => isDirectory(path.resolve(opts.cwd, p)))
     ? new WorkerPool(opts.workers && opts.workers > 0 ? opts.workers : cpuCount(), job)
     : null;
-  const idOf = (rel: string): string => {
-    const [file, member] = rel.split('!');
-    const id = path.relative(idRoot, path.resolve(opts.cwd, file)).split(path.sep).join('/');
-    return member === undefined ? id : `${id}!${member}`;
+  const idPrefix = idRoot.endsWith(path.sep) ? idRoot : idRoot + path.sep;
+  /** The identity of a file by its absolute path (`abs` normalized, as discovery gives it). */
+  const idOfAbs = (abs: string): string => {
+    // below the identity root (nearly always): a slice of the normalized path is what path.relative returns
+    const own = abs.startsWith(idPrefix) ? abs.slice(idPrefix.length) : path.relative(idRoot, abs);
+    return path.sep === '/' ? own : own.split(path.sep).join('/');
   };
-  const pathScanner = new PathScanner(rules.filter((r) => r.onPath), idOf);
-  const scanned = await discoverAndScan(opts, config, paths, job, pool, pathScanner, idOf, enforce, cache).finally(() => pool?.close());
+  const idOf = (rel: string): string => {
+    const bang = rel.indexOf('!');
+    const id = idOfAbs(path.resolve(opts.cwd, bang < 0 ? rel : rel.slice(0, bang)));
+    return bang < 0 ? id : `${id}${rel.slice(bang)}`;
+  };
+  const pathScanner = new PathScanner(await loadRules(rules.filter((r) => r.onPath).map((r) => r.meta.id)), idOf);
+  const scanned = await discoverAndScan(opts, config, paths, job, pool, pathScanner, idOf, idOfAbs, enforce, cache).finally(() => pool?.close());
   const { files, outputs } = scanned;
   const errors: FileError[] = [...scanned.errors, ...pathScanner.errors];
   const saveProblem = cache?.save();
@@ -263,6 +268,14 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   return { report, exitCode: failing ? EXIT_FINDINGS : EXIT_OK, config, files };
 }
 
+function statOrNull(abs: string): fs.Stats | null {
+  try {
+    return fs.statSync(abs);
+  } catch {
+    return null;
+  }
+}
+
 /** The file's bytes for the cache key, or null (unreadable or over the size limit: the scan reports it, uncached). */
 function readBytes(abs: string, maxBytes: number): Buffer | null {
   try {
@@ -315,6 +328,7 @@ async function discoverAndScan(
   pool: WorkerPool | null,
   pathScanner: PathScanner,
   idOf: (rel: string) => string,
+  idOfAbs: (abs: string) => string,
   enforce: boolean,
   cache: ResultCache | null,
 ): Promise<Scanned> {
@@ -349,14 +363,14 @@ async function discoverAndScan(
     warnings.push({ code: 'DG005', path: f.rel, line: 1, column: 1, message: 'not a Python file (no .py extension, no python #! line): skipped' });
     return false;
   });
-  const inputs = files.map((f) => ({ ...f, id: idOf(f.rel) }));
+  const inputs = files.map((f) => ({ ...f, id: idOfAbs(f.abs) }));
   let outputs: ScanOutput[];
   if (cache) {
     // Stored results for unchanged files; the rest scanned as usual, then stored.
     outputs = new Array<ScanOutput>(inputs.length);
     const missing: number[] = [];
-    // stat(2) from libuv's thread pool, in parallel: on a warm run it is most of the work per file
-    const stats = await Promise.all(inputs.map((f) => fs.promises.stat(f.abs).catch(() => null)));
+    // Synchronous: libuv's thread pool and a promise per file cost more than the stat(2) itself (measured, warm run)
+    const stats = inputs.map((f) => statOrNull(f.abs));
     inputs.forEach((f, i) => {
       const st = stats[i];
       const hit = st && cache.get(f, st, () => readBytes(f.abs, job.maxBytes));
@@ -376,9 +390,16 @@ async function discoverAndScan(
   }
   const errors = [...found.errors];
   let sourceCount = files.length;
-  // Data files: few and small, scanned here (the text rules only; no tree, no cache).
+  // Data files: few and small, scanned here (the text rules only; no tree), cached like sources.
   const dataFiles = opts.onlyFiles ? found.dataFiles.filter((f) => opts.onlyFiles!.has(f.abs)) : found.dataFiles;
-  for (const f of dataFiles) outputs.push(scanDataFile({ ...f, id: idOf(f.rel), dataKind: f.dataKind! }, job));
+  for (const f of dataFiles) {
+    const input = { ...f, id: idOfAbs(f.abs), dataKind: f.dataKind! };
+    const st = cache && statOrNull(f.abs);
+    const hit = st && cache!.get(input, st, () => readBytes(f.abs, job.maxBytes));
+    const out = hit || (await import('./scan')).scanDataFile(input, job);
+    if (!hit) cache?.set(input, out);
+    outputs.push(out);
+  }
   for (const a of archives) {
     const res = await readArchive(a.abs, job.maxBytes);
     if ('error' in res) {
@@ -394,7 +415,7 @@ async function discoverAndScan(
         errors.push({ path: rel, message: `archive member over the ${Math.floor(job.maxBytes / 1024)} KiB limit (max-file-size-kb): not scanned` });
         continue;
       }
-      outputs.push(scanText(rel, m.data ?? Buffer.alloc(0), job, idOf(rel)));
+      outputs.push((await import('./scan')).scanText(rel, m.data ?? Buffer.alloc(0), job, idOf(rel)));
     }
   }
   return {

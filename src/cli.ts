@@ -5,7 +5,6 @@ import { baselineCwdMismatch, filterByBaseline, readBaseline, writeBaseline } fr
 import { assertOutsideTree, runCheck, DEFAULT_SANDBOX_IMAGE, type CheckOptions } from './check';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UserError } from './exit-codes';
 import { FORMATTERS } from './formatters';
-import { changedFiles } from './git';
 import { excludedCount, isSeverity, SEVERITIES, type Finding, type Severity } from './report';
 import { allRuleMetas, findRules, renderRuleDoc } from './rule-docs';
 import { summaryLine } from './formatters/summary';
@@ -119,7 +118,7 @@ export function buildProgram(exit: { code: number }, subcommand?: string): Comma
       if (o.writeBaseline && o.changedSince !== undefined) {
         throw new UserError('--write-baseline records the whole scan: drop --changed-since (a partial baseline would flag every other file)');
       }
-      if (o.changedSince !== undefined) opts.onlyFiles = changedFiles(o.changedSince, opts.cwd).files;
+      if (o.changedSince !== undefined) opts.onlyFiles = (await import('./git')).changedFiles(o.changedSince, opts.cwd).files;
       if (o.enforce) {
         opts.enforce = true;
         if (o.baseline) assertOutsideTree(o.baseline, '--baseline', paths, opts.cwd);

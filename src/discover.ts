@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import type { Ignore } from 'ignore';
 import type micromatchType from 'micromatch';
 import type { PathEntry } from './engine/rule';
 import type { FileError } from './report';
@@ -80,6 +80,8 @@ const VCS_DIRS = new Set(['.git', '.hg', '.svn']);
 const VENDORED_DIRS = new Set(['node_modules', 'site-packages', 'dist-packages']);
 /** Compiled or binary artefacts: reported by the path rules, never parsed as source even when named explicitly. */
 const NOT_SOURCE = /\.(pyc|pyo|so|pyd|pth|egg-link)$/i;
+/** A relative path that only climbs (`..`, `../..`): the folder is the working directory's ancestor. */
+const UP_ONLY = /^\.\.(?:\/\.\.)*$/;
 const CONFIG_NAMES = new Set(['.dag-guard.toml', 'dag-guard.toml']);
 
 type IgnoreRule = { base: string; test: (absPath: string, isDir: boolean) => boolean };
@@ -131,10 +133,10 @@ export function discover(opts: DiscoverOptions): Discovery {
   const roots = checkedRoots(opts.paths, opts.cwd);
 
   /** `real`: the file's real path when the caller knows it (the walk does: its folder's real path + name). */
-  const add = (list: DiscoveredFile[], abs: string, real: string, extra: Partial<DiscoveredFile>): void => {
+  const add = (list: DiscoveredFile[], abs: string, real: string, extra: Partial<DiscoveredFile>, rel = toRel(opts.cwd, abs)): void => {
     if (seen.has(real)) return;
     seen.add(real);
-    const f: DiscoveredFile = { abs, rel: toRel(opts.cwd, abs) };
+    const f: DiscoveredFile = { abs, rel };
     if (extra.explicit) f.explicit = true;
     if (extra.dataKind) f.dataKind = extra.dataKind;
     if (extra.airflowIgnored) {
@@ -144,17 +146,15 @@ export function discover(opts: DiscoverOptions): Discovery {
     list.push(f);
   };
 
-  const entry = (abs: string, kind: PathEntry['kind'], topLevel: boolean, target?: string): PathEntry => ({
-    rel: toRel(opts.cwd, abs),
-    name: path.basename(abs),
-    kind,
-    topLevel,
-    inArchive: false,
-    head: (n) => readHead(abs, n),
-    sibling: (name) => fs.existsSync(path.join(path.dirname(abs), name)),
-    child: (name) => fs.existsSync(path.join(abs, name)),
-    ...(target !== undefined ? { target } : {}),
-  });
+  const entry = (abs: string, kind: PathEntry['kind'], topLevel: boolean, target?: string, rel = toRel(opts.cwd, abs), name = path.basename(abs)): PathEntry =>
+    new TreeEntry(abs, rel, name, kind, topLevel, target);
+
+  /**
+   * `rel` of `dir`'s entry `name` without path.relative (a third of the walk's time): joining is exact unless `dir`
+   * is the working directory's parent or above it, where an entry can be the working directory itself.
+   */
+  const childRel = (relDir: string, dir: string, name: string): string =>
+    relDir === '.' ? name : UP_ONLY.test(relDir) ? toRel(opts.cwd, joinName(dir, name)) : `${relDir}/${name}`;
 
   const outsideLink = (abs: string, topLevel: boolean): void => {
     let target = '';
@@ -206,27 +206,28 @@ export function discover(opts: DiscoverOptions): Discovery {
       continue;
     }
     const root = safeRealpath(abs);
-    walk(abs, abs, [], new Set([root]), root, root, false);
+    walk(abs, toRel(opts.cwd, abs), abs, [], new Set([root]), root, root, false);
   }
+
 
   // `realDir` is the real path of `dir`, so that files need no realpath(3) each (one syscall per file otherwise).
   // `ignoredDir`: an `.airflowignore` matched this folder or one above it (Airflow does not descend there; we do).
   function walk(
     dir: string,
+    relDir: string,
     top: string,
     rules: IgnoreRule[],
     ancestors: Set<string>,
     realDir: string,
     root: string,
     ignoredDir: boolean,
+    listing: fs.Dirent[] | Error = list(dir),
   ): void {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch (err) {
-      errors.push({ path: toRel(opts.cwd, dir), message: `cannot read directory: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    if (listing instanceof Error) {
+      errors.push({ path: toRel(opts.cwd, dir), message: `cannot read directory: ${(listing as NodeJS.ErrnoException).code ?? listing.message}` });
       return;
     }
+    const entries = listing;
     let local = rules;
     if (opts.airflowignore && entries.some((e) => e.name === '.airflowignore')) {
       const rule = loadAirflowIgnore(path.join(dir, '.airflowignore'), dir, top, opts.airflowignoreSyntax, errors, opts.cwd);
@@ -235,10 +236,12 @@ export function discover(opts: DiscoverOptions): Discovery {
     const topLevel = dir === top;
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
-      const abs = path.join(dir, e.name);
+      // `dir` is normalized: joining by hand is path.join's result without its allocations (the walk's main garbage)
+      const abs = joinName(dir, e.name);
+      const rel = childRel(relDir, dir, e.name);
       let isDir = e.isDirectory();
       let isFile = e.isFile();
-      let real = path.join(realDir, e.name);
+      let real = joinName(realDir, e.name);
       let size = -1;
       if (e.isSymbolicLink()) {
         try {
@@ -268,7 +271,13 @@ export function discover(opts: DiscoverOptions): Discovery {
           skipped.exclude++;
           continue;
         }
-        if (!opts.walkEverything && (VENDORED_DIRS.has(e.name) || fs.existsSync(path.join(abs, 'pyvenv.cfg')))) {
+        if (!opts.walkEverything && VENDORED_DIRS.has(e.name)) {
+          skipped.virtualenv++;
+          continue;
+        }
+        // The folder's listing, read once: it shows a virtualenv's pyvenv.cfg (one stat per folder less) and is walked.
+        const listing = list(abs);
+        if (!opts.walkEverything && !(listing instanceof Error) && listing.some((x) => x.name === 'pyvenv.cfg')) {
           skipped.virtualenv++;
           continue;
         }
@@ -276,8 +285,8 @@ export function discover(opts: DiscoverOptions): Discovery {
           errors.push({ path: toRel(opts.cwd, abs), message: 'symbolic link loop: skipped' });
           continue;
         }
-        onEntry(entry(abs, 'dir', topLevel));
-        walk(abs, top, local, new Set([...ancestors, real]), real, root, ignoredDir || local.some((r) => r.test(abs, true)));
+        onEntry(entry(abs, 'dir', topLevel, undefined, rel, e.name));
+        walk(abs, rel, top, local, new Set([...ancestors, real]), real, root, ignoredDir || local.some((r) => r.test(abs, true)), listing);
       } else if (isFile) {
         if (CONFIG_NAMES.has(e.name) || (e.name === 'pyproject.toml' && hasToolSection(abs))) configFiles.push(abs);
         if (e.name === '.airflowignore') continue;
@@ -293,16 +302,58 @@ export function discover(opts: DiscoverOptions): Discovery {
           skipped.include++;
           continue;
         }
-        onEntry(entry(abs, 'file', topLevel));
+        onEntry(entry(abs, 'file', topLevel, undefined, rel, e.name));
         const ignored = ignoredDir || local.some((r) => r.test(abs, false));
-        if (isPy) add(files, abs, real, { airflowIgnored: ignored });
-        else if (isArchive) add(archives, abs, real, { airflowIgnored: ignored });
-        else if (kind) add(dataFiles, abs, real, { dataKind: kind });
+        if (isPy) add(files, abs, real, { airflowIgnored: ignored }, rel);
+        else if (isArchive) add(archives, abs, real, { airflowIgnored: ignored }, rel);
+        else if (kind) add(dataFiles, abs, real, { dataKind: kind }, rel);
       }
     }
   }
 
   return { files, archives, dataFiles, errors, configFiles, skipped, airflowIgnored, roots };
+}
+
+function list(dir: string): fs.Dirent[] | Error {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+/** path.join(dir, name) for a normalized `dir` and a directory entry's `name`. */
+function joinName(dir: string, name: string): string {
+  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
+}
+
+/** A path of the checked tree, as the path rules see it (methods, not closures: one object per entry of the walk). */
+class TreeEntry implements PathEntry {
+  readonly inArchive = false;
+  readonly target?: string;
+
+  constructor(
+    private readonly abs: string,
+    readonly rel: string,
+    readonly name: string,
+    readonly kind: PathEntry['kind'],
+    readonly topLevel: boolean,
+    target?: string,
+  ) {
+    if (target !== undefined) this.target = target;
+  }
+
+  head(n: number): Buffer | null {
+    return readHead(this.abs, n);
+  }
+
+  sibling(name: string): boolean {
+    return fs.existsSync(path.join(path.dirname(this.abs), name));
+  }
+
+  child(name: string): boolean {
+    return fs.existsSync(path.join(this.abs, name));
+  }
 }
 
 function isLink(p: string): boolean {
@@ -357,12 +408,25 @@ export function hasToolSection(file: string): boolean {
 /** A glob without `/` matches the base name anywhere (like .gitignore); others match the path from `base`. */
 export function globMatch(g: GlobSet, abs: string): boolean {
   if (!g.patterns.length) return false;
-  // Loaded on first use: most runs (a pre-commit hook on one file) have no globs to match.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const micromatch = require('micromatch') as typeof micromatchType;
   const rel = path.relative(g.base, abs).split(path.sep).join('/');
-  const opts = { dot: true };
-  return micromatch.isMatch(rel, g.patterns, opts) || micromatch.isMatch(path.posix.basename(rel), g.patterns, opts);
+  const isMatch = matcherOf(g.patterns);
+  return isMatch(rel) || isMatch(path.posix.basename(rel));
+}
+
+/** Compiled once per pattern list: `micromatch.isMatch` compiles its patterns on every call (per file, per finding). */
+const matchers = new Map<string, (s: string) => boolean>();
+
+function matcherOf(patterns: string[]): (s: string) => boolean {
+  const key = patterns.join('\0');
+  let m = matchers.get(key);
+  if (!m) {
+    // Loaded on first use: most runs (a pre-commit hook on one file) have no globs to match.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const micromatch = require('micromatch') as typeof micromatchType;
+    m = micromatch.matcher(patterns as unknown as string, { dot: true });
+    matchers.set(key, m);
+  }
+  return m;
 }
 
 export function safeRealpath(p: string): string {
@@ -396,6 +460,9 @@ function loadAirflowIgnore(
     return null;
   }
   if (syntax === 'glob') {
+    // Loaded for the first glob-syntax .airflowignore: most trees have none.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ignore = require('ignore') as typeof import('ignore');
     const ig: Ignore = ignore().add(text);
     return {
       base: dir,

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { scanFile, type ScanInput, type ScanJob, type ScanOutput } from './scan';
+import type { ScanInput, ScanJob, ScanOutput } from './scan';
 
 const BYTES_PER_WORKER = 256 * 1024;
 const BATCH = 8;
@@ -127,6 +127,8 @@ export async function scanAll(files: ScanInput[], job: ScanJob, workers: number,
   const p = pool ?? own;
   try {
     if (!p || workers <= 1 || p.size < 2) {
+      // The engine, the grammar and the rules load here, on the first file to scan: not on a run served by the cache.
+      const { scanFile } = await import('./scan');
       const out: ScanOutput[] = [];
       for (let i = 0; i < files.length; i++) {
         out.push(scanFile(files[i], job));

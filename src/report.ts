@@ -124,11 +124,14 @@ export function isSeverity(s: unknown): s is Severity {
   return typeof s === 'string' && (SEVERITIES as readonly string[]).includes(s);
 }
 
+/**
+ * Code-unit order: the same report on every machine (localeCompare follows the user's locale, and loading ICU's
+ * collator was the slowest step of a cached run).
+ */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function compareFindings(a: Finding, b: Finding): number {
-  return (
-    a.path.localeCompare(b.path) ||
-    a.line - b.line ||
-    a.column - b.column ||
-    a.ruleId.localeCompare(b.ruleId)
-  );
+  return compareText(a.path, b.path) || a.line - b.line || a.column - b.column || compareText(a.ruleId, b.ruleId);
 }

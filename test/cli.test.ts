@@ -254,6 +254,20 @@ describe('file discovery', () => {
     expect(summary(glob).airflowIgnored).toBe(1); // `legacy` is a glob too; the regexp line matches nothing as one
   });
 
+  it('reports paths relative to the working directory, walking the folder above it, a sibling or itself', () => {
+    const dir = tempTree({ 'dags/a.py': EVAL, 'dags/sub/b.py': EVAL, 'other/c.py': EVAL });
+    const paths = (cwd: string, target: string): string[] =>
+      jsonReport(runCli(['check', '--no-config', '--no-cache', '-f', 'json', target], { cwd }))
+        .findings.map((f: { path: string }) => f.path)
+        .sort();
+    const dags = path.join(dir, 'dags');
+    expect(paths(dags, '.')).toEqual(['a.py', 'sub/b.py']);
+    // the walk passes through the working directory itself: its files are not `../dags/…`
+    expect(paths(dags, '..')).toEqual(['../other/c.py', 'a.py', 'sub/b.py']);
+    expect(paths(path.join(dags, 'sub'), '../..')).toEqual(['../../other/c.py', '../a.py', 'b.py']);
+    expect(paths(dags, '../other')).toEqual(['../other/c.py']);
+  });
+
   it('applies --include / --exclude globs and counts what they skipped', () => {
     const dir = tempTree(tree);
     expect(scanned(dir, ['--exclude', 'dags/legacy/**'])).toEqual(['dags/.hidden/h.py', 'dags/__pycache__/c.py', 'dags/a.py', 'dags/tmp_scratch.py']);

@@ -12,6 +12,25 @@ describe('docs/rules.md', () => {
   });
 });
 
+describe('rules/manifest.json', () => {
+  it('holds what the rule modules declare (run `npm run docs` after changing a rule)', async () => {
+    const { FAMILIES } = await import('../rules');
+    const { manifestOf } = await import('../src/registry');
+    const fresh = manifestOf(FAMILIES);
+    // plain data: nothing a JSON file cannot carry (a function, undefined in a list) is lost on the way
+    expect(JSON.parse(JSON.stringify(fresh))).toEqual(fresh);
+    const stored = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'rules', 'manifest.json'), 'utf8'));
+    expect(stored).toEqual(JSON.parse(JSON.stringify(fresh)));
+  });
+
+  it('loads each rule from its family', async () => {
+    const { loadRules, STATIC_RULES } = await import('../src/registry');
+    const ids = STATIC_RULES.map((r) => r.meta.id);
+    expect((await loadRules(ids)).map((r) => r.meta.id)).toEqual(ids);
+    expect((await loadRules(['DG705', 'DG101'])).map((r) => r.meta.id)).toEqual(['DG101', 'DG705']);
+  });
+});
+
 /**
  * Every TOML config example in README and docs/ parses and validates against the config schema (src/config-schema.ts),
  * as `dag-guard check` would load it, so no page can teach a key the tool rejects (`import-allow` was one).

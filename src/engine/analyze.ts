@@ -1,7 +1,7 @@
 import { fingerprint } from '../fingerprint';
 import Parser = require('tree-sitter');
 import type { SyntaxNode } from 'tree-sitter';
-import type { Finding, Warning } from '../report';
+import { compareText, type Finding, type Warning } from '../report';
 import { RuleContext, type RawFinding } from './context';
 import type { DataKind } from '../data/kinds';
 import { resolvedCalls } from './calls';
@@ -392,7 +392,7 @@ function applySuppressions(
   const findings: Finding[] = [];
   let suppressed = 0;
   const seen = new Map<string, number>();
-  raw.sort((a, b) => a.startIndex - b.startIndex || a.ruleId.localeCompare(b.ruleId));
+  raw.sort((a, b) => a.startIndex - b.startIndex || compareText(a.ruleId, b.ruleId));
   for (const f of raw) {
     const rule = compiled.byId.get(f.ruleId)!;
     const sup = suppressions.find((s) => s.line >= f.stmtStart && s.line <= f.stmtEnd && suppressionCovers(s, rule));

@@ -43,6 +43,37 @@ describe('result cache', () => {
     expect(fs.readFileSync(path.join(dir, '.dag-guard-cache', '.gitignore'), 'utf8')).toMatch(/^\*$/m);
   });
 
+  it('caches data files too: a warm run reports the same secrets, an edit is seen', () => {
+    const { dir, env } = tree();
+    const secretEnv = 'PGPASSWORD=Zq8vT3xLp0wR7mKe\n';
+    fs.writeFileSync(path.join(dir, 'dags', 'conn.env'), secretEnv);
+    const cold = comparable(check(dir, env, '--no-cache'));
+    expect(cold.findings.some((f: { path: string }) => f.path === 'dags/conn.env')).toBe(true);
+    expect(comparable(check(dir, env))).toEqual(cold);
+    expect(comparable(check(dir, env))).toEqual(cold);
+    fs.writeFileSync(path.join(dir, 'dags', 'conn.env'), 'PGPASSWORD=${PGPASSWORD}\n');
+    expect(jsonReport(check(dir, env)).findings.some((f: { path: string }) => f.path === 'dags/conn.env')).toBe(false);
+  });
+
+  it('serves a warm run without loading the engine, the grammar or any rule that reads file contents', () => {
+    const { dir, env } = tree();
+    fs.writeFileSync(path.join(dir, 'dags', 'conn.env'), 'PGPASSWORD=Zq8vT3xLp0wR7mKe\n'); // data files come from the cache too
+    // What the process loaded, written when it exits (a preload module: the CLI itself is untouched).
+    const preload = path.join(dir, '..', `${path.basename(dir)}-loaded.js`);
+    const out = `${preload}.txt`;
+    fs.writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, Object.keys(require.cache).join('\\n')));\n`);
+    const loaded = (): string[] => {
+      const r = runCli(['check', 'dags', '-f', 'json', '--no-config'], { cwd: dir, env: { ...env, NODE_OPTIONS: `--require ${preload}` } });
+      expect(r.code).toBe(1);
+      return fs.readFileSync(out, 'utf8').split('\n');
+    };
+    const heavy = (mods: string[]) => mods.filter((m) => /[\\/](tree-sitter|engine[\\/]analyze|rules[\\/](secret|shell-injection|malicious))[\\/.]/.test(m));
+    expect(heavy(loaded()).length).toBeGreaterThan(0); // cold: the files are scanned here (too few for workers)
+    expect(heavy(loaded())).toEqual([]);
+    fs.rmSync(preload);
+    fs.rmSync(out);
+  });
+
   it('is invalidated by the content, the rule selection, the settings and the code', () => {
     const { dir, env } = tree();
     check(dir, env);
