@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ScanInput, ScanJob, ScanOutput } from './scan';
 
-const FORMAT = 1;
+const FORMAT = 2;
 /** Result files kept per cache folder (one per configuration): the oldest go first. */
 const MAX_RESULT_FILES = 8;
 
@@ -25,20 +25,28 @@ export interface CacheOptions {
   keyDir?: string;
 }
 
-interface Entry {
-  /** sha256 of the file's bytes. */
-  h: string;
-  /** size, mtime, ctime and inode when `h` was computed: while all four are unchanged, `h` is not recomputed (ctime
-   *  cannot be set back by `touch`, so a rewrite that keeps size and mtime still shows). */
-  s: number[];
-  o: ScanOutput;
-}
+/**
+ * `[h, size, mtimeMs, ctimeMs, ino, output?]`: the sha256 of the file's bytes, and its size, mtime, ctime and inode
+ * when `h` was computed — while all four are unchanged, `h` is not recomputed (ctime cannot be set back by `touch`,
+ * so a rewrite that keeps size and mtime still shows). The output is left out when the file had nothing to report
+ * (most files): a list, not an object, because reading this file is most of a warm run's cost.
+ */
+type Entry = [string, number, number, number, number, ScanOutput?];
+
+/** The output of a file with nothing to report, shared (frozen: nothing may add to it). */
+const NOTHING: ScanOutput = Object.freeze({
+  findings: Object.freeze([]) as unknown as ScanOutput['findings'],
+  warnings: Object.freeze([]) as unknown as ScanOutput['warnings'],
+  errors: Object.freeze([]) as unknown as ScanOutput['errors'],
+  suppressed: 0,
+  bytes: 0,
+});
 
 export class ResultCache {
   private readonly entries: Record<string, Entry>;
   private readonly next: Record<string, Entry> = {};
   /** Hash and stat of each file looked up and missed, for `set`. */
-  private readonly pending = new Map<string, { h: string; s: number[] }>();
+  private readonly pending = new Map<string, Entry>();
   private changed = false;
   hits = 0;
   misses = 0;
@@ -85,26 +93,28 @@ export class ResultCache {
   get(input: ScanInput, st: fs.Stats, read: () => Buffer | null): ScanOutput | null {
     const k = entryKey(input);
     const e = this.entries[k];
+    const valid = Array.isArray(e) && e.length >= 5;
     // On a warm run this is every file: no allocation unless something changed.
-    if (e && e.s.length === 4 && e.s[0] === st.size && e.s[1] === st.mtimeMs && e.s[2] === st.ctimeMs && e.s[3] === st.ino) {
+    if (valid && e[1] === st.size && e[2] === st.mtimeMs && e[3] === st.ctimeMs && e[4] === st.ino) {
       this.next[k] = e;
-      return this.hit(e.o);
+      return this.hit(e[5]);
     }
-    const s = [st.size, st.mtimeMs, st.ctimeMs, st.ino];
     const b = read();
     const h = b ? hashBytes(b) : null;
-    if (e && h === e.h) {
-      this.next[k] = { h, s, o: e.o };
-      return this.hit(e.o);
+    const fresh: Entry = [h ?? '', st.size, st.mtimeMs, st.ctimeMs, st.ino];
+    if (valid && h === e[0]) {
+      if (e[5]) fresh.push(e[5]);
+      this.next[k] = fresh;
+      return this.hit(e[5]);
     }
-    if (h) this.pending.set(k, { h, s });
+    if (h) this.pending.set(k, fresh);
     this.misses++;
     return null;
   }
 
-  private hit(o: ScanOutput): ScanOutput {
+  private hit(o: ScanOutput | undefined): ScanOutput {
     this.hits++;
-    if (!o.findings.length && !o.warnings.length) return o; // nothing the run could adjust in place
+    if (!o) return NOTHING;
     return { ...o, findings: o.findings.map((f) => ({ ...f })), warnings: o.warnings.map((w) => ({ ...w })) };
   }
 
@@ -113,7 +123,11 @@ export class ResultCache {
     const k = entryKey(input);
     const p = this.pending.get(k);
     if (!p || out.errors.length) return;
-    this.next[k] = { ...p, o: { ...out, findings: out.findings.map((f) => ({ ...f })), warnings: out.warnings.map((w) => ({ ...w })) } };
+    const e: Entry = [p[0], p[1], p[2], p[3], p[4]];
+    if (out.findings.length || out.warnings.length || out.suppressed) {
+      e.push({ ...out, findings: out.findings.map((f) => ({ ...f })), warnings: out.warnings.map((w) => ({ ...w })) });
+    }
+    this.next[k] = e;
     this.changed = true;
   }
 
@@ -148,8 +162,10 @@ export class ResultCache {
   }
 }
 
+/** Report path, fingerprint path (when another) and whether the file was named on the command line. */
 function entryKey(input: ScanInput): string {
-  return `${input.rel}\0${input.id ?? input.rel}\0${input.explicit ? 1 : 0}`;
+  const x = input.explicit ? 1 : 0;
+  return input.id === undefined || input.id === input.rel ? `${input.rel}\0${x}` : `${input.rel}\0${input.id}\0${x}`;
 }
 
 function hashBytes(b: Buffer): string {
@@ -165,21 +181,21 @@ function lstatOrNull(p: string): fs.Stats | null {
 }
 
 function readVerified(file: string, key: Buffer): { entries: Record<string, Entry>; note: string | null } {
-  let raw: string;
+  let raw: Buffer;
   try {
-    raw = fs.readFileSync(file, 'utf8');
+    raw = fs.readFileSync(file);
   } catch {
     return { entries: {}, note: null };
   }
-  const nl = raw.indexOf('\n');
-  const mac = Buffer.from(raw.slice(0, Math.max(0, nl)), 'hex');
-  const body = raw.slice(nl + 1);
-  const want = createHmac('sha256', key).update(body).digest();
+  // The MAC over the bytes as written (the file is UTF-8): no decode and re-encode of the body to check it.
+  const nl = raw.indexOf(0x0a);
+  const mac = Buffer.from(raw.subarray(0, Math.max(0, nl)).toString('latin1'), 'hex');
+  const want = createHmac('sha256', key).update(raw.subarray(nl + 1)).digest();
   if (nl < 0 || mac.length !== want.length || !timingSafeEqual(mac, want)) {
     return { entries: {}, note: `${path.basename(file)} failed verification (not written by this user's dag-guard): ignored` };
   }
   try {
-    const parsed = JSON.parse(body) as { format?: number; entries?: Record<string, Entry> };
+    const parsed = JSON.parse(raw.toString('utf8', nl + 1)) as { format?: number; entries?: Record<string, Entry> };
     if (parsed.format !== FORMAT || typeof parsed.entries !== 'object' || parsed.entries === null) return { entries: {}, note: null };
     return { entries: parsed.entries, note: null };
   } catch {

@@ -28,6 +28,7 @@ export default defineRule({
   onPath(e, report) {
     if (e.kind === 'outside-link') return;
     const mod = moduleNameOf(e.name, e.kind);
-    if (mod && HOOKS[mod]) report({ module: mod, why: HOOKS[mod] });
+    // own keys only: a file named `constructor.py` is no startup hook
+    if (mod && Object.hasOwn(HOOKS, mod)) report({ module: mod, why: HOOKS[mod] });
   },
 });

@@ -27,7 +27,7 @@ const ENGINE_URL_CALLS = ['airflow.settings.engine.url.render_as_string', 'airfl
 const ENV_GETTERS = new Set(['os.getenv', 'os.environ.get', 'os.environ.pop', 'os.environ.setdefault', 'os.getenvb']);
 
 function sensitive(section: string, key: string): boolean {
-  const re = SENSITIVE[section.toLowerCase()];
+  const re = Object.hasOwn(SENSITIVE, section.toLowerCase()) ? SENSITIVE[section.toLowerCase()] : undefined; // not `constructor`
   const k = key.toLowerCase();
   return !!re && (re.test(k) || re.test(k.replace(/_(cmd|secret)$/, '')));
 }

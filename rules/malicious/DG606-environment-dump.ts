@@ -77,7 +77,7 @@ function collect(id: SyntaxNode, ctx: RuleContext): void {
   if (p.type === 'attribute' && p.childForFieldName('object')?.id === env.id) {
     const method = p.childForFieldName('attribute')?.text ?? '';
     const call = p.parent;
-    if (!(method in ENV_METHODS) || !call || call.type !== 'call') return;
+    if (!Object.hasOwn(ENV_METHODS, method) || !call || call.type !== 'call') return; // not `constructor`
     node = call;
     kind = ENV_METHODS[method];
   } else if (p.type === 'argument_list' && p.parent?.type === 'call') {

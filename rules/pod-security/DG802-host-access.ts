@@ -30,7 +30,7 @@ export default defineRule({
     const s = setting(c);
     if (!s) return;
     const report = (what: string, severity: Severity): void => ctx.report(s.node, { what }, { severity });
-    const ns = NAMESPACES[s.name];
+    const ns = Object.hasOwn(NAMESPACES, s.name) ? NAMESPACES[s.name] : undefined; // not `constructor`
     if (ns && isTrue(s.value)) {
       report(`\`${ns}: true\``, 'high');
       return;

@@ -107,7 +107,8 @@ describe('result cache', () => {
     // The committer rewrites the stored result of a.py to "no findings" (keeping the JSON valid).
     const raw = fs.readFileSync(file, 'utf8');
     const body = JSON.parse(raw.slice(raw.indexOf('\n') + 1));
-    for (const e of Object.values(body.entries) as { o: { findings: unknown[] } }[]) e.o.findings = [];
+    for (const e of Object.values(body.entries) as unknown[][]) e.length = 5; // [hash, size, mtime, ctime, inode]: nothing to report
+    expect(JSON.stringify(body)).not.toMatch(/DG101/);
     fs.writeFileSync(file, `${raw.slice(0, raw.indexOf('\n'))}\n${JSON.stringify(body)}`);
     const r = check(dir, env);
     const j = jsonReport(r);
