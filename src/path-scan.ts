@@ -5,50 +5,57 @@
 import { fingerprint } from './fingerprint';
 import * as path from 'node:path';
 import type { ArchiveMember } from './archive';
-import type { PathEntry, Rule } from './engine/rule';
+import type { PathEntry, PathReport, Rule } from './engine/rule';
 import type { Finding } from './report';
 import { fillTemplate } from './engine/template';
 
 export class PathScanner {
   readonly findings: Finding[] = [];
   readonly errors: { path: string; message: string }[] = [];
+  /** One reporter per rule, made once: visit() runs every path rule on every entry of the walk. */
+  private readonly reporters: PathReport[];
+  private current: PathEntry | null = null;
 
   /** `idOf`: the report path -> the path hashed into fingerprints (relative to the identity root). */
   constructor(
     private readonly rules: Rule[],
     private readonly idOf: (rel: string) => string,
-  ) {}
+  ) {
+    this.reporters = rules.map((rule) => (fields, o) => {
+      const e = this.current!;
+      const template = o?.message ? rule.meta.messages?.[o.message] : rule.meta.message;
+      if (template === undefined) throw new Error(`no message \`${o?.message}\``);
+      const message = fillTemplate(template, fields, `rule ${rule.meta.id}`);
+      this.findings.push({
+        ruleId: rule.meta.id,
+        category: rule.meta.category,
+        severity: o?.severity ?? rule.meta.severity,
+        path: e.rel,
+        line: 1,
+        column: 1,
+        endLine: 1,
+        endColumn: 1,
+        message,
+        source: 'static',
+        fingerprint: fingerprint(rule.meta.id, this.idOf(e.rel), message),
+      });
+    });
+  }
 
   get active(): boolean {
     return this.rules.length > 0;
   }
 
   visit(e: PathEntry): void {
-    for (const rule of this.rules) {
+    this.current = e;
+    for (let i = 0; i < this.rules.length; i++) {
       try {
-        rule.onPath!(e, (fields, o) => {
-          const template = o?.message ? rule.meta.messages?.[o.message] : rule.meta.message;
-          if (template === undefined) throw new Error(`no message \`${o?.message}\``);
-          const message = fillTemplate(template, fields, `rule ${rule.meta.id}`);
-          const id = this.idOf(e.rel);
-          this.findings.push({
-            ruleId: rule.meta.id,
-            category: rule.meta.category,
-            severity: o?.severity ?? rule.meta.severity,
-            path: e.rel,
-            line: 1,
-            column: 1,
-            endLine: 1,
-            endColumn: 1,
-            message,
-            source: 'static',
-            fingerprint: fingerprint(rule.meta.id, id, message),
-          });
-        });
+        this.rules[i].onPath!(e, this.reporters[i]);
       } catch (err) {
-        this.errors.push({ path: e.rel, message: `internal error in rule ${rule.meta.id}: ${(err as Error).message}` });
+        this.errors.push({ path: e.rel, message: `internal error in rule ${this.rules[i].meta.id}: ${(err as Error).message}` });
       }
     }
+    this.current = null;
   }
 }
 
