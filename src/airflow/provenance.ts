@@ -368,12 +368,12 @@ export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Prove
 }
 
 /**
- * The provenance of a call of a module-level function of this file, through its `return` values: the worst argument
+ * The provenance of a call of a function of this file (module-level or local), through its `return` values: the worst argument
  * among the parameters a returned expression uses (`def build(p): return f"rm -rf {p}"`), or the returned values'
  * own provenance when they use no parameter. Null when the function is not defined here (or is recursive).
  */
 function helperResult(call: SyntaxNode, name: string, ctx: RuleContext, depth: number): Provenance | null {
-  const def = moduleFunction(ctx, name);
+  const def = visibleFunction(ctx, call, name);
   if (!def || (call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) return null;
   const body = def.childForFieldName('body');
   const params = (def.childForFieldName('parameters')?.namedChildren ?? []).map((p) => (p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChildren[0]?.text ?? ''));
@@ -406,15 +406,42 @@ function helperResult(call: SyntaxNode, name: string, ctx: RuleContext, depth: n
   return best;
 }
 
-/** A function defined at module level (possibly decorated) under this name, the last one if several. */
-function moduleFunction(ctx: RuleContext, name: string): SyntaxNode | null {
-  let found: SyntaxNode | null = null;
-  for (const s of ctx.root.namedChildren) {
-    const d = s.type === 'decorated_definition' ? s.childForFieldName('definition') : s;
-    if (d?.type === 'function_definition' && d.childForFieldName('name')?.text === name) found = d;
+/**
+ * The function (possibly decorated) a call of `name` at `site` reaches, the last one defined if several: a local
+ * function of an enclosing function first, else a module-level one. `with DAG(…):`, `if`, `for`, `try` blocks open no
+ * scope in Python, so a helper defined inside `with DAG(…) as dag:` is a module-level function too.
+ */
+function visibleFunction(ctx: RuleContext, site: SyntaxNode, name: string): SyntaxNode | null {
+  for (let s: SyntaxNode | null = site.parent; s; s = s.parent) {
+    if (s.type !== 'function_definition') continue;
+    const body = s.childForFieldName('body');
+    const found = body && definedIn(body, name);
+    if (found) return found;
   }
+  return definedIn(ctx.root, name);
+}
+
+/** `def name` among the statements of this block and of its nested blocks that open no scope. */
+function definedIn(block: SyntaxNode, name: string): SyntaxNode | null {
+  let found: SyntaxNode | null = null;
+  const visit = (b: SyntaxNode): void => {
+    for (const s of b.namedChildren) {
+      const d = s.type === 'decorated_definition' ? s.childForFieldName('definition') : s;
+      if (!d) continue;
+      if (d.type === 'function_definition') {
+        if (d.childForFieldName('name')?.text === name) found = d;
+      } else if (d.type !== 'class_definition' && NO_SCOPE_BLOCKS.has(d.type)) {
+        visit(d);
+      } else if (d.type === 'block' || d.type === 'else_clause' || d.type === 'elif_clause' || d.type === 'except_clause' || d.type === 'finally_clause') {
+        visit(d);
+      }
+    }
+  };
+  visit(block);
   return found;
 }
+
+const NO_SCOPE_BLOCKS = new Set(['with_statement', 'if_statement', 'for_statement', 'while_statement', 'try_statement', 'block']);
 
 function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Provenance {
   const n = unwrap(node);
