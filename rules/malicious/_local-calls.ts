@@ -9,9 +9,10 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { factsOf, type CallFact } from './_facts';
-import { isDagFunction } from '../../src/engine/scope';
+import { isDagFunction, scopeStatements } from '../../src/engine/scope';
 
-const TOP_DEF = /^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)/gm;
+/** Every `def` line, indented ones too: a helper defined inside `with DAG(...):` is a module-level function. */
+const ANY_DEF = /^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)/gm;
 /** Airflow decorators whose function body runs when the task runs, not when it is called at parse time. */
 const DEFERRED_DECORATOR = /^@\s*(?:[\w.]*\.)?(?:task|asset|setup|teardown)\b(?!_group)/;
 const MAX_DEPTH = 3;
@@ -31,7 +32,7 @@ export function localCallsAtParseTime(ctx: RuleContext): LocalCall[] {
   // no need to look for the uses of its functions
   if (!factsOf(ctx).calls.some(reaches)) return [];
   const text = ctx.file.text;
-  const names = new Set([...text.matchAll(TOP_DEF)].map((m) => m[1]));
+  const names = new Set([...text.matchAll(ANY_DEF)].map((m) => m[1]));
   if (!names.size) return [];
   const sites: { node: SyntaxNode; name: string; how: 'call' | 'decorator' }[] = [];
   const re = new RegExp(`(@[ \\t]*)?\\b(${[...names].join('|')})\\b[ \\t]*(\\()?`, 'g');
@@ -70,10 +71,13 @@ function reaches(f: CallFact): boolean {
   return f.kinds.has('network') || f.kinds.has('spawn') || f.kinds.has('exec');
 }
 
-/** Module-level function definitions by name (the last one wins, as in Python), without deferred-body ones. */
+/**
+ * Module-level function definitions by name (the last one wins, as in Python), without deferred-body ones; those in
+ * `with`/`if`/`try` blocks at module level included (they open no scope).
+ */
 function topLevelDefs(root: SyntaxNode): Map<string, SyntaxNode> {
   const defs = new Map<string, SyntaxNode>();
-  for (const c of root.namedChildren) {
+  for (const c of scopeStatements(root)) {
     let def: SyntaxNode | null = c;
     if (c.type === 'decorated_definition') {
       if (c.namedChildren.some((d) => d.type === 'decorator' && DEFERRED_DECORATOR.test(d.text))) {

@@ -8,6 +8,7 @@ import { severityRank, type Severity } from '../report';
 import { defineService, type RuleContext } from '../engine/context';
 import { callArgs, isConstant, stringValue, unwrap, type CallArgs } from '../engine/python';
 import { callAt } from '../engine/locate';
+import { scopeStatements } from '../engine/scope';
 import { decoratorName, decoratorsOf, isTaskFunction } from './operators';
 import { SAFE_CONTEXT_VARS, classifyJinja, jinjaExpressions} from './jinja';
 import { commandParts } from './strings';
@@ -421,27 +422,15 @@ function visibleFunction(ctx: RuleContext, site: SyntaxNode, name: string): Synt
   return definedIn(ctx.root, name);
 }
 
-/** `def name` among the statements of this block and of its nested blocks that open no scope. */
+/** The last `def name` of this scope (src/engine/scope.ts `scopeStatements`: nested blocks that open no scope too). */
 function definedIn(block: SyntaxNode, name: string): SyntaxNode | null {
   let found: SyntaxNode | null = null;
-  const visit = (b: SyntaxNode): void => {
-    for (const s of b.namedChildren) {
-      const d = s.type === 'decorated_definition' ? s.childForFieldName('definition') : s;
-      if (!d) continue;
-      if (d.type === 'function_definition') {
-        if (d.childForFieldName('name')?.text === name) found = d;
-      } else if (d.type !== 'class_definition' && NO_SCOPE_BLOCKS.has(d.type)) {
-        visit(d);
-      } else if (d.type === 'block' || d.type === 'else_clause' || d.type === 'elif_clause' || d.type === 'except_clause' || d.type === 'finally_clause') {
-        visit(d);
-      }
-    }
-  };
-  visit(block);
+  for (const s of scopeStatements(block)) {
+    const d = s.type === 'decorated_definition' ? s.childForFieldName('definition') : s;
+    if (d?.type === 'function_definition' && d.childForFieldName('name')?.text === name) found = d;
+  }
   return found;
 }
-
-const NO_SCOPE_BLOCKS = new Set(['with_statement', 'if_statement', 'for_statement', 'while_statement', 'try_statement', 'block']);
 
 function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Provenance {
   const n = unwrap(node);

@@ -110,3 +110,23 @@ export function deferredRanges(text: string, root: SyntaxNode): [number, number]
   }
   return out;
 }
+
+/** Compound statements whose blocks open no scope: what is defined in them belongs to the enclosing scope. */
+const NO_SCOPE = new Set(['with_statement', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'try_statement', 'except_clause', 'finally_clause', 'block']);
+
+/**
+ * The statements of a scope's block (the module, a function body), with those of its nested `with`, `if`, `for`,
+ * `while` and `try` blocks: in Python these open no scope, so a `def` inside `with DAG(...) as dag:` at module level
+ * is a module-level function. Nested functions and classes are statements here, not descended into.
+ */
+export function scopeStatements(block: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  const visit = (b: SyntaxNode): void => {
+    for (const s of b.namedChildren) {
+      if (NO_SCOPE.has(s.type)) visit(s);
+      else out.push(s);
+    }
+  };
+  visit(block);
+  return out;
+}
