@@ -24,9 +24,74 @@ export default defineRule({
         '```python\nfrom airflow.providers.amazon.aws.hooks.s3 import S3Hook\nfrom airflow.providers.slack.notifications.slack_webhook import send_slack_webhook_notification\n\nhook = S3Hook(aws_conn_id="aws_default")   # keys live in the connection / IAM role\nnotify = send_slack_webhook_notification(slack_webhook_conn_id="slack_alerts", text="failed")\n```',
     },
   },
-  onFile: scanTokens,
+  onFile(ctx) {
+    scanTokens(ctx);
+    scanSplitTokens(ctx);
+  },
   onDataFile: scanTokens,
 });
+
+/**
+ * Where two string literals meet with nothing but `+`, a line continuation or a line break between them
+ * (`"ghp_" + "a1B2…"`, `("xoxb-"\n "1234-…")`): Python joins them, so a token split over them is still one token.
+ */
+const GLUE = /(["'])[ \t]*(?:\+[ \t]*)?(?:\\?\r?\n[ \t]*)*(?:\+[ \t]*)?[rRuUfFbB]{0,2}(["'])/g;
+/** How far on each side of a join a token can reach (the longest formats: JWTs, keys). */
+const REACH = 160;
+
+/**
+ * A token split over adjacent string pieces, which the raw-text scan cannot see: around each join, the text with
+ * every join of the window removed is scanned again; a hit is reported only when it spans a join.
+ */
+function scanSplitTokens(ctx: RuleContext): void {
+  const text = ctx.file.text;
+  const joins: [number, number][] = [];
+  for (const g of text.matchAll(GLUE)) if (g[1] === g[2]) joins.push([g.index!, g.index! + g[0].length]);
+  const seen = new Set<string>();
+  let lo = 0; // the first join that can reach into the window (windows move forward)
+  for (let k = 0; k < joins.length; k++) {
+    const from = Math.max(0, joins[k][0] - REACH);
+    const to = Math.min(text.length, joins[k][1] + REACH);
+    while (joins[lo][1] <= from) lo++;
+    // the window's text without its joins, and where each kept piece starts in the file
+    let joined = '';
+    const pieces: { at: number; len: number }[] = [];
+    let pos = from;
+    for (let j = lo; j < joins.length && joins[j][0] < to; j++) {
+      const [a, b] = joins[j];
+      if (a > pos) {
+        pieces.push({ at: pos, len: a - pos });
+        joined += text.slice(pos, a);
+      }
+      pos = Math.max(pos, b);
+    }
+    if (to > pos) {
+      pieces.push({ at: pos, len: to - pos });
+      joined += text.slice(pos, to);
+    }
+    if (pieces.length < 2) continue;
+    const original = (offset: number, end: boolean): number => {
+      let o = offset;
+      for (const p of pieces) {
+        if (end ? o <= p.len : o < p.len) return p.at + o;
+        o -= p.len;
+      }
+      return to;
+    };
+    for (const hit of findTokens(joined, true)) {
+      const start = original(hit.index, false);
+      const end = original(hit.index + hit.match.length, true);
+      if (end - start === hit.match.length) continue; // in one piece: the raw-text scan reports it
+      const id = `${start}:${hit.match}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      ctx.reportRange(start, end, { label: hit.format.label, where: ' split over joined strings', token: redact(hit.match) }, {
+        key: secretKey(`DG103:${hit.format.id}`, hit.match),
+        severity: hit.format.severity,
+      });
+    }
+  }
+}
 
 function scanTokens(ctx: RuleContext): void {
   // A raw-text scan, as gitleaks and detect-secrets do: these formats need no syntax to be recognised, it covers
