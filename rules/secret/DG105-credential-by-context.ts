@@ -27,9 +27,9 @@ const POSITIONAL: ReadonlyMap<string, number> = new Map([
 ]);
 
 /** Command-line flags whose next argv element is a credential (`["--password", "…"]`, KPO `arguments`, `cmds`). */
-const SECRET_FLAG = /^-{1,2}(?:password|passwd|pass|pwd|token|access-token|auth-token|api-key|apikey|secret|client-secret|secret-key|private-key)$/i;
+const SECRET_FLAG = /^-{1,2}(?!no-)(?:[a-z0-9]+-){0,3}(?:password|passwd|pass|pwd|token|access-token|auth-token|api-key|apikey|secret|client-secret|secret-key|private-key)$/i;
 /** `--token=…` in one element or one string. */
-const SECRET_FLAG_VALUE = /(?:^|\s)-{1,2}(password|passwd|pwd|token|access-token|auth-token|api-key|apikey|client-secret|secret-key)=(['"]?)([^\s'"]+)\2/i;
+const SECRET_FLAG_VALUE = /(?:^|\s)-{1,2}(?!no-)((?:[a-z0-9]+-){0,3}(?:password|passwd|pwd|token|access-token|auth-token|api-key|apikey|client-secret|secret-key))=(['"]?)([^\s'"]+)\2/i;
 
 export default defineRule({
   meta: {

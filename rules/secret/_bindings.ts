@@ -32,9 +32,9 @@ export const SECRET_BINDING_QUERY = () => `${BINDING_QUERY}
 (assignment left: (attribute attribute: (identifier) @authkw) right: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))`;
 
 export const BINDING_QUERY = `
-(assignment left: [(identifier) (attribute) (subscript)] @lhs right: [(string) (concatenated_string) (binary_operator)] @val)
-(keyword_argument name: (identifier) @lhs value: [(string) (concatenated_string) (binary_operator)] @val) @kw
-(pair key: [(string) (concatenated_string)] @lhs value: [(string) (concatenated_string) (binary_operator)] @val)
+(assignment left: [(identifier) (attribute) (subscript)] @lhs right: [(string) (concatenated_string) (binary_operator) (parenthesized_expression)] @val)
+(keyword_argument name: (identifier) @lhs value: [(string) (concatenated_string) (binary_operator) (parenthesized_expression)] @val) @kw
+(pair key: [(string) (concatenated_string)] @lhs value: [(string) (concatenated_string) (binary_operator) (parenthesized_expression)] @val)
 (default_parameter name: (identifier) @lhs value: [(string) (concatenated_string)] @val)
 (typed_default_parameter name: (identifier) @lhs value: [(string) (concatenated_string)] @val)
 (comparison_operator [(identifier) (attribute) (subscript)] @lhs [(string) (concatenated_string)] @val) @cmp

@@ -16,7 +16,7 @@ export interface UriCredential {
 }
 
 /** Cheap test for a line that may hold any of the shapes below. */
-export const URI_CRED_HINT = /:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow)\b|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
+export const URI_CRED_HINT = /:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow)\b|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?!no-)(?:[a-z0-9]+-){0,3}(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
 
 /** Shell-style `NAME_PASSWORD=value` (case-sensitive, so not part of URI_CRED_HINT). */
 const ENV_HINT = /(PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40}=[^\s'"$]/;
@@ -29,7 +29,7 @@ export const MAX_SCAN = 20000;
 const QUERY_SECRET = /(?:^|[?&;]\s*)(password|passwd|pwd|pass|api_?key|apikey|access_?token|auth_?token|client_?secret|secret|token|sig|x-amz-signature|x-goog-signature)\s*=\s*([^&;\s'"#]+)/gi;
 const CLI_ARG = /(?:^|\s)(-u|--user|--conn-password|--password|--pass|-p|-P|-a)(?:[ =]|(?<=-p))['"]?([^\s'"]+)/g;
 /** Flags whose value is a credential whatever the program (`mytool --token abc…`, `--api-key=…`, `--password X`). */
-const TOKEN_FLAG = /(?:^|\s)--(token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)(?:[ =])['"]?([^\s'"]+)/gi;
+const TOKEN_FLAG = /(?:^|\s)--(?!no-)((?:[a-z0-9]+-){0,3}(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd))(?:[ =])['"]?([^\s'"]+)/gi;
 /** HTTP headers carrying credentials, in a command (`curl -H "Authorization: Bearer …"`) or a header string. */
 const AUTH_HEADER = /\b(?:proxy-)?authorization\s*:\s*(?:bearer|basic|token|apikey)\s+([A-Za-z0-9._~+/=-]{8,})|\bx-(?:api-key|auth-token|access-token)\s*:\s*([^\s'"]{8,})/gi;
 /** Shell environment assignments in a command string: `PGPASSWORD=s3cret psql …`, `export API_TOKEN=…`. */
@@ -161,7 +161,7 @@ function isCredentialValue(secret: string): boolean {
   if (/[{}]/.test(secret) || /^\$|^%|^<.*>$|^\*+$/.test(secret)) return false;
   if (PLACEHOLDER_WORDS.has(secret.toLowerCase())) return false;
   if (/^(.)\1*$/.test(secret)) return false; // x, xxx, ***
-  if (/^(your|my)[-_]?\w*$/i.test(secret) || /^(pass(word)?|pwd|secret|token)\d?$/i.test(secret)) return false;
+  if (/^(your|my)[-_]?[a-z_-]*(pass(word)?|pwd|secret|token|key|pw)[-_]?(here)?$/i.test(secret) || /^(your|my)[-_]?[a-z]+$/.test(secret) || /^(pass(word)?|pwd|secret|token)\d?$/i.test(secret)) return false;
   if (/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(secret)) return false; // an env var name
   return true;
 }
