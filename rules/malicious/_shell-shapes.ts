@@ -17,8 +17,8 @@ export const SHELL_DOWNLOAD_EXEC =
 const DOWNLOAD_HINT = /[cC]url|[wW]get|[iI]wr|IWR|nvoke-|NVOKE-|ownload[Ss]tring|OWNLOADSTRING/;
 export const mayDownloadExec = (text: string): boolean => DOWNLOAD_HINT.test(text);
 
-/** Cheap test before SHELL_REVERSE: `/dev/tcp`, `mkfifo`, `socat`, `>&`, or the ` -e`/` -c` every `nc` shape needs. */
-const REVERSE_HINT = /\/dev\/|mkfifo|socat|>&|\s-[ecEC]/;
+/** Cheap test before SHELL_REVERSE: `/dev/tcp`, `mkfifo`, `socat`, `>&`, the ` -e`/` -c` every `nc` shape needs, or a word of the interpreter one-liners. */
+const REVERSE_HINT = /\/dev\/|mkfifo|socat|>&|\s-[ecEC]|dup2|pty\.spawn|Socket|fsockopen/;
 export const mayReverseShell = (text: string): boolean => REVERSE_HINT.test(text);
 
 /**
@@ -42,6 +42,11 @@ export const SHELL_REVERSE = new RegExp(
     String.raw`\bsocat\b[^\n]*\bexec:`,
     String.raw`\bbash\s+-i\s*>&`,
     String.raw`\bsh\s+-i\s*>&`,
+    // interpreter one-liners (`python3 -c '…'`, `perl -e '…'`, a script in a string): a socket connected, then its
+    // descriptors handed to a shell
+    String.raw`\bsocket\b[\s\S]{0,300}?(?:\.connect(?:_ex)?|create_connection)\s*\([\s\S]{0,400}?(?:\bdup2\s*\(|\bpty\.spawn\s*\(|\bsubprocess\.(?:call|Popen|run)\s*\(\s*\[?\s*\\?["']${SH})`,
+    String.raw`\buse\s+Socket\b[^\n]{0,400}?\bexec\s*\(?\s*\\?["']${SH}`,
+    String.raw`\b(?:TCPSocket|fsockopen)\b[^\n]{0,400}?\b(?:exec|system|spawn|shell_exec|passthru|proc_open|popen)\b[^\n]{0,40}${SH}`,
   ].join('|'),
   'i',
 );
