@@ -12,6 +12,11 @@ export interface ShellScript {
   node: SyntaxNode;
   /** e.g. "`bash_command` of BashOperator". */
   label: string;
+  /**
+   * Not a shell script: DockerOperator's string `command` without `sh -c`, which docker-py splits at whitespace into
+   * the container's argv — a value spliced into it cannot run commands, but can add options and arguments.
+   */
+  argv?: boolean;
 }
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'csh', 'tcsh', 'pwsh', 'powershell', 'cmd']);
@@ -167,6 +172,8 @@ function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
       }
     } else if (shellEntrypoint || startsWithShellC(leadingText(command))) {
       out.push({ node: command, label });
+    } else if (!entrypoint) {
+      out.push({ node: command, label, argv: true });
     }
     return out;
   }
