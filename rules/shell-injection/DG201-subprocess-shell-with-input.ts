@@ -3,6 +3,7 @@ import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, isTruthyConstant, unwrap } from '../../src/engine/python';
 import { atLeast } from '../../src/airflow/trust';
 import { shellScriptInArgv } from '../../src/airflow/shell';
+import { resolveName } from '../../src/airflow/provenance';
 import { commandProvenance, originWords, severityFor, snippet } from './_util';
 
 /** Take a `shell=` flag; the command is the first argument (`args=`). */
@@ -38,7 +39,12 @@ export default defineRule({
     else if (SHELL_FLAG.has(fn)) {
       const cmd = argument(args, 'args', 0);
       if (!cmd) return;
-      const u = unwrap(cmd);
+      let u = unwrap(cmd);
+      // `cmd = ["sh", "-c", …]; subprocess.Popen(cmd)`: an argv bound once before the call
+      if (u.type === 'identifier') {
+        const v = resolveName(u);
+        if (v.length === 1 && (unwrap(v[0]).type === 'list' || unwrap(v[0]).type === 'tuple')) u = unwrap(v[0]);
+      }
       const shell = args.keywords.get('shell');
       const list = u.type === 'list' || u.type === 'tuple' ? u.namedChildren.filter((x) => x.type !== 'comment') : null;
       if (shell && isTruthyConstant(shell)) script = list ? list[0] : cmd;
