@@ -24,7 +24,13 @@ const POSITIONAL: ReadonlyMap<string, number> = new Map([
   ['impala.dbapi.connect', 4],
   // methods on any client: smtplib.SMTP(…).login(user, pw), FTP.login, IMAP4.login, Session.login
   ['**.login', 1],
+  ['pika.PlainCredentials', 1],
+  ['pika.credentials.PlainCredentials', 1],
+  ['smb.SMBConnection.SMBConnection', 1],
+  ['**.simple_bind_s', 1],
+  ['**.bind_s', 1],
 ]);
+const ORACLE_CONNECT = new Set(['oracledb.connect', 'cx_Oracle.connect', 'oracledb.create_pool', 'cx_Oracle.SessionPool']);
 
 /** Command-line flags whose next argv element is a credential (`["--password", "…"]`, KPO `arguments`, `cmds`). */
 const SECRET_FLAG = /^-{1,2}(?!no-)(?:[a-z0-9]+-){0,3}(?:password|passwd|pass|pwd|token|access-token|auth-token|api-key|apikey|secret|client-secret|secret-key|private-key)$/i;
@@ -41,7 +47,7 @@ export default defineRule({
     aliases: ['B106', 'S106'],
     docs: {
       what:
-        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form).',
+        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`, `pika.PlainCredentials(user, "pw")`, `ldap.simple_bind_s(dn, "pw")`, `jaydebeapi.connect(driver, url, [user, "pw"])`, Oracle\'s `oracledb.connect("user/pw@dsn")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form).',
       why:
         'The same password as in DG101, only without the name that would give it away: review and name-based scanners (bandit, ruff `S`) miss it, and it lives in git history, CI logs and the DAG code view all the same. Base64 is an encoding anyone reverses; a `Param` default is displayed to everyone who can trigger the DAG.',
       example:
@@ -51,7 +57,7 @@ export default defineRule({
     },
   },
   // `ssh.connect(host, port, user, "pw")` on a client bound earlier: any receiver, judged by its name below
-  calls: [...POSITIONAL.keys(), '**.connect', 'base64.b64encode', 'base64.standard_b64encode', 'base64.urlsafe_b64encode', 'base64.b64decode', 'airflow.**.Param'],
+  calls: [...POSITIONAL.keys(), ...ORACLE_CONNECT, 'jaydebeapi.connect', '**.connect', 'base64.b64encode', 'base64.standard_b64encode', 'base64.urlsafe_b64encode', 'base64.b64decode', 'airflow.**.Param'],
   onCall(call, fn, ctx) {
     const args = callArgs(call);
     if (fn.startsWith('base64.') && fn.endsWith('encode')) {
@@ -71,6 +77,24 @@ export default defineRule({
         report(ctx, call, fn === 'base64.b64decode' ? `in \`${name}\`, base64-encoded` : `as the default of Param \`${name}\``, value);
       }
       return;
+    }
+    if (fn === 'jaydebeapi.connect') {
+      // jaydebeapi.connect(driver, url, ["user", "password"], jars)
+      const da = args.positional[2] ?? args.keywords.get('driver_args');
+      const l = da ? unwrap(da) : null;
+      const pw = l && l.type === 'list' ? l.namedChildren.filter((x) => x.type !== 'comment')[1] : undefined;
+      const v = literal(pw);
+      if (pw && v !== null && !isNotASecretValue(v, 'password')) report(ctx, pw, `passed as the password in the driver arguments of \`${fn}\``, v);
+      return;
+    }
+    if (ORACLE_CONNECT.has(fn)) {
+      // oracledb.connect("scott/tiger@db:1521/orcl"): Oracle's user/password@dsn connect string
+      const v = literal(args.positional[0] ?? args.keywords.get('dsn'));
+      const m = v ? /^([A-Za-z][\w$#]{0,29})\/([^@\s/]+)@\S+$/.exec(v) : null;
+      if (m && !isNotASecretValue(m[2], 'password')) {
+        report(ctx, (args.positional[0] ?? args.keywords.get('dsn'))!, `in the Oracle connect string of \`${fn}\` (\`user/password@dsn\`)`, m[2]);
+        return;
+      }
     }
     const pattern = POSITIONAL.has(fn) ? fn : fn.endsWith('.login') ? '**.login' : fn.endsWith('.connect') ? 'paramiko.SSHClient.connect' : null;
     const index = pattern ? POSITIONAL.get(pattern) : undefined;

@@ -24,12 +24,12 @@ export interface Binding {
  * decides with `nameStrength`.
  */
 /**
- * BINDING_QUERY plus requests' basic-auth tuples (`auth=("user", "password")`, `session.auth = (…)`), captured as
+ * BINDING_QUERY plus requests' basic-auth tuples (`auth=("user", "password")`, `session.auth = (…)`, elasticsearch's `basic_auth=`/`http_auth=`), captured as
  * `@authpw`. DG101 and DG104 use this same query, so the engine runs it once for both.
  */
 export const SECRET_BINDING_QUERY = () => `${BINDING_QUERY}
-(keyword_argument name: (identifier) @authkw value: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))
-(assignment left: (attribute attribute: (identifier) @authkw) right: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))`;
+(keyword_argument name: (identifier) @authkw value: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#match? @authkw "^(auth|basic_auth|http_auth|proxy_auth)$"))
+(assignment left: (attribute attribute: (identifier) @authkw) right: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#match? @authkw "^(auth|basic_auth|http_auth|proxy_auth)$"))`;
 
 export const BINDING_QUERY = `
 (assignment left: [(identifier) (attribute) (subscript)] @lhs right: [(string) (concatenated_string) (binary_operator) (parenthesized_expression)] @val)
