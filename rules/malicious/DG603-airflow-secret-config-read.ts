@@ -63,6 +63,8 @@ export default defineRule({
       const u = c.url[0];
       const next = u.parent?.type === 'attribute' ? u.parent.childForFieldName('attribute')?.text : undefined;
       if (next === 'render_as_string' || next === '__to_string__') return;
+      // the dialect of the metadata DB (`settings.engine.url.get_backend_name() == "postgresql"`) is no secret
+      if (next && /^(drivername|get_backend_name|get_driver_name|get_dialect|database|port)$/.test(next)) return;
       if (ctx.qualifiedName(u) === 'airflow.settings.engine.url') reportRead(u, next === 'password' ? 'metadata DB password (settings.engine.url.password)' : 'metadata DB URL (settings.engine.url)', ctx);
       return;
     }
