@@ -110,3 +110,13 @@ describe('DG302/DG303 severity by origin', () => {
     expect(check(src, c).map((x) => [x.ruleId, x.severity])).toEqual([['DG302', 'low']]);
   });
 });
+
+describe('DG102 local stack defaults in Python', () => {
+  const dg102 = only('DG102');
+  it('is info for a default password on the local machine or a compose service, high elsewhere', () => {
+    expect(check('URI = "postgresql://airflow:airflow@localhost:5432/airflow"\n', dg102)[0].severity).toBe('info');
+    expect(check('URI = "redis://:redis@redis:6379/0"\n', dg102)[0]?.severity ?? 'info').toBe('info');
+    expect(check('URI = "postgresql://airflow:airflow@prod-db.corp.internal/airflow"\n', dg102)[0].severity).toBe('high');
+    expect(check('URI = "postgresql://etl:Pr0dPw_2024@localhost/dw"\n', dg102)[0].severity).toBe('high');
+  });
+});
