@@ -1,7 +1,7 @@
 import { callArgs, unwrap } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
 import { factsOf } from './_facts';
-import { localCallsAtParseTime } from './_local-calls';
+import { localCallsAtParseTime, reachOfTarget } from './_local-calls';
 
 /** Calls that run a function later but start (or register) it while the file is imported. */
 const STARTERS: ReadonlyMap<string, string> = new Map([
@@ -61,7 +61,8 @@ export default defineRule({
     // what does that function do? calls inside its definition (same file) that reach the network or spawn
     const def = t.type === 'identifier' ? ctx.root.descendantsOfType('function_definition').find((d) => d.childForFieldName('name')?.text === t.text) : t.type === 'lambda' ? t : undefined;
     const inside = def ? factsOf(ctx).calls.filter((f) => f.call.startIndex >= def.startIndex && f.call.endIndex <= def.endIndex) : [];
-    const outbound = inside.some((f) => f.kinds.has('network') || f.kinds.has('spawn') || f.kinds.has('exec'));
+    // directly, or through the local functions it calls (`lambda *a: _beacon()`)
+    const outbound = inside.some((f) => f.kinds.has('network') || f.kinds.has('spawn') || f.kinds.has('exec')) || reachOfTarget(ctx, t) !== null;
     ctx.report(call, { what: STARTERS.get(fn)!, fn: name, reach: outbound ? ', and that function reaches the network, starts processes or runs code' : '' }, { severity: outbound ? 'high' : 'medium' });
   },
 });

@@ -115,6 +115,28 @@ function classHooksAtParseTime(ctx: RuleContext): LocalCall[] {
   return out;
 }
 
+/**
+ * What a function handed to a starter (`Thread(target=f)`, `atexit.register(f)`, `signal.signal(s, lambda *a: f())`)
+ * reaches: a local function's body (and the local functions it calls), or a lambda's calls of local functions.
+ */
+export function reachOfTarget(ctx: RuleContext, target: SyntaxNode): CallFact | null {
+  if (!factsOf(ctx).calls.some(reaches)) return null;
+  const defs = topLevelDefs(ctx.root);
+  if (target.type === 'identifier') {
+    const def = defs.get(target.text);
+    return def ? reachOf(ctx, def, defs, 0, new Set([target.text]), false) : null;
+  }
+  if (target.type !== 'lambda') return null;
+  for (const id of target.descendantsOfType('identifier')) {
+    const def = defs.get(id.text);
+    const call = id.parent;
+    if (!def || call?.type !== 'call' || call.childForFieldName('function')?.id !== id.id) continue;
+    const r = reachOf(ctx, def, defs, 0, new Set([id.text]), false);
+    if (r) return r;
+  }
+  return null;
+}
+
 function reaches(f: CallFact): boolean {
   return f.kinds.has('network') || f.kinds.has('spawn') || f.kinds.has('exec');
 }

@@ -120,3 +120,12 @@ describe('DG102 local stack defaults in Python', () => {
     expect(check('URI = "postgresql://etl:Pr0dPw_2024@localhost/dw"\n', dg102)[0].severity).toBe('high');
   });
 });
+
+describe('DG613 started handlers', () => {
+  const dg613 = only('DG613');
+  it('is high when a lambda handler calls a local function that reaches the network, medium otherwise', () => {
+    const src = 'import signal, urllib.request\n\ndef _helper():\n    urllib.request.urlopen("https://c2.example.net/")\n\ndef _quiet():\n    return 1\n\nsignal.signal(signal.SIGTERM, lambda *a: _helper())\nsignal.signal(signal.SIGINT, lambda *a: _quiet())\n';
+    const f = check(src, dg613);
+    expect(f.map((x) => x.severity)).toEqual(['high', 'medium']);
+  });
+});
