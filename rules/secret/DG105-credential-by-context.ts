@@ -61,10 +61,11 @@ export default defineRule({
   onCall(call, fn, ctx) {
     const args = callArgs(call);
     if (fn.startsWith('base64.') && fn.endsWith('encode')) {
-      // base64.b64encode(b"user:password"): the Basic-auth recipe
-      const v = literal(args.positional[0]);
+      // base64.b64encode(b"user:password"), b64encode("user:password".encode()), b64encode(bytes("…", "utf-8")):
+      // the Basic-auth recipe
+      const v = literal(encodedText(args.positional[0]));
       const m = v ? /^([^:\s]{1,64}):(\S{1,200})$/.exec(v) : null;
-      if (m && !isNotASecretValue(m[2], 'password')) report(ctx, args.positional[0]!, 'encoded with base64 (`user:password`)', m[2]);
+      if (m && !isNotASecretValue(m[2], 'password')) report(ctx, encodedText(args.positional[0])!, 'encoded with base64 (`user:password`)', m[2]);
       return;
     }
     if (fn === 'base64.b64decode' || fn.endsWith('.Param')) {
@@ -133,6 +134,16 @@ function literal(node: SyntaxNode | undefined): string | null {
   if (!node) return null;
   const v = stringValue(unwrap(node));
   return v === null || v.length > 500 ? null : v;
+}
+
+/** The text of `"…".encode(…)` and `bytes("…", …)` (else the node itself). */
+function encodedText(node: SyntaxNode | undefined): SyntaxNode | undefined {
+  const n = node ? unwrap(node) : undefined;
+  if (n?.type !== 'call') return node;
+  const f = n.childForFieldName('function');
+  if (f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'encode') return f.childForFieldName('object') ?? node;
+  if (f?.type === 'identifier' && f.text === 'bytes') return callArgs(n).positional[0] ?? node;
+  return node;
 }
 
 /** base64 text decoded, when it decodes to printable text. */
