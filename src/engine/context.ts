@@ -37,7 +37,7 @@ const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
  * (`name = sys.modules[…]`, `builtins.__dict__[…]`, `vars(os)[…]`, `__builtins__[…]`) at a line start:
  * candidates for `aliases` (other calls bind a call's result, not a function or module).
  */
-const ALIAS_LINE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?!=)((?:[A-Za-z_][\w.]*[ \t]*(?:$|#|;))|(?:[\w.]*(?:__import__|import_module|getattr)[ \t]*\()|(?:[A-Za-z_]\w*[ \t]*\()|(?:[\w.]*(?:__dict__|\bmodules|__builtins__|\bvars[ \t]*\([^)\n]*\))[ \t]*\[))/gm;
+const ALIAS_LINE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?!=)((?:[A-Za-z_][\w.]*[ \t]*(?:$|#|;))|(?:[\w.]*(?:__import__|import_module|getattr|__getattribute__)[ \t]*\()|(?:[A-Za-z_]\w*[ \t]*\()|(?:[\w.]*(?:__dict__|\bmodules|__builtins__|\bvars[ \t]*\([^)\n]*\))[ \t]*\[))/gm;
 /** What an importer alias resolves to (`imp = __import__`; then `so = imp("socket")` binds a module). */
 const IMPORTERS = new Set(['__import__', 'builtins.__import__', 'importlib.import_module', 'getattr', 'builtins.getattr']);
 /** Builtins worth following through an alias (`imp = __import__`). */
@@ -196,6 +196,18 @@ export class RuleContext {
         const attr = stringValue(a.positional[1]);
         return base && attr ? `${base}.${attr}` : null;
       }
+      // `os.__getattribute__("system")`, `operator.attrgetter("system")(os)`: getattr by other names
+      const f = n.childForFieldName('function');
+      if (f?.type === 'attribute' && f.childForFieldName('attribute')?.text === '__getattribute__') {
+        const base = this.qualifiedName(f.childForFieldName('object'));
+        const attr = stringValue(callArgs(n).positional[0]);
+        return base && attr ? `${base}.${attr}` : null;
+      }
+      if (f?.type === 'call' && this.qualifiedName(f.childForFieldName('function')) === 'operator.attrgetter') {
+        const attr = stringValue(callArgs(f).positional[0]);
+        const base = this.qualifiedName(callArgs(n).positional[0]);
+        return base && attr ? `${base}.${attr}` : null;
+      }
     }
     return null;
   }
@@ -234,10 +246,20 @@ export class RuleContext {
   callee(call: SyntaxNode): string | null {
     let v = this.calleeCache.get(call);
     if (v === undefined) {
-      v = this.calleeOfFunction(call.childForFieldName('function'));
+      const f = call.childForFieldName('function');
+      v = this.calleeOfFunction(f) ?? this.methodcallerCallee(call);
       this.calleeCache.set(call, v);
     }
     return v;
+  }
+
+  /** `operator.methodcaller("system", "id")(os)` is a call of `os.system`. */
+  methodcallerCallee(call: SyntaxNode): string | null {
+    const f = call.childForFieldName('function');
+    if (f?.type !== 'call' || !f.text.includes('methodcaller') || this.qualifiedName(f.childForFieldName('function')) !== 'operator.methodcaller') return null;
+    const method = stringValue(callArgs(f).positional[0]);
+    const base = this.qualifiedName(callArgs(call).positional[0]);
+    return method && base ? `${base}.${method}` : null;
   }
 
   /** Was a module (or anything under it) imported in this file? */
