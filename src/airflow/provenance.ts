@@ -27,6 +27,22 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
   for (const s of block.namedChildren) {
     if (s.type !== 'expression_statement') continue;
     const a = s.firstNamedChild;
+    if (a?.type === 'call') {
+      // `parts.append(x)`, `parts.extend(xs)`, `parts.insert(i, x)`: a list grown after its assignment, like `+=`
+      const f = a.childForFieldName('function');
+      const obj = f?.type === 'attribute' ? f.childForFieldName('object') : null;
+      const method = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : undefined;
+      if (obj?.type === 'identifier' && (method === 'append' || method === 'extend' || method === 'insert')) {
+        const args = a.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment') ?? [];
+        const right = args[args.length - 1];
+        if (right && right.type !== 'keyword_argument') {
+          let list = info.get(obj.text);
+          if (!list) info.set(obj.text, (list = []));
+          list.push({ start: s.startIndex, augmented: true, right });
+        }
+      }
+      continue;
+    }
     if (!a || (a.type !== 'assignment' && a.type !== 'augmented_assignment')) continue;
     const left = a.childForFieldName('left');
     let right = a.childForFieldName('right');
@@ -46,7 +62,7 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
 
 /**
  * Values assigned to a plain name before `use`, in the enclosing blocks (innermost first, then outwards to the
- * module): the last `name = value` plus any later `name += value`. Only statements that are direct children of
+ * module): the last `name = value` plus any later `name += value` (or `name.append(value)`/`extend`/`insert`). Only statements that are direct children of
  * an enclosing block are seen (not assignments nested in `if`/`try` branches). Empty when not found.
  */
 export function resolveName(use: SyntaxNode): SyntaxNode[] {
