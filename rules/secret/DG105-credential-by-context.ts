@@ -25,6 +25,9 @@ const POSITIONAL: ReadonlyMap<string, number> = new Map([
   // methods on any client: smtplib.SMTP(…).login(user, pw), FTP.login, IMAP4.login, Session.login
   ['**.login', 1],
   ['pika.PlainCredentials', 1],
+  // Azure service principal: ClientSecretCredential(tenant_id, client_id, client_secret)
+  ['azure.identity.ClientSecretCredential', 2],
+  ['azure.identity.aio.ClientSecretCredential', 2],
   ['pika.credentials.PlainCredentials', 1],
   ['smb.SMBConnection.SMBConnection', 1],
   ['**.simple_bind_s', 1],

@@ -26,7 +26,7 @@ const ENV_HINT_G = new RegExp(ENV_HINT.source, 'g');
 /** Longest line / value the text heuristics look at: beyond it, a blob (data, minified JSON), not a credential. */
 export const MAX_SCAN = 20000;
 
-const QUERY_SECRET = /(?:^|[?&;]\s*)(password|passwd|pwd|pass|api_?key|apikey|access_?token|auth_?token|client_?secret|secret|token|sig|x-amz-signature|x-goog-signature)\s*=\s*([^&;\s'"#]+)/gi;
+const QUERY_SECRET = /(?:^|[?&;]\s*)(password|passwd|pwd|pass|api_?key|apikey|access_?token|auth_?token|client_?secret|secret|token|sig|x-amz-signature|x-goog-signature|accountkey|sharedaccesskey)\s*=\s*([^&;\s'"#]+)/gi;
 const CLI_ARG = /(?:^|\s)(-u|--user|--conn-password|--password|--pass|-p|-P|-a|-U)(?:[ =]|(?<=-p))['"]?([^\s'"]+)/g;
 /** Oracle tools' `user/password@db` connect identifier (`sqlplus -s etl/pw@PROD`, `expdp system/pw@orcl`, `userid=u/pw@db`). */
 const ORACLE_LOGIN = /(?:\b(?:sqlplus|sqlldr|expdp|impdp|rman)\b(?:\s+-\w+)*\s+|\buserid=)['"]?([A-Za-z][\w$#]{0,29})\/([^\s@'"/]+)@/gi;
