@@ -9,7 +9,7 @@ import { defineService, type RuleContext } from '../engine/context';
 import { callArgs, isConstant, stringValue, unwrap, type CallArgs } from '../engine/python';
 import { callAt } from '../engine/locate';
 import { decoratorName, decoratorsOf, isTaskFunction } from './operators';
-import { SAFE_CONTEXT_VARS, classifyJinja, jinjaExpressions} from './jinja';
+import { SAFE_CONTEXT_VARS, classifyJinja, jinjaExpressions, restrictedParams } from './jinja';
 import { commandParts } from './strings';
 
 /** Plain-name assignments that are direct children of one block, in order: `name = v` and `name += v`. */
@@ -371,6 +371,9 @@ export interface Provenance {
  */
 const PROVENANCE = defineService('airflow: provenance of values by node', () => new Map<number, Provenance>());
 
+/** The key of a params lookup: `…["params"]["k"]`, `…["params"].get("k")`, `params["k"]`, `params.get("k")`. */
+const PARAM_KEY = /^[\w.]*(?:\[\s*["']params["']\s*\]|\bparams)\s*(?:\[\s*["'](\w+)["']\s*\]|\.get\(\s*["'](\w+)["'][^)]*\))$/;
+
 export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Provenance {
   // memoised per file and node: names are followed through assignments, which may share sub-expressions
   const memo = ctx.use(PROVENANCE);
@@ -446,6 +449,13 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
   if (depth > 8) return mk('unknown');
   if (isConstant(n) || n.type === 'comment') return mk('safe');
   const text = n.text;
+  // `context["params"]["table"]`, `params.get("table")` of a param the DAG declares `Param(…, enum=[…])` or numeric:
+  // Airflow validates the value before the task runs
+  if (n.type !== 'identifier' && text.includes('params')) {
+    const m = PARAM_KEY.exec(text);
+    const key = m?.[1] ?? m?.[2];
+    if (key && restrictedParams(n, ctx).has(key)) return mk('safe');
+  }
   if ((n.type === 'attribute' || n.type === 'subscript') && /\bdag_run\b[\s\S]*\bconf\b|\[\s*["'](params|dag_run)["']\s*\]/.test(text)) {
     return mk('user');
   }
