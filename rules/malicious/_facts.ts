@@ -116,7 +116,7 @@ const DIRECT_CALLS: readonly string[] = [
  * receiver). Looked for only when the file has such a receiver: a socket/session constructor or a download among
  * the direct calls, or a path word (see `needsMethodCalls`).
  */
-const METHOD_CALLS: readonly string[] = [...new Set([...CONNECT_METHODS, ...HTTP_VERBS, ...PATHLIB_WRITES, 'chmod', 'Path', 'PurePath', 'PosixPath'])].map((n) => `**.${n}`);
+const METHOD_CALLS: readonly string[] = [...new Set([...CONNECT_METHODS, ...HTTP_VERBS, ...PATHLIB_WRITES, 'chmod', 'open', 'Path', 'PurePath', 'PosixPath'])].map((n) => `**.${n}`);
 /** Words without which no receiver in the file is a path (PATH_CTOR, PATH_DERIVED). */
 const PATH_WORDS = ['Path', 'PurePath', 'PosixPath', 'pathlib', 'with_name', 'with_suffix', 'joinpath', 'resolve', 'absolute'];
 
@@ -152,7 +152,7 @@ export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call
   }
   // Method calls on objects we track: only look at the node when the method name could matter.
   const method = fn ? fn.slice(fn.lastIndexOf('.') + 1) : null;
-  if (method !== null && !CONNECT_METHODS.has(method) && !HTTP_VERBS.includes(method) && !PATHLIB_WRITES.has(method)) return out;
+  if (method !== null && !CONNECT_METHODS.has(method) && !HTTP_VERBS.includes(method) && !PATHLIB_WRITES.has(method) && method !== 'open') return out;
   // `conf.get(…)`, `name.replace(…)`: a receiver that is a plain name, and not one bound to a socket, session or
   // path, needs no look at the tree (these method names are among the most common calls in DAG files).
   // A dotted receiver (`self.client.get(…)`) is an attribute: never a tracked socket or session, and a path only
@@ -161,7 +161,7 @@ export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call
     const receiver = fn.slice(0, fn.length - method.length - 1);
     if (/^[A-Za-z_]\w*$/.test(receiver)) {
       if (!facts.connectables.has(receiver) && !facts.paths.has(receiver)) return out;
-    } else if (DOTTED_NAME.test(receiver) && !(PATHLIB_WRITES.has(method) && receiver.endsWith('.parent'))) return out;
+    } else if (DOTTED_NAME.test(receiver) && !((PATHLIB_WRITES.has(method) || method === 'open') && receiver.endsWith('.parent'))) return out;
   }
   const f = call.childForFieldName('function');
   if (f && f.type === 'attribute') {
@@ -181,6 +181,13 @@ export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call
       }
     }
     if (PATHLIB_WRITES.has(m) && isPathlike(obj, ctx, facts)) out.add('write');
+    // `Path.home().joinpath(".ssh", "authorized_keys").open("a")`: a path opened for writing
+    if (m === 'open' && isPathlike(obj, ctx, facts)) {
+      const a = callArgs(call);
+      const mode = a.positional[0] ?? a.keywords.get('mode');
+      const v = mode ? stringValue(mode) : 'r';
+      if (v === null || /[wax+]/.test(v)) out.add('write');
+    }
   }
   return out;
 }

@@ -23,7 +23,9 @@ export interface LocalCall {
   name: string;
   /** The first call in the body (or in a local function it calls) that reaches the network, a process or exec. */
   reach: CallFact;
-  how: 'call' | 'decorator';
+  how: 'call' | 'decorator' | 'class';
+  /** For `how: 'class'`: the class whose definition runs the method. */
+  cls?: string;
 }
 
 /** Module-level calls and decorators of local functions whose body reaches the network, a process or exec. */
@@ -32,8 +34,10 @@ export function localCallsAtParseTime(ctx: RuleContext): LocalCall[] {
   // no need to look for the uses of its functions
   if (!factsOf(ctx).calls.some(reaches)) return [];
   const text = ctx.file.text;
+  const out: LocalCall[] = [];
+  if (text.includes('metaclass') || text.includes('__init_subclass__')) out.push(...classHooksAtParseTime(ctx));
   const names = new Set([...text.matchAll(ANY_DEF)].map((m) => m[1]));
-  if (!names.size) return [];
+  if (!names.size) return out;
   const sites: { node: SyntaxNode; name: string; how: 'call' | 'decorator' }[] = [];
   const re = new RegExp(`(@[ \\t]*)?\\b(${[...names].join('|')})\\b[ \\t]*(\\()?`, 'g');
   for (const m of text.matchAll(re)) {
@@ -52,9 +56,8 @@ export function localCallsAtParseTime(ctx: RuleContext): LocalCall[] {
       if (call?.type === 'call' && call.childForFieldName('function')?.id === id.id && ctx.isParseTime(call)) sites.push({ node: call, name: m[2], how: 'call' });
     }
   }
-  if (!sites.length) return [];
+  if (!sites.length) return out;
   const defs = topLevelDefs(ctx.root);
-  const out: LocalCall[] = [];
   for (const s of sites) {
     const def = defs.get(s.name);
     // a `@dag` body is parse-time code itself: what it does is reported where it does it (DG601, DG607…)
@@ -65,6 +68,74 @@ export function localCallsAtParseTime(ctx: RuleContext): LocalCall[] {
     if (reach) out.push({ site: s.node, name: s.name, reach, how: s.how });
   }
   return out;
+}
+
+/**
+ * Class statements run code of other classes while the file is imported: the metaclass's `__new__`/`__init__`
+ * (`class P(metaclass=Meta)`) and a base class's `__init_subclass__` (`class Child(Base)`). Local classes only.
+ */
+function classHooksAtParseTime(ctx: RuleContext): LocalCall[] {
+  const classes = new Map<string, SyntaxNode>();
+  for (const c of ctx.root.descendantsOfType('class_definition')) {
+    const n = c.childForFieldName('name')?.text;
+    if (n) classes.set(n, c);
+  }
+  const method = (cls: string, names: string[]): SyntaxNode[] => {
+    const body = classes.get(cls)?.childForFieldName('body');
+    if (!body) return [];
+    const out: SyntaxNode[] = [];
+    for (const m of body.namedChildren) {
+      const d = m.type === 'decorated_definition' ? m.childForFieldName('definition') : m;
+      if (d?.type === 'function_definition' && names.includes(d.childForFieldName('name')?.text ?? '')) out.push(d);
+    }
+    return out;
+  };
+  const defs = topLevelDefs(ctx.root);
+  const out: LocalCall[] = [];
+  for (const c of classes.values()) {
+    const args = c.childForFieldName('superclasses');
+    if (!args || !ctx.isParseTime(c)) continue;
+    const name = c.childForFieldName('name')!.text;
+    const hooks: [string, SyntaxNode][] = [];
+    for (const a of args.namedChildren) {
+      if (a.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'metaclass') {
+        const meta = a.childForFieldName('value')?.text ?? '';
+        for (const d of method(meta, ['__new__', '__init__', '__call__', '__prepare__'])) hooks.push([`${meta}.${d.childForFieldName('name')!.text}`, d]);
+      } else if (a.type === 'identifier') {
+        for (const d of method(a.text, ['__init_subclass__'])) hooks.push([`${a.text}.__init_subclass__`, d]);
+      }
+    }
+    for (const [fn, d] of hooks) {
+      const reach = reachOf(ctx, d, defs, 0, new Set(), false);
+      if (reach) {
+        out.push({ site: c.childForFieldName('name')!, name: fn, reach, how: 'class', cls: name });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * What a function handed to a starter (`Thread(target=f)`, `atexit.register(f)`, `signal.signal(s, lambda *a: f())`)
+ * reaches: a local function's body (and the local functions it calls), or a lambda's calls of local functions.
+ */
+export function reachOfTarget(ctx: RuleContext, target: SyntaxNode): CallFact | null {
+  if (!factsOf(ctx).calls.some(reaches)) return null;
+  const defs = topLevelDefs(ctx.root);
+  if (target.type === 'identifier') {
+    const def = defs.get(target.text);
+    return def ? reachOf(ctx, def, defs, 0, new Set([target.text]), false) : null;
+  }
+  if (target.type !== 'lambda') return null;
+  for (const id of target.descendantsOfType('identifier')) {
+    const def = defs.get(id.text);
+    const call = id.parent;
+    if (!def || call?.type !== 'call' || call.childForFieldName('function')?.id !== id.id) continue;
+    const r = reachOf(ctx, def, defs, 0, new Set([id.text]), false);
+    if (r) return r;
+  }
+  return null;
 }
 
 function reaches(f: CallFact): boolean {

@@ -6,19 +6,33 @@ import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 
 /** Shell shapes of download-and-execute: `curl … | sh`, `wget … && chmod +x …`. */
-export const SHELL_DOWNLOAD_EXEC =
-  /\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?(ba|da|z|k)?sh\b|\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?python[0-9.]*\b|\b(curl|wget)\b[\s\S]*\bchmod\s+(\+x|[0-7]?[1357][0-7]{2})\b|\b(iwr|Invoke-WebRequest|DownloadString)\b[\s\S]*\b(iex|Invoke-Expression)\b/i;
+export const SHELL_DOWNLOAD_EXEC = new RegExp(
+  [
+    String.raw`\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?(ba|da|z|k)?sh\b`,
+    String.raw`\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?python[0-9.]*\b`,
+    String.raw`\b(curl|wget)\b[\s\S]*\bchmod\s+(\+x|[0-7]?[1357][0-7]{2})\b`,
+    String.raw`\b(iwr|Invoke-WebRequest|DownloadString)\b[\s\S]*\b(iex|Invoke-Expression)\b`,
+    // the download as the code itself: `eval "$(curl …)"`, `python -c "$(curl …)"`, `bash <(curl …)`, `source <(wget …)`
+    String.raw`\b(?:eval|(?:ba|da|z|k)?sh\s+-c|python[0-9.]*\s+-c|perl\s+-e|ruby\s+-e|node\s+-e)\s+\\?["']?\$\(\s*(?:curl|wget)\b`,
+    String.raw`(?:\b(?:(?:ba|da|z|k)?sh|source|python[0-9.]*)|(?:^|[\s;&|])\.)\s+<\(\s*(?:curl|wget)\b`,
+    // downloaded to a file, then run: `curl -o /tmp/x.sh URL && bash /tmp/x.sh`
+    String.raw`\b(?:curl|wget)\b[^\n]*?\s(?:-o|-O|--output|--output-document)[ =]?\s*["']?(?<dl>\/[^\s"';&|]+)[^\n]*?(?:&&|;|\|\|)\s*(?:sudo\s+)?(?:(?:ba|da|z|k)?sh|python[0-9.]*|source|\.)\s+["']?\k<dl>(?![\w./-])`,
+    // a Python one-liner that runs what it fetched: `exec(urllib.request.urlopen(URL).read())`
+    String.raw`\b(?:exec|eval)\s*\(\s*(?:[\w.]+\.)?urlopen\s*\(`,
+  ].join('|'),
+  'i',
+);
 
 /**
  * Cheap test before SHELL_DOWNLOAD_EXEC, which no DAG file matches but every file would pay for: a word each of
  * its shapes contains. Case-sensitive (a case-insensitive alternation cannot skip ahead): `CURL`/`WGET` do not run
  * on Linux; PowerShell is case-insensitive, so its words are tested in their usual spellings.
  */
-const DOWNLOAD_HINT = /[cC]url|[wW]get|[iI]wr|IWR|nvoke-|NVOKE-|ownload[Ss]tring|OWNLOADSTRING/;
+const DOWNLOAD_HINT = /[cC]url|[wW]get|[iI]wr|IWR|nvoke-|NVOKE-|ownload[Ss]tring|OWNLOADSTRING|urlopen/;
 export const mayDownloadExec = (text: string): boolean => DOWNLOAD_HINT.test(text);
 
-/** Cheap test before SHELL_REVERSE: `/dev/tcp`, `mkfifo`, `socat`, `>&`, or the ` -e`/` -c` every `nc` shape needs. */
-const REVERSE_HINT = /\/dev\/|mkfifo|socat|>&|\s-[ecEC]/;
+/** Cheap test before SHELL_REVERSE: `/dev/tcp`, `mkfifo`, `socat`, `>&`, the ` -e`/` -c` every `nc` shape needs, or a word of the interpreter one-liners. */
+const REVERSE_HINT = /\/dev\/|mkfifo|socat|>&|\s-[ecEC]|dup2|pty\.spawn|Socket|fsockopen/;
 export const mayReverseShell = (text: string): boolean => REVERSE_HINT.test(text);
 
 /**
@@ -42,6 +56,11 @@ export const SHELL_REVERSE = new RegExp(
     String.raw`\bsocat\b[^\n]*\bexec:`,
     String.raw`\bbash\s+-i\s*>&`,
     String.raw`\bsh\s+-i\s*>&`,
+    // interpreter one-liners (`python3 -c '…'`, `perl -e '…'`, a script in a string): a socket connected, then its
+    // descriptors handed to a shell
+    String.raw`\bsocket\b[\s\S]{0,300}?(?:\.connect(?:_ex)?|create_connection)\s*\([\s\S]{0,400}?(?:\bdup2\s*\(|\bpty\.spawn\s*\(|\bsubprocess\.(?:call|Popen|run)\s*\(\s*\[?\s*\\?["']${SH})`,
+    String.raw`\buse\s+Socket\b[^\n]{0,400}?\bexec\s*\(?\s*\\?["']${SH}`,
+    String.raw`\b(?:TCPSocket|fsockopen)\b[^\n]{0,400}?\b(?:exec|system|spawn|shell_exec|passthru|proc_open|popen)\b[^\n]{0,40}${SH}`,
   ].join('|'),
   'i',
 );

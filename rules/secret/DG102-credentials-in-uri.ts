@@ -20,7 +20,7 @@ export default defineRule({
     message: 'password embedded in a {where}: {secret}; use an Airflow connection instead',
     docs: {
       what:
-        'Finds credentials written into connection strings: `scheme://user:password@host` URIs (SQLAlchemy and Airflow connection URIs such as `postgresql://`, `mysql+pymysql://`, `redis://`, `amqp://`, `mongodb+srv://`, `https://`, `ftp://`, values of `AIRFLOW_CONN_*` and `Connection(uri=…)`), passwords and tokens in query or ODBC/JDBC parameters (`?password=`, `?api_key=`, `;PWD=…;`), `curl -u user:password` or `mysql -p…` style command lines, and SQL that sets a password (`CREATE USER … PASSWORD \'…\'`, `IDENTIFIED BY \'…\'`) as run by SQL operators. f-strings count when the password part is literal text. The scan is line-based over the raw text, so comments and docstrings are covered too (a working password in a comment is as leaked as one in code), as is a URI split over two implicitly concatenated lines. Data files shipped with the DAGs (`.sql`, `.sh`, `.env`, YAML, JSON, INI/TOML) are scanned the same way; there a URI whose password is its user name or a local stack\'s default (`airflow:airflow@postgres`) is reported at *info*.\n\n' +
+        'Finds credentials written into connection strings: `scheme://user:password@host` URIs (SQLAlchemy and Airflow connection URIs such as `postgresql://`, `mysql+pymysql://`, `redis://`, `amqp://`, `mongodb+srv://`, `https://`, `ftp://`, values of `AIRFLOW_CONN_*` and `Connection(uri=…)`), passwords and tokens in query or ODBC/JDBC parameters (`?password=`, `?api_key=`, `;PWD=…;`, Azure `;AccountKey=…;` / `;SharedAccessKey=…`), `curl -u user:password` or `mysql -p…` style command lines, and SQL that sets a password (`CREATE USER … PASSWORD \'…\'`, `IDENTIFIED BY \'…\'`) as run by SQL operators. f-strings count when the password part is literal text. The scan is line-based over the raw text, so comments and docstrings are covered too (a working password in a comment is as leaked as one in code), as is a URI split over two implicitly concatenated lines. Data files shipped with the DAGs (`.sql`, `.sh`, `.env`, YAML, JSON, INI/TOML) are scanned the same way; there a URI whose password is its user name or a local stack\'s default (`airflow:airflow@postgres`) is reported at *info*, as it is in Python when the host is the local machine or a compose service (`localhost`, `postgres`, `redis`…).\n\n' +
         'A password part that is interpolated (`{password}`), templated (`{{ conn.db.password }}`, `${DB_PASSWORD}`), masked (`***`) or a placeholder (`user:password@`, `<password>`) is not reported, nor are documentation hosts (`example.com`).',
       why:
         'Connection URIs are copied into logs, task instance rendering, XCom and error messages, and a DAG file is readable by everyone with repository access. The embedded password grants direct access to the database or broker, bypassing the Airflow connection store and its audit trail.',
@@ -50,6 +50,9 @@ export default defineRule({
   onFile: scanLines,
   onDataFile: scanLines,
 });
+
+/** The local machine or a service of a local compose stack. */
+const LOCAL_HOST = /^(localhost|127\.0\.0\.1|0\.0\.0\.0|\[?::1\]?|host\.docker\.internal|postgres(ql)?|mysql|mariadb|redis|rabbitmq|minio|airflow-db|metadata-db)(:\d+)?$/i;
 
 function scanLines(ctx: RuleContext): void {
   // lines whose URI was reported whole by onMatch
@@ -84,7 +87,8 @@ function scanLines(ctx: RuleContext): void {
                 : 'command line';
       // in a data file, `airflow:airflow@postgres` (user = password, or a stack default) is a local stack: info
       const user = cred.kind === 'userinfo' ? /:\/\/([^:@/\s]*):/.exec(line.slice(cred.index, cred.index + cred.length))?.[1] : undefined;
-      const dev = Boolean(ctx.file.dataKind) && isDevDefault(cred.secret, user);
+      // in Python too when the host is the local machine or a compose service: `airflow:airflow@localhost`
+      const dev = isDevDefault(cred.secret, user) && (Boolean(ctx.file.dataKind) || (cred.host !== undefined && LOCAL_HOST.test(cred.host)));
       ctx.reportRange(start + cred.index, start + cred.index + cred.length, { where, secret: redact(cred.secret) }, {
         key: secretKey('DG102', cred.secret),
         ...(dev ? { severity: 'info' as const } : {}),

@@ -25,6 +25,14 @@ function isBasicAuth(value: string): boolean {
   return /^[\x20-\x7e]+:[\x20-\x7e]+$/.test(decoded);
 }
 
+/**
+ * `{"Authorization": "Bearer sk-proj-…"}`: a credential after an auth scheme in an Authorization header is one
+ * whatever its entropy (hand-made API keys are not random-looking); 8 characters at least, letters and digits.
+ */
+function isSchemeCredential(name: string, value: string, cred: string): boolean {
+  return cred !== value.trim() && nameWords(name).includes('authorization') && cred.length >= 8 && /[A-Za-z]/.test(cred) && /\d/.test(cred);
+}
+
 export default defineRule({
   meta: {
     id: 'DG104',
@@ -35,7 +43,7 @@ export default defineRule({
     docs: {
       what:
         'Finds random-looking string literals (Shannon entropy at or above detect-secrets\' limits: 4.5 bits per character for base64-like text, 3.0 for hex, lowered for short strings) bound to names that only weakly suggest a secret: `key`, `auth`, `signature`, `hmac`, `salt`, `cookie`, `session`, `dsn`, `webhook`, `routing_key`, `Authorization` headers (`{"Authorization": "Bearer …"}`)…\n\n' +
-        'Names that clearly say "secret" (`password`, `token`, `api_key`…) are DG101\'s, whatever the entropy; this rule covers the generic case where only the value\'s randomness tells a credential from a lookup key. Lookup keys (`cache_key`, `s3_key`, `partition_key`), UUIDs, hex digests of hash length (md5 is the exception: 32 hex is also a common API-key shape), commit SHAs and readable identifiers are ignored.',
+        'Names that clearly say "secret" (`password`, `token`, `api_key`…) are DG101\'s, whatever the entropy; this rule covers the generic case where only the value\'s randomness tells a credential from a lookup key. A credential after the scheme of an `Authorization` header (`Bearer …`, `Token …`) is reported whatever its entropy when it has letters and digits. Lookup keys (`cache_key`, `s3_key`, `partition_key`), UUIDs, hex digests of hash length (md5 is the exception: 32 hex is also a common API-key shape), commit SHAs and readable identifiers are ignored.',
       why:
         'Machine-generated credentials (HMAC keys, signing salts, bearer tokens, PagerDuty routing keys, Sentry DSNs) rarely carry a vendor prefix, so format rules miss them. Committed to a DAG repository they are readable by everyone with access to it and stay in git history.',
       example:
@@ -59,7 +67,7 @@ export default defineRule({
     const b = bindingFromCaptures(c);
     if (!b) return;
     const cred = credentialPart(b.name, b.value);
-    if (isNotASecretValue(cred, b.name) || !(looksRandom(cred) || isBasicAuth(b.value))) return;
+    if (isNotASecretValue(cred, b.name) || !(looksRandom(cred) || isBasicAuth(b.value) || isSchemeCredential(b.name, b.value, cred))) return;
     if (findTokens(b.value).length || findUriCredentials(b.value).length || isAwsSecretKeyBinding(b.name, cred)) return;
     ctx.report(b.valueNode, { name: b.name, value: redact(cred) }, {
       key: secretKey(`DG104:${b.name.toLowerCase()}`, cred),

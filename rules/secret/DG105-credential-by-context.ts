@@ -24,12 +24,21 @@ const POSITIONAL: ReadonlyMap<string, number> = new Map([
   ['impala.dbapi.connect', 4],
   // methods on any client: smtplib.SMTP(…).login(user, pw), FTP.login, IMAP4.login, Session.login
   ['**.login', 1],
+  ['pika.PlainCredentials', 1],
+  // Azure service principal: ClientSecretCredential(tenant_id, client_id, client_secret)
+  ['azure.identity.ClientSecretCredential', 2],
+  ['azure.identity.aio.ClientSecretCredential', 2],
+  ['pika.credentials.PlainCredentials', 1],
+  ['smb.SMBConnection.SMBConnection', 1],
+  ['**.simple_bind_s', 1],
+  ['**.bind_s', 1],
 ]);
+const ORACLE_CONNECT = new Set(['oracledb.connect', 'cx_Oracle.connect', 'oracledb.create_pool', 'cx_Oracle.SessionPool']);
 
 /** Command-line flags whose next argv element is a credential (`["--password", "…"]`, KPO `arguments`, `cmds`). */
-const SECRET_FLAG = /^-{1,2}(?:password|passwd|pass|pwd|token|access-token|auth-token|api-key|apikey|secret|client-secret|secret-key|private-key)$/i;
+const SECRET_FLAG = /^-{1,2}(?!no-)(?:[a-z0-9]+-){0,3}(?:password|passwd|pass|pwd|token|access-token|auth-token|api-key|apikey|secret|client-secret|secret-key|private-key)$/i;
 /** `--token=…` in one element or one string. */
-const SECRET_FLAG_VALUE = /(?:^|\s)-{1,2}(password|passwd|pwd|token|access-token|auth-token|api-key|apikey|client-secret|secret-key)=(['"]?)([^\s'"]+)\2/i;
+const SECRET_FLAG_VALUE = /(?:^|\s)-{1,2}(?!no-)((?:[a-z0-9]+-){0,3}(?:password|passwd|pwd|token|access-token|auth-token|api-key|apikey|client-secret|secret-key))=(['"]?)([^\s'"]+)\2/i;
 
 export default defineRule({
   meta: {
@@ -41,7 +50,7 @@ export default defineRule({
     aliases: ['B106', 'S106'],
     docs: {
       what:
-        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form).',
+        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`, `pika.PlainCredentials(user, "pw")`, `ldap.simple_bind_s(dn, "pw")`, `jaydebeapi.connect(driver, url, [user, "pw"])`, Oracle\'s `oracledb.connect("user/pw@dsn")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form).',
       why:
         'The same password as in DG101, only without the name that would give it away: review and name-based scanners (bandit, ruff `S`) miss it, and it lives in git history, CI logs and the DAG code view all the same. Base64 is an encoding anyone reverses; a `Param` default is displayed to everyone who can trigger the DAG.',
       example:
@@ -51,14 +60,15 @@ export default defineRule({
     },
   },
   // `ssh.connect(host, port, user, "pw")` on a client bound earlier: any receiver, judged by its name below
-  calls: [...POSITIONAL.keys(), '**.connect', 'base64.b64encode', 'base64.standard_b64encode', 'base64.urlsafe_b64encode', 'base64.b64decode', 'airflow.**.Param'],
+  calls: [...POSITIONAL.keys(), ...ORACLE_CONNECT, 'jaydebeapi.connect', '**.connect', 'base64.b64encode', 'base64.standard_b64encode', 'base64.urlsafe_b64encode', 'base64.b64decode', 'airflow.**.Param'],
   onCall(call, fn, ctx) {
     const args = callArgs(call);
     if (fn.startsWith('base64.') && fn.endsWith('encode')) {
-      // base64.b64encode(b"user:password"): the Basic-auth recipe
-      const v = literal(args.positional[0]);
+      // base64.b64encode(b"user:password"), b64encode("user:password".encode()), b64encode(bytes("…", "utf-8")):
+      // the Basic-auth recipe
+      const v = literal(encodedText(args.positional[0]));
       const m = v ? /^([^:\s]{1,64}):(\S{1,200})$/.exec(v) : null;
-      if (m && !isNotASecretValue(m[2], 'password')) report(ctx, args.positional[0]!, 'encoded with base64 (`user:password`)', m[2]);
+      if (m && !isNotASecretValue(m[2], 'password')) report(ctx, encodedText(args.positional[0])!, 'encoded with base64 (`user:password`)', m[2]);
       return;
     }
     if (fn === 'base64.b64decode' || fn.endsWith('.Param')) {
@@ -71,6 +81,24 @@ export default defineRule({
         report(ctx, call, fn === 'base64.b64decode' ? `in \`${name}\`, base64-encoded` : `as the default of Param \`${name}\``, value);
       }
       return;
+    }
+    if (fn === 'jaydebeapi.connect') {
+      // jaydebeapi.connect(driver, url, ["user", "password"], jars)
+      const da = args.positional[2] ?? args.keywords.get('driver_args');
+      const l = da ? unwrap(da) : null;
+      const pw = l && l.type === 'list' ? l.namedChildren.filter((x) => x.type !== 'comment')[1] : undefined;
+      const v = literal(pw);
+      if (pw && v !== null && !isNotASecretValue(v, 'password')) report(ctx, pw, `passed as the password in the driver arguments of \`${fn}\``, v);
+      return;
+    }
+    if (ORACLE_CONNECT.has(fn)) {
+      // oracledb.connect("scott/tiger@db:1521/orcl"): Oracle's user/password@dsn connect string
+      const v = literal(args.positional[0] ?? args.keywords.get('dsn'));
+      const m = v ? /^([A-Za-z][\w$#]{0,29})\/([^@\s/]+)@\S+$/.exec(v) : null;
+      if (m && !isNotASecretValue(m[2], 'password')) {
+        report(ctx, (args.positional[0] ?? args.keywords.get('dsn'))!, `in the Oracle connect string of \`${fn}\` (\`user/password@dsn\`)`, m[2]);
+        return;
+      }
     }
     const pattern = POSITIONAL.has(fn) ? fn : fn.endsWith('.login') ? '**.login' : fn.endsWith('.connect') ? 'paramiko.SSHClient.connect' : null;
     const index = pattern ? POSITIONAL.get(pattern) : undefined;
@@ -109,6 +137,16 @@ function literal(node: SyntaxNode | undefined): string | null {
   if (!node) return null;
   const v = stringValue(unwrap(node));
   return v === null || v.length > 500 ? null : v;
+}
+
+/** The text of `"…".encode(…)` and `bytes("…", …)` (else the node itself). */
+function encodedText(node: SyntaxNode | undefined): SyntaxNode | undefined {
+  const n = node ? unwrap(node) : undefined;
+  if (n?.type !== 'call') return node;
+  const f = n.childForFieldName('function');
+  if (f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'encode') return f.childForFieldName('object') ?? node;
+  if (f?.type === 'identifier' && f.text === 'bytes') return callArgs(n).positional[0] ?? node;
+  return node;
 }
 
 /** base64 text decoded, when it decodes to printable text. */

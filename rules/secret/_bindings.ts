@@ -24,17 +24,19 @@ export interface Binding {
  * decides with `nameStrength`.
  */
 /**
- * BINDING_QUERY plus requests' basic-auth tuples (`auth=("user", "password")`, `session.auth = (…)`), captured as
+ * BINDING_QUERY plus requests' basic-auth tuples (`auth=("user", "password")`, `session.auth = (…)`, elasticsearch's `basic_auth=`/`http_auth=`), captured as
  * `@authpw`. DG101 and DG104 use this same query, so the engine runs it once for both.
  */
 export const SECRET_BINDING_QUERY = () => `${BINDING_QUERY}
-(keyword_argument name: (identifier) @authkw value: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))
-(assignment left: (attribute attribute: (identifier) @authkw) right: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#eq? @authkw "auth"))`;
+(keyword_argument name: (identifier) @authkw value: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#match? @authkw "^(auth|basic_auth|http_auth|proxy_auth)$"))
+(assignment left: (attribute attribute: (identifier) @authkw) right: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#match? @authkw "^(auth|basic_auth|http_auth|proxy_auth)$"))
+(assignment left: (identifier) @authkw right: (tuple . (string) @authuser . [(string) (concatenated_string)] @authpw .) (#match? @authkw "^(auth|basic_auth|http_auth|proxy_auth)$"))`;
 
 export const BINDING_QUERY = `
-(assignment left: [(identifier) (attribute) (subscript)] @lhs right: [(string) (concatenated_string) (binary_operator)] @val)
-(keyword_argument name: (identifier) @lhs value: [(string) (concatenated_string) (binary_operator)] @val) @kw
-(pair key: [(string) (concatenated_string)] @lhs value: [(string) (concatenated_string) (binary_operator)] @val)
+(assignment left: [(identifier) (attribute) (subscript)] @lhs right: [(string) (concatenated_string) (binary_operator) (parenthesized_expression)] @val)
+(assignment left: [(identifier) (attribute) (subscript)] @lhs right: (boolean_operator operator: "or" right: [(string) (concatenated_string)] @val) @fallback)
+(keyword_argument name: (identifier) @lhs value: [(string) (concatenated_string) (binary_operator) (parenthesized_expression)] @val) @kw
+(pair key: [(string) (concatenated_string)] @lhs value: [(string) (concatenated_string) (binary_operator) (parenthesized_expression)] @val)
 (default_parameter name: (identifier) @lhs value: [(string) (concatenated_string)] @val)
 (typed_default_parameter name: (identifier) @lhs value: [(string) (concatenated_string)] @val)
 (comparison_operator [(identifier) (attribute) (subscript)] @lhs [(string) (concatenated_string)] @val) @cmp

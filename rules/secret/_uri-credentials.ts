@@ -16,7 +16,7 @@ export interface UriCredential {
 }
 
 /** Cheap test for a line that may hold any of the shapes below. */
-export const URI_CRED_HINT = /:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow)\b|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
+export const URI_CRED_HINT = /:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow|sqlplus|sqlldr|expdp|impdp|rman|docker|podman|az)\b|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?!no-)(?:[a-z0-9]+-){0,3}(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
 
 /** Shell-style `NAME_PASSWORD=value` (case-sensitive, so not part of URI_CRED_HINT). */
 const ENV_HINT = /(PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40}=[^\s'"$]/;
@@ -26,10 +26,12 @@ const ENV_HINT_G = new RegExp(ENV_HINT.source, 'g');
 /** Longest line / value the text heuristics look at: beyond it, a blob (data, minified JSON), not a credential. */
 export const MAX_SCAN = 20000;
 
-const QUERY_SECRET = /(?:^|[?&;]\s*)(password|passwd|pwd|pass|api_?key|apikey|access_?token|auth_?token|client_?secret|secret|token|sig|x-amz-signature|x-goog-signature)\s*=\s*([^&;\s'"#]+)/gi;
-const CLI_ARG = /(?:^|\s)(-u|--user|--conn-password|--password|--pass|-p|-P|-a)(?:[ =]|(?<=-p))['"]?([^\s'"]+)/g;
+const QUERY_SECRET = /(?:^|[?&;]\s*)(password|passwd|pwd|pass|api_?key|apikey|access_?token|auth_?token|client_?secret|secret|token|sig|x-amz-signature|x-goog-signature|accountkey|sharedaccesskey)\s*=\s*([^&;\s'"#]+)/gi;
+const CLI_ARG = /(?:^|\s)(-u|--user|--conn-password|--password|--pass|-p|-P|-a|-U)(?:[ =]|(?<=-p))['"]?([^\s'"]+)/g;
+/** Oracle tools' `user/password@db` connect identifier (`sqlplus -s etl/pw@PROD`, `expdp system/pw@orcl`, `userid=u/pw@db`). */
+const ORACLE_LOGIN = /(?:\b(?:sqlplus|sqlldr|expdp|impdp|rman)\b(?:\s+-\w+)*\s+|\buserid=)['"]?([A-Za-z][\w$#]{0,29})\/([^\s@'"/]+)@/gi;
 /** Flags whose value is a credential whatever the program (`mytool --token abc…`, `--api-key=…`, `--password X`). */
-const TOKEN_FLAG = /(?:^|\s)--(token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)(?:[ =])['"]?([^\s'"]+)/gi;
+const TOKEN_FLAG = /(?:^|\s)--(?!no-)((?:[a-z0-9]+-){0,3}(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd))(?:[ =])['"]?([^\s'"]+)/gi;
 /** HTTP headers carrying credentials, in a command (`curl -H "Authorization: Bearer …"`) or a header string. */
 const AUTH_HEADER = /\b(?:proxy-)?authorization\s*:\s*(?:bearer|basic|token|apikey)\s+([A-Za-z0-9._~+/=-]{8,})|\bx-(?:api-key|auth-token|access-token)\s*:\s*([^\s'"]{8,})/gi;
 /** Shell environment assignments in a command string: `PGPASSWORD=s3cret psql …`, `export API_TOKEN=…`. */
@@ -65,24 +67,36 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
       out.push({ kind: 'query', secret, index: m.index ?? 0, length: m[0].length });
     }
   }
-  if (/(?:^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow)\b/.test(text)) {
+  if (/(?:^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow|sqlplus|sqlldr|expdp|impdp|rman|docker|podman|az)\b/.test(text)) {
     for (const m of text.matchAll(CLI_ARG)) {
       const flag = m[1];
       const arg = m[2];
       let secret = arg;
       if (flag === '-u' || flag === '--user') {
-        const c = arg.indexOf(':');
+        // `curl -u user:pw`, `lftp -u user,pw`
+        const c = arg.indexOf(':') >= 0 ? arg.indexOf(':') : /\blftp\b/.test(text) ? arg.indexOf(',') : -1;
         if (c < 0) continue;
         secret = arg.slice(c + 1);
+      } else if (flag === '-U') {
+        // `smbclient -U 'user%pw'` (elsewhere -U is a user name: psql, sqlcmd)
+        const c = arg.indexOf('%');
+        if (c < 0 || !/\bsmbclient\b/.test(text)) continue;
+        secret = arg.slice(c + 1);
       } else if (flag === '-p') {
-        // `-pSecret` is mysql's password; `-p 5432` is psql's port
-        if (!/(^|[\s;&|("'=])(mysql\w*|mariadb\w*|sshpass)\b/.test(text)) continue;
+        // `-pSecret` is mysql's password, `-p X` that of `docker login` / `az login`; `-p 5432` is psql's port
+        if (!/(^|[\s;&|("'=])(mysql\w*|mariadb\w*|sshpass)\b|\b(?:docker|podman|az)\s+login\b/.test(text)) continue;
       } else if (flag === '-P') {
         // `-P` is the password of the SQL Server tools (sqlcmd, bcp, osql, isql) and the port of scp/sftp/ssh
         if (!/(^|[\s;&|("'=])(sqlcmd|bcp|osql|isql)\b/.test(text)) continue;
       } else if (flag === '-a' && !/redis-cli/.test(text)) continue;
       if (!isCredentialValue(secret)) continue;
       out.push({ kind: 'cli', secret, index: m.index ?? 0, length: m[0].length });
+    }
+  }
+  if (/sqlplus|sqlldr|expdp|impdp|rman|userid=/i.test(text)) {
+    for (const m of text.matchAll(ORACLE_LOGIN)) {
+      if (!isCredentialValue(m[2])) continue;
+      out.push({ kind: 'cli', secret: m[2], index: m.index ?? 0, length: m[0].length });
     }
   }
   for (const m of text.matchAll(TOKEN_FLAG)) {
@@ -161,7 +175,7 @@ function isCredentialValue(secret: string): boolean {
   if (/[{}]/.test(secret) || /^\$|^%|^<.*>$|^\*+$/.test(secret)) return false;
   if (PLACEHOLDER_WORDS.has(secret.toLowerCase())) return false;
   if (/^(.)\1*$/.test(secret)) return false; // x, xxx, ***
-  if (/^(your|my)[-_]?\w*$/i.test(secret) || /^(pass(word)?|pwd|secret|token)\d?$/i.test(secret)) return false;
+  if (/^(your|my)[-_]?[a-z_-]*(pass(word)?|pwd|secret|token|key|pw)[-_]?(here)?$/i.test(secret) || /^(your|my)[-_]?[a-z]+$/.test(secret) || /^(pass(word)?|pwd|secret|token)\d?$/i.test(secret)) return false;
   if (/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(secret)) return false; // an env var name
   return true;
 }

@@ -24,6 +24,8 @@ const SHELL_STRING = new Map<string, string>([
   ['asyncio.create_subprocess_shell', 'cmd'],
   // a remote shell: paramiko `client.exec_command(cmd)`, `SSHHook(…).get_conn().exec_command(…)` (any receiver)
   ['**.exec_command', 'command'],
+  // Airflow's SSHHook.exec_ssh_client_command(ssh_client, command, …)
+  ['**.exec_ssh_client_command', 'command'],
 ]);
 
 /** Start a program without a shell: [index of the program, index of the first argv element, argv is a list?]. */
@@ -50,7 +52,7 @@ export default defineRule({
     aliases: ['B605', 'B606', 'S605', 'S606'],
     docs: {
       what:
-        'Finds `os.system`, `os.popen*`, `popen2.*`, `commands.getoutput`/`getstatusoutput` and `asyncio.create_subprocess_shell` given a non-constant command; and `os.exec*`, `os.spawn*`, `os.posix_spawn*`, `os.startfile`, `asyncio.create_subprocess_exec` and `pty.spawn` when the *program* is not constant or the program is a shell run with `-c` and a non-constant script. Arguments passed as separate argv elements to a constant program are not reported. Provenance is followed as in DG201: constants, module paths and `shlex.quote` are fine.',
+        'Finds `os.system`, `os.popen*`, `popen2.*`, `commands.getoutput`/`getstatusoutput` `asyncio.create_subprocess_shell`, paramiko `exec_command` and `SSHHook.exec_ssh_client_command` given a non-constant command; and `os.exec*`, `os.spawn*`, `os.posix_spawn*`, `os.startfile`, `asyncio.create_subprocess_exec` and `pty.spawn` when the *program* is not constant or the program is a shell run with `-c` and a non-constant script. Arguments passed as separate argv elements to a constant program are not reported. Provenance is followed as in DG201: constants, module paths and `shlex.quote` are fine.',
       why:
         'These functions hand their string to `/bin/sh -c`: shell metacharacters in the value run extra commands on the worker, or in the scheduler/dag-processor when the call is at module level. `os.exec*`/`spawn*` do not use a shell, but a program name taken from input runs whatever the input names.',
       example: '```python\ndef cleanup(**context):\n    path = context["dag_run"].conf["path"]\n    os.system("rm -rf " + path)\n```',
@@ -62,14 +64,16 @@ export default defineRule({
     const args = callArgs(call);
     let found: Provenance | null = null;
     let what = 'runs a shell command built from';
-    const kw = SHELL_STRING.get(fn) ?? (fn.endsWith('.exec_command') ? 'command' : undefined);
+    const ssh = fn.endsWith('.exec_ssh_client_command');
+    const kw = SHELL_STRING.get(fn) ?? (fn.endsWith('.exec_command') || ssh ? 'command' : undefined);
     if (kw) {
-      const cmd = argument(args, kw, 0);
+      // SSHHook.exec_ssh_client_command(client, command, …)
+      const cmd = argument(args, kw, ssh ? 1 : 0);
       if (!cmd) return;
       found = commandProvenance(cmd, ctx);
       // a remote command passed through whole (an SSH operator's own `command` parameter) is the caller's business,
       // as in DG204; built here, or straight from the trigger, it is this file's
-      if (fn.endsWith('.exec_command') && !commandParts(cmd).formatted && found.trust !== 'user') return;
+      if ((fn.endsWith('.exec_command') || ssh) && !commandParts(cmd).formatted && found.trust !== 'user') return;
     } else {
       const spec = EXEC_LIKE.get(fn);
       if (!spec) return;

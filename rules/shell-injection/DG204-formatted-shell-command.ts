@@ -13,11 +13,15 @@ function check(_anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext): v
     const b = decisiveFormattedValue(parts.values, ctx);
     if (!b) continue;
     if (!parts.formatted && b.trust !== 'user') continue; // a whole command passed through, not built here
+    // a command split into arguments (no shell): only trigger input, which can add options, at medium
+    if (s.argv && b.trust !== 'user') continue;
     reportOnce(ctx, s.node, () =>
       ctx.report(
         s.node,
         { label: s.label, origin: originWords(b.trust), value: snippet(b.node) },
-        { severity: FORMATTED_SEVERITY[b.trust]!, ...(parts.formatted ? {} : { message: 'whole' }) },
+        s.argv
+          ? { severity: 'medium', message: 'argv' }
+          : { severity: FORMATTED_SEVERITY[b.trust]!, ...(parts.formatted ? {} : { message: 'whole' }) },
       ),
     );
   }
@@ -30,11 +34,14 @@ export default defineRule({
     category: 'shell-injection',
     severity: 'high',
     message: '{label} is built by Python string formatting from {origin} (`{value}`)',
-    messages: { whole: '{label} is {origin} (`{value}`), run as a whole shell command' },
+    messages: {
+      whole: '{label} is {origin} (`{value}`), run as a whole shell command',
+      argv: '{label} is built from {origin} (`{value}`) and split at spaces into the container\'s arguments: the value can add options and arguments',
+    },
     aliases: [],
     docs: {
       what:
-        'Finds shell scripts of Airflow operators (the same sinks as DG203: `BashOperator`/`BashSensor` `bash_command`, `SSHOperator`/`WinRMOperator` `command`, `@task.bash` return values, `DockerOperator`/`KubernetesPodOperator` `sh -c` scripts) built with f-strings, `%`, `.format`, `+` or `" ".join([...])` from values that are not constants. Names are followed to their assignment, `for` loop or parameter: constants, loops over constant lists, paths derived from `__file__` or module constants, dates (`.strftime`), numbers and `shlex.quote(…)` are fine. Parameters of `@task.bash`/`@task` functions and `python_callable`s are judged at their call sites in the file (`f(…)`, `f.expand(…)`, `f.override(…)(…)`, `op_kwargs`/`op_args`): constants everywhere are fine, and the parameter takes the worst value passed; with no call site in the file, or one that does not show the value, it is reported as a function parameter, *medium*. By origin: `dag_run.conf`/`params` (and templates rendering them passed as task arguments) *high*; XComs and other tasks\' output *medium*; Variables, Connections and environment values *low*; values of unknown origin (e.g. a DAG-factory argument) *info*: shown, but below the default `--fail-on`. Comments between the arguments of a command are not values.',
+        'Finds shell scripts of Airflow operators (the same sinks as DG203: `BashOperator`/`BashSensor` `bash_command`, `SSHOperator`/`WinRMOperator` `command`, `@task.bash` return values, `DockerOperator`/`KubernetesPodOperator` `sh -c` scripts; a DockerOperator string `command` without a shell, split at spaces into arguments, only for trigger input and at *medium*) built with f-strings, `%`, `.format`, `+` or `" ".join([...])` from values that are not constants. Names are followed to their assignment, `for` loop or parameter: constants, loops over constant lists, paths derived from `__file__` or module constants, dates (`.strftime`), numbers and `shlex.quote(…)` are fine. Parameters of `@task.bash`/`@task` functions and `python_callable`s are judged at their call sites in the file (`f(…)`, `f.expand(…)`, `f.override(…)(…)`, `op_kwargs`/`op_args`): constants everywhere are fine, and the parameter takes the worst value passed; with no call site in the file, or one that does not show the value, it is reported as a function parameter, *medium*. By origin: `dag_run.conf`/`params` (and templates rendering them passed as task arguments) *high*; XComs and other tasks\' output *medium*; Variables, Connections and environment values *low*; values of unknown origin (e.g. a DAG-factory argument) *info*: shown, but below the default `--fail-on`. Comments between the arguments of a command are not values.',
       why:
         'Whatever the value contains becomes shell syntax: quotes, `;`, `$(…)` and newlines run extra commands on the worker. `@task.bash` parameters are XComs or trigger-time values; `Variable.get` values are editable in the UI; factory arguments often come from YAML files outside review. Python formatting also bypasses Airflow\'s templating, so the value is fixed at parse time or unquoted at run time.',
       example:

@@ -13,7 +13,7 @@ export default defineRule({
     message: 'the SQL of `{fn}` renders `{{ {expr} }}` into the statement: {why}; pass it in `parameters` instead',
     docs: {
       what:
-        'Finds Jinja expressions in the SQL of SQL operators that Airflow renders into the statement text before running it: `{{ dag_run.conf[...] }}` (*high*), `{{ params.x }}` (*medium*: `dag_run.conf` overrides params by default), `{{ ti.xcom_pull(...) }}` (*medium*), `{{ var.value.x }}` / `{{ conn... }}` (*low*). Airflow\'s own macros (`{{ ds }}`, `{{ ts }}`, `{{ macros.ds_add(ds, 1) }}`), validated params (`Param(enum=[…])`, numeric types) and values made numeric by a filter (`| int`) are fine.',
+        'Finds Jinja expressions in the SQL of SQL operators — and in the `.sql` files shipped with the DAGs, which are the templates of `sql="x.sql"` (there `dag_run.conf` only) — that Airflow renders into the statement text before running it: `{{ dag_run.conf[...] }}` (*high*), `{{ params.x }}` (*medium*: `dag_run.conf` overrides params by default), `{{ ti.xcom_pull(...) }}` (*medium*), `{{ var.value.x }}` / `{{ conn... }}` (*low*). Airflow\'s own macros (`{{ ds }}`, `{{ ts }}`, `{{ macros.ds_add(ds, 1) }}`), validated params (`Param(enum=[…])`, numeric types) and values made numeric by a filter (`| int`) are fine.',
       why:
         'Jinja pastes text; it does not quote SQL. Whoever can trigger the DAG (UI, REST API, a TriggerDagRunOperator fed by data) controls `conf`, and by default `params`, and with them the statement the warehouse connection runs.',
       example: '```python\nSQLExecuteQueryOperator(\n    task_id="purge",\n    conn_id="dwh",\n    sql="DELETE FROM events WHERE day = \'{{ dag_run.conf[\'day\'] }}\'",\n)\n```',
@@ -21,6 +21,18 @@ export default defineRule({
     },
   },
   calls: SQL_CALLS,
+  // `.sql` files shipped with the DAGs are the templates of `sql="queries/purge.sql"`: Airflow renders them as Jinja too
+  onDataFile(ctx) {
+    if (ctx.file.dataKind !== 'sql' || !/dag_run|triggering_/.test(ctx.file.text)) return;
+    const name = ctx.file.path.split('/').pop()!;
+    for (const e of jinjaExpressions(ctx.file.text)) {
+      const k = classifyJinja(e.expr);
+      // only trigger input: params may be validated by the DAG that renders the file, which is not known here
+      if (k.trust !== 'user' || k.viaParams) continue;
+      const expr = e.expr.length > 60 ? e.expr.slice(0, 57) + '…' : e.expr;
+      ctx.reportRange(e.start, e.end, { fn: name, expr, why: k.why }, { severity: 'high', key: `${name} ${e.expr}` });
+    }
+  },
   onCall(call, fn, ctx) {
     if (!isTemplatedSqlCall(fn)) return;
     const sql = sqlOf(call, fn);

@@ -11,14 +11,25 @@ export const SQL_OPERATORS = [
   'SQLExecuteQueryOperator', 'PostgresOperator', 'MySqlOperator', 'SnowflakeOperator', 'SnowflakeSqlApiOperator', 'MsSqlOperator',
   'OracleOperator', 'TrinoOperator', 'RedshiftSQLOperator', 'DatabricksSqlOperator', 'BigQueryExecuteQueryOperator', 'SqliteOperator',
   'VerticaOperator', 'JdbcOperator', 'ExasolOperator', 'HiveOperator', 'PrestoOperator', 'DruidOperator', 'SQLCheckOperator',
-  'SQLValueCheckOperator', 'SQLThresholdCheckOperator',
+  'SQLValueCheckOperator', 'SQLThresholdCheckOperator', 'RedshiftDataOperator', 'BigQueryCheckOperator', 'BigQueryValueCheckOperator',
+  'SnowflakeCheckOperator', 'SnowflakeValueCheckOperator', 'SparkSqlOperator', 'ClickHouseOperator', 'GenericTransfer',
+  'PostgresToGCSOperator', 'MySQLToGCSOperator', 'MSSQLToGCSOperator', 'OracleToGCSOperator', 'TrinoToGCSOperator', 'MySqlToHiveOperator',
 ];
+/** Operators whose SQL is in another keyword than `sql`. */
+const OTHER_SQL_KEYWORD: ReadonlyMap<string, string> = new Map([
+  ['AthenaOperator', 'query'],
+  ['SqlToS3Operator', 'query'],
+  ['HiveOperator', 'hql'],
+]);
 /** Hook and cursor methods whose first argument is SQL. */
 const HOOK_METHODS = ['get_records', 'get_first', 'get_pandas_df', 'get_df', 'get_pandas_df_by_chunks', 'run', 'execute', 'executemany'];
 
 export const SQL_CALLS: readonly string[] = [
   ...SQL_OPERATORS.map((c) => `**.${c}`),
+  ...[...OTHER_SQL_KEYWORD.keys()].map((c) => `**.${c}`),
   '**.BigQueryInsertJobOperator',
+  // google-cloud-bigquery's `client.query(sql)` (the receiver is checked by name in sqlOf)
+  '**.query',
   ...HOOK_METHODS.map((m) => `**.${m}`),
   'pandas.read_sql', 'pandas.read_sql_query', 'sqlalchemy.text', 'sqlalchemy.sql.text',
 ];
@@ -34,6 +45,14 @@ export function sqlOf(call: SyntaxNode, fn: string): SyntaxNode | null {
   const last = fn.slice(fn.lastIndexOf('.') + 1);
   const args = callArgs(call);
   if (SQL_OPERATORS.includes(last)) return args.keywords.get('sql') ?? null;
+  const other = OTHER_SQL_KEYWORD.get(last);
+  if (other) return args.keywords.get(other) ?? null;
+  if (last === 'query') {
+    // BigQuery's `client.query(sql)`, `bq_hook.get_client().query(sql)`; not an ORM `session.query(Model)`
+    const recv = fn.slice(0, fn.length - last.length - 1);
+    if (!/client|bigquery|\bbq/i.test(recv) || /session/i.test(recv)) return null;
+    return argument(args, 'query', 0) ?? null;
+  }
   if (last === 'BigQueryInsertJobOperator') {
     const conf = args.keywords.get('configuration');
     const q = conf && dictValue(unwrap(conf), 'query');
@@ -59,5 +78,5 @@ function dictValue(dict: SyntaxNode, key: string): SyntaxNode | null {
 /** Operators render their `sql` as a Jinja template; hooks and cursors run it as given. */
 export function isTemplatedSqlCall(fn: string): boolean {
   const last = fn.slice(fn.lastIndexOf('.') + 1);
-  return SQL_OPERATORS.includes(last) || last === 'BigQueryInsertJobOperator';
+  return SQL_OPERATORS.includes(last) || OTHER_SQL_KEYWORD.has(last) || last === 'BigQueryInsertJobOperator';
 }

@@ -32,14 +32,33 @@ export interface JinjaExpr {
   end: number;
 }
 
-/** `{{ … }}` expressions of a template text (statements `{% … %}` are not evaluated). */
+/**
+ * `{{ … }}` expressions of a template text (statements `{% … %}` are not evaluated, but the names they bind are
+ * followed: after `{% set v = dag_run.conf['x'] %}` or `{% for f in dag_run.conf['files'] %}`, `{{ v }}` / `{{ f }}`
+ * is read as the bound expression).
+ */
 export function jinjaExpressions(text: string): JinjaExpr[] {
   const out: JinjaExpr[] = [];
   const re = /\{\{-?([\s\S]*?)-?\}\}/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text))) out.push({ expr: m[1].trim(), start: m.index, end: m.index + m[0].length });
+  if (out.length && text.includes('{%')) {
+    const bound = new Map<string, string>();
+    for (const b of text.matchAll(/\{%-?\s*(?:set\s+([A-Za-z_]\w*)\s*=|for\s+([A-Za-z_]\w*)\s+in)\s*([\s\S]*?)\s*-?%\}/g)) {
+      // only what the trigger or another task sets: a name bound to a param is usually an object the DAG passed in
+      // (`{% set c = params.aws_hook.get_credentials() %}`), which `dag_run.conf` cannot replace with text
+      if (/\b(dag_run|triggering_\w+|xcom_pull|inlet_events)\b/.test(b[3])) bound.set(b[1] ?? b[2], b[3]);
+    }
+    for (const e of out) {
+      const root = /^[A-Za-z_]\w*/.exec(e.expr)?.[0];
+      const to = root && !ROOT_NAMES.has(root) ? bound.get(root) : undefined;
+      if (to) e.expr = `(${to})${e.expr.slice(root!.length)}`;
+    }
+  }
   return out;
 }
+/** Template context names that a `{% set %}` of the same name would shadow: not followed (kept as written). */
+const ROOT_NAMES = new Set(['dag_run', 'params', 'ti', 'task_instance', 'var', 'conn', 'macros', 'ds', 'ts', 'run_id']);
 
 /** Splits `a | f1 | f2(x)` at top-level pipes (not `||`, not inside brackets or quotes). */
 function splitFilters(expr: string): string[] {

@@ -10,7 +10,7 @@ import { callArgs, isConstant, stringValue, unwrap, type CallArgs } from '../eng
 import { callAt } from '../engine/locate';
 import { scopeStatements } from '../engine/scope';
 import { decoratorName, decoratorsOf, isTaskFunction } from './operators';
-import { SAFE_CONTEXT_VARS, classifyJinja, jinjaExpressions} from './jinja';
+import { SAFE_CONTEXT_VARS, classifyJinja, jinjaExpressions, restrictedParams } from './jinja';
 import { commandParts } from './strings';
 
 /** Plain-name assignments that are direct children of one block, in order: `name = v` and `name += v`. */
@@ -28,6 +28,22 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
   for (const s of block.namedChildren) {
     if (s.type !== 'expression_statement') continue;
     const a = s.firstNamedChild;
+    if (a?.type === 'call') {
+      // `parts.append(x)`, `parts.extend(xs)`, `parts.insert(i, x)`: a list grown after its assignment, like `+=`
+      const f = a.childForFieldName('function');
+      const obj = f?.type === 'attribute' ? f.childForFieldName('object') : null;
+      const method = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : undefined;
+      if (obj?.type === 'identifier' && (method === 'append' || method === 'extend' || method === 'insert')) {
+        const args = a.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment') ?? [];
+        const right = args[args.length - 1];
+        if (right && right.type !== 'keyword_argument') {
+          let list = info.get(obj.text);
+          if (!list) info.set(obj.text, (list = []));
+          list.push({ start: s.startIndex, augmented: true, right });
+        }
+      }
+      continue;
+    }
     if (!a || (a.type !== 'assignment' && a.type !== 'augmented_assignment')) continue;
     const left = a.childForFieldName('left');
     let right = a.childForFieldName('right');
@@ -47,7 +63,7 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
 
 /**
  * Values assigned to a plain name before `use`, in the enclosing blocks (innermost first, then outwards to the
- * module): the last `name = value` plus any later `name += value`. Only statements that are direct children of
+ * module): the last `name = value` plus any later `name += value` (or `name.append(value)`/`extend`/`insert`). Only statements that are direct children of
  * an enclosing block are seen (not assignments nested in `if`/`try` branches). Empty when not found.
  */
 export function resolveName(use: SyntaxNode): SyntaxNode[] {
@@ -356,6 +372,36 @@ export interface Provenance {
  */
 const PROVENANCE = defineService('airflow: provenance of values by node', () => new Map<number, Provenance>());
 
+/**
+ * A name checked against an allow list or a strict pattern before this use, in its function: `if t not in TABLES:
+ * raise …` (or `return`), `assert t in TABLES`, `if not re.fullmatch(r"[a-z_]+", t): raise …` earlier in the same
+ * block, or the use inside `if t in TABLES:`.
+ */
+function isAllowListed(use: SyntaxNode): boolean {
+  const name = use.text;
+  const esc = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const member = new RegExp(`^\\(?\\s*${esc}\\s+in\\s+`);
+  const notMember = new RegExp(`^(?:\\(?\\s*${esc}\\s+not\\s+in\\s+|not\\s+\\(?\\s*${esc}\\s+in\\s+|not\\s+re\\.(?:fullmatch|match)\\(.*\\b${esc}\\s*\\)\\s*$)`);
+  for (let child: SyntaxNode = use, p = use.parent; p; child = p, p = p.parent) {
+    if (p.type === 'function_definition' || p.type === 'lambda' || p.type === 'module') break;
+    if (p.type === 'if_statement' && p.childForFieldName('consequence')?.id === child.id && member.test(p.childForFieldName('condition')?.text ?? '')) return true;
+    if (p.type !== 'block') continue;
+    for (const st of p.namedChildren) {
+      if (st.startIndex >= child.startIndex) break;
+      if (st.type === 'assert_statement' && member.test(st.namedChildren[0]?.text ?? '')) return true;
+      if (st.type !== 'if_statement' || st.childForFieldName('alternative')) continue;
+      const cond = st.childForFieldName('condition')?.text ?? '';
+      const body = st.childForFieldName('consequence');
+      const last = body?.namedChildren[body.namedChildren.length - 1];
+      if (notMember.test(cond) && (last?.type === 'raise_statement' || last?.type === 'return_statement')) return true;
+    }
+  }
+  return false;
+}
+
+/** The key of a params lookup: `…["params"]["k"]`, `…["params"].get("k")`, `params["k"]`, `params.get("k")`. */
+const PARAM_KEY = /^[\w.]*(?:\[\s*["']params["']\s*\]|\bparams)\s*(?:\[\s*["'](\w+)["']\s*\]|\.get\(\s*["'](\w+)["'][^)]*\))$/;
+
 export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Provenance {
   // memoised per file and node: names are followed through assignments, which may share sub-expressions
   const memo = ctx.use(PROVENANCE);
@@ -446,6 +492,13 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
   if (depth > 8) return mk('unknown');
   if (isConstant(n) || n.type === 'comment') return mk('safe');
   const text = n.text;
+  // `context["params"]["table"]`, `params.get("table")` of a param the DAG declares `Param(…, enum=[…])` or numeric:
+  // Airflow validates the value before the task runs
+  if (n.type !== 'identifier' && text.includes('params')) {
+    const m = PARAM_KEY.exec(text);
+    const key = m?.[1] ?? m?.[2];
+    if (key && restrictedParams(n, ctx).has(key)) return mk('safe');
+  }
   if ((n.type === 'attribute' || n.type === 'subscript') && /\bdag_run\b[\s\S]*\bconf\b|\[\s*["'](params|dag_run)["']\s*\]/.test(text)) {
     return mk('user');
   }
@@ -455,7 +508,8 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       const defs = resolveName(n);
       if (defs.length) {
         const r = combine(defs);
-        return r.trust === 'safe' || r.trust === 'deployment' ? r : { trust: r.trust, node: n };
+        if (r.trust === 'safe' || r.trust === 'deployment') return r;
+        return isAllowListed(n) ? mk('safe') : { trust: r.trust, node: n };
       }
       const b = binderOf(n);
       if (b?.kind === 'for') {

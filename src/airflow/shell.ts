@@ -12,6 +12,11 @@ export interface ShellScript {
   node: SyntaxNode;
   /** e.g. "`bash_command` of BashOperator". */
   label: string;
+  /**
+   * Not a shell script: DockerOperator's string `command` without `sh -c`, which docker-py splits at whitespace into
+   * the container's argv — a value spliced into it cannot run commands, but can add options and arguments.
+   */
+  argv?: boolean;
 }
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'csh', 'tcsh', 'pwsh', 'powershell', 'cmd']);
@@ -113,6 +118,35 @@ function mappedCommandBody(v: SyntaxNode): SyntaxNode | null {
   return lambda?.type === 'lambda' ? lambda.childForFieldName('body') : null;
 }
 
+/**
+ * `expand(bash_command=make_cmds())`: the commands a function of this file returns as a list — the elements of a
+ * returned list literal, or the element of a returned list comprehension.
+ */
+function commandsReturnedBy(v: SyntaxNode, ctx: RuleContext): { node: SyntaxNode; fn: string }[] {
+  if (v.type !== 'call') return [];
+  const f = v.childForFieldName('function');
+  if (f?.type !== 'identifier') return [];
+  const def = ctx.root.descendantsOfType('function_definition').find((d) => d.childForFieldName('name')?.text === f.text);
+  const body = def?.childForFieldName('body');
+  if (!body) return [];
+  const out: { node: SyntaxNode; fn: string }[] = [];
+  const stack: SyntaxNode[] = [body];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') continue;
+    if (n.type === 'return_statement') {
+      const r = n.namedChildren[0] ? unwrap(n.namedChildren[0]) : null;
+      if (r?.type === 'list_comprehension') {
+        const b = r.childForFieldName('body');
+        if (b) out.push({ node: b, fn: f.text });
+      } else if (r?.type === 'list') for (const it of r.namedChildren) if (it.type !== 'comment') out.push({ node: it, fn: f.text });
+      continue;
+    }
+    for (const ch of n.namedChildren) stack.push(ch);
+  }
+  return out;
+}
+
 function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
   let q: string | null = null;
   // dynamic task mapping: Op.partial(…) and Op.partial(…).expand(bash_command=[…])
@@ -145,6 +179,8 @@ function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
       // commands built per mapped element: `upstream_output.map(lambda f: f"… {f}")`, `[f"… {x}" for x in xs]`
       const built = mappedCommandBody(unwrap(v));
       if (built) out.push({ node: built, label: `each mapped \`${kw}\` of ${op}` });
+      // the list a task of this file returns: `expand(bash_command=make_cmds())` with `return [f"… {f}" for f in …]`
+      for (const r of commandsReturnedBy(unwrap(v), ctx)) out.push({ node: r.node, label: `each mapped \`${kw}\` of ${op} (returned by \`${r.fn}\`)` });
     } else if (v) out.push({ node: v, label: `\`${kw}\` of ${op}` });
     return out;
   }
@@ -167,6 +203,8 @@ function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
       }
     } else if (shellEntrypoint || startsWithShellC(leadingText(command))) {
       out.push({ node: command, label });
+    } else if (!entrypoint) {
+      out.push({ node: command, label, argv: true });
     }
     return out;
   }

@@ -35,7 +35,7 @@ export function resolvedCalls(ctx: RuleContext, text: string, patterns: readonly
   for (const call of candidates) {
     const f = call.childForFieldName('function');
     if (!f) continue;
-    const fn = ctx.calleeOfFunction(f) ?? f.text;
+    const fn = ctx.calleeOfFunction(f) ?? (f.type === 'call' ? ctx.methodcallerCallee(call) : null) ?? f.text;
     // `getattr(os, "system")(cmd)`: the outer call is a call of `os.system`, seen with its real name before the
     // inner one is seen as `getattr`.
     if ((fn === 'getattr' || fn === 'builtins.getattr') && call.parent?.type === 'call' && call.parent.startIndex === call.startIndex) {

@@ -33,10 +33,11 @@ function patternSet(patterns: readonly string[]): { compiled: CalleePattern[]; m
 
 const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 /**
- * `name = dotted.name` and `name = __import__(…)` / `importlib.import_module(…)` / `getattr(…)` at a line start:
+ * `name = dotted.name`, `name = __import__(…)` / `importlib.import_module(…)` / `getattr(…)` and namespace lookups
+ * (`name = sys.modules[…]`, `builtins.__dict__[…]`, `vars(os)[…]`, `__builtins__[…]`) at a line start:
  * candidates for `aliases` (other calls bind a call's result, not a function or module).
  */
-const ALIAS_LINE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?!=)((?:[A-Za-z_][\w.]*[ \t]*(?:$|#|;))|(?:[\w.]*(?:__import__|import_module|getattr)[ \t]*\()|(?:[A-Za-z_]\w*[ \t]*\())/gm;
+const ALIAS_LINE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?!=)((?:[A-Za-z_][\w.]*[ \t]*(?:$|#|;))|(?:[\w.]*(?:__import__|import_module|getattr|__getattribute__)[ \t]*\()|(?:[A-Za-z_]\w*[ \t]*\()|(?:[\w.]*(?:__dict__|\bmodules|__builtins__|\bvars[ \t]*\([^)\n]*\))[ \t]*\[))/gm;
 /** What an importer alias resolves to (`imp = __import__`; then `so = imp("socket")` binds a module). */
 const IMPORTERS = new Set(['__import__', 'builtins.__import__', 'importlib.import_module', 'getattr', 'builtins.getattr']);
 /** Builtins worth following through an alias (`imp = __import__`). */
@@ -195,6 +196,18 @@ export class RuleContext {
         const attr = stringValue(a.positional[1]);
         return base && attr ? `${base}.${attr}` : null;
       }
+      // `os.__getattribute__("system")`, `operator.attrgetter("system")(os)`: getattr by other names
+      const f = n.childForFieldName('function');
+      if (f?.type === 'attribute' && f.childForFieldName('attribute')?.text === '__getattribute__') {
+        const base = this.qualifiedName(f.childForFieldName('object'));
+        const attr = stringValue(callArgs(n).positional[0]);
+        return base && attr ? `${base}.${attr}` : null;
+      }
+      if (f?.type === 'call' && this.qualifiedName(f.childForFieldName('function')) === 'operator.attrgetter') {
+        const attr = stringValue(callArgs(f).positional[0]);
+        const base = this.qualifiedName(callArgs(n).positional[0]);
+        return base && attr ? `${base}.${attr}` : null;
+      }
     }
     return null;
   }
@@ -233,10 +246,20 @@ export class RuleContext {
   callee(call: SyntaxNode): string | null {
     let v = this.calleeCache.get(call);
     if (v === undefined) {
-      v = this.calleeOfFunction(call.childForFieldName('function'));
+      const f = call.childForFieldName('function');
+      v = this.calleeOfFunction(f) ?? this.methodcallerCallee(call);
       this.calleeCache.set(call, v);
     }
     return v;
+  }
+
+  /** `operator.methodcaller("system", "id")(os)` is a call of `os.system`. */
+  methodcallerCallee(call: SyntaxNode): string | null {
+    const f = call.childForFieldName('function');
+    if (f?.type !== 'call' || !f.text.includes('methodcaller') || this.qualifiedName(f.childForFieldName('function')) !== 'operator.methodcaller') return null;
+    const method = stringValue(callArgs(f).positional[0]);
+    const base = this.qualifiedName(callArgs(call).positional[0]);
+    return method && base ? `${base}.${method}` : null;
   }
 
   /** Was a module (or anything under it) imported in this file? */
@@ -325,7 +348,7 @@ export class RuleContext {
 
   /**
    * Names bound by plain assignment to something an import explains: `f = os.system`, `imp = __import__`,
-   * `m = importlib.import_module("o" + "s")`, `run = getattr(subprocess, "run")` — so that `f("id")` is a call of
+   * `m = importlib.import_module("o" + "s")`, `run = getattr(subprocess, "run")`, `g = builtins.__dict__["ex" + "ec"]` — so that `f("id")` is a call of
    * `os.system`, as an attacker's alias would have it. Flow-insensitive: a name assigned two different such
    * targets anywhere in the file is left unresolved. Found from the text (`name = …` lines), confirmed in the tree.
    */
@@ -344,7 +367,10 @@ export class RuleContext {
         // only a right-hand side an import or a followed builtin can explain (`x = y` of two locals is not one)
         const head = /^[A-Za-z_]\w*/.exec(m[2])![0];
         const isCall = /\($/.test(m[2]);
-        if (isCall) {
+        if (m[2].endsWith('[')) {
+          // a namespace lookup: `g = builtins.__dict__["ex" + "ec"]`, `m = sys.modules["o" + "s"]`, `f = vars(os)["system"]`
+          if (head !== '__builtins__' && head !== 'vars' && !out.has(head) && !(this.importLocals.has(head) && this.imports.has(head))) continue;
+        } else if (isCall) {
           // a call binds a module only through an importer: __import__(…), import_module(…), getattr(…), or an alias of one
           if (!/__import__|import_module|getattr/.test(m[2]) && !IMPORTERS.has(out.get(head) ?? '')) continue;
         } else if (!ALIASED_BUILTINS.has(head) && !out.has(head) && !(this.importLocals.has(head) && this.imports.has(head))) continue;

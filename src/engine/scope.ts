@@ -3,7 +3,8 @@ import type { SyntaxNode } from 'tree-sitter';
 /**
  * Does this node run when Airflow imports the file (parse time), rather than later in a task?
  *
- * Module and class bodies run at import; function and lambda bodies do not, but their decorators and
+ * Module and class bodies run at import; function and lambda bodies do not (a lambda called where it is written,
+ * `(lambda: …)()`, does), but their decorators and
  * default values do — except the body of a `@dag` function, which Airflow runs while it imports the file to build
  * the DAG (`@dag def pipeline(): …` then `pipeline()`; the `@task` functions defined in it still run later).
  * `if __name__ == "__main__":` never runs under DagBag (the module name is mangled).
@@ -20,7 +21,7 @@ export function isParseTime(node: SyntaxNode): boolean {
       }
       case 'lambda': {
         const body = parent.childForFieldName('body');
-        if (body && child.id === body.id) return false;
+        if (body && child.id === body.id && !isInvokedLambda(parent)) return false;
         break;
       }
       case 'if_statement': {
@@ -36,6 +37,17 @@ export function isParseTime(node: SyntaxNode): boolean {
     parent = parent.parent;
   }
   return true;
+}
+
+/** `(lambda: …)()`: a lambda called where it is written, whose body runs there. */
+export function isInvokedLambda(lambda: SyntaxNode): boolean {
+  let fn = lambda;
+  let p = lambda.parent;
+  while (p?.type === 'parenthesized_expression') {
+    fn = p;
+    p = p.parent;
+  }
+  return p?.type === 'call' && p.childForFieldName('function')?.id === fn.id;
 }
 
 const DAG_DECORATOR = /^@\s*(?:[A-Za-z_]\w*\s*\.\s*)*dag\s*(?:\(|$)/;
@@ -92,7 +104,7 @@ export function deferredRanges(text: string, root: SyntaxNode): [number, number]
     const kw = root.descendantForIndex(m.index, m.index + m[1].length);
     const owner = kw.parent;
     if (!owner || kw.startIndex !== m.index) continue;
-    if ((m[1] === 'def' && owner.type === 'function_definition' && !isDagFunction(owner)) || (m[1] === 'lambda' && owner.type === 'lambda')) {
+    if ((m[1] === 'def' && owner.type === 'function_definition' && !isDagFunction(owner)) || (m[1] === 'lambda' && owner.type === 'lambda' && !isInvokedLambda(owner))) {
       const body = owner.childForFieldName('body');
       if (body) out.push([body.startIndex, body.endIndex]);
     }

@@ -110,3 +110,22 @@ describe('DG302/DG303 severity by origin', () => {
     expect(check(src, c).map((x) => [x.ruleId, x.severity])).toEqual([['DG302', 'low']]);
   });
 });
+
+describe('DG102 local stack defaults in Python', () => {
+  const dg102 = only('DG102');
+  it('is info for a default password on the local machine or a compose service, high elsewhere', () => {
+    expect(check('URI = "postgresql://airflow:airflow@localhost:5432/airflow"\n', dg102)[0].severity).toBe('info');
+    expect(check('URI = "redis://:redis@redis:6379/0"\n', dg102)[0]?.severity ?? 'info').toBe('info');
+    expect(check('URI = "postgresql://airflow:airflow@prod-db.corp.internal/airflow"\n', dg102)[0].severity).toBe('high');
+    expect(check('URI = "postgresql://etl:Pr0dPw_2024@localhost/dw"\n', dg102)[0].severity).toBe('high');
+  });
+});
+
+describe('DG613 started handlers', () => {
+  const dg613 = only('DG613');
+  it('is high when a lambda handler calls a local function that reaches the network, medium otherwise', () => {
+    const src = 'import signal, urllib.request\n\ndef _helper():\n    urllib.request.urlopen("https://c2.example.net/")\n\ndef _quiet():\n    return 1\n\nsignal.signal(signal.SIGTERM, lambda *a: _helper())\nsignal.signal(signal.SIGINT, lambda *a: _quiet())\n';
+    const f = check(src, dg613);
+    expect(f.map((x) => x.severity)).toEqual(['high', 'medium']);
+  });
+});
