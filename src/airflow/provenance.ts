@@ -9,6 +9,7 @@ import { defineService, type RuleContext } from '../engine/context';
 import { callArgs, isConstant, stringValue, unwrap, type CallArgs } from '../engine/python';
 import { callAt } from '../engine/locate';
 import { scopeStatements } from '../engine/scope';
+import { isAllowListed } from './allow-list';
 import { decoratorName, decoratorsOf, isTaskFunction } from './operators';
 import { SAFE_CONTEXT_VARS, classifyJinja, jinjaExpressions, restrictedParams } from './jinja';
 import { commandParts } from './strings';
@@ -372,32 +373,6 @@ export interface Provenance {
  */
 const PROVENANCE = defineService('airflow: provenance of values by node', () => new Map<number, Provenance>());
 
-/**
- * A name checked against an allow list or a strict pattern before this use, in its function: `if t not in TABLES:
- * raise …` (or `return`), `assert t in TABLES`, `if not re.fullmatch(r"[a-z_]+", t): raise …` earlier in the same
- * block, or the use inside `if t in TABLES:`.
- */
-function isAllowListed(use: SyntaxNode): boolean {
-  const name = use.text;
-  const esc = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const member = new RegExp(`^\\(?\\s*${esc}\\s+in\\s+`);
-  const notMember = new RegExp(`^(?:\\(?\\s*${esc}\\s+not\\s+in\\s+|not\\s+\\(?\\s*${esc}\\s+in\\s+|not\\s+re\\.(?:fullmatch|match)\\(.*\\b${esc}\\s*\\)\\s*$)`);
-  for (let child: SyntaxNode = use, p = use.parent; p; child = p, p = p.parent) {
-    if (p.type === 'function_definition' || p.type === 'lambda' || p.type === 'module') break;
-    if (p.type === 'if_statement' && p.childForFieldName('consequence')?.id === child.id && member.test(p.childForFieldName('condition')?.text ?? '')) return true;
-    if (p.type !== 'block') continue;
-    for (const st of p.namedChildren) {
-      if (st.startIndex >= child.startIndex) break;
-      if (st.type === 'assert_statement' && member.test(st.namedChildren[0]?.text ?? '')) return true;
-      if (st.type !== 'if_statement' || st.childForFieldName('alternative')) continue;
-      const cond = st.childForFieldName('condition')?.text ?? '';
-      const body = st.childForFieldName('consequence');
-      const last = body?.namedChildren[body.namedChildren.length - 1];
-      if (notMember.test(cond) && (last?.type === 'raise_statement' || last?.type === 'return_statement')) return true;
-    }
-  }
-  return false;
-}
 
 /** The key of a params lookup: `…["params"]["k"]`, `…["params"].get("k")`, `params["k"]`, `params.get("k")`. */
 const PARAM_KEY = /^[\w.]*(?:\[\s*["']params["']\s*\]|\bparams)\s*(?:\[\s*["'](\w+)["']\s*\]|\.get\(\s*["'](\w+)["'][^)]*\))$/;
@@ -509,7 +484,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       if (defs.length) {
         const r = combine(defs);
         if (r.trust === 'safe' || r.trust === 'deployment') return r;
-        return isAllowListed(n) ? mk('safe') : { trust: r.trust, node: n };
+        return isAllowListed(n, defs, ctx.file.text) ? mk('safe') : { trust: r.trust, node: n };
       }
       const b = binderOf(n);
       if (b?.kind === 'for') {
