@@ -141,7 +141,7 @@ export function patternIsStrict(p: string): boolean {
       const e = p[++i];
       if (e === undefined) return false;
       if ('wdAZb'.includes(e)) continue; // \w, \d, anchors
-      if (SAFE_CHAR.test(e)) continue; // an escaped literal such as \. or \-
+      if ('.-_:'.includes(e)) continue; // an escaped literal such as \. or \- (an escaped letter is a class: \S, \s, \W)
       return false;
     }
     if (c === '[') {
@@ -152,7 +152,7 @@ export function patternIsStrict(p: string): boolean {
         const x = p[j];
         if (x === '\\') {
           const e = p[++j];
-          if (e === undefined || !('wd'.includes(e) || SAFE_CHAR.test(e))) return false;
+          if (e === undefined || !'wd.-_:'.includes(e)) return false;
           continue;
         }
         if (p[j + 1] === '-' && p[j + 2] !== undefined && p[j + 2] !== ']') {
