@@ -45,9 +45,11 @@ export function jinjaExpressions(text: string): JinjaExpr[] {
   if (out.length && text.includes('{%')) {
     const bound = new Map<string, string>();
     for (const b of text.matchAll(/\{%-?\s*(?:set\s+([A-Za-z_]\w*)\s*=|for\s+([A-Za-z_]\w*)\s+in)\s*([\s\S]*?)\s*-?%\}/g)) {
-      // only what the trigger or another task sets: a name bound to a param is usually an object the DAG passed in
-      // (`{% set c = params.aws_hook.get_credentials() %}`), which `dag_run.conf` cannot replace with text
-      if (/\b(dag_run|triggering_\w+|xcom_pull|inlet_events)\b/.test(b[3])) bound.set(b[1] ?? b[2], b[3]);
+      // what the trigger or another task sets, and params (which a trigger's conf overrides, so `{% set v =
+      // params.cmd %}{{ v }}` is `{{ params.cmd }}`), but not a call's result (`{% set c =
+      // params.aws_hook.get_credentials() %}`: an object the DAG passed in, which conf cannot replace with text)
+      const value = b[3];
+      if (/\b(dag_run|triggering_\w+|xcom_pull|inlet_events)\b/.test(value) || (/\bparams\b/.test(value) && !value.includes('('))) bound.set(b[1] ?? b[2], value);
     }
     for (const e of out) {
       const root = /^[A-Za-z_]\w*/.exec(e.expr)?.[0];
