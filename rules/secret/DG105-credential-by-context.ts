@@ -33,6 +33,21 @@ const POSITIONAL: ReadonlyMap<string, number> = new Map([
   ['**.simple_bind_s', 1],
   ['**.bind_s', 1],
 ]);
+/**
+ * Signing and encryption keys taken by position (or by the keyword after the `:`): whoever reads the key forges
+ * tokens (`jwt.encode(claims, "k", …)` HS256), MACs (`hmac.new(b"k", …)`) or decrypts (`Fernet(b"…")`).
+ */
+const KEY_ARGUMENT: ReadonlyMap<string, [number, string]> = new Map([
+  ['jwt.encode', [1, 'key']],
+  ['jwt.decode', [1, 'key']],
+  ['hmac.new', [0, 'key']],
+  ['hmac.digest', [0, 'key']],
+  ['cryptography.fernet.Fernet', [0, 'key']],
+  ['Crypto.Cipher.AES.new', [0, 'key']],
+  ['Cryptodome.Cipher.AES.new', [0, 'key']],
+  ['itsdangerous.URLSafeTimedSerializer', [0, 'secret_key']],
+  ['itsdangerous.URLSafeSerializer', [0, 'secret_key']],
+]);
 const ORACLE_CONNECT = new Set(['oracledb.connect', 'cx_Oracle.connect', 'oracledb.create_pool', 'cx_Oracle.SessionPool']);
 
 /** Command-line flags whose next argv element is a credential (`["--password", "…"]`, KPO `arguments`, `cmds`). */
@@ -50,7 +65,7 @@ export default defineRule({
     aliases: ['B106', 'S106'],
     docs: {
       what:
-        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`, `pika.PlainCredentials(user, "pw")`, `ldap.simple_bind_s(dn, "pw")`, `jaydebeapi.connect(driver, url, [user, "pw"])`, Oracle\'s `oracledb.connect("user/pw@dsn")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form).',
+        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`, `pika.PlainCredentials(user, "pw")`, `ldap.simple_bind_s(dn, "pw")`, `jaydebeapi.connect(driver, url, [user, "pw"])`, Oracle\'s `oracledb.connect("user/pw@dsn")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); a literal signing or encryption key (`jwt.encode(claims, "k", algorithm="HS256")`, `jwt.decode`, `hmac.new(b"k", …)`, `Fernet(b"…")`, `AES.new(b"…", …)`, itsdangerous serializers); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form).',
       why:
         'The same password as in DG101, only without the name that would give it away: review and name-based scanners (bandit, ruff `S`) miss it, and it lives in git history, CI logs and the DAG code view all the same. Base64 is an encoding anyone reverses; a `Param` default is displayed to everyone who can trigger the DAG.',
       example:
@@ -60,7 +75,7 @@ export default defineRule({
     },
   },
   // `ssh.connect(host, port, user, "pw")` on a client bound earlier: any receiver, judged by its name below
-  calls: [...POSITIONAL.keys(), ...ORACLE_CONNECT, 'jaydebeapi.connect', '**.connect', 'base64.b64encode', 'base64.standard_b64encode', 'base64.urlsafe_b64encode', 'base64.b64decode', 'airflow.**.Param'],
+  calls: [...POSITIONAL.keys(), ...KEY_ARGUMENT.keys(), ...ORACLE_CONNECT, 'jaydebeapi.connect', '**.connect', 'base64.b64encode', 'base64.standard_b64encode', 'base64.urlsafe_b64encode', 'base64.b64decode', 'airflow.**.Param'],
   onCall(call, fn, ctx) {
     const args = callArgs(call);
     if (fn.startsWith('base64.') && fn.endsWith('encode')) {
@@ -80,6 +95,14 @@ export default defineRule({
       if (value !== null && !isNotASecretValue(value, name)) {
         report(ctx, call, fn === 'base64.b64decode' ? `in \`${name}\`, base64-encoded` : `as the default of Param \`${name}\``, value);
       }
+      return;
+    }
+    const keyArg = KEY_ARGUMENT.get(fn);
+    if (keyArg) {
+      const node = args.positional[keyArg[0]] ?? args.keywords.get(keyArg[1]);
+      const v = literal(node);
+      // a PEM block is DG103's when private, and no secret when public (jwt.decode with an RS256 public key)
+      if (node && v !== null && v.length >= 8 && !v.includes('-----BEGIN') && !isNotASecretValue(v, 'secret_key')) report(ctx, node, `as the signing or encryption key of \`${fn.split('.').slice(-2).join('.')}\``, v);
       return;
     }
     if (fn === 'jaydebeapi.connect') {
