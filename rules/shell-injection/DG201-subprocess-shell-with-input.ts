@@ -39,14 +39,15 @@ export default defineRule({
     else if (SHELL_FLAG.has(fn)) {
       const cmd = argument(args, 'args', 0);
       if (!cmd) return;
-      let u = unwrap(cmd);
-      // `cmd = ["sh", "-c", …]; subprocess.Popen(cmd)`: an argv bound once before the call
+      const u = unwrap(cmd);
+      const isList = (n: SyntaxNode) => n.type === 'list' || n.type === 'tuple';
+      let list = isList(u) ? u.namedChildren.filter((x) => x.type !== 'comment') : null;
+      // `argv = ["sh", "-c", …]; subprocess.Popen(argv)`: an argv bound before the call (and grown by `.append`/`+=`)
       if (u.type === 'identifier') {
-        const v = resolveName(u);
-        if (v.length === 1 && (unwrap(v[0]).type === 'list' || unwrap(v[0]).type === 'tuple')) u = unwrap(v[0]);
+        const v = resolveName(u).map(unwrap);
+        if (v.length && isList(v[0])) list = v.flatMap((d) => (isList(d) ? d.namedChildren.filter((x) => x.type !== 'comment') : [d]));
       }
       const shell = args.keywords.get('shell');
-      const list = u.type === 'list' || u.type === 'tuple' ? u.namedChildren.filter((x) => x.type !== 'comment') : null;
       if (shell && isTruthyConstant(shell)) script = list ? list[0] : cmd;
       else if (list) script = shellScriptInArgv(list) ?? undefined;
     } else return;
