@@ -152,7 +152,8 @@ function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
   // dynamic task mapping: Op.partial(…) and Op.partial(…).expand(bash_command=[…])
   let mapped = false;
   const f = call.childForFieldName('function');
-  const inner = f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'expand' ? unwrap(f.childForFieldName('object')!) : null;
+  const mapMethod = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : undefined;
+  const inner = mapMethod === 'expand' || mapMethod === 'expand_kwargs' ? unwrap(f!.childForFieldName('object')!) : null;
   if (inner) {
     const innerFn = inner.type === 'call' ? inner.childForFieldName('function') : null;
     if (innerFn?.type === 'attribute' && innerFn.childForFieldName('attribute')?.text === 'partial') {
@@ -171,6 +172,22 @@ function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
   const out: ShellScript[] = [];
   if (kind === 'bash' || kind === 'ssh' || kind === 'winrm') {
     const kw = SCRIPT_KEYWORD[kind];
+    if (mapped && mapMethod === 'expand_kwargs') {
+      // `.expand_kwargs([{"bash_command": …}, …])`, a comprehension of such dicts, or a local task returning them
+      const arg = callArgs(call).positional[0];
+      const v = arg ? unwrap(arg) : null;
+      const dicts: SyntaxNode[] = [];
+      if (v?.type === 'list') dicts.push(...v.namedChildren);
+      else if (v?.type === 'list_comprehension') dicts.push(v.childForFieldName('body')!);
+      else if (v) dicts.push(...commandsReturnedBy(v, ctx).map((r) => r.node));
+      for (const d of dicts) {
+        if (unwrap(d).type !== 'dictionary') continue;
+        for (const pair of unwrap(d).namedChildren) {
+          if (pair.type === 'pair' && stringValue(pair.childForFieldName('key')) === kw) out.push({ node: pair.childForFieldName('value')!, label: `a mapped \`${kw}\` of ${op}` });
+        }
+      }
+      return out;
+    }
     const v = keyword(kw);
     if (v && mapped) {
       // each element of the mapped list is one task's command
