@@ -49,12 +49,26 @@ function listElements(node: SyntaxNode | undefined, ctx: RuleContext): SyntaxNod
   return null;
 }
 
-/** In an argv `[shell, …, -c, script, …]`, the script element (null when the argv is not a shell invocation). */
+/** Interpreters that run code given on the command line, and the flag that takes it (`python -c`, `perl -e`…). */
+const CODE_FLAG: [RegExp, RegExp][] = [
+  [/^(?:python|pypy)[0-9.]*$/, /^-[a-zA-Z]*c$/],
+  [/^(?:perl|ruby|node|nodejs)$/, /^-[eE]$/],
+  [/^php[0-9.]*$/, /^-r$/],
+];
+
+/**
+ * In an argv `[shell, …, -c, script, …]` (or an interpreter's `python -c code`, `perl -e code`, `node -e code`: code
+ * run as given, like a shell script), the script element; null when the argv is not such an invocation.
+ */
 export function shellScriptInArgv(argv: SyntaxNode[]): SyntaxNode | null {
-  if (argv.length < 2 || !isShellProgram(stringValue(argv[0]))) return null;
+  if (argv.length < 2) return null;
+  const prog = stringValue(argv[0]);
+  const base = prog === null ? '' : prog.trim().replace(/^\/usr\/bin\/env\s+/, '').split('/').pop()!.toLowerCase();
+  const codeFlag = CODE_FLAG.find(([p]) => p.test(base))?.[1];
+  if (!isShellProgram(prog) && !codeFlag) return null;
   for (let i = 1; i < argv.length - 1; i++) {
     const v = stringValue(argv[i]);
-    if (isShellCommandFlag(v)) return argv[i + 1];
+    if (codeFlag ? v !== null && codeFlag.test(v) : isShellCommandFlag(v)) return argv[i + 1];
     if (v === null) return null;
   }
   return null;
@@ -230,6 +244,6 @@ function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
   const argList = listElements(keyword('arguments'), ctx) ?? [];
   const argv = [...cmds, ...argList];
   const s = shellScriptInArgv(argv);
-  if (s) out.push({ node: s, label: `the \`sh -c\` script of ${op}` });
+  if (s) out.push({ node: s, label: isShellProgram(stringValue(argv[0])) ? `the \`sh -c\` script of ${op}` : `the inline code (\`${stringValue(argv[0])} ${stringValue(argv[argv.indexOf(s) - 1])}\`) of ${op}` });
   return out;
 }
