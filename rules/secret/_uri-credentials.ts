@@ -28,6 +28,8 @@ export const MAX_SCAN = 20000;
 
 const QUERY_SECRET = /(?:^|[?&;]\s*)(password|passwd|pwd|pass|api_?key|apikey|access_?token|auth_?token|client_?secret|secret|token|sig|x-amz-signature|x-goog-signature|accountkey|sharedaccesskey)\s*=\s*([^&;\s'"#]+)/gi;
 const CLI_ARG = /(?:^|\s)(-u|--user|--conn-password|--password|--pass|-p|-P|-a|-U)(?:[ =]|(?<=-p))['"]?([^\s'"]+)/g;
+/** A container started by a command line, whose `-u`/`--user` is `uid:gid`. */
+const CONTAINER_RUN = /\b(?:docker|podman|nerdctl)\s+(?:container\s+)?(?:run|exec|create)\b/;
 /** Oracle tools' `user/password@db` connect identifier (`sqlplus -s etl/pw@PROD`, `expdp system/pw@orcl`, `userid=u/pw@db`). */
 const ORACLE_LOGIN = /(?:\b(?:sqlplus|sqlldr|expdp|impdp|rman)\b(?:\s+-\w+)*\s+|\buserid=)['"]?([A-Za-z][\w$#]{0,29})\/([^\s@'"/]+)@/gi;
 /** Flags whose value is a credential whatever the program (`mytool --token abc…`, `--api-key=…`, `--password X`). */
@@ -73,7 +75,8 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
       const arg = m[2];
       let secret = arg;
       if (flag === '-u' || flag === '--user') {
-        // `curl -u user:pw`, `lftp -u user,pw`
+        // `curl -u user:pw`, `lftp -u user,pw`; not a container's `uid:gid` (`docker run -u 1000:1000`)
+        if (CONTAINER_RUN.test(text) && !/\b(curl|wget|lftp)\b/.test(text)) continue;
         const c = arg.indexOf(':') >= 0 ? arg.indexOf(':') : /\blftp\b/.test(text) ? arg.indexOf(',') : -1;
         if (c < 0) continue;
         secret = arg.slice(c + 1);

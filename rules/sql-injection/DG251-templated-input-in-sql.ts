@@ -1,6 +1,8 @@
 import { defineRule } from '../../src/engine/rule';
 import { classifyJinja, jinjaExpressions, restrictedParams } from '../../src/airflow/jinja';
 import { commandParts } from '../../src/airflow/strings';
+import { resolveName } from '../../src/airflow/provenance';
+import { unwrap } from '../../src/engine/python';
 import type { Severity } from '../../src/report';
 import { isTemplatedSqlCall, SQL_CALLS, sqlOf } from './_sql-sinks';
 
@@ -38,7 +40,14 @@ export default defineRule({
     const sql = sqlOf(call, fn);
     if (!sql) return;
     const restricted = restrictedParams(call, ctx);
-    for (const lit of commandParts(sql).literals) {
+    // `sql=[stmt, …]` (a list of statements, also through a name bound to one): each statement
+    let u = unwrap(sql);
+    if (u.type === 'identifier') {
+      const v = resolveName(u);
+      if (v.length === 1 && /^(list|tuple)$/.test(unwrap(v[0]).type)) u = unwrap(v[0]);
+    }
+    const statements = u.type === 'list' || u.type === 'tuple' ? u.namedChildren.filter((x) => x.type !== 'comment') : [sql];
+    for (const lit of statements.flatMap((st) => commandParts(st).literals)) {
       for (const e of jinjaExpressions(lit.text)) {
         const k = classifyJinja(e.expr, restricted);
         const severity: Severity | null = k.trust === 'user' ? (k.viaParams ? 'medium' : 'high') : k.trust === 'xcom' ? 'medium' : k.trust === 'config' ? 'low' : null;

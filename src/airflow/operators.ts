@@ -43,7 +43,7 @@ export const SHELL_OPERATORS: ReadonlyMap<string, ShellOperatorKind> = new Map<s
 
 /** Callee patterns under which the operators above are called (`BashOperator(…)`, `BashOperator.partial(…)`,
  *  `….partial(…).expand(bash_command=[…])`, whose receiver `shellScripts` checks): a rule's `calls` for `shellScripts`. */
-export const SHELL_OPERATOR_CALLS: readonly string[] = [...SHELL_OPERATORS.keys()].flatMap((q) => [q, `${q}.partial`]).concat(['**.expand']);
+export const SHELL_OPERATOR_CALLS: readonly string[] = [...SHELL_OPERATORS.keys()].flatMap((q) => [q, `${q}.partial`]).concat(['**.expand', '**.expand_kwargs']);
 
 /** Keyword that holds the shell script, per kind (docker/k8s are handled by `shellScripts`). */
 export const SCRIPT_KEYWORD: Record<'bash' | 'ssh' | 'winrm', string> = { bash: 'bash_command', ssh: 'command', winrm: 'command' };

@@ -49,12 +49,26 @@ function listElements(node: SyntaxNode | undefined, ctx: RuleContext): SyntaxNod
   return null;
 }
 
-/** In an argv `[shell, …, -c, script, …]`, the script element (null when the argv is not a shell invocation). */
+/** Interpreters that run code given on the command line, and the flag that takes it (`python -c`, `perl -e`…). */
+const CODE_FLAG: [RegExp, RegExp][] = [
+  [/^(?:python|pypy)[0-9.]*$/, /^-[a-zA-Z]*c$/],
+  [/^(?:perl|ruby|node|nodejs)$/, /^-[eE]$/],
+  [/^php[0-9.]*$/, /^-r$/],
+];
+
+/**
+ * In an argv `[shell, …, -c, script, …]` (or an interpreter's `python -c code`, `perl -e code`, `node -e code`: code
+ * run as given, like a shell script), the script element; null when the argv is not such an invocation.
+ */
 export function shellScriptInArgv(argv: SyntaxNode[]): SyntaxNode | null {
-  if (argv.length < 2 || !isShellProgram(stringValue(argv[0]))) return null;
+  if (argv.length < 2) return null;
+  const prog = stringValue(argv[0]);
+  const base = prog === null ? '' : prog.trim().replace(/^\/usr\/bin\/env\s+/, '').split('/').pop()!.toLowerCase();
+  const codeFlag = CODE_FLAG.find(([p]) => p.test(base))?.[1];
+  if (!isShellProgram(prog) && !codeFlag) return null;
   for (let i = 1; i < argv.length - 1; i++) {
     const v = stringValue(argv[i]);
-    if (isShellCommandFlag(v)) return argv[i + 1];
+    if (codeFlag ? v !== null && codeFlag.test(v) : isShellCommandFlag(v)) return argv[i + 1];
     if (v === null) return null;
   }
   return null;
@@ -152,7 +166,8 @@ function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
   // dynamic task mapping: Op.partial(…) and Op.partial(…).expand(bash_command=[…])
   let mapped = false;
   const f = call.childForFieldName('function');
-  const inner = f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'expand' ? unwrap(f.childForFieldName('object')!) : null;
+  const mapMethod = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : undefined;
+  const inner = mapMethod === 'expand' || mapMethod === 'expand_kwargs' ? unwrap(f!.childForFieldName('object')!) : null;
   if (inner) {
     const innerFn = inner.type === 'call' ? inner.childForFieldName('function') : null;
     if (innerFn?.type === 'attribute' && innerFn.childForFieldName('attribute')?.text === 'partial') {
@@ -171,6 +186,22 @@ function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
   const out: ShellScript[] = [];
   if (kind === 'bash' || kind === 'ssh' || kind === 'winrm') {
     const kw = SCRIPT_KEYWORD[kind];
+    if (mapped && mapMethod === 'expand_kwargs') {
+      // `.expand_kwargs([{"bash_command": …}, …])`, a comprehension of such dicts, or a local task returning them
+      const arg = callArgs(call).positional[0];
+      const v = arg ? unwrap(arg) : null;
+      const dicts: SyntaxNode[] = [];
+      if (v?.type === 'list') dicts.push(...v.namedChildren);
+      else if (v?.type === 'list_comprehension') dicts.push(v.childForFieldName('body')!);
+      else if (v) dicts.push(...commandsReturnedBy(v, ctx).map((r) => r.node));
+      for (const d of dicts) {
+        if (unwrap(d).type !== 'dictionary') continue;
+        for (const pair of unwrap(d).namedChildren) {
+          if (pair.type === 'pair' && stringValue(pair.childForFieldName('key')) === kw) out.push({ node: pair.childForFieldName('value')!, label: `a mapped \`${kw}\` of ${op}` });
+        }
+      }
+      return out;
+    }
     const v = keyword(kw);
     if (v && mapped) {
       // each element of the mapped list is one task's command
@@ -213,6 +244,6 @@ function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
   const argList = listElements(keyword('arguments'), ctx) ?? [];
   const argv = [...cmds, ...argList];
   const s = shellScriptInArgv(argv);
-  if (s) out.push({ node: s, label: `the \`sh -c\` script of ${op}` });
+  if (s) out.push({ node: s, label: isShellProgram(stringValue(argv[0])) ? `the \`sh -c\` script of ${op}` : `the inline code (\`${stringValue(argv[0])} ${stringValue(argv[argv.indexOf(s) - 1])}\`) of ${op}` });
   return out;
 }
