@@ -605,7 +605,7 @@ export const FORMATTED_SEVERITY: Record<Trust, Severity | null> = {
   user: 'high',
   xcom: 'medium',
   param: 'medium',
-  config: 'low',
+  config: 'info',
   unknown: 'info',
   deployment: null,
   safe: null,

@@ -87,9 +87,9 @@ describe('DG204 severity by origin', () => {
   const c = only('DG204');
   const run = (value: string) =>
     check(`from airflow.models import Variable\nfrom airflow.operators.bash import BashOperator\n${value}\nBashOperator(task_id="t", bash_command=f"load {x}")\n`, c);
-  it('is info for a value of unknown origin, low for a Variable, high for dag_run.conf', () => {
+  it('is info for a value of unknown origin or a Variable (Airflow trusts whoever edits one), high for dag_run.conf', () => {
     expect(run('x = compute()').map((f) => f.severity)).toEqual(['info']);
-    expect(run('x = Variable.get("table")').map((f) => f.severity)).toEqual(['low']);
+    expect(run('x = Variable.get("table")').map((f) => f.severity)).toEqual(['info']);
     expect(run('x = context["params"]["table"]').map((f) => f.severity)).toEqual(['high']);
   });
 });
