@@ -73,7 +73,7 @@ function statementModules(stmt: SyntaxNode): ImportedModule[] {
  * (`f(socket=…)`) that merely shares the spelling, not another import statement, not an exception class caught
  * (`except socket.error:`).
  */
-export function usedAtParseTime(imp: ImportedModule, ctx: RuleContext): boolean {
+export function usedAtParseTime(imp: ImportedModule, ctx: RuleContext, harmless: readonly string[] = []): boolean {
   if (imp.dynamic) return ctx.isParseTime(imp.node);
   const from = imp.node.type === 'import_from_statement';
   const stmt = from ? imp.node : imp.node.parent;
@@ -99,6 +99,7 @@ export function usedAtParseTime(imp: ImportedModule, ctx: RuleContext): boolean 
       if (inExceptHeader(id)) continue; // `except socket.error:` names an exception class; it uses no capability
       if (p.type === 'attribute' && p.childForFieldName('attribute')?.startIndex === id.startIndex) continue;
       if (p.type === 'keyword_argument' && p.childForFieldName('name')?.startIndex === id.startIndex) continue;
+      if (p.type === 'attribute' && harmless.includes(p.childForFieldName('attribute')?.text ?? '')) continue;
     }
     return true;
   }
@@ -140,6 +141,8 @@ export interface DenyEntry {
   why: string;
   /** Only denied when imported at parse time (module level); `low` when only functions use it. */
   parseTimeOnly?: boolean;
+  /** With `parseTimeOnly`: attributes of the module whose use at parse time is no use of what the entry denies. */
+  harmless?: string[];
 }
 
 /**
@@ -159,7 +162,9 @@ export const BUILTIN_DENY: DenyEntry[] = [
   { glob: 'keyboard.**', severity: 'high', why: 'keyboard capture' },
   { glob: 'pyautogui.**', severity: 'high', why: 'screen capture and input automation' },
   { glob: 'browser_cookie3.**', severity: 'critical', why: 'steals browser cookies' },
-  { glob: 'socket', severity: 'medium', why: 'raw network sockets', parseTimeOnly: true },
+  // module-level `socket.gethostname()` (a local query: the worker's name in a callback or a tag) or exception classes
+  // use no socket; `gethostbyname`/`getfqdn` resolve names over the network and count
+  { glob: 'socket', severity: 'medium', why: 'raw network sockets', parseTimeOnly: true, harmless: ['gethostname', 'error', 'timeout', 'herror', 'gaierror'] },
 ];
 
 /** First segments of the built-in deny list: a file that imports none of them (nor a dynamic import) needs no look. */

@@ -13,9 +13,15 @@ const check = (src: string, c = compiled) => analyzeSource('s.py', src, c, DEFAU
 
 describe('DG501 socket', () => {
   it('is medium and says so when the module is used at parse time', () => {
-    const [f] = check('import socket\nHOST = socket.gethostname()\n');
+    const [f] = check('import socket\nS = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n');
     expect(f.severity).toBe('medium');
     expect(f.message).toContain('used while the file is parsed');
+    expect(check('import socket\nIP = socket.gethostbyname("db")\n')[0].severity).toBe('medium'); // a DNS lookup
+  });
+
+  it('is info when module-level code only asks the host its name (socket.gethostname() opens no socket)', () => {
+    const [f] = check('import socket\nHOST = socket.gethostname()\n');
+    expect(f.severity).toBe('info');
   });
 
   it('is info (below the default fail-on) and says "only inside functions" when no module-level code uses it', () => {
