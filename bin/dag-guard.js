@@ -14,4 +14,10 @@ try {
   process.stderr.write(process.env.DAG_GUARD_DEBUG ? `${(err && err.stack) || ''}\n` : 'This is a bug in dag-guard; rerun with DAG_GUARD_DEBUG=1 for details and report it.\n');
   process.exit(3);
 }
-main(process.argv).then((code) => { process.exitCode = code; });
+main(process.argv).then((code) => {
+  process.exitCode = code;
+  // The command is done (workers, containers and files are closed before main resolves): leave now rather than after
+  // the event loop drains — the garbage collector's pending work was ~5 ms of a 0.2 s cached run. Only when stdout
+  // and stderr hold nothing unwritten (a pipe can be asynchronous outside Linux); otherwise the loop drains as usual.
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+});

@@ -44,7 +44,10 @@ const NOTHING: ScanOutput = Object.freeze({
 
 export class ResultCache {
   private readonly entries: Record<string, Entry>;
-  private readonly next: Record<string, Entry> = {};
+  /** Keys of the stored entries this run used unchanged (a list: the warm path's one write per file). */
+  private readonly kept: string[] = [];
+  /** Entries this run wrote or updated. */
+  private readonly fresh = new Map<string, Entry>();
   /** Hash and stat of each file looked up and missed, for `set`. */
   private readonly pending = new Map<string, Entry>();
   private changed = false;
@@ -96,7 +99,7 @@ export class ResultCache {
     const valid = Array.isArray(e) && e.length >= 5;
     // On a warm run this is every file: no allocation unless something changed.
     if (valid && e[1] === st.size && e[2] === st.mtimeMs && e[3] === st.ctimeMs && e[4] === st.ino) {
-      this.next[k] = e;
+      this.kept.push(k);
       return this.hit(e[5]);
     }
     const b = read();
@@ -104,7 +107,7 @@ export class ResultCache {
     const fresh: Entry = [h ?? '', st.size, st.mtimeMs, st.ctimeMs, st.ino];
     if (valid && h === e[0]) {
       if (e[5]) fresh.push(e[5]);
-      this.next[k] = fresh;
+      this.fresh.set(k, fresh);
       return this.hit(e[5]);
     }
     if (h) this.pending.set(k, fresh);
@@ -127,7 +130,7 @@ export class ResultCache {
     if (out.findings.length || out.warnings.length || out.suppressed) {
       e.push({ ...out, findings: out.findings.map((f) => ({ ...f })), warnings: out.warnings.map((w) => ({ ...w })) });
     }
-    this.next[k] = e;
+    this.fresh.set(k, e);
     this.changed = true;
   }
 
@@ -136,7 +139,7 @@ export class ResultCache {
    * temporary file renamed over the old one. Errors (read-only folder, full disk) are returned, not thrown.
    */
   save(): string | null {
-    const same = Object.keys(this.next).length === Object.keys(this.entries).length;
+    const same = this.fresh.size === 0 && this.kept.length === Object.keys(this.entries).length;
     if (!this.changed && same) return null;
     try {
       const created = !fs.existsSync(this.dir);
@@ -144,7 +147,10 @@ export class ResultCache {
       const st = fs.lstatSync(this.dir);
       if (st.isSymbolicLink() || !st.isDirectory()) return `${this.dir} is not a plain folder: cache not written`;
       if (created) fs.writeFileSync(path.join(this.dir, '.gitignore'), '# written by dag-guard: the cache is local\n*\n');
-      const body = JSON.stringify({ format: FORMAT, entries: this.next });
+      const next: Record<string, Entry> = {};
+      for (const k of this.kept) next[k] = this.entries[k];
+      for (const [k, e] of this.fresh) next[k] = e;
+      const body = JSON.stringify({ format: FORMAT, entries: next });
       const mac = createHmac('sha256', this.key).update(body).digest('hex');
       const tmp = path.join(this.dir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
       const fd = fs.openSync(tmp, 'wx', 0o600);

@@ -369,10 +369,10 @@ async function discoverAndScan(
     // Stored results for unchanged files; the rest scanned as usual, then stored.
     outputs = new Array<ScanOutput>(inputs.length);
     const missing: number[] = [];
-    // Synchronous: libuv's thread pool and a promise per file cost more than the stat(2) itself (measured, warm run)
-    const stats = inputs.map((f) => statOrNull(f.abs));
+    // Synchronous, one file at a time: libuv's thread pool and a promise per file cost more than the stat(2) itself,
+    // and a stat used at once dies young (a list of them was most of what the warm run's garbage collections copied)
     inputs.forEach((f, i) => {
-      const st = stats[i];
+      const st = statOrNull(f.abs);
       const hit = st && cache.get(f, st, () => readBytes(f.abs, job.maxBytes));
       if (hit) outputs[i] = hit;
       else missing.push(i);

@@ -27,6 +27,9 @@ export default defineRule({
   },
   onPath(e, report) {
     if (e.kind === 'outside-link') return;
+    // the module name is what precedes the first dot: most entries of a walk are rejected here, without a regex
+    const dot = e.name.indexOf('.');
+    if (!Object.hasOwn(HOOKS, dot < 0 ? e.name : e.name.slice(0, dot))) return;
     const mod = moduleNameOf(e.name, e.kind);
     // own keys only: a file named `constructor.py` is no startup hook
     if (mod && Object.hasOwn(HOOKS, mod)) report({ module: mod, why: HOOKS[mod] });
