@@ -15,6 +15,8 @@ import { matchesSelector } from './rule-select';
 
 export interface Adjustment {
   config: Config;
+  /** Report path -> is it a test file, where the scan already knows (ScanOutput.testFile); else globs decide. */
+  testFiles?: Map<string, boolean>;
   /** Ids of the selected rules (static and sandbox). */
   selected: Set<string>;
   cwd: string;
@@ -53,6 +55,6 @@ function capTestSecrets(findings: Finding[], a: Adjustment): void {
   const set = { patterns: a.config.tests.paths, base: a.base };
   for (const f of findings) {
     if (f.category !== 'secret' || f.ruleId === 'DG103' || severityRank(f.severity) <= severityRank(cap)) continue;
-    if (globMatch(set, path.resolve(a.cwd, f.path))) f.severity = cap;
+    if (a.testFiles?.get(f.path) ?? globMatch(set, path.resolve(a.cwd, f.path))) f.severity = cap;
   }
 }

@@ -69,12 +69,12 @@ export class ResultCache {
    * Opens the cache for this run's configuration, or returns a reason why there is none (a symlinked or unusable
    * folder, no key). Never throws: a broken cache only costs time.
    */
-  static open(opts: CacheOptions, job: ScanJob): ResultCache | { disabled: string } {
+  static open(opts: CacheOptions, job: ScanJob, context: object = {}): ResultCache | { disabled: string } {
     try {
       const key = hmacKey(opts.keyDir ?? defaultKeyDir());
       const st = lstatOrNull(opts.dir);
       if (st && (st.isSymbolicLink() || !st.isDirectory())) return { disabled: `${opts.dir} is not a plain folder (a symbolic link?): cache not used` };
-      const id = createHash('sha256').update(JSON.stringify({ format: FORMAT, code: codeFingerprint(), job })).digest('hex').slice(0, 20);
+      const id = createHash('sha256').update(JSON.stringify({ format: FORMAT, code: codeFingerprint(), job, context })).digest('hex').slice(0, 20);
       const file = path.join(opts.dir, `results-${id}.json`);
       const { entries, note } = readVerified(file, key);
       return new ResultCache(opts.dir, file, key, entries, note);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findConfig, resolveConfig, type Config } from './config';
 import { readArchive } from './archive';
-import { checkedRoots, discover, globMatch, safeRealpath, within, type DiscoveredFile, type Skipped } from './discover';
+import { checkedRoots, discover, globMatch, safeRealpath, within, type DiscoveredFile, type GlobSet, type Skipped } from './discover';
 import { archiveEntries, PathScanner } from './path-scan';
 import { ResultCache } from './cache';
 import { adjustFindings } from './adjust';
@@ -164,7 +164,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const configBase = configBaseOf(config, opts);
   const idRoot = identityRoot(enforce ? { ...config, source: null } : config, start);
   const cacheWarnings: Warning[] = [];
-  const cache = openCache(opts, job, idRoot, paths, enforce, cacheWarnings);
+  const tests: GlobSet = { patterns: config.tests.paths, base: configBase };
+  const cache = openCache(opts, job, tests, idRoot, paths, enforce, cacheWarnings);
   // Workers start while the files are discovered, unless stored results may make them unnecessary.
   const pool = !opts.onlyFiles && !cache?.warm && paths.some((p) => isDirectory(path.resolve(opts.cwd, p)))
     ? new WorkerPool(opts.workers && opts.workers > 0 ? opts.workers : cpuCount(), job)
@@ -182,7 +183,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     return bang < 0 ? id : `${id}${rel.slice(bang)}`;
   };
   const pathScanner = new PathScanner(await loadRules(rules.filter((r) => r.onPath).map((r) => r.meta.id)), idOf);
-  const scanned = await discoverAndScan(opts, config, paths, job, pool, pathScanner, idOf, idOfAbs, enforce, cache).finally(() => pool?.close());
+  const scanned = await discoverAndScan(opts, config, paths, job, pool, pathScanner, idOf, idOfAbs, enforce, cache, tests).finally(() => pool?.close());
   const { files, outputs } = scanned;
   const errors: FileError[] = [...scanned.errors, ...pathScanner.errors];
   const saveProblem = cache?.save();
@@ -242,7 +243,11 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     report = await mergeSandbox(report, entryPoints, opts, config, (abs) => idOf(toRelPath(opts.cwd, abs)));
   }
 
+  // what the scans (or the cache) know of test files: the findings' paths, so that no glob is matched again
+  const testFiles = new Map<string, boolean>();
+  for (const o of outputs) if (o.testFile !== undefined) for (const f of o.findings) testFiles.set(f.path, o.testFile);
   const adjusted = adjustFindings(report.findings, {
+    testFiles,
     config,
     selected: new Set(selectRules(REGISTRY, select, ignore).map((r) => r.meta.id)),
     cwd: opts.cwd,
@@ -287,12 +292,13 @@ function readBytes(abs: string, maxBytes: number): Buffer | null {
 }
 
 /** The run's result cache, or null (not asked for, refused in enforce mode, or unusable: then a warning says why). */
-function openCache(opts: CheckOptions, job: ScanJob, idRoot: string, paths: string[], enforce: boolean, warnings: Warning[]): ResultCache | null {
+function openCache(opts: CheckOptions, job: ScanJob, tests: GlobSet, idRoot: string, paths: string[], enforce: boolean, warnings: Warning[]): ResultCache | null {
   if (!opts.cache) return null;
   if (enforce && !opts.cache.dir) return null; // the default folder is inside the checked tree
   const dir = path.resolve(opts.cwd, opts.cache.dir ?? path.join(idRoot, '.dag-guard-cache'));
   if (enforce) assertOutsideTree(dir, '--cache-dir', paths, opts.cwd);
-  const c = ResultCache.open({ dir, keyDir: opts.cache.keyDir }, job);
+  // the outputs carry the test-file classification (ScanOutput.testFile): the paths it was made with are in the key
+  const c = ResultCache.open({ dir, keyDir: opts.cache.keyDir }, job, { tests });
   if ('disabled' in c) {
     warnings.push({ code: 'DG008', path: toRelPath(opts.cwd, dir), line: 1, column: 1, message: c.disabled });
     return null;
@@ -331,6 +337,7 @@ async function discoverAndScan(
   idOfAbs: (abs: string) => string,
   enforce: boolean,
   cache: ResultCache | null,
+  tests: GlobSet,
 ): Promise<Scanned> {
   const configBase = configBaseOf(config, opts);
   const keep = (rel: string): boolean => !opts.onlyFiles || opts.onlyFiles.has(path.resolve(opts.cwd, rel.split('!')[0]));
@@ -381,7 +388,7 @@ async function discoverAndScan(
     const workers = opts.workers && opts.workers > 0 ? opts.workers : autoWorkers(todo);
     const fresh = todo.length ? await scanAll(todo, job, workers, pool ?? undefined) : [];
     missing.forEach((i, k) => {
-      outputs[i] = fresh[k];
+      outputs[i] = classifyTestFile(fresh[k], inputs[i].abs, tests);
       cache.set(inputs[i], fresh[k]);
     });
   } else {
@@ -396,7 +403,7 @@ async function discoverAndScan(
     const input = { ...f, id: idOfAbs(f.abs), dataKind: f.dataKind! };
     const st = cache && statOrNull(f.abs);
     const hit = st && cache!.get(input, st, () => readBytes(f.abs, job.maxBytes));
-    const out = hit || (await import('./scan')).scanDataFile(input, job);
+    const out = hit || classifyTestFile((await import('./scan')).scanDataFile(input, job), f.abs, tests);
     if (!hit) cache?.set(input, out);
     outputs.push(out);
   }
@@ -522,9 +529,14 @@ function looksLikePython(abs: string): boolean {
 
 /**
  * Test files: secret findings (fixture passwords) are capped at `tests.secret-severity` (default info: shown, below
- * the default fail-on). Provider token formats (DG103) keep their severity: an AKIA… key is live wherever it sits.
- * Only secrets: a file named `test_x.py` in the DAG folder is still imported by Airflow, so every other rule stays.
+ * the default fail-on; applied by adjust.ts). Provider token formats (DG103) keep their severity: an AKIA… key is
+ * live wherever it sits. Only secrets: a file named `test_x.py` in the DAG folder is still imported by Airflow, so
+ * every other rule stays. A fresh output with a secret finding records whether its file is one (`testFile`).
  */
+function classifyTestFile(out: ScanOutput, abs: string, tests: GlobSet): ScanOutput {
+  if (out.findings.some((f) => f.category === 'secret')) out.testFile = tests.patterns.length > 0 && globMatch(tests, abs);
+  return out;
+}
 
 function isDirectory(p: string): boolean {
   try {

@@ -29,6 +29,12 @@ export interface ScanOutput {
   errors: FileError[];
   suppressed: number;
   bytes: number;
+  /**
+   * Does the file match `[tests] paths`? Set by the run that scanned it when it has a secret finding (whose severity
+   * the test-file cap may lower), and cached with it — the cache key holds those paths — so that a run served by the
+   * cache need not load the glob matcher.
+   */
+  testFile?: boolean;
 }
 
 const cache = new Map<string, CompiledRules>();

@@ -67,11 +67,29 @@ describe('result cache', () => {
       expect(r.code).toBe(1);
       return fs.readFileSync(out, 'utf8').split('\n');
     };
-    const heavy = (mods: string[]) => mods.filter((m) => /[\\/](tree-sitter|engine[\\/]analyze|rules[\\/](secret|shell-injection|malicious))[\\/.]/.test(m));
+    // micromatch too: whether a file with a secret finding is a test file (the cap of secret findings) is cached
+    const heavy = (mods: string[]) => mods.filter((m) => /[\\/](tree-sitter|micromatch|engine[\\/]analyze|rules[\\/](secret|shell-injection|malicious))[\\/.]/.test(m));
     expect(heavy(loaded()).length).toBeGreaterThan(0); // cold: the files are scanned here (too few for workers)
     expect(heavy(loaded())).toEqual([]);
     fs.rmSync(preload);
     fs.rmSync(out);
+  });
+
+  it('keeps the test-file cap of secret findings, and follows a change of [tests] paths', () => {
+    const { dir, env } = tree();
+    fs.mkdirSync(path.join(dir, 'dags', 'tests'));
+    fs.writeFileSync(path.join(dir, 'dags', 'tests', 'test_conn.py'), 'DB_PASSWORD = "Fixture-Pw-9921"\n');
+    const sev = (r: ReturnType<typeof runCli>) =>
+      jsonReport(r).findings.filter((f: { path: string }) => f.path === 'dags/tests/test_conn.py').map((f: { severity: string }) => f.severity);
+    const run = () => runCli(['check', 'dags', '-f', 'json'], { cwd: dir, env });
+    expect(sev(run())).toEqual(['info']);
+    expect(sev(run())).toEqual(['info']); // from the cache
+    // other test paths, which this file does not match: a classification cached under the old ones must not be used
+    fs.writeFileSync(path.join(dir, 'dag-guard.toml'), '[tests]\npaths = ["**/specs/**"]\n');
+    expect(sev(run())).toEqual(['high']);
+    expect(sev(run())).toEqual(['high']);
+    fs.writeFileSync(path.join(dir, 'dag-guard.toml'), '[tests]\npaths = ["**/tests/**"]\n');
+    expect(sev(run())).toEqual(['info']);
   });
 
   it('is invalidated by the content, the rule selection, the settings and the code', () => {
