@@ -118,6 +118,8 @@ export function callArgs(call: SyntaxNode): CallArgs {
         const name = a.childForFieldName('name');
         const value = a.childForFieldName('value');
         if (name && value) keywords.set(name.text, value);
+      } else if (a.type === 'dictionary_splat' && spreadKeywords(a, keywords)) {
+        // `**{"shell": True}`: the keywords are as good as written out
       } else if (a.type === 'list_splat' || a.type === 'dictionary_splat') {
         hasSplat = true;
       } else if (a.type !== 'comment') {
@@ -128,6 +130,26 @@ export function callArgs(call: SyntaxNode): CallArgs {
     positional.push(args); // generator expression argument
   }
   return { positional, keywords, hasSplat };
+}
+
+/**
+ * The pairs of a `**{...}` dict literal whose keys are all constant strings, added as keywords (an explicit keyword
+ * of the same name is kept: Python refuses the duplicate anyway). False when the splat is anything else.
+ */
+function spreadKeywords(splat: SyntaxNode, keywords: Map<string, SyntaxNode>): boolean {
+  const d = splat.namedChildren[0] && unwrap(splat.namedChildren[0]);
+  if (d?.type !== 'dictionary') return false;
+  const pairs: [string, SyntaxNode][] = [];
+  for (const p of d.namedChildren) {
+    if (p.type === 'comment') continue;
+    const k = p.type === 'pair' ? p.childForFieldName('key') : null;
+    const v = p.type === 'pair' ? p.childForFieldName('value') : null;
+    const name = k ? stringValue(unwrap(k)) : null;
+    if (name === null || !v) return false;
+    pairs.push([name, v]);
+  }
+  for (const [name, v] of pairs) if (!keywords.has(name)) keywords.set(name, v);
+  return true;
 }
 
 /** Argument given by keyword or at a position (for APIs like `subprocess.run(args, ..., shell=...)`). */
