@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs, stringValue } from '../../src/engine/python';
-import { classifyJinja, jinjaExpressions, restrictedParams, type JinjaClass } from '../../src/airflow/jinja';
+import { classifyJinja, jinjaExpressions, restrictedParams, triggerInputInTemplate, type JinjaClass } from '../../src/airflow/jinja';
 import { commandParts } from '../../src/airflow/strings';
 import { type ShellScript } from '../../src/airflow/shell';
 import { type Trust } from '../../src/airflow/trust';
@@ -116,14 +116,10 @@ export default defineRule({
   ...shellScriptMatchers(check),
   // `.sh` files shipped with the DAGs are the templates of `bash_command="scripts/run.sh "`: rendered as Jinja
   onDataFile(ctx) {
-    if (ctx.file.dataKind !== 'shell' || !/dag_run|triggering_/.test(ctx.file.text)) return;
+    if (ctx.file.dataKind !== 'shell') return;
     const name = ctx.file.path.split('/').pop()!;
-    for (const e of jinjaExpressions(ctx.file.text)) {
-      const k = classifyJinja(e.expr);
-      // only trigger input: params may be validated by the DAG that renders the file, which is not known here
-      if (k.trust !== 'user' || k.viaParams) continue;
-      const expr = e.expr.length > 60 ? e.expr.slice(0, 57) + '…' : e.expr;
-      ctx.reportRange(e.start, e.end, { label: `the shell script \`${name}\` (a \`bash_command\` template)`, expr, why: k.why }, { key: `${name} ${e.expr}` });
+    for (const t of triggerInputInTemplate(ctx.file.text)) {
+      ctx.reportRange(t.start, t.end, { label: `the shell script \`${name}\` (a \`bash_command\` template)`, expr: t.expr, why: t.why }, { key: `${name} ${t.full}` });
     }
   },
 });

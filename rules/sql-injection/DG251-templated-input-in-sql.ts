@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { classifyJinja, jinjaExpressions, restrictedParams } from '../../src/airflow/jinja';
+import { classifyJinja, jinjaExpressions, restrictedParams, triggerInputInTemplate } from '../../src/airflow/jinja';
 import { commandParts } from '../../src/airflow/strings';
 import { resolveName } from '../../src/airflow/provenance';
 import { unwrap } from '../../src/engine/python';
@@ -25,14 +25,10 @@ export default defineRule({
   calls: SQL_CALLS,
   // `.sql` files shipped with the DAGs are the templates of `sql="queries/purge.sql"`: Airflow renders them as Jinja too
   onDataFile(ctx) {
-    if (ctx.file.dataKind !== 'sql' || !/dag_run|triggering_/.test(ctx.file.text)) return;
+    if (ctx.file.dataKind !== 'sql') return;
     const name = ctx.file.path.split('/').pop()!;
-    for (const e of jinjaExpressions(ctx.file.text)) {
-      const k = classifyJinja(e.expr);
-      // only trigger input: params may be validated by the DAG that renders the file, which is not known here
-      if (k.trust !== 'user' || k.viaParams) continue;
-      const expr = e.expr.length > 60 ? e.expr.slice(0, 57) + '…' : e.expr;
-      ctx.reportRange(e.start, e.end, { fn: name, expr, why: k.why }, { severity: 'high', key: `${name} ${e.expr}` });
+    for (const t of triggerInputInTemplate(ctx.file.text)) {
+      ctx.reportRange(t.start, t.end, { fn: name, expr: t.expr, why: t.why }, { severity: 'high', key: `${name} ${t.full}` });
     }
   },
   onCall(call, fn, ctx) {

@@ -194,3 +194,19 @@ export function restrictedParams(call: SyntaxNode, ctx: RuleContext): Set<string
   }
   return out;
 }
+
+/**
+ * Trigger input (`{{ dag_run.conf… }}`, triggering asset events) in a template file shipped with the DAGs (`sql="x.sql"`,
+ * `bash_command="x.sh "`): Airflow renders it as Jinja. Params are left out: the DAG that renders the file may validate
+ * them, and which DAG does is not known here. `expr` is shortened for messages.
+ */
+export function triggerInputInTemplate(text: string): { start: number; end: number; expr: string; full: string; why: string }[] {
+  if (!/dag_run|triggering_/.test(text)) return [];
+  const out: { start: number; end: number; expr: string; full: string; why: string }[] = [];
+  for (const e of jinjaExpressions(text)) {
+    const k = classifyJinja(e.expr);
+    if (k.trust !== 'user' || k.viaParams) continue;
+    out.push({ start: e.start, end: e.end, expr: e.expr.length > 60 ? e.expr.slice(0, 57) + '…' : e.expr, full: e.expr, why: k.why });
+  }
+  return out;
+}
