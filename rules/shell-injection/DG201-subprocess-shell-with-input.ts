@@ -2,6 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, isTruthyConstant, stringValue, unwrap, type CallArgs } from '../../src/engine/python';
 import type { RuleContext } from '../../src/engine/context';
+import { partialCalls, partialTarget } from '../../src/engine/partials';
 import { atLeast } from '../../src/airflow/trust';
 import { shellScriptInArgv } from '../../src/airflow/shell';
 import { resolveName } from '../../src/airflow/provenance';
@@ -39,19 +40,9 @@ export default defineRule({
       check(call, fn, callArgs(call), call, ctx);
       return;
     }
-    const bound = callArgs(call);
-    const target = ctx.qualifiedName(bound.positional[0]);
+    const target = partialTarget(call, ctx);
     if (!target || !(SHELL_FLAG.has(target) || ALWAYS_SHELL.has(target))) return;
-    for (const use of partialUses(call, ctx)) {
-      const given = callArgs(use);
-      // partial(f, *a, **k)(*b, **k2) is f(*a, *b, **k, **k2)
-      const args: CallArgs = {
-        positional: [...bound.positional.slice(1), ...given.positional],
-        keywords: new Map([...bound.keywords, ...given.keywords]),
-        hasSplat: bound.hasSplat || given.hasSplat,
-      };
-      check(use, target, args, call, ctx);
-    }
+    for (const p of partialCalls(call, ctx)) check(p.use, target, p.args, call, ctx);
   },
 });
 
@@ -81,27 +72,6 @@ function check(call: SyntaxNode, fn: string, args: CallArgs, splatsIn: SyntaxNod
   ctx.report(call, { fn, origin: originWords(p.trust), value: snippet(p.node) }, { severity: severityFor(p.trust) });
 }
 
-/**
- * Where a partial is called: at once (`partial(…)(cmd)`), or through the name it is bound to (`run = partial(…)`,
- * then `run(cmd)` after it in the same scope).
- */
-function partialUses(partial: SyntaxNode, ctx: RuleContext): SyntaxNode[] {
-  const parent = partial.parent;
-  if (parent?.type === 'call' && parent.childForFieldName('function')?.id === partial.id) return [parent];
-  if (parent?.type !== 'assignment' || parent.childForFieldName('right')?.id !== partial.id) return [];
-  const name = parent.childForFieldName('left');
-  if (name?.type !== 'identifier') return [];
-  const text = ctx.file.text;
-  const uses: SyntaxNode[] = [];
-  const re = new RegExp(`(?<![\\w.])${name.text}\\s*\\(`, 'g');
-  re.lastIndex = parent.endIndex;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const id = ctx.root.descendantForIndex(m.index, m.index + name.text.length);
-    const c = id.type === 'identifier' ? id.parent : null;
-    if (c?.type === 'call' && c.childForFieldName('function')?.id === id.id) uses.push(c);
-  }
-  return uses;
-}
 
 /** The value of `name` in a `**d` splat of the call, `d` being a name bound only to dict literals that set it. */
 function splatKeyword(call: SyntaxNode, name: string): SyntaxNode | undefined {

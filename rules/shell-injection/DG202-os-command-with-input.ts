@@ -1,6 +1,8 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
-import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
+import { argument, callArgs, stringValue, unwrap, type CallArgs } from '../../src/engine/python';
+import type { RuleContext } from '../../src/engine/context';
+import { partialCalls, partialTarget } from '../../src/engine/partials';
 import { atLeast } from '../../src/airflow/trust';
 import { commandParts } from '../../src/airflow/strings';
 import { isShellCommandFlag, isShellProgram } from '../../src/airflow/shell';
@@ -52,58 +54,69 @@ export default defineRule({
     aliases: ['B605', 'B606', 'S605', 'S606'],
     docs: {
       what:
-        'Finds `os.system`, `os.popen*`, `popen2.*`, `commands.getoutput`/`getstatusoutput` `asyncio.create_subprocess_shell`, paramiko `exec_command` and `SSHHook.exec_ssh_client_command` given a non-constant command; and `os.exec*`, `os.spawn*`, `os.posix_spawn*`, `os.startfile`, `asyncio.create_subprocess_exec` and `pty.spawn` when the *program* is not constant or the program is a shell run with `-c` and a non-constant script. Arguments passed as separate argv elements to a constant program are not reported. Provenance is followed as in DG201: constants, module paths and `shlex.quote` are fine.',
+        'Finds `os.system`, `os.popen*` (also behind `functools.partial(os.system)`, called at once or through a name), `popen2.*`, `commands.getoutput`/`getstatusoutput` `asyncio.create_subprocess_shell`, paramiko `exec_command` and `SSHHook.exec_ssh_client_command` given a non-constant command; and `os.exec*`, `os.spawn*`, `os.posix_spawn*`, `os.startfile`, `asyncio.create_subprocess_exec` and `pty.spawn` when the *program* is not constant or the program is a shell run with `-c` and a non-constant script. Arguments passed as separate argv elements to a constant program are not reported. Provenance is followed as in DG201: constants, module paths and `shlex.quote` are fine.',
       why:
         'These functions hand their string to `/bin/sh -c`: shell metacharacters in the value run extra commands on the worker, or in the scheduler/dag-processor when the call is at module level. `os.exec*`/`spawn*` do not use a shell, but a program name taken from input runs whatever the input names.',
       example: '```python\ndef cleanup(**context):\n    path = context["dag_run"].conf["path"]\n    os.system("rm -rf " + path)\n```',
       useInstead: '```python\ndef cleanup(**context):\n    path = context["dag_run"].conf["path"]\n    shutil.rmtree(safe_join(BASE_DIR, path))  # or subprocess.run(["rm", "-rf", "--", path])\n```',
     },
   },
-  calls: [...SHELL_STRING.keys(), ...EXEC_LIKE.keys()],
+  // functools.partial(os.system): a shell runner, judged where it is called
+  calls: [...SHELL_STRING.keys(), ...EXEC_LIKE.keys(), 'functools.partial'],
   onCall(call, fn, ctx) {
-    const args = callArgs(call);
-    let found: Provenance | null = null;
-    let what = 'runs a shell command built from';
-    const ssh = fn.endsWith('.exec_ssh_client_command');
-    const kw = SHELL_STRING.get(fn) ?? (fn.endsWith('.exec_command') || ssh ? 'command' : undefined);
-    if (kw) {
-      // SSHHook.exec_ssh_client_command(client, command, …)
-      const cmd = argument(args, kw, ssh ? 1 : 0);
-      if (!cmd) return;
-      found = commandProvenance(cmd, ctx);
-      // a remote command passed through whole (an SSH operator's own `command` parameter) is the caller's business,
-      // as in DG204; built here, or straight from the trigger, it is this file's
-      if ((fn.endsWith('.exec_command') || ssh) && !commandParts(cmd).formatted && found.trust !== 'user') return;
-    } else {
-      const spec = EXEC_LIKE.get(fn);
-      if (!spec) return;
-      const [progIdx, argvIdx, isList] = spec;
-      let program = args.positional[progIdx];
-      let argv: SyntaxNode[] = [];
-      if (argvIdx >= 0) {
-        if (isList) {
-          const a = args.positional[argvIdx];
-          const u = a ? unwrap(a) : null;
-          if (u && (u.type === 'list' || u.type === 'tuple')) argv = u.namedChildren.filter((x) => x.type !== 'comment');
-          else if (fn === 'pty.spawn' && u) argv = [u];
-        } else argv = args.positional.slice(argvIdx);
-      }
-      if (fn === 'pty.spawn') program = argv[0];
-      if (!program) return;
-      const pp = provenance(program, ctx);
-      if (atLeast(pp.trust, 'config')) {
-        found = pp;
-        what = 'starts a program named by';
-      } else if (isShellProgram(stringValue(program)) || isShellProgram(stringValue(argv[0]))) {
-        for (let i = 0; i < argv.length - 1; i++) {
-          if (isShellCommandFlag(stringValue(argv[i]))) {
-            found = commandProvenance(argv[i + 1], ctx);
-            break;
-          }
+    if (fn !== 'functools.partial') {
+      check(call, fn, callArgs(call), ctx);
+      return;
+    }
+    const target = partialTarget(call, ctx);
+    if (!target || !(SHELL_STRING.has(target) || EXEC_LIKE.has(target))) return;
+    for (const p of partialCalls(call, ctx)) check(p.use, target, p.args, ctx);
+  },
+});
+
+/** The rule on one call of `fn` with these arguments. */
+function check(call: SyntaxNode, fn: string, args: CallArgs, ctx: RuleContext): void {
+  let found: Provenance | null = null;
+  let what = 'runs a shell command built from';
+  const ssh = fn.endsWith('.exec_ssh_client_command');
+  const kw = SHELL_STRING.get(fn) ?? (fn.endsWith('.exec_command') || ssh ? 'command' : undefined);
+  if (kw) {
+    // SSHHook.exec_ssh_client_command(client, command, …)
+    const cmd = argument(args, kw, ssh ? 1 : 0);
+    if (!cmd) return;
+    found = commandProvenance(cmd, ctx);
+    // a remote command passed through whole (an SSH operator's own `command` parameter) is the caller's business,
+    // as in DG204; built here, or straight from the trigger, it is this file's
+    if ((fn.endsWith('.exec_command') || ssh) && !commandParts(cmd).formatted && found.trust !== 'user') return;
+  } else {
+    const spec = EXEC_LIKE.get(fn);
+    if (!spec) return;
+    const [progIdx, argvIdx, isList] = spec;
+    let program = args.positional[progIdx];
+    let argv: SyntaxNode[] = [];
+    if (argvIdx >= 0) {
+      if (isList) {
+        const a = args.positional[argvIdx];
+        const u = a ? unwrap(a) : null;
+        if (u && (u.type === 'list' || u.type === 'tuple')) argv = u.namedChildren.filter((x) => x.type !== 'comment');
+        else if (fn === 'pty.spawn' && u) argv = [u];
+      } else argv = args.positional.slice(argvIdx);
+    }
+    if (fn === 'pty.spawn') program = argv[0];
+    if (!program) return;
+    const pp = provenance(program, ctx);
+    if (atLeast(pp.trust, 'config')) {
+      found = pp;
+      what = 'starts a program named by';
+    } else if (isShellProgram(stringValue(program)) || isShellProgram(stringValue(argv[0]))) {
+      for (let i = 0; i < argv.length - 1; i++) {
+        if (isShellCommandFlag(stringValue(argv[i]))) {
+          found = commandProvenance(argv[i + 1], ctx);
+          break;
         }
       }
     }
-    if (!found || !atLeast(found.trust, 'config')) return;
-    ctx.report(call, { fn, what, origin: originWords(found.trust), value: snippet(found.node) }, { severity: severityFor(found.trust) });
-  },
-});
+  }
+  if (!found || !atLeast(found.trust, 'config')) return;
+  ctx.report(call, { fn, what, origin: originWords(found.trust), value: snippet(found.node) }, { severity: severityFor(found.trust) });
+}
