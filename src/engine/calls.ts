@@ -58,8 +58,8 @@ function candidateCalls(ctx: RuleContext, text: string, patterns: readonly Calle
   if (names.open || exhaustive) return allCalls(ctx.root);
   const base = names.exact;
   const prefixes = names.prefixes;
-  // local names bound to a matching callee, and `getattr` (for `getattr(m, "f")(…)`)
-  const extra = new Set<string>(['getattr']);
+  // local names bound to a matching callee, `getattr` (for `getattr(m, "f")(…)`) and `__call__` (`eval.__call__(…)`)
+  const extra = new Set<string>(['getattr', '__call__']);
   const matches = (last: string): boolean => base.has(last) || extra.has(last) || prefixes.some((p) => last.startsWith(p));
   // `from subprocess import run as r`: `r(…)` is a call of `subprocess.run`.
   for (const rec of ctx.importAliasCandidates) if (matches(lastSegment(rec.target))) extra.add(rec.local);

@@ -182,10 +182,17 @@ export class RuleContext {
     if (n.type === 'attribute') {
       const obj = this.qualifiedName(n.childForFieldName('object'));
       const attr = n.childForFieldName('attribute');
+      // `eval.__call__(x)` is `eval(x)`
+      if (attr?.text === '__call__') return obj;
       return obj && attr ? `${obj}.${attr.text}` : null;
     }
     if (n.type === 'subscript') return this.subscriptName(n);
     if (n.type === 'call') {
+      // `(lambda: exec)()` is `exec`: a lambda without parameters called at once yields its body
+      const lam = n.childForFieldName('function') && unwrap(n.childForFieldName('function')!);
+      if (lam?.type === 'lambda' && !lam.childForFieldName('parameters') && !callArgs(n).positional.length) {
+        return this.qualifiedName(lam.childForFieldName('body'));
+      }
       const fn = this.qualifiedName(n.childForFieldName('function'));
       if (fn === '__import__' || fn === 'importlib.import_module' || fn === 'builtins.__import__') {
         return stringValue(callArgs(n).positional[0]);
@@ -270,8 +277,8 @@ export class RuleContext {
   /** Qualified name of a call's function node: from its text when it is a plain dotted name, else node by node. */
   calleeOfFunction(f: SyntaxNode | null): string | null {
     if (!f) return null;
-    const t = f.text;
-    if (!DOTTED.test(t)) return this.qualifiedName(f);
+    if (!DOTTED.test(f.text)) return this.qualifiedName(f);
+    const t = f.text.replace(/(?:\s*\.\s*__call__)+$/, ''); // `eval.__call__(x)` is `eval(x)`
     const i = t.indexOf('.');
     const head = i < 0 ? t : t.slice(0, i);
     const mapped = this.imports.get(head) ?? this.aliases.get(head) ?? head;
