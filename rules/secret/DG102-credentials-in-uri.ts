@@ -63,10 +63,19 @@ function scanLines(ctx: RuleContext): void {
   // exhaustive (tests): every line, without the hints
   const starts = new Set(ctx.exhaustive ? [0, ...[...text.matchAll(/\n/g)].map((m) => m.index! + 1)] : uriCredentialLines(text));
   for (const m of text.matchAll(SPLIT_URI_LINES)) starts.add(text.lastIndexOf('\n', m.index) + 1);
+  let consumed = -1;
   for (const start of [...starts].sort((a, b) => a - b)) {
+    if (start < consumed) continue;
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    let line = text.slice(start, end);
+    // a shell command continued over lines (`mysql -h db \⏎  -pSecret`) is read as one: the escaped line breaks
+    // blanked in place, so that offsets stay those of the file
+    while (end < text.length && /\\\r?$/.test(text.slice(Math.max(start, end - 2), end))) {
+      const next = text.indexOf('\n', end + 1);
+      end = next < 0 ? text.length : next;
+    }
+    consumed = end;
+    let line = text.slice(start, end).replace(/\\\r?\n/g, (m) => ' '.repeat(m.length));
     if (assembled.size && assembled.has(text.slice(0, start).split('\n').length - 1)) continue;
     if (SPLIT_URI.test(line)) {
       // implicit concatenation across lines: "postgresql://etl:pw"\n    "@db.internal/dwh"

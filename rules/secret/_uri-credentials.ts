@@ -74,24 +74,27 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
       const flag = m[1];
       const arg = m[2];
       let secret = arg;
+      // what a flag means depends on its program: the command it belongs to, not the whole text (`curl … &&
+      // docker run -u 1000:1000 …`, `psql -p 5432 …; mysql …`)
+      const cmd = commandBefore(text, m.index ?? 0);
       if (flag === '-u' || flag === '--user') {
         // `curl -u user:pw`, `lftp -u user,pw`; not a container's `uid:gid` (`docker run -u 1000:1000`)
-        if (CONTAINER_RUN.test(text) && !/\b(curl|wget|lftp)\b/.test(text)) continue;
-        const c = arg.indexOf(':') >= 0 ? arg.indexOf(':') : /\blftp\b/.test(text) ? arg.indexOf(',') : -1;
+        if (CONTAINER_RUN.test(cmd)) continue;
+        const c = arg.indexOf(':') >= 0 ? arg.indexOf(':') : /\blftp\b/.test(cmd) ? arg.indexOf(',') : -1;
         if (c < 0) continue;
         secret = arg.slice(c + 1);
       } else if (flag === '-U') {
         // `smbclient -U 'user%pw'` (elsewhere -U is a user name: psql, sqlcmd)
         const c = arg.indexOf('%');
-        if (c < 0 || !/\bsmbclient\b/.test(text)) continue;
+        if (c < 0 || !/\bsmbclient\b/.test(cmd)) continue;
         secret = arg.slice(c + 1);
       } else if (flag === '-p') {
         // `-pSecret` is mysql's password, `-p X` that of `docker login` / `az login`; `-p 5432` is psql's port
-        if (!/(^|[\s;&|("'=])(mysql\w*|mariadb\w*|sshpass)\b|\b(?:docker|podman|az)\s+login\b/.test(text)) continue;
+        if (!/(^|[\s;&|("'=])(mysql\w*|mariadb\w*|sshpass)\b|\b(?:docker|podman|az)\s+login\b/.test(cmd)) continue;
       } else if (flag === '-P') {
         // `-P` is the password of the SQL Server tools (sqlcmd, bcp, osql, isql) and the port of scp/sftp/ssh
-        if (!/(^|[\s;&|("'=])(sqlcmd|bcp|osql|isql)\b/.test(text)) continue;
-      } else if (flag === '-a' && !/redis-cli/.test(text)) continue;
+        if (!/(^|[\s;&|("'=])(sqlcmd|bcp|osql|isql)\b/.test(cmd)) continue;
+      } else if (flag === '-a' && !/redis-cli/.test(cmd)) continue;
       if (!isCredentialValue(secret)) continue;
       out.push({ kind: 'cli', secret, index: m.index ?? 0, length: m[0].length });
     }
@@ -152,9 +155,11 @@ export function uriCredentialLines(text: string): number[] {
     for (let m = hint.exec(text); m; m = hint.exec(text)) {
       const start = text.lastIndexOf('\n', m.index) + 1;
       starts.add(start);
-      const end = text.indexOf('\n', m.index);
+      // a match may start at the line break before its line (`\s` of `(^|\s)curl`): its line ends at the next one
+      const end = text.indexOf('\n', m.index + 1);
       if (end < 0) break;
-      hint.lastIndex = end + 1;
+      // resume at the line break, not after it: the next line's hint may need it
+      hint.lastIndex = end;
     }
   }
   return [...starts].sort((x, y) => x - y);
@@ -173,6 +178,22 @@ function decodeLoose(s: string): string {
 }
 
 /** A password part that is actually a value (not a placeholder, template or interpolation). */
+/**
+ * The command a flag at `index` belongs to: the text back to the nearest command separator (`;`, `&&`, `||`, `|`,
+ * a line break, `$(`, a backquote) — or to the start of the string literal, in Python source.
+ */
+function commandBefore(text: string, index: number): string {
+  let i = index;
+  while (i > 0) {
+    const c = text[i - 1];
+    // a line break ends the command unless escaped (`mysql -h db \⏎ -pSecret` is one command)
+    if (c === '\n' && !/\\\r?$/.test(text.slice(Math.max(0, i - 3), i - 1))) break;
+    if (c === ';' || c === '|' || c === '`' || (c === '&' && text[i - 2] === '&') || (c === '(' && text[i - 2] === '$')) break;
+    i--;
+  }
+  return text.slice(i, index);
+}
+
 function isCredentialValue(secret: string): boolean {
   if (!secret) return false;
   if (/[{}]/.test(secret) || /^\$|^%|^<.*>$|^\*+$/.test(secret)) return false;

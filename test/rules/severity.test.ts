@@ -135,3 +135,19 @@ describe('DG613 started handlers', () => {
     expect(f.map((x) => x.severity)).toEqual(['high', 'medium']);
   });
 });
+
+describe('DG102 command lines read as commands, not as lines', () => {
+  const dg102 = only('DG102');
+  const lines = (script: string) =>
+    check(`from airflow.operators.bash import BashOperator\nBashOperator(task_id="t", bash_command="""\n${script}\n""")\n`, dg102).map((f) => f.line);
+  it('finds a client that starts the line right after another hinted line, and a password on a continuation line', () => {
+    // line 3 is the first line of the script
+    expect(lines('curl -sf https://h/health\ncurl -u admin:Adm1nPw99 https://x')).toEqual([4]);
+    expect(lines('mysql -h db \\\n  -u root \\\n  -pS3cretPw77 -e "select 1"')).toEqual([5]);
+  });
+  it("judges a flag by its own command: docker's -u uid:gid after a curl, psql's -p port before a mysql", () => {
+    expect(lines('curl -sf https://h/health && docker run -u 1000:1000 img:1 true')).toEqual([]);
+    expect(lines('psql -p 5432 -h x; mysql -u root -e "select 1"')).toEqual([]);
+    expect(lines('psql -p 5432 -h x; mysql -u root -pS3cretPw77 -e "select 1"')).toEqual([3]);
+  });
+});
