@@ -44,7 +44,8 @@ export default defineRule({
   },
   // `os.environ` is found in the text and located in the tree: a tree-wide `(identifier)` query would cost more
   // than every other rule together.
-  keywords: ['environ', 'printenv', 'env |', 'env|', 'env >'],
+  // 'env \\': `env \⏎ | curl …` continued over lines (see _shell-shapes.ts)
+  keywords: ['environ', 'printenv', 'env |', 'env|', 'env >', 'env \\'],
   onFile(ctx) {
     // a shell command that sends the environment away: `env | curl --data-binary @- …`, `printenv > f && curl -F f=@f …`
     stringsWithShape(ctx, mayDumpEnvInShell, SHELL_ENV_EXFIL, (s) =>

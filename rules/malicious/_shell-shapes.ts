@@ -3,15 +3,15 @@
  * download-and-execute (DG609). Text first, then located in the tree.
  */
 import type { SyntaxNode } from 'tree-sitter';
-import type { RuleContext } from '../../src/engine/context';
+import { defineService, type RuleContext } from '../../src/engine/context';
 
 /** Shell shapes of download-and-execute: `curl … | sh`, `wget … && chmod +x …`. */
 export const SHELL_DOWNLOAD_EXEC = new RegExp(
   [
     String.raw`\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?(ba|da|z|k)?sh\b`,
     String.raw`\b(curl|wget)\b[^\n|;&]*\|\s*(sudo\s+)?python[0-9.]*\b`,
-    String.raw`\b(curl|wget)\b[\s\S]*\bchmod\s+(\+x|[0-7]?[1357][0-7]{2})\b`,
-    String.raw`\b(iwr|Invoke-WebRequest|DownloadString)\b[\s\S]*\b(iex|Invoke-Expression)\b`,
+    String.raw`\b(curl|wget)\b[\s\S]*?\bchmod\s+(\+x|[0-7]?[1357][0-7]{2})\b`,
+    String.raw`\b(iwr|Invoke-WebRequest|DownloadString)\b[\s\S]*?\b(iex|Invoke-Expression)\b`,
     // the download as the code itself: `eval "$(curl …)"`, `python -c "$(curl …)"`, `bash <(curl …)`, `source <(wget …)`
     String.raw`\b(?:eval|(?:ba|da|z|k)?sh\s+-c|python[0-9.]*\s+-c|perl\s+-e|ruby\s+-e|node\s+-e)\s+\\?["']?\$\(\s*(?:curl|wget)\b`,
     String.raw`(?:\b(?:(?:ba|da|z|k)?sh|source|python[0-9.]*)|(?:^|[\s;&|])\.)\s+<\(\s*(?:curl|wget)\b`,
@@ -86,17 +86,40 @@ export function stringAt(root: SyntaxNode, index: number): SyntaxNode | null {
  * Each string literal of the file that holds a whole match of `shape` (a shell one-liner), once per literal: found in
  * the raw text (after the cheap `hint`), then located in the tree — cheaper than a query over every string.
  */
+/**
+ * The file's text with each line continuation (`\` + line break) blanked in place: a continued line is one command
+ * to the shell (and Python drops `\`+newline inside a string), so `curl … \⏎ | bash` is one shape; the offsets stay
+ * those of the file. The text itself when it has none.
+ */
+const JOINED_LINES = defineService('malicious: text with line continuations blanked', (ctx) => {
+  const t = ctx.file.text;
+  return t.includes('\\\n') || t.includes('\\\r\n') ? t.replace(/\\\r?\n/g, (m) => ' '.repeat(m.length)) : t;
+});
+
 export function stringsWithShape(ctx: RuleContext, hint: (text: string) => boolean, shape: RegExp, each: (s: SyntaxNode) => void): void {
-  const text = ctx.file.text;
+  const text = ctx.use(JOINED_LINES);
   if (!hint(text) || !shape.test(text)) return;
   const done = new Set<number>();
-  const ends: number[] = [];
-  offsets(shape, text, 50, ends).forEach((i, k) => {
-    const s = stringAt(ctx.root, i);
-    if (!s || done.has(s.id) || ends[k] > s.endIndex) return; // the whole shape must sit in one string literal
+  const g = new RegExp(shape.source, shape.flags.includes('g') ? shape.flags : shape.flags + 'g');
+  let tries = 0;
+  for (let m = g.exec(text); m && tries < 200; m = g.exec(text), tries++) {
+    const s = stringAt(ctx.root, m.index);
+    if (!s) {
+      g.lastIndex = m.index + 1;
+      continue;
+    }
+    // the whole shape must sit in one string literal. A match that runs on into another string (`curl` here,
+    // `chmod +x` three strings below) may hide one that does not (another alternative, from the same start): the
+    // string's own text decides, and the search goes on after it
+    if (m.index + m[0].length > s.endIndex) {
+      g.lastIndex = Math.max(m.index + 1, s.endIndex);
+      if (!shape.test(text.slice(s.startIndex, s.endIndex))) continue;
+    }
+    if (m[0].length === 0) g.lastIndex++;
+    if (done.has(s.id)) continue;
     done.add(s.id);
     each(s);
-  });
+  }
 }
 
 /** Start offsets of every match of `re` in `text`, capped; `ends` (if given) receives the end offsets. */
