@@ -7,6 +7,7 @@
  */
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
+import { laterUsesOfBinding } from '../../src/engine/locate';
 
 /** Hooks of Airflow and its providers (any module path), by class name. */
 const HOOKS = [
@@ -58,16 +59,8 @@ export function networkCallsOn(ctor: SyntaxNode, ctorName: string, ctx: RuleCont
   };
   follow(ctor);
   // `hook = S3Hook(...)`, then `hook.read_key(...)` further down the file
-  const a = ctor.parent;
-  const left = a?.type === 'assignment' && a.childForFieldName('right')?.id === ctor.id ? a.childForFieldName('left') : null;
-  if (left?.type === 'identifier') {
-    const text = ctx.file.text;
-    const re = new RegExp(`(?<![\\w.])${left.text}\\s*\\.`, 'g');
-    re.lastIndex = a!.endIndex;
-    for (let m = re.exec(text); m; m = re.exec(text)) {
-      const id = ctx.root.descendantForIndex(m.index, m.index + left.text.length);
-      if (id.type === 'identifier' && id.parent?.type === 'attribute' && id.parent.childForFieldName('object')?.id === id.id) follow(id);
-    }
+  for (const id of laterUsesOfBinding(ctor, ctx.file.text, ctx.root)) {
+    if (id.parent?.type === 'attribute' && id.parent.childForFieldName('object')?.id === id.id) follow(id);
   }
   return out;
 }

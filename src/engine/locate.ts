@@ -119,3 +119,23 @@ export function enclosingOfTypes(root: SyntaxNode, start: number, end: number, t
   }
   return out;
 }
+
+/**
+ * The uses of the name `value` is bound to (`name = value`) after that assignment, found in the text and confirmed
+ * in the tree: identifiers spelled like the name (not attributes of something else). Empty when `value` is not the
+ * right-hand side of an assignment to a plain name.
+ */
+export function laterUsesOfBinding(value: SyntaxNode, text: string, root: SyntaxNode): SyntaxNode[] {
+  const a = value.parent;
+  if (a?.type !== 'assignment' || a.childForFieldName('right')?.id !== value.id) return [];
+  const name = a.childForFieldName('left');
+  if (name?.type !== 'identifier') return [];
+  const uses: SyntaxNode[] = [];
+  const re = new RegExp(`(?<![\\w.])${name.text}(?!\\w)`, 'g');
+  re.lastIndex = a.endIndex;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const id = root.descendantForIndex(m.index, m.index + name.text.length);
+    if (id.type === 'identifier' && id.startIndex === m.index) uses.push(id);
+  }
+  return uses;
+}

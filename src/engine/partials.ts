@@ -6,6 +6,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from './context';
 import { callArgs, type CallArgs } from './python';
+import { laterUsesOfBinding } from './locate';
 
 export interface PartialCall {
   /** The call that runs the wrapped function (report here). */
@@ -37,16 +38,10 @@ export function partialCalls(partial: SyntaxNode, ctx: RuleContext): PartialCall
 function partialUses(partial: SyntaxNode, ctx: RuleContext): SyntaxNode[] {
   const parent = partial.parent;
   if (parent?.type === 'call' && parent.childForFieldName('function')?.id === partial.id) return [parent];
-  if (parent?.type !== 'assignment' || parent.childForFieldName('right')?.id !== partial.id) return [];
-  const name = parent.childForFieldName('left');
-  if (name?.type !== 'identifier') return [];
-  const text = ctx.file.text;
+  // `run = partial(…)`, then `run(x)`
   const uses: SyntaxNode[] = [];
-  const re = new RegExp(`(?<![\\w.])${name.text}\\s*\\(`, 'g');
-  re.lastIndex = parent.endIndex;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const id = ctx.root.descendantForIndex(m.index, m.index + name.text.length);
-    const c = id.type === 'identifier' ? id.parent : null;
+  for (const id of laterUsesOfBinding(partial, ctx.file.text, ctx.root)) {
+    const c = id.parent;
     if (c?.type === 'call' && c.childForFieldName('function')?.id === id.id) uses.push(c);
   }
   return uses;
