@@ -4,6 +4,7 @@
  */
 import type { SyntaxNode } from 'tree-sitter';
 import { defineService, type RuleContext } from '../../src/engine/context';
+import { blankLineContinuations } from '../../src/airflow/shell';
 
 /** Shell shapes of download-and-execute: `curl … | sh`, `wget … && chmod +x …`. */
 export const SHELL_DOWNLOAD_EXEC = new RegExp(
@@ -82,20 +83,14 @@ export function stringAt(root: SyntaxNode, index: number): SyntaxNode | null {
   return n;
 }
 
+/** The file's text with its line continuations blanked (computed once per file for the shape rules). */
+const JOINED_LINES = defineService('malicious: text with line continuations blanked', (ctx) => blankLineContinuations(ctx.file.text));
+
 /**
  * Each string literal of the file that holds a whole match of `shape` (a shell one-liner), once per literal: found in
- * the raw text (after the cheap `hint`), then located in the tree — cheaper than a query over every string.
+ * the text (after the cheap `hint`; line continuations joined), then located in the tree — cheaper than a query over
+ * every string.
  */
-/**
- * The file's text with each line continuation (`\` + line break) blanked in place: a continued line is one command
- * to the shell (and Python drops `\`+newline inside a string), so `curl … \⏎ | bash` is one shape; the offsets stay
- * those of the file. The text itself when it has none.
- */
-const JOINED_LINES = defineService('malicious: text with line continuations blanked', (ctx) => {
-  const t = ctx.file.text;
-  return t.includes('\\\n') || t.includes('\\\r\n') ? t.replace(/\\\r?\n/g, (m) => ' '.repeat(m.length)) : t;
-});
-
 export function stringsWithShape(ctx: RuleContext, hint: (text: string) => boolean, shape: RegExp, each: (s: SyntaxNode) => void): void {
   const text = ctx.use(JOINED_LINES);
   if (!hint(text) || !shape.test(text)) return;

@@ -4,6 +4,7 @@ import { redact } from '../../src/engine/redact';
 import { stringValue } from '../../src/engine/python';
 import { findTokens } from './_tokens';
 import { findUriCredentials, uriCredentialLines } from './_uri-credentials';
+import { blankLineContinuations } from '../../src/airflow/shell';
 import { isDevDefault } from './_values';
 import { secretKey } from './_bindings';
 
@@ -75,7 +76,7 @@ function scanLines(ctx: RuleContext): void {
       end = next < 0 ? text.length : next;
     }
     consumed = end;
-    let line = text.slice(start, end).replace(/\\\r?\n/g, (m) => ' '.repeat(m.length));
+    let line = blankLineContinuations(text.slice(start, end));
     if (assembled.size && assembled.has(text.slice(0, start).split('\n').length - 1)) continue;
     if (SPLIT_URI.test(line)) {
       // implicit concatenation across lines: "postgresql://etl:pw"\n    "@db.internal/dwh"

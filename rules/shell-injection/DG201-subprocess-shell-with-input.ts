@@ -72,7 +72,6 @@ function check(call: SyntaxNode, fn: string, args: CallArgs, splatsIn: SyntaxNod
   ctx.report(call, { fn, origin: originWords(p.trust), value: snippet(p.node) }, { severity: severityFor(p.trust) });
 }
 
-
 /** The value of `name` in a `**d` splat of the call, `d` being a name bound only to dict literals that set it. */
 function splatKeyword(call: SyntaxNode, name: string): SyntaxNode | undefined {
   for (const a of call.childForFieldName('arguments')?.namedChildren ?? []) {

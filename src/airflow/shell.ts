@@ -21,6 +21,15 @@ export interface ShellScript {
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'csh', 'tcsh', 'pwsh', 'powershell', 'cmd']);
 
+/**
+ * `text` with each line continuation (`\` + line break) blanked in place: a continued line is one command to the
+ * shell (and Python drops `\`+newline inside a string), so `curl … \⏎ | bash` reads as one command while offsets
+ * stay those of `text`. `text` itself when it has none.
+ */
+export function blankLineContinuations(text: string): string {
+  return text.includes('\\\n') || text.includes('\\\r\n') ? text.replace(/\\\r?\n/g, (m) => ' '.repeat(m.length)) : text;
+}
+
 /** `sh`, `/bin/bash`, `/usr/bin/env bash`… */
 export function isShellProgram(s: string | null): boolean {
   if (s === null) return false;
