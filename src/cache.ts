@@ -50,7 +50,8 @@ export class ResultCache {
   private readonly fresh = new Map<string, Entry>();
   /** Hash and stat of each file looked up and missed, for `set`. */
   private readonly pending = new Map<string, Entry>();
-  private changed = false;
+  /** How many entries were stored (a run that reused them all, unchanged, writes nothing). */
+  private readonly stored: number;
   hits = 0;
   misses = 0;
 
@@ -63,6 +64,7 @@ export class ResultCache {
     readonly note: string | null,
   ) {
     this.entries = entries;
+    this.stored = Object.keys(entries).length;
   }
 
   /**
@@ -85,7 +87,7 @@ export class ResultCache {
 
   /** Were results stored for this configuration (so that a run may find every file cached)? */
   get warm(): boolean {
-    return Object.keys(this.entries).length > 0;
+    return this.stored > 0;
   }
 
   /**
@@ -117,8 +119,7 @@ export class ResultCache {
 
   private hit(o: ScanOutput | undefined): ScanOutput {
     this.hits++;
-    if (!o) return NOTHING;
-    return { ...o, findings: o.findings.map((f) => ({ ...f })), warnings: o.warnings.map((w) => ({ ...w })) };
+    return o ? copyOutput(o) : NOTHING;
   }
 
   /** Remember a fresh output (not one with errors: a read error or a rule crash is not a result). */
@@ -128,10 +129,9 @@ export class ResultCache {
     if (!p || out.errors.length) return;
     const e: Entry = [p[0], p[1], p[2], p[3], p[4]];
     if (out.findings.length || out.warnings.length || out.suppressed) {
-      e.push({ ...out, findings: out.findings.map((f) => ({ ...f })), warnings: out.warnings.map((w) => ({ ...w })) });
+      e.push(copyOutput(out));
     }
     this.fresh.set(k, e);
-    this.changed = true;
   }
 
   /**
@@ -139,8 +139,7 @@ export class ResultCache {
    * temporary file renamed over the old one. Errors (read-only folder, full disk) are returned, not thrown.
    */
   save(): string | null {
-    const same = this.fresh.size === 0 && this.kept.length === Object.keys(this.entries).length;
-    if (!this.changed && same) return null;
+    if (this.fresh.size === 0 && this.kept.length === this.stored) return null;
     try {
       const created = !fs.existsSync(this.dir);
       fs.mkdirSync(this.dir, { recursive: true });
@@ -166,6 +165,11 @@ export class ResultCache {
       return `cache not written: ${(e as Error).message}`;
     }
   }
+}
+
+/** A copy whose findings and warnings the run may adjust in place (severity overrides) without touching the cache. */
+function copyOutput(o: ScanOutput): ScanOutput {
+  return { ...o, findings: o.findings.map((f) => ({ ...f })), warnings: o.warnings.map((w) => ({ ...w })) };
 }
 
 /** Report path, fingerprint path (when another) and whether the file was named on the command line. */
