@@ -1,8 +1,8 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
-import { argument, callArgs, isTruthyConstant, stringValue, unwrap, type CallArgs } from '../../src/engine/python';
+import { argument, isTruthyConstant, stringValue, unwrap, type CallArgs } from '../../src/engine/python';
 import type { RuleContext } from '../../src/engine/context';
-import { partialCalls, partialTarget } from '../../src/engine/partials';
+import { sinkCalls } from '../../src/engine/partials';
 import { atLeast } from '../../src/airflow/trust';
 import { shellScriptInArgv } from '../../src/airflow/shell';
 import { resolveName } from '../../src/airflow/provenance';
@@ -36,13 +36,7 @@ export default defineRule({
   // functools.partial(subprocess.run, shell=True): a shell runner, judged where it is called
   calls: [...SHELL_FLAG, ...ALWAYS_SHELL, 'functools.partial'],
   onCall(call, fn, ctx) {
-    if (fn !== 'functools.partial') {
-      check(call, fn, callArgs(call), call, ctx);
-      return;
-    }
-    const target = partialTarget(call, ctx);
-    if (!target || !(SHELL_FLAG.has(target) || ALWAYS_SHELL.has(target))) return;
-    for (const p of partialCalls(call, ctx)) check(p.use, target, p.args, call, ctx);
+    for (const c of sinkCalls(call, fn, ctx, (t) => SHELL_FLAG.has(t) || ALWAYS_SHELL.has(t))) check(c.use, c.fn, c.args, c.bound, ctx);
   },
 });
 
@@ -62,7 +56,7 @@ function check(call: SyntaxNode, fn: string, args: CallArgs, splatsIn: SyntaxNod
       if (v.length && isList(v[0])) list = v.flatMap((d) => (isList(d) ? d.namedChildren.filter((x) => x.type !== 'comment') : [d]));
     }
     // `**kw` with `kw = {"shell": True}` bound before the call (a `**{...}` literal is read by callArgs already)
-    const shell = args.keywords.get('shell') ?? splatKeyword(call, 'shell') ?? splatKeyword(splatsIn, 'shell');
+    const shell = args.keywords.get('shell') ?? splatKeyword(call, 'shell') ?? (splatsIn !== call ? splatKeyword(splatsIn, 'shell') : undefined);
     if (shell && isTruthyConstant(shell)) script = list ? list[0] : cmd;
     else if (list) script = shellScriptInArgv(list) ?? undefined;
   } else return;

@@ -1,8 +1,8 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
-import { argument, callArgs, stringValue, unwrap, type CallArgs } from '../../src/engine/python';
+import { argument, stringValue, unwrap, type CallArgs } from '../../src/engine/python';
 import type { RuleContext } from '../../src/engine/context';
-import { partialCalls, partialTarget } from '../../src/engine/partials';
+import { sinkCalls } from '../../src/engine/partials';
 import { atLeast } from '../../src/airflow/trust';
 import { commandParts } from '../../src/airflow/strings';
 import { isShellCommandFlag, isShellProgram } from '../../src/airflow/shell';
@@ -64,13 +64,7 @@ export default defineRule({
   // functools.partial(os.system): a shell runner, judged where it is called
   calls: [...SHELL_STRING.keys(), ...EXEC_LIKE.keys(), 'functools.partial'],
   onCall(call, fn, ctx) {
-    if (fn !== 'functools.partial') {
-      check(call, fn, callArgs(call), ctx);
-      return;
-    }
-    const target = partialTarget(call, ctx);
-    if (!target || !(SHELL_STRING.has(target) || EXEC_LIKE.has(target))) return;
-    for (const p of partialCalls(call, ctx)) check(p.use, target, p.args, ctx);
+    for (const c of sinkCalls(call, fn, ctx, (t) => SHELL_STRING.has(t) || EXEC_LIKE.has(t))) check(c.use, c.fn, c.args, ctx);
   },
 });
 

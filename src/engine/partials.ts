@@ -15,12 +15,25 @@ export interface PartialCall {
   args: CallArgs;
 }
 
-/** The qualified name of the function a `functools.partial(...)` call wraps. */
-export function partialTarget(partial: SyntaxNode, ctx: RuleContext): string | null {
-  return ctx.qualifiedName(callArgs(partial).positional[0]);
+export interface SinkCall extends PartialCall {
+  /** The wrapped function. */
+  fn: string;
+  /** The call that bound the arguments: the partial, or `use` itself for a direct call. */
+  bound: SyntaxNode;
 }
 
-export function partialCalls(partial: SyntaxNode, ctx: RuleContext): PartialCall[] {
+/**
+ * For a rule subscribed to its sinks and to `functools.partial`: the calls to judge — the call itself (`fn` a sink),
+ * or each call of a partial that wraps one (`isSink` of the wrapped function).
+ */
+export function sinkCalls(call: SyntaxNode, fn: string, ctx: RuleContext, isSink: (fn: string) => boolean): SinkCall[] {
+  if (fn !== 'functools.partial') return [{ use: call, fn, args: callArgs(call), bound: call }];
+  const target = ctx.qualifiedName(callArgs(call).positional[0]);
+  if (!target || !isSink(target)) return [];
+  return partialCalls(call, ctx).map((p) => ({ ...p, fn: target, bound: call }));
+}
+
+function partialCalls(partial: SyntaxNode, ctx: RuleContext): PartialCall[] {
   const bound = callArgs(partial);
   return partialUses(partial, ctx).map((use) => {
     const given = callArgs(use);
