@@ -15,8 +15,12 @@ export interface UriCredential {
   length: number;
 }
 
-/** Cheap test for a line that may hold any of the shapes below. */
-export const URI_CRED_HINT = /:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|airflow|sqlplus|sqlldr|expdp|impdp|rman|docker|podman|az)\b|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?!no-)(?:[a-z0-9]+-){0,3}(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
+/**
+ * Cheap test for a line that may hold any of the shapes below. The `airflow` CLI counts when a subcommand follows
+ * (`airflow connections add …`), not in `from airflow import …`: import lines were four in five of the lines hinted
+ * on the real-repository corpus, and none can hold a credential flag.
+ */
+export const URI_CRED_HINT = /:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|sqlplus|sqlldr|expdp|impdp|rman|docker|podman|az)\b|(^|[\s;&|("'=])airflow\s+(?!import\b)[\w-]|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?!no-)(?:[a-z0-9]+-){0,3}(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
 
 /** Shell-style `NAME_PASSWORD=value` (case-sensitive, so not part of URI_CRED_HINT). */
 const ENV_HINT = /(PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40}=[^\s'"$]/;
@@ -89,8 +93,9 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
         if (c < 0 || !/\bsmbclient\b/.test(cmd)) continue;
         secret = arg.slice(c + 1);
       } else if (flag === '-p') {
-        // `-pSecret` is mysql's password, `-p X` that of `docker login` / `az login`; `-p 5432` is psql's port
-        if (!/(^|[\s;&|("'=])(mysql\w*|mariadb\w*|sshpass)\b|\b(?:docker|podman|az)\s+login\b/.test(cmd)) continue;
+        // `-pSecret` is mysql's password, `-p X` that of `docker login` / `az login` / `airflow users create`; `-p 5432`
+        // is psql's port, `airflow webserver -p 8080` the webserver's
+        if (!/(^|[\s;&|("'=])(mysql\w*|mariadb\w*|sshpass)\b|\b(?:docker|podman|az)\s+login\b|\bairflow\s+users\s+create\b/.test(cmd)) continue;
       } else if (flag === '-P') {
         // `-P` is the password of the SQL Server tools (sqlcmd, bcp, osql, isql) and the port of scp/sftp/ssh
         if (!/(^|[\s;&|("'=])(sqlcmd|bcp|osql|isql)\b/.test(cmd)) continue;

@@ -57,14 +57,14 @@ export class KeywordScanner {
   }
 
   private build(): void {
-    // Words the tables cannot index (one character, a first pair that is not ASCII, a lower case of another
-    // length) are searched with `indexOf`.
+    // Words the tables cannot index (one character, a character that is not ASCII, a lower case of another length)
+    // are searched with `indexOf`.
     const tables = [new Int32Array(128 * 128), new Int32Array(128 * 128)];
     const thirds = [new Int32Array(128 * 128), new Int32Array(128 * 128)];
     this.words.forEach((w, id) => {
       const a = w.lower.charCodeAt(0);
       const b = w.lower.charCodeAt(1);
-      if (w.lower.length < 2 || a >= 128 || b >= 128 || w.lower.length !== w.text.length) {
+      if (w.lower.length < 2 || NON_ASCII.test(w.text) || NON_ASCII.test(w.lower) || w.lower.length !== w.text.length) {
         this.fallback.push(id);
         return;
       }
@@ -88,11 +88,14 @@ export class KeywordScanner {
     if (!NON_ASCII.test(text)) return this.scanCodes(text, Buffer.from(text, 'latin1'), Buffer.from(text.toLowerCase(), 'latin1'));
     const lower = text.toLowerCase();
     if (lower.length !== text.length) return this.words.map((w) => findAll(text, lower, w.text, w.kind));
-    return this.scanCodes(text, codeUnits(text), codeUnits(lower));
+    // Every word in the tables is ASCII and every test below is on ASCII codes, so any other code unit may read as
+    // one byte that is none of them (0xFF). Bytes, not UTF-16 units: a second array type here made V8 throw the
+    // optimised loop away and recompile it for every file that switched kinds.
+    return this.scanCodes(text, asciiBytes(text), asciiBytes(lower));
   }
 
-  /** `codes`/`lower`: the text's code units and those of its lower-cased copy, aligned. */
-  private scanCodes(text: string, codes: Uint8Array | Uint16Array, lower: Uint8Array | Uint16Array): number[][] {
+  /** `codes`/`lower`: the text's characters and those of its lower-cased copy, aligned, one byte each (asciiBytes). */
+  private scanCodes(text: string, codes: Buffer, lower: Buffer): number[][] {
     const out: number[][] = new Array<number[]>(this.words.length).fill(NONE);
     const [subTable, tokTable] = this.tables!;
     const [subThird, tokThird] = this.thirds;
@@ -152,11 +155,18 @@ function codesOf(word: string): number[] {
   return Array.from(word, (ch) => ch.charCodeAt(0));
 }
 
-function startsWithCodes(codes: Uint8Array | Uint16Array, i: number, word: number[]): boolean {
+function startsWithCodes(codes: Buffer, i: number, word: number[]): boolean {
   if (i + word.length > codes.length) return false;
   for (let k = 0; k < word.length; k++) if (codes[i + k] !== word[k]) return false;
   return true;
 }
+
+/** One byte per UTF-16 code unit: ASCII as it is, anything else 0xFF. */
+function asciiBytes(text: string): Buffer {
+  return Buffer.from(text.replace(NON_ASCII_ALL, '\xff'), 'latin1');
+}
+
+const NON_ASCII_ALL = /[^\x00-\x7f]/g;
 
 /** The UTF-16 code units of a string. */
 function codeUnits(text: string): Uint16Array {
@@ -170,7 +180,7 @@ function isLetterOrUnderscore(c: number): boolean {
 }
 
 /** isTokenAt's look back: only digits, not preceded by a letter or `_`, may precede a token. */
-function tokenBefore(codes: Uint8Array | Uint16Array, i: number): boolean {
+function tokenBefore(codes: Buffer, i: number): boolean {
   let j = i - 1;
   while (j >= 0 && codes[j] >= 48 && codes[j] <= 57) j--;
   return j < 0 || !isTokenChar(codes[j]);
