@@ -1,5 +1,5 @@
 /**
- * Cheaper `type`, `startIndex` and `parent` on tree-sitter nodes. In node-tree-sitter 0.22 every node property is a call into
+ * Cheaper `type` and `startIndex` on tree-sitter nodes. In node-tree-sitter 0.22 every node property is a call into
  * C++ (marshal the node, call, unmarshal), and rules ask `.type` and `.startIndex` of every candidate node several
  * times. Both answers are already on the JavaScript side: each named node type has its own class (built from the
  * grammar's node-types.json), and the node's start byte is one of the six numbers the binding copies into the node
@@ -78,43 +78,19 @@ export function installFastNodeAccessors(parser: Parser): boolean {
     });
   }
   const startDesc = Object.getOwnPropertyDescriptor(base, 'startIndex');
-  const parentDesc = Object.getOwnPropertyDescriptor(base, 'parent');
-  const nativeParent = parentDesc?.get;
-  if (!nativeParent) return false;
-  // tree-sitter finds a parent by descending from the root again, and rules climb from neighbouring nodes through
-  // the same ancestors: 72k `.parent` questions on the corpus, 31k distinct. Memoised per tree by the node's id (the
-  // two numbers `context.id` is copied into: `this[0]`, `this[1]`).
-  const parents = new WeakMap<object, Map<number, Parser.SyntaxNode | null>>();
-  Object.defineProperty(base, 'parent', {
-    configurable: true,
-    get(this: AnyNode) {
-      const tree = this.tree as object;
-      let memo = parents.get(tree);
-      if (!memo) parents.set(tree, (memo = new Map()));
-      const key = this[0] + this[1] * 4294967296;
-      let p = memo.get(key);
-      if (p === undefined) memo.set(key, (p = nativeParent.call(this) as Parser.SyntaxNode | null));
-      return p;
-    },
-  });
   Object.defineProperty(base, 'startIndex', {
     configurable: true,
     get(this: AnyNode) {
       return this[2] >>> 1;
     },
   });
-  const ok = all.every((n) => {
-    const p = n.parent;
-    const q = nativeParent.call(n) as Parser.SyntaxNode | null;
-    return n.type === nativeType.call(n) && n.startIndex === nativeStart.call(n) && (p === null ? q === null : q !== null && p.id === q.id);
-  });
+  const ok = all.every((n) => n.type === nativeType.call(n) && n.startIndex === nativeStart.call(n));
   if (!ok) {
     for (const [proto, d] of patched) {
       if (d) Object.defineProperty(proto, 'type', d);
       else delete (proto as Record<string, unknown>).type;
     }
     Object.defineProperty(base, 'startIndex', startDesc!);
-    Object.defineProperty(base, 'parent', parentDesc!);
     return false;
   }
   installed = true;
