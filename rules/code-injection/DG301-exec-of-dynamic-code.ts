@@ -1,5 +1,8 @@
 import { defineRule } from '../../src/engine/rule';
-import { callArgs, isConstant, stringValue } from '../../src/engine/python';
+import type { SyntaxNode } from 'tree-sitter';
+import type { RuleContext } from '../../src/engine/context';
+import { callArgs, isConstant, stringValue, unwrap } from '../../src/engine/python';
+import { provenance, resolveName } from '../../src/airflow/provenance';
 import { hiddenPayload } from './_hidden-payload';
 
 
@@ -27,7 +30,7 @@ export default defineRule({
     const args = callArgs(call);
     const first = fn.startsWith('timeit.') ? (args.positional[0] ?? args.keywords.get('stmt')) : (args.positional[0] ?? args.keywords.get('source'));
     // timeit's default stmt is "pass"; a callable stmt (a function, not a string) is not code from text
-    if (!first || (fn.startsWith('timeit.') && /^(identifier|attribute|lambda)$/.test(first.type))) return;
+    if (!first || (fn.startsWith('timeit.') && isCallableStmt(first, ctx))) return;
     if (isConstant(first)) {
       // constant code is reported only when it does what a DAG file never needs to hide in a string
       const does = hiddenPayload(stringValue(first) ?? '');
@@ -37,3 +40,20 @@ export default defineRule({
     ctx.report(call, { fn: fn.replace('builtins.', '') });
   },
 });
+
+/**
+ * A timeit `stmt` that is a callable rather than code text: a lambda, a method (`obj.run`), or a name bound to a
+ * function (`def f`, an import, `f = lambda: …`). A name bound to anything else — a task parameter, a string built
+ * at run time — is code text.
+ */
+function isCallableStmt(stmt: SyntaxNode, ctx: RuleContext): boolean {
+  const n = unwrap(stmt);
+  if (n.type === 'lambda' || n.type === 'attribute') return true;
+  if (n.type !== 'identifier') return false;
+  if (ctx.imports.has(n.text)) return true;
+  if (new RegExp(`\\bdef\\s+${n.text}\\s*\\(`).test(ctx.file.text)) return true;
+  const defs = resolveName(n);
+  if (defs.length) return defs.some((d) => unwrap(d).type === 'lambda');
+  // not assigned in the file: a builtin (`len`) unless it is a parameter or loop variable carrying data
+  return provenance(n, ctx).trust === 'unknown';
+}

@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { atLeast } from '../../src/airflow/trust';
-import { provenance, type Provenance } from '../../src/airflow/provenance';
+import { provenance, resolveName, type Provenance } from '../../src/airflow/provenance';
 import type { ImportRecord } from '../../src/engine/imports';
 import type { RuleContext } from '../../src/engine/context';
 import { originWords, snippet } from '../shell-injection/_util';
@@ -88,7 +88,9 @@ function check(at: SyntaxNode, base: SyntaxNode | undefined, name: SyntaxNode | 
   const p = provenance(name, ctx);
   const nu = unwrap(name);
   // on a dangerous module, a name assembled from constants ("".join(["ex", "ec"])) is obfuscation
-  const assembled = mod.dangerous && stringValue(nu) === null && nu.type !== 'identifier' && nu.type !== 'attribute';
+  // — also through a name bound to it (`_FN = "".join([…])`, then `getattr(builtins, _FN)`)
+  // (`"sys" + "tem"` too: the name is split so that no search finds it)
+  const assembled = mod.dangerous && (nu.type === 'identifier' ? assembledName(nu) : nu.type !== 'string' && nu.type !== 'attribute' && (stringValue(nu) === null || ASSEMBLING.test(nu.type)));
   if (!atLeast(p.trust, 'config') && !assembled) return;
   // a module imported by a name more tainted than the attribute's: that name decides (and is the one shown)
   const decisive = mod.imported && atLeast(mod.imported.trust, p.trust) && mod.imported.trust !== p.trust ? mod.imported : p;
@@ -106,4 +108,15 @@ function check(at: SyntaxNode, base: SyntaxNode | undefined, name: SyntaxNode | 
     // name — or the name of the module, when it is imported by a computed name — is tainted
     { severity: mod.dangerous ? 'high' : taintSeverity(decisive.trust) },
   );
+}
+
+/** Expressions that assemble a string (a call such as `"".join(…)`, `+`, `%`, a subscript of a table, implicit concatenation). */
+const ASSEMBLING = /^(call|binary_operator|subscript|concatenated_string)$/;
+
+/** A name whose assignments build a string from constants rather than write it (`"".join([…])`, `"ev" + "al"`). */
+function assembledName(id: SyntaxNode): boolean {
+  return resolveName(id).some((d) => {
+    const v = unwrap(d);
+    return ASSEMBLING.test(v.type);
+  });
 }

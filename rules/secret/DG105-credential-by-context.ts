@@ -31,8 +31,45 @@ const POSITIONAL: ReadonlyMap<string, number> = new Map([
   ['pika.credentials.PlainCredentials', 1],
   ['smb.SMBConnection.SMBConnection', 1],
   ['**.simple_bind_s', 1],
+  ['**.simple_bind', 1],
   ['**.bind_s', 1],
+  // redis.Redis(host, port, db, password)
+  ['redis.Redis', 3],
+  ['redis.StrictRedis', 3],
+  ['redis.client.Redis', 3],
+  ['redis.client.StrictRedis', 3],
+  // boto3.Session(aws_access_key_id, aws_secret_access_key, …); boto3.client(service, region, api_version,
+  // use_ssl, verify, endpoint_url, aws_access_key_id, aws_secret_access_key, …)
+  ['boto3.Session', 1],
+  ['boto3.session.Session', 1],
+  ['boto3.client', 7],
+  ['boto3.resource', 7],
+  ['minio.Minio', 2],
+  ['hvac.Client', 1],
+  ['pysftp.Connection', 3],
+  ['pg8000.connect', 4],
+  ['clickhouse_driver.Client', 4],
+  ['hdbcli.dbapi.connect', 3],
+  ['ibm_db.connect', 2],
+  ['smbclient.register_session', 2],
+  ['exchangelib.Credentials', 1],
+  ['requests_ntlm.HttpNtlmAuth', 1],
+  ['cassandra.auth.PlainTextAuthProvider', 1],
+  ['tableauserverclient.TableauAuth', 1],
+  ['trino.auth.BasicAuthentication', 1],
+  ['prestodb.auth.BasicAuthentication', 1],
+  // sqlalchemy URL.create(drivername, username, password, host, …)
+  ['sqlalchemy.URL.create', 2],
+  ['sqlalchemy.engine.URL.create', 2],
+  ['sqlalchemy.engine.url.URL.create', 2],
 ]);
+
+/** The POSITIONAL pattern a qualified callee matches (`**.x` patterns: any receiver). */
+function positionalPattern(fn: string): string | null {
+  if (POSITIONAL.has(fn)) return fn;
+  for (const k of POSITIONAL.keys()) if (k.startsWith('**.') && fn.endsWith(k.slice(2))) return k;
+  return fn.endsWith('.connect') ? 'paramiko.SSHClient.connect' : null;
+}
 /**
  * Signing and encryption keys taken by position (or by the keyword after the `:`): whoever reads the key forges
  * tokens (`jwt.encode(claims, "k", …)` HS256), MACs (`hmac.new(b"k", …)`) or decrypts (`Fernet(b"…")`).
@@ -123,7 +160,7 @@ export default defineRule({
         return;
       }
     }
-    const pattern = POSITIONAL.has(fn) ? fn : fn.endsWith('.login') ? '**.login' : fn.endsWith('.connect') ? 'paramiko.SSHClient.connect' : null;
+    const pattern = positionalPattern(fn);
     const index = pattern ? POSITIONAL.get(pattern) : undefined;
     if (index === undefined) return;
     if (pattern === 'paramiko.SSHClient.connect' && !/paramiko|ssh/i.test(fn)) return;
