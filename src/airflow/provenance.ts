@@ -48,7 +48,25 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
     if (!a || (a.type !== 'assignment' && a.type !== 'augmented_assignment')) continue;
     const left = a.childForFieldName('left');
     let right = a.childForFieldName('right');
-    if (left?.type !== 'identifier' || !right) continue;
+    if (!left || !right) continue;
+    if (a.type === 'assignment' && /^(pattern_list|tuple_pattern|list_pattern)$/.test(left.type)) {
+      // `a, b = "x", y` binds element-wise; `module, cls = TABLE[kind]` binds each name to a part of the value:
+      // the whole value stands for it (as trusted as its worst part)
+      const names = left.namedChildren.filter((c) => c.type !== 'comment');
+      let r = right;
+      while (r.type === 'assignment') r = r.childForFieldName('right') ?? r;
+      const u = unwrap(r);
+      const parts = /^(expression_list|tuple|list)$/.test(u.type) ? u.namedChildren.filter((c) => c.type !== 'comment') : null;
+      const elementWise = parts && parts.length === names.length && !parts.some((x) => x.type === 'list_splat');
+      names.forEach((id, i) => {
+        if (id.type !== 'identifier') return;
+        let list = info!.get(id.text);
+        if (!list) info!.set(id.text, (list = []));
+        list.push({ start: s.startIndex, augmented: false, right: elementWise ? parts![i] : r });
+      });
+      continue;
+    }
+    if (left.type !== 'identifier') continue;
     const augmented = a.type === 'augmented_assignment';
     if (augmented && a.childForFieldName('operator')?.text !== '+=') continue;
     // chained `a = b = value`
@@ -357,6 +375,22 @@ const COMBINING_METHODS = new Set([
   'with_name', 'strip', 'rstrip', 'lstrip', 'lower', 'upper', 'replace', 'format', 'join', 'expanduser',
   'items', 'keys', 'values', 'split', 'rsplit', 'splitlines', 'title', 'capitalize',
 ]);
+/**
+ * Calls that return data fetched from outside the deployment (trust `external`): HTTP clients, and listings and
+ * objects of remote storage by method name on any hook or client (`S3Hook.list_keys`, `GCSHook.list`,
+ * `SFTPHook.list_directory`, boto3 `list_objects_v2`, `blob.download_as_text`).
+ */
+const EXTERNAL_CALLS = /^(requests|httpx)\.(get|post|put|patch|delete|request|head)$|^urllib\.request\.urlopen$|^urllib3\.request$/;
+const EXTERNAL_METHODS = new Set([
+  'list_keys', 'list_prefixes', 'read_key', 'select_key', 'list_directory', 'describe_directory', 'list_blobs',
+  'download_as_text', 'download_as_bytes', 'download_as_string', 'list_objects', 'list_objects_v2', 'list_files',
+  'receive_messages',
+]);
+function isExternalSource(q: string, f: SyntaxNode): boolean {
+  if (EXTERNAL_CALLS.test(q)) return true;
+  return f.type === 'attribute' && EXTERNAL_METHODS.has(f.childForFieldName('attribute')!.text);
+}
+
 /** Date/time formatting: the result is made of digits and the format's constants. */
 const SAFE_METHODS = new Set(['strftime', 'isoformat', 'timestamp', 'to_date_string', 'to_datetime_string', 'to_iso8601_string', 'date', 'year', 'month', 'day', 'hour', 'minute']);
 
@@ -527,6 +561,9 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
     case 'tuple':
     case 'set':
       return combine(n.namedChildren);
+    case 'boolean_operator':
+      // `keys = hook.list_keys(…) or []`: either side
+      return combine([n.childForFieldName('left')!, n.childForFieldName('right')!]);
     case 'dictionary':
       return combine(n.namedChildren.map((p) => p.childForFieldName('value') ?? p));
     case 'subscript': {
@@ -564,6 +601,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       if (/(^|\.)xcom_pull$/.test(q) || /\.xcom_pull$/.test(n.childForFieldName('function')?.text ?? '')) return mk('xcom');
       if (COMBINERS.has(q)) return combine(argNodes);
       const f = n.childForFieldName('function')!;
+      if (isExternalSource(q, f)) return mk('external');
       if (f.type === 'attribute') {
         const attr = f.childForFieldName('attribute')!.text;
         const obj = f.childForFieldName('object')!;
@@ -582,6 +620,8 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
         const h = helperResult(n, f.text, ctx, depth);
         if (h) return h;
       }
+      // `resp.json()`, `obj.get()["Body"].read()`: what a method of fetched data returns is fetched data
+      if (f.type === 'attribute' && provenance(f.childForFieldName('object')!, ctx, depth + 1).trust === 'external') return mk('external');
       return mk('unknown');
     }
     case 'integer':
@@ -604,6 +644,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
 export const FORMATTED_SEVERITY: Record<Trust, Severity | null> = {
   user: 'high',
   xcom: 'medium',
+  external: 'medium',
   param: 'medium',
   config: 'info',
   unknown: 'info',
