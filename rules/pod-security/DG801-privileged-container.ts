@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import type { Severity } from '../../src/report';
 import { callArgs, stringValue } from '../../src/engine/python';
-import { isTrue, setting, SETTING_QUERY, settingName, stringsOf } from './_pod-spec';
+import { isTrue, setting, SETTING_QUERY, settingName, settingValue, stringsOf } from './_pod-spec';
 import { capabilityNames, podSettingsInData } from './_pod-data';
 
 /**
@@ -67,7 +67,7 @@ export default defineRule({
     const report = (what: string, severity: Severity): void => ctx.report(s.node, { what }, { severity });
     if (s.name === 'privileged' && isTrue(s.value)) report('`privileged: true` — the container can take over the node', 'high');
     else if (s.name === 'allowprivilegeescalation' && isTrue(s.value)) report('`allowPrivilegeEscalation: true` — setuid binaries can gain root', 'medium');
-    else if (s.name === 'runasuser' && s.value.type === 'integer' && Number(s.value.text) === 0) report('`runAsUser: 0` — the container runs as root', 'high');
+    else if (s.name === 'runasuser' && settingValue(s.value).type === 'integer' && Number(settingValue(s.value).text) === 0) report('`runAsUser: 0` — the container runs as root', 'high');
     else if (s.name === 'capabilities' && s.value.type === 'dictionary') {
       // {"capabilities": {"add": [...]}}, capabilities={"add": [...]} (a V1Capabilities(...) value is the call above)
       for (const p of s.value.namedChildren) {

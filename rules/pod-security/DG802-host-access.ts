@@ -1,4 +1,4 @@
-import { stringValue, unwrap } from '../../src/engine/python';
+import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
 import type { Severity } from '../../src/report';
 import { isTrue, setting, SETTING_QUERY } from './_pod-spec';
@@ -8,6 +8,8 @@ import { podSettingsInData } from './_pod-data';
 const CRITICAL_PATHS = /^\/(?:$|var\/run\/docker\.sock|run\/docker\.sock|run\/containerd|var\/run\/containerd|var\/run\/crio|var\/lib\/kubelet|etc(?:\/|$)|root(?:\/|$)|proc(?:\/|$)|var\/lib\/docker|home(?:\/|$))/;
 
 const NAMESPACES: Record<string, string> = { hostnetwork: 'hostNetwork', hostpid: 'hostPID', hostipc: 'hostIPC' };
+/** Docker's spelling (`DockerOperator(network_mode="host")`, `ipc_mode`, docker-py's `pid_mode`). */
+const DOCKER_MODES: Record<string, string> = { networkmode: 'network_mode', ipcmode: 'ipc_mode', pidmode: 'pid_mode' };
 
 export default defineRule({
   meta: {
@@ -18,15 +20,26 @@ export default defineRule({
     message: 'pod shares the node: {what}',
     docs: {
       what:
-        'Finds pods that share the node\'s namespaces or files: `hostNetwork`/`hostPID`/`hostIPC` true (`host_network=True` on `V1PodSpec` or `KubernetesPodOperator(hostnetwork=True)`; *high*), and `hostPath` volumes (`V1HostPathVolumeSource(path=…)`, `{"hostPath": {"path": …}}`) — in Python and in Kubernetes manifests shipped with the DAGs (a `pod_template_file` YAML/JSON that lists `containers`): *critical* for `/`, the container runtime socket (`/var/run/docker.sock`, containerd, CRI-O), `/var/lib/kubelet`, `/etc`, `/root`, `/proc`; *medium* for other host paths.',
+        'Finds pods that share the node\'s namespaces or files: `hostNetwork`/`hostPID`/`hostIPC` true (`host_network=True` on `V1PodSpec` or `KubernetesPodOperator(hostnetwork=True)`; *high*), and `hostPath` volumes (`V1HostPathVolumeSource(path=…)`, `{"hostPath": {"path": …}}`) — in Python and in Kubernetes manifests shipped with the DAGs (a `pod_template_file` YAML/JSON that lists `containers`): *critical* for `/`, the container runtime socket (`/var/run/docker.sock`, containerd, CRI-O), `/var/lib/kubelet`, `/etc`, `/root`, `/proc`; *medium* for other host paths. For `DockerOperator` and docker-py: `network_mode`/`ipc_mode`/`pid_mode="host"` (*high*), and bind mounts (`Mount(source=…, type="bind")`, `volumes=["/var/run/docker.sock:…"]`) of those critical paths (*critical*; a bind mount of a data folder is how files reach the container and is not reported).',
       why:
         'The host network exposes the node\'s services and bypasses network policies; the host PID/IPC namespaces let the task see and signal every process on the node; a hostPath of the runtime socket or the kubelet directory is root on the node and the credentials of every pod scheduled there.',
       example: '```python\nk8s.V1Volume(name="docker", host_path=k8s.V1HostPathVolumeSource(path="/var/run/docker.sock"))\n```',
       useInstead: 'Use `emptyDir`, ConfigMap/Secret volumes or a PersistentVolumeClaim; build images in CI, not through the node\'s Docker socket.',
     },
   },
+  // Docker bind mounts of the node's files: `Mount(source="/var/run/docker.sock", target=…, type="bind")`
+  calls: ['docker.types.Mount', 'docker.types.services.Mount'],
+  onCall(call, _fn, ctx) {
+    const a = callArgs(call);
+    const type = stringValue(argument(a, 'type', 2));
+    const source = stringValue(argument(a, 'source', 1));
+    if (type !== 'bind' || source === null || !source.startsWith('/')) return;
+    const norm = source.replace(/\/+$/, '') || '/';
+    // other bind mounts (a data folder) are how DockerOperator passes files: only the node-giving paths are reported
+    if (CRITICAL_PATHS.test(norm)) ctx.report(call, { what: `bind mount of the host's \`${source}\`` }, { severity: 'critical' });
+  },
   query: SETTING_QUERY,
-  keywords: ['host'],
+  keywords: ['host', 'volumes'],
   // Kubernetes manifests shipped with the DAGs (`pod_template_file`): the same settings in YAML/JSON
   onDataFile(ctx) {
     for (const s of podSettingsInData(ctx)) {
@@ -46,6 +59,20 @@ export default defineRule({
     const ns = Object.hasOwn(NAMESPACES, s.name) ? NAMESPACES[s.name] : undefined; // not `constructor`
     if (ns && isTrue(s.value)) {
       report(`\`${ns}: true\``, 'high');
+      return;
+    }
+    const mode = Object.hasOwn(DOCKER_MODES, s.name) ? DOCKER_MODES[s.name] : undefined;
+    if (mode) {
+      if (stringValue(s.value) === 'host') report(`\`${mode}="host"\``, 'high');
+      return;
+    }
+    if (s.name === 'volumes' && /^(list|tuple)$/.test(s.value.type)) {
+      // DockerOperator's `volumes=["/var/run/docker.sock:/var/run/docker.sock"]` (`host:container[:mode]`)
+      for (const item of s.value.namedChildren) {
+        const src = stringValue(item)?.split(':')[0];
+        if (src === undefined || !src.startsWith('/')) continue;
+        if (CRITICAL_PATHS.test(src.replace(/\/+$/, '') || '/')) ctx.report(item, { what: `volume of the host's \`${src}\`` }, { severity: 'critical' });
+      }
       return;
     }
     if (s.name !== 'hostpath') return;
