@@ -57,7 +57,7 @@ function parameterDefault(id: SyntaxNode): SyntaxNode | null {
 
 /** The constant strings of a list/tuple value (or of a single string). */
 export function stringsOf(v: SyntaxNode): string[] {
-  const n = unwrap(v);
+  const n = settingValue(v); // `add=EXTRA_CAPS` with `EXTRA_CAPS = [...]`
   if (n.type === 'list' || n.type === 'tuple') return n.namedChildren.map((x) => stringValue(x)).filter((x): x is string => x !== null);
   const s = stringValue(n);
   return s === null ? [] : [s];

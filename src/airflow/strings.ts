@@ -111,13 +111,16 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
           out.literals.push({ node: template, text: literalText(template, true) });
           for (const a of n.childForFieldName('arguments')?.namedChildren ?? []) {
             if (a.type === 'keyword_argument') spliced(a.childForFieldName('value')!, depth, out);
+            // `.format(**conf)`, `.format(*args)`: the values of the mapping or sequence
+            else if (a.type === 'dictionary_splat' || a.type === 'list_splat') out.values.push(a.namedChildren[0] ?? a);
             else if (a.type !== 'comment') spliced(a, depth, out);
           }
           return out;
         }
         if (method === 'join' && (obj.type === 'string' || obj.type === 'concatenated_string')) {
           const arg = n.childForFieldName('arguments')?.namedChildren[0];
-          const items = arg ? unwrap(arg) : null;
+          // `" ".join(PARTS)` with `PARTS = [...]` bound before: the same as the list written in place
+          const items = arg ? boundSequence(unwrap(arg)) : null;
           if (items && (items.type === 'list' || items.type === 'tuple')) {
             for (const c of items.namedChildren) commandParts(c, depth, out);
             if (!isConstant(items)) out.formatted = true;
@@ -160,6 +163,13 @@ function spliced(v: SyntaxNode, depth: number, out: CommandParts): void {
   if (u.type === 'string' && !u.namedChildren.some((c) => c.type === 'interpolation')) commandParts(u, depth, out);
   else if (u.type === 'concatenated_string' && isConstant(u)) commandParts(u, depth, out);
   else out.values.push(v);
+}
+
+/** A list or tuple literal, or a name bound to exactly one (and not grown after), else the node itself. */
+function boundSequence(node: SyntaxNode): SyntaxNode {
+  if (node.type !== 'identifier') return node;
+  const defs = resolveName(node).map(unwrap);
+  return defs.length === 1 && (defs[0].type === 'list' || defs[0].type === 'tuple') ? defs[0] : node;
 }
 
 /** The template string of `X.format(…)`: a literal, or a name bound to one literal before the call. */
