@@ -1,14 +1,17 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import type { RuleContext } from '../../src/engine/context';
-import { callArgs, stringValue } from '../../src/engine/python';
+import { callArgs, stringValue, unwrap } from '../../src/engine/python';
+import { resolveName } from '../../src/airflow/provenance';
+import { literalText } from '../../src/airflow/strings';
+import type { DataKind } from '../../src/data/kinds';
 import { redact } from '../../src/engine/redact';
 import { SECRET_BINDING_QUERY, bindingFromCaptures, isKubernetesSecretCall, jsonStringPairs, secretKey, STRONG_NAME_FRAGMENTS } from './_bindings';
 import { findTokens, isAwsSecretKeyBinding } from './_tokens';
 import { findUriCredentials } from './_uri-credentials';
 import { isBareWord, isDevDefault, isNotASecretValue, isPasswordName, isPlaceholderDefault } from './_values';
 import { nameStrength, STRONG_NAME_WORDS } from './_names';
-import { DATA_PAIRS } from '../../src/data/pairs';
+import { DATA_PAIRS, extractPairs } from '../../src/data/pairs';
 
 /** Is `value` under `name` a hardcoded secret this rule reports (and no more specific DG1xx rule does)? */
 export function isHardcodedSecret(name: string, value: string): boolean {
@@ -23,6 +26,39 @@ export function isHardcodedSecret(name: string, value: string): boolean {
 
 function report(ctx: RuleContext, node: SyntaxNode, name: string, value: string): void {
   ctx.report(node, { name, value: redact(value) }, { key: secretKey(`DG101:${name.toLowerCase()}`, value) });
+}
+
+/**
+ * Parsers of configuration documents kept in the DAG file as text (`yaml.safe_load("""…password: …""")`,
+ * `ConfigParser().read_string(…)`): the document's secret-named keys, as in a data file of that kind.
+ */
+const EMBEDDED_DOCUMENT: Record<string, DataKind> = {
+  'yaml.safe_load': 'yaml',
+  'yaml.load': 'yaml',
+  'yaml.full_load': 'yaml',
+  'yaml.unsafe_load': 'yaml',
+  'yaml.safe_load_all': 'yaml',
+  'yaml.load_all': 'yaml',
+  'ruamel.yaml.YAML.load': 'yaml',
+  'toml.loads': 'toml',
+  'tomllib.loads': 'toml',
+  'tomli.loads': 'toml',
+  '**.read_string': 'ini',
+};
+
+function onEmbeddedDocument(call: SyntaxNode, kind: DataKind, ctx: RuleContext): void {
+  const arg = callArgs(call).positional[0];
+  if (!arg) return;
+  let doc = unwrap(arg);
+  if (doc.type === 'identifier') {
+    // CONFIG_TEXT = """…""" bound before the call
+    const defs = resolveName(doc).map(unwrap);
+    if (defs.length !== 1) return;
+    doc = defs[0];
+  }
+  const text = doc.type === 'string' && !doc.namedChildren.some((c) => c.type === 'interpolation') ? literalText(doc) : null;
+  if (!text || text.length > 65536) return;
+  for (const p of extractPairs(text, kind)) if (isHardcodedSecret(p.key, p.value)) report(ctx, doc, p.key, p.value);
 }
 
 const STRONG_NAME_RE = new RegExp(STRONG_NAME_FRAGMENTS, 'i');
@@ -78,10 +114,15 @@ export default defineRule({
   // Lookups with a fallback and setters (`Variable.get("db_password", "…")`, `os.environ.setdefault`, `Variable.set`),
   // setter methods on any object, basic-auth objects and Kubernetes env vars, whatever their import path.
   calls: ['os.getenv', 'os.environ.get', 'os.environ.setdefault', 'os.putenv', '**.Variable.get', '**.Variable.setdefault', '**.Variable.set',
-    ...SETTER_NAMES.map((n) => `**.${n}`), ...AUTH_CLASSES.map((n) => `**.${n}`), '**.V1EnvVar'],
+    ...SETTER_NAMES.map((n) => `**.${n}`), ...AUTH_CLASSES.map((n) => `**.${n}`), '**.V1EnvVar', ...Object.keys(EMBEDDED_DOCUMENT)],
   onCall(call, fn, ctx) {
     const i = fn.lastIndexOf('.');
     const last = i < 0 ? fn : fn.slice(i + 1);
+    const embedded = EMBEDDED_DOCUMENT[fn] ?? (fn.endsWith('.read_string') ? 'ini' : undefined);
+    if (embedded) {
+      onEmbeddedDocument(call, embedded, ctx);
+      return;
+    }
     if (LOOKUPS.test(fn) || SETTERS.test(fn)) {
       onLookup(call, fn, ctx);
       return;
