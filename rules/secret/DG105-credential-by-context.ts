@@ -92,6 +92,35 @@ const SECRET_FLAG = /^-{1,2}(?!no-)(?:[a-z0-9]+-){0,3}(?:password|passwd|pass|pw
 /** `--token=…` in one element or one string. */
 const SECRET_FLAG_VALUE = /(?:^|\s)-{1,2}(?!no-)((?:[a-z0-9]+-){0,3}(?:password|passwd|pwd|token|access-token|auth-token|api-key|apikey|client-secret|secret-key))=(['"]?)([^\s'"]+)\2/i;
 
+/**
+ * Decoders a secret-named value may be hidden behind (`password=bytes.fromhex("…").decode()`): how to reverse the
+ * literal, and the wording. Encoding is not hiding: anyone reverses it the same way.
+ */
+const DECODERS: ReadonlyMap<string, { label: string; decode: (v: string, encoding: string | null) => string | null }> = new Map([
+  ['base64.b64decode', { label: 'base64-encoded', decode: (v: string) => decoded(v) }],
+  ['base64.standard_b64decode', { label: 'base64-encoded', decode: (v: string) => decoded(v) }],
+  ['base64.urlsafe_b64decode', { label: 'base64-encoded', decode: (v: string) => decoded(v) }],
+  ['bytes.fromhex', { label: 'hex-encoded', decode: fromHex }],
+  ['builtins.bytes.fromhex', { label: 'hex-encoded', decode: fromHex }],
+  ['bytearray.fromhex', { label: 'hex-encoded', decode: fromHex }],
+  ['binascii.unhexlify', { label: 'hex-encoded', decode: fromHex }],
+  ['binascii.a2b_hex', { label: 'hex-encoded', decode: fromHex }],
+  ['binascii.a2b_base64', { label: 'base64-encoded', decode: (v: string) => decoded(v) }],
+  [
+    'codecs.decode',
+    {
+      label: 'encoded with `codecs`',
+      decode: (v: string, enc: string | null) => {
+        const e = (enc ?? '').toLowerCase().replace(/[-_]/g, '');
+        if (e === 'rot13') return printable(rot13(v));
+        if (e === 'hex') return fromHex(v);
+        if (e === 'base64') return decoded(v);
+        return null;
+      },
+    },
+  ],
+]);
+
 export default defineRule({
   meta: {
     id: 'DG105',
@@ -112,7 +141,7 @@ export default defineRule({
     },
   },
   // `ssh.connect(host, port, user, "pw")` on a client bound earlier: any receiver, judged by its name below
-  calls: [...POSITIONAL.keys(), ...KEY_ARGUMENT.keys(), ...ORACLE_CONNECT, 'jaydebeapi.connect', '**.connect', 'base64.b64encode', 'base64.standard_b64encode', 'base64.urlsafe_b64encode', 'base64.b64decode', 'airflow.**.Param'],
+  calls: [...POSITIONAL.keys(), ...KEY_ARGUMENT.keys(), ...ORACLE_CONNECT, 'jaydebeapi.connect', '**.connect', 'base64.b64encode', 'base64.standard_b64encode', 'base64.urlsafe_b64encode', ...DECODERS.keys(), 'airflow.**.Param'],
   onCall(call, fn, ctx) {
     const args = callArgs(call);
     if (fn.startsWith('base64.') && fn.endsWith('encode')) {
@@ -123,14 +152,16 @@ export default defineRule({
       if (m && !isNotASecretValue(m[2], 'password')) report(ctx, encodedText(args.positional[0])!, 'encoded with base64 (`user:password`)', m[2]);
       return;
     }
-    if (fn === 'base64.b64decode' || fn.endsWith('.Param')) {
-      // password=base64.b64decode("…"), "db_password": Param("…"): the secret-named binding DG101 cannot see
+    const decoder = DECODERS.get(fn);
+    if (decoder || fn.endsWith('.Param')) {
+      // password=base64.b64decode("…"), password=bytes.fromhex("…").decode(), "db_password": Param("…"): the
+      // secret-named binding DG101 cannot see
       const name = bindingName(call);
       const v = literal(fn.endsWith('.Param') ? (args.keywords.get('default') ?? args.positional[0]) : args.positional[0]);
       if (!name || v === null || nameStrength(name) !== 'strong') return;
-      const value = fn === 'base64.b64decode' ? decoded(v) : v;
+      const value = decoder ? decoder.decode(v, literal(args.positional[1] ?? args.keywords.get('encoding'))) : v;
       if (value !== null && !isNotASecretValue(value, name)) {
-        report(ctx, call, fn === 'base64.b64decode' ? `in \`${name}\`, base64-encoded` : `as the default of Param \`${name}\``, value);
+        report(ctx, call, decoder ? `in \`${name}\`, ${decoder.label}` : `as the default of Param \`${name}\``, value);
       }
       return;
     }
@@ -209,12 +240,29 @@ function encodedText(node: SyntaxNode | undefined): SyntaxNode | undefined {
   return node;
 }
 
+/** Printable text, or null. */
+function printable(s: string): string | null {
+  return /^[\x20-\x7e]{3,}$/.test(s) ? s : null;
+}
+
 /** base64 text decoded, when it decodes to printable text. */
 function decoded(v: string): string | null {
   if (!/^[A-Za-z0-9+/=_-]{4,}$/.test(v)) return null;
-  const s = Buffer.from(v, 'base64').toString('utf8');
-  return /^[\x20-\x7e]{3,}$/.test(s) ? s : null;
+  return printable(Buffer.from(v, 'base64').toString('utf8'));
 }
+
+function fromHex(v: string): string | null {
+  const h = v.replace(/\s+/g, '');
+  return /^(?:[0-9a-fA-F]{2}){3,}$/.test(h) ? printable(Buffer.from(h, 'hex').toString('utf8')) : null;
+}
+
+function rot13(v: string): string {
+  return v.replace(/[a-zA-Z]/g, (c) => {
+    const b = c <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - b + 13) % 26) + b);
+  });
+}
+
 
 /** The name a call's value is bound to: `x = call`, `x=call` (keyword), `"x": call` (dict pair). */
 function bindingName(call: SyntaxNode): string | null {
