@@ -5,6 +5,7 @@ import { atLeast } from '../../src/airflow/trust';
 import { provenance, resolveName, type Provenance } from '../../src/airflow/provenance';
 import type { ImportRecord } from '../../src/engine/imports';
 import type { RuleContext } from '../../src/engine/context';
+import { laterUsesOfBinding } from '../../src/engine/locate';
 import { originWords, snippet } from '../shell-injection/_util';
 import { taintSeverity } from './_util';
 
@@ -69,9 +70,24 @@ export default defineRule({
     const [base, name] = callArgs(call).positional;
     check(call, base, name, ctx);
   },
-  query: `(subscript value: [(identifier) (attribute)] @v (#match? @v "(__builtins__|__dict__)$")) @sub`,
+  // … also through a name bound to the namespace first (`b = __builtins__ if … else __builtins__.__dict__`, then
+  // `b["ev" + "al"](…)`)
+  // (two top-level patterns: tree-sitter does not apply a predicate inside one branch of an alternation)
+  query: `(subscript value: [(identifier) (attribute)] @v (#match? @v "(__builtins__|__dict__)$")) @sub
+    (assignment left: (identifier) @alias right: (_) @rhs (#match? @rhs "(__builtins__|__dict__)"))`,
   keywords: ['__builtins__', '__dict__'],
   onMatch(c, ctx) {
+    if (c.rhs) {
+      const mod = namespaceIn(c.rhs[0], ctx);
+      if (!mod) return;
+      for (const use of laterUsesOfBinding(c.rhs[0], ctx.file.text, ctx.root)) {
+        const sub = use.parent;
+        if (sub?.type !== 'subscript' || sub.childForFieldName('value')?.id !== use.id) continue;
+        const name = sub.namedChildren.find((x, i) => i > 0 && x.type !== 'comment');
+        check(sub, use, name, ctx, mod);
+      }
+      return;
+    }
     const at = c.sub[0];
     const v = unwrap(c.v[0]);
     const base = v.type === 'attribute' && v.childForFieldName('attribute')?.text === '__dict__' ? v.childForFieldName('object')! : v;
@@ -81,9 +97,20 @@ export default defineRule({
   },
 });
 
-function check(at: SyntaxNode, base: SyntaxNode | undefined, name: SyntaxNode | undefined, ctx: RuleContext): void {
+/** The dangerous namespace an expression holds: `__builtins__`, `builtins.__dict__`, `os.__dict__`… (any branch). */
+function namespaceIn(expr: SyntaxNode, ctx: RuleContext): ModuleRef | null {
+  for (const id of expr.descendantsOfType('identifier')) if (id.text === '__builtins__') return { name: 'builtins', dangerous: true };
+  for (const a of expr.descendantsOfType('attribute')) {
+    if (a.childForFieldName('attribute')?.text !== '__dict__') continue;
+    const m = moduleOf(a.childForFieldName('object')!, ctx);
+    if (m?.dangerous) return m;
+  }
+  return null;
+}
+
+function check(at: SyntaxNode, base: SyntaxNode | undefined, name: SyntaxNode | undefined, ctx: RuleContext, known?: ModuleRef): void {
   if (!base || !name) return;
-  const mod = moduleOf(base, ctx);
+  const mod = known ?? moduleOf(base, ctx);
   if (!mod) return;
   const p = provenance(name, ctx);
   const nu = unwrap(name);
