@@ -29,25 +29,6 @@ export default defineRule({
       useInstead: '```python\nimport ast, operator\n# a small, explicit evaluator (or ast.literal_eval for literals)\nwith DAG("calc", user_defined_macros={"literal": ast.literal_eval}):\n    ...\n```',
     },
   },
-  // commands, imports and files registered as template macros or filters: `user_defined_macros={"sh": os.system}`
-  calls: ['airflow.**.DAG', 'airflow.**.dag'],
-  onCall(call, _fn, ctx) {
-    for (const a of call.childForFieldName('arguments')?.namedChildren ?? []) {
-      if (a.type !== 'keyword_argument') continue;
-      const kw = a.childForFieldName('name')!.text;
-      if (kw !== 'user_defined_macros' && kw !== 'user_defined_filters') continue;
-      const d = unwrap(a.childForFieldName('value')!);
-      if (d.type !== 'dictionary') continue;
-      for (const p of d.namedChildren) {
-        const v = p.type === 'pair' ? unwrap(p.childForFieldName('value')!) : null;
-        if (!v || (v.type !== 'attribute' && v.type !== 'identifier')) continue;
-        const q = ctx.qualifiedName(v) ?? '';
-        const does = MACRO_DANGER.find(([re]) => re.test(q))?.[1];
-        if (!does) continue;
-        ctx.report(v, { fn: q, what: kw === 'user_defined_macros' ? 'macro' : 'filter', name: p.childForFieldName('key')?.text.replace(/^['"]|['"]$/g, '') ?? '?', does }, { message: 'macro' });
-      }
-    }
-  },
   query: `[
   (argument_list (identifier) @fn)
   (keyword_argument value: (identifier) @fn)
@@ -55,10 +36,26 @@ export default defineRule({
   (assignment right: (identifier) @fn)
   (list (identifier) @fn)
   (tuple (identifier) @fn)
-] @use`,
-  keywords: ['eval', 'exec', 'compile', '__import__'],
+] @use
+(keyword_argument name: (identifier) @udk value: (dictionary) @udd (#match? @udk "^user_defined_(macros|filters)$"))`,
+  // (the macro dicts as a second top-level pattern: a `#match?` inside the alternation would reject its other branches)
+  keywords: ['eval', 'exec', 'compile', '__import__', 'user_defined_macros', 'user_defined_filters'],
   keywordMatch: 'token',
   onMatch(c, ctx) {
+    if (c.udd) {
+      // commands, imports and files registered as template macros or filters: `user_defined_macros={"sh": os.system}`
+      const kw = c.udk[0].text;
+      for (const p of c.udd[0].namedChildren) {
+        const v = p.type === 'pair' ? unwrap(p.childForFieldName('value')!) : null;
+        if (!v || (v.type !== 'attribute' && v.type !== 'identifier')) continue;
+        const q = ctx.qualifiedName(v) ?? '';
+        const does = MACRO_DANGER.find(([re]) => re.test(q))?.[1];
+        if (!does) continue;
+        const name = p.childForFieldName('key')?.text.replace(/^['"]|['"]$/g, '') ?? '?';
+        ctx.report(v, { fn: q, what: kw === 'user_defined_macros' ? 'macro' : 'filter', name, does }, { message: 'macro' });
+      }
+      return;
+    }
     const id = c.fn[0];
     if (!RUNNERS.has(id.text)) return;
     // a local binding or an import of the same name is not the builtin

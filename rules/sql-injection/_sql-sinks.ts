@@ -30,8 +30,6 @@ export const SQL_CALLS: readonly string[] = [
   '**.BigQueryInsertJobOperator',
   // google-cloud-bigquery's `client.query(sql)` (the receiver is checked by name in sqlOf)
   '**.query',
-  // Spark's `spark.sql(sql)` (a SparkSession, checked by name in sqlOf)
-  '**.sql',
   ...HOOK_METHODS.map((m) => `**.${m}`),
   'pandas.read_sql', 'pandas.read_sql_query', 'sqlalchemy.text', 'sqlalchemy.sql.text',
 ];
