@@ -28,9 +28,22 @@ export default defineRule({
     },
   },
   // Docker bind mounts of the node's files: `Mount(source="/var/run/docker.sock", target=…, type="bind")`
-  calls: ['docker.types.Mount', 'docker.types.services.Mount'],
-  onCall(call, _fn, ctx) {
+  calls: ['docker.types.Mount', 'docker.types.services.Mount', '**.DockerOperator', '**.DockerSwarmOperator'],
+  onCall(call, fn, ctx) {
     const a = callArgs(call);
+    if (!fn.endsWith('Mount')) {
+      // DockerOperator's `volumes=["/var/run/docker.sock:/var/run/docker.sock"]` (`host:container[:mode]`, docker
+      // provider < 2; a call pattern, not the query: `volumes` is in every KubernetesPodOperator file)
+      const vols = a.keywords.get('volumes');
+      const list = vols ? unwrap(vols) : null;
+      if (list?.type !== 'list' && list?.type !== 'tuple') return;
+      for (const item of list.namedChildren) {
+        const src = stringValue(item)?.split(':')[0];
+        if (src === undefined || !src.startsWith('/')) continue;
+        if (CRITICAL_PATHS.test(src.replace(/\/+$/, '') || '/')) ctx.report(item, { what: `volume of the host's \`${src}\`` }, { severity: 'critical' });
+      }
+      return;
+    }
     const type = stringValue(argument(a, 'type', 2));
     const source = stringValue(argument(a, 'source', 1));
     if (type !== 'bind' || source === null || !source.startsWith('/')) return;
@@ -39,7 +52,7 @@ export default defineRule({
     if (CRITICAL_PATHS.test(norm)) ctx.report(call, { what: `bind mount of the host's \`${source}\`` }, { severity: 'critical' });
   },
   query: SETTING_QUERY,
-  keywords: ['host', 'volumes'],
+  keywords: ['host'],
   // Kubernetes manifests shipped with the DAGs (`pod_template_file`): the same settings in YAML/JSON
   onDataFile(ctx) {
     for (const s of podSettingsInData(ctx)) {
@@ -64,15 +77,6 @@ export default defineRule({
     const mode = Object.hasOwn(DOCKER_MODES, s.name) ? DOCKER_MODES[s.name] : undefined;
     if (mode) {
       if (stringValue(s.value) === 'host') report(`\`${mode}="host"\``, 'high');
-      return;
-    }
-    if (s.name === 'volumes' && /^(list|tuple)$/.test(s.value.type)) {
-      // DockerOperator's `volumes=["/var/run/docker.sock:/var/run/docker.sock"]` (`host:container[:mode]`)
-      for (const item of s.value.namedChildren) {
-        const src = stringValue(item)?.split(':')[0];
-        if (src === undefined || !src.startsWith('/')) continue;
-        if (CRITICAL_PATHS.test(src.replace(/\/+$/, '') || '/')) ctx.report(item, { what: `volume of the host's \`${src}\`` }, { severity: 'critical' });
-      }
       return;
     }
     if (s.name !== 'hostpath') return;
