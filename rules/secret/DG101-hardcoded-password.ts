@@ -62,6 +62,42 @@ function onEmbeddedDocument(call: SyntaxNode, kind: DataKind, ctx: RuleContext):
 }
 
 const STRONG_NAME_RE = new RegExp(STRONG_NAME_FRAGMENTS, 'i');
+
+/**
+ * A secret-named dict, list or tuple of literals: `PASSWORDS = {"dev": "…", "prod": "…"}` (one password per
+ * environment), `SHARD_CREDENTIALS = [("host", "user", "…"), …]`. A secret-named key inside is a binding of its own;
+ * elsewhere, where hosts and user names sit next to the password, only values that look like a password (letters
+ * and digits with a symbol or mixed case, no dots, slashes or blanks) count.
+ */
+function onContainer(lhs: SyntaxNode, container: SyntaxNode, ctx: RuleContext): void {
+  const name = lhs.type === 'attribute' ? lhs.childForFieldName('attribute')!.text : lhs.text;
+  if (!STRONG_NAME_RE.test(name)) return;
+  // a container is named in the plural: `PASSWORDS`, `API_KEYS`, `TOKENS`
+  const one = name.replace(/(?<=[A-Za-z]{3})[sS]$/, '');
+  if (nameStrength(name) !== 'strong' && nameStrength(one) !== 'strong') return;
+  const visit = (n: SyntaxNode, depth: number): void => {
+    if (depth > 3) return;
+    if (n.type === 'dictionary') {
+      for (const p of n.namedChildren) {
+        if (p.type !== 'pair') continue;
+        const key = stringValue(p.childForFieldName('key'));
+        if (key !== null && nameStrength(key) !== null) continue; // `"password": …`: a binding of its own
+        visit(unwrap(p.childForFieldName('value')!), depth + 1);
+      }
+      return;
+    }
+    if (n.type === 'list' || n.type === 'tuple') {
+      for (const e of n.namedChildren) visit(unwrap(e), depth + 1);
+      return;
+    }
+    if (n.type !== 'string' || n.namedChildren.some((x) => x.type === 'interpolation')) return;
+    const v = stringValue(n);
+    if (v === null || !isHardcodedSecret(nameStrength(name) === 'strong' ? name : one, v)) return;
+    if (!/^(?=[^\s./]*\d)(?=[^\s./]*[A-Za-z])(?=[^\s./]*(?:[^A-Za-z0-9\s]|[a-z][^\s./]*[A-Z]|[A-Z][^\s./]*[a-z]))[^\s./]{8,}$/.test(v)) return;
+    report(ctx, n, name, v);
+  };
+  visit(container, 0);
+}
 const JSON_STRING = /^[^{]{1,4}\{[ \n]*["']/;
 
 /** Lookups whose second argument is a fallback (a placeholder there is no secret), and setters of a value. */
@@ -162,6 +198,10 @@ export default defineRule({
       // requests' auth=("user", "password"), session.auth = ("user", "password")
       const value = stringValue(c.authpw[0]);
       if (value !== null && isHardcodedSecret('password', value)) report(ctx, c.authpw[0], 'auth password', value);
+      return;
+    }
+    if (c.container) {
+      onContainer(c.clhs[0], c.container[0], ctx);
       return;
     }
     const val = c.val?.[0];
