@@ -561,6 +561,11 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
     case 'tuple':
     case 'set':
       return combine(n.namedChildren);
+    case 'generator_expression':
+    case 'list_comprehension':
+    case 'set_comprehension':
+      // `",".join(str(i) for i in ids)`: each element is the body, its loop variable an element of the iterable
+      return combine([n.childForFieldName('body') ?? n]);
     case 'boolean_operator':
       // `keys = hook.list_keys(…) or []`: either side
       return combine([n.childForFieldName('left')!, n.childForFieldName('right')!]);
