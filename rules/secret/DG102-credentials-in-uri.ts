@@ -76,9 +76,16 @@ export default defineRule({
   onDataFile: scanLines,
 });
 
-/** A literal, or a name bound to exactly one literal: its text; else null. */
+/** A literal, or a name bound to exactly one literal, or a literal URL-encoded in place (`quote_plus("p@ss")`): its text; else null. */
 function literalOf(node: SyntaxNode): string | null {
   let n = unwrap(node);
+  if (n.type === 'call') {
+    const f = n.childForFieldName('function')?.text ?? '';
+    const arg = callArgs(n).positional[0];
+    if (!arg || !/(^|\.)(quote_plus|quote|str)$/.test(f)) return null;
+    const v = literalOf(arg);
+    return v === null || f.endsWith('str') ? v : encodeURIComponent(v).replace(/%20/g, '+');
+  }
   if (n.type === 'identifier') {
     const defs = resolveName(n).map(unwrap);
     if (defs.length !== 1) return null;
