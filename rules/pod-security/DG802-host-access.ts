@@ -1,7 +1,7 @@
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
 import type { Severity } from '../../src/report';
-import { isTrue, setting, SETTING_QUERY } from './_pod-spec';
+import { isTrue, setting, SETTING_QUERY, settingValue } from './_pod-spec';
 import { podSettingsInData } from './_pod-data';
 
 /** Host paths that give away the node: its root, the container runtime socket, the kubelet's credentials. */
@@ -85,7 +85,8 @@ export default defineRule({
     let pathNode = null;
     if (v.type === 'call') pathNode = v.childForFieldName('arguments')?.namedChildren.find((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'path')?.childForFieldName('value') ?? v.childForFieldName('arguments')?.namedChildren[0];
     else if (v.type === 'dictionary') pathNode = v.namedChildren.find((p) => p.type === 'pair' && stringValue(p.childForFieldName('key')) === 'path')?.childForFieldName('value');
-    const path = pathNode ? stringValue(pathNode) : null;
+    // a path given by a name (`path=DOCKER_SOCK`) is judged by the value it is bound to
+    const path = pathNode ? stringValue(settingValue(pathNode)) : null;
     if (path === null) {
       report('a `hostPath` volume', 'medium');
       return;
