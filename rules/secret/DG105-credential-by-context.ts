@@ -3,6 +3,7 @@ import type { RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
 import { defineRule } from '../../src/engine/rule';
+import { resolveName } from '../../src/airflow/provenance';
 import { nameStrength } from './_names';
 import { isNotASecretValue } from './_values';
 import { secretKey } from './_bindings';
@@ -131,7 +132,7 @@ export default defineRule({
     aliases: ['B106', 'S106'],
     docs: {
       what:
-        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`, `pika.PlainCredentials(user, "pw")`, `ldap.simple_bind_s(dn, "pw")` on any connection object, `redis.Redis(host, port, db, "pw")`, `boto3.Session(key_id, "secret")`, `minio.Minio`, `hvac.Client(url, "token")`, `pysftp.Connection`, Trino/Presto `BasicAuthentication(user, "pw")`, `sqlalchemy.URL.create(driver, user, "pw", …)`, Cassandra, Tableau, NTLM and exchangelib credentials, `jaydebeapi.connect(driver, url, [user, "pw"])`, Oracle\'s `oracledb.connect("user/pw@dsn")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); a literal signing or encryption key (`jwt.encode(claims, "k", algorithm="HS256")`, `jwt.decode`, `hmac.new(b"k", …)`, `Fernet(b"…")`, `AES.new(b"…", …)`, itsdangerous serializers); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form).',
+        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`, `pika.PlainCredentials(user, "pw")`, `ldap.simple_bind_s(dn, "pw")` on any connection object, `redis.Redis(host, port, db, "pw")`, `boto3.Session(key_id, "secret")`, `minio.Minio`, `hvac.Client(url, "token")`, `pysftp.Connection`, Trino/Presto `BasicAuthentication(user, "pw")`, `sqlalchemy.URL.create(driver, user, "pw", …)`, Cassandra, Tableau, NTLM and exchangelib credentials, `jaydebeapi.connect(driver, url, [user, "pw"])`, Oracle\'s `oracledb.connect("user/pw@dsn")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); an `Authorization`/`X-API-Key` header whose credential is a constant held in a name (`{"Authorization": f"Bearer {TOKEN}"}` with `TOKEN = "…"`); a literal signing or encryption key (`jwt.encode(claims, "k", algorithm="HS256")`, `jwt.decode`, `hmac.new(b"k", …)`, `Fernet(b"…")`, `AES.new(b"…", …)`, itsdangerous serializers); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form).',
       why:
         'The same password as in DG101, only without the name that would give it away: review and name-based scanners (bandit, ruff `S`) miss it, and it lives in git history, CI logs and the DAG code view all the same. Base64 is an encoding anyone reverses; a `Param` default is displayed to everyone who can trigger the DAG.',
       example:
@@ -200,10 +201,22 @@ export default defineRule({
     if (node && v !== null && !isNotASecretValue(v, 'password')) report(ctx, node, `passed as the password argument of \`${fn.split('.').slice(-2).join('.')}\``, v);
   },
   // argv lists: ["--password", "…"] anywhere (KPO arguments/cmds, subprocess, DockerOperator command lists)
-  query: `(list (string) @s) @list`,
-  // every flag SECRET_FLAG / SECRET_FLAG_VALUE accept follows a dash (`--password`, `--api-key`, `-apikey`)
-  keywords: ['-pass', '-pwd', '-token', '-key', '-secret', '-apikey'],
+  // … and authorization headers whose credential is a constant held in a name: `{"Authorization": f"Bearer {TOKEN}"}`
+  query: `(list (string) @s) @list
+(pair key: (string) @hk value: [(string) (binary_operator) (identifier)] @hv)`,
+  // every flag SECRET_FLAG / SECRET_FLAG_VALUE accept follows a dash (`--password`, `--api-key`, `-apikey`); the
+  // header patterns hold their header name
+  keywords: ['-pass', '-pwd', '-token', '-key', '-secret', '-apikey', 'authorization', 'api-key', 'auth-token'],
   onMatch(c, ctx) {
+    if (c.hv) {
+      const key = stringValue(c.hk[0]);
+      if (key === null || !AUTH_HEADER_KEY.test(key)) return;
+      const folded = headerValue(c.hv[0]);
+      const m = folded ? /^(?:(Bearer|Token|Basic|Api-Key|ApiKey)\s+)?(\S{8,})$/i.exec(folded.text) : null;
+      if (!folded || !m || !folded.filled.includes(m[2]) || isNotASecretValue(m[2], 'token')) return;
+      report(ctx, c.hv[0], `in the \`${key}\` header${m[1] ? ` (\`${m[1]} …\`)` : ''}, from a constant`, m[2]);
+      return;
+    }
     const s = c.s[0];
     const text = stringValue(s);
     if (text === null) return;
@@ -218,6 +231,49 @@ export default defineRule({
     if (m && !isNotASecretValue(m[3], 'password')) report(ctx, s, `in \`--${m[1]}=\` on a command line`, m[3]);
   },
 });
+
+/** Request headers that carry a credential. */
+const AUTH_HEADER_KEY = /^(proxy-)?authorization$|^x-(api-key|auth-token|access-token)$|^api-?key$/i;
+
+/**
+ * The text of a header value built from a literal prefix and names bound to literals (`f"Bearer {TOKEN}"`,
+ * `"Bearer " + TOKEN`), with the text that came from those names (`filled`); null when a part is not constant or
+ * nothing came from a name (a literal written in place is DG102's).
+ */
+function headerValue(node: SyntaxNode): { text: string; filled: string } | null {
+  let text = '';
+  let filled = '';
+  const bound = (e: SyntaxNode): string | null => {
+    const u = unwrap(e);
+    if (u.type !== 'identifier') return null;
+    const defs = resolveName(u).map(unwrap);
+    return defs.length === 1 && defs[0].type === 'string' && !defs[0].namedChildren.some((x) => x.type === 'interpolation') ? stringValue(defs[0]) : null;
+  };
+  const add = (n: SyntaxNode): boolean => {
+    const u = unwrap(n);
+    if (u.type === 'binary_operator' && u.childForFieldName('operator')?.type === '+') return add(u.childForFieldName('left')!) && add(u.childForFieldName('right')!);
+    if (u.type === 'identifier') {
+      const v = bound(u);
+      if (v === null) return false;
+      text += v;
+      filled += v;
+      return true;
+    }
+    if (u.type !== 'string') return false;
+    for (const ch of u.namedChildren) {
+      if (ch.type === 'string_content') text += ch.text;
+      else if (ch.type === 'interpolation') {
+        const e = ch.namedChildren.find((x) => x.type !== 'type_conversion' && x.type !== 'format_specifier');
+        const v = e ? bound(e) : null;
+        if (v === null) return false;
+        text += v;
+        filled += v;
+      }
+    }
+    return true;
+  };
+  return add(node) && filled ? { text, filled } : null;
+}
 
 function report(ctx: RuleContext, node: SyntaxNode, how: string, value: string): void {
   ctx.report(node, { how, value: redact(value) }, { key: secretKey('DG105', value) });

@@ -18,6 +18,37 @@ import { commandParts } from './strings';
 type BlockAssignments = Map<string, { start: number; augmented: boolean; right: SyntaxNode }[]>;
 const blockAssignments = new WeakMap<object, Map<number, BlockAssignments>>();
 
+const COMPOUND = /^(for_statement|while_statement|if_statement|with_statement|try_statement)$/;
+
+/** `name += value` and `name.append/extend/insert(value)` anywhere inside a compound statement (not in nested scopes). */
+function grownInside(stmt: SyntaxNode): [string, SyntaxNode][] {
+  const out: [string, SyntaxNode][] = [];
+  const stack: SyntaxNode[] = [stmt];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') continue;
+    if (n.type === 'augmented_assignment' && n.childForFieldName('operator')?.text === '+=') {
+      const left = n.childForFieldName('left');
+      const right = n.childForFieldName('right');
+      if (left?.type === 'identifier' && right) out.push([left.text, right]);
+      continue;
+    }
+    if (n.type === 'call' && n.parent?.type === 'expression_statement') {
+      const f = n.childForFieldName('function');
+      const obj = f?.type === 'attribute' ? f.childForFieldName('object') : null;
+      const method = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : undefined;
+      if (obj?.type === 'identifier' && (method === 'append' || method === 'extend' || method === 'insert')) {
+        const args = n.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment') ?? [];
+        const right = args[args.length - 1];
+        if (right && right.type !== 'keyword_argument') out.push([obj.text, right]);
+        continue;
+      }
+    }
+    for (const c of n.namedChildren) stack.push(c);
+  }
+  return out.reverse();
+}
+
 /** The assignments of a block, collected once per block and tree (each name lookup used to re-read them). */
 function assignmentsOf(block: SyntaxNode): BlockAssignments {
   const tree = (block as SyntaxNode & { tree: object }).tree;
@@ -27,6 +58,15 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
   if (info) return info;
   info = new Map();
   for (const s of block.namedChildren) {
+    if (COMPOUND.test(s.type)) {
+      // `for p in paths: cmd += " " + p`: a value grown inside a loop or branch, as `+=` after the assignment
+      for (const [name, right] of grownInside(s)) {
+        let list = info.get(name);
+        if (!list) info.set(name, (list = []));
+        list.push({ start: s.startIndex, augmented: true, right });
+      }
+      continue;
+    }
     if (s.type !== 'expression_statement') continue;
     const a = s.firstNamedChild;
     if (a?.type === 'call') {
@@ -82,8 +122,9 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
 
 /**
  * Values assigned to a plain name before `use`, in the enclosing blocks (innermost first, then outwards to the
- * module): the last `name = value` plus any later `name += value` (or `name.append(value)`/`extend`/`insert`). Only statements that are direct children of
- * an enclosing block are seen (not assignments nested in `if`/`try` branches). Empty when not found.
+ * module): the last `name = value` plus any later `name += value` (or `name.append(value)`/`extend`/`insert`). Plain
+ * assignments are seen only as direct children of an enclosing block (not nested in `if`/`try` branches); `+=` and
+ * appends also inside loops and branches of such a block. Empty when not found.
  */
 export function resolveName(use: SyntaxNode): SyntaxNode[] {
   const name = use.text;
@@ -369,8 +410,11 @@ const COMBINERS = new Set([
   'os.path.join', 'os.path.dirname', 'os.path.abspath', 'os.path.realpath', 'os.path.basename', 'os.path.normpath',
   'os.path.expanduser', 'os.path.splitext', 'pathlib.Path', 'pathlib.PurePath', 'pathlib.PosixPath', 'str', 'os.fspath',
   'enumerate', 'zip', 'sorted', 'reversed', 'list', 'tuple', 'set', 'dict', 'min', 'max', 'range',
+  // `string.Template("…")`: its `substitute(…)` combines the template with the values (COMBINING_METHODS)
+  'string.Template',
 ]);
 const COMBINING_METHODS = new Set([
+  'substitute', 'safe_substitute',
   'parent', 'parents', 'joinpath', 'resolve', 'absolute', 'as_posix', 'name', 'stem', 'suffix', 'with_suffix',
   'with_name', 'strip', 'rstrip', 'lstrip', 'lower', 'upper', 'replace', 'format', 'join', 'expanduser',
   'items', 'keys', 'values', 'split', 'rsplit', 'splitlines', 'title', 'capitalize',
