@@ -2,9 +2,10 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { atLeast } from '../../src/airflow/trust';
-import { provenance, type Provenance } from '../../src/airflow/provenance';
+import { provenance, resolveName, type Provenance } from '../../src/airflow/provenance';
 import type { ImportRecord } from '../../src/engine/imports';
 import type { RuleContext } from '../../src/engine/context';
+import { laterUsesOfBinding } from '../../src/engine/locate';
 import { originWords, snippet } from '../shell-injection/_util';
 import { taintSeverity } from './_util';
 
@@ -56,7 +57,7 @@ export default defineRule({
     aliases: [],
     docs: {
       what:
-        'Finds `getattr(module, name)` and `module.__dict__[name]` / `__builtins__[name]` lookups whose name is not constant, on a module (on the dangerous modules, also names assembled from constants such as `"".join(["ev", "al"])`): `builtins`, `os`, `subprocess`, `sys`, `importlib`, `pickle`, `pty`, `socket`, `ctypes`… (always *high*), or any other module bound by `import x` or returned by `importlib.import_module(…)`. On those ordinary modules the severity follows the name\'s origin (or the imported module name\'s, if worse): *high* for `dag_run.conf` or params (also through a task argument), *medium* for another task\'s output (XCom) or a task function\'s parameter that no call site in the file shows, *low* for a Variable, an environment value or an origin the file does not show (`getattr(sqlalchemy.types, type_name)`, `getattr(requests, method)` in a helper). `getattr` on ordinary objects is not reported, nor names from a loop over constants.',
+        'Finds `getattr(module, name)` and `module.__dict__[name]` / `__builtins__[name]` lookups whose name is not constant, on a module (on the dangerous modules, also names assembled from constants such as `"".join(["ev", "al"])` or `"sys" + "tem"`, written in place or bound to a name first): `builtins`, `os`, `subprocess`, `sys`, `importlib`, `pickle`, `pty`, `socket`, `ctypes`… (always *high*), or any other module bound by `import x` or returned by `importlib.import_module(…)`. On those ordinary modules the severity follows the name\'s origin (or the imported module name\'s, if worse): *high* for `dag_run.conf` or params (also through a task argument), *medium* for another task\'s output (XCom) or a task function\'s parameter that no call site in the file shows, *low* for a Variable, an environment value or an origin the file does not show (`getattr(sqlalchemy.types, type_name)`, `getattr(requests, method)` in a helper). `getattr` on ordinary objects is not reported, nor names from a loop over constants.',
       why:
         '`getattr(builtins, name)` or `getattr(os, name)` with a computed name reaches `eval`, `exec`, `system` or `popen` without the word appearing in the file: it is how obfuscated payloads evade greps and linters, and how input picks which function to call. DAG factories that map YAML strings to operator classes this way let whoever edits the YAML call any function of the module.',
       example: '```python\nimport builtins\nrunner = getattr(builtins, "".join(["ex", "ec"]))\nrunner(PAYLOAD)\n\nop_class = getattr(importlib.import_module(cfg["module"]), cfg["class"])\n```',
@@ -69,9 +70,24 @@ export default defineRule({
     const [base, name] = callArgs(call).positional;
     check(call, base, name, ctx);
   },
-  query: `(subscript value: [(identifier) (attribute)] @v (#match? @v "(__builtins__|__dict__)$")) @sub`,
+  // … also through a name bound to the namespace first (`b = __builtins__ if … else __builtins__.__dict__`, then
+  // `b["ev" + "al"](…)`)
+  // (two top-level patterns: tree-sitter does not apply a predicate inside one branch of an alternation)
+  query: `(subscript value: [(identifier) (attribute)] @v (#match? @v "(__builtins__|__dict__)$")) @sub
+    (assignment left: (identifier) @alias right: (_) @rhs (#match? @rhs "(__builtins__|__dict__)"))`,
   keywords: ['__builtins__', '__dict__'],
   onMatch(c, ctx) {
+    if (c.rhs) {
+      const mod = namespaceIn(c.rhs[0], ctx);
+      if (!mod) return;
+      for (const use of laterUsesOfBinding(c.rhs[0], ctx.file.text, ctx.root)) {
+        const sub = use.parent;
+        if (sub?.type !== 'subscript' || sub.childForFieldName('value')?.id !== use.id) continue;
+        const name = sub.namedChildren.find((x, i) => i > 0 && x.type !== 'comment');
+        check(sub, use, name, ctx, mod);
+      }
+      return;
+    }
     const at = c.sub[0];
     const v = unwrap(c.v[0]);
     const base = v.type === 'attribute' && v.childForFieldName('attribute')?.text === '__dict__' ? v.childForFieldName('object')! : v;
@@ -81,14 +97,27 @@ export default defineRule({
   },
 });
 
-function check(at: SyntaxNode, base: SyntaxNode | undefined, name: SyntaxNode | undefined, ctx: RuleContext): void {
+/** The dangerous namespace an expression holds: `__builtins__`, `builtins.__dict__`, `os.__dict__`… (any branch). */
+function namespaceIn(expr: SyntaxNode, ctx: RuleContext): ModuleRef | null {
+  for (const id of expr.descendantsOfType('identifier')) if (id.text === '__builtins__') return { name: 'builtins', dangerous: true };
+  for (const a of expr.descendantsOfType('attribute')) {
+    if (a.childForFieldName('attribute')?.text !== '__dict__') continue;
+    const m = moduleOf(a.childForFieldName('object')!, ctx);
+    if (m?.dangerous) return m;
+  }
+  return null;
+}
+
+function check(at: SyntaxNode, base: SyntaxNode | undefined, name: SyntaxNode | undefined, ctx: RuleContext, known?: ModuleRef): void {
   if (!base || !name) return;
-  const mod = moduleOf(base, ctx);
+  const mod = known ?? moduleOf(base, ctx);
   if (!mod) return;
   const p = provenance(name, ctx);
   const nu = unwrap(name);
   // on a dangerous module, a name assembled from constants ("".join(["ex", "ec"])) is obfuscation
-  const assembled = mod.dangerous && stringValue(nu) === null && nu.type !== 'identifier' && nu.type !== 'attribute';
+  // — also through a name bound to it (`_FN = "".join([…])`, then `getattr(builtins, _FN)`)
+  // (`"sys" + "tem"` too: the name is split so that no search finds it)
+  const assembled = mod.dangerous && (nu.type === 'identifier' ? assembledName(nu) : nu.type !== 'string' && nu.type !== 'attribute' && (stringValue(nu) === null || ASSEMBLING.test(nu.type)));
   if (!atLeast(p.trust, 'config') && !assembled) return;
   // a module imported by a name more tainted than the attribute's: that name decides (and is the one shown)
   const decisive = mod.imported && atLeast(mod.imported.trust, p.trust) && mod.imported.trust !== p.trust ? mod.imported : p;
@@ -106,4 +135,15 @@ function check(at: SyntaxNode, base: SyntaxNode | undefined, name: SyntaxNode | 
     // name — or the name of the module, when it is imported by a computed name — is tainted
     { severity: mod.dangerous ? 'high' : taintSeverity(decisive.trust) },
   );
+}
+
+/** Expressions that assemble a string (a call such as `"".join(…)`, `+`, `%`, a subscript of a table, implicit concatenation). */
+const ASSEMBLING = /^(call|binary_operator|subscript|concatenated_string)$/;
+
+/** A name whose assignments build a string from constants rather than write it (`"".join([…])`, `"ev" + "al"`). */
+function assembledName(id: SyntaxNode): boolean {
+  return resolveName(id).some((d) => {
+    const v = unwrap(d);
+    return ASSEMBLING.test(v.type);
+  });
 }

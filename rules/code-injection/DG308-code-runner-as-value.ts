@@ -1,4 +1,11 @@
 import { defineRule } from '../../src/engine/rule';
+import { unwrap } from '../../src/engine/python';
+
+/** Functions that must not be callable from templates, and what a template could then do. */
+const MACRO_DANGER: [RegExp, string][] = [
+  [/^(os\.(system|popen\d?|exec\w*|spawn\w*|posix_spawnp?)|subprocess\.\w+|commands\.getoutput|pty\.spawn)$/, 'run shell commands on the worker'],
+  [/^(importlib\.import_module|(?:builtins\.)?getattr|operator\.attrgetter|pydoc\.locate|pickle\.loads?|marshal\.loads?|dill\.loads?|(?:builtins\.)?open|os\.remove|shutil\.rmtree)$/, 'reach arbitrary code, objects or files'],
+];
 
 /** Builtins that run a string as code. */
 const RUNNERS = new Set(['eval', 'exec', 'compile', '__import__']);
@@ -10,9 +17,12 @@ export default defineRule({
     category: 'code-injection',
     severity: 'high',
     message: '`{fn}` is passed as a value ({where}): whatever reaches it runs as Python code',
+    messages: {
+      macro: '`{fn}` is registered as the Jinja {what} `{name}` of the DAG: every template, including those fed by `dag_run.conf`, can {does}',
+    },
     docs: {
       what:
-        'Finds `eval`, `exec`, `compile` and `__import__` handed on instead of called: as an argument (`map(exec, payloads)`, `functools.partial(eval, …)`), as a dict value or keyword argument — above all Airflow\'s `user_defined_macros={"calc": eval}` / `user_defined_filters`, which makes the builtin callable from every template of the DAG (`{{ calc(dag_run.conf["expr"]) }}`) — or bound to another name (`run = exec`). Only the builtins count: a local function or import named the same does not.',
+        'Finds `eval`, `exec`, `compile` and `__import__` handed on instead of called: as an argument (`map(exec, payloads)`, `functools.partial(eval, …)`), as a dict value or keyword argument — above all Airflow\'s `user_defined_macros={"calc": eval}` / `user_defined_filters`, which makes the builtin callable from every template of the DAG (`{{ calc(dag_run.conf["expr"]) }}`) — or bound to another name (`run = exec`). Registered as a template macro or filter, also process and import functions (`user_defined_macros={"sh": os.system}`, `subprocess.*`, `importlib.import_module`, `getattr`, `pickle.loads`, `open`…). Only the builtins count: a local function or import named the same does not.',
       why:
         'A call of `eval(x)` is easy to see and to check (DG301); the same builtin passed as a value hides the call site. Registered as a Jinja macro it turns every template, including those fed by `dag_run.conf`, into a code-execution primitive on the worker; aliased, it escapes name-based scanners.',
       example: '```python\nwith DAG("calc", user_defined_macros={"calc": eval}):\n    BashOperator(task_id="t", bash_command="echo {{ calc(dag_run.conf[\'expr\']) }}")\n```',
@@ -26,10 +36,26 @@ export default defineRule({
   (assignment right: (identifier) @fn)
   (list (identifier) @fn)
   (tuple (identifier) @fn)
-] @use`,
-  keywords: ['eval', 'exec', 'compile', '__import__'],
+] @use
+(keyword_argument name: (identifier) @udk value: (dictionary) @udd (#match? @udk "^user_defined_(macros|filters)$"))`,
+  // (the macro dicts as a second top-level pattern: a `#match?` inside the alternation would reject its other branches)
+  keywords: ['eval', 'exec', 'compile', '__import__', 'user_defined_macros', 'user_defined_filters'],
   keywordMatch: 'token',
   onMatch(c, ctx) {
+    if (c.udd) {
+      // commands, imports and files registered as template macros or filters: `user_defined_macros={"sh": os.system}`
+      const kw = c.udk[0].text;
+      for (const p of c.udd[0].namedChildren) {
+        const v = p.type === 'pair' ? unwrap(p.childForFieldName('value')!) : null;
+        if (!v || (v.type !== 'attribute' && v.type !== 'identifier')) continue;
+        const q = ctx.qualifiedName(v) ?? '';
+        const does = MACRO_DANGER.find(([re]) => re.test(q))?.[1];
+        if (!does) continue;
+        const name = p.childForFieldName('key')?.text.replace(/^['"]|['"]$/g, '') ?? '?';
+        ctx.report(v, { fn: q, what: kw === 'user_defined_macros' ? 'macro' : 'filter', name, does }, { message: 'macro' });
+      }
+      return;
+    }
     const id = c.fn[0];
     if (!RUNNERS.has(id.text)) return;
     // a local binding or an import of the same name is not the builtin

@@ -11,5 +11,5 @@ import type { Trust } from '../../src/airflow/trust';
  * (`getattr(requests, method)` in a helper) is the DAG's own config.
  */
 export function taintSeverity(t: Trust): Severity {
-  return t === 'user' ? 'high' : t === 'xcom' || t === 'param' ? 'medium' : 'low';
+  return t === 'user' ? 'high' : t === 'xcom' || t === 'external' || t === 'param' ? 'medium' : 'low';
 }

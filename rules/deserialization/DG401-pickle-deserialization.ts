@@ -9,7 +9,9 @@ const SINKS = new Set<string>([
   'shelve.DbfilenameShelf',
   'pandas.read_pickle',
   'jsonpickle.decode',
+  'jsonpickle.loads',
   'jsonpickle.unpickler.decode',
+  'jsonpickle.Unpickler',
   'joblib.load',
   'sklearn.externals.joblib.load',
 ]);
@@ -27,7 +29,7 @@ export default defineRule({
     aliases: ['B301', 'S301'],
     docs: {
       what:
-        'Finds pickle-based deserialization: `pickle`/`cPickle`/`_pickle`/`dill`/`cloudpickle` `load`, `loads` and `Unpickler`, `shelve.open`, `pandas.read_pickle`, `jsonpickle.decode`, `joblib.load` and `numpy.load(..., allow_pickle=True)`, through import aliases. Severity is raised to high when the call runs at parse time (module level, decorators, default values).',
+        'Finds pickle-based deserialization: `pickle`/`cPickle`/`_pickle`/`dill`/`cloudpickle` `load`, `loads` and `Unpickler`, `shelve.open`, `pandas.read_pickle`, `jsonpickle.decode`/`loads`, `joblib.load` and `numpy.load(..., allow_pickle=True)`, through import aliases. Severity is raised to high when the call runs at parse time (module level, decorators, default values).',
       why:
         'Unpickling calls `__reduce__` of whatever the byte stream names, so loading a pickle is running code. In a DAG the stream usually comes from S3/GCS, an XCom, a shared volume or a URL — places that someone other than the DAG author can write. At module level it runs inside the scheduler/dag-processor, with the metadata DB credentials and the Fernet key in its environment, every time the file is parsed. `joblib` model files and `jsonpickle` documents are pickles too.',
       example:

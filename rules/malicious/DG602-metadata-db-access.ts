@@ -12,6 +12,10 @@ const SESSION_FACTORIES = new Set([
   'airflow.utils.session.create_session',
   'airflow.utils.db.create_session',
 ]);
+/** Writes to the metadata database through Airflow's model API (a Variable set or deleted on every parse). */
+const MODEL_WRITES = new Set(
+  ['airflow.models.Variable', 'airflow.models.variable.Variable', 'airflow.sdk.Variable'].flatMap((v) => [`${v}.set`, `${v}.delete`, `${v}.update`, `${v}.setdefault`]),
+);
 const PROVIDE_SESSION = new Set(['airflow.utils.session.provide_session', 'airflow.utils.db.provide_session']);
 /** ORM models whose rows are secrets (the ORM decrypts passwords and extras with the Fernet key). */
 const SECRET_MODEL = /^airflow\.(models(\.(connection|variable))?\.(Connection|Variable)|providers\.fab\..*\.(User|Role))$|(^|\.)(Connection|Variable)$/;
@@ -31,10 +35,11 @@ export default defineRule({
       secretParse: 'queries the Connection/Variable tables of the metadata database while the DAG file is parsed',
       secret: 'queries the Connection/Variable tables of the metadata database directly, bypassing the secrets backend',
       model: 'queries the Airflow metadata database while the DAG file is parsed',
+      write: '`{fn}` writes the Airflow metadata database while the DAG file is parsed',
     },
     docs: {
       what:
-        'Finds direct access to the Airflow metadata database: `settings.Session()`, `create_session()`, `settings.engine.connect()`, `provide_session(f)()` and `create_engine(...sql_alchemy_conn...)` at parse time (high), and ORM queries of the `Connection` and `Variable` tables (`session.query(Connection)`) anywhere — critical at parse time, high in a task. Queries of other models at parse time are medium.',
+        'Finds direct access to the Airflow metadata database: `settings.Session()`, `create_session()`, `settings.engine.connect()`, `provide_session(f)()` and `create_engine(...sql_alchemy_conn...)` at parse time (high), writes through the model API at parse time (`Variable.set`/`delete`/`update`/`setdefault`: a database write at every parse; high), and ORM queries of the `Connection` and `Variable` tables (`session.query(Connection)`) anywhere — critical at parse time, high in a task. Queries of other models at parse time are medium.',
       why:
         'The dag-processor holds the metadata-DB credentials; a DAG file that opens a session from there can read every connection and variable (the ORM decrypts them with the Fernet key), bypassing the secrets backend, RBAC and audit logging — or change them. Airflow 3 forbids direct DB access from task code for this reason. Even harmless queries at parse time add a DB round-trip to every parse of every file.',
       example: '```python\nfrom airflow.models import Connection\nfrom airflow.settings import Session\n\nsession = Session()\nCONNS = {c.conn_id: c.get_uri() for c in session.query(Connection)}\n```',
@@ -43,8 +48,13 @@ export default defineRule({
     },
   },
   // Sessions and engines come from anywhere (`settings.Session`, a sqlalchemy engine); `.query(…)` on any session.
-  calls: [...SESSION_FACTORIES, ...PROVIDE_SESSION, 'sqlalchemy.create_engine', 'sqlalchemy.engine.create_engine', '**.query'],
+  calls: [...SESSION_FACTORIES, ...PROVIDE_SESSION, ...MODEL_WRITES, 'sqlalchemy.create_engine', 'sqlalchemy.engine.create_engine', '**.query'],
   onCall(call, fn, ctx) {
+    if (MODEL_WRITES.has(fn)) {
+      // `Variable.set(…)` at module level: a metadata-DB write at every parse of the file, by every dag-processor
+      if (ctx.isParseTime(call)) ctx.report(call, { fn: fn.split('.').slice(-2).join('.') }, { message: 'write', severity: 'high' });
+      return;
+    }
     if (PROVIDE_SESSION.has(fn)) {
       // `provide_session(f)()`: the outer call opens the session.
       const outer = call.parent;

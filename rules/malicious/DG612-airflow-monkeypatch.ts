@@ -28,16 +28,19 @@ export default defineRule({
   onFile(ctx) {
     // `X.y = …` anywhere on a line (chained and `;`-separated assignments too), text first: only a dotted target
     // whose head an import binds to airflow is looked up in the tree
+    const byName = modulesFetchedByName(ctx.file.text);
     for (const { start, dotted } of attributeTargets(ctx.file.text)) {
       const head = dotted.slice(0, dotted.indexOf('.'));
-      const mod = ctx.imports.get(head) ?? ctx.aliases.get(head) ?? head;
+      // `m = sys.modules.get("airflow.models")` / `importlib.import_module("airflow.models")`, then `m.Variable.get = …`
+      const fetched = ctx.imports.has(head) || ctx.aliases.has(head) ? undefined : byName.get(head);
+      const mod = ctx.imports.get(head) ?? ctx.aliases.get(head) ?? fetched ?? head;
       if (!/^(airflow|builtins|__builtins__)/.test(mod) && !(mod === 'sys' && SYS_HOOK.test(dotted.slice(head.length)))) continue;
       let n: SyntaxNode | null = ctx.root.descendantForIndex(start, start + dotted.length);
       while (n && n.type !== 'attribute' && n.startIndex === start && n.endIndex < start + dotted.length) n = n.parent;
       if (n?.type !== 'attribute' || n.startIndex !== start || n.endIndex !== start + dotted.length) continue;
       const a = n.parent;
       if (a?.type !== 'assignment' || a.childForFieldName('left')?.id !== n.id) continue;
-      check(ctx, a, ctx.qualifiedName(n));
+      check(ctx, a, fetched ? `${fetched}${dotted.slice(head.length)}` : ctx.qualifiedName(n));
     }
     // sys.modules["airflow.models"].Variable.get = …: the module object fetched by name
     for (const m of ctx.file.text.matchAll(SYS_MODULES_TARGET)) {
@@ -78,6 +81,18 @@ function isStartedAtParseTime(ctx: RuleContext, call: SyntaxNode): boolean {
   if (p?.type === 'attribute' && p.childForFieldName('attribute')?.text === 'start' && p.parent?.type === 'call') return true;
   return p?.type === 'with_item' || (p?.type === 'as_pattern' && p.parent?.type === 'with_item');
 }
+
+/**
+ * Names bound to an Airflow module fetched by name — `m = sys.modules.get("airflow.models")`, `sys.modules[…]`,
+ * `importlib.import_module(…)`, `__import__(…)` — found in one pass over the file.
+ */
+function modulesFetchedByName(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!text.includes('airflow')) return out;
+  for (const m of text.matchAll(FETCHED_MODULE)) out.set(m[1], m[3]);
+  return out;
+}
+const FETCHED_MODULE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?:sys\.modules(?:\.get\(|\[)|(?:importlib\.)?import_module\(|__import__\()[ \t]*(['"])(airflow[\w.]*)\2/gm;
 
 /** `sys.modules["airflow…"].attr… =`: an Airflow module fetched by name, then patched. */
 const SYS_MODULES_TARGET = /(?<![\w.])sys\s*\.\s*modules\s*\[\s*(['"])(airflow[\w.]*)\1\s*\]((?:\.[A-Za-z_]\w*)+)[ \t]*=(?!=)/g;

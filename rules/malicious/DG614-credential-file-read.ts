@@ -2,6 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
+import { laterUsesOfBinding } from '../../src/engine/locate';
 
 /**
  * Files that hold the host's or the deployment's credentials: the pod's Kubernetes service-account token, cloud SDK
@@ -25,7 +26,7 @@ function what(path: string): string {
 }
 
 /** Does the string at `node` reach a file reader (an enclosing call in the same statement) or a shell command that reads? */
-function isRead(node: SyntaxNode, ctx: RuleContext): boolean {
+function isRead(node: SyntaxNode, ctx: RuleContext, depth = 0): boolean {
   if (SHELL_READ.test(node.text)) return true;
   for (let n: SyntaxNode | null = node.parent; n && !/_statement$|^(block|module)$/.test(n.type); n = n.parent) {
     if (n.type !== 'call') continue;
@@ -39,7 +40,18 @@ function isRead(node: SyntaxNode, ctx: RuleContext): boolean {
     if (/^shutil\./.test(fn)) return inFirst;
     if (/open$/.test(fn)) {
       const mode = stringValue(a.positional[1] ?? a.keywords.get('mode') ?? null);
-      return inFirst && !(mode && /[wax]/.test(mode));
+      return inFirst && !(mode && /[wax]/.test(mode) && !mode.includes('+'));
+    }
+    // `path = os.path.expanduser("~/.netrc")`: a path, read only if one of its later uses reads it (a task that
+    // writes ~/.netrc from a connection for wget is not reading credentials)
+    if (/expanduser$|^pathlib\.Path$/.test(fn)) {
+      if (depth < 2 && n.parent?.type === 'assignment' && n.parent.childForFieldName('right')?.id === n.id) {
+        const uses = laterUsesOfBinding(n, ctx.file.text, ctx.root);
+        if (uses.length) return uses.some((u) => isRead(u, ctx, depth + 1) || (u.parent?.type === 'attribute' && READ_METHODS.has(u.parent.childForFieldName('attribute')?.text ?? '')));
+        return true;
+      }
+      // `open(os.path.expanduser("~/.netrc"), "w")`: the call around the path decides
+      if (n.parent?.type === 'argument_list') continue;
     }
     return true;
   }

@@ -31,6 +31,15 @@ export const NETWORK = new Set<string>([
   ...URL_FETCHERS,
   'http.client.HTTPConnection',
   'http.client.HTTPSConnection',
+  // log handlers that ship every record they get to a remote host: installed at parse time, on Airflow's loggers,
+  // they send the dag-processor's and tasks' logs out
+  // asyncio HTTP clients: a session made in a coroutine run at parse time (`asyncio.run(fetch())`)
+  'aiohttp.request',
+  'aiohttp.ClientSession',
+  'logging.handlers.HTTPHandler',
+  'logging.handlers.SocketHandler',
+  'logging.handlers.DatagramHandler',
+  'logging.handlers.SMTPHandler',
   'httplib.HTTPConnection',
   'httplib.HTTPSConnection',
   'socket.create_connection',

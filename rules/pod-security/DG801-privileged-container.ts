@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import type { Severity } from '../../src/report';
 import { callArgs, stringValue } from '../../src/engine/python';
-import { isTrue, setting, SETTING_QUERY, settingName, stringsOf } from './_pod-spec';
+import { isTrue, setting, SETTING_QUERY, settingName, settingValue, stringsOf } from './_pod-spec';
 import { capabilityNames, podSettingsInData } from './_pod-data';
 
 /**
@@ -23,7 +23,7 @@ export default defineRule({
     message: 'pod security context: {what}',
     docs: {
       what:
-        'Finds pod and container security settings that hand the task the node: `privileged=True` (*high*), `allow_privilege_escalation=True` (*medium*), `run_as_user=0` (*high*), and capabilities added (`add=["SYS_ADMIN"]`, `NET_ADMIN`, `SYS_PTRACE`, `ALL`… *high*; others *medium*; only capabilities the Pod Security Standards\' *baseline* profile allows, such as `NET_BIND_SERVICE`, are not reported) — in Kubernetes manifests shipped with the DAGs (a `pod_template_file` YAML/JSON that lists `containers`), in `kubernetes.client` models (`V1SecurityContext`, `V1PodSecurityContext`, `V1Capabilities`) and in dict pod specs (`securityContext: {privileged: true}`), whether given to `KubernetesPodOperator`, `@task.kubernetes`, `executor_config={"pod_override": …}`, `full_pod_spec` or a `pod_template_dict`.',
+        'Finds pod and container security settings that hand the task the node: `privileged=True` (*high*), `allow_privilege_escalation=True` (*medium*), `run_as_user=0` (*high*), and capabilities added (`add=["SYS_ADMIN"]`, `NET_ADMIN`, `SYS_PTRACE`, `ALL`… *high*; others *medium*; only capabilities the Pod Security Standards\' *baseline* profile allows, such as `NET_BIND_SERVICE`, are not reported) — in Kubernetes manifests shipped with the DAGs (a `pod_template_file` YAML/JSON that lists `containers`, or a `SparkApplication` manifest of `SparkKubernetesOperator`), in `kubernetes.client` models (`V1SecurityContext`, `V1PodSecurityContext`, `V1Capabilities`) and in dict pod specs (`securityContext: {privileged: true}`), whether given to `KubernetesPodOperator`, `@task.kubernetes`, `executor_config={"pod_override": …}`, `full_pod_spec` or a `pod_template_dict`.',
       why:
         'A privileged container, root, or added kernel capabilities let the task escape to the Kubernetes node, read every other pod\'s secrets and the kubelet\'s credentials. The Airflow chart\'s own hardening runs worker pods non-root with capabilities dropped and `allowPrivilegeEscalation: false`; a DAG can undo it pod by pod.',
       example: '```python\nKubernetesPodOperator(\n    task_id="debug",\n    image="registry.internal/tools:1.2",\n    security_context=k8s.V1SecurityContext(privileged=True, run_as_user=0),\n)\n```',
@@ -67,7 +67,7 @@ export default defineRule({
     const report = (what: string, severity: Severity): void => ctx.report(s.node, { what }, { severity });
     if (s.name === 'privileged' && isTrue(s.value)) report('`privileged: true` — the container can take over the node', 'high');
     else if (s.name === 'allowprivilegeescalation' && isTrue(s.value)) report('`allowPrivilegeEscalation: true` — setuid binaries can gain root', 'medium');
-    else if (s.name === 'runasuser' && s.value.type === 'integer' && Number(s.value.text) === 0) report('`runAsUser: 0` — the container runs as root', 'high');
+    else if (s.name === 'runasuser' && settingValue(s.value).type === 'integer' && Number(settingValue(s.value).text) === 0) report('`runAsUser: 0` — the container runs as root', 'high');
     else if (s.name === 'capabilities' && s.value.type === 'dictionary') {
       // {"capabilities": {"add": [...]}}, capabilities={"add": [...]} (a V1Capabilities(...) value is the call above)
       for (const p of s.value.namedChildren) {

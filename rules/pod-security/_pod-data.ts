@@ -1,6 +1,6 @@
 /**
  * Pod security settings in Kubernetes manifests shipped with the DAGs (`pod_template_file` YAML, JSON pod specs):
- * the same settings DG801/DG802 read in Python, found in the text of a data file that declares `containers`.
+ * the same settings DG801/DG802 read in Python, found in the text of a data file that declares `containers` (or is a SparkApplication and the like).
  */
 import type { RuleContext } from '../../src/engine/context';
 
@@ -13,8 +13,12 @@ export interface PodDataSetting {
   end: number;
 }
 
-/** A pod spec: a manifest that lists containers (not a compose file, a dbt profile or a connection export). */
-const POD_SPEC = /["']?containers["']?\s*:/;
+/**
+ * A pod spec: a manifest that lists containers (not a compose file, a dbt profile or a connection export), or a
+ * Kubernetes custom resource that describes pods in its own shape — `SparkApplication` (`driver`/`executor`, run by
+ * `SparkKubernetesOperator(application_file=…)`), `ScheduledSparkApplication`, Flink and Ray clusters.
+ */
+const POD_SPEC = /["']?containers["']?\s*:|["']?kind["']?\s*:\s*["']?(?:Scheduled)?SparkApplication\b|["']?kind["']?\s*:\s*["']?(?:FlinkDeployment|RayCluster|RayJob)\b/;
 const SETTING = /["']?\b(privileged|allowPrivilegeEscalation|runAsUser|hostNetwork|hostPID|hostIPC|capabilities|hostPath)["']?\s*:/g;
 
 export function podSettingsInData(ctx: RuleContext): PodDataSetting[] {

@@ -5,6 +5,7 @@
  */
 import type { SyntaxNode } from 'tree-sitter';
 import { stringValue, unwrap, type CallArgs } from '../../src/engine/python';
+import { resolveName } from '../../src/airflow/provenance';
 
 /** `run_as_user`, `runAsUser`, `"run-as-user"` -> `runasuser`. */
 export function settingName(raw: string): string {
@@ -21,13 +22,42 @@ export function setting(c: Record<string, SyntaxNode[]>): { name: string; value:
   return raw ? { name: settingName(raw), value: unwrap(v), node } : null;
 }
 
+/**
+ * A setting's value as written, or — for a name — the value it is bound to where it is used: the one assignment
+ * before it, or the default of a parameter of the enclosing helper
+ * (`def sc(privileged=True): return V1SecurityContext(privileged=privileged)`).
+ */
+export function settingValue(v: SyntaxNode): SyntaxNode {
+  const u = unwrap(v);
+  if (u.type !== 'identifier') return u;
+  const defs = resolveName(u).map(unwrap);
+  if (defs.length) return defs.length === 1 ? defs[0] : u;
+  return parameterDefault(u) ?? u;
+}
+
 export function isTrue(v: SyntaxNode): boolean {
-  return v.type === 'true';
+  return settingValue(v).type === 'true';
+}
+
+/** The default value of the enclosing function's parameter a name refers to. */
+function parameterDefault(id: SyntaxNode): SyntaxNode | null {
+  for (let p = id.parent; p; p = p.parent) {
+    if (p.type !== 'function_definition' && p.type !== 'lambda') continue;
+    for (const prm of p.childForFieldName('parameters')?.namedChildren ?? []) {
+      if (/^(default_parameter|typed_default_parameter)$/.test(prm.type) && prm.childForFieldName('name')?.text === id.text) {
+        const d = prm.childForFieldName('value');
+        return d ? unwrap(d) : null;
+      }
+      if ((prm.type === 'identifier' && prm.text === id.text) || prm.childForFieldName('name')?.text === id.text) return null;
+    }
+    return null;
+  }
+  return null;
 }
 
 /** The constant strings of a list/tuple value (or of a single string). */
 export function stringsOf(v: SyntaxNode): string[] {
-  const n = unwrap(v);
+  const n = settingValue(v); // `add=EXTRA_CAPS` with `EXTRA_CAPS = [...]`
   if (n.type === 'list' || n.type === 'tuple') return n.namedChildren.map((x) => stringValue(x)).filter((x): x is string => x !== null);
   const s = stringValue(n);
   return s === null ? [] : [s];

@@ -1,7 +1,9 @@
+import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
-import { stringValue } from '../../src/engine/python';
+import { callArgs, stringValue, unwrap } from '../../src/engine/python';
+import { resolveName } from '../../src/airflow/provenance';
 import { findTokens } from './_tokens';
 import { findUriCredentials, uriCredentialLines } from './_uri-credentials';
 import { blankLineContinuations } from '../../src/airflow/shell';
@@ -33,11 +35,33 @@ export default defineRule({
   },
   // A URI assembled from pieces — implicit concatenation over several lines, `+` of literals — as Python folds it
   // (the text scan below sees the pieces one line at a time).
-  query: `[(concatenated_string) (binary_operator)] @s`,
+  // … and URIs formatted from names and arguments bound to literals (`f"postgresql://{u}:{p}@{h}/db"` with
+  // `p = "…"`, `"mongodb://{}:{}@h".format("user", "…")`): the password is literal, only not where the URI is written.
+  // (Separate top-level patterns: a predicate inside an alternation branch would reject the other branches.)
+  query: `[(concatenated_string) (binary_operator)] @s
+(string (interpolation)) @fs
+(call function: (attribute object: (string) attribute: (identifier) @fmt (#eq? @fmt "format"))) @fmtcall`,
   keywords: ['://'],
   // the assembled value holds `user:password@`, and stringValue joins literal pieces only: the `@` is in the text
   andKeywords: ['@'],
   onMatch(c, ctx) {
+    if (c.fs || c.fmtcall) {
+      const node = (c.fs ?? c.fmtcall)[0];
+      const folded = foldedText(node);
+      if (!folded || !folded.includes('://')) return;
+      const cred = findUriCredentials(folded, !ctx.exhaustive).find((u) => u.kind === 'userinfo' && !/[{}]/.test(u.secret) && !findTokens(u.secret).length);
+      // a password written in the string itself is the line scan's
+      const written = c.fs ? node.namedChildren.filter((x) => x.type === 'string_content').map((x) => x.text).join('') : (stringValue(node.childForFieldName('function')!.childForFieldName('object')) ?? '');
+      if (!cred || written.includes(cred.secret)) return;
+      // `airflow:airflow@localhost`: a local stack, at info as in the line scan
+      const user = /:\/\/([^:@/\s]*):/.exec(folded.slice(cred.index, cred.index + cred.length))?.[1];
+      const dev = isDevDefault(cred.secret, user) && cred.host !== undefined && LOCAL_HOST.test(cred.host);
+      ctx.report(node, { where: `\`${cred.scheme}://\` URI formatted from literals${cred.host ? ` for host \`${cred.host.replace(/\{[^}]*\}/g, '{…}')}\`` : ''}`, secret: redact(cred.secret) }, {
+        key: secretKey('DG102', cred.secret),
+        ...(dev ? { severity: 'info' as const } : {}),
+      });
+      return;
+    }
     const s = c.s[0];
     const p = s.parent?.type;
     if (p === 'concatenated_string' || p === 'binary_operator' || p === 'parenthesized_expression' && s.parent?.parent?.type === 'binary_operator') return;
@@ -51,6 +75,61 @@ export default defineRule({
   onFile: scanLines,
   onDataFile: scanLines,
 });
+
+/** A literal, or a name bound to exactly one literal, or a literal URL-encoded in place (`quote_plus("p@ss")`): its text; else null. */
+function literalOf(node: SyntaxNode): string | null {
+  let n = unwrap(node);
+  if (n.type === 'call') {
+    const f = n.childForFieldName('function')?.text ?? '';
+    const arg = callArgs(n).positional[0];
+    if (!arg || !/(^|\.)(quote_plus|quote|str)$/.test(f)) return null;
+    const v = literalOf(arg);
+    return v === null || f.endsWith('str') ? v : encodeURIComponent(v).replace(/%20/g, '+');
+  }
+  if (n.type === 'identifier') {
+    const defs = resolveName(n).map(unwrap);
+    if (defs.length !== 1) return null;
+    n = defs[0];
+  }
+  if (n.type !== 'string' || n.namedChildren.some((x) => x.type === 'interpolation')) return null;
+  return stringValue(n);
+}
+
+/**
+ * The text of an f-string or of `"…".format(…)` with every field whose value is a literal (or a name bound to one)
+ * filled in and the others left as `{…}`; null when nothing was filled.
+ */
+function foldedText(node: SyntaxNode): string | null {
+  let filled = false;
+  const fill = (v: SyntaxNode | undefined): string => {
+    const t = v ? literalOf(v) : null;
+    if (t === null) return '{…}';
+    filled = true;
+    return t;
+  };
+  if (node.type === 'string') {
+    let out = '';
+    for (const ch of node.namedChildren) {
+      if (ch.type === 'string_content') out += ch.text;
+      else if (ch.type === 'interpolation') out += fill(ch.namedChildren.find((x) => x.type !== 'type_conversion' && x.type !== 'format_specifier'));
+    }
+    return filled ? out : null;
+  }
+  const f = node.childForFieldName('function')!;
+  const template = stringValue(f.childForFieldName('object'));
+  if (template === null) return null;
+  const args = callArgs(node);
+  let auto = 0;
+  const out = template.replace(/\{\{|\}\}|\{([^{}!:]*)(?:![rsa])?(?::[^{}]*)?\}/g, (m, field: string | undefined) => {
+    if (m === '{{') return '{';
+    if (m === '}}') return '}';
+    const key = field ?? '';
+    if (key === '') return fill(args.positional[auto++]);
+    if (/^\d+$/.test(key)) return fill(args.positional[Number(key)]);
+    return fill(args.keywords.get(key));
+  });
+  return filled ? out : null;
+}
 
 /** The local machine or a service of a local compose stack. */
 const LOCAL_HOST = /^(localhost|127\.0\.0\.1|0\.0\.0\.0|\[?::1\]?|host\.docker\.internal|postgres(ql)?|mysql|mariadb|redis|rabbitmq|minio|airflow-db|metadata-db)(:\d+)?$/i;

@@ -33,9 +33,15 @@ export default defineRule({
 
 /**
  * Where two string literals meet with nothing but `+`, a line continuation or a line break between them
- * (`"ghp_" + "a1B2…"`, `("xoxb-"\n "1234-…")`): Python joins them, so a token split over them is still one token.
+ * (`"ghp_" + "a1B2…"`, `("xoxb-"\n "1234-…")`), or items of a `"".join([…])` list: Python joins them, so a token
+ * split over them is still one token.
  */
 const GLUE = /(["'])[ \t]*(?:\+[ \t]*)?(?:\\?\r?\n[ \t]*)*(?:\+[ \t]*)?[rRuUfFbB]{0,2}(["'])/g;
+/**
+ * Two string literals separated by a comma, as the items of `"".join(["ghp_", "a1B2…"])`: counted as a join only when
+ * a `join(` opens shortly before (a list of unrelated strings is not one value).
+ */
+const LIST_GLUE = /(["'])[ \t]*,[ \t]*(?:\r?\n[ \t]*)*[rRuUfFbB]{0,2}(["'])/g;
 /** How far on each side of a join a token can reach (the longest formats: JWTs, keys). */
 const REACH = 160;
 
@@ -47,6 +53,13 @@ function scanSplitTokens(ctx: RuleContext): void {
   const text = ctx.file.text;
   const joins: [number, number][] = [];
   for (const g of text.matchAll(GLUE)) if (g[1] === g[2]) joins.push([g.index!, g.index! + g[0].length]);
+  if (text.includes('join(')) {
+    for (const g of text.matchAll(LIST_GLUE)) {
+      const j = text.lastIndexOf('join(', g.index!);
+      if (g[1] === g[2] && j >= 0 && g.index! - j < REACH && !text.slice(j, g.index!).includes(')')) joins.push([g.index!, g.index! + g[0].length]);
+    }
+    joins.sort((a, b) => a[0] - b[0]);
+  }
   const seen = new Set<string>();
   let lo = 0; // the first join that can reach into the window (windows move forward)
   for (let k = 0; k < joins.length; k++) {

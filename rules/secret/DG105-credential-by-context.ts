@@ -3,6 +3,7 @@ import type { RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
 import { defineRule } from '../../src/engine/rule';
+import { resolveName } from '../../src/airflow/provenance';
 import { nameStrength } from './_names';
 import { isNotASecretValue } from './_values';
 import { secretKey } from './_bindings';
@@ -31,8 +32,45 @@ const POSITIONAL: ReadonlyMap<string, number> = new Map([
   ['pika.credentials.PlainCredentials', 1],
   ['smb.SMBConnection.SMBConnection', 1],
   ['**.simple_bind_s', 1],
+  ['**.simple_bind', 1],
   ['**.bind_s', 1],
+  // redis.Redis(host, port, db, password)
+  ['redis.Redis', 3],
+  ['redis.StrictRedis', 3],
+  ['redis.client.Redis', 3],
+  ['redis.client.StrictRedis', 3],
+  // boto3.Session(aws_access_key_id, aws_secret_access_key, …); boto3.client(service, region, api_version,
+  // use_ssl, verify, endpoint_url, aws_access_key_id, aws_secret_access_key, …)
+  ['boto3.Session', 1],
+  ['boto3.session.Session', 1],
+  ['boto3.client', 7],
+  ['boto3.resource', 7],
+  ['minio.Minio', 2],
+  ['hvac.Client', 1],
+  ['pysftp.Connection', 3],
+  ['pg8000.connect', 4],
+  ['clickhouse_driver.Client', 4],
+  ['hdbcli.dbapi.connect', 3],
+  ['ibm_db.connect', 2],
+  ['smbclient.register_session', 2],
+  ['exchangelib.Credentials', 1],
+  ['requests_ntlm.HttpNtlmAuth', 1],
+  ['cassandra.auth.PlainTextAuthProvider', 1],
+  ['tableauserverclient.TableauAuth', 1],
+  ['trino.auth.BasicAuthentication', 1],
+  ['prestodb.auth.BasicAuthentication', 1],
+  // sqlalchemy URL.create(drivername, username, password, host, …)
+  ['sqlalchemy.URL.create', 2],
+  ['sqlalchemy.engine.URL.create', 2],
+  ['sqlalchemy.engine.url.URL.create', 2],
 ]);
+
+/** The POSITIONAL pattern a qualified callee matches (`**.x` patterns: any receiver). */
+function positionalPattern(fn: string): string | null {
+  if (POSITIONAL.has(fn)) return fn;
+  for (const k of POSITIONAL.keys()) if (k.startsWith('**.') && fn.endsWith(k.slice(2))) return k;
+  return fn.endsWith('.connect') ? 'paramiko.SSHClient.connect' : null;
+}
 /**
  * Signing and encryption keys taken by position (or by the keyword after the `:`): whoever reads the key forges
  * tokens (`jwt.encode(claims, "k", …)` HS256), MACs (`hmac.new(b"k", …)`) or decrypts (`Fernet(b"…")`).
@@ -55,6 +93,35 @@ const SECRET_FLAG = /^-{1,2}(?!no-)(?:[a-z0-9]+-){0,3}(?:password|passwd|pass|pw
 /** `--token=…` in one element or one string. */
 const SECRET_FLAG_VALUE = /(?:^|\s)-{1,2}(?!no-)((?:[a-z0-9]+-){0,3}(?:password|passwd|pwd|token|access-token|auth-token|api-key|apikey|client-secret|secret-key))=(['"]?)([^\s'"]+)\2/i;
 
+/**
+ * Decoders a secret-named value may be hidden behind (`password=bytes.fromhex("…").decode()`): how to reverse the
+ * literal, and the wording. Encoding is not hiding: anyone reverses it the same way.
+ */
+const DECODERS: ReadonlyMap<string, { label: string; decode: (v: string, encoding: string | null) => string | null }> = new Map([
+  ['base64.b64decode', { label: 'base64-encoded', decode: (v: string) => decoded(v) }],
+  ['base64.standard_b64decode', { label: 'base64-encoded', decode: (v: string) => decoded(v) }],
+  ['base64.urlsafe_b64decode', { label: 'base64-encoded', decode: (v: string) => decoded(v) }],
+  ['bytes.fromhex', { label: 'hex-encoded', decode: fromHex }],
+  ['builtins.bytes.fromhex', { label: 'hex-encoded', decode: fromHex }],
+  ['bytearray.fromhex', { label: 'hex-encoded', decode: fromHex }],
+  ['binascii.unhexlify', { label: 'hex-encoded', decode: fromHex }],
+  ['binascii.a2b_hex', { label: 'hex-encoded', decode: fromHex }],
+  ['binascii.a2b_base64', { label: 'base64-encoded', decode: (v: string) => decoded(v) }],
+  [
+    'codecs.decode',
+    {
+      label: 'encoded with `codecs`',
+      decode: (v: string, enc: string | null) => {
+        const e = (enc ?? '').toLowerCase().replace(/[-_]/g, '');
+        if (e === 'rot13') return printable(rot13(v));
+        if (e === 'hex') return fromHex(v);
+        if (e === 'base64') return decoded(v);
+        return null;
+      },
+    },
+  ],
+]);
+
 export default defineRule({
   meta: {
     id: 'DG105',
@@ -65,7 +132,7 @@ export default defineRule({
     aliases: ['B106', 'S106'],
     docs: {
       what:
-        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`, `pika.PlainCredentials(user, "pw")`, `ldap.simple_bind_s(dn, "pw")`, `jaydebeapi.connect(driver, url, [user, "pw"])`, Oracle\'s `oracledb.connect("user/pw@dsn")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); a literal signing or encryption key (`jwt.encode(claims, "k", algorithm="HS256")`, `jwt.decode`, `hmac.new(b"k", …)`, `Fernet(b"…")`, `AES.new(b"…", …)`, itsdangerous serializers); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form).',
+        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`, `pika.PlainCredentials(user, "pw")`, `ldap.simple_bind_s(dn, "pw")` on any connection object, `redis.Redis(host, port, db, "pw")`, `boto3.Session(key_id, "secret")`, `minio.Minio`, `hvac.Client(url, "token")`, `pysftp.Connection`, Trino/Presto `BasicAuthentication(user, "pw")`, `sqlalchemy.URL.create(driver, user, "pw", …)`, Cassandra, Tableau, NTLM and exchangelib credentials, `jaydebeapi.connect(driver, url, [user, "pw"])`, Oracle\'s `oracledb.connect("user/pw@dsn")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); an `Authorization`/`X-API-Key` header whose credential is a constant held in a name (`{"Authorization": f"Bearer {TOKEN}"}` with `TOKEN = "…"`); a literal signing or encryption key (`jwt.encode(claims, "k", algorithm="HS256")`, `jwt.decode`, `hmac.new(b"k", …)`, `Fernet(b"…")`, `AES.new(b"…", …)`, itsdangerous serializers); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form).',
       why:
         'The same password as in DG101, only without the name that would give it away: review and name-based scanners (bandit, ruff `S`) miss it, and it lives in git history, CI logs and the DAG code view all the same. Base64 is an encoding anyone reverses; a `Param` default is displayed to everyone who can trigger the DAG.',
       example:
@@ -75,7 +142,7 @@ export default defineRule({
     },
   },
   // `ssh.connect(host, port, user, "pw")` on a client bound earlier: any receiver, judged by its name below
-  calls: [...POSITIONAL.keys(), ...KEY_ARGUMENT.keys(), ...ORACLE_CONNECT, 'jaydebeapi.connect', '**.connect', 'base64.b64encode', 'base64.standard_b64encode', 'base64.urlsafe_b64encode', 'base64.b64decode', 'airflow.**.Param'],
+  calls: [...POSITIONAL.keys(), ...KEY_ARGUMENT.keys(), ...ORACLE_CONNECT, 'jaydebeapi.connect', '**.connect', 'base64.b64encode', 'base64.standard_b64encode', 'base64.urlsafe_b64encode', ...DECODERS.keys(), 'airflow.**.Param'],
   onCall(call, fn, ctx) {
     const args = callArgs(call);
     if (fn.startsWith('base64.') && fn.endsWith('encode')) {
@@ -86,14 +153,16 @@ export default defineRule({
       if (m && !isNotASecretValue(m[2], 'password')) report(ctx, encodedText(args.positional[0])!, 'encoded with base64 (`user:password`)', m[2]);
       return;
     }
-    if (fn === 'base64.b64decode' || fn.endsWith('.Param')) {
-      // password=base64.b64decode("…"), "db_password": Param("…"): the secret-named binding DG101 cannot see
+    const decoder = DECODERS.get(fn);
+    if (decoder || fn.endsWith('.Param')) {
+      // password=base64.b64decode("…"), password=bytes.fromhex("…").decode(), "db_password": Param("…"): the
+      // secret-named binding DG101 cannot see
       const name = bindingName(call);
       const v = literal(fn.endsWith('.Param') ? (args.keywords.get('default') ?? args.positional[0]) : args.positional[0]);
       if (!name || v === null || nameStrength(name) !== 'strong') return;
-      const value = fn === 'base64.b64decode' ? decoded(v) : v;
+      const value = decoder ? decoder.decode(v, literal(args.positional[1] ?? args.keywords.get('encoding'))) : v;
       if (value !== null && !isNotASecretValue(value, name)) {
-        report(ctx, call, fn === 'base64.b64decode' ? `in \`${name}\`, base64-encoded` : `as the default of Param \`${name}\``, value);
+        report(ctx, call, decoder ? `in \`${name}\`, ${decoder.label}` : `as the default of Param \`${name}\``, value);
       }
       return;
     }
@@ -123,7 +192,7 @@ export default defineRule({
         return;
       }
     }
-    const pattern = POSITIONAL.has(fn) ? fn : fn.endsWith('.login') ? '**.login' : fn.endsWith('.connect') ? 'paramiko.SSHClient.connect' : null;
+    const pattern = positionalPattern(fn);
     const index = pattern ? POSITIONAL.get(pattern) : undefined;
     if (index === undefined) return;
     if (pattern === 'paramiko.SSHClient.connect' && !/paramiko|ssh/i.test(fn)) return;
@@ -132,10 +201,22 @@ export default defineRule({
     if (node && v !== null && !isNotASecretValue(v, 'password')) report(ctx, node, `passed as the password argument of \`${fn.split('.').slice(-2).join('.')}\``, v);
   },
   // argv lists: ["--password", "…"] anywhere (KPO arguments/cmds, subprocess, DockerOperator command lists)
-  query: `(list (string) @s) @list`,
-  // every flag SECRET_FLAG / SECRET_FLAG_VALUE accept follows a dash (`--password`, `--api-key`, `-apikey`)
-  keywords: ['-pass', '-pwd', '-token', '-key', '-secret', '-apikey'],
+  // … and authorization headers whose credential is a constant held in a name: `{"Authorization": f"Bearer {TOKEN}"}`
+  query: `(list (string) @s) @list
+(pair key: (string) @hk value: [(string) (binary_operator) (identifier)] @hv)`,
+  // every flag SECRET_FLAG / SECRET_FLAG_VALUE accept follows a dash (`--password`, `--api-key`, `-apikey`); the
+  // header patterns hold their header name
+  keywords: ['-pass', '-pwd', '-token', '-key', '-secret', '-apikey', 'authorization', 'api-key', 'auth-token'],
   onMatch(c, ctx) {
+    if (c.hv) {
+      const key = stringValue(c.hk[0]);
+      if (key === null || !AUTH_HEADER_KEY.test(key)) return;
+      const folded = headerValue(c.hv[0]);
+      const m = folded ? /^(?:(Bearer|Token|Basic|Api-Key|ApiKey)\s+)?(\S{8,})$/i.exec(folded.text) : null;
+      if (!folded || !m || !folded.filled.includes(m[2]) || isNotASecretValue(m[2], 'token')) return;
+      report(ctx, c.hv[0], `in the \`${key}\` header${m[1] ? ` (\`${m[1]} …\`)` : ''}, from a constant`, m[2]);
+      return;
+    }
     const s = c.s[0];
     const text = stringValue(s);
     if (text === null) return;
@@ -150,6 +231,49 @@ export default defineRule({
     if (m && !isNotASecretValue(m[3], 'password')) report(ctx, s, `in \`--${m[1]}=\` on a command line`, m[3]);
   },
 });
+
+/** Request headers that carry a credential. */
+const AUTH_HEADER_KEY = /^(proxy-)?authorization$|^x-(api-key|auth-token|access-token)$|^api-?key$/i;
+
+/**
+ * The text of a header value built from a literal prefix and names bound to literals (`f"Bearer {TOKEN}"`,
+ * `"Bearer " + TOKEN`), with the text that came from those names (`filled`); null when a part is not constant or
+ * nothing came from a name (a literal written in place is DG102's).
+ */
+function headerValue(node: SyntaxNode): { text: string; filled: string } | null {
+  let text = '';
+  let filled = '';
+  const bound = (e: SyntaxNode): string | null => {
+    const u = unwrap(e);
+    if (u.type !== 'identifier') return null;
+    const defs = resolveName(u).map(unwrap);
+    return defs.length === 1 && defs[0].type === 'string' && !defs[0].namedChildren.some((x) => x.type === 'interpolation') ? stringValue(defs[0]) : null;
+  };
+  const add = (n: SyntaxNode): boolean => {
+    const u = unwrap(n);
+    if (u.type === 'binary_operator' && u.childForFieldName('operator')?.type === '+') return add(u.childForFieldName('left')!) && add(u.childForFieldName('right')!);
+    if (u.type === 'identifier') {
+      const v = bound(u);
+      if (v === null) return false;
+      text += v;
+      filled += v;
+      return true;
+    }
+    if (u.type !== 'string') return false;
+    for (const ch of u.namedChildren) {
+      if (ch.type === 'string_content') text += ch.text;
+      else if (ch.type === 'interpolation') {
+        const e = ch.namedChildren.find((x) => x.type !== 'type_conversion' && x.type !== 'format_specifier');
+        const v = e ? bound(e) : null;
+        if (v === null) return false;
+        text += v;
+        filled += v;
+      }
+    }
+    return true;
+  };
+  return add(node) && filled ? { text, filled } : null;
+}
 
 function report(ctx: RuleContext, node: SyntaxNode, how: string, value: string): void {
   ctx.report(node, { how, value: redact(value) }, { key: secretKey('DG105', value) });
@@ -172,12 +296,29 @@ function encodedText(node: SyntaxNode | undefined): SyntaxNode | undefined {
   return node;
 }
 
+/** Printable text, or null. */
+function printable(s: string): string | null {
+  return /^[\x20-\x7e]{3,}$/.test(s) ? s : null;
+}
+
 /** base64 text decoded, when it decodes to printable text. */
 function decoded(v: string): string | null {
   if (!/^[A-Za-z0-9+/=_-]{4,}$/.test(v)) return null;
-  const s = Buffer.from(v, 'base64').toString('utf8');
-  return /^[\x20-\x7e]{3,}$/.test(s) ? s : null;
+  return printable(Buffer.from(v, 'base64').toString('utf8'));
 }
+
+function fromHex(v: string): string | null {
+  const h = v.replace(/\s+/g, '');
+  return /^(?:[0-9a-fA-F]{2}){3,}$/.test(h) ? printable(Buffer.from(h, 'hex').toString('utf8')) : null;
+}
+
+function rot13(v: string): string {
+  return v.replace(/[a-zA-Z]/g, (c) => {
+    const b = c <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - b + 13) % 26) + b);
+  });
+}
+
 
 /** The name a call's value is bound to: `x = call`, `x=call` (keyword), `"x": call` (dict pair). */
 function bindingName(call: SyntaxNode): string | null {

@@ -30,7 +30,8 @@ export interface Binding {
 export const SECRET_BINDING_QUERY = () => `${BINDING_QUERY}
 (keyword_argument name: (identifier) @authkw value: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#match? @authkw "^(auth|basic_auth|http_auth|proxy_auth)$"))
 (assignment left: (attribute attribute: (identifier) @authkw) right: (tuple . (_) @authuser . [(string) (concatenated_string)] @authpw .) (#match? @authkw "^(auth|basic_auth|http_auth|proxy_auth)$"))
-(assignment left: (identifier) @authkw right: (tuple . (string) @authuser . [(string) (concatenated_string)] @authpw .) (#match? @authkw "^(auth|basic_auth|http_auth|proxy_auth)$"))`;
+(assignment left: (identifier) @authkw right: (tuple . (string) @authuser . [(string) (concatenated_string)] @authpw .) (#match? @authkw "^(auth|basic_auth|http_auth|proxy_auth)$"))
+(assignment left: [(identifier) (attribute)] @clhs right: [(dictionary) (list) (tuple)] @container)`;
 
 export const BINDING_QUERY = `
 (assignment left: [(identifier) (attribute) (subscript)] @lhs right: [(string) (concatenated_string) (binary_operator) (parenthesized_expression)] @val)

@@ -15,12 +15,14 @@ export interface UriCredential {
   length: number;
 }
 
+/** A `.netrc` entry's password: `machine host login user password pw` (any order of login/password after machine). */
+const NETRC_PASSWORD = /\bmachine\s+\S+\s+(?:login\s+\S+\s+)?password\s+([^\s'"\\]+)/g;
 /**
  * Cheap test for a line that may hold any of the shapes below. The `airflow` CLI counts when a subcommand follows
  * (`airflow connections add …`), not in `from airflow import …`: import lines were four in five of the lines hinted
  * on the real-repository corpus, and none can hold a credential flag.
  */
-export const URI_CRED_HINT = /:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|sqlplus|sqlldr|expdp|impdp|rman|docker|podman|az)\b|(^|[\s;&|("'=])airflow\s+(?!import\b)[\w-]|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?!no-)(?:[a-z0-9]+-){0,3}(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
+export const URI_CRED_HINT = /\bmachine\s+\S+\s+(?:login\s+\S+\s+)?password\s|:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|sqlplus|sqlldr|expdp|impdp|rman|docker|podman|az)\b|(^|[\s;&|("'=])airflow\s+(?!import\b)[\w-]|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?!no-)(?:[a-z0-9]+-){0,3}(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
 
 /** Shell-style `NAME_PASSWORD=value` (case-sensitive, so not part of URI_CRED_HINT). */
 const ENV_HINT = /(PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40}=[^\s'"$]/;
@@ -135,6 +137,14 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
       const secret = m[1];
       if (!isCredentialValue(secret)) continue;
       out.push({ kind: 'query', secret, index: m.index ?? 0, length: m[0].length });
+    }
+  }
+  // .netrc entries (written by a task for wget/curl/ftp): `machine host login user password pw`
+  if (/\bmachine\s/.test(text)) {
+    for (const m of text.matchAll(NETRC_PASSWORD)) {
+      const secret = m[1];
+      if (!isCredentialValue(secret)) continue;
+      out.push({ kind: 'cli', secret, index: m.index ?? 0, length: m[0].length });
     }
   }
   // SQL run by SQL operators: CREATE/ALTER USER ... PASSWORD '...', IDENTIFIED BY '...'

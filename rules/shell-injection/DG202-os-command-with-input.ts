@@ -28,6 +28,22 @@ const SHELL_STRING = new Map<string, string>([
   ['**.exec_command', 'command'],
   // Airflow's SSHHook.exec_ssh_client_command(ssh_client, command, …)
   ['**.exec_ssh_client_command', 'command'],
+  // invoke.run(cmd) runs its string through a shell
+  ['invoke.run', 'command'],
+  ['invoke.sudo', 'command'],
+]);
+
+/**
+ * Take a command line and split it into argv themselves (no shell): a value spliced in can add options and
+ * arguments (`ssh -oProxyCommand=…`, `--output=/etc/…`), and `bash -c` in the line is a shell again.
+ */
+const COMMAND_LINE = new Map<string, string>([
+  ['pexpect.spawn', 'command'],
+  ['pexpect.spawnu', 'command'],
+  ['pexpect.run', 'command'],
+  ['pexpect.runu', 'command'],
+  ['pexpect.pty_spawn.spawn', 'command'],
+  ['pexpect.popen_spawn.PopenSpawn', 'cmd'],
 ]);
 
 /** Start a program without a shell: [index of the program, index of the first argv element, argv is a list?]. */
@@ -54,7 +70,7 @@ export default defineRule({
     aliases: ['B605', 'B606', 'S605', 'S606'],
     docs: {
       what:
-        'Finds `os.system`, `os.popen*` (also behind `functools.partial(os.system)`, called at once or through a name), `popen2.*`, `commands.getoutput`/`getstatusoutput` `asyncio.create_subprocess_shell`, paramiko `exec_command` and `SSHHook.exec_ssh_client_command` given a non-constant command; and `os.exec*`, `os.spawn*`, `os.posix_spawn*`, `os.startfile`, `asyncio.create_subprocess_exec` and `pty.spawn` when the *program* is not constant or the program is a shell run with `-c` and a non-constant script. Arguments passed as separate argv elements to a constant program are not reported. Provenance is followed as in DG201: constants, module paths and `shlex.quote` are fine.',
+        'Finds `os.system`, `os.popen*` (also behind `functools.partial(os.system)`, called at once or through a name), `popen2.*`, `commands.getoutput`/`getstatusoutput` `asyncio.create_subprocess_shell`, paramiko `exec_command`, `SSHHook.exec_ssh_client_command` and `invoke.run` given a non-constant command; `pexpect.spawn`/`pexpect.run` (they split a command line into arguments themselves: a value can add options) given a command line built from data; and `os.exec*`, `os.spawn*`, `os.posix_spawn*`, `os.startfile`, `asyncio.create_subprocess_exec` and `pty.spawn` when the *program* is not constant or the program is a shell run with `-c` and a non-constant script. Arguments passed as separate argv elements to a constant program are not reported. Provenance is followed as in DG201: constants, module paths and `shlex.quote` are fine.',
       why:
         'These functions hand their string to `/bin/sh -c`: shell metacharacters in the value run extra commands on the worker, or in the scheduler/dag-processor when the call is at module level. `os.exec*`/`spawn*` do not use a shell, but a program name taken from input runs whatever the input names.',
       example: '```python\ndef cleanup(**context):\n    path = context["dag_run"].conf["path"]\n    os.system("rm -rf " + path)\n```',
@@ -62,9 +78,9 @@ export default defineRule({
     },
   },
   // functools.partial(os.system): a shell runner, judged where it is called
-  calls: [...SHELL_STRING.keys(), ...EXEC_LIKE.keys(), 'functools.partial'],
+  calls: [...SHELL_STRING.keys(), ...EXEC_LIKE.keys(), ...COMMAND_LINE.keys(), 'functools.partial'],
   onCall(call, fn, ctx) {
-    for (const c of sinkCalls(call, fn, ctx, (t) => SHELL_STRING.has(t) || EXEC_LIKE.has(t))) check(c.use, c.fn, c.args, ctx);
+    for (const c of sinkCalls(call, fn, ctx, (t) => SHELL_STRING.has(t) || EXEC_LIKE.has(t) || COMMAND_LINE.has(t))) check(c.use, c.fn, c.args, ctx);
   },
 });
 
@@ -73,7 +89,9 @@ function check(call: SyntaxNode, fn: string, args: CallArgs, ctx: RuleContext): 
   let found: Provenance | null = null;
   let what = 'runs a shell command built from';
   const ssh = fn.endsWith('.exec_ssh_client_command');
-  const kw = SHELL_STRING.get(fn) ?? (fn.endsWith('.exec_command') || ssh ? 'command' : undefined);
+  const line = COMMAND_LINE.get(fn);
+  const kw = SHELL_STRING.get(fn) ?? line ?? (fn.endsWith('.exec_command') || ssh ? 'command' : undefined);
+  if (line) what = 'runs a command line (split into arguments, so a value can add options) built from';
   if (kw) {
     // SSHHook.exec_ssh_client_command(client, command, …)
     const cmd = argument(args, kw, ssh ? 1 : 0);

@@ -24,10 +24,10 @@ export function commandProvenance(node: SyntaxNode, ctx: RuleContext): Provenanc
   return best;
 }
 
-/** Severity by provenance (DG201/DG202): user input and unknown values high; config, XComs and task parameters
- *  whose value the file does not show medium. */
+/** Severity by provenance (DG201/DG202): user input, data fetched from outside and unknown values high; config,
+ *  XComs and task parameters whose value the file does not show medium. */
 export function severityFor(t: Trust): Severity {
-  return t === 'user' || t === 'unknown' ? 'high' : 'medium';
+  return t === 'user' || t === 'external' || t === 'unknown' ? 'high' : 'medium';
 }
 
 export function originWords(t: Trust): string {
@@ -36,6 +36,8 @@ export function originWords(t: Trust): string {
       return 'input from whoever triggers the DAG';
     case 'xcom':
       return 'the output of another task';
+    case 'external':
+      return 'data fetched from outside (an HTTP response, a bucket or SFTP listing)';
     case 'param':
       return 'a function parameter whose value no call site in this file shows';
     case 'config':

@@ -1,3 +1,5 @@
+import type { SyntaxNode } from 'tree-sitter';
+import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
 import { commandParts } from '../../src/airflow/strings';
 import { decisiveFormattedValue, FORMATTED_SEVERITY, provenance } from '../../src/airflow/provenance';
@@ -24,20 +26,31 @@ export default defineRule({
     },
   },
   calls: SQL_CALLS,
-  onCall(call, fn, ctx) {
-    const sql = sqlOf(call, fn);
-    if (!sql) return;
-    const shown = fn.split('.').slice(-2).join('.');
-    const parts = commandParts(sql);
-    if (!parts.formatted) {
-      // a whole statement passed through: reported only when it comes straight from the trigger
-      const p = provenance(sql, ctx);
-      if (p.trust === 'user') ctx.report(sql, { fn: shown, origin: originWords(p.trust), value: snippet(p.node) }, { message: 'whole' });
-      return;
-    }
-    const b = decisiveFormattedValue(parts.values, ctx);
-    if (!b) return;
-    // Variables and environment values name datasets and schemas (admin-controlled): info, not low as for shells
-    ctx.report(sql, { fn: shown, origin: originWords(b.trust), value: snippet(b.node) }, { severity: b.trust === 'config' ? 'info' : FORMATTED_SEVERITY[b.trust]! });
+  onCall: check,
+  // Spark's `spark.sql(q)` (the receiver is checked by name in sqlOf): by a query on the text `.sql(` — a call
+  // pattern `**.sql` or `spark.sql` would have most DAG files parsed (the words `sql` and `spark` are everywhere)
+  query: `(call function: (attribute attribute: (identifier) @sqlattr (#eq? @sqlattr "sql"))) @sqlcall`,
+  keywords: ['.sql('],
+  onMatch(c, ctx) {
+    const call = c.sqlcall[0];
+    check(call, ctx.callee(call) ?? call.childForFieldName('function')!.text, ctx);
   },
 });
+
+/** The rule on one SQL-taking call. */
+function check(call: SyntaxNode, fn: string, ctx: RuleContext): void {
+  const sql = sqlOf(call, fn);
+  if (!sql) return;
+  const shown = fn.split('.').slice(-2).join('.');
+  const parts = commandParts(sql);
+  if (!parts.formatted) {
+    // a whole statement passed through: reported only when it comes straight from the trigger
+    const p = provenance(sql, ctx);
+    if (p.trust === 'user') ctx.report(sql, { fn: shown, origin: originWords(p.trust), value: snippet(p.node) }, { message: 'whole' });
+    return;
+  }
+  const b = decisiveFormattedValue(parts.values, ctx);
+  if (!b) return;
+  // Variables and environment values name datasets and schemas (admin-controlled): info, not low as for shells
+  ctx.report(sql, { fn: shown, origin: originWords(b.trust), value: snippet(b.node) }, { severity: b.trust === 'config' ? 'info' : FORMATTED_SEVERITY[b.trust]! });
+}

@@ -22,7 +22,7 @@ const OTHER_SQL_KEYWORD: ReadonlyMap<string, string> = new Map([
   ['HiveOperator', 'hql'],
 ]);
 /** Hook and cursor methods whose first argument is SQL. */
-const HOOK_METHODS = ['get_records', 'get_first', 'get_pandas_df', 'get_df', 'get_pandas_df_by_chunks', 'run', 'execute', 'executemany'];
+const HOOK_METHODS = ['get_records', 'get_first', 'get_pandas_df', 'get_df', 'get_pandas_df_by_chunks', 'run', 'execute', 'executemany', 'executescript'];
 
 export const SQL_CALLS: readonly string[] = [
   ...SQL_OPERATORS.map((c) => `**.${c}`),
@@ -52,6 +52,12 @@ export function sqlOf(call: SyntaxNode, fn: string): SyntaxNode | null {
     const recv = fn.slice(0, fn.length - last.length - 1);
     if (!/client|bigquery|\bbq/i.test(recv) || /session/i.test(recv)) return null;
     return argument(args, 'query', 0) ?? null;
+  }
+  if (last === 'sql') {
+    // `spark.sql(q)`, `self.spark.sql(q)`, `SparkSession.builder.getOrCreate().sql(q)`, `sqlContext.sql(q)`
+    const recv = fn.slice(0, fn.length - last.length - 1);
+    if (!/spark|sqlcontext|hivecontext|getOrCreate/i.test(recv)) return null;
+    return argument(args, 'sqlQuery', 0) ?? null;
   }
   if (last === 'BigQueryInsertJobOperator') {
     const conf = args.keywords.get('configuration');

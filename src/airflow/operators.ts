@@ -41,9 +41,24 @@ export const SHELL_OPERATORS: ReadonlyMap<string, ShellOperatorKind> = new Map<s
   ['airflow.providers.amazon.aws.operators.eks.EksPodOperator', 'k8s'],
 ]);
 
+/**
+ * Operators that start a container, job step or task whose argv sits somewhere in a nested, templated structure —
+ * EMR steps (`HadoopJarStep.Args`), ECS/Batch container overrides (`command`), Cloud Run/Azure/SageMaker
+ * container arguments: an argv there that is `[sh, -c, script]` runs a shell (any provider path: the class names are
+ * specific).
+ */
+export const NESTED_ARGV_OPERATORS: ReadonlySet<string> = new Set([
+  'EmrAddStepsOperator', 'EmrCreateJobFlowOperator', 'EcsRunTaskOperator', 'EcsOperator', 'ECSOperator', 'BatchOperator',
+  'AwsBatchOperator', 'CloudRunExecuteJobOperator', 'CloudRunCreateJobOperator', 'AzureContainerInstancesOperator',
+  'SageMakerProcessingOperator', 'GKEStartJobOperator', 'KubernetesJobOperator', 'CloudBatchSubmitJobOperator',
+]);
+
 /** Callee patterns under which the operators above are called (`BashOperator(…)`, `BashOperator.partial(…)`,
  *  `….partial(…).expand(bash_command=[…])`, whose receiver `shellScripts` checks): a rule's `calls` for `shellScripts`. */
-export const SHELL_OPERATOR_CALLS: readonly string[] = [...SHELL_OPERATORS.keys()].flatMap((q) => [q, `${q}.partial`]).concat(['**.expand', '**.expand_kwargs']);
+export const SHELL_OPERATOR_CALLS: readonly string[] = [...SHELL_OPERATORS.keys()]
+  .flatMap((q) => [q, `${q}.partial`])
+  .concat([...NESTED_ARGV_OPERATORS].flatMap((c) => [`**.${c}`, `**.${c}.partial`]))
+  .concat(['**.expand', '**.expand_kwargs']);
 
 /** Keyword that holds the shell script, per kind (docker/k8s are handled by `shellScripts`). */
 export const SCRIPT_KEYWORD: Record<'bash' | 'ssh' | 'winrm', string> = { bash: 'bash_command', ssh: 'command', winrm: 'command' };

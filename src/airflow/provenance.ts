@@ -18,6 +18,37 @@ import { commandParts } from './strings';
 type BlockAssignments = Map<string, { start: number; augmented: boolean; right: SyntaxNode }[]>;
 const blockAssignments = new WeakMap<object, Map<number, BlockAssignments>>();
 
+const COMPOUND = /^(for_statement|while_statement|if_statement|with_statement|try_statement)$/;
+
+/** `name += value` and `name.append/extend/insert(value)` anywhere inside a compound statement (not in nested scopes). */
+function grownInside(stmt: SyntaxNode): [string, SyntaxNode][] {
+  const out: [string, SyntaxNode][] = [];
+  const stack: SyntaxNode[] = [stmt];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') continue;
+    if (n.type === 'augmented_assignment' && n.childForFieldName('operator')?.text === '+=') {
+      const left = n.childForFieldName('left');
+      const right = n.childForFieldName('right');
+      if (left?.type === 'identifier' && right) out.push([left.text, right]);
+      continue;
+    }
+    if (n.type === 'call' && n.parent?.type === 'expression_statement') {
+      const f = n.childForFieldName('function');
+      const obj = f?.type === 'attribute' ? f.childForFieldName('object') : null;
+      const method = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : undefined;
+      if (obj?.type === 'identifier' && (method === 'append' || method === 'extend' || method === 'insert')) {
+        const args = n.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment') ?? [];
+        const right = args[args.length - 1];
+        if (right && right.type !== 'keyword_argument') out.push([obj.text, right]);
+        continue;
+      }
+    }
+    for (const c of n.namedChildren) stack.push(c);
+  }
+  return out.reverse();
+}
+
 /** The assignments of a block, collected once per block and tree (each name lookup used to re-read them). */
 function assignmentsOf(block: SyntaxNode): BlockAssignments {
   const tree = (block as SyntaxNode & { tree: object }).tree;
@@ -27,6 +58,15 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
   if (info) return info;
   info = new Map();
   for (const s of block.namedChildren) {
+    if (COMPOUND.test(s.type)) {
+      // `for p in paths: cmd += " " + p`: a value grown inside a loop or branch, as `+=` after the assignment
+      for (const [name, right] of grownInside(s)) {
+        let list = info.get(name);
+        if (!list) info.set(name, (list = []));
+        list.push({ start: s.startIndex, augmented: true, right });
+      }
+      continue;
+    }
     if (s.type !== 'expression_statement') continue;
     const a = s.firstNamedChild;
     if (a?.type === 'call') {
@@ -48,7 +88,25 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
     if (!a || (a.type !== 'assignment' && a.type !== 'augmented_assignment')) continue;
     const left = a.childForFieldName('left');
     let right = a.childForFieldName('right');
-    if (left?.type !== 'identifier' || !right) continue;
+    if (!left || !right) continue;
+    if (a.type === 'assignment' && /^(pattern_list|tuple_pattern|list_pattern)$/.test(left.type)) {
+      // `a, b = "x", y` binds element-wise; `module, cls = TABLE[kind]` binds each name to a part of the value:
+      // the whole value stands for it (as trusted as its worst part)
+      const names = left.namedChildren.filter((c) => c.type !== 'comment');
+      let r = right;
+      while (r.type === 'assignment') r = r.childForFieldName('right') ?? r;
+      const u = unwrap(r);
+      const parts = /^(expression_list|tuple|list)$/.test(u.type) ? u.namedChildren.filter((c) => c.type !== 'comment') : null;
+      const elementWise = parts && parts.length === names.length && !parts.some((x) => x.type === 'list_splat');
+      names.forEach((id, i) => {
+        if (id.type !== 'identifier') return;
+        let list = info!.get(id.text);
+        if (!list) info!.set(id.text, (list = []));
+        list.push({ start: s.startIndex, augmented: false, right: elementWise ? parts![i] : r });
+      });
+      continue;
+    }
+    if (left.type !== 'identifier') continue;
     const augmented = a.type === 'augmented_assignment';
     if (augmented && a.childForFieldName('operator')?.text !== '+=') continue;
     // chained `a = b = value`
@@ -64,8 +122,9 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
 
 /**
  * Values assigned to a plain name before `use`, in the enclosing blocks (innermost first, then outwards to the
- * module): the last `name = value` plus any later `name += value` (or `name.append(value)`/`extend`/`insert`). Only statements that are direct children of
- * an enclosing block are seen (not assignments nested in `if`/`try` branches). Empty when not found.
+ * module): the last `name = value` plus any later `name += value` (or `name.append(value)`/`extend`/`insert`). Plain
+ * assignments are seen only as direct children of an enclosing block (not nested in `if`/`try` branches); `+=` and
+ * appends also inside loops and branches of such a block. Empty when not found.
  */
 export function resolveName(use: SyntaxNode): SyntaxNode[] {
   const name = use.text;
@@ -351,12 +410,31 @@ const COMBINERS = new Set([
   'os.path.join', 'os.path.dirname', 'os.path.abspath', 'os.path.realpath', 'os.path.basename', 'os.path.normpath',
   'os.path.expanduser', 'os.path.splitext', 'pathlib.Path', 'pathlib.PurePath', 'pathlib.PosixPath', 'str', 'os.fspath',
   'enumerate', 'zip', 'sorted', 'reversed', 'list', 'tuple', 'set', 'dict', 'min', 'max', 'range',
+  // `string.Template("…")`: its `substitute(…)` combines the template with the values (COMBINING_METHODS)
+  'string.Template',
 ]);
 const COMBINING_METHODS = new Set([
+  'substitute', 'safe_substitute',
   'parent', 'parents', 'joinpath', 'resolve', 'absolute', 'as_posix', 'name', 'stem', 'suffix', 'with_suffix',
   'with_name', 'strip', 'rstrip', 'lstrip', 'lower', 'upper', 'replace', 'format', 'join', 'expanduser',
   'items', 'keys', 'values', 'split', 'rsplit', 'splitlines', 'title', 'capitalize',
 ]);
+/**
+ * Calls that return data fetched from outside the deployment (trust `external`): HTTP clients, and listings and
+ * objects of remote storage by method name on any hook or client (`S3Hook.list_keys`, `GCSHook.list`,
+ * `SFTPHook.list_directory`, boto3 `list_objects_v2`, `blob.download_as_text`).
+ */
+const EXTERNAL_CALLS = /^(requests|httpx)\.(get|post|put|patch|delete|request|head)$|^urllib\.request\.urlopen$|^urllib3\.request$/;
+const EXTERNAL_METHODS = new Set([
+  'list_keys', 'list_prefixes', 'read_key', 'select_key', 'list_directory', 'describe_directory', 'list_blobs',
+  'download_as_text', 'download_as_bytes', 'download_as_string', 'list_objects', 'list_objects_v2', 'list_files',
+  'receive_messages',
+]);
+function isExternalSource(q: string, f: SyntaxNode): boolean {
+  if (EXTERNAL_CALLS.test(q)) return true;
+  return f.type === 'attribute' && EXTERNAL_METHODS.has(f.childForFieldName('attribute')!.text);
+}
+
 /** Date/time formatting: the result is made of digits and the format's constants. */
 const SAFE_METHODS = new Set(['strftime', 'isoformat', 'timestamp', 'to_date_string', 'to_datetime_string', 'to_iso8601_string', 'date', 'year', 'month', 'day', 'hour', 'minute']);
 
@@ -527,6 +605,14 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
     case 'tuple':
     case 'set':
       return combine(n.namedChildren);
+    case 'generator_expression':
+    case 'list_comprehension':
+    case 'set_comprehension':
+      // `",".join(str(i) for i in ids)`: each element is the body, its loop variable an element of the iterable
+      return combine([n.childForFieldName('body') ?? n]);
+    case 'boolean_operator':
+      // `keys = hook.list_keys(…) or []`: either side
+      return combine([n.childForFieldName('left')!, n.childForFieldName('right')!]);
     case 'dictionary':
       return combine(n.namedChildren.map((p) => p.childForFieldName('value') ?? p));
     case 'subscript': {
@@ -564,6 +650,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       if (/(^|\.)xcom_pull$/.test(q) || /\.xcom_pull$/.test(n.childForFieldName('function')?.text ?? '')) return mk('xcom');
       if (COMBINERS.has(q)) return combine(argNodes);
       const f = n.childForFieldName('function')!;
+      if (isExternalSource(q, f)) return mk('external');
       if (f.type === 'attribute') {
         const attr = f.childForFieldName('attribute')!.text;
         const obj = f.childForFieldName('object')!;
@@ -582,6 +669,8 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
         const h = helperResult(n, f.text, ctx, depth);
         if (h) return h;
       }
+      // `resp.json()`, `obj.get()["Body"].read()`: what a method of fetched data returns is fetched data
+      if (f.type === 'attribute' && provenance(f.childForFieldName('object')!, ctx, depth + 1).trust === 'external') return mk('external');
       return mk('unknown');
     }
     case 'integer':
@@ -604,6 +693,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
 export const FORMATTED_SEVERITY: Record<Trust, Severity | null> = {
   user: 'high',
   xcom: 'medium',
+  external: 'medium',
   param: 'medium',
   config: 'info',
   unknown: 'info',

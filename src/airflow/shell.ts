@@ -5,7 +5,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineService, type RuleContext } from '../engine/context';
 import { callArgs, stringValue, unwrap } from '../engine/python';
-import { SHELL_OPERATORS, keywordArgument , SCRIPT_KEYWORD } from './operators';
+import { NESTED_ARGV_OPERATORS, SHELL_OPERATORS, keywordArgument, SCRIPT_KEYWORD } from './operators';
 import { resolveName } from './provenance';
 
 export interface ShellScript {
@@ -170,6 +170,27 @@ function commandsReturnedBy(v: SyntaxNode, ctx: RuleContext): { node: SyntaxNode
   return out;
 }
 
+/** Scripts of `[shell, -c, script]` argv lists nested in dicts, lists and names bound to them (bounded depth). */
+function argvScriptsIn(node: SyntaxNode, depth: number): SyntaxNode[] {
+  if (depth > 6) return [];
+  let n = unwrap(node);
+  if (n.type === 'identifier') {
+    const v = resolveName(n);
+    if (v.length !== 1) return [];
+    n = unwrap(v[0]);
+  }
+  if (n.type === 'dictionary') return n.namedChildren.flatMap((p) => (p.type === 'pair' ? argvScriptsIn(p.childForFieldName('value')!, depth + 1) : []));
+  if (n.type === 'list' || n.type === 'tuple') {
+    const items = n.namedChildren.filter((c) => c.type !== 'comment');
+    const s = shellScriptInArgv(items);
+    return s ? [s] : items.flatMap((c) => argvScriptsIn(c, depth + 1));
+  }
+  if (n.type === 'call') {
+    return (n.childForFieldName('arguments')?.namedChildren ?? []).flatMap((a) => (a.type === 'keyword_argument' ? argvScriptsIn(a.childForFieldName('value')!, depth + 1) : []));
+  }
+  return [];
+}
+
 function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
   let q: string | null = null;
   // dynamic task mapping: Op.partial(…) and Op.partial(…).expand(bash_command=[…])
@@ -189,8 +210,22 @@ function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
   }
   if (!q) return [];
   const kind = SHELL_OPERATORS.get(q);
-  if (!kind) return [];
   const op = q.split('.').pop()!;
+  if (!kind) {
+    if (!NESTED_ARGV_OPERATORS.has(op) || !q.startsWith('airflow.')) return [];
+    // argv lists anywhere in the operator's arguments (`steps=[{"HadoopJarStep": {"Args": ["bash", "-c", …]}}]`)
+    const out: ShellScript[] = [];
+    const inner = mapped && f?.type === 'attribute' ? unwrap(f.childForFieldName('object')!) : call;
+    for (const c of [call, inner]) {
+      for (const a of c.childForFieldName('arguments')?.namedChildren ?? []) {
+        if (a.type !== 'keyword_argument') continue;
+        const name = a.childForFieldName('name')!.text;
+        for (const s of argvScriptsIn(a.childForFieldName('value')!, 0)) out.push({ node: s, label: `the \`sh -c\` command in \`${name}\` of ${op}` });
+      }
+      if (c === inner) break;
+    }
+    return out;
+  }
   const keyword = (name: string) => keywordArgument(call, name, ctx);
   const out: ShellScript[] = [];
   if (kind === 'bash' || kind === 'ssh' || kind === 'winrm') {

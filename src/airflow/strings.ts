@@ -79,15 +79,15 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
         out.formatted = true;
         commandParts(l, depth, out);
         const rr = unwrap(r);
-        if (rr.type === 'tuple') out.values.push(...rr.namedChildren.filter((c) => c.type !== 'comment'));
+        if (rr.type === 'tuple') for (const c of rr.namedChildren) { if (c.type !== 'comment') spliced(c, depth, out); }
         else if (rr.type === 'dictionary') {
           for (const p of rr.namedChildren) {
             if (p.type === 'comment') continue;
             const v = p.childForFieldName('value');
-            if (v) out.values.push(v);
+            if (v) spliced(v, depth, out);
             else out.values.push(p);
           }
-        } else out.values.push(rr);
+        } else spliced(rr, depth, out);
         return out;
       }
       out.values.push(n);
@@ -104,18 +104,23 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
       if (f?.type === 'attribute') {
         const method = f.childForFieldName('attribute')?.text;
         const obj = unwrap(f.childForFieldName('object')!);
-        if (method === 'format' && (obj.type === 'string' || obj.type === 'concatenated_string')) {
+        // `TEMPLATE.format(…)` with `TEMPLATE = "…"` bound in an enclosing block: the same as the literal
+        const template = method === 'format' ? formatTemplate(obj) : null;
+        if (template) {
           out.formatted = true;
-          out.literals.push({ node: obj, text: literalText(obj, true) });
+          out.literals.push({ node: template, text: literalText(template, true) });
           for (const a of n.childForFieldName('arguments')?.namedChildren ?? []) {
-            if (a.type === 'keyword_argument') out.values.push(a.childForFieldName('value')!);
-            else if (a.type !== 'comment') out.values.push(a);
+            if (a.type === 'keyword_argument') spliced(a.childForFieldName('value')!, depth, out);
+            // `.format(**conf)`, `.format(*args)`: the values of the mapping or sequence
+            else if (a.type === 'dictionary_splat' || a.type === 'list_splat') out.values.push(a.namedChildren[0] ?? a);
+            else if (a.type !== 'comment') spliced(a, depth, out);
           }
           return out;
         }
         if (method === 'join' && (obj.type === 'string' || obj.type === 'concatenated_string')) {
           const arg = n.childForFieldName('arguments')?.namedChildren[0];
-          const items = arg ? unwrap(arg) : null;
+          // `" ".join(PARTS)` with `PARTS = [...]` bound before: the same as the list written in place
+          const items = arg ? boundSequence(unwrap(arg)) : null;
           if (items && (items.type === 'list' || items.type === 'tuple')) {
             for (const c of items.namedChildren) commandParts(c, depth, out);
             if (!isConstant(items)) out.formatted = true;
@@ -150,6 +155,29 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
       out.values.push(n);
       return out;
   }
+}
+
+/** A value spliced in by `%` or `.format`: a string literal is text of the command (Jinja in it renders too). */
+function spliced(v: SyntaxNode, depth: number, out: CommandParts): void {
+  const u = unwrap(v);
+  if (u.type === 'string' && !u.namedChildren.some((c) => c.type === 'interpolation')) commandParts(u, depth, out);
+  else if (u.type === 'concatenated_string' && isConstant(u)) commandParts(u, depth, out);
+  else out.values.push(v);
+}
+
+/** A list or tuple literal, or a name bound to exactly one (and not grown after), else the node itself. */
+function boundSequence(node: SyntaxNode): SyntaxNode {
+  if (node.type !== 'identifier') return node;
+  const defs = resolveName(node).map(unwrap);
+  return defs.length === 1 && (defs[0].type === 'list' || defs[0].type === 'tuple') ? defs[0] : node;
+}
+
+/** The template string of `X.format(…)`: a literal, or a name bound to one literal before the call. */
+function formatTemplate(obj: SyntaxNode): SyntaxNode | null {
+  if (obj.type === 'string' || obj.type === 'concatenated_string') return obj;
+  if (obj.type !== 'identifier') return null;
+  const defs = resolveName(obj).map(unwrap);
+  return defs.length === 1 && (defs[0].type === 'string' || defs[0].type === 'concatenated_string') ? defs[0] : null;
 }
 
 /**

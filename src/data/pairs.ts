@@ -33,7 +33,8 @@ export function extractPairs(text: string, kind: DataKind): DataPair[] {
     return kind === 'json' ? jsonLinePairs(text) : linePairs(text, YAML_LINE);
   }
   if (kind === 'env' || kind === 'shell') return linePairs(text, ENV_LINE);
-  if (kind === 'ini' || kind === 'toml') return linePairs(text, INI_LINE);
+  if (kind === 'ini') return [...linePairs(text, INI_LINE), ...linePairs(text, SPACED_LINE)];
+  if (kind === 'toml') return linePairs(text, INI_LINE);
   return [];
 }
 
@@ -90,6 +91,11 @@ function structuredPairs(text: string): DataPair[] | null {
 const ENV_LINE = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][\w.-]{0,80})=(.*)$/gm;
 /** `key = value`, `key: value`, `"key" = "value"` (INI, cfg, properties, TOML). */
 const INI_LINE = /^[ \t]*["']?([A-Za-z_][\w. -]{0,80}?)["']?[ \t]*[=:][ \t]*(.*)$/gm;
+/**
+ * `spark.hadoop.fs.s3a.secret.key   value` (`spark-defaults.conf`, Java `.properties`): a dotted key separated from
+ * its value by blanks only.
+ */
+const SPACED_LINE = /^[ \t]*([A-Za-z_][\w-]*(?:\.[\w-]+)+)[ \t]+(?![=:])(\S.*)$/gm;
 /** `key: value`, `- key: value` (YAML that does not parse). */
 const YAML_LINE = /^[ \t]*(?:-[ \t]+)?["']?([A-Za-z_][\w.-]{0,80})["']?[ \t]*:[ \t]+(.*)$/gm;
 /** `"key": "value"` anywhere (JSON that does not parse). */
