@@ -4,6 +4,7 @@ import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
 import { defineRule } from '../../src/engine/rule';
 import { resolveName } from '../../src/airflow/provenance';
+import { laterUsesOfBinding } from '../../src/engine/locate';
 import { nameStrength } from './_names';
 import { isNotASecretValue } from './_values';
 import { secretKey } from './_bindings';
@@ -157,8 +158,11 @@ export default defineRule({
     if (decoder || fn.endsWith('.Param')) {
       // password=base64.b64decode("…"), password=bytes.fromhex("…").decode(), "db_password": Param("…"): the
       // secret-named binding DG101 cannot see
-      const name = bindingName(call);
+      let name = bindingName(call);
       const v = literal(fn.endsWith('.Param') ? (args.keywords.get('default') ?? args.positional[0]) : args.positional[0]);
+      // `_AUTH = b64decode("…").decode()` … `connect(password=_AUTH)`: a name that does not announce the secret,
+      // used where a credential goes
+      if (decoder && v !== null && (!name || nameStrength(name) !== 'strong')) name = credentialUse(decodedValue(call), ctx) ?? name;
       if (!name || v === null || nameStrength(name) !== 'strong') return;
       const value = decoder ? decoder.decode(v, literal(args.positional[1] ?? args.keywords.get('encoding'))) : v;
       if (value !== null && !isNotASecretValue(value, name)) {
@@ -197,8 +201,8 @@ export default defineRule({
     if (index === undefined) return;
     if (pattern === 'paramiko.SSHClient.connect' && !/paramiko|ssh/i.test(fn)) return;
     const node = args.positional[index];
-    const v = literal(node);
-    if (node && v !== null && !isNotASecretValue(v, 'password')) report(ctx, node, `passed as the password argument of \`${fn.split('.').slice(-2).join('.')}\``, v);
+    const c = node ? constantThroughName(node, ctx) : null;
+    if (node && c && !isNotASecretValue(c.value, 'password')) report(ctx, node, `passed as the password argument of \`${fn.split('.').slice(-2).join('.')}\`${c.how}`, c.value);
   },
   // argv lists: ["--password", "…"] anywhere (KPO arguments/cmds, subprocess, DockerOperator command lists)
   // … and authorization headers whose credential is a constant held in a name: `{"Authorization": f"Bearer {TOKEN}"}`
@@ -319,6 +323,53 @@ function rot13(v: string): string {
   });
 }
 
+
+/** A decoder call with the `.decode()`/`.strip()` calls chained on it: the value a name would be bound to. */
+function decodedValue(call: SyntaxNode): SyntaxNode {
+  let at = call;
+  while (at.parent?.type === 'attribute' && at.parent.parent?.type === 'call' && /^(decode|strip|rstrip)$/.test(at.parent.childForFieldName('attribute')?.text ?? '')) {
+    at = at.parent.parent;
+  }
+  return at;
+}
+
+/**
+ * Where the name `value` is bound to (`name = value`) is later used as a credential: the secret-named keyword it is
+ * passed as (`password=name`, any call), or `password` when it is the positional password of a client (POSITIONAL).
+ */
+function credentialUse(value: SyntaxNode, ctx: RuleContext): string | null {
+  for (const use of laterUsesOfBinding(value, ctx.file.text, ctx.root)) {
+    const p = use.parent;
+    if (p?.type === 'keyword_argument' && p.childForFieldName('value')?.id === use.id) {
+      const k = p.childForFieldName('name')?.text;
+      if (k && nameStrength(k) === 'strong') return k;
+    }
+    const call = p?.type === 'argument_list' ? p.parent : null;
+    if (call?.type !== 'call') continue;
+    const fn = ctx.callee(call);
+    const pattern = fn ? positionalPattern(fn) : null;
+    const index = pattern ? POSITIONAL.get(pattern) : undefined;
+    if (index !== undefined && callArgs(call).positional[index]?.id === use.id) return 'password';
+  }
+  return null;
+}
+
+/**
+ * The constant a credential argument holds: a literal in place, or a name bound once before it to a literal. (A name
+ * bound to a decoded literal is reported at the decoder: see credentialUse.) `how` says which, for the message.
+ */
+function constantThroughName(node: SyntaxNode, ctx: RuleContext): { value: string; how: string } | null {
+  const direct = literal(node);
+  if (direct !== null) return { value: direct, how: '' };
+  const u = unwrap(node);
+  // a secret-named name bound to a literal is DG101's, reported where it is bound
+  if (u.type !== 'identifier' || nameStrength(u.text) === 'strong') return null;
+  const defs = resolveName(u);
+  if (defs.length !== 1) return null;
+  const def = unwrap(defs[0]);
+  const text = literal(def);
+  return text === null ? null : { value: text, how: ` (through \`${u.text}\`)` };
+}
 
 /** The name a call's value is bound to: `x = call`, `x=call` (keyword), `"x": call` (dict pair). */
 function bindingName(call: SyntaxNode): string | null {

@@ -4,7 +4,7 @@ import { defineRule } from '../../src/engine/rule';
 import { commandParts } from '../../src/airflow/strings';
 import { decisiveFormattedValue, FORMATTED_SEVERITY, provenance } from '../../src/airflow/provenance';
 import { originWords, snippet } from '../shell-injection/_util';
-import { SQL_CALLS, sqlOf } from './_sql-sinks';
+import { SQL_CALLS, sqlCallName, sqlOf, sqlStatements } from './_sql-sinks';
 
 export default defineRule({
   meta: {
@@ -39,9 +39,13 @@ export default defineRule({
 
 /** The rule on one SQL-taking call. */
 function check(call: SyntaxNode, fn: string, ctx: RuleContext): void {
-  const sql = sqlOf(call, fn);
-  if (!sql) return;
-  const shown = fn.split('.').slice(-2).join('.');
+  const whole = sqlOf(call, fn, ctx);
+  if (!whole) return;
+  const shown = sqlCallName(call, fn, ctx);
+  for (const sql of sqlStatements(whole)) checkStatement(sql, shown, ctx);
+}
+
+function checkStatement(sql: SyntaxNode, shown: string, ctx: RuleContext): void {
   const parts = commandParts(sql);
   if (!parts.formatted) {
     // a whole statement passed through: reported only when it comes straight from the trigger

@@ -1,10 +1,8 @@
 import { defineRule } from '../../src/engine/rule';
 import { classifyJinja, jinjaExpressions, restrictedParams, triggerInputInTemplate } from '../../src/airflow/jinja';
 import { commandParts } from '../../src/airflow/strings';
-import { resolveName } from '../../src/airflow/provenance';
-import { unwrap } from '../../src/engine/python';
 import type { Severity } from '../../src/report';
-import { isTemplatedSqlCall, SQL_CALLS, sqlOf } from './_sql-sinks';
+import { isTemplatedSqlCall, SQL_CALLS, sqlCallName, sqlOf, sqlStatements } from './_sql-sinks';
 
 export default defineRule({
   meta: {
@@ -33,23 +31,16 @@ export default defineRule({
   },
   onCall(call, fn, ctx) {
     if (!isTemplatedSqlCall(fn)) return;
-    const sql = sqlOf(call, fn);
+    const sql = sqlOf(call, fn, ctx);
     if (!sql) return;
     const restricted = restrictedParams(call, ctx);
-    // `sql=[stmt, …]` (a list of statements, also through a name bound to one): each statement
-    let u = unwrap(sql);
-    if (u.type === 'identifier') {
-      const v = resolveName(u);
-      if (v.length === 1 && /^(list|tuple)$/.test(unwrap(v[0]).type)) u = unwrap(v[0]);
-    }
-    const statements = u.type === 'list' || u.type === 'tuple' ? u.namedChildren.filter((x) => x.type !== 'comment') : [sql];
-    for (const lit of statements.flatMap((st) => commandParts(st).literals)) {
+    for (const lit of sqlStatements(sql).flatMap((st) => commandParts(st).literals)) {
       for (const e of jinjaExpressions(lit.text)) {
         const k = classifyJinja(e.expr, restricted);
         const severity: Severity | null = k.trust === 'user' ? (k.viaParams ? 'medium' : 'high') : k.trust === 'xcom' ? 'medium' : k.trust === 'config' ? 'low' : null;
         if (!severity) continue;
         const expr = e.expr.length > 60 ? e.expr.slice(0, 57) + '…' : e.expr;
-        ctx.report(lit.node, { fn: fn.split('.').slice(-2).join('.'), expr, why: k.why }, { severity, key: `${fn} ${e.expr}` });
+        ctx.report(lit.node, { fn: sqlCallName(call, fn, ctx), expr, why: k.why }, { severity, key: `${fn} ${e.expr}` });
         break;
       }
     }

@@ -4,7 +4,9 @@
  * or cursor the file does not show the type of.
  */
 import type { SyntaxNode } from 'tree-sitter';
+import type { RuleContext } from '../../src/engine/context';
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
+import { resolveName } from '../../src/airflow/provenance';
 
 /** SQL operators (any provider path: the class names are specific), their SQL in `sql=`. */
 export const SQL_OPERATORS = [
@@ -27,6 +29,9 @@ const HOOK_METHODS = ['get_records', 'get_first', 'get_pandas_df', 'get_df', 'ge
 export const SQL_CALLS: readonly string[] = [
   ...SQL_OPERATORS.map((c) => `**.${c}`),
   ...[...OTHER_SQL_KEYWORD.keys()].map((c) => `**.${c}`),
+  // dynamic task mapping: `Op.partial(sql=…)`, `Op.partial(…).expand(sql=[…])` (the receiver is checked in sqlOf)
+  ...[...SQL_OPERATORS, ...OTHER_SQL_KEYWORD.keys()].map((c) => `**.${c}.partial`),
+  '**.expand',
   '**.BigQueryInsertJobOperator',
   // google-cloud-bigquery's `client.query(sql)` (the receiver is checked by name in sqlOf)
   '**.query',
@@ -41,9 +46,23 @@ const NOT_A_DATABASE = /^(subprocess|os|asyncio|concurrent|multiprocessing|threa
  * The SQL text a call passes, or null when it passes none (or is not a database call): `sql=` of an operator,
  * `configuration={"query": {"query": …}}` of BigQueryInsertJobOperator, the first argument of a hook/cursor method.
  */
-export function sqlOf(call: SyntaxNode, fn: string): SyntaxNode | null {
-  const last = fn.slice(fn.lastIndexOf('.') + 1);
+export function sqlOf(call: SyntaxNode, fn: string, ctx: RuleContext): SyntaxNode | null {
+  let last = fn.slice(fn.lastIndexOf('.') + 1);
   const args = callArgs(call);
+  if (last === 'partial' || last === 'expand') {
+    // `Op.partial(sql=…)`; `Op.partial(…).expand(sql=[…])`: the operator is the receiver of `partial`
+    let op: string | null = fn;
+    if (last === 'expand') {
+      const f = call.childForFieldName('function');
+      const inner = f?.type === 'attribute' ? unwrap(f.childForFieldName('object')!) : null;
+      op = inner?.type === 'call' ? ctx.callee(inner) : null;
+    }
+    if (!op?.endsWith('.partial')) return null;
+    last = op.slice(0, -'.partial'.length).split('.').pop()!;
+    if (SQL_OPERATORS.includes(last)) return args.keywords.get('sql') ?? null;
+    const kw = OTHER_SQL_KEYWORD.get(last);
+    return kw ? (args.keywords.get(kw) ?? null) : null;
+  }
   if (SQL_OPERATORS.includes(last)) return args.keywords.get('sql') ?? null;
   const other = OTHER_SQL_KEYWORD.get(last);
   if (other) return args.keywords.get(other) ?? null;
@@ -73,6 +92,33 @@ export function sqlOf(call: SyntaxNode, fn: string): SyntaxNode | null {
   return argument(args, last === 'text' ? 'text' : 'sql', 0) ?? null;
 }
 
+/** How a SQL call is named in a message: `sql.SQLExecuteQueryOperator`, `SQLExecuteQueryOperator.partial(…).expand`. */
+export function sqlCallName(call: SyntaxNode, fn: string, ctx: RuleContext): string {
+  if (fn.endsWith('expand')) {
+    const f = call.childForFieldName('function');
+    const inner = f?.type === 'attribute' ? unwrap(f.childForFieldName('object')!) : null;
+    const op = inner?.type === 'call' ? ctx.callee(inner) : null;
+    if (op?.endsWith('.partial')) return `${op.slice(0, -'.partial'.length).split('.').pop()}.partial(…).expand`;
+  }
+  return fn.split('.').slice(-2).join('.');
+}
+
+/**
+ * The statements of an `sql` value: each element of a list or tuple (`sql=[stmt, …]`, also through a name bound to
+ * one), the body of a comprehension (`expand(sql=[f"DELETE FROM {t} …" for t in TABLES])`: one statement per
+ * element), else the value itself.
+ */
+export function sqlStatements(sql: SyntaxNode): SyntaxNode[] {
+  let u = unwrap(sql);
+  if (u.type === 'identifier') {
+    const v = resolveName(u);
+    if (v.length === 1 && /^(list|tuple|list_comprehension|generator_expression)$/.test(unwrap(v[0]).type)) u = unwrap(v[0]);
+  }
+  if (u.type === 'list' || u.type === 'tuple') return u.namedChildren.filter((x) => x.type !== 'comment');
+  if (u.type === 'list_comprehension' || u.type === 'generator_expression') return [u.childForFieldName('body') ?? sql];
+  return [sql];
+}
+
 function dictValue(dict: SyntaxNode, key: string): SyntaxNode | null {
   if (dict.type !== 'dictionary') return null;
   for (const p of dict.namedChildren) {
@@ -83,6 +129,10 @@ function dictValue(dict: SyntaxNode, key: string): SyntaxNode | null {
 
 /** Operators render their `sql` as a Jinja template; hooks and cursors run it as given. */
 export function isTemplatedSqlCall(fn: string): boolean {
-  const last = fn.slice(fn.lastIndexOf('.') + 1);
+  const parts = fn.split('.');
+  let last = parts.pop()!;
+  // `Op.partial(…).expand(sql=…)`: sqlOf checks that the receiver is an operator's `partial`
+  if (last === 'expand') return true;
+  if (last === 'partial') last = parts.pop() ?? '';
   return SQL_OPERATORS.includes(last) || OTHER_SQL_KEYWORD.has(last) || last === 'BigQueryInsertJobOperator';
 }

@@ -36,7 +36,9 @@ export function compilePattern(source: string): CalleePattern {
   // `builtins.eval` also matches a bare `eval` (what the engine sees for a builtin that no import rebinds).
   const body = segs[0] === 'builtins' ? segs.slice(1) : segs;
   const prefix = segs[0] === 'builtins' ? '^(?:builtins\\.)?' : '^';
-  const regex = new RegExp(prefix + segmentsSource(body) + '$');
+  // `s`: a callee that could not be resolved is its text as written, line breaks included
+  // (`Op.partial(⏎ task_id=…⏎).expand`): `**` spans them
+  const regex = new RegExp(prefix + segmentsSource(body) + '$', 's');
   const words = body.filter((s) => s !== '**' && !s.includes('*'));
   const pieces = body.flatMap((s) => (s.includes('*') && s !== '**' ? s.split('*').filter(Boolean) : []));
   const lastSeg = body[body.length - 1];
