@@ -18,7 +18,7 @@ import { commandParts } from './strings';
 type BlockAssignments = Map<string, { start: number; augmented: boolean; right: SyntaxNode }[]>;
 const blockAssignments = new WeakMap<object, Map<number, BlockAssignments>>();
 
-const COMPOUND = /^(for_statement|while_statement|if_statement|with_statement|try_statement)$/;
+const COMPOUND = /^(for_statement|while_statement|if_statement|try_statement)$/;
 
 /** `name += value` and `name.append/extend/insert(value)` anywhere inside a compound statement (not in nested scopes). */
 function grownInside(stmt: SyntaxNode): [string, SyntaxNode][] {
@@ -57,7 +57,18 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
   let info = perTree.get(block.id);
   if (info) return info;
   info = new Map();
-  for (const s of block.namedChildren) {
+  // the body of a `with` always runs, in the same scope: its statements count as the block's own
+  // (`with open(path) as fh:⏎    CONFIG = yaml.safe_load(fh)` binds CONFIG for the rest of the module)
+  const statements: SyntaxNode[] = [];
+  const collect = (b: SyntaxNode): void => {
+    for (const s of b.namedChildren) {
+      const body = s.type === 'with_statement' ? s.childForFieldName('body') : null;
+      if (body) collect(body);
+      else statements.push(s);
+    }
+  };
+  collect(block);
+  for (const s of statements) {
     if (COMPOUND.test(s.type)) {
       // `for p in paths: cmd += " " + p`: a value grown inside a loop or branch, as `+=` after the assignment
       for (const [name, right] of grownInside(s)) {
@@ -155,7 +166,7 @@ interface ParamBinder {
 }
 
 /** Where a name is bound as a loop variable, function parameter or comprehension variable around `use`. */
-function binderOf(use: SyntaxNode): { kind: 'for' | 'mapped'; iter: SyntaxNode } | ParamBinder | null {
+function binderOf(use: SyntaxNode): { kind: 'for' | 'mapped'; iter: SyntaxNode } | { kind: 'with'; value: SyntaxNode } | ParamBinder | null {
   const name = use.text;
   for (let p = use.parent; p; p = p.parent) {
     const loops =
@@ -168,6 +179,13 @@ function binderOf(use: SyntaxNode): { kind: 'for' | 'mapped'; iter: SyntaxNode }
       const left = loop.childForFieldName('left');
       const right = loop.childForFieldName('right');
       if (left && right && (left.text === name || left.descendantsOfType('identifier').some((i) => i.text === name))) return { kind: 'for', iter: right };
+    }
+    if (p.type === 'with_statement') {
+      // `with open(path) as fh:`: fh is the value of the context expression (a file opened there is what it reads)
+      for (const item of p.descendantsOfType('with_item')) {
+        const v = item.childForFieldName('value');
+        if (v?.type === 'as_pattern' && v.childForFieldName('alias')?.text === name) return { kind: 'with', value: v.namedChildren[0] };
+      }
     }
     if (p.type === 'lambda') {
       // `xs.map(lambda f: …)` (XComArg.map in dynamic task mapping): f is each element of xs, as in a for loop
@@ -412,12 +430,15 @@ const COMBINERS = new Set([
   'enumerate', 'zip', 'sorted', 'reversed', 'list', 'tuple', 'set', 'dict', 'min', 'max', 'range',
   // `string.Template("…")`: its `substitute(…)` combines the template with the values (COMBINING_METHODS)
   'string.Template',
+  // a file's content is as trusted as its path: `yaml.safe_load(open(os.path.join(os.path.dirname(__file__), …)))`
+  // reads a file committed with the DAG; a path of unknown origin leaves the content unknown
+  'open', 'builtins.open', 'io.open', 'yaml.safe_load', 'json.load', 'json.loads', 'tomllib.load', 'tomllib.loads',
 ]);
 const COMBINING_METHODS = new Set([
   'substitute', 'safe_substitute',
   'parent', 'parents', 'joinpath', 'resolve', 'absolute', 'as_posix', 'name', 'stem', 'suffix', 'with_suffix',
   'with_name', 'strip', 'rstrip', 'lstrip', 'lower', 'upper', 'replace', 'format', 'join', 'expanduser',
-  'items', 'keys', 'values', 'split', 'rsplit', 'splitlines', 'title', 'capitalize',
+  'items', 'keys', 'values', 'split', 'rsplit', 'splitlines', 'title', 'capitalize', 'read', 'read_text',
 ]);
 /**
  * Calls that return data fetched from outside the deployment (trust `external`): HTTP clients, and listings and
@@ -435,6 +456,19 @@ function isExternalSource(q: string, f: SyntaxNode): boolean {
   return f.type === 'attribute' && EXTERNAL_METHODS.has(f.childForFieldName('attribute')!.text);
 }
 
+/** Parsers of a document's text into data (their result is as trusted as the text: COMBINERS). */
+const DOCUMENT_LOADERS = new Set(['yaml.safe_load', 'json.load', 'json.loads', 'tomllib.load', 'tomllib.loads']);
+
+/** Is `node` data parsed from a document by the file (`CONFIG = yaml.safe_load(fh)`, `CONFIG["sources"]`, …)? */
+function isLoadedDocument(node: SyntaxNode, ctx: RuleContext, depth = 0): boolean {
+  const u = unwrap(node);
+  if (depth > 4) return false;
+  if (u.type === 'call') return DOCUMENT_LOADERS.has(ctx.callee(u) ?? '');
+  if (u.type === 'subscript') return isLoadedDocument(u.childForFieldName('value')!, ctx, depth + 1);
+  if (u.type === 'identifier') return resolveName(u).some((d) => isLoadedDocument(d, ctx, depth + 1));
+  return false;
+}
+
 /** Date/time formatting: the result is made of digits and the format's constants. */
 const SAFE_METHODS = new Set(['strftime', 'isoformat', 'timestamp', 'to_date_string', 'to_datetime_string', 'to_iso8601_string', 'date', 'year', 'month', 'day', 'hour', 'minute']);
 
@@ -449,7 +483,9 @@ export interface Provenance {
  * (`for table in TABLES`) or parameter (judged at the function's call sites: see `parameterTrust`);
  * `dag_run.conf`/`params` lookups are `user`.
  */
-const PROVENANCE = defineService('airflow: provenance of values by node', () => new Map<number, Provenance>());
+const PROVENANCE = defineService('airflow: provenance of values by node', () => ({ memo: new Map<number, Provenance>(), cuts: 0 }));
+/** How far a value is followed (names, calls, arguments) before it is called unknown. */
+const MAX_DEPTH = 12;
 
 
 /** The key of a params lookup: `…["params"]["k"]`, `…["params"].get("k")`, `params["k"]`, `params.get("k")`. */
@@ -457,13 +493,18 @@ const PARAM_KEY = /^[\w.]*(?:\[\s*["']params["']\s*\]|\bparams)\s*(?:\[\s*["'](\
 
 export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Provenance {
   // memoised per file and node: names are followed through assignments, which may share sub-expressions
-  const memo = ctx.use(PROVENANCE);
+  const state = ctx.use(PROVENANCE);
+  const { memo } = state;
   const key = unwrap(node).id;
   const hit = memo.get(key);
   if (hit) return hit;
   memo.set(key, { trust: 'unknown', node }); // breaks cycles
+  const cuts = state.cuts;
   const r = provenanceOf(node, ctx, depth);
-  memo.set(key, r);
+  // an answer cut short by the depth limit holds only for this path: asked from closer, the same node may be
+  // followed to its end (a memoised cut made `CONFIG_PATH` unknown for every later use)
+  if (state.cuts === cuts) memo.set(key, r);
+  else memo.delete(key);
   return r;
 }
 
@@ -542,7 +583,10 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
     }
     return best;
   };
-  if (depth > 8) return mk('unknown');
+  if (depth > MAX_DEPTH) {
+    ctx.use(PROVENANCE).cuts++;
+    return mk('unknown');
+  }
   if (isConstant(n) || n.type === 'comment') return mk('safe');
   const text = n.text;
   // `context["params"]["table"]`, `params.get("table")` of a param the DAG declares `Param(…, enum=[…])` or numeric:
@@ -567,6 +611,10 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       const b = binderOf(n);
       if (b?.kind === 'for') {
         const r = provenance(b.iter, ctx, depth + 1);
+        return { trust: r.trust, node: n };
+      }
+      if (b?.kind === 'with') {
+        const r = provenance(b.value, ctx, depth + 1);
         return { trust: r.trust, node: n };
       }
       if (b?.kind === 'mapped') {
@@ -660,6 +708,9 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
           if (oq === 'os.environ') return mk('config');
           const po = provenance(obj, ctx, depth + 1);
           if (po.trust !== 'safe' && po.trust !== 'deployment') return { trust: po.trust, node: n };
+          // `CONFIG.get("sources", [])` of a document the file loaded (from a file committed with it): its data;
+          // else `.get` on a module or client may fetch anything (`requests.get`)
+          if (isLoadedDocument(obj, ctx)) return combine([obj, ...argNodes]);
           return mk('unknown');
         }
         if (COMBINING_METHODS.has(attr)) return combine([obj, ...argNodes]);
