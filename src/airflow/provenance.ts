@@ -19,6 +19,8 @@ type BlockAssignments = Map<string, { start: number; augmented: boolean; right: 
 const blockAssignments = new WeakMap<object, Map<number, BlockAssignments>>();
 
 const COMPOUND = /^(for_statement|while_statement|if_statement|try_statement)$/;
+/** What grownInside looks for, in text (every statement it finds spells one): `+=`, `append`, `extend`, `insert`. */
+const GROWS = /\+=|append|extend|insert/;
 
 /** `name += value` and `name.append/extend/insert(value)` anywhere inside a compound statement (not in nested scopes). */
 function grownInside(stmt: SyntaxNode): [string, SyntaxNode][] {
@@ -70,7 +72,10 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
   collect(block);
   for (const s of statements) {
     if (COMPOUND.test(s.type)) {
-      // `for p in paths: cmd += " " + p`: a value grown inside a loop or branch, as `+=` after the assignment
+      // `for p in paths: cmd += " " + p`: a value grown inside a loop or branch, as `+=` after the assignment. The
+      // text first: walking every loop and branch of every block (again for each enclosing block) was most of the
+      // cost of following names, and few of them grow anything
+      if (!GROWS.test(s.text)) continue;
       for (const [name, right] of grownInside(s)) {
         let list = info.get(name);
         if (!list) info.set(name, (list = []));
