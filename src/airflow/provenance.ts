@@ -488,7 +488,11 @@ export interface Provenance {
  * (`for table in TABLES`) or parameter (judged at the function's call sites: see `parameterTrust`);
  * `dag_run.conf`/`params` lookups are `user`.
  */
-const PROVENANCE = defineService('airflow: provenance of values by node', () => ({ memo: new Map<number, Provenance>(), cuts: 0 }));
+const PROVENANCE = defineService('airflow: provenance of values by node', () => ({
+  /** Answers by node; `cutAt`: the depth it was asked at, when the depth limit cut it short (else null). */
+  memo: new Map<number, { p: Provenance; cutAt: number | null }>(),
+  cuts: 0,
+}));
 /** How far a value is followed (names, calls, arguments) before it is called unknown. */
 const MAX_DEPTH = 12;
 
@@ -502,14 +506,14 @@ export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Prove
   const { memo } = state;
   const key = unwrap(node).id;
   const hit = memo.get(key);
-  if (hit) return hit;
-  memo.set(key, { trust: 'unknown', node }); // breaks cycles
+  // An answer cut short by the depth limit holds for questions asked as deep or deeper; asked from closer, the node
+  // is followed again (a memoised cut made `CONFIG_PATH` unknown for every later use). So each node is answered at
+  // most MAX_DEPTH + 1 times: a file cannot make this exponential.
+  if (hit && (hit.cutAt === null || depth >= hit.cutAt)) return hit.p;
+  memo.set(key, { p: { trust: 'unknown', node }, cutAt: null }); // breaks cycles
   const cuts = state.cuts;
   const r = provenanceOf(node, ctx, depth);
-  // an answer cut short by the depth limit holds only for this path: asked from closer, the same node may be
-  // followed to its end (a memoised cut made `CONFIG_PATH` unknown for every later use)
-  if (state.cuts === cuts) memo.set(key, r);
-  else memo.delete(key);
+  memo.set(key, { p: r, cutAt: state.cuts === cuts ? null : depth });
   return r;
 }
 
