@@ -36,19 +36,29 @@ function grownInside(stmt: SyntaxNode): [string, SyntaxNode][] {
       continue;
     }
     if (n.type === 'call' && n.parent?.type === 'expression_statement') {
-      const f = n.childForFieldName('function');
-      const obj = f?.type === 'attribute' ? f.childForFieldName('object') : null;
-      const method = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : undefined;
-      if (obj?.type === 'identifier' && (method === 'append' || method === 'extend' || method === 'insert')) {
-        const args = n.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment') ?? [];
-        const right = args[args.length - 1];
-        if (right && right.type !== 'keyword_argument') out.push([obj.text, right]);
+      const grown = listGrownBy(n);
+      if (grown !== undefined) {
+        if (grown) out.push(grown);
         continue;
       }
     }
     for (const c of n.namedChildren) stack.push(c);
   }
   return out.reverse();
+}
+
+/**
+ * `name.append(x)`, `name.extend(xs)`, `name.insert(i, x)`: [name, the value added]; null for such a call whose value
+ * is a keyword argument; undefined for any other call.
+ */
+function listGrownBy(call: SyntaxNode): [string, SyntaxNode] | null | undefined {
+  const f = call.childForFieldName('function');
+  const obj = f?.type === 'attribute' ? f.childForFieldName('object') : null;
+  const method = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : undefined;
+  if (obj?.type !== 'identifier' || (method !== 'append' && method !== 'extend' && method !== 'insert')) return undefined;
+  const args = call.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment') ?? [];
+  const right = args[args.length - 1];
+  return right && right.type !== 'keyword_argument' ? [obj.text, right] : null;
 }
 
 /** The assignments of a block, collected once per block and tree (each name lookup used to re-read them). */
@@ -87,17 +97,11 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
     const a = s.firstNamedChild;
     if (a?.type === 'call') {
       // `parts.append(x)`, `parts.extend(xs)`, `parts.insert(i, x)`: a list grown after its assignment, like `+=`
-      const f = a.childForFieldName('function');
-      const obj = f?.type === 'attribute' ? f.childForFieldName('object') : null;
-      const method = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : undefined;
-      if (obj?.type === 'identifier' && (method === 'append' || method === 'extend' || method === 'insert')) {
-        const args = a.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment') ?? [];
-        const right = args[args.length - 1];
-        if (right && right.type !== 'keyword_argument') {
-          let list = info.get(obj.text);
-          if (!list) info.set(obj.text, (list = []));
-          list.push({ start: s.startIndex, augmented: true, right });
-        }
+      const grown = listGrownBy(a);
+      if (grown) {
+        let list = info.get(grown[0]);
+        if (!list) info.set(grown[0], (list = []));
+        list.push({ start: s.startIndex, augmented: true, right: grown[1] });
       }
       continue;
     }
