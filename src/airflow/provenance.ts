@@ -485,7 +485,16 @@ export interface Provenance {
   trust: Trust;
   /** The sub-expression that decided the trust (for messages). */
   node: SyntaxNode;
+  /**
+   * When `trust` is `unknown`: the worst part known to carry outside data (`xcom`, `external`, `param`) that the
+   * unknown part outranked — `f"{ti.xcom_pull(…)} {x}"` is still a task's output, which severity maps that put
+   * `unknown` below those origins (formatted commands and SQL: *info*) must not lose.
+   */
+  also?: Provenance;
 }
+
+/** Origins that carry data from outside the file, ranked below `unknown` (see Provenance.also). */
+const OUTSIDE: ReadonlySet<Trust> = new Set(['xcom', 'external', 'param']);
 
 /**
  * Where a Python value comes from, as far as the file shows. Names are followed to their assignment, loop
@@ -590,11 +599,14 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
   const mk = (trust: Trust, at: SyntaxNode = n): Provenance => ({ trust, node: at });
   const combine = (nodes: SyntaxNode[], base: Trust = 'safe'): Provenance => {
     let best: Provenance = mk(base);
+    let outside: Provenance | undefined;
     for (const c of nodes) {
       const p = provenance(c, ctx, depth + 1);
+      const o = OUTSIDE.has(p.trust) ? p : p.also;
+      if (o && (!outside || RANK[o.trust] > RANK[outside.trust])) outside = o;
       if (RANK[p.trust] > RANK[best.trust]) best = p;
     }
-    return best;
+    return best.trust === 'unknown' && outside ? { ...best, also: outside } : best;
   };
   if (depth > MAX_DEPTH) {
     ctx.use(PROVENANCE).cuts++;
@@ -619,16 +631,16 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       if (defs.length) {
         const r = combine(defs);
         if (r.trust === 'safe' || r.trust === 'deployment') return r;
-        return isAllowListed(n, defs, ctx.file.text) ? mk('safe') : { trust: r.trust, node: n };
+        return isAllowListed(n, defs, ctx.file.text) ? mk('safe') : { ...r, node: n };
       }
       const b = binderOf(n);
       if (b?.kind === 'for') {
         const r = provenance(b.iter, ctx, depth + 1);
-        return { trust: r.trust, node: n };
+        return { ...r, node: n };
       }
       if (b?.kind === 'with') {
         const r = provenance(b.value, ctx, depth + 1);
-        return { trust: r.trust, node: n };
+        return { ...r, node: n };
       }
       if (b?.kind === 'mapped') {
         // an element of a task's output mapped over (`list_files().map(lambda f: …)`, or a name bound to it): data
@@ -637,7 +649,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
         const calls = src.type === 'identifier' ? resolveName(src).map(unwrap) : [src];
         if (calls.some((c) => isTaskCall(c, ctx))) return mk('xcom');
         const r = provenance(b.iter, ctx, depth + 1);
-        return { trust: r.trust, node: n };
+        return { ...r, node: n };
       }
       if (b?.kind === 'param') {
         return mk(parameterTrust(b, ctx, depth));
@@ -700,7 +712,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       if (COMBINING_METHODS.has(attr)) return provenance(obj, ctx, depth + 1);
       const p = provenance(obj, ctx, depth + 1);
       // attribute of a connection/Variable object is config; of a task-context object is user
-      return p.trust === 'safe' || p.trust === 'deployment' ? mk('unknown') : { trust: p.trust, node: n };
+      return p.trust === 'safe' || p.trust === 'deployment' ? mk('unknown') : { ...p, node: n };
     }
     case 'call': {
       const q = ctx.callee(n) ?? '';
@@ -720,7 +732,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
           const oq = ctx.qualifiedName(obj);
           if (oq === 'os.environ') return mk('config');
           const po = provenance(obj, ctx, depth + 1);
-          if (po.trust !== 'safe' && po.trust !== 'deployment') return { trust: po.trust, node: n };
+          if (po.trust !== 'safe' && po.trust !== 'deployment') return { ...po, node: n };
           // `CONFIG.get("sources", [])` of a document the file loaded (from a file committed with it): its data;
           // else `.get` on a module or client may fetch anything (`requests.get`)
           if (isLoadedDocument(obj, ctx)) return combine([obj, ...argNodes]);
@@ -768,8 +780,11 @@ export const FORMATTED_SEVERITY: Record<Trust, Severity | null> = {
 /** The value that decides the finding: the one with the highest severity (ties: the riskier origin). */
 export function decisiveFormattedValue(values: SyntaxNode[], ctx: RuleContext): Provenance | null {
   let best: Provenance | null = null;
-  for (const v of values) {
-    const p = provenance(v, ctx);
+  const parts = values.flatMap((v) => {
+    const whole = provenance(v, ctx);
+    return whole.also ? [whole, whole.also] : [whole];
+  });
+  for (const p of parts) {
     const sev = FORMATTED_SEVERITY[p.trust];
     if (!sev) continue;
     if (!best) {
