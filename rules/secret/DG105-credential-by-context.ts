@@ -66,11 +66,14 @@ const POSITIONAL: ReadonlyMap<string, number> = new Map([
   ['sqlalchemy.engine.url.URL.create', 2],
 ]);
 
-/** The POSITIONAL pattern a qualified callee matches (`**.x` patterns: any receiver). */
-function positionalPattern(fn: string): string | null {
-  if (POSITIONAL.has(fn)) return fn;
-  for (const k of POSITIONAL.keys()) if (k.startsWith('**.') && fn.endsWith(k.slice(2))) return k;
-  return fn.endsWith('.connect') ? 'paramiko.SSHClient.connect' : null;
+/**
+ * The index of the password argument of a qualified callee (POSITIONAL; `**.x` patterns: any receiver), or
+ * undefined. A `.connect` on a receiver the file does not type counts as paramiko's only when it looks like SSH.
+ */
+function passwordIndex(fn: string): number | undefined {
+  if (POSITIONAL.has(fn)) return POSITIONAL.get(fn);
+  for (const [k, i] of POSITIONAL) if (k.startsWith('**.') && fn.endsWith(k.slice(2))) return i;
+  return fn.endsWith('.connect') && /paramiko|ssh/i.test(fn) ? POSITIONAL.get('paramiko.SSHClient.connect') : undefined;
 }
 /**
  * Signing and encryption keys taken by position (or by the keyword after the `:`): whoever reads the key forges
@@ -196,10 +199,8 @@ export default defineRule({
         return;
       }
     }
-    const pattern = positionalPattern(fn);
-    const index = pattern ? POSITIONAL.get(pattern) : undefined;
+    const index = passwordIndex(fn);
     if (index === undefined) return;
-    if (pattern === 'paramiko.SSHClient.connect' && !/paramiko|ssh/i.test(fn)) return;
     const node = args.positional[index];
     const c = node ? constantThroughName(node, ctx) : null;
     if (node && c && !isNotASecretValue(c.value, 'password')) report(ctx, node, `passed as the password argument of \`${fn.split('.').slice(-2).join('.')}\`${c.how}`, c.value);
@@ -324,7 +325,7 @@ function rot13(v: string): string {
 }
 
 
-/** A decoder call with the `.decode()`/`.strip()` calls chained on it: the value a name would be bound to. */
+/** A decoder call with the `.decode()`/`.strip()`/`.rstrip()` calls chained on it: the value a name is bound to. */
 function decodedValue(call: SyntaxNode): SyntaxNode {
   let at = call;
   while (at.parent?.type === 'attribute' && at.parent.parent?.type === 'call' && /^(decode|strip|rstrip)$/.test(at.parent.childForFieldName('attribute')?.text ?? '')) {
@@ -347,8 +348,7 @@ function credentialUse(value: SyntaxNode, ctx: RuleContext): string | null {
     const call = p?.type === 'argument_list' ? p.parent : null;
     if (call?.type !== 'call') continue;
     const fn = ctx.callee(call);
-    const pattern = fn ? positionalPattern(fn) : null;
-    const index = pattern ? POSITIONAL.get(pattern) : undefined;
+    const index = fn ? passwordIndex(fn) : undefined;
     if (index !== undefined && callArgs(call).positional[index]?.id === use.id) return 'password';
   }
   return null;
@@ -374,11 +374,7 @@ function constantThroughName(node: SyntaxNode, ctx: RuleContext): { value: strin
 /** The name a call's value is bound to: `x = call`, `x=call` (keyword), `"x": call` (dict pair). */
 function bindingName(call: SyntaxNode): string | null {
   // through `.decode()` / `.decode("utf-8")` / `.strip()` chained on the call: password=b64decode("…").decode()
-  let at = call;
-  while (at.parent?.type === 'attribute' && at.parent.parent?.type === 'call' && /^(decode|strip|rstrip)$/.test(at.parent.childForFieldName('attribute')?.text ?? '')) {
-    at = at.parent.parent;
-  }
-  const p = at.parent;
+  const p = decodedValue(call).parent;
   if (!p) return null;
   if (p.type === 'keyword_argument') return p.childForFieldName('name')?.text ?? null;
   if (p.type === 'pair') return stringValue(p.childForFieldName('key')) ?? null;

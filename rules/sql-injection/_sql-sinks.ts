@@ -7,6 +7,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { resolveName } from '../../src/airflow/provenance';
+import { mappedOperator } from '../../src/airflow/operators';
 
 /** SQL operators (any provider path: the class names are specific), their SQL in `sql=`. */
 export const SQL_OPERATORS = [
@@ -51,14 +52,9 @@ export function sqlOf(call: SyntaxNode, fn: string, ctx: RuleContext): SyntaxNod
   const args = callArgs(call);
   if (last === 'partial' || last === 'expand') {
     // `Op.partial(sql=…)`; `Op.partial(…).expand(sql=[…])`: the operator is the receiver of `partial`
-    let op: string | null = fn;
-    if (last === 'expand') {
-      const f = call.childForFieldName('function');
-      const inner = f?.type === 'attribute' ? unwrap(f.childForFieldName('object')!) : null;
-      op = inner?.type === 'call' ? ctx.callee(inner) : null;
-    }
-    if (!op?.endsWith('.partial')) return null;
-    last = op.slice(0, -'.partial'.length).split('.').pop()!;
+    const op = last === 'partial' ? fn.slice(0, -'.partial'.length) : mappedOperator(call, ctx);
+    if (!op) return null;
+    last = op.split('.').pop()!;
     if (SQL_OPERATORS.includes(last)) return args.keywords.get('sql') ?? null;
     const kw = OTHER_SQL_KEYWORD.get(last);
     return kw ? (args.keywords.get(kw) ?? null) : null;
@@ -94,13 +90,8 @@ export function sqlOf(call: SyntaxNode, fn: string, ctx: RuleContext): SyntaxNod
 
 /** How a SQL call is named in a message: `sql.SQLExecuteQueryOperator`, `SQLExecuteQueryOperator.partial(…).expand`. */
 export function sqlCallName(call: SyntaxNode, fn: string, ctx: RuleContext): string {
-  if (fn.endsWith('expand')) {
-    const f = call.childForFieldName('function');
-    const inner = f?.type === 'attribute' ? unwrap(f.childForFieldName('object')!) : null;
-    const op = inner?.type === 'call' ? ctx.callee(inner) : null;
-    if (op?.endsWith('.partial')) return `${op.slice(0, -'.partial'.length).split('.').pop()}.partial(…).expand`;
-  }
-  return fn.split('.').slice(-2).join('.');
+  const op = fn.endsWith('expand') ? mappedOperator(call, ctx) : null;
+  return op ? `${op.split('.').pop()}.partial(…).expand` : fn.split('.').slice(-2).join('.');
 }
 
 /**

@@ -60,6 +60,20 @@ export const SHELL_OPERATOR_CALLS: readonly string[] = [...SHELL_OPERATORS.keys(
   .concat([...NESTED_ARGV_OPERATORS].flatMap((c) => [`**.${c}`, `**.${c}.partial`]))
   .concat(['**.expand', '**.expand_kwargs']);
 
+/**
+ * Dynamic task mapping: the operator of `Op.partial(…).expand(…)` / `.expand_kwargs(…)` (the qualified name of
+ * `Op`), or null for any other call. The mapped call's own arguments are the mapped ones; `partial`'s are fixed.
+ */
+export function mappedOperator(call: SyntaxNode, ctx: RuleContext): string | null {
+  const f = call.childForFieldName('function');
+  const method = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : undefined;
+  if (method !== 'expand' && method !== 'expand_kwargs') return null;
+  const inner = unwrap(f!.childForFieldName('object')!);
+  const innerFn = inner.type === 'call' ? inner.childForFieldName('function') : null;
+  if (innerFn?.type !== 'attribute' || innerFn.childForFieldName('attribute')?.text !== 'partial') return null;
+  return ctx.qualifiedName(innerFn.childForFieldName('object'));
+}
+
 /** Keyword that holds the shell script, per kind (docker/k8s are handled by `shellScripts`). */
 export const SCRIPT_KEYWORD: Record<'bash' | 'ssh' | 'winrm', string> = { bash: 'bash_command', ssh: 'command', winrm: 'command' };
 

@@ -69,6 +69,11 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
   let info = perTree.get(block.id);
   if (info) return info;
   info = new Map();
+  const record = (name: string, entry: { start: number; augmented: boolean; right: SyntaxNode }): void => {
+    let list = info!.get(name);
+    if (!list) info!.set(name, (list = []));
+    list.push(entry);
+  };
   // the body of a `with` always runs, in the same scope: its statements count as the block's own
   // (`with open(path) as fh:⏎    CONFIG = yaml.safe_load(fh)` binds CONFIG for the rest of the module)
   const statements: SyntaxNode[] = [];
@@ -86,11 +91,7 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
       // text first: walking every loop and branch of every block (again for each enclosing block) was most of the
       // cost of following names, and few of them grow anything
       if (!GROWS.test(s.text)) continue;
-      for (const [name, right] of grownInside(s)) {
-        let list = info.get(name);
-        if (!list) info.set(name, (list = []));
-        list.push({ start: s.startIndex, augmented: true, right });
-      }
+      for (const [name, right] of grownInside(s)) record(name, { start: s.startIndex, augmented: true, right });
       continue;
     }
     if (s.type !== 'expression_statement') continue;
@@ -98,11 +99,7 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
     if (a?.type === 'call') {
       // `parts.append(x)`, `parts.extend(xs)`, `parts.insert(i, x)`: a list grown after its assignment, like `+=`
       const grown = listGrownBy(a);
-      if (grown) {
-        let list = info.get(grown[0]);
-        if (!list) info.set(grown[0], (list = []));
-        list.push({ start: s.startIndex, augmented: true, right: grown[1] });
-      }
+      if (grown) record(grown[0], { start: s.startIndex, augmented: true, right: grown[1] });
       continue;
     }
     if (!a || (a.type !== 'assignment' && a.type !== 'augmented_assignment')) continue;
@@ -119,10 +116,7 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
       const parts = /^(expression_list|tuple|list)$/.test(u.type) ? u.namedChildren.filter((c) => c.type !== 'comment') : null;
       const elementWise = parts && parts.length === names.length && !parts.some((x) => x.type === 'list_splat');
       names.forEach((id, i) => {
-        if (id.type !== 'identifier') return;
-        let list = info!.get(id.text);
-        if (!list) info!.set(id.text, (list = []));
-        list.push({ start: s.startIndex, augmented: false, right: elementWise ? parts![i] : r });
+        if (id.type === 'identifier') record(id.text, { start: s.startIndex, augmented: false, right: elementWise ? parts![i] : r });
       });
       continue;
     }
@@ -131,10 +125,7 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
     if (augmented && a.childForFieldName('operator')?.text !== '+=') continue;
     // chained `a = b = value`
     while (right.type === 'assignment') right = right.childForFieldName('right') ?? right;
-    const name = left.text;
-    let list = info.get(name);
-    if (!list) info.set(name, (list = []));
-    list.push({ start: s.startIndex, augmented, right });
+    record(left.text, { start: s.startIndex, augmented, right });
   }
   perTree.set(block.id, info);
   return info;
@@ -191,7 +182,9 @@ function binderOf(use: SyntaxNode): { kind: 'for' | 'mapped'; iter: SyntaxNode }
     }
     if (p.type === 'with_statement') {
       // `with open(path) as fh:`: fh is the value of the context expression (a file opened there is what it reads)
-      for (const item of p.descendantsOfType('with_item')) {
+      // its own items only: a nested `with` binds in its own body, which the walk up meets first
+      const clause = p.namedChildren.find((c) => c.type === 'with_clause');
+      for (const item of clause?.namedChildren ?? []) {
         const v = item.childForFieldName('value');
         if (v?.type === 'as_pattern' && v.childForFieldName('alias')?.text === name) return { kind: 'with', value: v.namedChildren[0] };
       }
@@ -432,6 +425,9 @@ const SANITIZERS = new Set([
   'shlex.quote', 'pipes.quote', 'shlex.join', 'int', 'float', 'len', 'bool', 'abs', 'round', 'hash', 'id',
   'uuid.uuid4', 'uuid.uuid1', 'time.time', 'os.getpid', 'hex', 'oct', 'ord',
 ]);
+/** Parsers of a document's text into data: their result is as trusted as the text (COMBINERS). */
+const DOCUMENT_LOADERS = ['yaml.safe_load', 'json.load', 'json.loads', 'tomllib.load', 'tomllib.loads'];
+
 /** Calls that combine their inputs into a path or string (result as trusted as the worst input). */
 const COMBINERS = new Set([
   'os.path.join', 'os.path.dirname', 'os.path.abspath', 'os.path.realpath', 'os.path.basename', 'os.path.normpath',
@@ -441,7 +437,7 @@ const COMBINERS = new Set([
   'string.Template',
   // a file's content is as trusted as its path: `yaml.safe_load(open(os.path.join(os.path.dirname(__file__), …)))`
   // reads a file committed with the DAG; a path of unknown origin leaves the content unknown
-  'open', 'builtins.open', 'io.open', 'yaml.safe_load', 'json.load', 'json.loads', 'tomllib.load', 'tomllib.loads',
+  'open', 'builtins.open', 'io.open', ...DOCUMENT_LOADERS,
 ]);
 const COMBINING_METHODS = new Set([
   'substitute', 'safe_substitute',
@@ -465,14 +461,11 @@ function isExternalSource(q: string, f: SyntaxNode): boolean {
   return f.type === 'attribute' && EXTERNAL_METHODS.has(f.childForFieldName('attribute')!.text);
 }
 
-/** Parsers of a document's text into data (their result is as trusted as the text: COMBINERS). */
-const DOCUMENT_LOADERS = new Set(['yaml.safe_load', 'json.load', 'json.loads', 'tomllib.load', 'tomllib.loads']);
-
 /** Is `node` data parsed from a document by the file (`CONFIG = yaml.safe_load(fh)`, `CONFIG["sources"]`, …)? */
 function isLoadedDocument(node: SyntaxNode, ctx: RuleContext, depth = 0): boolean {
   const u = unwrap(node);
   if (depth > 4) return false;
-  if (u.type === 'call') return DOCUMENT_LOADERS.has(ctx.callee(u) ?? '');
+  if (u.type === 'call') return DOCUMENT_LOADERS.includes(ctx.callee(u) ?? '');
   if (u.type === 'subscript') return isLoadedDocument(u.childForFieldName('value')!, ctx, depth + 1);
   if (u.type === 'identifier') return resolveName(u).some((d) => isLoadedDocument(d, ctx, depth + 1));
   return false;

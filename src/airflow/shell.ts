@@ -5,7 +5,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineService, type RuleContext } from '../engine/context';
 import { callArgs, stringValue, unwrap } from '../engine/python';
-import { NESTED_ARGV_OPERATORS, SHELL_OPERATORS, keywordArgument, SCRIPT_KEYWORD } from './operators';
+import { NESTED_ARGV_OPERATORS, SHELL_OPERATORS, keywordArgument, mappedOperator, SCRIPT_KEYWORD } from './operators';
 import { resolveName } from './provenance';
 
 export interface ShellScript {
@@ -197,13 +197,9 @@ function findShellScripts(call: SyntaxNode, ctx: RuleContext): ShellScript[] {
   let mapped = false;
   const f = call.childForFieldName('function');
   const mapMethod = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : undefined;
-  const inner = mapMethod === 'expand' || mapMethod === 'expand_kwargs' ? unwrap(f!.childForFieldName('object')!) : null;
-  if (inner) {
-    const innerFn = inner.type === 'call' ? inner.childForFieldName('function') : null;
-    if (innerFn?.type === 'attribute' && innerFn.childForFieldName('attribute')?.text === 'partial') {
-      q = ctx.qualifiedName(innerFn.childForFieldName('object'));
-      mapped = true;
-    }
+  if (mapMethod === 'expand' || mapMethod === 'expand_kwargs') {
+    q = mappedOperator(call, ctx);
+    mapped = q !== null;
   } else {
     q = ctx.callee(call);
     if (q && q.endsWith('.partial')) q = q.slice(0, -'.partial'.length);
