@@ -3,7 +3,7 @@ import type { RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
 import { defineRule } from '../../src/engine/rule';
-import { resolveName } from '../../src/airflow/provenance';
+import { resolveName, singleBinding } from '../../src/airflow/provenance';
 import { laterUsesOfBinding } from '../../src/engine/locate';
 import { nameStrength } from './_names';
 import { isNotASecretValue } from './_values';
@@ -364,10 +364,8 @@ function constantThroughName(node: SyntaxNode, ctx: RuleContext): { value: strin
   const u = unwrap(node);
   // a secret-named name bound to a literal is DG101's, reported where it is bound
   if (u.type !== 'identifier' || nameStrength(u.text) === 'strong') return null;
-  const defs = resolveName(u);
-  if (defs.length !== 1) return null;
-  const def = unwrap(defs[0]);
-  const text = literal(def);
+  const def = singleBinding(u);
+  const text = def && literal(def);
   return text === null ? null : { value: text, how: ` (through \`${u.text}\`)` };
 }
 

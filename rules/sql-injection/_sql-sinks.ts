@@ -6,7 +6,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
-import { resolveName } from '../../src/airflow/provenance';
+import { singleBinding } from '../../src/airflow/provenance';
 import { mappedOperator } from '../../src/airflow/operators';
 
 /** SQL operators (any provider path: the class names are specific), their SQL in `sql=`. */
@@ -101,10 +101,8 @@ export function sqlCallName(call: SyntaxNode, fn: string, ctx: RuleContext): str
  */
 export function sqlStatements(sql: SyntaxNode): SyntaxNode[] {
   let u = unwrap(sql);
-  if (u.type === 'identifier') {
-    const v = resolveName(u);
-    if (v.length === 1 && /^(list|tuple|list_comprehension|generator_expression)$/.test(unwrap(v[0]).type)) u = unwrap(v[0]);
-  }
+  const v = u.type === 'identifier' ? singleBinding(u) : null;
+  if (v && /^(list|tuple|list_comprehension|generator_expression)$/.test(v.type)) u = v;
   if (u.type === 'list' || u.type === 'tuple') return u.namedChildren.filter((x) => x.type !== 'comment');
   if (u.type === 'list_comprehension' || u.type === 'generator_expression') return [u.childForFieldName('body') ?? sql];
   return [sql];

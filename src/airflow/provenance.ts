@@ -157,6 +157,12 @@ export function resolveName(use: SyntaxNode): SyntaxNode[] {
   return [];
 }
 
+/** The value a plain name holds when exactly one assignment before `use` gives it (see resolveName), unwrapped. */
+export function singleBinding(use: SyntaxNode): SyntaxNode | null {
+  const defs = resolveName(use);
+  return defs.length === 1 ? unwrap(defs[0]) : null;
+}
+
 /** A function parameter: its definition, name and node (for defaults and `*`/`**` kinds). */
 interface ParamBinder {
   kind: 'param';

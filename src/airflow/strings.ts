@@ -4,7 +4,7 @@
  */
 import type { SyntaxNode } from 'tree-sitter';
 import { callArgs, isConstant, unwrap } from '../engine/python';
-import { resolveName } from './provenance';
+import { resolveName, singleBinding } from './provenance';
 
 /** Literal text of one string node as Python produces it: `{{`/`}}` of f-strings (and `.format` templates) halved. */
 export function literalText(node: SyntaxNode, halveBraces = false): string {
@@ -167,17 +167,15 @@ function spliced(v: SyntaxNode, depth: number, out: CommandParts): void {
 
 /** A list or tuple literal, or a name bound to exactly one (and not grown after), else the node itself. */
 function boundSequence(node: SyntaxNode): SyntaxNode {
-  if (node.type !== 'identifier') return node;
-  const defs = resolveName(node).map(unwrap);
-  return defs.length === 1 && (defs[0].type === 'list' || defs[0].type === 'tuple') ? defs[0] : node;
+  const v = node.type === 'identifier' ? singleBinding(node) : null;
+  return v && (v.type === 'list' || v.type === 'tuple') ? v : node;
 }
 
 /** The template string of `X.format(…)`: a literal, or a name bound to one literal before the call. */
 function formatTemplate(obj: SyntaxNode): SyntaxNode | null {
   if (obj.type === 'string' || obj.type === 'concatenated_string') return obj;
-  if (obj.type !== 'identifier') return null;
-  const defs = resolveName(obj).map(unwrap);
-  return defs.length === 1 && (defs[0].type === 'string' || defs[0].type === 'concatenated_string') ? defs[0] : null;
+  const v = obj.type === 'identifier' ? singleBinding(obj) : null;
+  return v && (v.type === 'string' || v.type === 'concatenated_string') ? v : null;
 }
 
 /**

@@ -166,7 +166,7 @@ function asciiBytes(text: string): Buffer {
   return Buffer.from(text.replace(NON_ASCII_ALL, '\xff'), 'latin1');
 }
 
-const NON_ASCII_ALL = /[^\x00-\x7f]/g;
+const NON_ASCII_ALL = new RegExp(NON_ASCII.source, 'g');
 
 /** The UTF-16 code units of a string. */
 function codeUnits(text: string): Uint16Array {
