@@ -3,9 +3,9 @@ import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
-import { resolveName } from '../../src/airflow/provenance';
+import { singleBinding } from '../../src/airflow/provenance';
 import { findTokens } from './_tokens';
-import { findUriCredentials, uriCredentialLines } from './_uri-credentials';
+import { findUriCredentials, uriCredentialLines, type UriCredential } from './_uri-credentials';
 import { blankLineContinuations } from '../../src/airflow/shell';
 import { isDevDefault } from './_values';
 import { secretKey } from './_bindings';
@@ -54,8 +54,7 @@ export default defineRule({
       const written = c.fs ? node.namedChildren.filter((x) => x.type === 'string_content').map((x) => x.text).join('') : (stringValue(node.childForFieldName('function')!.childForFieldName('object')) ?? '');
       if (!cred || written.includes(cred.secret)) return;
       // `airflow:airflow@localhost`: a local stack, at info as in the line scan
-      const user = /:\/\/([^:@/\s]*):/.exec(folded.slice(cred.index, cred.index + cred.length))?.[1];
-      const dev = isDevDefault(cred.secret, user) && cred.host !== undefined && LOCAL_HOST.test(cred.host);
+      const dev = isLocalStackDefault(cred, folded, false);
       ctx.report(node, { where: `\`${cred.scheme}://\` URI formatted from literals${cred.host ? ` for host \`${cred.host.replace(/\{[^}]*\}/g, '{…}')}\`` : ''}`, secret: redact(cred.secret) }, {
         key: secretKey('DG102', cred.secret),
         ...(dev ? { severity: 'info' as const } : {}),
@@ -76,6 +75,16 @@ export default defineRule({
   onDataFile: scanLines,
 });
 
+/**
+ * A local stack's default credential (user = password, or a stack default: `airflow:airflow@…`), reported at info: in
+ * a data file whatever the host (a compose file's `@postgres`), in Python when the host is the local machine or a
+ * compose service (`@localhost`). `text`: what `cred`'s offsets index.
+ */
+function isLocalStackDefault(cred: UriCredential, text: string, dataFile: boolean): boolean {
+  const user = cred.kind === 'userinfo' ? /:\/\/([^:@/\s]*):/.exec(text.slice(cred.index, cred.index + cred.length))?.[1] : undefined;
+  return isDevDefault(cred.secret, user) && (dataFile || (cred.host !== undefined && LOCAL_HOST.test(cred.host)));
+}
+
 /** A literal, or a name bound to exactly one literal, or a literal URL-encoded in place (`quote_plus("p@ss")`): its text; else null. */
 function literalOf(node: SyntaxNode): string | null {
   let n = unwrap(node);
@@ -87,9 +96,9 @@ function literalOf(node: SyntaxNode): string | null {
     return v === null || f.endsWith('str') ? v : encodeURIComponent(v).replace(/%20/g, '+');
   }
   if (n.type === 'identifier') {
-    const defs = resolveName(n).map(unwrap);
-    if (defs.length !== 1) return null;
-    n = defs[0];
+    const v = singleBinding(n);
+    if (!v) return null;
+    n = v;
   }
   if (n.type !== 'string' || n.namedChildren.some((x) => x.type === 'interpolation')) return null;
   return stringValue(n);
@@ -174,10 +183,7 @@ function scanLines(ctx: RuleContext): void {
               : cred.kind === 'header'
                 ? 'HTTP authorization header'
                 : 'command line';
-      // in a data file, `airflow:airflow@postgres` (user = password, or a stack default) is a local stack: info
-      const user = cred.kind === 'userinfo' ? /:\/\/([^:@/\s]*):/.exec(line.slice(cred.index, cred.index + cred.length))?.[1] : undefined;
-      // in Python too when the host is the local machine or a compose service: `airflow:airflow@localhost`
-      const dev = isDevDefault(cred.secret, user) && (Boolean(ctx.file.dataKind) || (cred.host !== undefined && LOCAL_HOST.test(cred.host)));
+      const dev = isLocalStackDefault(cred, line, Boolean(ctx.file.dataKind));
       ctx.reportRange(start + cred.index, start + cred.index + cred.length, { where, secret: redact(cred.secret) }, {
         key: secretKey('DG102', cred.secret),
         ...(dev ? { severity: 'info' as const } : {}),

@@ -3,7 +3,7 @@ import type { RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
 import { defineRule } from '../../src/engine/rule';
-import { resolveName, singleBinding } from '../../src/airflow/provenance';
+import { singleBinding } from '../../src/airflow/provenance';
 import { laterUsesOfBinding } from '../../src/engine/locate';
 import { nameStrength } from './_names';
 import { isNotASecretValue } from './_values';
@@ -250,9 +250,8 @@ function headerValue(node: SyntaxNode): { text: string; filled: string } | null 
   let filled = '';
   const bound = (e: SyntaxNode): string | null => {
     const u = unwrap(e);
-    if (u.type !== 'identifier') return null;
-    const defs = resolveName(u).map(unwrap);
-    return defs.length === 1 && defs[0].type === 'string' && !defs[0].namedChildren.some((x) => x.type === 'interpolation') ? stringValue(defs[0]) : null;
+    const d = u.type === 'identifier' ? singleBinding(u) : null;
+    return d?.type === 'string' && !d.namedChildren.some((x) => x.type === 'interpolation') ? stringValue(d) : null;
   };
   const add = (n: SyntaxNode): boolean => {
     const u = unwrap(n);
