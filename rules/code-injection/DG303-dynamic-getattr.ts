@@ -57,7 +57,7 @@ export default defineRule({
     aliases: [],
     docs: {
       what:
-        'Finds `getattr(module, name)` and `module.__dict__[name]` / `__builtins__[name]` lookups whose name is not constant, on a module (on the dangerous modules, also names assembled from constants such as `"".join(["ev", "al"])` or `"sys" + "tem"`, written in place or bound to a name first): `builtins`, `os`, `subprocess`, `sys`, `importlib`, `pickle`, `pty`, `socket`, `ctypes`… (always *high*), or any other module bound by `import x` or returned by `importlib.import_module(…)`. On those ordinary modules the severity follows the name\'s origin (or the imported module name\'s, if worse): *high* for `dag_run.conf` or params (also through a task argument), *medium* for another task\'s output (XCom) or a task function\'s parameter that no call site in the file shows, *low* for a Variable, an environment value or an origin the file does not show (`getattr(sqlalchemy.types, type_name)`, `getattr(requests, method)` in a helper). `getattr` on ordinary objects is not reported, nor names from a loop over constants.',
+        'Finds `getattr(module, name)` (also spelled `operator.methodcaller(name, …)(module)` or `operator.attrgetter(name)(module)`) and `module.__dict__[name]` / `__builtins__[name]` lookups whose name is not constant, on a module (on the dangerous modules, also names assembled from constants such as `"".join(["ev", "al"])` or `"sys" + "tem"`, written in place or bound to a name first): `builtins`, `os`, `subprocess`, `sys`, `importlib`, `pickle`, `pty`, `socket`, `ctypes`… (always *high*), or any other module bound by `import x` or returned by `importlib.import_module(…)`. On those ordinary modules the severity follows the name\'s origin (or the imported module name\'s, if worse): *high* for `dag_run.conf` or params (also through a task argument), *medium* for another task\'s output (XCom) or a task function\'s parameter that no call site in the file shows, *low* for a Variable, an environment value or an origin the file does not show (`getattr(sqlalchemy.types, type_name)`, `getattr(requests, method)` in a helper). `getattr` on ordinary objects is not reported, nor names from a loop over constants.',
       why:
         '`getattr(builtins, name)` or `getattr(os, name)` with a computed name reaches `eval`, `exec`, `system` or `popen` without the word appearing in the file: it is how obfuscated payloads evade greps and linters, and how input picks which function to call. DAG factories that map YAML strings to operator classes this way let whoever edits the YAML call any function of the module.',
       example: '```python\nimport builtins\nrunner = getattr(builtins, "".join(["ex", "ec"]))\nrunner(PAYLOAD)\n\nop_class = getattr(importlib.import_module(cfg["module"]), cfg["class"])\n```',
@@ -65,10 +65,21 @@ export default defineRule({
         '```python\nfrom airflow.operators.bash import BashOperator\nfrom airflow.operators.python import PythonOperator\nOPERATORS = {"bash": BashOperator, "python": PythonOperator}\nop_class = OPERATORS[cfg["type"]]  # explicit allow list\n```',
     },
   },
-  calls: ['builtins.getattr'],
-  onCall(call, _fn, ctx) {
-    const [base, name] = callArgs(call).positional;
-    check(call, base, name, ctx);
+  calls: ['builtins.getattr', 'operator.methodcaller', 'operator.attrgetter'],
+  onCall(call, fn, ctx) {
+    if (fn === 'getattr' || fn === 'builtins.getattr') {
+      const [base, name] = callArgs(call).positional;
+      check(call, base, name, ctx);
+      return;
+    }
+    // `operator.methodcaller(name, …)(os)` / `attrgetter(name)(os)` is `getattr(os, name)` spelled without the word;
+    // applied in place or through the name it is bound to
+    const name = callArgs(call).positional[0];
+    for (const getter of [call, ...laterUsesOfBinding(call, ctx.file.text, ctx.root)]) {
+      const applied = getter.parent;
+      if (applied?.type !== 'call' || applied.childForFieldName('function')?.id !== getter.id) continue;
+      check(applied, callArgs(applied).positional[0], name, ctx);
+    }
   },
   // … also through a name bound to the namespace first (`b = __builtins__ if … else __builtins__.__dict__`, then
   // `b["ev" + "al"](…)`)

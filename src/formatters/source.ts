@@ -21,7 +21,10 @@ export function maskLine(line: string, secretSpan?: [number, number]): string {
     body.length >= 6 && !/\s/.test(body) ? `${q}${maskRun(body)}${q}` : m,
   );
   // A literal opened on this line and closed on a later one ("""…), or a token outside quotes.
-  out = out.replace(/(["'])([^"'\s]{6,})$/, (_m, q: string, body: string) => `${q}${maskRun(body)}`);
+  // Complete literals are consumed first, so that the quote closing one (`conf["arg"])(os)`) is not read as opening.
+  out = out.replace(/(["'])(?:\\.|(?!\1).)*\1|(["'])([^"'\s]{6,})$/g, (m, _q, q: string | undefined, body: string) =>
+    q ? `${q}${maskRun(body)}` : m,
+  );
   out = out.replace(/[A-Za-z0-9+/=_.-]{20,}/g, (m) => (/[0-9]/.test(m) && /[A-Za-z]/.test(m) ? maskRun(m) : m));
   if (secretSpan) {
     const [a, b] = secretSpan;
