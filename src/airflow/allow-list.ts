@@ -13,12 +13,56 @@
  * - the name is not bound again between the check and the use.
  */
 import type { SyntaxNode } from 'tree-sitter';
+import { defineService, type RuleContext } from '../engine/context';
 import { isConstant, stringValue, unwrap } from '../engine/python';
 import { resolveName } from './provenance';
 
+/**
+ * The statements of a block that may check a value for the statements after them (`assert …`, an `if` without
+ * `else` whose body ends in `raise`/`return`), by block: found once per block, not once per name used in it (a long
+ * function made every name's question walk all its statements again: quadratic).
+ */
+const BLOCK_CHECKS = defineService('airflow: checking statements by block', () => new Map<number, SyntaxNode[]>());
+
+/**
+ * Whether the file's text could hold a check of this name at all — `name in …`/`name not in …` (parentheses
+ * allowed), or a `re.match`/`re.fullmatch` call — by name: climbing from every use costs a native call per
+ * ancestor, and most names are never checked.
+ */
+const MAY_BE_CHECKED = defineService('airflow: names the file may check', (ctx) => {
+  const text = ctx.file.text;
+  const tested = new Set<string>();
+  for (const m of text.matchAll(/(?<![\w.])([A-Za-z_]\w*)\)*\s*(?:not\s+)?in\b/g)) tested.add(m[1]);
+  return { anyMatch: /\bre\s*\.\s*(?:full)?match\s*\(/.test(text), tested };
+});
+
+function mayBeChecked(name: string, ctx: RuleContext): boolean {
+  const m = ctx.use(MAY_BE_CHECKED);
+  return m.anyMatch || m.tested.has(name);
+}
+
+function checksIn(block: SyntaxNode, ctx: RuleContext): SyntaxNode[] {
+  const memo = ctx.use(BLOCK_CHECKS);
+  let checks = memo.get(block.id);
+  if (checks) return checks;
+  checks = [];
+  for (const st of block.namedChildren) {
+    if (st.type === 'assert_statement') checks.push(st);
+    else if (st.type === 'if_statement' && !st.childForFieldName('alternative')) {
+      const body = st.childForFieldName('consequence');
+      const last = body?.namedChildren[body.namedChildren.length - 1];
+      if (last?.type === 'raise_statement' || last?.type === 'return_statement') checks.push(st);
+    }
+  }
+  memo.set(block.id, checks);
+  return checks;
+}
+
 /** Is `use` (an identifier) checked by a real allow list or strict pattern before it is used, in its function? */
-export function isAllowListed(use: SyntaxNode, defs: SyntaxNode[], fileText: string): boolean {
+export function isAllowListed(use: SyntaxNode, defs: SyntaxNode[], ctx: RuleContext): boolean {
   const name = use.text;
+  if (!mayBeChecked(name, ctx)) return false;
+  const fileText = ctx.file.text;
   for (let child: SyntaxNode = use, p = use.parent; p; child = p, p = p.parent) {
     if (p.type === 'function_definition' || p.type === 'lambda' || p.type === 'module') break;
     if (p.type === 'if_statement' && p.childForFieldName('consequence')?.id === child.id) {
@@ -26,17 +70,13 @@ export function isAllowListed(use: SyntaxNode, defs: SyntaxNode[], fileText: str
       if (cond && admits(cond, name, fileText) && checkCovers(p, defs)) return true;
     }
     if (p.type !== 'block') continue;
-    for (const st of p.namedChildren) {
+    for (const st of checksIn(p, ctx)) {
       if (st.startIndex >= child.startIndex) break;
       if (st.type === 'assert_statement') {
         const cond = st.namedChildren[0];
         if (cond && admits(cond, name, fileText) && checkCovers(st, defs)) return true;
         continue;
       }
-      if (st.type !== 'if_statement' || st.childForFieldName('alternative')) continue;
-      const body = st.childForFieldName('consequence');
-      const last = body?.namedChildren[body.namedChildren.length - 1];
-      if (last?.type !== 'raise_statement' && last?.type !== 'return_statement') continue;
       const cond = st.childForFieldName('condition');
       if (cond && rejects(cond, name, fileText) && checkCovers(st, defs)) return true;
     }

@@ -504,9 +504,16 @@ const PROVENANCE = defineService('airflow: provenance of values by node', () => 
   /** Answers by node; `cutAt`: the depth it was asked at, when the depth limit cut it short (else null). */
   memo: new Map<number, { p: Provenance; cutAt: number | null }>(),
   cuts: 0,
+  /** Answers computed (memo misses): what bounds the work a crafted file can cause, checked by a test. */
+  answers: 0,
 }));
 /** How far a value is followed (names, calls, arguments) before it is called unknown. */
-const MAX_DEPTH = 12;
+export const MAX_DEPTH = 24;
+
+/** How many provenance answers this file has computed so far (for the test that bounds a crafted file's cost). */
+export function provenanceAnswers(ctx: RuleContext): number {
+  return ctx.use(PROVENANCE).answers;
+}
 
 
 /** The key of a params lookup: `…["params"]["k"]`, `…["params"].get("k")`, `params["k"]`, `params.get("k")`. */
@@ -521,8 +528,14 @@ export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Prove
   // An answer cut short by the depth limit holds for questions asked as deep or deeper; asked from closer, the node
   // is followed again (a memoised cut made `CONFIG_PATH` unknown for every later use). So each node is answered at
   // most MAX_DEPTH + 1 times: a file cannot make this exponential.
-  if (hit && (hit.cutAt === null || depth >= hit.cutAt)) return hit.p;
+  if (hit && (hit.cutAt === null || depth >= hit.cutAt)) {
+    // an answer that was cut short makes whatever is built on it cut short too: else the caller would memoise a
+    // depth-limited answer as final, and the result would depend on the order the file's sinks are asked in
+    if (hit.cutAt !== null) state.cuts++;
+    return hit.p;
+  }
   memo.set(key, { p: { trust: 'unknown', node }, cutAt: null }); // breaks cycles
+  state.answers++;
   const cuts = state.cuts;
   const r = provenanceOf(node, ctx, depth);
   memo.set(key, { p: r, cutAt: state.cuts === cuts ? null : depth });
@@ -630,7 +643,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       if (defs.length) {
         const r = combine(defs);
         if (r.trust === 'safe' || r.trust === 'deployment') return r;
-        return isAllowListed(n, defs, ctx.file.text) ? mk('safe') : { ...r, node: n };
+        return isAllowListed(n, defs, ctx) ? mk('safe') : { ...r, node: n };
       }
       const b = binderOf(n);
       if (b?.kind === 'for') {
@@ -670,7 +683,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
           return combine([n.childForFieldName('left')!, n.childForFieldName('right')!]);
         }
       }
-      const parts = commandParts(n, depth + 1);
+      const parts = commandParts(n);
       return combine(parts.values);
     }
     case 'list':

@@ -30,3 +30,51 @@ describe('the severity of a value made of parts', () => {
     expect(severities(`${HEAD}    part = helpers.prefix() + helpers.suffix()\n    hook.run(f"DELETE FROM {part}")\n`)).toEqual(['DG250 info']);
   });
 });
+
+describe('following names costs at most MAX_DEPTH + 1 answers per node (a crafted file cannot make it exponential)', () => {
+  // Each level's four names are built from all four of the level below: followed naively, a value at level L
+  // reaches 4^L paths. Sinks at every level, asked deepest first, make each node be asked again from closer.
+  function crafted(levels: number): string {
+    const names = ['a', 'b', 'c', 'd'];
+    const lines = ['import os', 'from airflow.decorators import task', '', '@task', 'def t(**context):'];
+    for (const n of names) lines.push(`    ${n}0 = context["dag_run"].conf["${n}"]`);
+    for (let i = 1; i <= levels; i++) for (const n of names) lines.push(`    ${n}${i} = f"${names.map((m) => `{${m}${i - 1}}`).join('-')}"`);
+    for (let i = levels; i >= 1; i--) lines.push(`    os.system(a${i})`);
+    return lines.join('\n') + '\n';
+  }
+
+  async function answersFor(levels: number): Promise<{ answers: number; nodes: number; worst: string[] }> {
+    const { parse } = await import('../../src/parse');
+    const { RuleContext } = await import('../../src/engine/context');
+    const { provenance, provenanceAnswers } = await import('../../src/airflow/provenance');
+    const text = crafted(levels);
+    const root = parse(text).rootNode;
+    const ctx = new RuleContext({ path: 'dags/x.py', text }, DEFAULT_SETTINGS, [], () => root);
+    const worst: string[] = [];
+    for (const call of root.descendantsOfType('call')) {
+      if (call.childForFieldName('function')?.text !== 'os.system') continue;
+      worst.push(provenance(call.childForFieldName('arguments')!.namedChildren[0], ctx).trust);
+    }
+    return { answers: provenanceAnswers(ctx), nodes: root.descendantCount, worst };
+  }
+
+  it('bounds the answers by the nodes, grows linearly with the file, and still finds the input close to it', async () => {
+    const { MAX_DEPTH } = await import('../../src/airflow/provenance');
+    const small = await answersFor(40);
+    const big = await answersFor(80);
+    expect(big.answers).toBeLessThanOrEqual((MAX_DEPTH + 1) * big.nodes);
+    // doubling the levels at most doubles the work (plus slack for the sinks), never squares it
+    expect(big.answers / small.answers).toBeLessThan(2.5);
+    // the value one level above the input is still seen as trigger input; one beyond the depth limit is not claimed
+    expect(big.worst.at(-1)).toBe('user');
+    expect(big.worst[0]).toBe('unknown');
+    // and the answers do not depend on the order the sinks are asked in (a cut answer reused was memoised as final)
+    expect(small.worst.slice(-6)).toEqual(Array(6).fill('user'));
+  });
+
+  it('follows trigger input laundered through ten formatted assignments (an f-string step used to cost the walk twice)', () => {
+    const chain = Array.from({ length: 10 }, (_, i) => `    a${i + 1} = f"x {a${i}}"\n`).join('');
+    const src = `${HEAD}    a0 = context["dag_run"].conf["a"]\n${chain}    hook.run(a10)\n    BashOperator(task_id="b", bash_command=a10)\n`;
+    expect(severities(src.replace('ti=None', '**context'))).toEqual(['DG250 high', 'DG204 high']);
+  });
+});
