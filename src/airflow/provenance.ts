@@ -235,27 +235,33 @@ const DAG_DECORATORS = new Set(['airflow.decorators.dag', 'airflow.sdk.dag', 'ai
  * - `@dag` functions: their parameters are DAG params: `user`.
  * - Other functions: the worst value at their call sites; no call site or unclear: `unknown`, as before.
  */
-const PARAMETER_TRUST = defineService('airflow: trust of function parameters', () => new Map<string, Trust>());
+const PARAMETER_TRUST = defineService('airflow: trust of function parameters', () => new Map<string, { t: Trust; cutAt: number | null }>());
 
 function parameterTrust(b: ParamBinder, ctx: RuleContext, depth: number): Trust {
   const memo = ctx.use(PARAMETER_TRUST);
+  const state = ctx.use(PROVENANCE);
   const key = `${b.fn.startIndex}:${b.name}`;
   const hit = memo.get(key);
-  if (hit) return hit;
+  // as in provenance(): an answer cut short by the depth limit is final only for questions asked as deep or deeper
+  if (hit && (hit.cutAt === null || depth >= hit.cutAt)) {
+    if (hit.cutAt !== null) state.cuts++;
+    return hit.t;
+  }
+  const cuts = state.cuts;
   const decorators = decoratorsOf(b.fn).map((d) => decoratorName(d, ctx) ?? '');
   const isTask = isTaskFunction(b.fn, ctx);
   const fname = b.fn.childForFieldName('name')?.text ?? '';
   const callableSites = !isTask && fname ? pythonCallableSites(fname, ctx) : [];
   const airflowCalls = isTask || callableSites.length > 0;
   const unclear: Trust = airflowCalls ? 'param' : 'unknown';
-  memo.set(key, unclear); // breaks cycles (a function passing its parameter to itself)
+  memo.set(key, { t: unclear, cutAt: null }); // breaks cycles (a function passing its parameter to itself)
   let r: Trust;
   if (decorators.some((d) => DAG_DECORATORS.has(d))) r = 'user';
   else if (airflowCalls && b.name === 'params') r = 'user';
   else if (airflowCalls && SAFE_CONTEXT_VARS.has(b.name)) r = 'safe';
   else if (b.prm.type === 'list_splat_pattern' || b.prm.type === 'dictionary_splat_pattern' || !fname || !ctx.root) r = unclear;
   else r = callSiteTrust(b, fname, callableSites, airflowCalls, unclear, ctx, depth);
-  memo.set(key, r);
+  memo.set(key, { t: r, cutAt: state.cuts === cuts ? null : depth });
   return r;
 }
 

@@ -77,4 +77,25 @@ describe('following names costs at most MAX_DEPTH + 1 answers per node (a crafte
     const src = `${HEAD}    a0 = context["dag_run"].conf["a"]\n${chain}    hook.run(a10)\n    BashOperator(task_id="b", bash_command=a10)\n`;
     expect(severities(src.replace('ti=None', '**context'))).toEqual(['DG250 high', 'DG204 high']);
   });
+
+  it('judges a parameter the same whether its function was asked about before or after a deeper one', async () => {
+    // s40 gets trigger input and passes it down to s0; each sᵢ also runs it. Sinks are asked in document order,
+    // deepest chain first: parameters answered by a depth-cut question were memoised as final, so sinks well within
+    // the limit of the input read as unknown (16 of 41 as trigger input before, 24 now).
+    const { parse } = await import('../../src/parse');
+    const { RuleContext } = await import('../../src/engine/context');
+    const { provenance } = await import('../../src/airflow/provenance');
+    const fns = ['def s0(v):\n    os.system(f"run {v}")\n'];
+    for (let i = 1; i <= 40; i++) fns.push(`def s${i}(v):\n    os.system(f"run {v}")\n    s${i - 1}(v)\n`);
+    const text = `import os\nfrom airflow.decorators import task\n\n${fns.join('\n')}\n@task\ndef t(**context):\n    s40(context["dag_run"].conf["x"])\n`;
+    const root = parse(text).rootNode;
+    const ctx = new RuleContext({ path: 'dags/x.py', text }, DEFAULT_SETTINGS, [], () => root);
+    const trusts = root
+      .descendantsOfType('call')
+      .filter((c) => c.childForFieldName('function')?.text === 'os.system')
+      .map((c) => provenance(c.childForFieldName('arguments')!.namedChildren[0], ctx).trust);
+    expect(trusts).toHaveLength(41);
+    expect(trusts.filter((t) => t === 'user').length).toBeGreaterThanOrEqual(20);
+    expect(trusts.slice(-20)).toEqual(Array(20).fill('user'));
+  });
 });
