@@ -89,6 +89,17 @@ describe('DG605/DG607 in stand-alone scripts', () => {
   });
 });
 
+describe('DG605 judges the target by what its name is bound to', () => {
+  it('is critical for a .py file of the DAG folder reached through a loop, or a self-running file through a name', () => {
+    const loop = 'import glob\nfor p in glob.glob("/opt/airflow/dags/*.py"):\n    with open(p, "a") as fh:\n        fh.write("x")\n';
+    expect(check(loop, only('DG605')).map((f) => f.severity)).toEqual(['critical']);
+    const named = 'import os\nK = os.path.expanduser("~/.ssh/authorized_keys")\nopen(K, "a").write("k")\n';
+    expect(check(named, only('DG605')).map((f) => f.severity)).toEqual(['critical']);
+    // a keyword's name is no binding: `mode` is not followed
+    expect(check('mode = "/opt/airflow/dags"\nopen("/tmp/out.txt", mode="w")\n', only('DG605')).map((f) => f.severity)).toEqual(['medium']);
+  });
+});
+
 describe('DG204 severity by origin', () => {
   const c = only('DG204');
   const run = (value: string) =>
