@@ -154,6 +154,15 @@ function activeRules(compiled: CompiledRules, text: string, words: FileWords, ex
   return { calls, queries, files };
 }
 
+/**
+ * The rules that make this file parsed (their calls or queries may match it): what bench/parse-triggers.js counts to
+ * show which declarations have most files parsed.
+ */
+export function parseTriggers(compiled: CompiledRules, text: string): string[] {
+  const active = activeRules(compiled, text, new FileWords(text, compiled.scanner), false);
+  return [...new Set([...active.calls.map((c) => c.rule.meta.id), ...[...active.queries].map((r) => r.meta.id)])];
+}
+
 /** The patterns of a set of call rules, one array per distinct set (so that calls.ts can memoise by array). */
 function patternsOf(compiled: CompiledRules, calls: CallRule[]): CalleePattern[] {
   const key = calls.map((c) => c.rule.meta.id).join(',');
