@@ -77,9 +77,14 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
       }
       if (op === '%') {
         out.formatted = true;
+        const before = out.literals.length;
         commandParts(l, depth, out);
         const rr = unwrap(r);
-        if (rr.type === 'tuple') for (const c of rr.namedChildren) { if (c.type !== 'comment') spliced(c, depth, out); }
+        if (isScopeDict(rr)) {
+          // `"… %(target)s" % vars()`: the names the template asks for
+          const fields = out.literals.slice(before).flatMap((x) => [...x.text.matchAll(/%\((\w+)\)/g)].map((m) => m[1]));
+          out.values.push(...scopeValues(n, fields, rr));
+        } else if (rr.type === 'tuple') for (const c of rr.namedChildren) { if (c.type !== 'comment') spliced(c, depth, out); }
         else if (rr.type === 'dictionary') {
           for (const p of rr.namedChildren) {
             if (p.type === 'comment') continue;
@@ -112,7 +117,11 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
           for (const a of n.childForFieldName('arguments')?.namedChildren ?? []) {
             if (a.type === 'keyword_argument') spliced(a.childForFieldName('value')!, depth, out);
             // `.format(**conf)`, `.format(*args)`: the values of the mapping or sequence
-            else if (a.type === 'dictionary_splat' || a.type === 'list_splat') out.values.push(a.namedChildren[0] ?? a);
+            else if (a.type === 'dictionary_splat' && isScopeDict(unwrap(a.namedChildren[0] ?? a))) {
+              // `.format(**locals())`: the names the template's fields ask for
+              const fields = [...literalText(template, true).matchAll(/\{(\w+)/g)].map((m) => m[1]);
+              out.values.push(...scopeValues(n, fields, a));
+            } else if (a.type === 'dictionary_splat' || a.type === 'list_splat') out.values.push(a.namedChildren[0] ?? a);
             else if (a.type !== 'comment') spliced(a, depth, out);
           }
           return out;
@@ -155,6 +164,42 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
       out.values.push(n);
       return out;
   }
+}
+
+/** `locals()`, `vars()`, `globals()`: the names in scope, as a mapping. */
+function isScopeDict(n: SyntaxNode): boolean {
+  if (n.type !== 'call') return false;
+  const f = n.childForFieldName('function');
+  return !!f && f.type === 'identifier' && /^(locals|vars|globals)$/.test(f.text) && callArgs(n).positional.length === 0;
+}
+
+/**
+ * The values of the names a template asks of `locals()`/`vars()`/`globals()` at `at`: for each name, the last
+ * occurrence before it in the enclosing function (or module) — the value assigned there when it is an assignment's
+ * target, else the name itself (a parameter, a loop variable, a use), which provenance follows.
+ */
+function scopeValues(at: SyntaxNode, names: string[], mapping: SyntaxNode): SyntaxNode[] {
+  if (!names.length) return [mapping];
+  let scope: SyntaxNode = at;
+  while (scope.parent && scope.type !== 'function_definition') scope = scope.parent;
+  const wanted = new Set(names);
+  const last = new Map<string, SyntaxNode>();
+  for (const id of scope.descendantsOfType('identifier')) {
+    if (id.startIndex >= at.startIndex) break;
+    if (wanted.has(id.text) && id.parent?.type !== 'keyword_argument' && id.parent?.type !== 'attribute') last.set(id.text, id);
+    else if (wanted.has(id.text) && id.parent?.type === 'attribute' && id.parent.childForFieldName('object')?.id === id.id) last.set(id.text, id);
+  }
+  const values: SyntaxNode[] = [];
+  for (const name of names) {
+    const id = last.get(name);
+    if (!id) {
+      values.push(mapping); // a name the file does not show: of unknown origin
+      continue;
+    }
+    const a = id.parent;
+    values.push(a?.type === 'assignment' && a.childForFieldName('left')?.id === id.id ? a.childForFieldName('right')! : id);
+  }
+  return values;
 }
 
 /** A value spliced in by `%` or `.format`: a string literal is text of the command (Jinja in it renders too). */

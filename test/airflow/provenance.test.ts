@@ -31,6 +31,18 @@ describe('the severity of a value made of parts', () => {
   });
 });
 
+describe('values a template takes from locals() / vars() / globals()', () => {
+  const fn = 'import helpers\nfrom airflow.decorators import task\nfrom airflow.operators.bash import BashOperator\n\n@task\ndef t(hook, **context):\n    cust = context["dag_run"].conf["cust"]\n    table = "orders"\n';
+  it('are the names its fields ask for, followed as any name (they read as unknown before: info in SQL)', () => {
+    expect(severities(`${fn}    hook.run("DELETE FROM {table} WHERE c = '{cust}'".format(**locals()))\n`)).toEqual(['DG250 high']);
+    expect(severities(`${fn}    BashOperator(task_id="b", bash_command="grep %(cust)s /data/%(table)s" % vars())\n`)).toEqual(['DG204 high']);
+  });
+  it('a template asking only for constants is fine; a name the function does not show is of unknown origin', () => {
+    expect(severities(`${fn}    hook.run("DELETE FROM {table}".format(**locals()))\n`)).toEqual([]);
+    expect(severities(`${fn}    hook.run("DELETE FROM {other}".format(**locals()))\n`)).toEqual(['DG250 info']);
+  });
+});
+
 describe('following names costs at most MAX_DEPTH + 1 answers per node (a crafted file cannot make it exponential)', () => {
   // Each level's four names are built from all four of the level below: followed naively, a value at level L
   // reaches 4^L paths. Sinks at every level, asked deepest first, make each node be asked again from closer.
