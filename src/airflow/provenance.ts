@@ -20,7 +20,7 @@ const blockAssignments = new WeakMap<object, Map<number, BlockAssignments>>();
 
 const COMPOUND = /^(for_statement|while_statement|if_statement|try_statement)$/;
 /** What grownInside looks for, in text (every statement it finds spells one): `+=`, `append`, `extend`, `insert`. */
-const GROWS = /\+=|append|extend|insert/;
+const GROWS = /\+=|append|extend|insert|update|setdefault|\]\s*=(?!=)/;
 
 /** `name += value` and `name.append/extend/insert(value)` anywhere inside a compound statement (not in nested scopes). */
 function grownInside(stmt: SyntaxNode): [string, SyntaxNode][] {
@@ -35,10 +35,17 @@ function grownInside(stmt: SyntaxNode): [string, SyntaxNode][] {
       if (left?.type === 'identifier' && right) out.push([left.text, right]);
       continue;
     }
+    if (n.type === 'assignment') {
+      const stored = storedInto(n);
+      if (stored) {
+        out.push(stored);
+        continue;
+      }
+    }
     if (n.type === 'call' && n.parent?.type === 'expression_statement') {
       const grown = listGrownBy(n);
       if (grown !== undefined) {
-        if (grown) out.push(grown);
+        out.push(...grown);
         continue;
       }
     }
@@ -48,17 +55,32 @@ function grownInside(stmt: SyntaxNode): [string, SyntaxNode][] {
 }
 
 /**
- * `name.append(x)`, `name.extend(xs)`, `name.insert(i, x)`: [name, the value added]; null for such a call whose value
- * is a keyword argument; undefined for any other call.
+ * `name.append(x)`, `name.extend(xs)`, `name.insert(i, x)`, `name.add(x)`, `name.setdefault(k, x)`,
+ * `name.update(other, k=x)`: [name, each value added] (none for a value given by a keyword other than update's);
+ * undefined for any other call.
  */
-function listGrownBy(call: SyntaxNode): [string, SyntaxNode] | null | undefined {
+function listGrownBy(call: SyntaxNode): [string, SyntaxNode][] | undefined {
   const f = call.childForFieldName('function');
   const obj = f?.type === 'attribute' ? f.childForFieldName('object') : null;
   const method = f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : undefined;
-  if (obj?.type !== 'identifier' || (method !== 'append' && method !== 'extend' && method !== 'insert')) return undefined;
+  if (obj?.type !== 'identifier' || !method || !GROWING_METHODS.has(method)) return undefined;
   const args = call.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment') ?? [];
+  // `d.update(table=x)`: the keyword arguments are the values added
+  if (method === 'update') return args.map((x) => [obj.text, x.type === 'keyword_argument' ? x.childForFieldName('value') ?? x : x]);
   const right = args[args.length - 1];
-  return right && right.type !== 'keyword_argument' ? [obj.text, right] : null;
+  return right && right.type !== 'keyword_argument' ? [[obj.text, right]] : [];
+}
+
+/** Methods that put a value into the list, set or dict they are called on (its last argument). */
+const GROWING_METHODS = new Set(['append', 'extend', 'insert', 'update', 'setdefault', 'add']);
+
+/** `name[key] = value` (a dict or list filled after its assignment, like `+=`): [name, value]; else null. */
+function storedInto(a: SyntaxNode): [string, SyntaxNode] | null {
+  const left = a.childForFieldName('left');
+  const right = a.childForFieldName('right');
+  if (left?.type !== 'subscript' || !right) return null;
+  const obj = left.childForFieldName('value');
+  return obj?.type === 'identifier' ? [obj.text, right] : null;
 }
 
 /** The assignments of a block, collected once per block and tree (each name lookup used to re-read them). */
@@ -98,11 +120,15 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
     const a = s.firstNamedChild;
     if (a?.type === 'call') {
       // `parts.append(x)`, `parts.extend(xs)`, `parts.insert(i, x)`: a list grown after its assignment, like `+=`
-      const grown = listGrownBy(a);
-      if (grown) record(grown[0], { start: s.startIndex, augmented: true, right: grown[1] });
+      for (const [name, right] of listGrownBy(a) ?? []) record(name, { start: s.startIndex, augmented: true, right });
       continue;
     }
     if (!a || (a.type !== 'assignment' && a.type !== 'augmented_assignment')) continue;
+    const stored = a.type === 'assignment' ? storedInto(a) : null;
+    if (stored) {
+      record(stored[0], { start: s.startIndex, augmented: true, right: stored[1] });
+      continue;
+    }
     const left = a.childForFieldName('left');
     let right = a.childForFieldName('right');
     if (!left || !right) continue;
@@ -265,6 +291,37 @@ function parameterTrust(b: ParamBinder, ctx: RuleContext, depth: number): Trust 
   return r;
 }
 
+/** The class a method is defined in (directly, decorated or not). */
+function classOf(fn: SyntaxNode): SyntaxNode | null {
+  let p = fn.parent;
+  if (p?.type === 'decorated_definition') p = p.parent;
+  return p?.type === 'block' && p.parent?.type === 'class_definition' ? p.parent : null;
+}
+
+/**
+ * The values a class stores in `self.<attr>` (assignments in its methods, not in nested classes) and its class
+ * attribute `attr = …`; null when `use` is not in a method.
+ */
+function selfAttributeValues(use: SyntaxNode, attr: string): SyntaxNode[] | null {
+  let fn: SyntaxNode | null = use.parent;
+  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  const cls = fn ? classOf(fn) : null;
+  const body = cls?.childForFieldName('body');
+  if (!body || !body.text.includes(attr)) return null;
+  const values: SyntaxNode[] = [];
+  for (const a of body.descendantsOfType('assignment')) {
+    const left = a.childForFieldName('left');
+    const right = a.childForFieldName('right');
+    if (!left || !right) continue;
+    if (left.type === 'attribute' && left.childForFieldName('attribute')?.text === attr && left.childForFieldName('object')?.text === 'self') {
+      let owner: SyntaxNode | null = a.parent;
+      while (owner && owner.type !== 'class_definition') owner = owner.parent;
+      if (owner?.id === cls!.id) values.push(right);
+    } else if (left.type === 'identifier' && left.text === attr && a.parent?.parent?.id === body.id) values.push(right);
+  }
+  return values;
+}
+
 /** Calls `Op(python_callable=name, …)` in the file. */
 function pythonCallableSites(fname: string, ctx: RuleContext): SyntaxNode[] {
   const text = ctx.file.text;
@@ -303,6 +360,8 @@ function callSiteTrust(
   }
   const method = names[0] === 'self' || names[0] === 'cls';
   if (method && index >= 0) index--;
+  // `__init__`'s parameters are passed where the class is called: `Purger(conf)`
+  const ctor = fname === '__init__' && method ? classOf(b.fn)?.childForFieldName('name')?.text : undefined;
   const dflt = b.prm.childForFieldName('value');
 
   let trust: Trust | null = null;
@@ -313,7 +372,8 @@ function callSiteTrust(
   const valueTrust = (arg: SyntaxNode): Trust => {
     const u = unwrap(arg);
     if (airflowCalls && isTaskCall(u, ctx)) return 'xcom';
-    if (airflowCalls) {
+    // task arguments are templated, and so are an operator subclass's fields (`CmdOperator(command="… {{ params.x }}")`)
+    if (airflowCalls || ctor) {
       const s = stringValue(u);
       if (s !== null && s.includes('{{')) {
         // task arguments are templated: `make_dirs("{{ dag_run.conf['d'] }}")`
@@ -359,7 +419,8 @@ function callSiteTrust(
   }
 
   const text = ctx.file.text;
-  const re = new RegExp(`\\b${fname}\\s*(?:\\.\\s*(expand|partial|override)\\s*)?\\(`, 'g');
+  const called = ctor ?? fname;
+  const re = new RegExp(`\\b${called}\\s*(?:\\.\\s*(expand|partial|override)\\s*)?\\(`, 'g');
   for (let m = re.exec(text); m; m = re.exec(text)) {
     if (++count > MAX_SITES) {
       isUnclear = true;
@@ -367,12 +428,12 @@ function callSiteTrust(
     }
     const via = m[1];
     const at = via ? m.index + m[0].lastIndexOf(via) : m.index;
-    const found = callAt(ctx.root, at, at + (via ?? fname).length, m.index + m[0].length - 1);
+    const found = callAt(ctx.root, at, at + (via ?? called).length, m.index + m[0].length - 1);
     if (!found) continue;
     let call = found.call;
     // `obj.name(…)` is a method call: it counts for methods only, and `name(…)` for functions only
     const calleeIsAttribute = found.fn.type === 'attribute';
-    if (!via && calleeIsAttribute !== method) continue;
+    if (!via && !ctor && calleeIsAttribute !== method) continue;
     if (call.startIndex >= b.fn.startIndex && call.endIndex <= b.fn.endIndex) continue; // recursion
     if (via === 'override') {
       // `task.override(task_id=…)(args)`
@@ -727,6 +788,12 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       if (SAFE_METHODS.has(attr)) return mk('safe');
       const o = unwrap(obj);
       if (o.type === 'identifier' && ctx.imports.has(o.text)) return mk('deployment'); // module constant
+      if (o.type === 'identifier' && o.text === 'self') {
+        // `self.table`: every value the class stores there (`self.table = conf["table"]` in `__init__`, whose
+        // parameters are judged where the class is called), or its class attribute
+        const stored = selfAttributeValues(n, attr);
+        if (stored?.length) return { ...combine(stored), node: n };
+      }
       if (COMBINING_METHODS.has(attr)) return provenance(obj, ctx, depth + 1);
       const p = provenance(obj, ctx, depth + 1);
       // attribute of a connection/Variable object is config; of a task-context object is user

@@ -43,6 +43,31 @@ describe('values a template takes from locals() / vars() / globals()', () => {
   });
 });
 
+describe('values stored in a container or an object before use', () => {
+  const head = 'from airflow.decorators import task\nfrom airflow.operators.bash import BashOperator\n\n';
+  it('a dict filled by subscript, update() or setdefault() carries what was put in (it was the empty literal: no finding)', () => {
+    const body = (fill: string) => `${head}@task\ndef t(hook, **context):\n    cfg = {}\n    ${fill}\n    hook.run("TRUNCATE " + cfg["table"])\n`;
+    expect(severities(body('cfg["table"] = context["dag_run"].conf["table"]'))).toEqual(['DG250 high']);
+    expect(severities(body('cfg.update(table=context["params"]["table"])'))).toEqual(['DG250 high']);
+    expect(severities(body('cfg.setdefault("table", context["params"]["table"])'))).toEqual(['DG250 high']);
+    expect(severities(body('cfg["table"] = "orders"'))).toEqual([]);
+  });
+
+  it('self.<attr> is what the class stores there, and __init__ parameters are judged where the class is called', () => {
+    const cls = (arg: string) =>
+      `${head}class Purger:\n    def __init__(self, hook, conf):\n        self.hook = hook\n        self.table = conf["table"]\n\n    def run(self):\n        self.hook.run(f"DELETE FROM {self.table}")\n\n\n@task\ndef t(hook, **context):\n    Purger(hook, ${arg}).run()\n`;
+    expect(severities(cls('context["dag_run"].conf'))).toEqual(['DG250 high']);
+    expect(severities(cls('{"table": "orders"}'))).toEqual([]);
+    const classAttr = `${head}class Purger:\n    table = "orders"\n\n    def run(self, hook):\n        hook.run(f"DELETE FROM {self.table}")\n`;
+    expect(severities(classAttr)).toEqual([]);
+  });
+
+  it("an operator subclass's constructor argument is a template: Jinja in it is judged", () => {
+    const op = `${head}class Cmd:\n    def __init__(self, command):\n        self.command = command\n\n    def execute(self, context):\n        return BashOperator(task_id="x", bash_command=f"set -e; {self.command}")\n\n\nCmd(command="echo {{ dag_run.conf['x'] }}")\n`;
+    expect(severities(op)).toEqual(['DG204 high']);
+  });
+});
+
 describe('following names costs at most MAX_DEPTH + 1 answers per node (a crafted file cannot make it exponential)', () => {
   // Each level's four names are built from all four of the level below: followed naively, a value at level L
   // reaches 4^L paths. Sinks at every level, asked deepest first, make each node be asked again from closer.
