@@ -153,7 +153,7 @@ export default defineRule({
       // base64.b64encode(b"user:password"), b64encode("user:password".encode()), b64encode(bytes("…", "utf-8")):
       // the Basic-auth recipe
       const v = literal(encodedText(args.positional[0]));
-      const m = v ? /^([^:\s]{1,64}):(\S{1,200})$/.exec(v) : null;
+      const m = v ? USER_PASSWORD.exec(v) : null;
       if (m && !isNotASecretValue(m[2], 'password')) report(ctx, encodedText(args.positional[0])!, 'encoded with base64 (`user:password`)', m[2]);
       return;
     }
@@ -166,6 +166,12 @@ export default defineRule({
       // `_AUTH = b64decode("…").decode()` … `connect(password=_AUTH)`: a name that does not announce the secret,
       // used where a credential goes
       if (decoder && v !== null && (!name || nameStrength(name) !== 'strong')) name = credentialUse(decodedValue(call), ctx) ?? name;
+      if (decoder && v !== null && (!name || nameStrength(name) !== 'strong')) {
+        // `b64decode("c3ZjOlBhc3M=")` whatever it is bound to: a decoded `user:password` is the Basic-auth pair
+        const pair = USER_PASSWORD.exec(decoder.decode(v, literal(args.positional[1] ?? args.keywords.get('encoding'))) ?? '');
+        if (pair && !isNotASecretValue(pair[2], 'password')) report(ctx, call, `${decoder.label} (\`user:password\`)`, pair[2]);
+        return;
+      }
       if (!name || v === null || nameStrength(name) !== 'strong') return;
       const value = decoder ? decoder.decode(v, literal(args.positional[1] ?? args.keywords.get('encoding'))) : v;
       if (value !== null && !isNotASecretValue(value, name)) {
@@ -201,7 +207,7 @@ export default defineRule({
     }
     const index = passwordIndex(fn);
     if (index === undefined) return;
-    const node = args.positional[index];
+    const node = (args.hasSplat ? spreadPositional(call) : args.positional)[index];
     const c = node ? constantThroughName(node, ctx) : null;
     if (node && c && !isNotASecretValue(c.value, 'password')) report(ctx, node, `passed as the password argument of \`${fn.split('.').slice(-2).join('.')}\`${c.how}`, c.value);
   },
@@ -236,6 +242,30 @@ export default defineRule({
     if (m && !isNotASecretValue(m[3], 'password')) report(ctx, s, `in \`--${m[1]}=\` on a command line`, m[3]);
   },
 });
+
+/**
+ * The positional arguments with `*CREDS` spread out when it is a tuple or list written in place or bound once to a
+ * name (`ftp.login(*_FTP_CRED)` with `_FTP_CRED = ("user", "pw")`); the list stops at a splat it cannot spread.
+ */
+function spreadPositional(call: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (const a of call.childForFieldName('arguments')?.namedChildren ?? []) {
+    if (a.type === 'keyword_argument' || a.type === 'dictionary_splat' || a.type === 'comment') continue;
+    if (a.type !== 'list_splat') {
+      out.push(a);
+      continue;
+    }
+    let seq = a.namedChildren[0] ? unwrap(a.namedChildren[0]) : null;
+    if (seq?.type === 'identifier') seq = singleBinding(seq);
+    seq = seq ? unwrap(seq) : null;
+    if (!seq || (seq.type !== 'tuple' && seq.type !== 'list')) break;
+    out.push(...seq.namedChildren.filter((x) => x.type !== 'comment'));
+  }
+  return out;
+}
+
+/** A `user:password` pair as Basic auth encodes it (not `host:port`, not `s3://…`: the password part is no number or path). */
+const USER_PASSWORD = /^([\w.@+-]{1,64}):(?!\d+$)(?!\/)(\S{1,200})$/;
 
 /** Request headers that carry a credential. */
 const AUTH_HEADER_KEY = /^(proxy-)?authorization$|^x-(api-key|auth-token|access-token)$|^api-?key$/i;

@@ -22,7 +22,7 @@ const NETRC_PASSWORD = /\bmachine\s+\S+\s+(?:login\s+\S+\s+)?password\s+([^\s'"\
  * (`airflow connections add …`), not in `from airflow import …`: import lines were four in five of the lines hinted
  * on the real-repository corpus, and none can hold a credential flag.
  */
-export const URI_CRED_HINT = /\bmachine\s+\S+\s+(?:login\s+\S+\s+)?password\s|:\/\/[^\s/:@]{0,300}:[^\s/@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|sqlplus|sqlldr|expdp|impdp|rman|docker|podman|az)\b|(^|[\s;&|("'=])airflow\s+(?!import\b)[\w-]|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?!no-)(?:[a-z0-9]+-){0,3}(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
+export const URI_CRED_HINT = /\bmachine\s+\S+\s+(?:login\s+\S+\s+)?password\s|:\/\/[^\s/:@]{0,300}:[^\s@]{0,300}@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|sqlplus|sqlldr|expdp|impdp|rman|docker|podman|az)\b|(^|[\s;&|("'=])airflow\s+(?!import\b)[\w-]|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?!no-)(?:[a-z0-9]+-){0,3}(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
 
 /** Shell-style `NAME_PASSWORD=value` (case-sensitive, so not part of URI_CRED_HINT). */
 const ENV_HINT = /(PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40}=[^\s'"$]/;
@@ -31,6 +31,8 @@ const ENV_HINT_G = new RegExp(ENV_HINT.source, 'g');
 
 /** Longest line / value the text heuristics look at: beyond it, a blob (data, minified JSON), not a credential. */
 export const MAX_SCAN = 20000;
+/** `scheme://user:password@host` where the password holds characters that end a URI's authority (see findUriCredentials). */
+const RAW_PASSWORD_URI = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30}):\/\/([^\s/:@'"<>?#]{1,200}):(?!\d*[/?#])([^\s@'"<>]{1,300})@([A-Za-z0-9][A-Za-z0-9.-]{0,253})(?=[:/?\s'"]|$)/g;
 
 const QUERY_SECRET = /(?:^|[?&;]\s*)(password|passwd|pwd|pass|api_?key|apikey|access_?token|auth_?token|client_?secret|secret|token|sig|x-amz-signature|x-goog-signature|accountkey|sharedaccesskey)\s*=\s*([^&;\s'"#]+)/gi;
 const CLI_ARG = /(?:^|\s)(-u|--user|--conn-password|--password|--pass|-p|-P|-a|-U)(?:[ =]|(?<=-p))['"]?([^\s'"]+)/g;
@@ -65,6 +67,18 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
     if (!isCredentialValue(secret)) continue;
     if (/(^|\.)(example\.(com|org|net)|example|host|hostname|your[-_]?host|server)$/i.test(host)) continue;
     out.push({ kind: 'userinfo', scheme: m[1].toLowerCase(), secret, host, index: m.index ?? 0, length: m[0].length });
+  }
+  // A password holding `#`, `?` or `/` unescaped ends the authority above, yet SQLAlchemy reads everything up to the
+  // `@` as the password (`postgresql://etl:Zr8#nVq@db/orders`): taken when a host name follows the `@`.
+  if (/[#?/][^\s@]*@/.test(text)) {
+    for (const m of text.matchAll(RAW_PASSWORD_URI)) {
+      const secret = m[3];
+      if (!/[#?/]/.test(secret) || !isCredentialValue(secret)) continue;
+      if (out.some((u) => u.kind === 'userinfo' && u.index === m.index)) continue;
+      const host = m[4];
+      if (/(^|\.)(example\.(com|org|net)|example|host|hostname|your[-_]?host|server)$/i.test(host)) continue;
+      out.push({ kind: 'userinfo', scheme: m[1].toLowerCase(), secret, host, index: m.index ?? 0, length: m[0].length });
+    }
   }
   if (/[?&;]|^\s*\w+=/.test(text)) {
     for (const m of text.matchAll(QUERY_SECRET)) {
