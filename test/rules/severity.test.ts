@@ -89,6 +89,21 @@ describe('DG605/DG607 in stand-alone scripts', () => {
   });
 });
 
+describe('DG604 parse-time lookups: a smell (info) unless they weigh more', () => {
+  const sev = (src: string) => check(`from airflow.models import Variable\nfrom airflow.hooks.base import BaseHook\n${src}`, only('DG604')).map((f) => f.severity);
+  it('is info for a configuration Variable or a Connection whose password the file does not use', () => {
+    expect(sev('CFG = Variable.get("etl_config", deserialize_json=True)\n')).toEqual(['info']);
+    expect(sev('es = BaseHook.get_connection("es_prod")\nHOST = es.host\n')).toEqual(['info']);
+  });
+  it('is low when the Variable decides which DAGs the file builds, or the Connection\'s password is used', () => {
+    expect(sev('for t in Variable.get("tenants", deserialize_json=True):\n    globals()[t] = make(t)\n')).toEqual(['low']);
+    expect(sev('TENANTS = Variable.get("tenants", deserialize_json=True)\nfor t in TENANTS:\n    globals()[t] = make(t)\n')).toEqual(['low']);
+    expect(sev('DAGS = [make(t) for t in Variable.get("tenants", deserialize_json=True)]\n')).toEqual(['low']);
+    expect(sev('def check(sql, conn=BaseHook.get_connection("wh")):\n    return connect(user=conn.login, password=conn.password)\n')).toEqual(['low']);
+    expect(sev('PW = BaseHook.get_connection("wh").password\n')).toEqual(['low']);
+  });
+});
+
 describe('DG605 judges the target by what its name is bound to', () => {
   it('is critical for a .py file of the DAG folder reached through a loop, or a self-running file through a name', () => {
     const loop = 'import glob\nfor p in glob.glob("/opt/airflow/dags/*.py"):\n    with open(p, "a") as fh:\n        fh.write("x")\n';
