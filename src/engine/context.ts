@@ -88,6 +88,11 @@ export interface ReportOptions {
   message?: string;
   /** `false`: no parse-time escalation for this finding (the rule decided its severity itself). */
   parseTime?: boolean;
+  /**
+   * Where the finding points, when that is not the node itself: a line inside a multi-line literal (the `eval` in a
+   * script). Suppressions still follow the node's statement (`span`).
+   */
+  at?: { startIndex: number; endIndex: number };
 }
 
 /** What rules see of the file under analysis. One instance per file; `rule` changes as rules run. */
@@ -432,8 +437,8 @@ export class RuleContext {
       ruleId: this.rule.meta.id,
       severity,
       message,
-      startIndex: node.startIndex,
-      endIndex: node.endIndex,
+      startIndex: opts.at?.startIndex ?? node.startIndex,
+      endIndex: opts.at?.endIndex ?? node.endIndex,
       stmtStart: stmt.start,
       stmtEnd: stmt.end,
       key: opts.key ?? node.text.replace(/\s+/g, ' '),
