@@ -18,7 +18,7 @@ export default defineRule({
     aliases: ['B608', 'S608'],
     docs: {
       what:
-        'Finds SQL built with f-strings, `%`, `.format()`, `+` or `join` from values that are not constants (a template filled from `locals()`/`vars()` takes the names its fields ask for), in the `sql` of SQL operators (`SQLExecuteQueryOperator`, `PostgresOperator`, `SnowflakeOperator`, `BigQueryExecuteQueryOperator`…; each statement of a list or comprehension, also mapped with `Op.partial(…).expand(sql=…)`), the `configuration["query"]["query"]` of `BigQueryInsertJobOperator`, hook methods (`hook.run`, `get_records`, `get_first`, `get_pandas_df`), DB-API `cursor.execute`/`executemany`, `pandas.read_sql` and `sqlalchemy.text`. Severity by the origin of the worst value: *high* for input from whoever triggers the DAG (`dag_run.conf`, params, also through helpers and TaskFlow arguments), *medium* for XComs and task parameters the file does not show, *info* for Variables/Connections/environment (they name datasets and schemas; admin-controlled) and values of unknown origin. A whole statement taken from the trigger is *high* too.',
+        'Finds SQL built with f-strings, `%`, `.format()`, `+` or `join` from values that are not constants (a template filled from `locals()`/`vars()` takes the names its fields ask for), in the `sql` of SQL operators (`SQLExecuteQueryOperator`, `PostgresOperator`, `SnowflakeOperator`, `BigQueryExecuteQueryOperator`…; each statement of a list or comprehension, also mapped with `Op.partial(…).expand(sql=…)`), the `configuration["query"]["query"]` of `BigQueryInsertJobOperator`, hook methods (`hook.run`, `get_records`, `get_first`, `get_pandas_df`), DB-API `cursor.execute`/`executemany`, `pandas.read_sql` and `sqlalchemy.text`. Severity by the origin of the worst value: *high* for input from whoever triggers the DAG (`dag_run.conf`, params, also through helpers and TaskFlow arguments), *medium* for XComs and task parameters the file does not show, *info* for Variables/Connections/environment (they name datasets and schemas; admin-controlled) and values of unknown origin. A whole statement taken from the trigger, or fetched from outside (an HTTP response, a file downloaded from a bucket), is *high* too. A statement returned by a function of the file (a task building `expand(sql=build_statements(…))`, its list grown with `.append(f"…")`) is checked where it is built.',
       why:
         'Quotes and `;` in the value end the statement and start another: `orders; DROP TABLE orders; --` as a table name, `x\' OR 1=1 --` in a filter. The DAG runs with the warehouse credentials of its connection, usually far broader than the person who triggers it.',
       example: '```python\n@task\ndef purge(**context):\n    day = context["dag_run"].conf["day"]\n    PostgresHook("dwh").run(f"DELETE FROM events WHERE day = \'{day}\'")\n```',
@@ -42,15 +42,16 @@ function check(call: SyntaxNode, fn: string, ctx: RuleContext): void {
   const whole = sqlOf(call, fn, ctx);
   if (!whole) return;
   const shown = sqlCallName(call, fn, ctx);
-  for (const sql of sqlStatements(whole)) checkStatement(sql, shown, ctx);
+  for (const sql of sqlStatements(whole, ctx)) checkStatement(sql, shown, ctx);
 }
 
 function checkStatement(sql: SyntaxNode, shown: string, ctx: RuleContext): void {
   const parts = commandParts(sql);
   if (!parts.formatted) {
-    // a whole statement passed through: reported only when it comes straight from the trigger
+    // a whole statement passed through: reported when it comes straight from the trigger, or from outside (a
+    // statement fetched from a URL or a bucket: whoever controls that source writes the SQL)
     const p = provenance(sql, ctx);
-    if (p.trust === 'user') ctx.report(sql, { fn: shown, origin: originWords(p.trust), value: snippet(p.node) }, { message: 'whole' });
+    if (p.trust === 'user' || p.trust === 'external') ctx.report(sql, { fn: shown, origin: originWords(p.trust), value: snippet(p.node) }, { message: 'whole' });
     return;
   }
   const b = decisiveFormattedValue(parts.values, ctx);

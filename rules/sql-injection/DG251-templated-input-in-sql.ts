@@ -34,7 +34,7 @@ export default defineRule({
     const sql = sqlOf(call, fn, ctx);
     if (!sql) return;
     const restricted = restrictedParams(call, ctx);
-    for (const lit of sqlStatements(sql).flatMap((st) => commandParts(st).literals)) {
+    for (const lit of sqlStatements(sql, ctx).flatMap((st) => commandParts(st).literals)) {
       for (const e of jinjaExpressions(lit.text)) {
         const k = classifyJinja(e.expr, restricted);
         const severity: Severity | null = k.trust === 'user' ? (k.viaParams ? 'medium' : 'high') : k.trust === 'xcom' ? 'medium' : k.trust === 'config' ? 'low' : null;

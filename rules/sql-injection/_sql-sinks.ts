@@ -6,8 +6,8 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
-import { singleBinding } from '../../src/airflow/provenance';
-import { mappedOperator } from '../../src/airflow/operators';
+import { resolveName, returnedValues, singleBinding, visibleFunction } from '../../src/airflow/provenance';
+import { isTaskFunction, mappedOperator } from '../../src/airflow/operators';
 
 /** SQL operators (any provider path: the class names are specific), their SQL in `sql=`. */
 export const SQL_OPERATORS = [
@@ -99,12 +99,25 @@ export function sqlCallName(call: SyntaxNode, fn: string, ctx: RuleContext): str
  * one), the body of a comprehension (`expand(sql=[f"DELETE FROM {t} …" for t in TABLES])`: one statement per
  * element), else the value itself.
  */
-export function sqlStatements(sql: SyntaxNode): SyntaxNode[] {
+export function sqlStatements(sql: SyntaxNode, ctx: RuleContext, depth = 0): SyntaxNode[] {
   let u = unwrap(sql);
   const v = u.type === 'identifier' ? singleBinding(u) : null;
   if (v && /^(list|tuple|list_comprehension|generator_expression)$/.test(v.type)) u = v;
   if (u.type === 'list' || u.type === 'tuple') return u.namedChildren.filter((x) => x.type !== 'comment');
   if (u.type === 'list_comprehension' || u.type === 'generator_expression') return [u.childForFieldName('body') ?? sql];
+  // statements a task of this file returns (`expand(sql=build_statements(…))`: its output reaches the operator as
+  // an XCom, no call site passes values), each checked where it is built — a list grown with `.append(f"…")` gives
+  // each appended statement. A plain helper stays one value, judged at its call (provenance follows its returns).
+  const f = u.type === 'call' ? u.childForFieldName('function') : null;
+  const def = f?.type === 'identifier' && depth < 2 ? visibleFunction(ctx, u, f.text) : null;
+  if (def && isTaskFunction(def, ctx) && !(u.startIndex >= def.startIndex && u.endIndex <= def.endIndex)) {
+    const out = returnedValues(def).flatMap((r) => {
+      const ru = unwrap(r);
+      const grown = ru.type === 'identifier' ? resolveName(ru).filter((d) => !/^(list|tuple|dictionary)$/.test(unwrap(d).type) || unwrap(d).namedChildCount > 0) : [];
+      return (grown.length ? grown : [r]).flatMap((x) => sqlStatements(x, ctx, depth + 1));
+    });
+    if (out.length) return out;
+  }
   return [sql];
 }
 

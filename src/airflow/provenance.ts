@@ -617,20 +617,8 @@ export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Prove
 function helperResult(call: SyntaxNode, name: string, ctx: RuleContext, depth: number): Provenance | null {
   const def = visibleFunction(ctx, call, name);
   if (!def || (call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) return null;
-  const body = def.childForFieldName('body');
   const params = (def.childForFieldName('parameters')?.namedChildren ?? []).map((p) => (p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChildren[0]?.text ?? ''));
-  if (!body) return null;
-  const returns: SyntaxNode[] = [];
-  const stack: SyntaxNode[] = [body];
-  while (stack.length) {
-    const x = stack.pop()!;
-    if (x.type === 'return_statement') {
-      if (x.namedChildren[0]) returns.push(x.namedChildren[0]);
-      continue;
-    }
-    if (x.type === 'function_definition' || x.type === 'class_definition' || x.type === 'lambda') continue;
-    for (const ch of x.namedChildren) stack.push(ch);
-  }
+  const returns = returnedValues(def);
   if (!returns.length) return null;
   const args = callArgs(call);
   let best: Provenance = { trust: 'safe', node: call };
@@ -653,7 +641,7 @@ function helperResult(call: SyntaxNode, name: string, ctx: RuleContext, depth: n
  * function of an enclosing function first, else a module-level one. `with DAG(…):`, `if`, `for`, `try` blocks open no
  * scope in Python, so a helper defined inside `with DAG(…) as dag:` is a module-level function too.
  */
-function visibleFunction(ctx: RuleContext, site: SyntaxNode, name: string): SyntaxNode | null {
+export function visibleFunction(ctx: RuleContext, site: SyntaxNode, name: string): SyntaxNode | null {
   for (let s: SyntaxNode | null = site.parent; s; s = s.parent) {
     if (s.type !== 'function_definition') continue;
     const body = s.childForFieldName('body');
@@ -661,6 +649,23 @@ function visibleFunction(ctx: RuleContext, site: SyntaxNode, name: string): Synt
     if (found) return found;
   }
   return definedIn(ctx.root, name);
+}
+
+/** The expressions a function returns (its own `return`s, not those of nested functions). */
+export function returnedValues(def: SyntaxNode): SyntaxNode[] {
+  const body = def.childForFieldName('body');
+  const returns: SyntaxNode[] = [];
+  const stack: SyntaxNode[] = body ? [body] : [];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.type === 'return_statement') {
+      if (x.namedChildren[0]) returns.push(x.namedChildren[0]);
+      continue;
+    }
+    if (x.type === 'function_definition' || x.type === 'class_definition' || x.type === 'lambda') continue;
+    for (const ch of x.namedChildren) stack.push(ch);
+  }
+  return returns;
 }
 
 /** The last `def name` of this scope (src/engine/scope.ts `scopeStatements`: nested blocks that open no scope too). */
