@@ -511,12 +511,19 @@ const COMBINERS = new Set([
   // a file's content is as trusted as its path: `yaml.safe_load(open(os.path.join(os.path.dirname(__file__), …)))`
   // reads a file committed with the DAG; a path of unknown origin leaves the content unknown
   'open', 'builtins.open', 'io.open', ...DOCUMENT_LOADERS,
+  // wrappers and decoders that hand the same data on: `csv.DictReader(io.StringIO(s3.read_key(…)))` rows are the
+  // object's content
+  'io.StringIO', 'io.BytesIO', 'csv.reader', 'csv.DictReader', 'bytes', 'bytearray', 'iter', 'next', 'itertools.chain',
+  'base64.b64decode', 'base64.urlsafe_b64decode', 'gzip.decompress', 'zlib.decompress', 'urllib.parse.unquote',
+  'urllib.parse.unquote_plus', 'html.unescape',
 ]);
 const COMBINING_METHODS = new Set([
   'substitute', 'safe_substitute',
   'parent', 'parents', 'joinpath', 'resolve', 'absolute', 'as_posix', 'name', 'stem', 'suffix', 'with_suffix',
   'with_name', 'strip', 'rstrip', 'lstrip', 'lower', 'upper', 'replace', 'format', 'join', 'expanduser',
   'items', 'keys', 'values', 'split', 'rsplit', 'splitlines', 'title', 'capitalize', 'read', 'read_text',
+  'decode', 'encode', 'readline', 'readlines', 'getvalue', 'pop', 'copy', 'casefold', 'removeprefix', 'removesuffix',
+  'partition', 'rpartition', 'tolist', 'to_list', 'to_dict', 'iterrows', 'itertuples',
 ]);
 /**
  * Calls that return data fetched from outside the deployment (trust `external`): HTTP clients, and listings and

@@ -68,6 +68,15 @@ describe('values stored in a container or an object before use', () => {
   });
 });
 
+describe('data handed on by wrappers and decoders keeps its origin', () => {
+  it('rows of a CSV read from a bucket are fetched data (they were of unknown origin: info in SQL)', () => {
+    const src = `import csv, io\nfrom airflow.decorators import task\nfrom airflow.providers.amazon.aws.hooks.s3 import S3Hook\n\ndef lookup(hook, sku):\n    return hook.get_pandas_df("SELECT 1 FROM t WHERE sku = '" + sku + "'")\n\n@task\ndef enrich(hook, key):\n    rows = list(csv.DictReader(io.StringIO(S3Hook().read_key(key, bucket_name="b"))))\n    for row in rows:\n        lookup(hook, row["sku"].strip())\n`;
+    expect(severities(src)).toEqual(['DG250 medium']);
+    const decoded = `import base64\nfrom airflow.decorators import task\nfrom airflow.providers.amazon.aws.hooks.s3 import S3Hook\n\n@task\ndef t(hook):\n    name = base64.b64decode(S3Hook().read_key("k", bucket_name="b")).decode().splitlines()[0]\n    hook.run(f"DROP TABLE {name}")\n`;
+    expect(severities(decoded)).toEqual(['DG250 medium']);
+  });
+});
+
 describe('following names costs at most MAX_DEPTH + 1 answers per node (a crafted file cannot make it exponential)', () => {
   // Each level's four names are built from all four of the level below: followed naively, a value at level L
   // reaches 4^L paths. Sinks at every level, asked deepest first, make each node be asked again from closer.
