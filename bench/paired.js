@@ -13,17 +13,16 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { pyFiles } = require('./corpus-files');
+const { built, numberOption } = require('./built');
 
-const dist = path.join(__dirname, '..', 'dist');
-const { parse } = require(path.join(dist, 'src', 'parse'));
-const { readSource } = require(path.join(dist, 'src', 'source'));
-const { ALL_RULES } = require(path.join(dist, 'rules'));
-const { analyzeSource, compileRules } = require(path.join(dist, 'src', 'engine', 'analyze'));
-const { DEFAULT_SETTINGS } = require(path.join(dist, 'src', 'engine', 'settings'));
+const { parse } = built('src', 'parse');
+const { readSource } = built('src', 'source');
+const { ALL_RULES } = built('rules');
+const { analyzeSource, compileRules } = built('src', 'engine', 'analyze');
+const { DEFAULT_SETTINGS } = built('src', 'engine', 'settings');
 
 const args = process.argv.slice(2);
-const ri = args.indexOf('--rounds');
-const ROUNDS = ri < 0 ? 3 : parseInt(args.splice(ri, 2)[1], 10);
+const ROUNDS = numberOption(args, '--rounds', 3);
 const corpus = path.resolve(args[0] || '.');
 
 const files = pyFiles(corpus);

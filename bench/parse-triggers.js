@@ -12,14 +12,13 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { pyFiles } = require('./corpus-files');
+const { built, numberOption } = require('./built');
 
-const dist = path.join(__dirname, '..', 'dist');
-const { ALL_RULES } = require(path.join(dist, 'rules'));
-const { compileRules, parseTriggers } = require(path.join(dist, 'src', 'engine', 'analyze'));
+const { ALL_RULES } = built('rules');
+const { compileRules, parseTriggers } = built('src', 'engine', 'analyze');
 
 const args = process.argv.slice(2);
-const ti = args.indexOf('--top');
-const TOP = ti < 0 ? 30 : parseInt(args.splice(ti, 2)[1], 10);
+const TOP = numberOption(args, '--top', 30);
 if (!args[0]) {
   process.stderr.write('usage: node bench/parse-triggers.js CORPUS_DIR [--top N]\n');
   process.exit(2);
