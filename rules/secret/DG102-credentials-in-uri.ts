@@ -182,7 +182,9 @@ function scanLines(ctx: RuleContext): void {
               ? 'SQL statement'
               : cred.kind === 'header'
                 ? 'HTTP authorization header'
-                : 'command line';
+                : cred.kind === 'netrc'
+                  ? '`.netrc` entry'
+                  : 'command line';
       const dev = isLocalStackDefault(cred, line, Boolean(ctx.file.dataKind));
       ctx.reportRange(start + cred.index, start + cred.index + cred.length, { where, secret: redact(cred.secret) }, {
         key: secretKey('DG102', cred.secret),

@@ -5,7 +5,7 @@ import { lineContext } from '../../src/engine/python';
 import { PLACEHOLDER_WORDS } from './_values';
 
 export interface UriCredential {
-  kind: 'userinfo' | 'query' | 'cli' | 'sql' | 'header';
+  kind: 'userinfo' | 'query' | 'cli' | 'sql' | 'header' | 'netrc';
   scheme?: string;
   /** The password / token part: never printed. */
   secret: string;
@@ -158,7 +158,7 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
     for (const m of text.matchAll(NETRC_PASSWORD)) {
       const secret = m[1];
       if (!isCredentialValue(secret)) continue;
-      out.push({ kind: 'cli', secret, index: m.index ?? 0, length: m[0].length });
+      out.push({ kind: 'netrc', secret, index: m.index ?? 0, length: m[0].length });
     }
   }
   // SQL run by SQL operators: CREATE/ALTER USER ... PASSWORD '...', IDENTIFIED BY '...'
