@@ -89,6 +89,13 @@ describe('DG605/DG607 in stand-alone scripts', () => {
   });
 });
 
+describe('DG102 says where the password sits', () => {
+  it('a .netrc entry is called one (it was "a command line")', () => {
+    const [f] = check('NETRC = """machine api.corp.example login svc password Xk9#mP2qLw7z\n"""\n', only('DG102'));
+    expect(f.message).toContain('`.netrc` entry');
+  });
+});
+
 describe('DG604 parse-time lookups: a smell (info) unless they weigh more', () => {
   const sev = (src: string) => check(`from airflow.models import Variable\nfrom airflow.hooks.base import BaseHook\n${src}`, only('DG604')).map((f) => f.severity);
   it('is info for a configuration Variable or a Connection whose password the file does not use', () => {
