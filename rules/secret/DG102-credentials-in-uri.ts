@@ -173,6 +173,7 @@ function scanLines(ctx: RuleContext): void {
     }
     for (const cred of findUriCredentials(line, !ctx.exhaustive)) {
       if (findTokens(cred.secret).length) continue; // a vendor token: DG103 reports it, more precisely
+      if (cred.kind === 'netrc' && ctx.file.dataKind === 'netrc') continue; // a `.netrc` file's pairs are DG101's
       const where =
         cred.kind === 'userinfo'
           ? `\`${cred.scheme}://\` URI${cred.host ? ` for host \`${cred.host.replace(/\{[^}]*\}/g, '{…}')}\`` : ''}`

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 
-export type DataKind = 'sql' | 'yaml' | 'json' | 'shell' | 'env' | 'ini' | 'toml';
+export type DataKind = 'sql' | 'yaml' | 'json' | 'shell' | 'env' | 'ini' | 'toml' | 'pgpass' | 'netrc';
 
 export const BY_EXTENSION: Readonly<Record<string, DataKind>> = {
   '.sql': 'sql',
@@ -21,6 +21,20 @@ export const BY_EXTENSION: Readonly<Record<string, DataKind>> = {
   '.conf': 'ini',
   '.properties': 'ini',
   '.toml': 'toml',
+  // MySQL option files (`.my.cnf`: `password=…` under `[client]`), Terraform variable files (`db_password = "…"`)
+  '.cnf': 'ini',
+  '.tfvars': 'toml',
+  // libpq password files (`host:port:db:user:password`), committed as `reporting.pgpass`
+  '.pgpass': 'pgpass',
+};
+
+/** Credential files known by their whole name: `.netrc` (`machine h login u password p`), `.pgpass`, `.pypirc`, `.npmrc`. */
+export const BY_NAME: Readonly<Record<string, DataKind>> = {
+  '.netrc': 'netrc',
+  _netrc: 'netrc',
+  '.pgpass': 'pgpass',
+  '.pypirc': 'ini',
+  '.npmrc': 'ini',
 };
 
 /** Generated files full of hashes, never hand-written credentials: skipped. */
@@ -32,7 +46,7 @@ export function dataKindOf(file: string): DataKind | null {
   if (GENERATED.test(name)) return null;
   // `.env`, `.env.local`, `.env.production`: dotenv files by name
   if (/^\.env(\.[\w-]+)?$/i.test(name)) return 'env';
-  return BY_EXTENSION[path.extname(name).toLowerCase()] ?? null;
+  return BY_NAME[name.toLowerCase()] ?? BY_EXTENSION[path.extname(name).toLowerCase()] ?? null;
 }
 
 /** How a line comment starts in a data file of this kind (JSON has none). */

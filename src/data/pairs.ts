@@ -35,6 +35,8 @@ export function extractPairs(text: string, kind: DataKind): DataPair[] {
   if (kind === 'env' || kind === 'shell') return linePairs(text, ENV_LINE);
   if (kind === 'ini') return [...linePairs(text, INI_LINE), ...linePairs(text, SPACED_LINE)];
   if (kind === 'toml') return linePairs(text, INI_LINE);
+  if (kind === 'pgpass') return pgpassPairs(text);
+  if (kind === 'netrc') return netrcPairs(text);
   return [];
 }
 
@@ -134,4 +136,29 @@ function unquote(raw: string): { value: string; offset: number } | null {
   }
   const bare = s.replace(/[ \t]+[#;].*$/, '').trimEnd();
   return { value: bare, offset: lead };
+}
+
+/** `host:port:database:user:password` lines of a libpq password file (`\:` escapes a colon): the password. */
+function pgpassPairs(text: string): DataPair[] {
+  const out: DataPair[] = [];
+  let at = 0;
+  for (const line of text.split('\n')) {
+    const fields = /^((?:[^:\\\n]|\\.)*:){4}/.exec(line);
+    if (fields && !line.trimStart().startsWith('#')) {
+      const value = line.slice(fields[0].length).replace(/\r$/, '');
+      if (value && value.length <= MAX_VALUE) out.push({ key: 'password', value: value.replace(/\\(.)/g, '$1'), start: at + fields[0].length, end: at + fields[0].length + value.length });
+    }
+    at += line.length + 1;
+  }
+  return out;
+}
+
+/** `machine h login u password p` tokens of a `.netrc`, on one line or several: the password (and `account`). */
+function netrcPairs(text: string): DataPair[] {
+  const out: DataPair[] = [];
+  for (const m of text.matchAll(/(?:^|\s)(password|account)\s+(\S+)/g)) {
+    const start = m.index! + m[0].length - m[2].length;
+    out.push({ key: m[1], value: m[2], start, end: start + m[2].length });
+  }
+  return out;
 }

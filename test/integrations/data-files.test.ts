@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { BY_EXTENSION, dataKindOf } from '../../src/data/kinds';
+import { BY_EXTENSION, BY_NAME, dataKindOf } from '../../src/data/kinds';
 import { REPO, runCli, tempTree } from '../helpers/cli';
 
 const PW = 'Wh4rehouse-Pr0d';
@@ -115,9 +115,9 @@ describe('data files', () => {
     const hook = hooks.find((h) => h.id === 'dag-guard')!;
     expect(hook.types).toBeUndefined();
     const re = new RegExp(hook.files!);
-    const names = [...Object.keys(BY_EXTENSION).map((e) => `dags/x${e}`), 'dags/.env', 'dags/.env.production', 'a.py', 'a.zip', 'x.pyc', 'lib/x.so', 'site.pth'];
+    const names = [...Object.keys(BY_EXTENSION).map((e) => `dags/x${e}`), ...Object.keys(BY_NAME).map((n) => `dags/${n}`), 'dags/.env', 'dags/.env.production', 'a.py', 'a.zip', 'x.pyc', 'lib/x.so', 'site.pth'];
     for (const n of names) expect(re.test(n), n).toBe(true);
-    for (const n of Object.keys(BY_EXTENSION).map((e) => `dags/x${e}`)) expect(dataKindOf(n), n).not.toBeNull();
+    for (const n of [...Object.keys(BY_EXTENSION).map((e) => `dags/x${e}`), ...Object.keys(BY_NAME).map((n) => `dags/${n}`)]) expect(dataKindOf(n), n).not.toBeNull();
     for (const n of ['README.md', 'docs/a.txt', 'img.png', 'dags/x.envy', 'Makefile']) expect(re.test(n), n).toBe(false);
   });
 
