@@ -1,7 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { callArgs, unwrap } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
-import { judgedPodCall, POD_CALLS, podCallName, setByDefaultArgs, settingName } from './_pod-spec';
+import { isLiteralModel, judgedPodCall, POD_CALLS, podCallName, setByDefaultArgs, settingName } from './_pod-spec';
 
 
 type Limits = 'yes' | 'no' | 'unknown';
@@ -11,6 +11,8 @@ function limitsOf(value: SyntaxNode): Limits {
   const v = unwrap(value);
   if (v.type === 'none') return 'no';
   if (v.type === 'call') {
+    // a helper of the repository (`resources(cpu="1")`) is not a literal: its result is not seen here
+    if (!isLiteralModel(v, /(^|\.)(V1ResourceRequirements|dict)$/)) return 'unknown';
     const a = callArgs(v);
     if (a.hasSplat) return 'unknown';
     const lim = a.keywords.get('limits') ?? a.positional[0];

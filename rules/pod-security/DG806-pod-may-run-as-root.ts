@@ -1,7 +1,8 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { callArgs, unwrap } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
-import { judgedPodCall, POD_CALLS, podCallName, setByDefaultArgs, settingName } from './_pod-spec';
+import { isLiteralModel, judgedPodCall, POD_CALLS, podCallName, setByDefaultArgs, settingName } from './_pod-spec';
+import { singleBinding } from '../../src/airflow/provenance';
 
 /** The operator's pod-level and container-level security contexts. */
 const CONTEXT_ARGS = ['security_context', 'container_security_context', 'pod_security_context'];
@@ -13,6 +14,8 @@ function contextVerdict(value: SyntaxNode): Verdict {
   const v = unwrap(value);
   const settings: [string, SyntaxNode][] = [];
   if (v.type === 'call') {
+    // a helper of the repository (`pod_security_context()`) is not a literal: its result is not seen here
+    if (!isLiteralModel(v, /(^|\.)(V1SecurityContext|V1PodSecurityContext|dict)$/)) return 'unknown';
     const a = callArgs(v);
     if (a.hasSplat) return 'unknown';
     for (const [k, n] of a.keywords) settings.push([settingName(k), unwrap(n)]);
@@ -25,11 +28,15 @@ function contextVerdict(value: SyntaxNode): Verdict {
       if (k && n) settings.push([settingName(k), unwrap(n)]);
     }
   } else return v.type === 'none' ? 'unset' : 'unknown';
+  let unknown = false;
   for (const [k, n] of settings) {
-    if (k === 'runasnonroot' && n.type === 'true') return 'non-root';
-    if (k === 'runasuser' && n.type === 'integer' && Number(n.text) > 0) return 'non-root';
+    const value = n.type === 'identifier' ? singleBinding(n) : n;
+    if (k === 'runasnonroot' && value?.type === 'true') return 'non-root';
+    if (k === 'runasuser' && value?.type === 'integer' && Number(value.text) > 0) return 'non-root';
+    // `run_as_user=RUNTIME_UID` bound elsewhere, `run_as_non_root=flag`: not a literal, not judged
+    if ((k === 'runasnonroot' || k === 'runasuser') && (!value || (value.type !== 'integer' && value.type !== 'true' && value.type !== 'false' && value.type !== 'none'))) unknown = true;
   }
-  return 'unset';
+  return unknown ? 'unknown' : 'unset';
 }
 
 export default defineRule({

@@ -90,3 +90,9 @@ export function podCallName(fn: string): string {
   const short = fn.slice(fn.lastIndexOf('.') + 1);
   return short === 'kubernetes' ? '@task.kubernetes' : short;
 }
+
+/** Is this call a Kubernetes model (or `dict`) written in place, whose arguments are the settings? By its callee's text. */
+export function isLiteralModel(call: SyntaxNode, models: RegExp): boolean {
+  const f = call.childForFieldName('function');
+  return !!f && models.test(f.text.replace(/\s+/g, ''));
+}
