@@ -630,7 +630,8 @@ function helperResult(call: SyntaxNode, name: string, ctx: RuleContext, depth: n
   const args = callArgs(call);
   let best: Provenance = { trust: 'safe', node: call };
   for (const r of returns) {
-    const used = new Set(r.descendantsOfType('identifier').map((i) => i.text).filter((t) => params.includes(t)));
+    // a parameter used only inside a sanitizer (`shlex.quote(customer)`) does not reach the result as it came
+    const used = new Set(r.descendantsOfType('identifier').filter((i) => params.includes(i.text) && !insideSanitizer(i, r, ctx)).map((i) => i.text));
     const sources: SyntaxNode[] = [];
     for (const p of used) {
       const i = params.indexOf(p);
@@ -656,6 +657,14 @@ export function visibleFunction(ctx: RuleContext, site: SyntaxNode, name: string
     if (found) return found;
   }
   return definedIn(ctx.root, name);
+}
+
+/** Is `id` an argument (at any depth) of a sanitizer call (`shlex.quote`, `int`…) within `top`? */
+function insideSanitizer(id: SyntaxNode, top: SyntaxNode, ctx: RuleContext): boolean {
+  for (let p = id.parent; p && p.id !== top.id; p = p.parent) {
+    if (p.type === 'call' && SANITIZERS.has(ctx.callee(p) ?? '')) return true;
+  }
+  return false;
 }
 
 /** The expressions a function returns (its own `return`s, not those of nested functions). */
