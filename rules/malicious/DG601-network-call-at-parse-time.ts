@@ -22,7 +22,8 @@ export default defineRule({
   },
   onFile(ctx) {
     for (const fact of factsOf(ctx).calls) {
-      if (!fact.kinds.has('network') || !fact.parseTime) continue;
+      // calls on hooks and clients are reported by onCall below, from their constructor
+      if (!fact.kinds.has('network') || !fact.parseTime || fact.client) continue;
       ctx.report(fact.call, { fn: fact.fn ?? fact.call.childForFieldName('function')!.text });
     }
   },

@@ -6,6 +6,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineService, type RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
+import { CLIENT_CONSTRUCTORS, networkCallsOn } from './_clients';
 
 
 const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'request', 'stream'];
@@ -241,6 +242,8 @@ export class CallFact {
     readonly fn: string | null,
     readonly kinds: Set<Kind>,
     private readonly ctx: RuleContext,
+    /** A method call on a hook or cloud SDK client (`glue.get_tables(…)`, see _clients.ts), not a call of its own kind. */
+    readonly client = false,
   ) {}
   get parseTime(): boolean {
     if (this.pt === undefined) this.pt = this.ctx.isParseTime(this.call);
@@ -288,6 +291,19 @@ export const FACTS = defineService<Facts>('malicious: call facts', (ctx) => {
     calls.sort((a, b) => a.call.startIndex - b.call.startIndex || b.call.endIndex - a.call.endIndex);
   }
   for (const { call, fn } of calls) record(call, fn, ctx, facts);
+  // what is called on hooks and cloud SDK clients reaches the network too: a function that lists Glue tables is as
+  // outbound as one calling requests (DG613 follows functions run at parse time by what their bodies reach)
+  let clientCalls = 0;
+  for (const { call, fn } of ctx.findCalls(CLIENT_CONSTRUCTORS)) {
+    for (const c of networkCallsOn(call, fn, ctx)) {
+      if (facts.byId.has(c.call.id)) continue;
+      const fact = new CallFact(c.call, c.fn, new Set<Kind>(['network']), ctx, true);
+      facts.byId.set(c.call.id, fact);
+      facts.calls.push(fact);
+      clientCalls++;
+    }
+  }
+  if (clientCalls) facts.calls.sort((a, b) => a.call.startIndex - b.call.startIndex || b.call.endIndex - a.call.endIndex);
   return facts;
 });
 
