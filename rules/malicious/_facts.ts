@@ -7,6 +7,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineService, type RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { CLIENT_CONSTRUCTORS, networkCallsOn } from './_clients';
+import { singleBinding } from '../../src/airflow/provenance';
 
 
 const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'request', 'stream'];
@@ -170,7 +171,9 @@ export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call
   if (fn !== null && method !== null) {
     const receiver = fn.slice(0, fn.length - method.length - 1);
     if (/^[A-Za-z_]\w*$/.test(receiver)) {
-      if (!facts.connectables.has(receiver) && !facts.paths.has(receiver)) return out;
+      const pathMethod = PATHLIB_WRITES.has(method) || method === 'open';
+      const obj = pathMethod ? call.childForFieldName('function')?.childForFieldName('object') : null;
+      if (!facts.connectables.has(receiver) && !facts.paths.has(receiver) && !(obj && isPathlike(obj, ctx, facts))) return out;
     } else if (DOTTED_NAME.test(receiver) && !((PATHLIB_WRITES.has(method) || method === 'open') && receiver.endsWith('.parent'))) return out;
   }
   const f = call.childForFieldName('function');
@@ -219,15 +222,21 @@ function isWriteOpen(call: SyntaxNode, fn: string): boolean {
 }
 
 /** Receiver that is plausibly a `pathlib.Path`: `Path(...)`, `Path(...) / "x"`, a name bound to one, `__file__`-based. */
-function isPathlike(obj: SyntaxNode, ctx: RuleContext, facts: Facts): boolean {
+function isPathlike(obj: SyntaxNode, ctx: RuleContext, facts: Facts, depth = 0): boolean {
   const o = unwrap(obj);
+  if (depth > 4) return false;
   if (o.type === 'call') {
     const fn = ctx.callee(o) ?? '';
     return PATH_CTOR.test(fn) || PATH_DERIVED.test(o.childForFieldName('function')?.text ?? '');
   }
-  if (o.type === 'binary_operator') return isPathlike(o.childForFieldName('left')!, ctx, facts);
-  if (o.type === 'identifier') return facts.paths.has(o.text);
-  if (o.type === 'attribute') return /\.parent$/.test(o.text) && isPathlike(o.childForFieldName('object')!, ctx, facts);
+  if (o.type === 'binary_operator') return isPathlike(o.childForFieldName('left')!, ctx, facts, depth + 1);
+  if (o.type === 'identifier') {
+    if (facts.paths.has(o.text)) return true;
+    // `_auth = _ssh_dir / "authorized_keys"`: a name bound once to a path expression
+    const bound = singleBinding(o);
+    return !!bound && isPathlike(bound, ctx, facts, depth + 1);
+  }
+  if (o.type === 'attribute') return /\.parent$/.test(o.text) && isPathlike(o.childForFieldName('object')!, ctx, facts, depth + 1);
   return false;
 }
 
