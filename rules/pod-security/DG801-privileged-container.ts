@@ -1,7 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import type { Severity } from '../../src/report';
-import { callArgs, stringValue } from '../../src/engine/python';
+import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { isTrue, setting, SETTING_QUERY, settingName, settingValue, stringsOf } from './_pod-spec';
 import { capabilityNames, podSettingsInData } from './_pod-data';
 
@@ -50,10 +50,16 @@ export default defineRule({
   },
   onMatch(c, ctx) {
     const reportCaps = (node: SyntaxNode, value: SyntaxNode | undefined): void => {
-      const caps = value ? stringsOf(value).map((x) => x.toUpperCase().replace(/^CAP_/, '')) : [];
+      const caps = value ? stringsOf(value, ctx).map((x) => x.toUpperCase().replace(/^CAP_/, '')) : [];
       if (!caps.length || caps.every((x) => BASELINE_CAPS.has(x))) return;
       const bad = caps.filter((x) => DANGEROUS_CAPS.has(x));
-      ctx.report(node, { what: `capabilities added: ${caps.join(', ')}` }, { severity: bad.length ? 'high' : 'medium' });
+      // at the constant that lists them when they come from one (`extra_caps = ["SYS_ADMIN"]`), once
+      const held = settingValue(value!, ctx);
+      const at = held.id !== unwrap(value!).id && (held.type === 'list' || held.type === 'tuple') ? held : node;
+      const seen = ctx.ruleState(() => new Set<number>());
+      if (at !== node && seen.has(at.id)) return;
+      seen.add(at.id);
+      ctx.report(at, { what: `capabilities added: ${caps.join(', ')}` }, { severity: bad.length ? 'high' : 'medium' });
     };
     if (c.capcall) {
       // V1Capabilities(add=[...]) wherever it is

@@ -1,8 +1,31 @@
-import { callArgs, stringValue } from '../../src/engine/python';
+import type { SyntaxNode } from 'tree-sitter';
+import { callArgs, unwrap } from '../../src/engine/python';
+import { singleBinding } from '../../src/airflow/provenance';
+import { foldedText, literalOf } from '../../src/airflow/strings';
 import { defineRule } from '../../src/engine/rule';
 
 /** Operators and models that pull an image. */
-const IMAGE_CALLS = ['**.KubernetesPodOperator', '**.DockerOperator', '**.V1Container', '**.GKEStartPodOperator', '**.EksPodOperator', 'airflow.**.task.kubernetes', 'airflow.**.task.docker'];
+const OPERATORS = ['**.KubernetesPodOperator', '**.DockerOperator', '**.GKEStartPodOperator', '**.EksPodOperator'];
+const IMAGE_CALLS = [...OPERATORS, ...OPERATORS.map((o) => `${o}.partial`), '**.V1Container', 'airflow.**.task.kubernetes', 'airflow.**.task.docker'];
+
+/** The string literal a name in the image expression is bound to whose text ends with `suffix`, if any. */
+function constantHolding(node: SyntaxNode, suffix: string): SyntaxNode | null {
+  const u = unwrap(node);
+  const names = u.type === 'identifier' ? [u] : u.type === 'string' ? u.descendantsOfType('identifier') : [];
+  for (const id of names) {
+    const v = singleBinding(id);
+    const text = v ? literalOf(v) : null;
+    if (v && text !== null && text.endsWith(suffix)) return unwrap(v);
+  }
+  return null;
+}
+
+/** The image reference as far as the file shows it: a literal, a name bound to one, or an f-string/`.format` of them (`{…}` where not). */
+function imageText(node: SyntaxNode): string | null {
+  const u = unwrap(node);
+  const v = u.type === 'identifier' ? (singleBinding(u) ?? u) : u;
+  return literalOf(v) ?? (v.type === 'string' || v.type === 'call' ? foldedText(unwrap(v)) : null);
+}
 
 export default defineRule({
   meta: {
@@ -12,7 +35,7 @@ export default defineRule({
     severity: 'low',
     message: 'image `{image}` is {how}: what runs can change without a change to this DAG',
     docs: {
-      what: 'Finds `image=` of `KubernetesPodOperator`, `DockerOperator`, `V1Container`, `@task.kubernetes`/`@task.docker` that has no tag or uses `:latest` (a digest `@sha256:…` or a version tag is fine).',
+      what: 'Finds `image=` of `KubernetesPodOperator`, `DockerOperator`, `V1Container`, `@task.kubernetes`/`@task.docker` (also their `.partial(…)` for mapped tasks; the image written in place, through a name, or in an f-string of constants such as `f"{REGISTRY}/app:{TAG}"`) that has no tag or uses `:latest` (a digest `@sha256:…` or a version tag is fine).',
       why: 'A mutable tag means the code that runs with the task\'s credentials is whatever was last pushed to the registry, not what was reviewed with the DAG. Anyone who can push to the repository of the image can change the task.',
       example: '```python\nKubernetesPodOperator(task_id="load", image="registry.internal/loader:latest")\n```',
       useInstead: '```python\nKubernetesPodOperator(task_id="load", image="registry.internal/loader@sha256:4f3c…")  # or :1.4.2\n```',
@@ -21,11 +44,19 @@ export default defineRule({
   calls: IMAGE_CALLS,
   onCall(call, _fn, ctx) {
     const node = callArgs(call).keywords.get('image');
-    const image = node ? stringValue(node) : null;
+    const image = node ? imageText(node) : null;
     if (!node || !image || image.includes('{{') || image.includes('@sha256:')) return;
     const name = image.slice(image.lastIndexOf('/') + 1);
     const tag = name.includes(':') ? name.slice(name.indexOf(':') + 1) : null;
-    if (tag === null) ctx.report(node, { image, how: 'not pinned (no tag: `latest`)' });
-    else if (tag === 'latest') ctx.report(node, { image, how: 'the mutable `latest` tag' });
+    // a part the file does not show (`{…}`) may hold the tag or the digest: not judged
+    if (name.includes('{…}') || (tag === null && image.includes('{…}'))) return;
+    if (tag !== null && tag !== 'latest') return;
+    // at the constant that sets it when the image or its tag comes from one (`ENRICH_TAG = "latest"`: the line to
+    // fix, whichever operators use it — reported once)
+    const at = tag === 'latest' ? (constantHolding(node, ':latest') ?? constantHolding(node, 'latest') ?? node) : (constantHolding(node, image) ?? node);
+    const seen = ctx.ruleState(() => new Set<number>());
+    if (at !== node && seen.has(at.id)) return;
+    seen.add(at.id);
+    ctx.report(at, { image, how: tag === null ? 'not pinned (no tag: `latest`)' : 'the mutable `latest` tag' });
   },
 });

@@ -5,7 +5,8 @@
  */
 import type { SyntaxNode } from 'tree-sitter';
 import { stringValue, unwrap, type CallArgs } from '../../src/engine/python';
-import { resolveName } from '../../src/airflow/provenance';
+import { classAttributeValues, resolveName } from '../../src/airflow/provenance';
+import type { RuleContext } from '../../src/engine/context';
 
 /** `run_as_user`, `runAsUser`, `"run-as-user"` -> `runasuser`. */
 export function settingName(raw: string): string {
@@ -27,8 +28,13 @@ export function setting(c: Record<string, SyntaxNode[]>): { name: string; value:
  * before it, or the default of a parameter of the enclosing helper
  * (`def sc(privileged=True): return V1SecurityContext(privileged=privileged)`).
  */
-export function settingValue(v: SyntaxNode): SyntaxNode {
+export function settingValue(v: SyntaxNode, ctx?: RuleContext): SyntaxNode {
   const u = unwrap(v);
+  if (u.type === 'attribute' && ctx) {
+    // `add=cls.extra_caps`, `privileged=Hardening.PRIVILEGED`: a class attribute of this file given once
+    const values = classAttributeValues(u, ctx);
+    return values?.length === 1 ? unwrap(values[0]) : u;
+  }
   if (u.type !== 'identifier') return u;
   const defs = resolveName(u).map(unwrap);
   if (defs.length) return defs.length === 1 ? defs[0] : u;
@@ -56,8 +62,8 @@ function parameterDefault(id: SyntaxNode): SyntaxNode | null {
 }
 
 /** The constant strings of a list/tuple value (or of a single string). */
-export function stringsOf(v: SyntaxNode): string[] {
-  const n = settingValue(v); // `add=EXTRA_CAPS` with `EXTRA_CAPS = [...]`
+export function stringsOf(v: SyntaxNode, ctx?: RuleContext): string[] {
+  const n = settingValue(v, ctx); // `add=EXTRA_CAPS` with `EXTRA_CAPS = [...]`
   if (n.type === 'list' || n.type === 'tuple') return n.namedChildren.map((x) => stringValue(x)).filter((x): x is string => x !== null);
   const s = stringValue(n);
   return s === null ? [] : [s];

@@ -302,10 +302,7 @@ function classOf(fn: SyntaxNode): SyntaxNode | null {
  * The values a class stores in `self.<attr>` (assignments in its methods, not in nested classes) and its class
  * attribute `attr = …`; null when `use` is not in a method.
  */
-function selfAttributeValues(use: SyntaxNode, attr: string): SyntaxNode[] | null {
-  let fn: SyntaxNode | null = use.parent;
-  while (fn && fn.type !== 'function_definition') fn = fn.parent;
-  const cls = fn ? classOf(fn) : null;
+function selfAttributeValues(use: SyntaxNode, attr: string, cls: SyntaxNode | null = enclosingClass(use)): SyntaxNode[] | null {
   const body = cls?.childForFieldName('body');
   if (!body || !body.text.includes(attr)) return null;
   const values: SyntaxNode[] = [];
@@ -320,6 +317,31 @@ function selfAttributeValues(use: SyntaxNode, attr: string): SyntaxNode[] | null
     } else if (left.type === 'identifier' && left.text === attr && a.parent?.parent?.id === body.id) values.push(right);
   }
   return values;
+}
+
+/** The class whose method `node` is in. */
+function enclosingClass(node: SyntaxNode): SyntaxNode | null {
+  let fn: SyntaxNode | null = node.parent;
+  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  return fn ? classOf(fn) : null;
+}
+
+/**
+ * The values an attribute of a class of this file is given: `self.x`/`cls.x` in its methods, or `Name.x` for a class
+ * `Name` defined at module level — its class attribute `x = …` and every `self.x = …` of its methods. Null when the
+ * attribute is not one of those.
+ */
+export function classAttributeValues(attribute: SyntaxNode, ctx: RuleContext): SyntaxNode[] | null {
+  if (attribute.type !== 'attribute') return null;
+  const obj = unwrap(attribute.childForFieldName('object')!);
+  const attr = attribute.childForFieldName('attribute')?.text;
+  if (obj.type !== 'identifier' || !attr) return null;
+  if (obj.text === 'self' || obj.text === 'cls') return selfAttributeValues(attribute, attr);
+  for (const st of scopeStatements(ctx.root)) {
+    const d = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
+    if (d?.type === 'class_definition' && d.childForFieldName('name')?.text === obj.text) return selfAttributeValues(attribute, attr, d);
+  }
+  return null;
 }
 
 /** Calls `Op(python_callable=name, …)` in the file. */

@@ -3,7 +3,7 @@
  * `.format`, `+` and `join` (CommandParts).
  */
 import type { SyntaxNode } from 'tree-sitter';
-import { callArgs, isConstant, unwrap } from '../engine/python';
+import { callArgs, isConstant, stringValue, unwrap } from '../engine/python';
 import { resolveName, singleBinding } from './provenance';
 
 /** Literal text of one string node as Python produces it: `{{`/`}}` of f-strings (and `.format` templates) halved. */
@@ -255,4 +255,59 @@ function helperArgumentLiterals(call: SyntaxNode, name: string): { node: SyntaxN
     if (v && v.type === 'string') out.push({ node: v, text: literalText(v) });
   }
   return out;
+}
+
+/** A literal, or a name bound to exactly one literal, or a literal URL-encoded in place (`quote_plus("p@ss")`): its text; else null. */
+export function literalOf(node: SyntaxNode): string | null {
+  let n = unwrap(node);
+  if (n.type === 'call') {
+    const f = n.childForFieldName('function')?.text ?? '';
+    const arg = callArgs(n).positional[0];
+    if (!arg || !/(^|\.)(quote_plus|quote|str)$/.test(f)) return null;
+    const v = literalOf(arg);
+    return v === null || f.endsWith('str') ? v : encodeURIComponent(v).replace(/%20/g, '+');
+  }
+  if (n.type === 'identifier') {
+    const v = singleBinding(n);
+    if (!v) return null;
+    n = v;
+  }
+  if (n.type !== 'string' || n.namedChildren.some((x) => x.type === 'interpolation')) return null;
+  return stringValue(n);
+}
+
+/**
+ * The text of an f-string or of `"…".format(…)` with every field whose value is a literal (or a name bound to one)
+ * filled in and the others left as `{…}`; null when nothing was filled.
+ */
+export function foldedText(node: SyntaxNode): string | null {
+  let filled = false;
+  const fill = (v: SyntaxNode | undefined): string => {
+    const t = v ? literalOf(v) : null;
+    if (t === null) return '{…}';
+    filled = true;
+    return t;
+  };
+  if (node.type === 'string') {
+    let out = '';
+    for (const ch of node.namedChildren) {
+      if (ch.type === 'string_content') out += ch.text;
+      else if (ch.type === 'interpolation') out += fill(ch.namedChildren.find((x) => x.type !== 'type_conversion' && x.type !== 'format_specifier'));
+    }
+    return filled ? out : null;
+  }
+  const f = node.childForFieldName('function')!;
+  const template = stringValue(f.childForFieldName('object'));
+  if (template === null) return null;
+  const args = callArgs(node);
+  let auto = 0;
+  const out = template.replace(/\{\{|\}\}|\{([^{}!:]*)(?:![rsa])?(?::[^{}]*)?\}/g, (m, field: string | undefined) => {
+    if (m === '{{') return '{';
+    if (m === '}}') return '}';
+    const key = field ?? '';
+    if (key === '') return fill(args.positional[auto++]);
+    if (/^\d+$/.test(key)) return fill(args.positional[Number(key)]);
+    return fill(args.keywords.get(key));
+  });
+  return filled ? out : null;
 }
