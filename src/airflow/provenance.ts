@@ -799,6 +799,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
     case 'list':
     case 'tuple':
     case 'set':
+    case 'expression_list': // `return start, end`
       return combine(n.namedChildren);
     case 'generator_expression':
     case 'list_comprehension':
