@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs, stringValue } from '../../src/engine/python';
-import { classifyJinja, jinjaExpressions, restrictedParams, triggerInputInTemplate, type JinjaClass } from '../../src/airflow/jinja';
+import { classifyJinja, jinjaExpressions, jinjaSourceRange, restrictedParams, triggerInputInTemplate, type JinjaClass } from '../../src/airflow/jinja';
 import { commandParts } from '../../src/airflow/strings';
 import { type ShellScript } from '../../src/airflow/shell';
 import { type Trust } from '../../src/airflow/trust';
@@ -100,6 +100,7 @@ function check(anchor: SyntaxNode, scripts: ShellScript[], ctx: RuleContext): vo
         ctx.report(lit.node, { label: s.label, expr, why: f.why }, {
           severity: f.severity,
           key: `${s.label} ${f.expr}`,
+          at: jinjaSourceRange(lit.node, f.expr, ctx.file.text),
           ...(s.argv ? { message: 'argv' } : {}),
         }),
       );

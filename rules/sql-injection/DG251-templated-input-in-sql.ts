@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { classifyJinja, jinjaExpressions, restrictedParams, triggerInputInTemplate } from '../../src/airflow/jinja';
+import { classifyJinja, jinjaExpressions, jinjaSourceRange, restrictedParams, triggerInputInTemplate } from '../../src/airflow/jinja';
 import { commandParts } from '../../src/airflow/strings';
 import type { Severity } from '../../src/report';
 import { isTemplatedSqlCall, SQL_CALLS, sqlCallName, sqlOf, sqlStatements } from './_sql-sinks';
@@ -40,7 +40,7 @@ export default defineRule({
         const severity: Severity | null = k.trust === 'user' ? (k.viaParams ? 'medium' : 'high') : k.trust === 'xcom' ? 'medium' : k.trust === 'config' ? 'low' : null;
         if (!severity) continue;
         const expr = e.expr.length > 60 ? e.expr.slice(0, 57) + '…' : e.expr;
-        ctx.report(lit.node, { fn: sqlCallName(call, fn, ctx), expr, why: k.why }, { severity, key: `${fn} ${e.expr}` });
+        ctx.report(lit.node, { fn: sqlCallName(call, fn, ctx), expr, why: k.why }, { severity, key: `${fn} ${e.expr}`, at: jinjaSourceRange(lit.node, e.expr, ctx.file.text) });
         break;
       }
     }

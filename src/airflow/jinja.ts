@@ -210,3 +210,15 @@ export function triggerInputInTemplate(text: string): { start: number; end: numb
   }
   return out;
 }
+
+/**
+ * Where, in the source, a multi-line literal holds the Jinja expression `expr` (`{{ params.client_filter }}` on line
+ * 17 of a statement that starts on line 13): the line a reviewer fixes. Undefined for a one-line literal (the literal
+ * itself is that line) or when the source spells the expression otherwise (escapes, a `{% set %}` name).
+ */
+export function jinjaSourceRange(lit: SyntaxNode, expr: string, fileText: string): { startIndex: number; endIndex: number } | undefined {
+  if (lit.startPosition.row === lit.endPosition.row) return undefined;
+  const escaped = expr.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`\\{\\{-?\\s*${escaped}\\s*-?\\}\\}`).exec(fileText.slice(lit.startIndex, lit.endIndex));
+  return m ? { startIndex: lit.startIndex + m.index, endIndex: lit.startIndex + m.index + m[0].length } : undefined;
+}
