@@ -136,7 +136,7 @@ export default defineRule({
     aliases: ['B106', 'S106'],
     docs: {
       what:
-        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`, `pika.PlainCredentials(user, "pw")`, `ldap.simple_bind_s(dn, "pw")` on any connection object, `redis.Redis(host, port, db, "pw")`, `boto3.Session(key_id, "secret")`, `minio.Minio`, `hvac.Client(url, "token")`, `pysftp.Connection`, Trino/Presto `BasicAuthentication(user, "pw")`, `sqlalchemy.URL.create(driver, user, "pw", …)`, Cassandra, Tableau, NTLM and exchangelib credentials, `jaydebeapi.connect(driver, url, [user, "pw"])`, Oracle\'s `oracledb.connect("user/pw@dsn")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); an `Authorization`/`X-API-Key` header whose credential is a constant held in a name (`{"Authorization": f"Bearer {TOKEN}"}` with `TOKEN = "…"`); a literal signing or encryption key (`jwt.encode(claims, "k", algorithm="HS256")`, `jwt.decode`, `hmac.new(b"k", …)`, `Fernet(b"…")`, `AES.new(b"…", …)`, itsdangerous serializers); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form); constants bound to a name that does not announce them and then used where a credential goes: `_AUTH = base64.b64decode("…").decode()` … `connect(password=_AUTH)`, `pymysql.connect(host, user, DBX, db)` with `DBX = "…"`.',
+        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`, `pika.PlainCredentials(user, "pw")`, `ldap.simple_bind_s(dn, "pw")` on any connection object, `redis.Redis(host, port, db, "pw")`, `boto3.Session(key_id, "secret")`, `minio.Minio`, `hvac.Client(url, "token")`, `pysftp.Connection`, Trino/Presto `BasicAuthentication(user, "pw")`, `sqlalchemy.URL.create(driver, user, "pw", …)`, Cassandra, Tableau, NTLM and exchangelib credentials, `jaydebeapi.connect(driver, url, [user, "pw"])`, Oracle\'s `oracledb.connect("user/pw@dsn")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); an `Authorization`/`X-API-Key` header whose credential is a constant held in a name (`{"Authorization": f"Bearer {TOKEN}"}` with `TOKEN = "…"`); a literal signing or encryption key (`jwt.encode(claims, "k", algorithm="HS256")`, `jwt.decode`, `hmac.new(b"k", …)`, `Fernet(b"…")`, `AES.new(b"…", …)`, itsdangerous serializers); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form); constants bound to a name that does not announce them and then used where a credential goes: `_AUTH = base64.b64decode("…").decode()` … `connect(password=_AUTH)`, `pymysql.connect(host, user, DBX, db)` with `DBX = "…"`; credentials spread from a constant tuple (`ftp.login(*CREDS)`); a decoded `user:password` pair whatever name holds it; and, in a file that base64-decodes a value not written at the call (`b64decode(entry["blob"])` in a helper), its base64 literals that decode to a password-like value (8–64 characters mixing three character classes; not `host:port`, URLs, paths, e-mail addresses or dates).',
       why:
         'The same password as in DG101, only without the name that would give it away: review and name-based scanners (bandit, ruff `S`) miss it, and it lives in git history, CI logs and the DAG code view all the same. Base64 is an encoding anyone reverses; a `Param` default is displayed to everyone who can trigger the DAG.',
       example:
@@ -166,6 +166,14 @@ export default defineRule({
       // `_AUTH = b64decode("…").decode()` … `connect(password=_AUTH)`: a name that does not announce the secret,
       // used where a credential goes
       if (decoder && v !== null && (!name || nameStrength(name) !== 'strong')) name = credentialUse(decodedValue(call), ctx) ?? name;
+      // a decoder of a value that is not written at the call (`b64decode(entry["blob"])` in a helper): the file's
+      // base64 literals are looked at once the calls are seen (onFile)
+      if (decoder && v === null && decoder.label === 'base64-encoded') fileState(ctx).decodesData = true;
+      if (decoder && v !== null) {
+        // judged here: its content's offset (after a `b`/`r` prefix and the quote), which onFile skips
+        const lit = unwrap(args.positional[0]);
+        fileState(ctx).judged.add(lit.startIndex + lit.text.search(/["']/) + 1);
+      }
       if (decoder && v !== null && (!name || nameStrength(name) !== 'strong')) {
         // `b64decode("c3ZjOlBhc3M=")` whatever it is bound to: a decoded `user:password` is the Basic-auth pair
         const pair = USER_PASSWORD.exec(decoder.decode(v, literal(args.positional[1] ?? args.keywords.get('encoding'))) ?? '');
@@ -210,6 +218,19 @@ export default defineRule({
     const node = (args.hasSplat ? spreadPositional(call) : args.positional)[index];
     const c = node ? constantThroughName(node, ctx) : null;
     if (node && c && !isNotASecretValue(c.value, 'password')) report(ctx, node, `passed as the password argument of \`${fn.split('.').slice(-2).join('.')}\`${c.how}`, c.value);
+  },
+  // base64 literals of a file that decodes base64 from data (see onCall): one that decodes to a password-like value is a
+  // credential kept encoded "so that it does not show up in plain text" — encoding is not hiding
+  onFile(ctx) {
+    const state = fileState(ctx);
+    if (!state.decodesData) return;
+    for (const m of ctx.file.text.matchAll(/(["'])([A-Za-z0-9+/]{12,200}={0,2})\1/g)) {
+      if (m[2].length % 4 !== 0) continue;
+      const value = decoded(m[2]);
+      const start = m.index! + 1;
+      if (!value || state.judged.has(start) || state.reported.has(value) || !PASSWORD_LIKE.test(value) || NOT_A_PASSWORD.test(value) || isNotASecretValue(value, 'password')) continue;
+      ctx.reportRange(start, start + m[2].length, { how: 'kept base64-encoded in a file that decodes it', value: redact(value) }, { key: secretKey('DG105', value) });
+    }
   },
   // argv lists: ["--password", "…"] anywhere (KPO arguments/cmds, subprocess, DockerOperator command lists)
   // … and authorization headers whose credential is a constant held in a name: `{"Authorization": f"Bearer {TOKEN}"}`
@@ -264,6 +285,15 @@ function spreadPositional(call: SyntaxNode): SyntaxNode[] {
   return out;
 }
 
+/**
+ * What a password looks like once decoded: 8–64 characters without blanks, mixing at least three of lower case, upper
+ * case, digits and symbols (not a word, a path, JSON or a sentence).
+ */
+const PASSWORD_LIKE = /^(?=\S{8,64}$)(?:(?=.*[a-z])(?=.*[A-Z])(?=.*\d)|(?=.*[a-z])(?=.*[A-Z])(?=.*[^A-Za-z\d])|(?=.*[a-z])(?=.*\d)(?=.*[^A-Za-z\d])|(?=.*[A-Z])(?=.*\d)(?=.*[^A-Za-z\d])).*$/;
+
+/** Decoded values shaped like something else: `host:port`, a URL, a path, an e-mail address, a date. */
+const NOT_A_PASSWORD = /^[\w.-]+:\d+$|:\/\/|^[/~]|^[\w.+-]+@[\w-]+\.[\w.]+$|^\d{4}-\d{2}-\d{2}/;
+
 /** A `user:password` pair as Basic auth encodes it (not `host:port`, not `s3://…`: the password part is no number or path). */
 const USER_PASSWORD = /^([\w.@+-]{1,64}):(?!\d+$)(?!\/)(\S{1,200})$/;
 
@@ -310,7 +340,13 @@ function headerValue(node: SyntaxNode): { text: string; filled: string } | null 
 }
 
 function report(ctx: RuleContext, node: SyntaxNode, how: string, value: string): void {
+  fileState(ctx).reported.add(value);
   ctx.report(node, { how, value: redact(value) }, { key: secretKey('DG105', value) });
+}
+
+/** Per file: does it decode base64 that is not written at the call; the values already reported and the literals decoded in place (their offsets), which onFile leaves alone. */
+function fileState(ctx: RuleContext): { decodesData: boolean; reported: Set<string>; judged: Set<number> } {
+  return ctx.ruleState(() => ({ decodesData: false, reported: new Set<string>(), judged: new Set<number>() }));
 }
 
 /** The constant text of a string or bytes literal. */
