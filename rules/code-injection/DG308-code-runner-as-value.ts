@@ -1,5 +1,11 @@
 import { defineRule } from '../../src/engine/rule';
-import { unwrap } from '../../src/engine/python';
+import type { SyntaxNode } from 'tree-sitter';
+import { callArgs, unwrap } from '../../src/engine/python';
+import type { RuleContext } from '../../src/engine/context';
+import { laterUsesOfBinding } from '../../src/engine/locate';
+import { provenance } from '../../src/airflow/provenance';
+import { atLeast } from '../../src/airflow/trust';
+import { originWords } from '../shell-injection/_util';
 
 /** Functions that must not be callable from templates, and what a template could then do. */
 const MACRO_DANGER: [RegExp, string][] = [
@@ -22,7 +28,7 @@ export default defineRule({
     },
     docs: {
       what:
-        'Finds `eval`, `exec`, `compile` and `__import__` handed on instead of called: as an argument (`map(exec, payloads)`, `functools.partial(eval, …)`), as a dict value or keyword argument — above all Airflow\'s `user_defined_macros={"calc": eval}` / `user_defined_filters`, which makes the builtin callable from every template of the DAG (`{{ calc(dag_run.conf["expr"]) }}`) — or bound to another name (`run = exec`). Registered as a template macro or filter, also process and import functions (`user_defined_macros={"sh": os.system}`, `subprocess.*`, `importlib.import_module`, `getattr`, `pickle.loads`, `open`…). Only the builtins count: a local function or import named the same does not.',
+        'Finds `eval`, `exec`, `compile` and `__import__` handed on instead of called: as an argument (`map(exec, payloads)`, `functools.partial(eval, …)`), as a dict value or keyword argument — above all Airflow\'s `user_defined_macros={"calc": eval}` / `user_defined_filters`, which makes the builtin callable from every template of the DAG (`{{ calc(dag_run.conf["expr"]) }}`) — or bound to another name (`run = exec`). Registered as a template macro or filter, also process and import functions (`user_defined_macros={"sh": os.system}`, `subprocess.*`, `importlib.import_module`, `getattr`, `pickle.loads`, `open`…). Only the builtins count: a local function or import named the same does not. A dispatch table of them (`RUNNERS = {"expr": eval, "python": exec}`) that is called with a lookup (`RUNNERS[lang](body)`, or `runner = RUNNERS[lang]` then `runner(body)`) is reported where it is called, with the origin of what it is given.',
       why:
         'A call of `eval(x)` is easy to see and to check (DG301); the same builtin passed as a value hides the call site. Registered as a Jinja macro it turns every template, including those fed by `dag_run.conf`, into a code-execution primitive on the worker; aliased, it escapes name-based scanners.',
       example: '```python\nwith DAG("calc", user_defined_macros={"calc": eval}):\n    BashOperator(task_id="t", bash_command="echo {{ calc(dag_run.conf[\'expr\']) }}")\n```',
@@ -63,6 +69,20 @@ export default defineRule({
     if (q !== id.text && q !== `builtins.${id.text}`) return;
     if (ctx.file.text.match(new RegExp(`^\\s*(?:def|class)\\s+${id.text}\\b|^\\s*${id.text}\\s*=`, 'm'))) return;
     const use = c.use[0];
+    // a dispatch table (`RUNNERS = {"expr": eval}`) called with a lookup (`RUNNERS[lang](body)`, or through the name
+    // the lookup is bound to): reported where it runs, once per table, with what it is given
+    const calls = use.type === 'pair' ? dispatchCalls(use.parent!, ctx) : [];
+    if (calls.length) {
+      const seen = ctx.ruleState(() => new Set<number>());
+      for (const call of calls) {
+        if (seen.has(call.id)) continue;
+        seen.add(call.id);
+        const arg = callArgs(call).positional[0];
+        const p = arg ? provenance(arg, ctx) : null;
+        ctx.report(call, { fn: id.text, where: `in the dispatch table called here${p && atLeast(p.trust, 'config') ? `, given ${originWords(p.trust)}` : ''}` });
+      }
+      return;
+    }
     const where =
       use.type === 'pair' && /user_defined_(macros|filters)/.test(use.parent?.parent?.text.slice(0, 40) ?? '')
         ? 'as an Airflow template macro or filter'
@@ -76,3 +96,23 @@ export default defineRule({
     ctx.report(id, { fn: id.text, where });
   },
 });
+
+/**
+ * The calls of a lookup in a dict bound to a name (`RUNNERS[k](…)`, or `r = RUNNERS[k]` then `r(…)`): where its values
+ * run. Empty when the dict is not bound to a name or never called that way.
+ */
+function dispatchCalls(dict: SyntaxNode, ctx: RuleContext): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  const calledAt = (n: SyntaxNode): void => {
+    const call = n.parent;
+    if (call?.type === 'call' && call.childForFieldName('function')?.id === n.id) out.push(call);
+  };
+  for (const use of laterUsesOfBinding(dict, ctx.file.text, ctx.root)) {
+    const sub = use.parent;
+    if (sub?.type !== 'subscript' || sub.childForFieldName('value')?.id !== use.id) continue;
+    calledAt(sub);
+    const a = sub.parent;
+    if (a?.type === 'assignment' && a.childForFieldName('right')?.id === sub.id) for (const u of laterUsesOfBinding(sub, ctx.file.text, ctx.root)) calledAt(u);
+  }
+  return out;
+}
