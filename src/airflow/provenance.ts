@@ -393,7 +393,9 @@ function callSiteTrust(
   };
   const valueTrust = (arg: SyntaxNode): Trust => {
     const u = unwrap(arg);
-    if (airflowCalls && isTaskCall(u, ctx)) return 'xcom';
+    // another task's output: an XCom — and, when that task is in this file, what it returns (a task handing on
+    // `dag_run.conf` passes trigger input, not just a task's output)
+    if (airflowCalls && isTaskCall(u, ctx)) return worst('xcom', taskOutputTrust(u, ctx, depth));
     // task arguments are templated, and so are an operator subclass's fields (`CmdOperator(command="… {{ params.x }}")`)
     if (airflowCalls || ctor) {
       const s = stringValue(u);
@@ -493,18 +495,53 @@ function callSiteTrust(
 /** Is this the call of a TaskFlow task defined in this file (`t(…)`, `t.expand(…)`, `t.override(…)(…)`)? Its
  *  result is an XComArg: the task's output. */
 function isTaskCall(call: SyntaxNode, ctx: RuleContext): boolean {
-  if (call.type !== 'call') return false;
+  return taskDefOf(call, ctx) !== null;
+}
+
+/** What a task of this file called here returns (the worst of its `return`s; `xcom` when it returns nothing seen). */
+function taskOutputTrust(call: SyntaxNode, ctx: RuleContext, depth: number): Trust {
+  const def = taskDefOf(call, ctx);
+  let t: Trust = 'xcom';
+  for (const r of def ? returnedValues(def) : []) t = worst(t, provenance(r, ctx, depth + 1).trust);
+  return t;
+}
+
+/**
+ * `obj.method` where `obj` is bound once to an instance of a class of this file (`req = RestartRequest(conf)`): the
+ * method's definition, else null.
+ */
+function methodOfInstance(f: SyntaxNode, ctx: RuleContext): SyntaxNode | null {
+  const obj = unwrap(f.childForFieldName('object')!);
+  const attr = f.childForFieldName('attribute')?.text;
+  const inst = obj.type === 'identifier' ? singleBinding(obj) : obj.type === 'call' ? obj : null;
+  const ctor = inst ? unwrap(inst) : null;
+  const cname = ctor?.type === 'call' ? ctor.childForFieldName('function') : null;
+  if (!attr || cname?.type !== 'identifier') return null;
+  for (const st of scopeStatements(ctx.root)) {
+    const c = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
+    if (c?.type !== 'class_definition' || c.childForFieldName('name')?.text !== cname.text) continue;
+    for (const m of c.childForFieldName('body')?.namedChildren ?? []) {
+      const d = m.type === 'decorated_definition' ? m.childForFieldName('definition') : m;
+      if (d?.type === 'function_definition' && d.childForFieldName('name')?.text === attr) return d;
+    }
+  }
+  return null;
+}
+
+/** The task function of this file a call (`t(…)`, `t.expand(…)`, `t.override(…)(…)`) runs, or null. */
+function taskDefOf(call: SyntaxNode, ctx: RuleContext): SyntaxNode | null {
+  if (call.type !== 'call') return null;
   let f = call.childForFieldName('function');
   if (f?.type === 'call') f = f.childForFieldName('function'); // t.override(…)(…)
   if (f?.type === 'attribute' && /^(expand|expand_kwargs|partial|override)$/.test(f.childForFieldName('attribute')?.text ?? '')) {
     f = f.childForFieldName('object');
   }
   const name = f?.type === 'identifier' ? f.text : undefined;
-  if (!name) return false;
+  if (!name) return null;
   const def = new RegExp(`\\bdef\\s+${name}\\s*\\(`).exec(ctx.file.text);
-  if (!def) return false;
+  if (!def) return null;
   const fn = ctx.root.descendantForIndex(def.index, def.index + 3).parent;
-  return !!fn && fn.type === 'function_definition' && isTaskFunction(fn, ctx);
+  return fn && fn.type === 'function_definition' && isTaskFunction(fn, ctx) ? fn : null;
 }
 
 const CONFIG_CALLS = new Set([
@@ -873,6 +910,12 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       if (f.type === 'identifier') {
         const h = helperResult(n, f.text, ctx, depth);
         if (h) return h;
+      }
+      // `req.command()` with `req = RestartRequest(conf)`, a class of this file: what the method returns
+      if (f.type === 'attribute') {
+        const m = methodOfInstance(f, ctx);
+        const returns = m ? returnedValues(m) : [];
+        if (returns.length) return { ...combine(returns), node: n };
       }
       // `resp.json()`, `obj.get()["Body"].read()`: what a method of fetched data returns is fetched data
       if (f.type === 'attribute' && provenance(f.childForFieldName('object')!, ctx, depth + 1).trust === 'external') return mk('external');

@@ -77,6 +77,14 @@ describe('data handed on by wrappers and decoders keeps its origin', () => {
   });
 });
 
+describe("another task's output, when that task is in the file", () => {
+  it('is what it returns: trigger input handed on through an XCom stays trigger input (it was a task output: medium)', () => {
+    const src = `from airflow.decorators import task\n\n@task\ndef pick(**context):\n    return context["dag_run"].conf["table"]\n\n@task\ndef purge(table, hook=None):\n    hook.run(f"DELETE FROM {table}")\n\npurge(pick())\n`;
+    expect(severities(src)).toEqual(['DG250 high']);
+    expect(severities(src.replace('context["dag_run"].conf["table"]', '"orders"'))).toEqual(['DG250 medium']);
+  });
+});
+
 describe('following names costs at most MAX_DEPTH + 1 answers per node (a crafted file cannot make it exponential)', () => {
   // Each level's four names are built from all four of the level below: followed naively, a value at level L
   // reaches 4^L paths. Sinks at every level, asked deepest first, make each node be asked again from closer.
