@@ -73,10 +73,8 @@ export default defineRule({
     // the lookup is bound to): reported where it runs, once per table, with what it is given
     const calls = use.type === 'pair' ? dispatchCalls(use.parent!, ctx) : [];
     if (calls.length) {
-      const seen = ctx.ruleState(() => new Set<number>());
       for (const call of calls) {
-        if (seen.has(call.id)) continue;
-        seen.add(call.id);
+        if (!ctx.once(call)) continue;
         const arg = callArgs(call).positional[0];
         const p = arg ? provenance(arg, ctx) : null;
         ctx.report(call, { fn: id.text, where: `in the dispatch table called here${p && atLeast(p.trust, 'config') ? `, given ${originWords(p.trust)}` : ''}` });

@@ -5,7 +5,7 @@ import type { Severity } from '../../src/report';
 import type { RuleContext } from '../../src/engine/context';
 import type { CallFact } from './_facts';
 import type { SyntaxNode } from 'tree-sitter';
-import { resolveName } from '../../src/airflow/provenance';
+import { loopIterableOf, resolveName } from '../../src/airflow/provenance';
 
 /** Arguments that point into the DAG folder. */
 const DAG_FOLDER = /__file__|dags?_folder|DAGS?_FOLDER|\/opt\/airflow\/dags|\/usr\/local\/airflow\/dags|\/home\/airflow\/gcs\/dags/;
@@ -70,7 +70,7 @@ function targetText(call: SyntaxNode): string {
         if (seen.has(id.id) || id.parent?.type === 'keyword_argument') continue;
         seen.add(id.id);
         const bound = resolveName(id);
-        const loop = bound.length ? null : enclosingLoopOver(id);
+        const loop = bound.length ? null : loopIterableOf(id);
         for (const b of loop ? [loop] : bound) {
           text += '\n' + b.text;
           next.push(b);
@@ -80,12 +80,4 @@ function targetText(call: SyntaxNode): string {
     frontier = next;
   }
   return text;
-}
-
-/** The iterable of the `for` loop around `id` that binds its name (`for path in …:`). */
-function enclosingLoopOver(id: SyntaxNode): SyntaxNode | null {
-  for (let p = id.parent; p && p.type !== 'function_definition' && p.type !== 'module'; p = p.parent) {
-    if (p.type === 'for_statement' && p.childForFieldName('left')?.text === id.text) return p.childForFieldName('right');
-  }
-  return null;
 }

@@ -297,7 +297,7 @@ export const FACTS = defineService<Facts>('malicious: call facts', (ctx) => {
   if (needsMethodCalls(calls, ctx)) {
     calls = [...calls, ...ctx.findCalls(METHOD_CALLS)];
     // document order (an enclosing call first): a name is bound to a socket before `s.connect(…)` is classified
-    calls.sort((a, b) => a.call.startIndex - b.call.startIndex || b.call.endIndex - a.call.endIndex);
+    calls.sort(documentOrder);
   }
   for (const { call, fn } of calls) record(call, fn, ctx, facts);
   // what is called on hooks and cloud SDK clients reaches the network too: a function that lists Glue tables is as
@@ -312,9 +312,14 @@ export const FACTS = defineService<Facts>('malicious: call facts', (ctx) => {
       clientCalls++;
     }
   }
-  if (clientCalls) facts.calls.sort((a, b) => a.call.startIndex - b.call.startIndex || b.call.endIndex - a.call.endIndex);
+  if (clientCalls) facts.calls.sort(documentOrder);
   return facts;
 });
+
+/** Document order, an enclosing call before the calls inside it. */
+function documentOrder(a: { call: SyntaxNode }, b: { call: SyntaxNode }): number {
+  return a.call.startIndex - b.call.startIndex || b.call.endIndex - a.call.endIndex;
+}
 
 /** Can a receiver of this file give a method call a kind? (Else method calls such as `config.get(…)` are not looked at.) */
 function needsMethodCalls(direct: { fn: string }[], ctx: RuleContext): boolean {

@@ -56,9 +56,7 @@ export default defineRule({
       // at the constant that lists them when they come from one (`extra_caps = ["SYS_ADMIN"]`), once
       const held = settingValue(value!, ctx);
       const at = held.id !== unwrap(value!).id && (held.type === 'list' || held.type === 'tuple') ? held : node;
-      const seen = ctx.ruleState(() => new Set<number>());
-      if (at !== node && seen.has(at.id)) return;
-      seen.add(at.id);
+      if (!ctx.once(at) && at !== node) return;
       ctx.report(at, { what: `capabilities added: ${caps.join(', ')}` }, { severity: bad.length ? 'high' : 'medium' });
     };
     if (c.capcall) {

@@ -54,9 +54,7 @@ export default defineRule({
     // at the constant that sets it when the image or its tag comes from one (`ENRICH_TAG = "latest"`: the line to
     // fix, whichever operators use it — reported once)
     const at = tag === 'latest' ? (constantHolding(node, ':latest') ?? constantHolding(node, 'latest') ?? node) : (constantHolding(node, image) ?? node);
-    const seen = ctx.ruleState(() => new Set<number>());
-    if (at !== node && seen.has(at.id)) return;
-    seen.add(at.id);
+    if (!ctx.once(at) && at !== node) return;
     ctx.report(at, { image, how: tag === null ? 'not pinned (no tag: `latest`)' : 'the mutable `latest` tag' });
   },
 });

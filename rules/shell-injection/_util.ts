@@ -94,16 +94,13 @@ export function bashTaskScripts(c: QueryCaptures, ctx: RuleContext): { anchor: S
 }
 
 /** What DG203/DG204 each remember in a file: `@task.bash` functions already seen, nodes already reported. */
-function shellRuleState(ctx: RuleContext): { seen: Set<number>; reported: Set<number> } {
-  return ctx.ruleState(() => ({ seen: new Set<number>(), reported: new Set<number>() }));
+function shellRuleState(ctx: RuleContext): { seen: Set<number> } {
+  return ctx.ruleState(() => ({ seen: new Set<number>() }));
 }
 
 /** Report a node once per rule and file (a literal shared by several operators through a name). */
 export function reportOnce(ctx: RuleContext, node: SyntaxNode, report: () => void): void {
-  const done = shellRuleState(ctx).reported;
-  if (done.has(node.id)) return;
-  done.add(node.id);
-  report();
+  if (ctx.once(node)) report();
 }
 
 /**

@@ -189,6 +189,12 @@ export function singleBinding(use: SyntaxNode): SyntaxNode | null {
   return defs.length === 1 ? unwrap(defs[0]) : null;
 }
 
+/** The iterable of the `for` loop or comprehension around `use` that binds its name (`for path in …:`), or null. */
+export function loopIterableOf(use: SyntaxNode): SyntaxNode | null {
+  const b = binderOf(use);
+  return b?.kind === 'for' ? b.iter : null;
+}
+
 /** A function parameter: its definition, name and node (for defaults and `*`/`**` kinds). */
 interface ParamBinder {
   kind: 'param';
@@ -269,10 +275,7 @@ function parameterTrust(b: ParamBinder, ctx: RuleContext, depth: number): Trust 
   const key = `${b.fn.startIndex}:${b.name}`;
   const hit = memo.get(key);
   // as in provenance(): an answer cut short by the depth limit is final only for questions asked as deep or deeper
-  if (hit && (hit.cutAt === null || depth >= hit.cutAt)) {
-    if (hit.cutAt !== null) state.cuts++;
-    return hit.t;
-  }
+  if (hit && reusable(hit, depth, state)) return hit.t;
   const cuts = state.cuts;
   const decorators = decoratorsOf(b.fn).map((d) => decoratorName(d, ctx) ?? '');
   const isTask = isTaskFunction(b.fn, ctx);
@@ -287,7 +290,7 @@ function parameterTrust(b: ParamBinder, ctx: RuleContext, depth: number): Trust 
   else if (airflowCalls && SAFE_CONTEXT_VARS.has(b.name)) r = 'safe';
   else if (b.prm.type === 'list_splat_pattern' || b.prm.type === 'dictionary_splat_pattern' || !fname || !ctx.root) r = unclear;
   else r = callSiteTrust(b, fname, callableSites, airflowCalls, unclear, ctx, depth);
-  memo.set(key, { t: r, cutAt: state.cuts === cuts ? null : depth });
+  memo.set(key, { t: r, cutAt: cutAtOf(state, cuts, depth) });
   return r;
 }
 
@@ -661,18 +664,31 @@ export function provenance(node: SyntaxNode, ctx: RuleContext, depth = 0): Prove
   // An answer cut short by the depth limit holds for questions asked as deep or deeper; asked from closer, the node
   // is followed again (a memoised cut made `CONFIG_PATH` unknown for every later use). So each node is answered at
   // most MAX_DEPTH + 1 times: a file cannot make this exponential.
-  if (hit && (hit.cutAt === null || depth >= hit.cutAt)) {
-    // an answer that was cut short makes whatever is built on it cut short too: else the caller would memoise a
-    // depth-limited answer as final, and the result would depend on the order the file's sinks are asked in
-    if (hit.cutAt !== null) state.cuts++;
-    return hit.p;
-  }
+  if (hit && reusable(hit, depth, state)) return hit.p;
   memo.set(key, { p: { trust: 'unknown', node }, cutAt: null }); // breaks cycles
   state.answers++;
   const cuts = state.cuts;
   const r = provenanceOf(node, ctx, depth);
-  memo.set(key, { p: r, cutAt: state.cuts === cuts ? null : depth });
+  memo.set(key, { p: r, cutAt: cutAtOf(state, cuts, depth) });
   return r;
+}
+
+/**
+ * Can a memoised answer (of provenance() or parameterTrust()) be reused for a question asked at `depth`? Always when it
+ * was complete; when the depth limit cut it, only for questions asked as deep or deeper — and then it makes whatever is
+ * built on it cut short too: else the caller would memoise a depth-limited answer as final, and the result would
+ * depend on the order the file's sinks are asked in.
+ */
+function reusable(hit: { cutAt: number | null }, depth: number, state: { cuts: number }): boolean {
+  if (hit.cutAt === null) return true;
+  if (depth < hit.cutAt) return false;
+  state.cuts++;
+  return true;
+}
+
+/** What to memoise an answer computed at `depth` with: that depth if the limit cut anything since `cutsBefore`. */
+function cutAtOf(state: { cuts: number }, cutsBefore: number, depth: number): number | null {
+  return state.cuts === cutsBefore ? null : depth;
 }
 
 /**

@@ -186,8 +186,10 @@ function scopeValues(at: SyntaxNode, names: string[], mapping: SyntaxNode): Synt
   const last = new Map<string, SyntaxNode>();
   for (const id of scope.descendantsOfType('identifier')) {
     if (id.startIndex >= at.startIndex) break;
-    if (wanted.has(id.text) && id.parent?.type !== 'keyword_argument' && id.parent?.type !== 'attribute') last.set(id.text, id);
-    else if (wanted.has(id.text) && id.parent?.type === 'attribute' && id.parent.childForFieldName('object')?.id === id.id) last.set(id.text, id);
+    const p = id.parent;
+    // the name itself: not an attribute spelled the same (`x.name`), nor anything directly under a keyword argument
+    const named = p?.type !== 'keyword_argument' && (p?.type !== 'attribute' || p.childForFieldName('object')?.id === id.id);
+    if (wanted.has(id.text) && named) last.set(id.text, id);
   }
   const values: SyntaxNode[] = [];
   for (const name of names) {

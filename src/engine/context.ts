@@ -100,6 +100,7 @@ export class RuleContext {
   rule!: Rule;
   private readonly services = new Map<Service<unknown>, unknown>();
   private readonly ruleStates = new Map<Rule, unknown>();
+  private readonly onceSeen = new Map<Rule, Set<number>>();
   private rootNode: SyntaxNode | null = null;
   private importsOf: { map: Map<string, string>; list: ImportRecord[]; statements: SyntaxNode[] } | null = null;
 
@@ -423,6 +424,18 @@ export class RuleContext {
     const v = init();
     this.ruleStates.set(this.rule, v);
     return v;
+  }
+
+  /**
+   * True the first time the current rule asks about this node in this file: a finding placed at a constant that
+   * several calls use (`ENRICH_TAG = "latest"`, a shared script literal) is reported once.
+   */
+  once(node: SyntaxNode): boolean {
+    let seen = this.onceSeen.get(this.rule);
+    if (!seen) this.onceSeen.set(this.rule, (seen = new Set()));
+    if (seen.has(node.id)) return false;
+    seen.add(node.id);
+    return true;
   }
 
   /**
