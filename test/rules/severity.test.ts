@@ -133,6 +133,14 @@ describe('DG204 severity by origin', () => {
   });
 });
 
+describe('a value of unknown origin (what laundering past the depth bound yields: SECURITY.md)', () => {
+  it('still fails the gate in a shell=True command or os.system (high), not in a formatted operator command (info)', () => {
+    const src = 'import os, subprocess\nx = compute()\nsubprocess.run(f"load {x}", shell=True)\nos.system(f"load {x}")\n';
+    expect(check(src, only('DG201')).map((f) => f.severity)).toEqual(['high']);
+    expect(check(src, only('DG202')).map((f) => f.severity)).toEqual(['high']);
+  });
+});
+
 describe('DG302/DG303 severity by origin', () => {
   const c = compileRules(ALL_RULES.filter((r) => r.meta.id === 'DG302' || r.meta.id === 'DG303'));
   const task = (body: string) =>
