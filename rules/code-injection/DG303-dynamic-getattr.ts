@@ -1,6 +1,6 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
-import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
+import { appliedTo, argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { atLeast } from '../../src/airflow/trust';
 import { provenance, resolveName, type Provenance } from '../../src/airflow/provenance';
 import type { ImportRecord } from '../../src/engine/imports';
@@ -78,7 +78,7 @@ export default defineRule({
     for (const getter of [call, ...laterUsesOfBinding(call, ctx.file.text, ctx.root)]) {
       const applied = getter.parent;
       if (applied?.type !== 'call' || applied.childForFieldName('function')?.id !== getter.id) continue;
-      check(applied, callArgs(applied).positional[0], name, ctx);
+      check(applied, appliedTo(applied), name, ctx);
     }
   },
   // … also through a name bound to the namespace first (`b = __builtins__ if … else __builtins__.__dict__`, then

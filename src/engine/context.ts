@@ -5,7 +5,7 @@ import type { Settings } from './settings';
 import type { Rule } from './rule';
 import { importAliasCandidates, importLocalCandidates, importRecords, type ImportRecord } from './imports';
 import { findImports } from './locate';
-import { callArgs, stringValue, unwrap } from './python';
+import { appliedTo, callArgs, stringValue, unwrap } from './python';
 import { deferredRanges, statementSpan } from './scope';
 import { fillTemplate, PARSE_TIME_NOTE, type Fields } from './template';
 import { resolvedCalls, type ResolvedCall } from './calls';
@@ -37,7 +37,7 @@ const DOTTED = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
  * (`name = sys.modules[…]`, `builtins.__dict__[…]`, `vars(os)[…]`, `__builtins__[…]`) at a line start:
  * candidates for `aliases` (other calls bind a call's result, not a function or module).
  */
-const ALIAS_LINE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?!=)((?:[A-Za-z_][\w.]*[ \t]*(?:$|#|;))|(?:[\w.]*(?:__import__|import_module|getattr|__getattribute__)[ \t]*\()|(?:[A-Za-z_]\w*[ \t]*\()|(?:[\w.]*(?:__dict__|\bmodules|__builtins__|\bvars[ \t]*\([^)\n]*\))[ \t]*\[))/gm;
+const ALIAS_LINE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?!=)((?:[A-Za-z_][\w.]*[ \t]*(?:$|#|;))|(?:[\w.]*(?:__import__|import_module|getattr|__getattribute__)[ \t]*\()|(?:[\w.]*(?:__dict__|\bmodules|__builtins__|\bvars[ \t]*\([^)\n]*\))[ \t]*\[)|(?:[A-Za-z_]\w*[ \t]*\())/gm;
 /** What an importer alias resolves to (`imp = __import__`; then `so = imp("socket")` binds a module). */
 const IMPORTERS = new Set(['__import__', 'builtins.__import__', 'importlib.import_module', 'getattr', 'builtins.getattr']);
 /** Builtins worth following through an alias (`imp = __import__`). */
@@ -218,7 +218,7 @@ export class RuleContext {
       }
       if (f?.type === 'call' && this.qualifiedName(f.childForFieldName('function')) === 'operator.attrgetter') {
         const attr = stringValue(callArgs(f).positional[0]);
-        const base = this.qualifiedName(callArgs(n).positional[0]);
+        const base = this.qualifiedName(appliedTo(n));
         return base && attr ? `${base}.${attr}` : null;
       }
     }
@@ -271,7 +271,7 @@ export class RuleContext {
     const f = call.childForFieldName('function');
     if (f?.type !== 'call' || !f.text.includes('methodcaller') || this.qualifiedName(f.childForFieldName('function')) !== 'operator.methodcaller') return null;
     const method = stringValue(callArgs(f).positional[0]);
-    const base = this.qualifiedName(callArgs(call).positional[0]);
+    const base = this.qualifiedName(appliedTo(call));
     return method && base ? `${base}.${method}` : null;
   }
 

@@ -108,6 +108,24 @@ export interface CallArgs {
 }
 
 export function callArgs(call: SyntaxNode): CallArgs {
+  // `operator.methodcaller("system", cmd)(os)` calls `os.system(cmd)`: its arguments are the ones after the method
+  // name, not the object it is applied to (`appliedTo` gives that)
+  const f = call.childForFieldName('function');
+  if (f?.type === 'call' && METHODCALLER.test(f.childForFieldName('function')?.text ?? '')) {
+    const inner = syntacticArgs(f);
+    return { positional: inner.positional.slice(1), keywords: inner.keywords, hasSplat: inner.hasSplat };
+  }
+  return syntacticArgs(call);
+}
+
+const METHODCALLER = /(?:^|\.)\s*methodcaller$/;
+
+/** The object a `methodcaller(…)`/`attrgetter(…)` result is applied to: `os` in `methodcaller("system", c)(os)`. */
+export function appliedTo(call: SyntaxNode): SyntaxNode | undefined {
+  return syntacticArgs(call).positional[0];
+}
+
+function syntacticArgs(call: SyntaxNode): CallArgs {
   const positional: SyntaxNode[] = [];
   const keywords = new Map<string, SyntaxNode>();
   let hasSplat = false;
