@@ -34,9 +34,9 @@ export const SECRET_BINDING_QUERY = () => `${BINDING_QUERY}
 (assignment left: [(identifier) (attribute)] @clhs right: [(dictionary) (list) (tuple)] @container)`;
 
 export const BINDING_QUERY = `
-(assignment left: [(identifier) (attribute) (subscript)] @lhs right: [(string) (concatenated_string) (binary_operator) (parenthesized_expression)] @val)
+(assignment left: [(identifier) (attribute) (subscript)] @lhs right: [(string) (concatenated_string) (binary_operator) (parenthesized_expression) (call function: (attribute attribute: (identifier) @join) (#eq? @join "join"))] @val)
 (assignment left: [(identifier) (attribute) (subscript)] @lhs right: (boolean_operator operator: "or" right: [(string) (concatenated_string)] @val) @fallback)
-(keyword_argument name: (identifier) @lhs value: [(string) (concatenated_string) (binary_operator) (parenthesized_expression)] @val) @kw
+(keyword_argument name: (identifier) @lhs value: [(string) (concatenated_string) (binary_operator) (parenthesized_expression) (call function: (attribute attribute: (identifier) @join) (#eq? @join "join"))] @val) @kw
 (pair key: [(string) (concatenated_string)] @lhs value: [(string) (concatenated_string) (binary_operator) (parenthesized_expression)] @val)
 (default_parameter name: (identifier) @lhs value: [(string) (concatenated_string)] @val)
 (typed_default_parameter name: (identifier) @lhs value: [(string) (concatenated_string)] @val)

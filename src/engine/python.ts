@@ -51,6 +51,23 @@ export function stringValue(node: SyntaxNode | null | undefined): string | null 
       const r = stringValue(n.childForFieldName('right'));
       return r === null ? null : l + r;
     }
+    case 'call': {
+      // `"".join(["Pr0d", "_Sec", "ret"])`: pieces of constants joined in place are as constant as one literal
+      const f = n.childForFieldName('function');
+      if (f?.type !== 'attribute' || f.childForFieldName('attribute')?.text !== 'join') return null;
+      const sep = stringValue(f.childForFieldName('object'));
+      const args = n.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment') ?? [];
+      const seq = args.length === 1 ? unwrap(args[0]) : null;
+      if (sep === null || !seq || (seq.type !== 'list' && seq.type !== 'tuple')) return null;
+      const parts: string[] = [];
+      for (const x of seq.namedChildren) {
+        if (x.type === 'comment') continue;
+        const v = stringValue(x);
+        if (v === null) return null;
+        parts.push(v);
+      }
+      return parts.join(sep);
+    }
     default:
       return null;
   }
