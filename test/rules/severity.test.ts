@@ -192,3 +192,18 @@ describe('DG102 command lines read as commands, not as lines', () => {
     expect(lines('psql -p 5432 -h x; mysql -u root -pS3cretPw77 -e "select 1"')).toEqual([3]);
   });
 });
+
+describe('DG250 SQL built by code of another module', () => {
+  const c = only('DG250');
+  const head = 'from airflow.decorators import task\nfrom airflow.providers.postgres.hooks.postgres import PostgresHook\nfrom common.sql import build_delete, safe_table\n\n@task\ndef t(dag_run=None):\n    conf = dag_run.conf\n    hook = PostgresHook("dwh")\n';
+  it('is medium, names the unseen code and the trigger input, when the whole statement comes from it', () => {
+    const [f] = check(head + '    hook.run(build_delete(conf["table"]))\n', c);
+    expect(f.severity).toBe('medium');
+    expect(f.message).toContain('code this file does not show (`build_delete(conf["table"])`)');
+    expect(f.message).toContain('whoever triggers the DAG');
+  });
+  it('stays info when such code only returns a value formatted into the statement (a validator: `safe_table(conf[…])`)', () => {
+    const fs = check(head + '    hook.run(f"DELETE FROM {safe_table(conf[\'table\'])}")\n', c);
+    expect(fs.map((f) => f.severity)).toEqual(['info']);
+  });
+});
