@@ -63,7 +63,7 @@ function checkStatement(sql: SyntaxNode, shown: string, ctx: RuleContext): void 
     // fetched data, low for another task's output
     const input = p.trust === 'unknown' ? inputToUnseenCode(p.node, ctx) : null;
     if (input) {
-      ctx.report(sql, { fn: shown, code: snippet(p.node), origin: originWords(input.trust), value: snippet(input.node) }, { message: 'unseen', severity: input.trust === 'user' || input.trust === 'external' ? 'medium' : 'low' });
+      ctx.report(sql, { fn: shown, code: snippet(p.node), origin: originWords(input.trust), value: snippet(input.node) }, { message: 'unseen', severity: input.trust === 'xcom' ? 'low' : 'medium' });
     }
     return;
   }
