@@ -22,7 +22,7 @@ const NETRC_PASSWORD = /\bmachine\s+\S+\s+(?:login\s+\S+\s+)?password\s+([^\s'"\
  * (`airflow connections add …`), not in `from airflow import …`: import lines were four in five of the lines hinted
  * on the real-repository corpus, and none can hold a credential flag.
  */
-export const URI_CRED_HINT = /\bmachine\s+\S+\s+(?:login\s+\S+\s+)?password\s|:\/\/[^\s/:@]{0,300}:(?:[^\s/@]{0,300}|(?!\d)[^\s@]{0,300})@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+'|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|sqlplus|sqlldr|expdp|impdp|rman|docker|podman|az)\b|(^|[\s;&|("'=])airflow\s+(?!import\b)[\w-]|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?!no-)(?:[a-z0-9]+-){0,3}(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
+export const URI_CRED_HINT = /\bmachine\s+\S+\s+(?:login\s+\S+\s+)?password\s|:\/\/[^\s/:@]{0,300}:(?:[^\s/@]{0,300}|(?!\d)[^\s@]{0,300})@|[?&;]\s{0,5}[\w-]{0,40}(pass|pwd|key|token|secret|sig)[\w-]{0,40}\s{0,5}=|\b(password|identified\s+by)\s+['"]|\bidentified\s+by\s+[A-Za-z][\w#$]*\d|\spassword=[^\s'",()]|(^|[\s;&|("'=])(curl|wget|mysql\w*|mariadb\w*|psql|pg_dump\w*|pg_restore|mongo\w*|redis-cli|sqlcmd|bcp|osql|isql|lftp|sshpass|snowsql|ftp|smbclient|rsync|sqlplus|sqlldr|expdp|impdp|rman|docker|podman|az)\b|(^|[\s;&|("'=])airflow\s+(?!import\b)[\w-]|authorization\s*:|x-(?:api-key|auth-token|access-token)\s*:|\s--(?!no-)(?:[a-z0-9]+-){0,3}(?:token|api-?key|access-token|auth-token|client-secret|secret-key|password|passwd)[ =]/i;
 
 /** Shell-style `NAME_PASSWORD=value` (case-sensitive, so not part of URI_CRED_HINT). */
 const ENV_HINT = /(PASSWORD|PASSWD|PWD|TOKEN|SECRET|API_KEY)[A-Z0-9_]{0,40}=[^\s'"$]/;
@@ -164,7 +164,7 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
   // SQL run by SQL operators: CREATE/ALTER USER ... PASSWORD '...', IDENTIFIED BY '...'
   if (/\b(user|role|login)\b/i.test(text)) {
     for (const m of text.matchAll(SQL_PASSWORD)) {
-      const secret = m[2];
+      const secret = m[2] ?? m[3] ?? m[5];
       if (!isCredentialValue(secret)) continue;
       out.push({ kind: 'sql', secret, index: m.index ?? 0, length: m[0].length });
     }
@@ -195,7 +195,9 @@ export function uriCredentialLines(text: string): number[] {
 }
 
 const LIBPQ_PASSWORD = /(?<=[\s'"])password=([^\s'",()]+)(?=[\s'"]|$)/g;
-const SQL_PASSWORD = /\b(password|identified\s+by)\s+'([^'\s]+)'/gi;
+// Oracle quotes a password with special characters in double quotes (`IDENTIFIED BY "Tabl3au#ro"`), or leaves a
+// plain one bare (`IDENTIFIED BY tiger2024`: only with a digit, so that `IDENTIFIED BY VALUES`/`EXTERNALLY` are words)
+const SQL_PASSWORD = /\b(password|identified\s+by)\s+(?:'([^'\s]+)'|"([^"\s]+)")|\b(identified\s+by)\s+([A-Za-z][\w#$]*\d[\w#$]*)/gi;
 
 
 function decodeLoose(s: string): string {
