@@ -57,7 +57,7 @@ export default defineRule({
     aliases: [],
     docs: {
       what:
-        'Finds `getattr(module, name)` (also spelled `operator.methodcaller(name, …)(module)` or `operator.attrgetter(name)(module)`) and `module.__dict__[name]` / `__builtins__[name]` lookups whose name is not constant, on a module (on the dangerous modules, also names assembled from constants such as `"".join(["ev", "al"])` or `"sys" + "tem"`, written in place or bound to a name first): `builtins`, `os`, `subprocess`, `sys`, `importlib`, `pickle`, `pty`, `socket`, `ctypes`… (always *high*), or any other module bound by `import x` or returned by `importlib.import_module(…)`. On those ordinary modules the severity follows the name\'s origin (or the imported module name\'s, if worse): *high* for `dag_run.conf` or params (also through a task argument), *medium* for another task\'s output (XCom) or a task function\'s parameter that no call site in the file shows, *low* for a Variable, an environment value or an origin the file does not show (`getattr(sqlalchemy.types, type_name)`, `getattr(requests, method)` in a helper). `getattr` on ordinary objects is not reported, nor names from a loop over constants.',
+        'Finds `getattr(module, name)` (also spelled `operator.methodcaller(name, …)(module)` or `operator.attrgetter(name)(module)`) and `module.__dict__[name]` / `vars(module)[name]` / `__builtins__[name]` lookups whose name is not constant, on a module (on the dangerous modules, also names assembled from constants such as `"".join(["ev", "al"])` or `"sys" + "tem"`, written in place or bound to a name first): `builtins`, `os`, `subprocess`, `sys`, `importlib`, `pickle`, `pty`, `socket`, `ctypes`… (always *high*), or any other module bound by `import x` or returned by `importlib.import_module(…)`. On those ordinary modules the severity follows the name\'s origin (or the imported module name\'s, if worse): *high* for `dag_run.conf` or params (also through a task argument), *medium* for another task\'s output (XCom) or a task function\'s parameter that no call site in the file shows, *low* for a Variable, an environment value or an origin the file does not show (`getattr(sqlalchemy.types, type_name)`, `getattr(requests, method)` in a helper). `getattr` on ordinary objects is not reported, nor names from a loop over constants.',
       why:
         '`getattr(builtins, name)` or `getattr(os, name)` with a computed name reaches `eval`, `exec`, `system` or `popen` without the word appearing in the file: it is how obfuscated payloads evade greps and linters, and how input picks which function to call. DAG factories that map YAML strings to operator classes this way let whoever edits the YAML call any function of the module.',
       example: '```python\nimport builtins\nrunner = getattr(builtins, "".join(["ex", "ec"]))\nrunner(PAYLOAD)\n\nop_class = getattr(importlib.import_module(cfg["module"]), cfg["class"])\n```',
@@ -85,8 +85,9 @@ export default defineRule({
   // `b["ev" + "al"](…)`)
   // (two top-level patterns: tree-sitter does not apply a predicate inside one branch of an alternation)
   query: `(subscript value: [(identifier) (attribute)] @v (#match? @v "(__builtins__|__dict__)$")) @sub
+    (subscript value: (call function: (identifier) @vars (#eq? @vars "vars")) @v) @sub
     (assignment left: (identifier) @alias right: (_) @rhs (#match? @rhs "(__builtins__|__dict__)"))`,
-  keywords: ['__builtins__', '__dict__'],
+  keywords: ['__builtins__', '__dict__', 'vars'],
   onMatch(c, ctx) {
     if (c.rhs) {
       const mod = namespaceIn(c.rhs[0], ctx);
@@ -101,7 +102,10 @@ export default defineRule({
     }
     const at = c.sub[0];
     const v = unwrap(c.v[0]);
-    const base = v.type === 'attribute' && v.childForFieldName('attribute')?.text === '__dict__' ? v.childForFieldName('object')! : v;
+    // `vars(builtins)[name]` is `builtins.__dict__[name]`
+    const viaVars = c.vars ? callArgs(v).positional[0] : undefined;
+    if (c.vars && !viaVars) return;
+    const base = viaVars ?? (v.type === 'attribute' && v.childForFieldName('attribute')?.text === '__dict__' ? v.childForFieldName('object')! : v);
     // `mod.__dict__[k] = v` / `__builtins__[k] = v` writes: still a computed binding, report as well
     const name = at.namedChildren.find((x, i) => i > 0 && x.type !== 'comment');
     check(at, base, name, ctx);

@@ -122,14 +122,32 @@ function queryOf(q: QueriedRule): Parser.Query {
 /** Where the rules' keywords and pattern words occur in the file (src/engine/keywords.ts), found on first use. */
 class FileWords {
   private hitsOf: number[][] | null = null;
+  private assembledOf: number[][] | null = null;
   constructor(private readonly text: string, private readonly scanner: KeywordScanner) {}
   /** Start offsets of each scanner word, by id. */
   get hits(): number[][] {
     return (this.hitsOf ??= this.scanner.scan(this.text));
   }
+  /**
+   * Does the file hold the word — written out, or assembled from string pieces (`"ev" + "al"`, `"".join(["sys",
+   * "tem"])`)? Names are resolved through such strings (`vars(builtins)["ev" + "al"]`, `getattr(os, "sys" + "tem")`),
+   * so a prefilter that only read the words as written would let the assembled call skip its rule.
+   */
   has(id: number): boolean {
-    return this.hits[id].length > 0;
+    if (this.hits[id].length > 0) return true;
+    this.assembledOf ??= this.scanner.scan(assembledWords(this.text));
+    return this.assembledOf[id].length > 0;
   }
+}
+
+/** Runs of two or more short word-like string literals, joined by `+` or juxtaposed, or listed in a `join`. */
+const PIECES = /(?:["'][\w.]{1,30}["']\s*\+?\s*){2,}|\bjoin\(\s*[[(](?:\s*["'][\w.]{0,30}["']\s*,?)+\s*[\])]/g;
+
+/** The words string pieces of the text spell when joined (`"ev" + "al"` -> `eval`), one per line; `''` if none. */
+export function assembledWords(text: string): string {
+  let out = '';
+  for (const m of text.matchAll(PIECES)) out += m[0].replace(/^join\(|["'+,\s()[\]]/g, '') + '\n';
+  return out;
 }
 
 /**

@@ -129,8 +129,15 @@ describe('derived prefilters never change findings', () => {
       'import requests\nr = (requests.\n    get("https://example.net"))\n',
       'import requests\nr = (requests  # why\n    .get("https://example.net"))\n',
       'from requests \\\n    import get\nget("https://example.net")\n',
+      // the callee's name written nowhere whole: assembled from string pieces
+      'import builtins\n_e = vars(builtins)["ev" + "al"]\n_e(input())\n',
+      'import builtins\nbuiltins.__dict__["ex" "ec"](input())\n',
+      'import os\nf = getattr(os, "".join(["sys", "tem"]))\nf(input())\n',
     ];
     for (const src of cases) compare(all, src, src);
+    // … and the assembled call is found at all (the comparison alone would pass if both runs missed it)
+    const found = analyzeSource('a.py', cases.at(-3)!, all, DEFAULT_SETTINGS).findings.map((f) => `${f.ruleId}:${f.line}`);
+    expect(found).toContain('DG301:3');
   });
 
   it('finds what engine v1\'s hand-written text prefilters missed', () => {
