@@ -28,7 +28,7 @@ export default defineRule({
     },
     docs: {
       what:
-        'Finds `eval`, `exec`, `compile` and `__import__` handed on instead of called: as an argument (`map(exec, payloads)`, `functools.partial(eval, …)`), as a dict value or keyword argument — above all Airflow\'s `user_defined_macros={"calc": eval}` / `user_defined_filters`, which makes the builtin callable from every template of the DAG (`{{ calc(dag_run.conf["expr"]) }}`) — or bound to another name (`run = exec`). Registered as a template macro or filter, also process and import functions (`user_defined_macros={"sh": os.system}`, `subprocess.*`, `importlib.import_module`, `getattr`, `pickle.loads`, `open`…). Only the builtins count: a local function or import named the same does not. A dispatch table of them (`RUNNERS = {"expr": eval, "python": exec}`) that is called with a lookup (`RUNNERS[lang](body)`, or `runner = RUNNERS[lang]` then `runner(body)`) is reported where it is called, with the origin of what it is given.',
+        'Finds `eval`, `exec`, `compile` and `__import__` handed on instead of called: as an argument (`map(exec, payloads)`, `functools.partial(eval, …)`), as a dict value or keyword argument — above all Airflow\'s `user_defined_macros={"calc": eval}` / `user_defined_filters`, which makes the builtin callable from every template of the DAG (`{{ calc(dag_run.conf["expr"]) }}`) — or bound to another name (`run = exec`). Registered as a template macro or filter, also process and import functions (`user_defined_macros={"sh": os.system}`, `subprocess.*`, `importlib.import_module`, `getattr`, `pickle.loads`, `open`…). Only the builtins count: a local function or import named the same does not. A dispatch table of them (`RUNNERS = {"expr": eval, "python": exec}`, also wrapped in lambdas: `{"expr": lambda s: eval(s)}`) that is called with a lookup (`RUNNERS[lang](body)`, or `runner = RUNNERS[lang]` then `runner(body)`) is reported where it is called, with the origin of what it is given.',
       why:
         'A call of `eval(x)` is easy to see and to check (DG301); the same builtin passed as a value hides the call site. Registered as a Jinja macro it turns every template, including those fed by `dag_run.conf`, into a code-execution primitive on the worker; aliased, it escapes name-based scanners.',
       example: '```python\nwith DAG("calc", user_defined_macros={"calc": eval}):\n    BashOperator(task_id="t", bash_command="echo {{ calc(dag_run.conf[\'expr\']) }}")\n```',
@@ -43,6 +43,7 @@ export default defineRule({
   (list (identifier) @fn)
   (tuple (identifier) @fn)
 ] @use
+(pair value: (lambda body: (call function: (identifier) @fn)) @wrapped) @use
 (keyword_argument name: (identifier) @udk value: (dictionary) @udd (#match? @udk "^user_defined_(macros|filters)$"))`,
   // (the macro dicts as a second top-level pattern: a `#match?` inside the alternation would reject its other branches)
   keywords: ['eval', 'exec', 'compile', '__import__', 'user_defined_macros', 'user_defined_filters'],
@@ -72,6 +73,9 @@ export default defineRule({
     // a dispatch table (`RUNNERS = {"expr": eval}`) called with a lookup (`RUNNERS[lang](body)`, or through the name
     // the lookup is bound to): reported where it runs, once per table, with what it is given
     const calls = use.type === 'pair' ? dispatchCalls(use.parent!, ctx) : [];
+    // `{"expr": lambda s: eval(s)}`: the lambda only forwards to the runner; as a table value it is the runner when
+    // the table is called with a lookup (else the call inside is DG301's)
+    if (c.wrapped && !calls.length) return;
     if (calls.length) {
       for (const call of calls) {
         if (!ctx.once(call)) continue;

@@ -18,6 +18,8 @@ interface Dump {
   /** Where it goes when it visibly leaves the process: 'network', 'file', 'log'. */
   sink: string | null;
   bound: string | null;
+  /** The function whose return value holds it (`return {"conns": {k: v for k, v in os.environ.items() …}}`). */
+  returnedBy: string | null;
 }
 
 const COPIERS = new Set(['dict', 'list', 'tuple', 'set', 'sorted', 'collections.OrderedDict']);
@@ -136,7 +138,27 @@ function collect(id: SyntaxNode, ctx: RuleContext): void {
   // `some_function(os.environ)` with no visible sink: not a dump.
   if (node === env && p.type === 'argument_list' && !sink) return;
   if (p.type === 'keyword_argument' && !sink) return;
-  ctx.ruleState((): Dump[] => []).push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node) });
+  ctx.ruleState((): Dump[] => []).push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node), returnedBy: returningFunction(node) });
+}
+
+/** The name of the function that returns an expression containing `node` (not through a nested function or lambda). */
+function returningFunction(node: SyntaxNode): string | null {
+  let inReturn = false;
+  for (let n: SyntaxNode | null = node.parent; n; n = n.parent) {
+    if (n.type === 'return_statement') inReturn = true;
+    else if (n.type === 'lambda' || n.type === 'class_definition' || n.type === 'module') return null;
+    else if (n.type === 'function_definition') return inReturn ? (n.childForFieldName('name')?.text ?? null) : null;
+  }
+  return null;
+}
+
+/**
+ * The names the file binds a helper's result to (`payload = _collect(…)`), and the helper's call itself: what a sink's
+ * arguments must mention for the helper's returned dump to reach it.
+ */
+function helperResultNames(fn: string, text: string): RegExp {
+  const names = [...text.matchAll(new RegExp(`^[ \\t]*([A-Za-z_]\\w*)[ \\t]*=[ \\t]*(?:self\\.)?${fn}[ \\t]*\\(`, 'gm'))].map((m) => m[1]);
+  return new RegExp(`\\b(?:${fn}\\s*\\(${names.map((n) => `|${n}\\b`).join('')})`);
 }
 
 function report(ctx: RuleContext): void {
@@ -146,8 +168,10 @@ function report(ctx: RuleContext): void {
   const parseNetwork = facts.calls.some((f) => f.kinds.has('network') && f.parseTime);
   for (const d of dumps) {
     let sink = d.sink;
-    if (!sink && d.bound) {
-      const re = new RegExp(`\\b${d.bound}\\b`);
+    if (!sink && (d.bound || d.returnedBy)) {
+      // through the name it is bound to, or through the helper that returns it (`payload = _collect(…)` then
+      // `requests.post(url, json=payload)`)
+      const re = d.bound ? new RegExp(`\\b${d.bound}\\b`) : helperResultNames(d.returnedBy!, ctx.file.text);
       const used = facts.calls.find(
         (f) => (f.kinds.has('network') || f.kinds.has('write')) && re.test(f.call.childForFieldName('arguments')?.text ?? ''),
       );

