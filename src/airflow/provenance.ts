@@ -899,7 +899,8 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
     case 'call': {
       const q = ctx.callee(n) ?? '';
       const args = callArgs(n);
-      const argNodes = [...args.positional, ...args.keywords.values()];
+      // `f(*parts)`, `tmpl.format(**conf)`: what is spread is passed too
+      const argNodes = [...args.positional, ...args.keywords.values(), ...(args.hasSplat ? spreadValues(n) : [])];
       if (SANITIZERS.has(q)) return mk('safe');
       if (CONFIG_CALLS.has(q) || /(^|\.)Variable\.get$/.test(q) || /\.get_connection$/.test(q)) return mk('config');
       if (/(^|\.)xcom_pull$/.test(q) || /\.xcom_pull$/.test(n.childForFieldName('function')?.text ?? '')) return mk('xcom');
@@ -919,6 +920,11 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
           // else `.get` on a module or client may fetch anything (`requests.get`)
           if (isLoadedDocument(obj, ctx)) return combine([obj, ...argNodes]);
           return mk('unknown');
+        }
+        // `TEMPLATE.format(**locals())`: the names the template's fields ask for (commandParts follows them)
+        if (attr === 'format' && args.hasSplat) {
+          const parts = commandParts(n);
+          if (parts.literals.length) return combine(parts.values);
         }
         if (COMBINING_METHODS.has(attr)) return combine([obj, ...argNodes]);
       }
@@ -946,6 +952,15 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
     default:
       return mk('unknown');
   }
+}
+
+/** The expressions a call spreads (`*parts`, `**conf`). */
+function spreadValues(call: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (const a of call.childForFieldName('arguments')?.namedChildren ?? []) {
+    if ((a.type === 'list_splat' || a.type === 'dictionary_splat') && a.namedChildren[0]) out.push(a.namedChildren[0]);
+  }
+  return out;
 }
 
 /**
