@@ -135,6 +135,11 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
             if (!isConstant(items)) out.formatted = true;
             return out;
           }
+          // `" ".join(parts_of("{{ params.x }}"))`: the parts a helper of this file returns
+          if (items?.type === 'call' && items.childForFieldName('function')?.type === 'identifier') {
+            out.formatted = true;
+            return commandParts(items, depth + 1, out);
+          }
         }
         if (method === 'strip' || method === 'rstrip' || method === 'lstrip' || method === 'replace' || method === 'dedent') {
           return commandParts(obj, depth, out);
@@ -238,17 +243,37 @@ function helperArgumentLiterals(call: SyntaxNode, name: string): { node: SyntaxN
   const body = def?.childForFieldName('body');
   if (!def || !body || (call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) return [];
   const params = (def.childForFieldName('parameters')?.namedChildren ?? []).map((p) => (p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChildren[0]?.text ?? ''));
-  const used = new Set<string>();
+  // the names the returns are made of, and what flows into them inside the body: `parts = [_flag("x", x)]`,
+  // `parts.append(…)`, `cmd += …` (a small fixpoint over the body's own statements)
+  const reaching = new Set<string>();
+  const flows: [string, SyntaxNode][] = [];
   const stack: SyntaxNode[] = [body];
   while (stack.length) {
     const x = stack.pop()!;
     if (x.type === 'function_definition' || x.type === 'class_definition' || x.type === 'lambda') continue;
     if (x.type === 'return_statement') {
-      for (const id of x.descendantsOfType('identifier')) if (params.includes(id.text)) used.add(id.text);
+      for (const id of x.descendantsOfType('identifier')) reaching.add(id.text);
       continue;
+    }
+    if (x.type === 'assignment' || x.type === 'augmented_assignment') {
+      const l = x.childForFieldName('left');
+      const r = x.childForFieldName('right');
+      if (l?.type === 'identifier' && r) flows.push([l.text, r]);
+    } else if (x.type === 'call') {
+      const f = x.childForFieldName('function');
+      const o = f?.type === 'attribute' ? f.childForFieldName('object') : null;
+      if (o?.type === 'identifier' && /^(append|extend|insert|add|update)$/.test(f!.childForFieldName('attribute')?.text ?? '')) flows.push([o.text, x.childForFieldName('arguments') ?? x]);
     }
     for (const ch of x.namedChildren) stack.push(ch);
   }
+  for (let changed = true, rounds = 0; changed && rounds < 8; rounds++) {
+    changed = false;
+    for (const [target, value] of flows) {
+      if (!reaching.has(target)) continue;
+      for (const id of value.descendantsOfType('identifier')) if (!reaching.has(id.text)) (reaching.add(id.text), (changed = true));
+    }
+  }
+  const used = new Set(params.filter((p) => reaching.has(p)));
   const args = callArgs(call);
   const out: { node: SyntaxNode; text: string }[] = [];
   for (const p of used) {
