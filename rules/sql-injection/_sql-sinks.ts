@@ -56,6 +56,7 @@ export function sqlOf(call: SyntaxNode, fn: string, ctx: RuleContext): SyntaxNod
     if (!op) return null;
     last = op.split('.').pop()!;
     if (SQL_OPERATORS.includes(last)) return args.keywords.get('sql') ?? null;
+    if (last === 'BigQueryInsertJobOperator') return bigQueryQuery(args.keywords.get('configuration'), ctx);
     const kw = OTHER_SQL_KEYWORD.get(last);
     return kw ? (args.keywords.get(kw) ?? null) : null;
   }
@@ -74,11 +75,7 @@ export function sqlOf(call: SyntaxNode, fn: string, ctx: RuleContext): SyntaxNod
     if (!/spark|sqlcontext|hivecontext|getOrCreate/i.test(recv)) return null;
     return argument(args, 'sqlQuery', 0) ?? null;
   }
-  if (last === 'BigQueryInsertJobOperator') {
-    const conf = args.keywords.get('configuration');
-    const q = conf && dictValue(unwrap(conf), 'query');
-    return (q && dictValue(unwrap(q), 'query')) ?? null;
-  }
+  if (last === 'BigQueryInsertJobOperator') return bigQueryQuery(args.keywords.get('configuration'), ctx);
   if (NOT_A_DATABASE.test(fn)) return null;
   if (last === 'run' || last === 'execute' || last === 'executemany') {
     // `hook.run(sql)`, `cursor.execute(sql)`, `PostgresHook(...).run(...)`: a receiver that looks like a database
@@ -119,6 +116,40 @@ export function sqlStatements(sql: SyntaxNode, ctx: RuleContext, depth = 0): Syn
     if (out.length) return out;
   }
   return [sql];
+}
+
+/**
+ * The `["query"]["query"]` of a BigQuery job configuration: written in place, bound to a name, one of a list (mapped
+ * with `.expand(configuration=[…])`), or returned by a function or task of this file (`expand(configuration=
+ * build_config())`).
+ */
+function bigQueryQuery(conf: SyntaxNode | undefined, ctx: RuleContext, depth = 0): SyntaxNode | null {
+  if (!conf || depth > 4) return null;
+  const u = unwrap(conf);
+  if (u.type === 'identifier') {
+    const v = singleBinding(u);
+    return v ? bigQueryQuery(v, ctx, depth + 1) : null;
+  }
+  if (u.type === 'dictionary') {
+    const q = dictValue(u, 'query');
+    return (q && dictValue(unwrap(q), 'query')) ?? null;
+  }
+  if (u.type === 'list' || u.type === 'tuple') {
+    for (const x of u.namedChildren) {
+      const q = x.type === 'comment' ? null : bigQueryQuery(x, ctx, depth + 1);
+      if (q) return q;
+    }
+    return null;
+  }
+  const f = u.type === 'call' ? u.childForFieldName('function') : null;
+  const def = f?.type === 'identifier' ? visibleFunction(ctx, u, f.text) : null;
+  if (def && !(u.startIndex >= def.startIndex && u.endIndex <= def.endIndex)) {
+    for (const r of returnedValues(def)) {
+      const q = bigQueryQuery(r, ctx, depth + 1);
+      if (q) return q;
+    }
+  }
+  return null;
 }
 
 function dictValue(dict: SyntaxNode, key: string): SyntaxNode | null {

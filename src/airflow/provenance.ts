@@ -567,6 +567,9 @@ const DOCUMENT_LOADERS = ['yaml.safe_load', 'json.load', 'json.loads', 'tomllib.
 const COMBINERS = new Set([
   'os.path.join', 'os.path.dirname', 'os.path.abspath', 'os.path.realpath', 'os.path.basename', 'os.path.normpath',
   'os.path.expanduser', 'os.path.splitext', 'pathlib.Path', 'pathlib.PurePath', 'pathlib.PosixPath', 'str', 'os.fspath',
+  // the same functions imported under their platform module's name (S3 keys are POSIX paths)
+  'posixpath.join', 'posixpath.dirname', 'posixpath.basename', 'posixpath.splitext', 'posixpath.normpath',
+  'pathlib.PurePosixPath', 'textwrap.dedent',
   'enumerate', 'zip', 'sorted', 'reversed', 'list', 'tuple', 'set', 'dict', 'min', 'max', 'range',
   // `string.Template("…")`: its `substitute(…)` combines the template with the values (COMBINING_METHODS)
   'string.Template',
