@@ -3,7 +3,7 @@ import type { RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
 import { defineRule } from '../../src/engine/rule';
-import { singleBinding } from '../../src/airflow/provenance';
+import { returnedValues, singleBinding, visibleFunction } from '../../src/airflow/provenance';
 import { laterUsesOfBinding } from '../../src/engine/locate';
 import { nameStrength } from './_names';
 import { isNotASecretValue } from './_values';
@@ -136,7 +136,7 @@ export default defineRule({
     aliases: ['B106', 'S106'],
     docs: {
       what:
-        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`, `pika.PlainCredentials(user, "pw")`, `ldap.simple_bind_s(dn, "pw")` on any connection object, `redis.Redis(host, port, db, "pw")`, `boto3.Session(key_id, "secret")`, `minio.Minio`, `hvac.Client(url, "token")`, `pysftp.Connection`, Trino/Presto `BasicAuthentication(user, "pw")`, `sqlalchemy.URL.create(driver, user, "pw", …)`, Cassandra, Tableau, NTLM and exchangelib credentials, `jaydebeapi.connect(driver, url, [user, "pw"])`, Oracle\'s `oracledb.connect("user/pw@dsn")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); an `Authorization`/`X-API-Key` header whose credential is a constant held in a name (`{"Authorization": f"Bearer {TOKEN}"}` with `TOKEN = "…"`); a literal signing or encryption key (`jwt.encode(claims, "k", algorithm="HS256")`, `jwt.decode`, `hmac.new(b"k", …)`, `Fernet(b"…")`, `AES.new(b"…", …)`, itsdangerous serializers); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form); constants bound to a name that does not announce them and then used where a credential goes: `_AUTH = base64.b64decode("…").decode()` … `connect(password=_AUTH)`, `pymysql.connect(host, user, DBX, db)` with `DBX = "…"`; credentials spread from a constant tuple (`ftp.login(*CREDS)`); a decoded `user:password` pair whatever name holds it; and, in a file that base64-decodes a value not written at the call (`b64decode(entry["blob"])` in a helper), its base64 literals that decode to a password-like value (8–64 characters mixing three character classes; not `host:port`, URLs, paths, e-mail addresses or dates).',
+        'Finds credentials that no secret-named variable announces, recognised by where they are used: the password passed by position to a client constructor or login (`pymssql.connect(host, user, "pw", db)`, `pymysql`/`MySQLdb`/`oracledb`/`cx_Oracle`/`ldap3`, `ftplib.FTP(host, user, "pw")`, `smtp.login(user, "pw")`, `ssh.connect(host, 22, user, "pw")`, `pika.PlainCredentials(user, "pw")`, `ldap.simple_bind_s(dn, "pw")` on any connection object, `redis.Redis(host, port, db, "pw")`, `boto3.Session(key_id, "secret")`, `minio.Minio`, `hvac.Client(url, "token")`, `pysftp.Connection`, Trino/Presto `BasicAuthentication(user, "pw")`, `sqlalchemy.URL.create(driver, user, "pw", …)`, Cassandra, Tableau, NTLM and exchangelib credentials, `jaydebeapi.connect(driver, url, [user, "pw"])`, Oracle\'s `oracledb.connect("user/pw@dsn")`); an argv list or command string with a secret flag followed by a literal (`["--password", "…"]` in KubernetesPodOperator `arguments`/`cmds`, `subprocess.run([...])`, `--token=…`); `base64.b64encode(b"user:password")` (encoding is not hiding); an `Authorization`/`X-API-Key` header whose credential is a constant held in a name (`{"Authorization": f"Bearer {TOKEN}"}` with `TOKEN = "…"`); a literal signing or encryption key (`jwt.encode(claims, "k", algorithm="HS256")`, `jwt.decode`, `hmac.new(b"k", …)`, `Fernet(b"…")`, `AES.new(b"…", …)`, itsdangerous serializers); and secret-named values hidden behind a call — `password=base64.b64decode("…")`, `params={"db_password": Param("…")}` (shown in the trigger form); constants bound to a name that does not announce them and then used where a credential goes: `_AUTH = base64.b64decode("…").decode()` … `connect(password=_AUTH)`, `pymysql.connect(host, user, DBX, db)` with `DBX = "…"`; credentials spread from a constant tuple (`ftp.login(*CREDS)`); a password joined from constant pieces (`"".join(_PW_PARTS)`), also returned by a helper of the file and unpacked (`user, pw = _credentials()`); a decoded `user:password` pair whatever name holds it; and, in a file that base64-decodes a value not written at the call (`b64decode(entry["blob"])` in a helper), its base64 literals that decode to a password-like value (8–64 characters mixing three character classes; not `host:port`, URLs, paths, e-mail addresses or dates).',
       why:
         'The same password as in DG101, only without the name that would give it away: review and name-based scanners (bandit, ruff `S`) miss it, and it lives in git history, CI logs and the DAG code view all the same. Base64 is an encoding anyone reverses; a `Param` default is displayed to everyone who can trigger the DAG.',
       example:
@@ -427,11 +427,69 @@ function constantThroughName(node: SyntaxNode, ctx: RuleContext): { value: strin
   const direct = literal(node);
   if (direct !== null) return { value: direct, how: '' };
   const u = unwrap(node);
-  // a secret-named name bound to a literal is DG101's, reported where it is bound
-  if (u.type !== 'identifier' || nameStrength(u.text) === 'strong') return null;
+  const joined = u.type === 'call' ? constantValue(u, ctx) : null;
+  if (joined !== null) return { value: joined, how: ' (joined from pieces)' };
+  if (u.type !== 'identifier') return null;
   const def = singleBinding(u);
-  const text = def && literal(def);
+  // a secret-named name bound to a literal is DG101's, reported where it is bound
+  if (def && literal(def) !== null && nameStrength(u.text) === 'strong') return null;
+  const text = constantValue(u, ctx);
   return text === null ? null : { value: text, how: ` (through \`${u.text}\`)` };
+}
+
+/**
+ * The constant string an expression holds, through what hides it: names bound once, pieces joined
+ * (`"".join(_PW_PARTS)` with `_PW_PARTS = ("Ftp", "m1rr0r", …)`), and a tuple a helper of this file returns, unpacked
+ * (`user, pw = _credentials()`). Null when any part is not constant.
+ */
+function constantValue(node: SyntaxNode, ctx: RuleContext, depth = 0): string | null {
+  const direct = literal(node);
+  if (direct !== null || depth > 4) return direct;
+  const u = unwrap(node);
+  if (u.type === 'call') {
+    const f = u.childForFieldName('function');
+    if (f?.type !== 'attribute' || f.childForFieldName('attribute')?.text !== 'join') return null;
+    const sep = stringValue(f.childForFieldName('object'));
+    const arg = callArgs(u).positional[0];
+    let seq = arg ? unwrap(arg) : null;
+    if (seq?.type === 'identifier') seq = singleBinding(seq);
+    if (sep === null || !seq || (seq.type !== 'list' && seq.type !== 'tuple')) return null;
+    const parts: string[] = [];
+    for (const x of seq.namedChildren) {
+      if (x.type === 'comment') continue;
+      const v = constantValue(x, ctx, depth + 1);
+      if (v === null) return null;
+      parts.push(v);
+    }
+    return parts.join(sep);
+  }
+  if (u.type !== 'identifier') return null;
+  const def = unpackedFromHelper(u, ctx) ?? singleBinding(u);
+  return def ? constantValue(def, ctx, depth + 1) : null;
+}
+
+/** `user, pw = _credentials()` with `def _credentials(): return USER, "".join(PARTS)`: the element `pw` takes. */
+function unpackedFromHelper(use: SyntaxNode, ctx: RuleContext): SyntaxNode | null {
+  for (let b = use.parent; b; b = b.parent) {
+    if (b.type !== 'block' && b.type !== 'module') continue;
+    for (const st of b.namedChildren) {
+      if (st.startIndex >= use.startIndex) break;
+      const a = st.type === 'expression_statement' ? st.namedChildren[0] : null;
+      const left = a?.type === 'assignment' ? a.childForFieldName('left') : null;
+      if (!left || (left.type !== 'pattern_list' && left.type !== 'tuple_pattern')) continue;
+      const i = left.namedChildren.findIndex((x) => x.type === 'identifier' && x.text === use.text);
+      const right = a!.childForFieldName('right');
+      const f = right?.type === 'call' ? right.childForFieldName('function') : null;
+      if (i < 0 || f?.type !== 'identifier') continue;
+      const def = visibleFunction(ctx, right!, f.text);
+      const returns = def ? returnedValues(def) : [];
+      if (returns.length !== 1) return null;
+      const r = unwrap(returns[0]);
+      const items = r.type === 'tuple' || r.type === 'expression_list' ? r.namedChildren.filter((x) => x.type !== 'comment') : [];
+      return items[i] ?? null;
+    }
+  }
+  return null;
 }
 
 /** The name a call's value is bound to: `x = call`, `x=call` (keyword), `"x": call` (dict pair). */

@@ -65,7 +65,7 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
     const secret = decodeLoose(userinfo.slice(colon + 1));
     const host = authority.slice(at + 1).replace(/:\d+$/, '');
     if (!isCredentialValue(secret)) continue;
-    if (/(^|\.)(example\.(com|org|net)|example|host|hostname|your[-_]?host|server)$/i.test(host)) continue;
+    if (DOC_HOST.test(host)) continue;
     out.push({ kind: 'userinfo', scheme: m[1].toLowerCase(), secret, host, index: m.index ?? 0, length: m[0].length });
   }
   // A password holding `#`, `?` or `/` unescaped ends the authority above, yet SQLAlchemy reads everything up to the
@@ -76,7 +76,7 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
       if (!/[#?/]/.test(secret) || !isCredentialValue(secret)) continue;
       if (out.some((u) => u.kind === 'userinfo' && u.index === m.index)) continue;
       const host = m[4];
-      if (/(^|\.)(example\.(com|org|net)|example|host|hostname|your[-_]?host|server)$/i.test(host)) continue;
+      if (DOC_HOST.test(host)) continue;
       out.push({ kind: 'userinfo', scheme: m[1].toLowerCase(), secret, host, index: m.index ?? 0, length: m[0].length });
     }
   }
@@ -193,6 +193,13 @@ export function uriCredentialLines(text: string): number[] {
   }
   return [...starts].sort((x, y) => x - y);
 }
+
+/**
+ * Hosts of documentation examples (`user:pass@example.com`, `@host`, `@your-host`). A name under the reserved
+ * `.example` TLD is not one of them: it is how real internal names are anonymised in code shared outside (a
+ * realistic password next to `dwh-prod.internal.example` is as likely real as next to any other name).
+ */
+const DOC_HOST = /(^|\.)(example\.(com|org|net)|host|hostname|your[-_]?host|server)$|^example$/i;
 
 const LIBPQ_PASSWORD = /(?<=[\s'"])password=([^\s'",()]+)(?=[\s'"]|$)/g;
 // Oracle quotes a password with special characters in double quotes (`IDENTIFIED BY "Tabl3au#ro"`), or leaves a
