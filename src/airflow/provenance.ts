@@ -99,14 +99,32 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
   // the body of a `with` always runs, in the same scope: its statements count as the block's own
   // (`with open(path) as fh:⏎    CONFIG = yaml.safe_load(fh)` binds CONFIG for the rest of the module)
   const statements: SyntaxNode[] = [];
+  // … as does the body of a `try` (and its `else`/`finally`): `try: path = TABLE[key]⏎except KeyError: raise …`
+  // binds `path` after the statement. A handler's assignments are alternatives to it (recorded like `+=`).
+  const handlers: SyntaxNode[] = [];
   const collect = (b: SyntaxNode): void => {
     for (const s of b.namedChildren) {
-      const body = s.type === 'with_statement' ? s.childForFieldName('body') : null;
+      const body = s.type === 'with_statement' || s.type === 'try_statement' ? s.childForFieldName('body') : null;
       if (body) collect(body);
       else statements.push(s);
+      if (s.type !== 'try_statement') continue;
+      for (const c of s.namedChildren) {
+        const cb = c.type === 'except_clause' || c.type === 'else_clause' || c.type === 'finally_clause' ? c.namedChildren.find((x) => x.type === 'block') : null;
+        if (!cb) continue;
+        if (c.type === 'except_clause') handlers.push(cb);
+        else collect(cb);
+      }
     }
   };
   collect(block);
+  for (const h of handlers) {
+    for (const st of h.namedChildren) {
+      const a = st.type === 'expression_statement' ? st.firstNamedChild : null;
+      const left = a?.type === 'assignment' ? a.childForFieldName('left') : null;
+      const right = a?.childForFieldName('right');
+      if (left?.type === 'identifier' && right) record(left.text, { start: st.startIndex, augmented: true, right });
+    }
+  }
   for (const s of statements) {
     if (COMPOUND.test(s.type)) {
       // `for p in paths: cmd += " " + p`: a value grown inside a loop or branch, as `+=` after the assignment. The
@@ -153,6 +171,8 @@ function assignmentsOf(block: SyntaxNode): BlockAssignments {
     while (right.type === 'assignment') right = right.childForFieldName('right') ?? right;
     record(left.text, { start: s.startIndex, augmented, right });
   }
+  // handlers were recorded out of order: resolveName reads each list in source order
+  if (handlers.length) for (const list of info.values()) list.sort((x, y) => x.start - y.start);
   perTree.set(block.id, info);
   return info;
 }
