@@ -207,3 +207,18 @@ describe('DG250 SQL built by code of another module', () => {
     expect(fs.map((f) => f.severity)).toEqual(['info']);
   });
 });
+
+describe('DG401 checkpoints', () => {
+  const c = only('DG401');
+  const fn = (extra: string) =>
+    `import os, pickle, tempfile\n\ndef f(hook):\n    with tempfile.TemporaryDirectory() as d:\n        p = os.path.join(d, "x.pkl")\n${extra}        with open(p, "wb") as fh:\n            pickle.dump([1], fh)\n        with open(p, "rb") as fh:\n            return pickle.load(fh)\n`;
+  it('is info for data the function pickled itself in a temporary directory it created', () => {
+    const [f] = check(fn(''), c);
+    expect(f.severity).toBe('info');
+    expect(f.message).toContain('pickled itself');
+  });
+  it('stays medium when the function also downloads into it, or reads trigger input', () => {
+    expect(check(fn('        hook.download_file(key="m.pkl", local_path=p)\n'), c)[0].severity).toBe('medium');
+    expect(check(fn('        name = context["dag_run"].conf["name"]\n'), c)[0].severity).toBe('medium');
+  });
+});
