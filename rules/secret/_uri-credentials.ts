@@ -162,8 +162,11 @@ export function findUriCredentials(text: string, hint = true): UriCredential[] {
     }
   }
   // SQL run by SQL operators: CREATE/ALTER USER ... PASSWORD '...', IDENTIFIED BY '...'
-  if (/\b(user|role|login)\b/i.test(text)) {
+  // (`IDENTIFIED BY` needs no `USER` beside it: the statement is often split over lines, and the text here may be one)
+  const userContext = /\b(user|role|login)\b/i.test(text);
+  if (userContext || /\bidentified\s+by\b/i.test(text)) {
     for (const m of text.matchAll(SQL_PASSWORD)) {
+      if (!userContext && !/^identified/i.test(m[1] ?? m[4] ?? '')) continue;
       const secret = m[2] ?? m[3] ?? m[5];
       if (!isCredentialValue(secret)) continue;
       out.push({ kind: 'sql', secret, index: m.index ?? 0, length: m[0].length });
