@@ -143,7 +143,8 @@ function mappedCommandBody(v: SyntaxNode): SyntaxNode | null {
 
 /**
  * `expand(bash_command=make_cmds())`: the commands a function of this file returns as a list — the elements of a
- * returned list literal, or the element of a returned list comprehension.
+ * returned list literal, the element of a returned list comprehension, or what a returned name was given (its
+ * literal, and each `.append(…)`/`+=` after it).
  */
 function commandsReturnedBy(v: SyntaxNode, ctx: RuleContext): { node: SyntaxNode; fn: string }[] {
   if (v.type !== 'call') return [];
@@ -162,7 +163,20 @@ function commandsReturnedBy(v: SyntaxNode, ctx: RuleContext): { node: SyntaxNode
       if (r?.type === 'list_comprehension') {
         const b = r.childForFieldName('body');
         if (b) out.push({ node: b, fn: f.text });
-      } else if (r?.type === 'list') for (const it of r.namedChildren) if (it.type !== 'comment') out.push({ node: it, fn: f.text });
+      } else if (r?.type === 'list') {
+        for (const it of r.namedChildren) if (it.type !== 'comment') out.push({ node: it, fn: f.text });
+      } else if (r?.type === 'identifier') {
+        // `cmds = []` … `cmds.append(f"… {key}")` … `return cmds`: each appended command
+        for (const d of resolveName(r)) {
+          const u = unwrap(d);
+          if (u.type === 'list' || u.type === 'tuple') {
+            for (const it of u.namedChildren) if (it.type !== 'comment') out.push({ node: it, fn: f.text });
+          } else if (u.type === 'list_comprehension') {
+            const b = u.childForFieldName('body');
+            if (b) out.push({ node: b, fn: f.text });
+          } else out.push({ node: d, fn: f.text });
+        }
+      }
       continue;
     }
     for (const ch of n.namedChildren) stack.push(ch);
