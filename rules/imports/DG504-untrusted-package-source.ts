@@ -1,0 +1,94 @@
+import type { SyntaxNode } from 'tree-sitter';
+import type { RuleContext } from '../../src/engine/context';
+import { defineRule } from '../../src/engine/rule';
+import { callArgs, unwrap } from '../../src/engine/python';
+import { classifyJinja, jinjaExpressions, restrictedParams } from '../../src/airflow/jinja';
+import { provenance } from '../../src/airflow/provenance';
+import { commandParts } from '../../src/airflow/strings';
+import { stringsWithShape } from '../malicious/_shell-shapes';
+
+/** pip options that take packages from another index than PyPI's, or trust a host without TLS. */
+const INDEX_OPTION = /(?:--(?:extra-)?index-url|(?:^|\s)-i|--find-links|(?:^|\s)-f)[\s=]+["']?(http:\/\/\S+)|--trusted-host[\s=]+["']?(\S+)|--extra-index-url[\s=]+["']?(https:\/\/\S+)/;
+/** A pip command line (or a requirements line) choosing its index. */
+const PIP_INDEX = new RegExp(String.raw`\bpip[0-9.]*\s+(?:install|download)\b[^\n]*?(?:${INDEX_OPTION.source})`);
+
+function what(m: RegExpExecArray): { how: string; severity: 'high' | 'medium' } {
+  if (m[1]) return { how: `packages downloaded over plain HTTP (\`${m[1].replace(/["',)\]]+$/, '')}\`): whoever is on the path chooses the code the worker installs and runs`, severity: 'high' };
+  if (m[2]) return { how: `\`--trusted-host ${m[2].replace(/["',)\]]+$/, '')}\` turns off TLS verification for that index`, severity: 'medium' };
+  return { how: `\`--extra-index-url\` (\`${m[3].replace(/["',)\]]+$/, '')}\`): pip takes the highest version from either index, so anyone who publishes the same name on PyPI wins (dependency confusion); use \`--index-url\` on a proxy that serves both`, severity: 'medium' };
+}
+
+/** Requirements and pip options of a virtualenv task or operator: trigger input, or an index that is not safe. */
+function checkRequirements(call: SyntaxNode, ctx: RuleContext): void {
+  const kws = callArgs(call).keywords;
+  let restricted: Set<string> | null = null;
+  for (const kw of ['requirements', 'pip_install_options', 'index_urls']) {
+    const node = kws.get(kw);
+    if (!node) continue;
+    const u = unwrap(node);
+    const parts = { literals: [] as { node: SyntaxNode; text: string }[], values: [] as SyntaxNode[] };
+    for (const item of u.type === 'list' || u.type === 'tuple' ? u.namedChildren.filter((x) => x.type !== 'comment') : [node]) {
+      const p = commandParts(item);
+      parts.literals.push(...p.literals);
+      parts.values.push(...p.values);
+    }
+    // `pip_install_options=["--extra-index-url", "http://…"]`: an option and its value in two elements
+    const joined = kw === 'pip_install_options' ? INDEX_OPTION.exec(parts.literals.map((l) => l.text).join(' ')) : null;
+    if (joined && ctx.once(node)) {
+      const w = what(joined);
+      ctx.report(node, { where: `\`${kw}\``, how: w.how }, { severity: w.severity });
+    }
+    for (const lit of parts.literals) {
+      const m = INDEX_OPTION.exec(lit.text) ?? (kw === 'index_urls' && /^http:\/\//.test(lit.text) ? ([lit.text, lit.text] as unknown as RegExpExecArray) : null);
+      if (m && !joined && ctx.once(lit.node)) {
+        const w = what(m);
+        ctx.report(lit.node, { where: `\`${kw}\``, how: w.how }, { severity: w.severity });
+      }
+      for (const e of jinjaExpressions(lit.text)) {
+        const k = classifyJinja(e.expr, (restricted ??= restrictedParams(call, ctx)));
+        if (k.trust !== 'user' || !ctx.once(lit.node)) continue;
+        ctx.report(lit.node, { where: `\`${kw}\``, how: `it renders \`{{ ${e.expr} }}\` (${k.why}): whoever triggers the DAG chooses which packages are installed and run` }, { severity: k.viaParams ? 'medium' : 'high' });
+        break;
+      }
+    }
+    // requirements passed as Python values: `requirements=conf["packages"]` in a factory, a task's argument
+    for (const v of parts.values) {
+      const p = provenance(v, ctx);
+      if (p.trust !== 'user' || !ctx.once(v)) continue;
+      ctx.report(v, { where: `\`${kw}\``, how: 'the value comes from whoever triggers the DAG: they choose which packages are installed and run' }, { severity: 'high' });
+    }
+  }
+}
+
+export default defineRule({
+  meta: {
+    id: 'DG504',
+    name: 'untrusted-package-source',
+    category: 'unapproved-import',
+    severity: 'high',
+    message: 'untrusted package source in {where}: {how}',
+    docs: {
+      what:
+        'Finds packages installed from a source the platform does not control: the `requirements` (also `pip_install_options`, `index_urls`) of `@task.virtualenv` / `PythonVirtualenvOperator` rendered from trigger input (`"{{ dag_run.conf[\'packages\'] }}"`: *high*; `{{ params.x }}`: *medium*) or given a Python value from it; and pip options in those arguments or in any command string (`bash_command`, `subprocess`, pod arguments): an index or find-links over plain `http://` (*high*), `--trusted-host` (*medium*), `--extra-index-url` (*medium*: dependency confusion).',
+      why:
+        'Installing a package runs its code — its build scripts at install, its modules at import — on the worker, with the worker\'s credentials. Packages named by whoever triggers the DAG are arbitrary code execution by another name. An index reached over HTTP lets anyone on the network path substitute the package; `--extra-index-url` makes pip pick the highest version among PyPI and the private index, so a public package named like an internal one is installed instead (dependency confusion).',
+      example:
+        '```python\n@task.virtualenv(requirements="{{ dag_run.conf.get(\'packages\', []) }}")\ndef run_script(): ...\n\nBashOperator(task_id="deps", bash_command="pip install --extra-index-url http://pypi.acme.internal/simple acme-utils")\n```',
+      useInstead:
+        '```python\n@task.virtualenv(requirements=["pandas==2.2.2", "acme-utils==1.4.0"], index_urls=["https://pypi-proxy.acme.internal/simple"])\ndef run_script(): ...\n```\n(pinned requirements from the repository, one HTTPS index — a proxy serving PyPI and internal packages)',
+    },
+  },
+  calls: ['airflow.**.task.virtualenv', 'airflow.**.virtualenv_task', 'airflow.**.PythonVirtualenvOperator', 'airflow.**.task.external_python', 'airflow.**.ExternalPythonOperator'],
+  onCall(call, _fn, ctx) {
+    checkRequirements(call, ctx);
+  },
+  keywords: ['index-url', 'trusted-host', 'find-links', ' -i ', ' -f '],
+  onFile(ctx) {
+    stringsWithShape(ctx, (t) => /\bpip/.test(t), PIP_INDEX, (s) => {
+      const m = INDEX_OPTION.exec(s.text);
+      if (!m || !ctx.once(s)) return;
+      const w = what(m);
+      ctx.report(s, { where: 'a pip command', how: w.how }, { severity: w.severity });
+    });
+  },
+});
