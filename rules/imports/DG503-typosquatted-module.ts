@@ -1,5 +1,4 @@
 import { defineRule } from '../../src/engine/rule';
-import { importStatementTexts, statementBindings } from '../../src/engine/imports';
 import { STDLIB_MODULE_NAMES } from '../import-path/stdlib-names';
 import { importedModules } from './_util';
 import { NOT_TYPOSQUATS, POPULAR_PACKAGES } from './_popular-packages';
@@ -52,11 +51,9 @@ export default defineRule({
   onFile(ctx) {
     // the names are read from the text first (cheap: no tree), then confirmed on the real import statements
     const suspects = new Set<string>();
-    for (const stmt of importStatementTexts(ctx.file.text)) {
-      for (const b of statementBindings(stmt)) {
-        const top = b.target.split('.')[0];
-        if (top && imitated(top)) suspects.add(top);
-      }
+    for (const b of ctx.importBindings) {
+      const top = b.target.split('.')[0];
+      if (top && imitated(top)) suspects.add(top);
     }
     if (!suspects.size) return;
     for (const imp of importedModules(ctx)) {

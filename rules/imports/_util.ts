@@ -7,7 +7,6 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineService, type RuleContext } from '../../src/engine/context';
 import type { Severity } from '../../src/report';
 import { callArgs, stringValue } from '../../src/engine/python';
-import { importStatementTexts } from '../../src/engine/imports';
 
 export interface ImportedModule {
   /** Dotted module name, e.g. `airflow.providers.amazon`. */
@@ -176,7 +175,7 @@ export function mayDeny(ctx: RuleContext): boolean {
   if (ctx.settings.importDeny?.length || /__import__|import_module/.test(ctx.file.text)) return true;
   // No denied module's name in any import-looking statement of the text: no need for the real imports (nor for
   // the tree they are confirmed in). Continuation lines count: `import os, \` + `ctypes` is still caught.
-  if (!importStatementTexts(ctx.file.text).some((s) => DENY_WORDS.test(s))) return false;
+  if (!ctx.importStatementTexts.some((s) => DENY_WORDS.test(s))) return false;
   for (const r of ctx.importList) {
     const q = r.qualified;
     const dot = q.indexOf('.');

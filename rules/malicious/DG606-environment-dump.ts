@@ -2,7 +2,6 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import type { Severity } from '../../src/report';
 import type { RuleContext } from '../../src/engine/context';
-import { importAliasCandidates } from '../../src/engine/imports';
 import { boundName, classify, enclosingCalls, factsOf } from './_facts';
 import { offsets, stringsWithShape } from './_shell-shapes';
 
@@ -58,7 +57,7 @@ export default defineRule({
     const names = ['environ'];
     // Aliases are rare: read from the import lines of the text first, then confirmed with the real imports (which
     // need the tree) only when there is one.
-    if (importAliasCandidates(ctx.file.text).some((r) => r.target === 'os.environ')) {
+    if (ctx.importAliasCandidates.some((r) => r.target === 'os.environ')) {
       for (const r of ctx.importList) if (r.target === 'os.environ' && r.local !== 'environ' && /^\w+$/.test(r.local)) names.push(r.local);
     }
     const re = names.length === 1 ? /\benviron\b/ : new RegExp(`\\b(?:${names.join('|')})\\b`);

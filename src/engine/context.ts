@@ -3,7 +3,7 @@ import { SEVERITIES, severityRank, type Severity } from '../report';
 import { lineCommentOf, type DataKind } from '../data/kinds';
 import type { Settings } from './settings';
 import type { Rule } from './rule';
-import { importAliasCandidates, importLocalCandidates, importRecords, type ImportRecord } from './imports';
+import { importAliasCandidates, importBindingCandidates, importLocalCandidates, importRecords, importStatementTexts, type ImportRecord } from './imports';
 import { findImports } from './locate';
 import { appliedTo, callArgs, stringValue, unwrap } from './python';
 import { deferredRanges, statementSpan } from './scope';
@@ -341,18 +341,32 @@ export class RuleContext {
     return v;
   }
 
+  private importStatementList: string[] | null = null;
+
+  /** The text of every statement that may be an import (imports.ts `importStatementTexts`; no tree needed). */
+  get importStatementTexts(): string[] {
+    return (this.importStatementList ??= importStatementTexts(this.file.text));
+  }
+
+  private importBindingList: { target: string; local: string }[] | null = null;
+
+  /** What those statements bind: `import a.b as c` -> {target: 'a.b', local: 'c'} (an over-approximation of `imports`). */
+  get importBindings(): { target: string; local: string }[] {
+    return (this.importBindingList ??= importBindingCandidates(this.importStatementTexts));
+  }
+
   private importAliasList: { target: string; local: string }[] | null = null;
 
   /** `from subprocess import run as r` -> {target: 'subprocess.run', local: 'r'}, from the text (imports.ts). */
   get importAliasCandidates(): { target: string; local: string }[] {
-    return (this.importAliasList ??= importAliasCandidates(this.file.text));
+    return (this.importAliasList ??= importAliasCandidates(this.importBindings));
   }
 
   private importLocalSet: Set<string> | null = null;
 
   /** Names the import statements may bind, from the text (a superset of `imports`' keys; no tree needed). */
   get importLocals(): Set<string> {
-    return (this.importLocalSet ??= importLocalCandidates(this.file.text));
+    return (this.importLocalSet ??= importLocalCandidates(this.importBindings));
   }
 
   private aliasMap: Map<string, string> | null = null;

@@ -78,23 +78,21 @@ function recordsOf(raw: string, type: string, stmtOrNull: SyntaxNode | null): Im
  * gives {target: 'subprocess.run', local: 'r'}. An over-approximation (an `import … as …` inside a string counts):
  * the engine only uses it to find more call candidates, each confirmed in the tree, so it needs no tree itself.
  */
-export function importAliasCandidates(text: string): { target: string; local: string }[] {
-  const out: { target: string; local: string }[] = [];
-  for (const stmt of importStatementTexts(text)) {
-    if (!/\bas\b/.test(stmt)) continue;
-    for (const r of statementBindings(stmt)) if (r.local !== '*' && r.local !== lastSegment(r.target)) out.push(r);
-  }
-  return out;
+export function importAliasCandidates(bindings: readonly { target: string; local: string }[]): { target: string; local: string }[] {
+  return bindings.filter((r) => r.local !== '*' && r.local !== lastSegment(r.target));
+}
+
+/** Every binding of every import statement of the text (`importStatementTexts`, `statementBindings`). */
+export function importBindingCandidates(statements: readonly string[]): { target: string; local: string }[] {
+  return statements.flatMap(statementBindings);
 }
 
 /**
  * Every name the file's import statements may bind, read from the text alone (an over-approximation, as
  * `importAliasCandidates`): a name outside it is bound by no import, so resolving it needs no syntax tree.
  */
-export function importLocalCandidates(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const stmt of importStatementTexts(text)) for (const r of statementBindings(stmt)) out.add(r.local);
-  return out;
+export function importLocalCandidates(bindings: readonly { target: string; local: string }[]): Set<string> {
+  return new Set(bindings.map((r) => r.local));
 }
 
 /** The bindings of one import statement's text (as returned by `importStatementTexts`). */
