@@ -1,5 +1,6 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
+import { literalOf } from '../../src/airflow/strings';
 import { callArgs, stringValue } from '../../src/engine/python';
 import type { Severity } from '../../src/report';
 import { argStrings, classify, enclosingCalls, factsOf } from './_facts';
@@ -49,7 +50,8 @@ export default defineRule({
     // Files opened for writing in a file that downloads: candidate payload paths.
     for (const f of facts.calls) {
       if (f.fn === 'open' && f.kinds.has('write')) {
-        const p = stringValue(callArgs(f.call).positional[0]);
+        const a = callArgs(f.call).positional[0];
+        const p = a ? literalOf(a) : null;
         if (p) paths.add(p);
       }
     }
@@ -76,7 +78,8 @@ export default defineRule({
           report(f.call, 'downloaded content is run as code', f.parseTime);
           continue;
         }
-        const strs = argStrings(f.call);
+        // the path written in place or through a name bound to it (`path = "/tmp/x.py"` … `runpy.run_path(path)`)
+        const strs = argStrings(f.call) + ' ' + callArgs(f.call).positional.map((a) => literalOf(a) ?? '').join(' ');
         if ([...paths].some((p) => strs.includes(p))) {
           report(f.call, 'a downloaded file is run', f.parseTime);
           continue;

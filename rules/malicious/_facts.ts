@@ -98,7 +98,11 @@ export const SPAWN = new Set<string>([
 ]);
 
 /** Calls that run Python code. */
-export const EXEC = new Set(['exec', 'eval', 'compile', 'builtins.exec', 'builtins.eval', 'builtins.compile']);
+export const EXEC = new Set([
+  'exec', 'eval', 'compile', 'builtins.exec', 'builtins.eval', 'builtins.compile',
+  // code run from a file: `runpy.run_path(path)`, a loader built on a path
+  'runpy.run_path', 'imp.load_source', 'importlib.machinery.SourceFileLoader', 'importlib.util.spec_from_file_location',
+]);
 
 /** Calls that modify or delete files. `open` and pathlib writes are judged by `writeKind`. */
 export const FILE_MUTATION = new Set<string>([
