@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { appliedTo, argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { atLeast } from '../../src/airflow/trust';
-import { provenance, resolveName, type Provenance } from '../../src/airflow/provenance';
+import { provenance, resolveName, singleBinding, type Provenance } from '../../src/airflow/provenance';
 import type { ImportRecord } from '../../src/engine/imports';
 import type { RuleContext } from '../../src/engine/context';
 import { laterUsesOfBinding } from '../../src/engine/locate';
@@ -23,9 +23,18 @@ interface ModuleRef {
 }
 
 /** Is this expression a module: `import x` binding, a dangerous module name, or `importlib.import_module(…)`? */
-function moduleOf(node: SyntaxNode, ctx: RuleContext): ModuleRef | null {
+/** `sys.modules[__name__]`: the module of this file (every function and import it holds), written in place. */
+const THIS_MODULE = /^sys\s*\.\s*modules\s*\[\s*__name__\s*\]$/;
+
+function moduleOf(node: SyntaxNode, ctx: RuleContext, depth = 0): ModuleRef | null {
   const n = unwrap(node);
   if (n.type === 'identifier' && n.text === '__builtins__') return { name: 'builtins', dangerous: true };
+  // `module = sys.modules[__name__]` then `getattr(module, name)`: any function or module the file holds
+  if (THIS_MODULE.test(n.text) && ctx.imports.get('sys') === 'sys') return { name: 'sys.modules[__name__]', dangerous: false };
+  if (n.type === 'identifier' && depth === 0) {
+    const b = singleBinding(n);
+    if (b && THIS_MODULE.test(b.text)) return moduleOf(b, ctx, depth + 1);
+  }
   const q = ctx.qualifiedName(n);
   if (q && DANGEROUS.has(q)) return { name: q, dangerous: true };
   if (n.type === 'identifier') {

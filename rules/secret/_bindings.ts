@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { SyntaxNode } from 'tree-sitter';
 import { stringValue, unwrap } from '../../src/engine/python';
+import { singleBinding } from '../../src/airflow/provenance';
 import type { RuleContext } from '../../src/engine/context';
 import { KEY_PREFIXES, nameStrength } from './_names';
 
@@ -73,7 +74,7 @@ export function bindingFromCaptures(c: Record<string, SyntaxNode[]>): Binding | 
   if (c.cmp && !/^(==|!=|is|is not)$/.test(cmpOperator(c.cmp[0]) ?? '')) return null;
   const name = lhsName(lhs);
   if (!name || name.length > 80) return null;
-  const value = stringValue(val);
+  const value = stringValue(val) ?? joinedThroughName(val);
   if (value === null) return null;
   return {
     name,
@@ -87,6 +88,20 @@ export function bindingFromCaptures(c: Record<string, SyntaxNode[]>): Binding | 
       return t === 'pair' ? 'pair' : t === 'assignment' ? 'assignment' : 'default';
     },
   };
+}
+
+/** `"".join(_pw_parts)` with `_pw_parts = ["Cl1ck", "Str3am", …]` bound once: the joined constant. */
+function joinedThroughName(val: SyntaxNode): string | null {
+  const u = unwrap(val);
+  const f = u.type === 'call' ? u.childForFieldName('function') : null;
+  if (f?.type !== 'attribute' || f.childForFieldName('attribute')?.text !== 'join') return null;
+  const arg = u.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment') ?? [];
+  if (arg.length !== 1 || unwrap(arg[0]).type !== 'identifier') return null;
+  const seq = singleBinding(unwrap(arg[0]));
+  if (!seq || (seq.type !== 'list' && seq.type !== 'tuple')) return null;
+  const sep = stringValue(f.childForFieldName('object'));
+  const parts = seq.namedChildren.filter((x) => x.type !== 'comment').map((x) => stringValue(x));
+  return sep === null || parts.some((p) => p === null) ? null : parts.join(sep);
 }
 
 function cmpOperator(cmp: SyntaxNode): string | null {

@@ -6,7 +6,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineService, type RuleContext } from '../engine/context';
 import { callArgs, stringValue, unwrap } from '../engine/python';
 import { NESTED_ARGV_OPERATORS, SHELL_OPERATORS, keywordArgument, mappedOperator, SCRIPT_KEYWORD } from './operators';
-import { resolveName } from './provenance';
+import { resolveName, singleBinding } from './provenance';
 
 export interface ShellScript {
   node: SyntaxNode;
@@ -147,6 +147,11 @@ function mappedCommandBody(v: SyntaxNode): SyntaxNode | null {
  * literal, and each `.append(…)`/`+=` after it).
  */
 function commandsReturnedBy(v: SyntaxNode, ctx: RuleContext): { node: SyntaxNode; fn: string }[] {
+  // `cmds = build_commands(…)` … `.expand(bash_command=cmds)`
+  if (v.type === 'identifier') {
+    const b = singleBinding(v);
+    if (b?.type === 'call') v = b;
+  }
   if (v.type !== 'call') return [];
   const f = v.childForFieldName('function');
   if (f?.type !== 'identifier') return [];

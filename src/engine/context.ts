@@ -409,7 +409,9 @@ export class RuleContext {
         const right = a?.type === 'assignment' ? a.childForFieldName('right') : null;
         if (!left || !right || left.type !== 'identifier' || left.text !== m[1]) continue;
         const q = this.qualifiedName(right);
-        if (!q || q === m[1] || (q === right.text && !ALIASED_BUILTINS.has(q))) continue;
+        // (a name the file does not explain resolves to its own text: `x = y` of two locals; `f = os.system` with
+        // `import os` resolves to its text too, and is an alias)
+        if (!q || q === m[1] || (q === right.text && !ALIASED_BUILTINS.has(q) && !this.imports.has(head))) continue;
         const prev = out.get(m[1]);
         if (prev !== undefined && prev !== q) conflicting.add(m[1]);
         out.set(m[1], q);
