@@ -1,9 +1,9 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
-import { callArgs, unwrap } from '../../src/engine/python';
+import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { classifyJinja, jinjaExpressions, restrictedParams } from '../../src/airflow/jinja';
-import { provenance } from '../../src/airflow/provenance';
+import { provenance, singleBinding } from '../../src/airflow/provenance';
 import { commandParts } from '../../src/airflow/strings';
 import { stringsWithShape } from '../malicious/_shell-shapes';
 
@@ -25,9 +25,11 @@ function checkRequirements(call: SyntaxNode, ctx: RuleContext): void {
   for (const kw of ['requirements', 'pip_install_options', 'index_urls']) {
     const node = kws.get(kw);
     if (!node) continue;
-    const u = unwrap(node);
+    let u = unwrap(node);
+    // `requirements=SCRAPER_REQUIREMENTS` with the list bound once
+    if (u.type === 'identifier') u = singleBinding(u) ?? u;
     const parts = { literals: [] as { node: SyntaxNode; text: string }[], values: [] as SyntaxNode[] };
-    for (const item of u.type === 'list' || u.type === 'tuple' ? u.namedChildren.filter((x) => x.type !== 'comment') : [node]) {
+    for (const item of u.type === 'list' || u.type === 'tuple' ? u.namedChildren.filter((x) => x.type !== 'comment') : [u]) {
       const p = commandParts(item);
       parts.literals.push(...p.literals);
       parts.values.push(...p.values);
@@ -60,6 +62,41 @@ function checkRequirements(call: SyntaxNode, ctx: RuleContext): void {
   }
 }
 
+/** `subprocess.check_call([sys.executable, "-m", "pip", "install", *pkgs])`: packages named by trigger input. */
+function checkPipArgv(call: SyntaxNode, ctx: RuleContext): void {
+  const argv = callArgs(call).positional[0];
+  let u = argv ? unwrap(argv) : null;
+  if (u?.type === 'identifier') u = singleBinding(u) ?? u;
+  if (!u || (u.type !== 'list' && u.type !== 'tuple')) return;
+  const items = u.namedChildren.filter((x) => x.type !== 'comment');
+  const words = items.map((x) => stringValue(x) ?? '');
+  const pip = words.findIndex((w) => /^pip[0-9.]*$|\/pip[0-9.]*$/.test(w));
+  if (pip < 0 || !words.slice(pip + 1).some((w) => w === 'install' || w === 'download')) return;
+  for (const x of items.slice(pip + 1)) {
+    if (stringValue(x) !== null) continue;
+    const value = x.type === 'list_splat' ? (x.namedChildren[0] ?? x) : x;
+    const p = provenance(value, ctx);
+    if (p.trust !== 'user' || !ctx.once(call)) continue;
+    ctx.report(x, { where: 'a pip command', how: `the packages come from whoever triggers the DAG (\`${p.node.text.slice(0, 60)}\`): they choose the code the worker installs and runs` }, { severity: 'high' });
+    return;
+  }
+}
+
+/** Lines of a shell script whose pip command (continued over `\` lines) chooses an unsafe index. */
+function scriptIndexOptions(text: string): { start: number; end: number; m: RegExpExecArray }[] {
+  const out: { start: number; end: number; m: RegExpExecArray }[] = [];
+  const lines = text.split('\n');
+  let offset = 0;
+  let command = '';
+  for (const line of lines) {
+    command = command.endsWith('\\') ? command.slice(0, -1) + ' ' + line : line;
+    const m = INDEX_OPTION.exec(line);
+    if (m && /\bpip[0-9.]*\s+(?:install|download)\b/.test(command)) out.push({ start: offset, end: offset + line.length, m });
+    offset += line.length + 1;
+  }
+  return out;
+}
+
 export default defineRule({
   meta: {
     id: 'DG504',
@@ -69,7 +106,7 @@ export default defineRule({
     message: 'untrusted package source in {where}: {how}',
     docs: {
       what:
-        'Finds packages installed from a source the platform does not control: the `requirements` (also `pip_install_options`, `index_urls`) of `@task.virtualenv` / `PythonVirtualenvOperator` rendered from trigger input (`"{{ dag_run.conf[\'packages\'] }}"`: *high*; `{{ params.x }}`: *medium*) or given a Python value from it; and pip options in those arguments or in any command string (`bash_command`, `subprocess`, pod arguments): an index or find-links over plain `http://` (*high*), `--trusted-host` (*medium*), `--extra-index-url` (*medium*: dependency confusion).',
+        'Finds packages installed from a source the platform does not control: the `requirements` (also `pip_install_options`, `index_urls`) of `@task.virtualenv` / `PythonVirtualenvOperator` rendered from trigger input (`"{{ dag_run.conf[\'packages\'] }}"`: *high*; `{{ params.x }}`: *medium*) or given a Python value from it; a pip command run as an argv list whose packages come from trigger input (`subprocess.check_call([sys.executable, "-m", "pip", "install", *params["extra_packages"]])`, *high*); and pip options in those arguments, in any command string (`bash_command`, `subprocess`, pod arguments) or in a shell script shipped with the DAGs (`scripts/*.sh`, through `\\` continuation lines): an index or find-links over plain `http://` (*high*), `--trusted-host` (*medium*), `--extra-index-url` (*medium*: dependency confusion).',
       why:
         'Installing a package runs its code — its build scripts at install, its modules at import — on the worker, with the worker\'s credentials. Packages named by whoever triggers the DAG are arbitrary code execution by another name. An index reached over HTTP lets anyone on the network path substitute the package; `--extra-index-url` makes pip pick the highest version among PyPI and the private index, so a public package named like an internal one is installed instead (dependency confusion).',
       example:
@@ -78,9 +115,18 @@ export default defineRule({
         '```python\n@task.virtualenv(requirements=["pandas==2.2.2", "acme-utils==1.4.0"], index_urls=["https://pypi-proxy.acme.internal/simple"])\ndef run_script(): ...\n```\n(pinned requirements from the repository, one HTTPS index — a proxy serving PyPI and internal packages)',
     },
   },
-  calls: ['airflow.**.task.virtualenv', 'airflow.**.virtualenv_task', 'airflow.**.PythonVirtualenvOperator', 'airflow.**.task.external_python', 'airflow.**.ExternalPythonOperator'],
-  onCall(call, _fn, ctx) {
-    checkRequirements(call, ctx);
+  calls: ['subprocess.run', 'subprocess.call', 'subprocess.check_call', 'subprocess.check_output', 'subprocess.Popen', 'airflow.**.task.virtualenv', 'airflow.**.virtualenv_task', 'airflow.**.PythonVirtualenvOperator', 'airflow.**.task.external_python', 'airflow.**.ExternalPythonOperator'],
+  onCall(call, fn, ctx) {
+    if (fn.startsWith('subprocess.')) checkPipArgv(call, ctx);
+    else checkRequirements(call, ctx);
+  },
+  // shell scripts shipped with the DAGs (`scripts/bootstrap_worker.sh`): their pip commands too
+  onDataFile(ctx) {
+    if (ctx.file.dataKind !== 'shell') return;
+    for (const l of scriptIndexOptions(ctx.file.text)) {
+      const w = what(l.m);
+      ctx.reportRange(l.start, l.end, { where: `the script \`${ctx.file.path.split('/').pop()}\``, how: w.how }, { severity: w.severity });
+    }
   },
   keywords: ['index-url', 'trusted-host', 'find-links', ' -i ', ' -f '],
   onFile(ctx) {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ALL_RULES } from '../../rules';
-import { analyzeSource, compileRules } from '../../src/engine/analyze';
+import { analyzeDataFile, analyzeSource, compileRules } from '../../src/engine/analyze';
 import { DEFAULT_SETTINGS } from '../../src/engine/settings';
 
 const only = (id: string) => compileRules(ALL_RULES.filter((r) => r.meta.id === id));
@@ -220,5 +220,14 @@ describe('DG401 checkpoints', () => {
   it('stays medium when the function also downloads into it, or reads trigger input', () => {
     expect(check(fn('        hook.download_file(key="m.pkl", local_path=p)\n'), c)[0].severity).toBe('medium');
     expect(check(fn('        name = context["dag_run"].conf["name"]\n'), c)[0].severity).toBe('medium');
+  });
+});
+
+describe('DG504 in shell scripts shipped with the DAGs', () => {
+  it('follows a pip command over `\\` continuation lines to the line that chooses the index', () => {
+    const c = only('DG504');
+    const text = '#!/bin/bash\npip install \\\n  --extra-index-url http://pkgs.acme.internal/simple \\\n  acme-utils==1.0\necho "--index-url http://not.a.pip.command"\n';
+    const fs = analyzeDataFile('scripts/b.sh', text, 'shell', c, DEFAULT_SETTINGS).findings;
+    expect(fs.map((f) => [f.line, f.severity])).toEqual([[3, 'high']]);
   });
 });
