@@ -619,11 +619,20 @@ const EXTERNAL_CALLS = /^(requests|httpx)\.(get|post|put|patch|delete|request|he
 const EXTERNAL_METHODS = new Set([
   'list_keys', 'list_prefixes', 'read_key', 'select_key', 'list_directory', 'describe_directory', 'list_blobs',
   'download_as_text', 'download_as_bytes', 'download_as_string', 'list_objects', 'list_objects_v2', 'list_files',
-  'receive_messages',
+  'receive_messages', 'get_key', 'download',
 ]);
-function isExternalSource(q: string, f: SyntaxNode): boolean {
+/** Airflow's HTTP hooks: `HttpHook(…).run(endpoint)` is a response from the connection's host. */
+const HTTP_HOOK = /(^|\.)Http(Async)?Hook$/;
+function isExternalSource(q: string, f: SyntaxNode, ctx: RuleContext): boolean {
   if (EXTERNAL_CALLS.test(q)) return true;
-  return f.type === 'attribute' && EXTERNAL_METHODS.has(f.childForFieldName('attribute')!.text);
+  if (f.type !== 'attribute') return false;
+  const attr = f.childForFieldName('attribute')!.text;
+  if (EXTERNAL_METHODS.has(attr)) return true;
+  if (attr !== 'run' && attr !== 'run_with_advanced_retry') return false;
+  // `HttpHook(…).run(…)`, or `hook.run(…)` with `hook = HttpHook(…)`
+  let o = unwrap(f.childForFieldName('object')!);
+  if (o.type === 'identifier') o = singleBinding(o) ?? o;
+  return o.type === 'call' && HTTP_HOOK.test(ctx.callee(o) ?? '');
 }
 
 /** Is `node` data parsed from a document by the file (`CONFIG = yaml.safe_load(fh)`, `CONFIG["sources"]`, …)? */
@@ -929,7 +938,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       if (/(^|\.)xcom_pull$/.test(q) || /\.xcom_pull$/.test(n.childForFieldName('function')?.text ?? '')) return mk('xcom');
       if (COMBINERS.has(q)) return combine(argNodes);
       const f = n.childForFieldName('function')!;
-      if (isExternalSource(q, f)) return mk('external');
+      if (isExternalSource(q, f, ctx)) return mk('external');
       if (f.type === 'attribute') {
         const attr = f.childForFieldName('attribute')!.text;
         const obj = f.childForFieldName('object')!;
