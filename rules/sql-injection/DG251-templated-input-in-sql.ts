@@ -13,7 +13,7 @@ export default defineRule({
     message: 'the SQL of `{fn}` renders `{{ {expr} }}` into the statement: {why}; pass it in `parameters` instead',
     docs: {
       what:
-        'Finds Jinja expressions in the SQL of SQL operators (also `Op.partial(sql=…)` and the mapped `Op.partial(…).expand(sql=[…])`, statement lists and comprehensions) — and in the `.sql` files shipped with the DAGs, which are the templates of `sql="x.sql"` (there `dag_run.conf` only) — that Airflow renders into the statement text before running it: `{{ dag_run.conf[...] }}` (*high*), `{{ params.x }}` (*medium*: `dag_run.conf` overrides params by default), `{{ ti.xcom_pull(...) }}` (*medium*), `{{ var.value.x }}` / `{{ conn... }}` (*low*). Airflow\'s own macros (`{{ ds }}`, `{{ ts }}`, `{{ macros.ds_add(ds, 1) }}`), validated params (`Param(enum=[…])`, numeric types) and values made numeric by a filter (`| int`) are fine.',
+        'Finds Jinja expressions in the SQL of SQL operators (also `Op.partial(sql=…)` and the mapped `Op.partial(…).expand(sql=[…])`, statement lists and comprehensions) — and in the `.sql` files shipped with the DAGs, which are the templates of `sql="x.sql"` (there `dag_run.conf` *high*, `params` *low*: whether the DAG declares the param validated is not visible from the template) — that Airflow renders into the statement text before running it: `{{ dag_run.conf[...] }}` (*high*), `{{ params.x }}` (*medium*: `dag_run.conf` overrides params by default), `{{ ti.xcom_pull(...) }}` (*medium*), `{{ var.value.x }}` / `{{ conn... }}` (*low*). Airflow\'s own macros (`{{ ds }}`, `{{ ts }}`, `{{ macros.ds_add(ds, 1) }}`), validated params (`Param(enum=[…])`, numeric types) and values made numeric by a filter (`| int`) are fine.',
       why:
         'Jinja pastes text; it does not quote SQL. Whoever can trigger the DAG (UI, REST API, a TriggerDagRunOperator fed by data) controls `conf`, and by default `params`, and with them the statement the warehouse connection runs.',
       example: '```python\nSQLExecuteQueryOperator(\n    task_id="purge",\n    conn_id="dwh",\n    sql="DELETE FROM events WHERE day = \'{{ dag_run.conf[\'day\'] }}\'",\n)\n```',
@@ -26,7 +26,8 @@ export default defineRule({
     if (ctx.file.dataKind !== 'sql') return;
     const name = ctx.file.path.split('/').pop()!;
     for (const t of triggerInputInTemplate(ctx.file.text)) {
-      ctx.reportRange(t.start, t.end, { fn: name, expr: t.expr, why: t.why }, { severity: 'high', key: `${name} ${t.full}` });
+      // a param: whether the DAG declares it validated (`enum`, numeric type) is not visible from the template: low
+      ctx.reportRange(t.start, t.end, { fn: name, expr: t.expr, why: t.why }, { severity: t.viaParams ? 'low' : 'high', key: `${name} ${t.full}` });
     }
   },
   onCall(call, fn, ctx) {

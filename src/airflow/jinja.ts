@@ -200,13 +200,13 @@ export function restrictedParams(call: SyntaxNode, ctx: RuleContext): Set<string
  * `bash_command="x.sh "`): Airflow renders it as Jinja. Params are left out: the DAG that renders the file may validate
  * them, and which DAG does is not known here. `expr` is shortened for messages.
  */
-export function triggerInputInTemplate(text: string): { start: number; end: number; expr: string; full: string; why: string }[] {
-  if (!/dag_run|triggering_/.test(text)) return [];
-  const out: { start: number; end: number; expr: string; full: string; why: string }[] = [];
+export function triggerInputInTemplate(text: string): { start: number; end: number; expr: string; full: string; why: string; viaParams: boolean }[] {
+  if (!/dag_run|triggering_|params/.test(text)) return [];
+  const out: { start: number; end: number; expr: string; full: string; why: string; viaParams: boolean }[] = [];
   for (const e of jinjaExpressions(text)) {
     const k = classifyJinja(e.expr);
-    if (k.trust !== 'user' || k.viaParams) continue;
-    out.push({ start: e.start, end: e.end, expr: e.expr.length > 60 ? e.expr.slice(0, 57) + '…' : e.expr, full: e.expr, why: k.why });
+    if (k.trust !== 'user') continue;
+    out.push({ start: e.start, end: e.end, expr: e.expr.length > 60 ? e.expr.slice(0, 57) + '…' : e.expr, full: e.expr, why: k.why, viaParams: k.viaParams === true });
   }
   return out;
 }
