@@ -2,7 +2,8 @@ import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
 import { commandParts } from '../../src/airflow/strings';
-import { decisiveFormattedValue, FORMATTED_SEVERITY, inputToUnseenCode, provenance } from '../../src/airflow/provenance';
+import { unwrap } from '../../src/engine/python';
+import { decisiveFormattedValue, FORMATTED_SEVERITY, inputToUnseenCode, provenance, singleBinding } from '../../src/airflow/provenance';
 import { originWords, snippet } from '../shell-injection/_util';
 import { SQL_CALLS, sqlCallName, sqlOf, sqlStatements } from './_sql-sinks';
 
@@ -21,7 +22,7 @@ export default defineRule({
     aliases: ['B608', 'S608'],
     docs: {
       what:
-        'Finds SQL built with f-strings, `%`, `.format()`, `+` or `join` from values that are not constants (a template filled from `locals()`/`vars()` takes the names its fields ask for), in the `sql` of SQL operators (`SQLExecuteQueryOperator`, `PostgresOperator`, `SnowflakeOperator`, `BigQueryExecuteQueryOperator`…; each statement of a list or comprehension, also mapped with `Op.partial(…).expand(sql=…)`), the `configuration["query"]["query"]` of `BigQueryInsertJobOperator`, hook methods (`hook.run`, `get_records`, `get_first`, `get_pandas_df`), DB-API `cursor.execute`/`executemany`, `pandas.read_sql` and `sqlalchemy.text`. Severity by the origin of the worst value: *high* for input from whoever triggers the DAG (`dag_run.conf`, params, also through helpers and TaskFlow arguments), *medium* for XComs and task parameters the file does not show, *info* for Variables/Connections/environment (they name datasets and schemas; admin-controlled) and values of unknown origin. A whole statement taken from the trigger, or fetched from outside (an HTTP response, a file downloaded from a bucket), is *high* too. A statement returned by a task of the file (`expand(sql=build_statements(…))`, its list grown with `.append(f"…")`) is checked where it is built. A whole statement built by a function or class of another module from trigger input or fetched data (`hook.run(build_delete(conf["table"]))` with `build_delete` from `common.sql`, `BackfillWindow(table=conf["table"]).delete_sql()`) is *medium* (*low* for another task\'s output): dag-guard reads one file at a time and cannot see whether that code formats its input into the statement; a value such code returns that is then formatted in (a validator, `safe_table(conf["table"])`) stays *info*.',
+        'Finds SQL built with f-strings, `%`, `.format()`, `+` or `join` from values that are not constants (a template filled from `locals()`/`vars()` takes the names its fields ask for), in the `sql` of SQL operators (`SQLExecuteQueryOperator`, `PostgresOperator`, `SnowflakeOperator`, `BigQueryExecuteQueryOperator`…; each statement of a list or comprehension, also mapped with `Op.partial(…).expand(sql=…)`), the `configuration["query"]["query"]` of `BigQueryInsertJobOperator`, hook methods (`hook.run`, `get_records`, `get_first`, `get_pandas_df`), DB-API `cursor.execute`/`executemany`, `pandas.read_sql` and `sqlalchemy.text`. Severity by the origin of the worst value: *high* for input from whoever triggers the DAG (`dag_run.conf`, params, also through helpers and TaskFlow arguments), *medium* for XComs and task parameters the file does not show, *info* for Variables/Connections/environment (they name datasets and schemas; admin-controlled) and values of unknown origin. A whole statement taken from the trigger, or fetched from outside (an HTTP response, a file downloaded from a bucket), is *high* too. A statement held in a name bound once is reported where it is formatted (the line to fix; a suppression comment still goes on the statement that runs it). A statement returned by a task of the file (`expand(sql=build_statements(…))`, its list grown with `.append(f"…")`) is checked where it is built. A whole statement built by a function or class of another module from trigger input or fetched data (`hook.run(build_delete(conf["table"]))` with `build_delete` from `common.sql`, `BackfillWindow(table=conf["table"]).delete_sql()`) is *medium* (*low* for another task\'s output): dag-guard reads one file at a time and cannot see whether that code formats its input into the statement; a value such code returns that is then formatted in (a validator, `safe_table(conf["table"])`) stays *info*.',
       why:
         'Quotes and `;` in the value end the statement and start another: `orders; DROP TABLE orders; --` as a table name, `x\' OR 1=1 --` in a filter. The DAG runs with the warehouse credentials of its connection, usually far broader than the person who triggers it.',
       example: '```python\n@task\ndef purge(**context):\n    day = context["dag_run"].conf["day"]\n    PostgresHook("dwh").run(f"DELETE FROM events WHERE day = \'{day}\'")\n```',
@@ -70,5 +71,11 @@ function checkStatement(sql: SyntaxNode, shown: string, ctx: RuleContext): void 
   const b = decisiveFormattedValue(parts.values, ctx);
   if (!b) return;
   // Variables and environment values name datasets and schemas (admin-controlled): info, not low as for shells
-  ctx.report(sql, { fn: shown, origin: originWords(b.trust), value: snippet(b.node) }, { severity: b.trust === 'config' ? 'info' : FORMATTED_SEVERITY[b.trust]! });
+  // (a statement held in a name bound once is reported where it is formatted: the line to fix)
+  const u = unwrap(sql);
+  const built = u.type === 'identifier' ? singleBinding(u) : null;
+  ctx.report(sql, { fn: shown, origin: originWords(b.trust), value: snippet(b.node) }, {
+    severity: b.trust === 'config' ? 'info' : FORMATTED_SEVERITY[b.trust]!,
+    ...(built ? { at: { startIndex: built.startIndex, endIndex: Math.min(built.endIndex, built.startIndex + 1) } } : {}),
+  });
 }
