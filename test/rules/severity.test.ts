@@ -173,7 +173,9 @@ describe('DG613 started handlers', () => {
   it('is high when a lambda handler calls a local function that reaches the network, medium otherwise', () => {
     const src = 'import signal, urllib.request\n\ndef _helper():\n    urllib.request.urlopen("https://c2.example.net/")\n\ndef _quiet():\n    return 1\n\nsignal.signal(signal.SIGTERM, lambda *a: _helper())\nsignal.signal(signal.SIGINT, lambda *a: _quiet())\n';
     const f = check(src, dg613);
-    expect(f.map((x) => x.severity)).toEqual(['high', 'medium']);
+    // (and the outbound call itself, in `_helper`, named with what starts it)
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[4, 'high'], [9, 'high'], [10, 'medium']]);
+    expect(f[0].message).toContain('which line 9 starts as a signal handler');
   });
 });
 
