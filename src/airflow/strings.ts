@@ -84,6 +84,14 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
           // `"… %(target)s" % vars()`: the names the template asks for
           const fields = out.literals.slice(before).flatMap((x) => [...x.text.matchAll(/%\((\w+)\)/g)].map((m) => m[1]));
           out.values.push(...scopeValues(n, fields, rr));
+        } else if (rr.type === 'identifier' && resolveName(rr).length) {
+          // `TEMPLATE % values` with `values = {…}` and `values["day"] = "{{ … }}"` after it: each value given
+          for (const d of resolveName(rr)) {
+            const u = unwrap(d);
+            if (u.type === 'dictionary') {
+              for (const p of u.namedChildren) if (p.type === 'pair') spliced(p.childForFieldName('value')!, depth, out);
+            } else spliced(d, depth, out);
+          }
         } else if (rr.type === 'tuple') for (const c of rr.namedChildren) { if (c.type !== 'comment') spliced(c, depth, out); }
         else if (rr.type === 'dictionary') {
           for (const p of rr.namedChildren) {
@@ -151,7 +159,7 @@ export function commandParts(node: SyntaxNode, depth = 0, acc?: CommandParts): C
       }
       // a helper of this file that returns a command built from its parameters (`wrap("{{ dag_run.conf.x }}")`):
       // the literal text passed for those parameters is text of the command (Jinja included)
-      if (f?.type === 'identifier') out.literals.push(...helperArgumentLiterals(n, f.text));
+      if (f?.type === 'identifier') out.literals.push(...helperArgumentLiterals(n, f.text), ...helperReturnLiterals(n, f.text, depth));
       out.values.push(n);
       return out;
     }
@@ -280,6 +288,40 @@ function helperArgumentLiterals(call: SyntaxNode, name: string): { node: SyntaxN
     const a = args.keywords.get(p) ?? args.positional[params.indexOf(p)];
     const v = a ? unwrap(a) : null;
     if (v && v.type === 'string') out.push({ node: v, text: literalText(v) });
+  }
+  return out;
+}
+
+/**
+ * The literal text a helper of this file returns (`return MERGE_SQL % values` with a Jinja expression among the
+ * values): Airflow renders whatever the helper built, so its template text is text of the field. Literals only — the
+ * values the helper formats in are judged through its parameters (provenance), not here.
+ */
+function helperReturnLiterals(call: SyntaxNode, name: string, depth: number): { node: SyntaxNode; text: string }[] {
+  if (depth > 2) return [];
+  let def: SyntaxNode | null = null;
+  for (const st of call.tree.rootNode.namedChildren) {
+    const d = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
+    if (d?.type === 'function_definition' && d.childForFieldName('name')?.text === name) def = d;
+  }
+  if (!def || (call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) return [];
+  const out: { node: SyntaxNode; text: string }[] = [];
+  for (const r of returnedExpressions(def)) out.push(...commandParts(r, depth + 1).literals.filter((l) => l.text.includes('{{') || l.text.includes('{%')));
+  return out;
+}
+
+/** The expressions a function's own `return` statements give. */
+function returnedExpressions(def: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  const stack: SyntaxNode[] = def.childForFieldName('body') ? [def.childForFieldName('body')!] : [];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.type === 'function_definition' || x.type === 'class_definition' || x.type === 'lambda') continue;
+    if (x.type === 'return_statement') {
+      if (x.namedChildren[0]) out.push(x.namedChildren[0]);
+      continue;
+    }
+    for (const ch of x.namedChildren) stack.push(ch);
   }
   return out;
 }
