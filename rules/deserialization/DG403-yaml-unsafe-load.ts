@@ -1,4 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
+import { possibleValues } from '../../src/airflow/constants';
 import { argument, callArgs } from '../../src/engine/python';
 
 /** `yaml.unsafe_load*` construct arbitrary Python objects whatever the arguments; `yaml.full_load*` (FullLoader)
@@ -18,7 +19,7 @@ export default defineRule({
     aliases: ['B506', 'S506'],
     docs: {
       what:
-        'Finds PyYAML loads that may construct Python objects: `yaml.load`/`yaml.load_all` without `Loader=` or with `Loader`, `UnsafeLoader`, `FullLoader` (or their C variants), `yaml.unsafe_load`/`unsafe_load_all` (high), and `yaml.full_load`/`full_load_all` (medium). `yaml.safe_load`, `Loader=yaml.SafeLoader`/`CSafeLoader`/`BaseLoader` are fine. A custom Loader class is not flagged (it usually extends `SafeLoader`).',
+        'Finds PyYAML loads that may construct Python objects: `yaml.load`/`yaml.load_all` without `Loader=` or with `Loader`, `UnsafeLoader`, `FullLoader` (or their C variants), `yaml.unsafe_load`/`unsafe_load_all` (high), and `yaml.full_load`/`full_load_all` (medium). `yaml.safe_load`, `Loader=yaml.SafeLoader`/`CSafeLoader`/`BaseLoader` are fine. A Loader chosen from a table (`Loader=LOADERS[SETTINGS["loader"]]`) is judged by the loaders the file shows it can be. A custom Loader class is not flagged (it usually extends `SafeLoader`).',
       why:
         'YAML tags such as `!!python/object/apply:os.system ["id"]` make the unsafe loaders call any function while parsing. DAG factories commonly load YAML configs at parse time — from the repo, a bucket or a Variable — so a writable config becomes code running in the scheduler. FullLoader had its own code-execution bypasses before PyYAML 5.4 (CVE-2020-1747, CVE-2020-14343) and still instantiates arbitrary Python types.',
       example: '```python\nimport yaml\nwith open(CONFIG) as f:\n    pipelines = yaml.load(f, Loader=yaml.Loader)\n```',
@@ -33,11 +34,14 @@ export default defineRule({
       const args = callArgs(call);
       const loader = argument(args, 'Loader', 1);
       if (loader) {
-        const q = ctx.qualifiedName(loader);
-        const last = q ? q.split('.').pop()! : loader.text.split('.').pop()!;
-        if (SAFE_LOADERS.has(last)) return;
-        if (!UNSAFE_LOADERS.has(last)) return; // custom or computed loader: can't tell
-        if (last.includes('Full')) severity = 'medium';
+        // the loader written in place, or chosen from a table (`Loader=LOADERS[SETTINGS["loader"]]`): the worst one
+        const lasts = (possibleValues(loader, ctx) ?? [loader]).map((l) => {
+          const q = ctx.qualifiedName(l);
+          return q ? q.split('.').pop()! : l.text.split('.').pop()!;
+        });
+        const unsafe = lasts.filter((l) => UNSAFE_LOADERS.has(l));
+        if (!unsafe.length) return; // safe, or a custom or computed loader: can't tell
+        if (unsafe.every((l) => l.includes('Full'))) severity = 'medium';
       } else if (args.hasSplat) return;
     }
     ctx.report(call, { fn }, { severity });

@@ -1,15 +1,20 @@
+import type { RuleContext } from '../../src/engine/context';
 import type { SyntaxNode } from 'tree-sitter';
 import { stringValue, unwrap } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
+import { possibleValues } from '../../src/airflow/constants';
 
 /** Keyword arguments and dict keys that turn certificate checks off when set to False. */
 const VERIFY_SETTINGS = new Set(['verify', 'verify_ssl', 'ssl', 'validate_certs', 'check_hostname', 'ssl_verify', 'verify_certs']);
 
-function isFalse(v: SyntaxNode): boolean {
+function isFalse(v: SyntaxNode, ctx?: RuleContext): boolean {
   const n = unwrap(v);
   if (n.type === 'false') return true;
   const s = n.type === 'string' ? stringValue(n) : null;
-  return s !== null && /^(false|0|no)$/i.test(s);
+  if (s !== null) return /^(false|0|no)$/i.test(s);
+  // `session.verify = cfg["verify_tls"]` with `_session(VENDOR)` and `VENDOR = {"verify_tls": False}`: some value false
+  if (!ctx || !/^(identifier|subscript|call|conditional_expression)$/.test(n.type)) return false;
+  return possibleValues(n, ctx)?.some((x) => isFalse(x)) ?? false;
 }
 
 export default defineRule({
@@ -22,7 +27,7 @@ export default defineRule({
     aliases: ['B501', 'S501', 'B323', 'S323'],
     docs: {
       what:
-        'Finds code that turns off TLS certificate checks: `verify=False` (requests, httpx, boto3 clients, Airflow hooks), `ssl=False` / `verify_ssl=False` (aiohttp), `validate_certs=False`, `session.verify = False`, `{"verify": False}` in dicts such as `HttpOperator(extra_options=…)` or `HttpHook.run(extra_options=…)`, `ssl._create_unverified_context()`, and `context.check_hostname = False` / `context.verify_mode = ssl.CERT_NONE`. `"ssl": False` in a connection dict (TLS off altogether) is reported too. `urllib3.disable_warnings()` alone is not reported (it only hides the warning; the `verify=False` it goes with is).',
+        'Finds code that turns off TLS certificate checks: `verify=False` (requests, httpx, boto3 clients, Airflow hooks), `ssl=False` / `verify_ssl=False` (aiohttp), `validate_certs=False`, `session.verify = False` (also a value taken from a settings dict, `session.verify = cfg["verify_tls"]` with `"verify_tls": False` in the dict the helper is called with), `{"verify": False}` in dicts such as `HttpOperator(extra_options=…)` or `HttpHook.run(extra_options=…)`, `ssl._create_unverified_context()`, and `context.check_hostname = False` / `context.verify_mode = ssl.CERT_NONE`. `"ssl": False` in a connection dict (TLS off altogether) is reported too. `urllib3.disable_warnings()` alone is not reported (it only hides the warning; the `verify=False` it goes with is).',
       why:
         'DAG tasks send credentials (API tokens, basic auth, connection passwords) and business data. Without certificate verification a man in the middle — a compromised proxy, a hostile pod on the node network, DNS spoofing — sees and can change all of it, and the task reports success. "The certificate is self-signed" has a fix that keeps the check: trust that certificate.',
       example: '```python\nrequests.post("https://api.partner.example/v1/upload", json=rows, auth=auth, verify=False)\nHttpOperator(task_id="push", http_conn_id="partner", endpoint="v1/upload", extra_options={"verify": False})\n```',
@@ -49,10 +54,10 @@ export default defineRule({
     if (!key) return;
     if (m.type === 'assignment') {
       if (key === 'verify_mode' && /\bCERT_NONE$/.test(unwrap(v).text)) ctx.report(m, { what: 'certificate verification disabled', how: '`verify_mode = ssl.CERT_NONE`' });
-      else if ((key === 'verify' || key === 'check_hostname') && isFalse(v)) ctx.report(m, { what: 'certificate verification disabled', how: `\`.${key} = False\`` });
+      else if ((key === 'verify' || key === 'check_hostname') && isFalse(v, ctx)) ctx.report(m, { what: 'certificate verification disabled', how: `\`.${key} = False\`` });
       return;
     }
-    if (!VERIFY_SETTINGS.has(key) || !isFalse(v)) return;
+    if (!VERIFY_SETTINGS.has(key) || !isFalse(v, ctx)) return;
     // ssl=False is aiohttp's switch; elsewhere `ssl` may mean "use TLS at all" (smtplib-style flags are not checks)
     if (key === 'ssl' && m.type === 'keyword_argument' && !/aiohttp|session|\.(get|post|put|patch|delete|request|ws_connect)\s*\(/i.test(m.parent?.parent?.text.slice(0, 200) ?? '')) return;
     // a connection dict's `"ssl": False` turns TLS off altogether (a plaintext database connection)

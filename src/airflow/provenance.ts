@@ -895,7 +895,8 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       // `keys = hook.list_keys(…) or []`: either side
       return combine([n.childForFieldName('left')!, n.childForFieldName('right')!]);
     case 'dictionary':
-      return combine(n.namedChildren.map((p) => p.childForFieldName('value') ?? p));
+      // `{**DEFAULTS, **dag_run.conf}`: what is spread in is in the dict
+      return combine(n.namedChildren.map((p) => p.childForFieldName('value') ?? (p.type === 'dictionary_splat' ? (p.namedChildren[0] ?? p) : p)));
     case 'subscript': {
       const value = n.childForFieldName('value')!;
       const q = ctx.qualifiedName(value);
