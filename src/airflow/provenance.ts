@@ -258,10 +258,29 @@ function binderOf(use: SyntaxNode): { kind: 'for' | 'mapped'; iter: SyntaxNode }
     }
     if (p.type === 'function_definition') {
       const params = p.childForFieldName('parameters');
-      for (const prm of params?.namedChildren ?? []) {
-        if (paramName(prm) === name) return { kind: 'param', fn: p, name, prm };
+      const list = params?.namedChildren.filter((c) => c.type !== 'comment') ?? [];
+      for (const prm of list) {
+        if (paramName(prm) !== name) continue;
+        // `keys.map(_copy_command)`: a function of the file given to XComArg.map takes each element as its first
+        // parameter, as a lambda there does
+        const mappedOver = prm === list[0] ? mappedBy(p) : null;
+        if (mappedOver) return { kind: 'mapped', iter: mappedOver };
+        return { kind: 'param', fn: p, name, prm };
       }
     }
+  }
+  return null;
+}
+
+/** What `def`'s function is mapped over (`xs.map(f)` in the file, found in the text first), if it is. */
+function mappedBy(def: SyntaxNode): SyntaxNode | null {
+  const fname = def.childForFieldName('name')?.text;
+  const root = def.tree.rootNode;
+  if (!fname || !new RegExp(`\\.map\\(\\s*${fname}\\s*\\)`).test(root.text)) return null;
+  for (const call of root.descendantsOfType('call')) {
+    const f = call.childForFieldName('function');
+    const arg = callArgs(call).positional[0];
+    if (f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'map' && arg && unwrap(arg).text === fname) return f.childForFieldName('object');
   }
   return null;
 }

@@ -6,7 +6,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineService, type RuleContext } from '../engine/context';
 import { callArgs, stringValue, unwrap } from '../engine/python';
 import { NESTED_ARGV_OPERATORS, SHELL_OPERATORS, keywordArgument, mappedOperator, SCRIPT_KEYWORD } from './operators';
-import { resolveName, singleBinding } from './provenance';
+import { resolveName, returnedValues, singleBinding } from './provenance';
 
 export interface ShellScript {
   node: SyntaxNode;
@@ -138,7 +138,16 @@ function mappedCommandBody(v: SyntaxNode): SyntaxNode | null {
   if (f?.type !== 'attribute' || f.childForFieldName('attribute')?.text !== 'map') return null;
   const fn = callArgs(v).positional[0];
   const lambda = fn ? unwrap(fn) : null;
-  return lambda?.type === 'lambda' ? lambda.childForFieldName('body') : null;
+  if (lambda?.type === 'lambda') return lambda.childForFieldName('body');
+  // `keys.map(_copy_command)`: what a function of the file returns (its one return)
+  if (lambda?.type !== 'identifier') return null;
+  for (const st of v.tree.rootNode.namedChildren) {
+    const d = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
+    if (d?.type !== 'function_definition' || d.childForFieldName('name')?.text !== lambda.text) continue;
+    const returns = returnedValues(d);
+    return returns.length === 1 ? returns[0] : null;
+  }
+  return null;
 }
 
 /**
