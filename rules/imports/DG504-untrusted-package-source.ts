@@ -122,6 +122,16 @@ export default defineRule({
   },
   // shell scripts shipped with the DAGs (`scripts/bootstrap_worker.sh`): their pip commands too
   onDataFile(ctx) {
+    // requirement files: their option lines (`--extra-index-url http://…`) are pip options as they stand
+    if (ctx.file.dataKind === 'requirements') {
+      let offset = 0;
+      for (const line of ctx.file.text.split('\n')) {
+        const m = /^\s*#/.test(line) ? null : INDEX_OPTION.exec(line);
+        if (m) ctx.reportRange(offset, offset + line.length, { where: `the requirements file \`${ctx.file.path.split('/').pop()}\``, how: what(m).how }, { severity: what(m).severity });
+        offset += line.length + 1;
+      }
+      return;
+    }
     if (ctx.file.dataKind !== 'shell') return;
     for (const l of scriptIndexOptions(ctx.file.text)) {
       const w = what(l.m);

@@ -26,3 +26,17 @@ export const NOT_TYPOSQUATS: ReadonlySet<string> = new Set([
   'xlsxwriter', 'xlrd2', 'pytest', 'ujson', 'psycopg2cffi', 'redshift_connector', 'snowflake_connector', 'cattrs',
   'aiohttp_retry', 'httpcore', 'jsonpath', 'jsonpatch', 'pyasn1', 'rsa', 'dbtcore', 'apache', 'pymysql2', 'mysqlclient',
 ]);
+
+/** Distribution names (what `pip install` and requirement files say) of popular packages whose import name differs. */
+export const POPULAR_DISTRIBUTIONS: readonly string[] = [
+  ...POPULAR_PACKAGES.map((p) => p.toLowerCase().replace(/_/g, '-')),
+  'python-dateutil', 'scikit-learn', 'beautifulsoup4', 'pyyaml', 'apache-airflow', 'psycopg2-binary', 'pillow',
+  'google-cloud-bigquery', 'google-cloud-storage', 'snowflake-connector-python', 'opencv-python', 'protobuf', 'grpcio',
+  'typing-extensions', 'wheel', 'lightgbm', 'xgboost', 'pytest', 'python-dotenv', 'slack-sdk', 'jsonschema', 'pymssql',
+];
+
+/** Real distributions one edit from a popular one. */
+export const NOT_TYPOSQUAT_DISTRIBUTIONS: ReadonlySet<string> = new Set([
+  ...[...NOT_TYPOSQUATS].map((p) => p.toLowerCase().replace(/_/g, '-')),
+  'psycopg2', 'psycopg', 'psycopg-binary', 'pytest-mock', 'dateutils', 'grpcio-tools', 'pyyaml-include', 'pandas-gbq',
+]);

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 
-export type DataKind = 'sql' | 'yaml' | 'json' | 'shell' | 'env' | 'ini' | 'toml' | 'pgpass' | 'netrc';
+export type DataKind = 'sql' | 'yaml' | 'json' | 'shell' | 'env' | 'ini' | 'toml' | 'pgpass' | 'netrc' | 'requirements';
 
 export const BY_EXTENSION: Readonly<Record<string, DataKind>> = {
   '.sql': 'sql',
@@ -37,6 +37,9 @@ export const BY_NAME: Readonly<Record<string, DataKind>> = {
   '.npmrc': 'ini',
 };
 
+/** pip requirement files by name. */
+export const REQUIREMENTS = /^([\w.-]*[-_.])?(requirements|constraints)([-_.][\w.-]*)?\.(txt|in)$/i;
+
 /** Generated files full of hashes, never hand-written credentials: skipped. */
 const GENERATED = /^(package-lock\.json|npm-shrinkwrap\.json|composer\.lock|.*\.lock|.*\.min\.json)$/i;
 
@@ -46,6 +49,9 @@ export function dataKindOf(file: string): DataKind | null {
   if (GENERATED.test(name)) return null;
   // `.env`, `.env.local`, `.env.production`: dotenv files by name
   if (/^\.env(\.[\w-]+)?$/i.test(name)) return 'env';
+  // pip requirement files (`requirements.txt`, `requirements-ml.txt`, `dev-requirements.in`, `constraints.txt`):
+  // the packages and indexes a worker or a virtualenv task installs
+  if (REQUIREMENTS.test(name)) return 'requirements';
   return BY_NAME[name.toLowerCase()] ?? BY_EXTENSION[path.extname(name).toLowerCase()] ?? null;
 }
 

@@ -115,10 +115,11 @@ describe('data files', () => {
     const hook = hooks.find((h) => h.id === 'dag-guard')!;
     expect(hook.types).toBeUndefined();
     const re = new RegExp(hook.files!);
-    const names = [...Object.keys(BY_EXTENSION).map((e) => `dags/x${e}`), ...Object.keys(BY_NAME).map((n) => `dags/${n}`), 'dags/.env', 'dags/.env.production', 'a.py', 'a.zip', 'x.pyc', 'lib/x.so', 'site.pth'];
+    const names = [...Object.keys(BY_EXTENSION).map((e) => `dags/x${e}`), ...Object.keys(BY_NAME).map((n) => `dags/${n}`), 'dags/.env', 'dags/.env.production', 'dags/requirements.txt', 'dags/requirements-ml.txt', 'dev-requirements.in', 'constraints.txt', 'a.py', 'a.zip', 'x.pyc', 'lib/x.so', 'site.pth'];
     for (const n of names) expect(re.test(n), n).toBe(true);
     for (const n of [...Object.keys(BY_EXTENSION).map((e) => `dags/x${e}`), ...Object.keys(BY_NAME).map((n) => `dags/${n}`)]) expect(dataKindOf(n), n).not.toBeNull();
-    for (const n of ['README.md', 'docs/a.txt', 'img.png', 'dags/x.envy', 'Makefile']) expect(re.test(n), n).toBe(false);
+    for (const n of ['README.md', 'docs/a.txt', 'img.png', 'dags/x.envy', 'Makefile', 'dags/requirements.md']) expect(re.test(n), n).toBe(false);
+    for (const n of ['dags/requirements.txt', 'dags/requirements-ml.txt', 'dev-requirements.in', 'constraints.txt']) expect(dataKindOf(n), n).toBe('requirements');
   });
 
   it('a local stack\'s default passwords (`airflow:airflow`, `POSTGRES_PASSWORD: airflow`) are shown at info, other values fail', () => {
