@@ -34,6 +34,8 @@ export const SQL_CALLS: readonly string[] = [
   ...[...SQL_OPERATORS, ...OTHER_SQL_KEYWORD.keys()].map((c) => `**.${c}.partial`),
   '**.expand',
   '**.BigQueryInsertJobOperator',
+  // BigQueryHook's `insert_job(configuration={"query": {"query": …}})` (the receiver is checked by name in sqlOf)
+  '**.insert_job',
   // google-cloud-bigquery's `client.query(sql)` (the receiver is checked by name in sqlOf)
   '**.query',
   ...HOOK_METHODS.map((m) => `**.${m}`),
@@ -57,6 +59,10 @@ export function sqlOf(call: SyntaxNode, fn: string, ctx: RuleContext): SyntaxNod
     last = op.split('.').pop()!;
     if (SQL_OPERATORS.includes(last)) return args.keywords.get('sql') ?? null;
     if (last === 'BigQueryInsertJobOperator') return bigQueryQuery(args.keywords.get('configuration'), ctx);
+  if (last === 'insert_job') {
+    const recv = fn.slice(0, fn.length - last.length - 1);
+    return /bigquery|bq|hook|client/i.test(recv) ? bigQueryQuery(args.keywords.get('configuration') ?? args.positional[0], ctx) : null;
+  }
     const kw = OTHER_SQL_KEYWORD.get(last);
     return kw ? (args.keywords.get(kw) ?? null) : null;
   }
@@ -76,6 +82,10 @@ export function sqlOf(call: SyntaxNode, fn: string, ctx: RuleContext): SyntaxNod
     return argument(args, 'sqlQuery', 0) ?? null;
   }
   if (last === 'BigQueryInsertJobOperator') return bigQueryQuery(args.keywords.get('configuration'), ctx);
+  if (last === 'insert_job') {
+    const recv = fn.slice(0, fn.length - last.length - 1);
+    return /bigquery|bq|hook|client/i.test(recv) ? bigQueryQuery(args.keywords.get('configuration') ?? args.positional[0], ctx) : null;
+  }
   if (NOT_A_DATABASE.test(fn)) return null;
   if (last === 'run' || last === 'execute' || last === 'executemany') {
     // `hook.run(sql)`, `cursor.execute(sql)`, `PostgresHook(...).run(...)`: a receiver that looks like a database
