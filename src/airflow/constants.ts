@@ -7,7 +7,7 @@
  * `TENANTS.items()`. A rule asks whether *some* value is the dangerous one.
  */
 import type { SyntaxNode } from 'tree-sitter';
-import type { RuleContext } from '../engine/context';
+import { defineService, type RuleContext } from '../engine/context';
 import { callArgs, stringValue, unwrap } from '../engine/python';
 import { resolveName } from './provenance';
 
@@ -136,6 +136,19 @@ function fromLoop(id: SyntaxNode, ctx: RuleContext, depth: number): SyntaxNode[]
   return null;
 }
 
+/** The file's calls of plain names, by name: collected once (a crafted file cannot make each parameter walk the tree). */
+const CALLS_BY_NAME = defineService('airflow: calls by callee name', (ctx) => {
+  const out = new Map<string, SyntaxNode[]>();
+  for (const c of ctx.root.descendantsOfType('call')) {
+    const f = c.childForFieldName('function');
+    if (f?.type !== 'identifier') continue;
+    const list = out.get(f.text);
+    if (list) list.push(c);
+    else out.set(f.text, [c]);
+  }
+  return out;
+});
+
 /** A parameter of a function of this file: the arguments of its calls in the file (none shown: not constant). */
 function fromCallSites(id: SyntaxNode, ctx: RuleContext, depth: number): SyntaxNode[] | null {
   let def: SyntaxNode | null = id.parent;
@@ -144,10 +157,7 @@ function fromCallSites(id: SyntaxNode, ctx: RuleContext, depth: number): SyntaxN
   const params = def?.childForFieldName('parameters')?.namedChildren ?? [];
   const index = params.findIndex((p) => (p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChildren[0]?.text) === id.text);
   if (!def || !name || index < 0 || params[0]?.text === 'self') return null;
-  const calls = ctx.root.descendantsOfType('call').filter((c) => {
-    const f = c.childForFieldName('function');
-    return f?.type === 'identifier' && f.text === name && !(c.startIndex >= def!.startIndex && c.endIndex <= def!.endIndex);
-  });
+  const calls = (ctx.use(CALLS_BY_NAME).get(name) ?? []).filter((c) => !(c.startIndex >= def!.startIndex && c.endIndex <= def!.endIndex));
   if (!calls.length) return null;
   const parts: (SyntaxNode[] | null)[] = [];
   for (const c of calls) {
