@@ -272,11 +272,22 @@ function binderOf(use: SyntaxNode): { kind: 'for' | 'mapped'; iter: SyntaxNode }
   return null;
 }
 
+/** Names given to `.map(…)` in a file's text, once per tree (most files have none). */
+const MAPPED_NAMES = new WeakMap<object, Set<string>>();
+function mappedNames(tree: object): Set<string> {
+  let v = MAPPED_NAMES.get(tree);
+  if (!v) {
+    v = new Set([...(tree as { rootNode: SyntaxNode }).rootNode.text.matchAll(/\.map\(\s*([A-Za-z_]\w*)\s*\)/g)].map((m) => m[1]));
+    MAPPED_NAMES.set(tree, v);
+  }
+  return v;
+}
+
 /** What `def`'s function is mapped over (`xs.map(f)` in the file, found in the text first), if it is. */
 function mappedBy(def: SyntaxNode): SyntaxNode | null {
   const fname = def.childForFieldName('name')?.text;
   const root = def.tree.rootNode;
-  if (!fname || !new RegExp(`\\.map\\(\\s*${fname}\\s*\\)`).test(root.text)) return null;
+  if (!fname || !mappedNames(def.tree).has(fname)) return null;
   for (const call of root.descendantsOfType('call')) {
     const f = call.childForFieldName('function');
     const arg = callArgs(call).positional[0];
