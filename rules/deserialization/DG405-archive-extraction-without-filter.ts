@@ -66,6 +66,20 @@ export default defineRule({
     }
     const f = call.childForFieldName('function');
     const obj = f?.type === 'attribute' ? f.childForFieldName('object') : null;
-    if (obj && isTarObject(obj, ctx)) ctx.report(call, { fn: 'extractall' });
+    if (!obj || !isTarObject(obj, ctx) || vettedMembers(call)) return;
+    ctx.report(call, { fn: 'extractall' });
   },
 });
+
+/**
+ * `tar.extractall(dest, members=members)` in a function that checks every member first — links and devices refused,
+ * each path resolved and kept under the destination (`os.path.realpath`/`commonpath`, `is_relative_to`): the check
+ * the Python documentation gives for versions without `filter=`.
+ */
+function vettedMembers(call: SyntaxNode): boolean {
+  if (!callArgs(call).keywords.has('members')) return false;
+  let fn: SyntaxNode | null = call.parent;
+  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  const body = fn?.text ?? '';
+  return /\.(issym|islnk)\s*\(/.test(body) && /realpath|commonpath|is_relative_to|abspath|within|startswith|\.\./.test(body) && /\braise\b/.test(body);
+}

@@ -9,6 +9,12 @@ import { stringsWithShape } from '../malicious/_shell-shapes';
 
 /** pip options that take packages from another index than PyPI's, or trust a host without TLS. */
 const INDEX_OPTION = /(?:--(?:extra-)?index-url|(?:^|\s)-i|--find-links|(?:^|\s)-f)[\s=]+["']?(http:\/\/\S+)|--trusted-host[\s=]+["']?(\S+)|--extra-index-url[\s=]+["']?(https:\/\/\S+)/;
+/** A requirement that names a VCS repository or an archive URL (`git+https://github.com/user/fork@branch`), not a commit hash. */
+const VCS_REQUIREMENT = /^\s*(?:[\w.-]+\s*@\s*)?(?:(?:git|hg|svn|bzr)\+\S+?(?:@(?![0-9a-f]{40}\b)[\w./-]+)?|https?:\/\/\S+\.(?:zip|tar\.gz|tgz|whl))(?:#\S*)?\s*$/;
+
+/** A VCS requirement anywhere in a string (`git+https://github.com/user/fork@branch`). */
+const VCS_ANYWHERE = /(?:^|[\s"'=@])(?:git|hg|svn|bzr)\+(?:https?|ssh|git):\/\/[^\s"']+/;
+
 /** A pip command line (or a requirements line) choosing its index. */
 const PIP_INDEX = new RegExp(String.raw`\bpip[0-9.]*\s+(?:install|download)\b[^\n]*?(?:${INDEX_OPTION.source})`);
 
@@ -41,6 +47,12 @@ function checkRequirements(call: SyntaxNode, ctx: RuleContext): void {
       ctx.report(node, { where: `\`${kw}\``, how: w.how }, { severity: w.severity });
     }
     for (const lit of parts.literals) {
+      // a requirement installed from a repository branch or an archive URL, not a release of an index
+      const vcs = kw === 'requirements' ? VCS_REQUIREMENT.exec(lit.text) : null;
+      if (vcs && ctx.once(lit.node)) {
+        ctx.report(lit.node, { where: `\`${kw}\``, how: `\`${vcs[0].slice(0, 80)}\` installs code from a repository or URL, not a reviewed release of an index: whoever can push there changes what the task runs` }, { severity: 'medium' });
+        continue;
+      }
       const m = INDEX_OPTION.exec(lit.text) ?? (kw === 'index_urls' && /^http:\/\//.test(lit.text) ? ([lit.text, lit.text] as unknown as RegExpExecArray) : null);
       if (m && !joined && ctx.once(lit.node)) {
         const w = what(m);
@@ -106,7 +118,7 @@ export default defineRule({
     message: 'untrusted package source in {where}: {how}',
     docs: {
       what:
-        'Finds packages installed from a source the platform does not control: the `requirements` (also `pip_install_options`, `index_urls`) of `@task.virtualenv` / `PythonVirtualenvOperator` rendered from trigger input (`"{{ dag_run.conf[\'packages\'] }}"`: *high*; `{{ params.x }}`: *medium*) or given a Python value from it; a pip command run as an argv list whose packages come from trigger input (`subprocess.check_call([sys.executable, "-m", "pip", "install", *params["extra_packages"]])`, *high*); and pip options in those arguments, in any command string (`bash_command`, `subprocess`, pod arguments) or in a shell script shipped with the DAGs (`scripts/*.sh`, through `\\` continuation lines): an index or find-links over plain `http://` (*high*), `--trusted-host` (*medium*), `--extra-index-url` (*medium*: dependency confusion).',
+        'Finds packages installed from a source the platform does not control: the `requirements` (also `pip_install_options`, `index_urls`) of `@task.virtualenv` / `PythonVirtualenvOperator` rendered from trigger input (`"{{ dag_run.conf[\'packages\'] }}"`: *high*; `{{ params.x }}`: *medium*) or given a Python value from it; a pip command run as an argv list whose packages come from trigger input (`subprocess.check_call([sys.executable, "-m", "pip", "install", *params["extra_packages"]])`, *high*); and pip options in those arguments, in any command string (`bash_command`, `subprocess`, pod arguments) or in a shell script shipped with the DAGs (`scripts/*.sh`, through `\\` continuation lines): an index or find-links over plain `http://` (*high*), `--trusted-host` (*medium*), `--extra-index-url` (*medium*: dependency confusion); a virtualenv requirement installed from a repository branch or an archive URL (`git+https://github.com/user/fork@branch`; *medium*; a full commit hash is a pin).',
       why:
         'Installing a package runs its code — its build scripts at install, its modules at import — on the worker, with the worker\'s credentials. Packages named by whoever triggers the DAG are arbitrary code execution by another name. An index reached over HTTP lets anyone on the network path substitute the package; `--extra-index-url` makes pip pick the highest version among PyPI and the private index, so a public package named like an internal one is installed instead (dependency confusion).',
       example:
@@ -127,7 +139,11 @@ export default defineRule({
       let offset = 0;
       for (const line of ctx.file.text.split('\n')) {
         const m = /^\s*#/.test(line) ? null : INDEX_OPTION.exec(line);
-        if (m) ctx.reportRange(offset, offset + line.length, { where: `the requirements file \`${ctx.file.path.split('/').pop()}\``, how: what(m).how }, { severity: what(m).severity });
+        const where = `the requirements file \`${ctx.file.path.split('/').pop()}\``;
+        if (m) ctx.reportRange(offset, offset + line.length, { where, how: what(m).how }, { severity: what(m).severity });
+        else if (!/^\s*#/.test(line) && VCS_ANYWHERE.test(' ' + line) && !/@[0-9a-f]{40}\b/.test(line)) {
+          ctx.reportRange(offset, offset + line.length, { where, how: `\`${line.trim().slice(0, 80)}\` installs code from a repository, not a reviewed release of an index: whoever can push there changes what the task runs` }, { severity: 'medium' });
+        }
         offset += line.length + 1;
       }
       return;
@@ -138,8 +154,15 @@ export default defineRule({
       ctx.reportRange(l.start, l.end, { where: `the script \`${ctx.file.path.split('/').pop()}\``, how: w.how }, { severity: w.severity });
     }
   },
-  keywords: ['index-url', 'trusted-host', 'find-links', ' -i ', ' -f '],
+  keywords: ['index-url', 'trusted-host', 'find-links', ' -i ', ' -f ', 'git+', 'hg+'],
   onFile(ctx) {
+    // a VCS requirement written anywhere (a list handed to the operator through `**kwargs`, a pip command)
+    stringsWithShape(ctx, (t) => /(?:git|hg|svn|bzr)\+/.test(t), VCS_ANYWHERE, (s) => {
+      const text = stringValue(s) ?? '';
+      const m = VCS_ANYWHERE.exec(text);
+      if (!m || /@[0-9a-f]{40}\b/.test(m[0]) || !ctx.once(s)) return;
+      ctx.report(s, { where: 'a requirement', how: `\`${m[0].trim().slice(0, 80)}\` installs code from a repository, not a reviewed release of an index: whoever can push there changes what the task runs` }, { severity: 'medium' });
+    });
     stringsWithShape(ctx, (t) => /\bpip/.test(t), PIP_INDEX, (s) => {
       const m = INDEX_OPTION.exec(s.text);
       if (!m || !ctx.once(s)) return;
