@@ -7,6 +7,7 @@ import { defineService, type RuleContext } from '../engine/context';
 import { callArgs, stringValue, unwrap } from '../engine/python';
 import { NESTED_ARGV_OPERATORS, SHELL_OPERATORS, keywordArgument, mappedOperator, SCRIPT_KEYWORD } from './operators';
 import { resolveName, returnedValues, singleBinding } from './provenance';
+import { moduleFunction } from './strings';
 
 export interface ShellScript {
   node: SyntaxNode;
@@ -140,14 +141,9 @@ function mappedCommandBody(v: SyntaxNode): SyntaxNode | null {
   const lambda = fn ? unwrap(fn) : null;
   if (lambda?.type === 'lambda') return lambda.childForFieldName('body');
   // `keys.map(_copy_command)`: what a function of the file returns (its one return)
-  if (lambda?.type !== 'identifier') return null;
-  for (const st of v.tree.rootNode.namedChildren) {
-    const d = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
-    if (d?.type !== 'function_definition' || d.childForFieldName('name')?.text !== lambda.text) continue;
-    const returns = returnedValues(d);
-    return returns.length === 1 ? returns[0] : null;
-  }
-  return null;
+  const def = lambda?.type === 'identifier' ? moduleFunction(v.tree.rootNode, lambda.text) : null;
+  const returns = def ? returnedValues(def) : [];
+  return returns.length === 1 ? returns[0] : null;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { SyntaxNode } from 'tree-sitter';
 import { callArgs, isConstant, stringValue, unwrap } from '../engine/python';
-import { resolveName, singleBinding } from './provenance';
+import { resolveName, returnedValues, singleBinding } from './provenance';
 
 /** Literal text of one string node as Python produces it: `{{`/`}}` of f-strings (and `.format` templates) halved. */
 export function literalText(node: SyntaxNode, halveBraces = false): string {
@@ -243,11 +243,7 @@ function formatTemplate(obj: SyntaxNode): SyntaxNode | null {
  * the text they put into the value the call returns.
  */
 function helperArgumentLiterals(call: SyntaxNode, name: string): { node: SyntaxNode; text: string }[] {
-  let def: SyntaxNode | null = null;
-  for (const st of call.tree.rootNode.namedChildren) {
-    const d = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
-    if (d?.type === 'function_definition' && d.childForFieldName('name')?.text === name) def = d;
-  }
+  const def = moduleFunction(call.tree.rootNode, name);
   const body = def?.childForFieldName('body');
   if (!def || !body || (call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) return [];
   const params = (def.childForFieldName('parameters')?.namedChildren ?? []).map((p) => (p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChildren[0]?.text ?? ''));
@@ -299,31 +295,21 @@ function helperArgumentLiterals(call: SyntaxNode, name: string): { node: SyntaxN
  */
 function helperReturnLiterals(call: SyntaxNode, name: string, depth: number): { node: SyntaxNode; text: string }[] {
   if (depth > 2) return [];
-  let def: SyntaxNode | null = null;
-  for (const st of call.tree.rootNode.namedChildren) {
-    const d = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
-    if (d?.type === 'function_definition' && d.childForFieldName('name')?.text === name) def = d;
-  }
+  const def = moduleFunction(call.tree.rootNode, name);
   if (!def || (call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) return [];
   const out: { node: SyntaxNode; text: string }[] = [];
-  for (const r of returnedExpressions(def)) out.push(...commandParts(r, depth + 1).literals.filter((l) => l.text.includes('{{') || l.text.includes('{%')));
+  for (const r of returnedValues(def)) out.push(...commandParts(r, depth + 1).literals.filter((l) => l.text.includes('{{') || l.text.includes('{%')));
   return out;
 }
 
-/** The expressions a function's own `return` statements give. */
-function returnedExpressions(def: SyntaxNode): SyntaxNode[] {
-  const out: SyntaxNode[] = [];
-  const stack: SyntaxNode[] = def.childForFieldName('body') ? [def.childForFieldName('body')!] : [];
-  while (stack.length) {
-    const x = stack.pop()!;
-    if (x.type === 'function_definition' || x.type === 'class_definition' || x.type === 'lambda') continue;
-    if (x.type === 'return_statement') {
-      if (x.namedChildren[0]) out.push(x.namedChildren[0]);
-      continue;
-    }
-    for (const ch of x.namedChildren) stack.push(ch);
+/** The function a module-level `def name` (decorated or not) binds: the last one, as Python keeps it. */
+export function moduleFunction(root: SyntaxNode, name: string): SyntaxNode | null {
+  let def: SyntaxNode | null = null;
+  for (const st of root.namedChildren) {
+    const d = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
+    if (d?.type === 'function_definition' && d.childForFieldName('name')?.text === name) def = d;
   }
-  return out;
+  return def;
 }
 
 /** A literal, or a name bound to exactly one literal, or a literal URL-encoded in place (`quote_plus("p@ss")`): its text; else null. */
