@@ -3,7 +3,8 @@ import type { RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { redact } from '../../src/engine/redact';
 import { defineRule } from '../../src/engine/rule';
-import { returnedValues, singleBinding, visibleFunction } from '../../src/airflow/provenance';
+import { singleBinding } from '../../src/airflow/provenance';
+import { constantText } from '../../src/airflow/strings';
 import { laterUsesOfBinding } from '../../src/engine/locate';
 import { nameStrength } from './_names';
 import { isNotASecretValue } from './_values';
@@ -427,69 +428,19 @@ function constantThroughName(node: SyntaxNode, ctx: RuleContext): { value: strin
   const direct = literal(node);
   if (direct !== null) return { value: direct, how: '' };
   const u = unwrap(node);
-  const joined = u.type === 'call' ? constantValue(u, ctx) : null;
+  const joined = u.type === 'call' ? capped(constantText(u)) : null;
   if (joined !== null) return { value: joined, how: ' (joined from pieces)' };
   if (u.type !== 'identifier') return null;
   const def = singleBinding(u);
   // a secret-named name bound to a literal is DG101's, reported where it is bound
   if (def && literal(def) !== null && nameStrength(u.text) === 'strong') return null;
-  const text = constantValue(u, ctx);
+  const text = capped(constantText(u));
   return text === null ? null : { value: text, how: ` (through \`${u.text}\`)` };
 }
 
-/**
- * The constant string an expression holds, through what hides it: names bound once, pieces joined
- * (`"".join(_PW_PARTS)` with `_PW_PARTS = ("Ftp", "m1rr0r", …)`), and a tuple a helper of this file returns, unpacked
- * (`user, pw = _credentials()`). Null when any part is not constant.
- */
-function constantValue(node: SyntaxNode, ctx: RuleContext, depth = 0): string | null {
-  const direct = literal(node);
-  if (direct !== null || depth > 4) return direct;
-  const u = unwrap(node);
-  if (u.type === 'call') {
-    const f = u.childForFieldName('function');
-    if (f?.type !== 'attribute' || f.childForFieldName('attribute')?.text !== 'join') return null;
-    const sep = stringValue(f.childForFieldName('object'));
-    const arg = callArgs(u).positional[0];
-    let seq = arg ? unwrap(arg) : null;
-    if (seq?.type === 'identifier') seq = singleBinding(seq);
-    if (sep === null || !seq || (seq.type !== 'list' && seq.type !== 'tuple')) return null;
-    const parts: string[] = [];
-    for (const x of seq.namedChildren) {
-      if (x.type === 'comment') continue;
-      const v = constantValue(x, ctx, depth + 1);
-      if (v === null) return null;
-      parts.push(v);
-    }
-    return parts.join(sep);
-  }
-  if (u.type !== 'identifier') return null;
-  const def = unpackedFromHelper(u, ctx) ?? singleBinding(u);
-  return def ? constantValue(def, ctx, depth + 1) : null;
-}
-
-/** `user, pw = _credentials()` with `def _credentials(): return USER, "".join(PARTS)`: the element `pw` takes. */
-function unpackedFromHelper(use: SyntaxNode, ctx: RuleContext): SyntaxNode | null {
-  for (let b = use.parent; b; b = b.parent) {
-    if (b.type !== 'block' && b.type !== 'module') continue;
-    for (const st of b.namedChildren) {
-      if (st.startIndex >= use.startIndex) break;
-      const a = st.type === 'expression_statement' ? st.namedChildren[0] : null;
-      const left = a?.type === 'assignment' ? a.childForFieldName('left') : null;
-      if (!left || (left.type !== 'pattern_list' && left.type !== 'tuple_pattern')) continue;
-      const i = left.namedChildren.findIndex((x) => x.type === 'identifier' && x.text === use.text);
-      const right = a!.childForFieldName('right');
-      const f = right?.type === 'call' ? right.childForFieldName('function') : null;
-      if (i < 0 || f?.type !== 'identifier') continue;
-      const def = visibleFunction(ctx, right!, f.text);
-      const returns = def ? returnedValues(def) : [];
-      if (returns.length !== 1) return null;
-      const r = unwrap(returns[0]);
-      const items = r.type === 'tuple' || r.type === 'expression_list' ? r.namedChildren.filter((x) => x.type !== 'comment') : [];
-      return items[i] ?? null;
-    }
-  }
-  return null;
+/** A value longer than a credential is something else (a document, a script): as `literal` caps it. */
+function capped(v: string | null): string | null {
+  return v === null || v.length > 500 ? null : v;
 }
 
 /** The name a call's value is bound to: `x = call`, `x=call` (keyword), `"x": call` (dict pair). */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { SyntaxNode } from 'tree-sitter';
 import { stringValue, unwrap } from '../../src/engine/python';
-import { singleBinding } from '../../src/airflow/provenance';
+import { constantText } from '../../src/airflow/strings';
 import type { RuleContext } from '../../src/engine/context';
 import { KEY_PREFIXES, nameStrength } from './_names';
 
@@ -74,7 +74,7 @@ export function bindingFromCaptures(c: Record<string, SyntaxNode[]>): Binding | 
   if (c.cmp && !/^(==|!=|is|is not)$/.test(cmpOperator(c.cmp[0]) ?? '')) return null;
   const name = lhsName(lhs);
   if (!name || name.length > 80) return null;
-  const value = stringValue(val) ?? joinedThroughName(val) ?? concatenatedThroughNames(val);
+  const value = constantText(val);
   if (value === null) return null;
   return {
     name,
@@ -88,34 +88,6 @@ export function bindingFromCaptures(c: Record<string, SyntaxNode[]>): Binding | 
       return t === 'pair' ? 'pair' : t === 'assignment' ? 'assignment' : 'default';
     },
   };
-}
-
-/** `"".join(_pw_parts)` with `_pw_parts = ["Cl1ck", "Str3am", …]` bound once: the joined constant. */
-function joinedThroughName(val: SyntaxNode): string | null {
-  const u = unwrap(val);
-  const f = u.type === 'call' ? u.childForFieldName('function') : null;
-  if (f?.type !== 'attribute' || f.childForFieldName('attribute')?.text !== 'join') return null;
-  const arg = u.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment') ?? [];
-  if (arg.length !== 1 || unwrap(arg[0]).type !== 'identifier') return null;
-  const seq = singleBinding(unwrap(arg[0]));
-  if (!seq || (seq.type !== 'list' && seq.type !== 'tuple')) return null;
-  const sep = stringValue(f.childForFieldName('object'));
-  const parts = seq.namedChildren.filter((x) => x.type !== 'comment').map((x) => stringValue(x));
-  return sep === null || parts.some((p) => p === null) ? null : parts.join(sep);
-}
-
-/** `_PREFIX + "7c1e…"` with `_PREFIX = "pat-eu1-"`: pieces joined by `+` where names are bound once to literals. */
-function concatenatedThroughNames(val: SyntaxNode, depth = 0): string | null {
-  const u = unwrap(val);
-  if (depth > 6) return null;
-  if (u.type === 'identifier') {
-    const b = singleBinding(u);
-    return b ? (stringValue(b) ?? concatenatedThroughNames(b, depth + 1)) : null;
-  }
-  if (u.type !== 'binary_operator' || u.childForFieldName('operator')?.type !== '+') return stringValue(u);
-  const l = concatenatedThroughNames(u.childForFieldName('left')!, depth + 1);
-  const r = l === null ? null : concatenatedThroughNames(u.childForFieldName('right')!, depth + 1);
-  return l === null || r === null ? null : l + r;
 }
 
 function cmpOperator(cmp: SyntaxNode): string | null {

@@ -116,7 +116,7 @@ export function sqlStatements(sql: SyntaxNode, ctx: RuleContext, depth = 0): Syn
   // an XCom, no call site passes values), each checked where it is built — a list grown with `.append(f"…")` gives
   // each appended statement. A plain helper stays one value, judged at its call (provenance follows its returns).
   const f = u.type === 'call' ? u.childForFieldName('function') : null;
-  const def = f?.type === 'identifier' && depth < 2 ? visibleFunction(ctx, u, f.text) : null;
+  const def = f?.type === 'identifier' && depth < 2 ? visibleFunction(u, f.text) : null;
   if (def && isTaskFunction(def, ctx) && !(u.startIndex >= def.startIndex && u.endIndex <= def.endIndex)) {
     const out = returnedValues(def).flatMap((r) => {
       const ru = unwrap(r);
@@ -152,7 +152,7 @@ function bigQueryQuery(conf: SyntaxNode | undefined, ctx: RuleContext, depth = 0
     return null;
   }
   const f = u.type === 'call' ? u.childForFieldName('function') : null;
-  const def = f?.type === 'identifier' ? visibleFunction(ctx, u, f.text) : null;
+  const def = f?.type === 'identifier' ? visibleFunction(u, f.text) : null;
   if (def && !(u.startIndex >= def.startIndex && u.endIndex <= def.endIndex)) {
     for (const r of returnedValues(def)) {
       const q = bigQueryQuery(r, ctx, depth + 1);

@@ -759,7 +759,7 @@ function cutAtOf(state: { cuts: number }, cutsBefore: number, depth: number): nu
  * own provenance when they use no parameter. Null when the function is not defined here (or is recursive).
  */
 function helperResult(call: SyntaxNode, name: string, ctx: RuleContext, depth: number): Provenance | null {
-  const def = visibleFunction(ctx, call, name);
+  const def = visibleFunction(call, name);
   if (!def || (call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) return null;
   const params = (def.childForFieldName('parameters')?.namedChildren ?? []).map((p) => (p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChildren[0]?.text ?? ''));
   const returns = returnedValues(def);
@@ -786,14 +786,14 @@ function helperResult(call: SyntaxNode, name: string, ctx: RuleContext, depth: n
  * function of an enclosing function first, else a module-level one. `with DAG(…):`, `if`, `for`, `try` blocks open no
  * scope in Python, so a helper defined inside `with DAG(…) as dag:` is a module-level function too.
  */
-export function visibleFunction(ctx: RuleContext, site: SyntaxNode, name: string): SyntaxNode | null {
+export function visibleFunction(site: SyntaxNode, name: string): SyntaxNode | null {
   for (let s: SyntaxNode | null = site.parent; s; s = s.parent) {
     if (s.type !== 'function_definition') continue;
     const body = s.childForFieldName('body');
     const found = body && definedIn(body, name);
     if (found) return found;
   }
-  return definedIn(ctx.root, name);
+  return definedIn(site.tree.rootNode, name);
 }
 
 /** Is `id` an argument (at any depth) of a sanitizer call (`shlex.quote`, `int`…) within `top`? */
@@ -1043,7 +1043,7 @@ export function inputToUnseenCode(node: SyntaxNode, ctx: RuleContext, depth = 0)
   if (f.type === 'attribute') {
     if (methodOfInstance(f, ctx)) return null;
     inputs.push(f.childForFieldName('object')!);
-  } else if (f.type !== 'identifier' || visibleFunction(ctx, n, f.text)) {
+  } else if (f.type !== 'identifier' || visibleFunction(n, f.text)) {
     return null;
   }
   let out: Provenance | null = null;

@@ -4,7 +4,7 @@
  */
 import type { SyntaxNode } from 'tree-sitter';
 import { callArgs, isConstant, stringValue, unwrap } from '../engine/python';
-import { resolveName, returnedValues, singleBinding } from './provenance';
+import { resolveName, returnedValues, singleBinding, visibleFunction } from './provenance';
 
 /** Literal text of one string node as Python produces it: `{{`/`}}` of f-strings (and `.format` templates) halved. */
 export function literalText(node: SyntaxNode, halveBraces = false): string {
@@ -310,6 +310,68 @@ export function moduleFunction(root: SyntaxNode, name: string): SyntaxNode | nul
     if (d?.type === 'function_definition' && d.childForFieldName('name')?.text === name) def = d;
   }
   return def;
+}
+
+/**
+ * The one constant string an expression makes, through what spreads a secret out: names bound once, `+` of pieces,
+ * `"sep".join(…)` of a list or tuple (in place or bound to a name: `"".join(_PW_PARTS)`), and the element of a tuple
+ * that a function of the file returns and the caller unpacks (`user, pw = _credentials()`). Null when any part is not
+ * a constant.
+ */
+export function constantText(node: SyntaxNode, depth = 0): string | null {
+  const direct = stringValue(node);
+  if (direct !== null || depth > 6) return direct;
+  const u = unwrap(node);
+  if (u.type === 'binary_operator') {
+    if (u.childForFieldName('operator')?.type !== '+') return null;
+    const l = constantText(u.childForFieldName('left')!, depth + 1);
+    const r = l === null ? null : constantText(u.childForFieldName('right')!, depth + 1);
+    return l === null || r === null ? null : l + r;
+  }
+  if (u.type === 'call') {
+    const f = u.childForFieldName('function');
+    if (f?.type !== 'attribute' || f.childForFieldName('attribute')?.text !== 'join') return null;
+    const sep = stringValue(f.childForFieldName('object'));
+    const arg = callArgs(u).positional[0];
+    let seq = arg ? unwrap(arg) : null;
+    if (seq?.type === 'identifier') seq = singleBinding(seq);
+    if (sep === null || !seq || (seq.type !== 'list' && seq.type !== 'tuple')) return null;
+    const parts: string[] = [];
+    for (const x of seq.namedChildren) {
+      if (x.type === 'comment') continue;
+      const v = constantText(x, depth + 1);
+      if (v === null) return null;
+      parts.push(v);
+    }
+    return parts.join(sep);
+  }
+  if (u.type !== 'identifier') return null;
+  const def = unpackedFromHelper(u) ?? singleBinding(u);
+  return def ? constantText(def, depth + 1) : null;
+}
+
+/** `user, pw = _credentials()` with `def _credentials(): return USER, "".join(PARTS)`: the element `pw` takes. */
+function unpackedFromHelper(use: SyntaxNode): SyntaxNode | null {
+  for (let b = use.parent; b; b = b.parent) {
+    if (b.type !== 'block' && b.type !== 'module') continue;
+    for (const st of b.namedChildren) {
+      if (st.startIndex >= use.startIndex) break;
+      const a = st.type === 'expression_statement' ? st.namedChildren[0] : null;
+      const left = a?.type === 'assignment' ? a.childForFieldName('left') : null;
+      if (!left || (left.type !== 'pattern_list' && left.type !== 'tuple_pattern')) continue;
+      const i = left.namedChildren.findIndex((x) => x.type === 'identifier' && x.text === use.text);
+      const right = a!.childForFieldName('right');
+      const f = right?.type === 'call' ? right.childForFieldName('function') : null;
+      if (i < 0 || f?.type !== 'identifier') continue;
+      const def = visibleFunction(right!, f.text);
+      const returns = def ? returnedValues(def) : [];
+      if (returns.length !== 1) return null;
+      const r = unwrap(returns[0]);
+      const items = r.type === 'tuple' || r.type === 'expression_list' ? r.namedChildren.filter((x) => x.type !== 'comment') : [];
+      return items[i] ?? null;
+    }
+  }
+  return null;
 }
 
 /** A literal, or a name bound to exactly one literal, or a literal URL-encoded in place (`quote_plus("p@ss")`): its text; else null. */
