@@ -6,8 +6,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineService, type RuleContext } from '../engine/context';
 import { callArgs, stringValue, unwrap } from '../engine/python';
 import { NESTED_ARGV_OPERATORS, SHELL_OPERATORS, keywordArgument, mappedOperator, SCRIPT_KEYWORD } from './operators';
-import { resolveName, returnedValues, singleBinding } from './provenance';
-import { moduleFunction } from './strings';
+import { resolveName, returnedValues, singleBinding, visibleFunction } from './provenance';
 
 export interface ShellScript {
   node: SyntaxNode;
@@ -141,7 +140,7 @@ function mappedCommandBody(v: SyntaxNode): SyntaxNode | null {
   const lambda = fn ? unwrap(fn) : null;
   if (lambda?.type === 'lambda') return lambda.childForFieldName('body');
   // `keys.map(_copy_command)`: what a function of the file returns (its one return)
-  const def = lambda?.type === 'identifier' ? moduleFunction(v.tree.rootNode, lambda.text) : null;
+  const def = lambda?.type === 'identifier' ? visibleFunction(v, lambda.text) : null;
   const returns = def ? returnedValues(def) : [];
   return returns.length === 1 ? returns[0] : null;
 }

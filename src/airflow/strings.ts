@@ -243,7 +243,7 @@ function formatTemplate(obj: SyntaxNode): SyntaxNode | null {
  * the text they put into the value the call returns.
  */
 function helperArgumentLiterals(call: SyntaxNode, name: string): { node: SyntaxNode; text: string }[] {
-  const def = moduleFunction(call.tree.rootNode, name);
+  const def = visibleFunction(call, name);
   const body = def?.childForFieldName('body');
   if (!def || !body || (call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) return [];
   const params = (def.childForFieldName('parameters')?.namedChildren ?? []).map((p) => (p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChildren[0]?.text ?? ''));
@@ -295,21 +295,11 @@ function helperArgumentLiterals(call: SyntaxNode, name: string): { node: SyntaxN
  */
 function helperReturnLiterals(call: SyntaxNode, name: string, depth: number): { node: SyntaxNode; text: string }[] {
   if (depth > 2) return [];
-  const def = moduleFunction(call.tree.rootNode, name);
+  const def = visibleFunction(call, name);
   if (!def || (call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) return [];
   const out: { node: SyntaxNode; text: string }[] = [];
   for (const r of returnedValues(def)) out.push(...commandParts(r, depth + 1).literals.filter((l) => l.text.includes('{{') || l.text.includes('{%')));
   return out;
-}
-
-/** The function a module-level `def name` (decorated or not) binds: the last one, as Python keeps it. */
-export function moduleFunction(root: SyntaxNode, name: string): SyntaxNode | null {
-  let def: SyntaxNode | null = null;
-  for (const st of root.namedChildren) {
-    const d = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
-    if (d?.type === 'function_definition' && d.childForFieldName('name')?.text === name) def = d;
-  }
-  return def;
 }
 
 /**
