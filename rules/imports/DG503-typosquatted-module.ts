@@ -4,31 +4,40 @@ import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { singleBinding } from '../../src/airflow/provenance';
 import { STDLIB_MODULE_NAMES } from '../import-path/stdlib-names';
 import { importedModules } from './_util';
+import { linesWithOffsets } from '../../src/data/lines';
 import { NOT_TYPOSQUAT_DISTRIBUTIONS, NOT_TYPOSQUATS, POPULAR_DISTRIBUTIONS, POPULAR_PACKAGES } from './_popular-packages';
 
-const KNOWN = new Set<string>([...POPULAR_PACKAGES, ...STDLIB_MODULE_NAMES, ...NOT_TYPOSQUATS]);
+/** A space of names: the popular ones typosquats imitate, the real ones that merely look close, how names compare. */
+interface NameSpace {
+  popular: readonly string[];
+  known: ReadonlySet<string>;
+  normalize: (name: string) => string;
+}
+
+function nameSpace(popular: readonly string[], known: readonly string[], normalize: (name: string) => string): NameSpace {
+  return { popular, known: new Set(known.map(normalize)), normalize };
+}
+
+/** Import names (`import reqeusts`); case does not tell packages apart. */
+const IMPORT_NAMES = nameSpace(POPULAR_PACKAGES, [...POPULAR_PACKAGES, ...STDLIB_MODULE_NAMES, ...NOT_TYPOSQUATS], (n) => n.toLowerCase());
+/** Distribution names (requirement files, virtualenv `requirements`): pip treats `_` and `-` alike. */
+const DISTRIBUTION_NAMES = nameSpace(POPULAR_DISTRIBUTIONS, [...POPULAR_DISTRIBUTIONS, ...NOT_TYPOSQUAT_DISTRIBUTIONS], (n) => n.toLowerCase().replace(/_/g, '-'));
 
 /**
  * The popular name `name` imitates: one edit away (a letter added, dropped, changed, or two neighbours swapped —
  * `reqeusts`, `requets`, `pandsa`, `boto4`), for names of five letters or more (shorter ones are one edit from too
  * many real packages); null when it is a known name itself.
  */
-export function imitated(name: string): string | null {
-  const n = name.toLowerCase();
-  if (n.length < 5 || KNOWN.has(n) || KNOWN.has(name)) return null;
-  for (const p of POPULAR_PACKAGES) if (Math.abs(p.length - n.length) <= 1 && oneEdit(n, p.toLowerCase())) return p;
+function imitatedIn(space: NameSpace, name: string): string | null {
+  const n = space.normalize(name);
+  if (n.length < 5 || space.known.has(n)) return null;
+  for (const p of space.popular) if (Math.abs(p.length - n.length) <= 1 && oneEdit(n, space.normalize(p))) return p;
   return null;
 }
 
-const KNOWN_DISTRIBUTIONS = new Set<string>([...POPULAR_DISTRIBUTIONS, ...NOT_TYPOSQUAT_DISTRIBUTIONS]);
-
-/** The popular distribution a requirement's name imitates (`panadas`, `python3-dateutil`), as `imitated` for imports. */
-export function imitatedDistribution(name: string): string | null {
-  const n = name.toLowerCase().replace(/_/g, '-');
-  if (n.length < 5 || KNOWN_DISTRIBUTIONS.has(n)) return null;
-  for (const p of POPULAR_DISTRIBUTIONS) if (Math.abs(p.length - n.length) <= 1 && oneEdit(n, p)) return p;
-  return null;
-}
+export const imitated = (name: string): string | null => imitatedIn(IMPORT_NAMES, name);
+/** The popular distribution a requirement's name imitates (`panadas`, `python3-dateutil`). */
+export const imitatedDistribution = (name: string): string | null => imitatedIn(DISTRIBUTION_NAMES, name);
 
 /** The distribution name a requirement line starts with (`pandas[extra]==2.2 ; python_version…` -> `pandas`). */
 const REQUIREMENT_NAME = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/;
@@ -87,12 +96,10 @@ export default defineRule({
   // requirement files shipped with the DAGs: the packages workers and virtualenv tasks install
   onDataFile(ctx) {
     if (ctx.file.dataKind !== 'requirements') return;
-    let offset = 0;
-    for (const line of ctx.file.text.split('\n')) {
+    for (const { line, start } of linesWithOffsets(ctx.file.text)) {
       const m = /^\s*[#-]/.test(line) ? null : REQUIREMENT_NAME.exec(line);
       const popular = m ? imitatedDistribution(m[1]) : null;
-      if (m && popular) ctx.reportRange(offset + m.index + m[0].length - m[1].length, offset + m.index + m[0].length, { module: m[1], popular, alias: '' }, { message: 'requirement' });
-      offset += line.length + 1;
+      if (m && popular) ctx.reportRange(start + m.index + m[0].length - m[1].length, start + m.index + m[0].length, { module: m[1], popular, alias: '' }, { message: 'requirement' });
     }
   },
   // the requirements of a virtualenv task: strings in place, or the keys of a pinned dict they are built from

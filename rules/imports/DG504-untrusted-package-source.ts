@@ -6,6 +6,7 @@ import { classifyJinja, jinjaExpressions, restrictedParams } from '../../src/air
 import { provenance, singleBinding } from '../../src/airflow/provenance';
 import { commandParts } from '../../src/airflow/strings';
 import { stringsWithShape } from '../malicious/_shell-shapes';
+import { linesWithOffsets } from '../../src/data/lines';
 
 /** pip options that take packages from another index than PyPI's, or trust a host without TLS. */
 const INDEX_OPTION = /(?:--(?:extra-)?index-url|(?:^|\s)-i|--find-links|(?:^|\s)-f)[\s=]+["']?(http:\/\/\S+)|--trusted-host[\s=]+["']?(\S+)|--extra-index-url[\s=]+["']?(https:\/\/\S+)/;
@@ -97,14 +98,11 @@ function checkPipArgv(call: SyntaxNode, ctx: RuleContext): void {
 /** Lines of a shell script whose pip command (continued over `\` lines) chooses an unsafe index. */
 function scriptIndexOptions(text: string): { start: number; end: number; m: RegExpExecArray }[] {
   const out: { start: number; end: number; m: RegExpExecArray }[] = [];
-  const lines = text.split('\n');
-  let offset = 0;
   let command = '';
-  for (const line of lines) {
+  for (const { line, start } of linesWithOffsets(text)) {
     command = command.endsWith('\\') ? command.slice(0, -1) + ' ' + line : line;
     const m = INDEX_OPTION.exec(line);
-    if (m && /\bpip[0-9.]*\s+(?:install|download)\b/.test(command)) out.push({ start: offset, end: offset + line.length, m });
-    offset += line.length + 1;
+    if (m && /\bpip[0-9.]*\s+(?:install|download)\b/.test(command)) out.push({ start, end: start + line.length, m });
   }
   return out;
 }
@@ -136,15 +134,16 @@ export default defineRule({
   onDataFile(ctx) {
     // requirement files: their option lines (`--extra-index-url http://…`) are pip options as they stand
     if (ctx.file.dataKind === 'requirements') {
-      let offset = 0;
-      for (const line of ctx.file.text.split('\n')) {
-        const m = /^\s*#/.test(line) ? null : INDEX_OPTION.exec(line);
-        const where = `the requirements file \`${ctx.file.path.split('/').pop()}\``;
-        if (m) ctx.reportRange(offset, offset + line.length, { where, how: what(m).how }, { severity: what(m).severity });
-        else if (!/^\s*#/.test(line) && VCS_ANYWHERE.test(' ' + line) && !/@[0-9a-f]{40}\b/.test(line)) {
-          ctx.reportRange(offset, offset + line.length, { where, how: `\`${line.trim().slice(0, 80)}\` installs code from a repository, not a reviewed release of an index: whoever can push there changes what the task runs` }, { severity: 'medium' });
+      const where = `the requirements file \`${ctx.file.path.split('/').pop()}\``;
+      for (const { line, start } of linesWithOffsets(ctx.file.text)) {
+        if (/^\s*#/.test(line)) continue;
+        const m = INDEX_OPTION.exec(line);
+        if (m) {
+          const w = what(m);
+          ctx.reportRange(start, start + line.length, { where, how: w.how }, { severity: w.severity });
+        } else if (VCS_ANYWHERE.test(' ' + line) && !/@[0-9a-f]{40}\b/.test(line)) {
+          ctx.reportRange(start, start + line.length, { where, how: `\`${line.trim().slice(0, 80)}\` installs code from a repository, not a reviewed release of an index: whoever can push there changes what the task runs` }, { severity: 'medium' });
         }
-        offset += line.length + 1;
       }
       return;
     }

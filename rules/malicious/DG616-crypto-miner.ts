@@ -14,7 +14,10 @@ const MINER = new RegExp(
   String.raw`\b(?:xmrig|xmr-stak|cpuminer|minerd|ethminer|nbminer|lolminer|phoenixminer|teamredminer|gminer|srbminer)\b|\bstratum2?\+(?:tcp|ssl|tls)://|--donate-level\b|--randomx\b|\b(?:pool\.)?(?:supportxmr|nanopool|minexmr|hashvault|moneroocean|2miners|f2pool|c3pool|nicehash|unmineable|herominers|xmrpool)\.(?:com|org|net|pro|stream|eu|io|xyz)\b`,
   'i',
 );
-const mayMine = (text: string): boolean => MINER_WORDS.some((w) => text.toLowerCase().includes(w));
+const mayMine = (text: string): boolean => {
+  const lower = text.toLowerCase();
+  return MINER_WORDS.some((w) => lower.includes(w));
+};
 
 export default defineRule({
   meta: {

@@ -8,6 +8,7 @@
 import type { Node } from 'yaml';
 import { defineService, type RuleContext } from '../engine/context';
 import type { DataKind } from './kinds';
+import { linesWithOffsets } from './lines';
 
 export interface DataPair {
   key: string;
@@ -141,14 +142,12 @@ function unquote(raw: string): { value: string; offset: number } | null {
 /** `host:port:database:user:password` lines of a libpq password file (`\:` escapes a colon): the password. */
 function pgpassPairs(text: string): DataPair[] {
   const out: DataPair[] = [];
-  let at = 0;
-  for (const line of text.split('\n')) {
+  for (const { line, start: at } of linesWithOffsets(text)) {
     const fields = /^((?:[^:\\\n]|\\.)*:){4}/.exec(line);
     if (fields && !line.trimStart().startsWith('#')) {
       const value = line.slice(fields[0].length).replace(/\r$/, '');
       if (value && value.length <= MAX_VALUE) out.push({ key: 'password', value: value.replace(/\\(.)/g, '$1'), start: at + fields[0].length, end: at + fields[0].length + value.length });
     }
-    at += line.length + 1;
   }
   return out;
 }
