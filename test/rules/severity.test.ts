@@ -210,6 +210,14 @@ describe('DG250 SQL built by code of another module', () => {
   });
 });
 
+describe('DG204 command built by code of another module', () => {
+  it('is medium for trigger input handed to it, and names that code', () => {
+    const [f] = check('from airflow.decorators import task\nfrom common.cmds import build_cmd\n\n@task.bash\ndef rerun(dag_run=None):\n    return build_cmd(dag_run.conf["path"])\n', only('DG204'));
+    expect(f.severity).toBe('medium');
+    expect(f.message).toContain('code this file does not show (`build_cmd(dag_run.conf["path"])`)');
+  });
+});
+
 describe('DG401 checkpoints', () => {
   const c = only('DG401');
   const fn = (extra: string) =>
