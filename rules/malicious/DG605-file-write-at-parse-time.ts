@@ -4,13 +4,7 @@ import { isStandaloneScript, STANDALONE_NOTE } from './_standalone';
 import type { Severity } from '../../src/report';
 import type { RuleContext } from '../../src/engine/context';
 import type { CallFact } from './_facts';
-import type { SyntaxNode } from 'tree-sitter';
-import { loopIterableOf, resolveName } from '../../src/airflow/provenance';
-
-/** Arguments that point into the DAG folder. */
-const DAG_FOLDER = /__file__|dags?_folder|DAGS?_FOLDER|\/opt\/airflow\/dags|\/usr\/local\/airflow\/dags|\/home\/airflow\/gcs\/dags/;
-/** Files Python or Airflow import by themselves: writing them is persistence. */
-const PERSISTENCE = /\.pth\b|sitecustomize|usercustomize|airflow_local_settings|\.bashrc|\.profile|authorized_keys|crontab|\/etc\/cron/;
+import { DAG_FOLDER, PERSISTENCE, targetText } from './_write-target';
 
 export default defineRule({
   meta: {
@@ -53,31 +47,4 @@ function check(fact: CallFact, ctx: RuleContext): void {
     const script = severity === 'medium' && isStandaloneScript(ctx);
     ctx.report(fact.call, { fn: name.replace(/^builtins\./, ''), where, script: script ? STANDALONE_NOTE : '' }, { severity: script ? 'low' : severity });
   }
-}
-
-/**
- * The call's text, with what the names in it are bound to (two steps: assignments and `for` loops), so that
- * `for path in glob.glob("/opt/airflow/dags/*.py"): open(path, "a")` is judged by where `path` points.
- */
-function targetText(call: SyntaxNode): string {
-  let text = call.text;
-  let frontier = [call];
-  const seen = new Set<number>();
-  for (let step = 0; step < 2 && frontier.length; step++) {
-    const next: SyntaxNode[] = [];
-    for (const node of frontier) {
-      for (const id of node.type === 'identifier' ? [node] : node.descendantsOfType('identifier')) {
-        if (seen.has(id.id) || id.parent?.type === 'keyword_argument') continue;
-        seen.add(id.id);
-        const bound = resolveName(id);
-        const loop = bound.length ? null : loopIterableOf(id);
-        for (const b of loop ? [loop] : bound) {
-          text += '\n' + b.text;
-          next.push(b);
-        }
-      }
-    }
-    frontier = next;
-  }
-  return text;
 }

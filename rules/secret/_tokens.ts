@@ -30,6 +30,8 @@ export const TOKEN_FORMATS: TokenFormat[] = [
   { id: 'gitlab-token', label: 'GitLab token', re: /(?<![A-Za-z0-9])gl(?:pat|dt|rt|cbt|ptt|oas)-[A-Za-z0-9_-]{20,100}/g, entropy: 3 },
   { id: 'slack-token', label: 'Slack token', re: /(?<![A-Za-z0-9])xox[abposre]-(?:\d{1,20}-){1,4}[A-Za-z0-9-]{10,200}|(?<![A-Za-z0-9])xapp-\d-[A-Z0-9]{1,20}-\d{1,20}-[a-z0-9]{20,100}/g, entropy: 3 },
   { id: 'slack-webhook', label: 'Slack webhook URL', re: /hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9+/_-]{30,200}/g, entropy: 3 },
+  // the path alone, kept apart from `https://hooks.slack.com/services/` in another constant: team id, bot id, secret
+  { id: 'slack-webhook-path', label: 'Slack webhook path', re: /(?<![A-Za-z0-9]|hooks\.slack\.com\/services\/)T[A-Z0-9]{8,12}\/B[A-Z0-9]{8,12}\/[A-Za-z0-9]{24}(?![A-Za-z0-9])/g, entropy: 3.5 },
   { id: 'teams-webhook', label: 'Microsoft Teams webhook URL', re: /\.webhook\.office\.com\/webhookb2\/[a-f0-9-]{36}@[a-f0-9-]{36}\/IncomingWebhook\/[A-Za-z0-9]{32}\/[a-f0-9-]{36}/g },
   { id: 'discord-webhook', label: 'Discord webhook URL', re: /discord(?:app)?\.com\/api\/webhooks\/\d{15,20}\/[A-Za-z0-9_-]{60,100}/g, entropy: 3 },
   { id: 'google-api-key', label: 'Google API key', re: /(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g, entropy: 3.5 },
@@ -85,7 +87,7 @@ const TOKEN_HINT = new RegExp(
     String.raw`h(?:f_|vs\.|(?<=gh)[pousr]_|ooks\.slack\.com|(?<=gith)ub_pat_)`, // Hugging Face, Vault, GitHub, Slack webhook
     String.raw`v(?<=k_liv)e_`, // Stripe
     String.raw`p(?:(?<=np)m_|(?<=dap)i[0-9a-f]{32}|(?<=ddap)p_)`, // npm, Databricks, Datadog
-    String.raw`/(?<=discord(?:app)?\.com/)api/webhooks`, // Discord
+    String.raw`/(?:(?<=discord(?:app)?\.com/)api/webhooks|(?<=T[A-Z0-9]{8,12}/)B[A-Z0-9]{8,12}/)`, // Discord, Slack webhook path
     String.raw`:(?:AA|(?=${AWS_SECRET_VALUE}))`, // Telegram, AWS secret
     String.raw`-(?:(?<=gl(?:pat|dt|rt|cbt|ptt|oas)-)|(?<=sk-)(?:proj|svcacct|admin|ant)-)`, // GitLab, OpenAI, Anthropic
     String.raw`=(?=${AWS_SECRET_VALUE})`, // AWS secret

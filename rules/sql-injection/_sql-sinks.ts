@@ -138,7 +138,13 @@ function bigQueryQuery(conf: SyntaxNode | undefined, ctx: RuleContext, depth = 0
   const u = unwrap(conf);
   if (u.type === 'identifier') {
     const v = singleBinding(u);
-    return v ? bigQueryQuery(v, ctx, depth + 1) : null;
+    if (v && !isEmptyCollection(v)) return bigQueryQuery(v, ctx, depth + 1);
+    // `jobs = []` then `jobs.append({"query": {…}})` in a loop: the configurations are what was appended
+    for (const d of resolveName(u)) {
+      const q = isEmptyCollection(d) ? null : bigQueryQuery(d, ctx, depth + 1);
+      if (q) return q;
+    }
+    return null;
   }
   if (u.type === 'dictionary') {
     const q = dictValue(u, 'query');
@@ -160,6 +166,11 @@ function bigQueryQuery(conf: SyntaxNode | undefined, ctx: RuleContext, depth = 0
     }
   }
   return null;
+}
+
+function isEmptyCollection(n: SyntaxNode): boolean {
+  const u = unwrap(n);
+  return /^(list|tuple|dictionary)$/.test(u.type) && u.namedChildCount === 0;
 }
 
 function dictValue(dict: SyntaxNode, key: string): SyntaxNode | null {
