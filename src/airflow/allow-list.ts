@@ -92,6 +92,8 @@ function checkCovers(check: SyntaxNode, defs: SyntaxNode[]): boolean {
 /** A condition true only for allowed values of `name`: `name in ALLOWED`, `re.fullmatch(P, name)`. */
 function admits(cond: SyntaxNode, name: string, fileText: string): boolean {
   const c = unwrap(cond);
+  // `name in ALLOWED and …`: both hold in the branch, so the allow list does
+  if (c.type === 'boolean_operator' && boolOp(c) === 'and') return [c.childForFieldName('left'), c.childForFieldName('right')].some((x) => !!x && admits(x, name, fileText));
   if (c.type === 'comparison_operator') return membership(c, name) === 'in' && isAllowList(c.namedChildren[1], fileText);
   if (c.type === 'call') return isStrictMatch(c, name);
   return false;
@@ -100,12 +102,18 @@ function admits(cond: SyntaxNode, name: string, fileText: string): boolean {
 /** A condition true for every value outside the allow list: `name not in ALLOWED`, `not (name in ALLOWED)`, `not re.fullmatch(P, name)`. */
 function rejects(cond: SyntaxNode, name: string, fileText: string): boolean {
   const c = unwrap(cond);
+  // `if name not in ALLOWED or not P.match(name): raise`: past it, neither holds, so the allow list admits the value
+  if (c.type === 'boolean_operator' && boolOp(c) === 'or') return [c.childForFieldName('left'), c.childForFieldName('right')].some((x) => !!x && rejects(x, name, fileText));
   if (c.type === 'comparison_operator') return membership(c, name) === 'not in' && isAllowList(c.namedChildren[1], fileText);
   if (c.type === 'not_operator') {
     const arg = c.childForFieldName('argument');
     return !!arg && admits(arg, name, fileText);
   }
   return false;
+}
+
+function boolOp(c: SyntaxNode): string | undefined {
+  return c.childForFieldName('operator')?.text ?? c.children.find((x) => !x.isNamed)?.text;
 }
 
 /** `name in X` / `name not in X` (two operands only). */
