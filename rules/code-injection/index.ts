@@ -8,5 +8,6 @@ import DG306 from './DG306-code-object-execution';
 import DG307 from './DG307-jinja-template-from-input';
 import DG308 from './DG308-code-runner-as-value';
 import DG309 from './DG309-dataframe-expression-from-input';
+import DG310 from './DG310-obfuscated-name-lookup';
 
-export const rules: Rule[] = [DG301, DG302, DG303, DG304, DG305, DG306, DG307, DG308, DG309];
+export const rules: Rule[] = [DG301, DG302, DG303, DG304, DG305, DG306, DG307, DG308, DG309, DG310];
