@@ -4,6 +4,7 @@ import type { Severity } from '../../src/report';
 import type { RuleContext } from '../../src/engine/context';
 import { boundName, classify, enclosingCalls, factsOf } from './_facts';
 import { offsets, stringsWithShape } from './_shell-shapes';
+import { targetText } from './_write-target';
 
 /** `env`/`printenv` piped or written, then a network client in the same command. */
 const SHELL_ENV_EXFIL = /(?:^|[\s;&|(`'"])(?:env|printenv)\s*(?:\||>)[^\n]*?\b(?:curl|wget|nc|ncat|netcat|socat)\b/;
@@ -19,6 +20,8 @@ interface Dump {
   bound: string | null;
   /** The function whose return value holds it (`return {"conns": {k: v for k, v in os.environ.items() …}}`). */
   returnedBy: string | null;
+  /** The value of an `env`-named key (`{"env": dict(os.environ)}`): reported only when it visibly leaves the process. */
+  handedOn: boolean;
 }
 
 const COPIERS = new Set(['dict', 'list', 'tuple', 'set', 'sorted', 'collections.OrderedDict']);
@@ -128,16 +131,18 @@ function collect(id: SyntaxNode, ctx: RuleContext): void {
     else if (k.has('log') && !sink) sink = 'log';
     if (sink === 'network') break;
   }
-  // Handing the environment on to a child process or operator is what `env=` is for.
+  // Handing the environment on to a child process or operator is what `env=` is for — unless what holds it is then
+  // sent away (`return {"environment": dict(os.environ)}` from a helper whose result is posted): decided in report
   const parent = node.parent;
+  let handedOn = false;
   if (sink !== 'network' && sink !== 'file') {
     if (parent?.type === 'keyword_argument' && /^(env|environment|env_vars)$/.test(parent.childForFieldName('name')?.text ?? '')) return;
-    if (parent?.type === 'pair' && /env/i.test(parent.childForFieldName('key')?.text ?? '')) return;
+    if (parent?.type === 'pair' && /env/i.test(parent.childForFieldName('key')?.text ?? '')) handedOn = true;
   }
   // `some_function(os.environ)` with no visible sink: not a dump.
   if (node === env && p.type === 'argument_list' && !sink) return;
   if (p.type === 'keyword_argument' && !sink) return;
-  ctx.ruleState((): Dump[] => []).push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node), returnedBy: returningFunction(node) });
+  ctx.ruleState((): Dump[] => []).push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node), returnedBy: returningFunction(node), handedOn });
 }
 
 /** The name of the function that returns an expression containing `node` (not through a nested function or lambda). */
@@ -167,15 +172,24 @@ function report(ctx: RuleContext): void {
   const parseNetwork = facts.calls.some((f) => f.kinds.has('network') && f.parseTime);
   for (const d of dumps) {
     let sink = d.sink;
+    // reached through a name or a helper: reported where it leaves (the line to remove), saying where it was taken
+    let at: SyntaxNode | null = null;
     if (!sink && (d.bound || d.returnedBy)) {
       // through the name it is bound to, or through the helper that returns it (`payload = _collect(…)` then
       // `requests.post(url, json=payload)`)
       const re = d.bound ? new RegExp(`\\b${d.bound}\\b`) : helperResultNames(d.returnedBy!, ctx.file.text);
-      const used = facts.calls.find(
-        (f) => (f.kinds.has('network') || f.kinds.has('write')) && re.test(f.call.childForFieldName('arguments')?.text ?? ''),
-      );
-      if (used) sink = used.kinds.has('network') ? 'network' : 'file';
+      // … also one step further: the helper's result inside a payload built before the call (`payload = {"runtime":
+      // _snapshot()}`; `requests.post(url, json=payload)`)
+      const outbound = facts.calls.filter((f) => f.kinds.has('network') || f.kinds.has('write'));
+      const used =
+        outbound.find((f) => re.test(f.call.childForFieldName('arguments')?.text ?? '')) ??
+        outbound.find((f) => re.test(targetText(f.call.childForFieldName('arguments') ?? f.call)));
+      if (used) {
+        sink = used.kinds.has('network') ? 'network' : 'file';
+        at = used.call;
+      }
     }
+    if (d.handedOn && sink !== 'network' && sink !== 'file') continue;
     let severity: Severity;
     let where = '';
     if (sink === 'network' || sink === 'file') {
@@ -190,6 +204,7 @@ function report(ctx: RuleContext): void {
       severity = d.kind === 'copy' ? 'low' : 'medium';
       where = ' while the DAG file is parsed';
     }
-    ctx.report(d.node, { where }, { severity });
+    if (at) where += ` (the environment taken on line ${d.node.startPosition.row + 1})`;
+    ctx.report(at ?? d.node, { where }, { severity });
   }
 }

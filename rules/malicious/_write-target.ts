@@ -20,7 +20,8 @@ export function targetText(call: SyntaxNode): string {
     const next: SyntaxNode[] = [];
     for (const node of frontier) {
       for (const id of node.type === 'identifier' ? [node] : node.descendantsOfType('identifier')) {
-        if (seen.has(id.id) || id.parent?.type === 'keyword_argument') continue;
+        // a keyword's name is no value (`json=payload`: `payload` is followed, `json` is not)
+        if (seen.has(id.id) || (id.parent?.type === 'keyword_argument' && id.parent.childForFieldName('name')?.id === id.id)) continue;
         seen.add(id.id);
         const bound = resolveName(id);
         const loop = bound.length ? null : loopIterableOf(id);
