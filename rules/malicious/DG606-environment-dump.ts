@@ -145,6 +145,17 @@ function collect(id: SyntaxNode, ctx: RuleContext): void {
   ctx.ruleState((): Dump[] => []).push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node), returnedBy: returningFunction(node), handedOn });
 }
 
+/** The comprehension whose `for … in` clause iterates `node` (`{k: v for k, v in os.environ.items() if …}`). */
+function comprehensionOf(node: SyntaxNode): SyntaxNode | null {
+  const clause = node.parent?.type === 'for_in_clause' ? node.parent : null;
+  return clause?.parent && /comprehension|generator_expression/.test(clause.parent.type) ? clause.parent : null;
+}
+
+function enclosingClass(node: SyntaxNode): SyntaxNode | null {
+  for (let n: SyntaxNode | null = node.parent; n; n = n.parent) if (n.type === 'class_definition') return n;
+  return null;
+}
+
 /** The name of the function that returns an expression containing `node` (not through a nested function or lambda). */
 function returningFunction(node: SyntaxNode): string | null {
   let inReturn = false;
@@ -187,6 +198,21 @@ function report(ctx: RuleContext): void {
       if (used) {
         sink = used.kinds.has('network') ? 'network' : 'file';
         at = used.call;
+      }
+    }
+    if (!sink && !d.handedOn) {
+      // kept on the object and sent by another method of the same class (a logging handler buffering records with
+      // the environment, flushed over HTTP): the class's own network call is where it leaves
+      const cls = enclosingClass(d.node);
+      const sends = cls ? facts.calls.filter((f) => f.kinds.has('network') && f.call.startIndex >= cls.startIndex && f.call.endIndex <= cls.endIndex) : [];
+      // the call that carries data (`conn.request("POST", path, body=…)`), rather than the connection's constructor
+      const send = sends.find((f) => /\b(?:body|data|json|files)\s*=|\bself\./.test(f.call.childForFieldName('arguments')?.text ?? '')) ?? sends[0];
+      // (not a copy made for a child process: `env = {…os.environ…}` handed on as `env=env`)
+      const name = d.bound ?? boundName(comprehensionOf(d.node) ?? d.node);
+      const handed = name !== null && new RegExp(`\\b(?:env|environment|env_vars)\\s*=\\s*(?:self\\.)?${name}\\b`).test(ctx.file.text);
+      if (send && d.kind !== 'copy' && !handed) {
+        sink = 'network';
+        at = send.call;
       }
     }
     if (d.handedOn && sink !== 'network' && sink !== 'file') continue;

@@ -1,8 +1,10 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs } from '../../src/engine/python';
-import { factsOf } from './_facts';
+import { factsOf, type CallFact } from './_facts';
 import { targetText } from './_write-target';
+import { reachOfTarget } from './_local-calls';
+import type { RuleContext } from '../../src/engine/context';
 
 /**
  * What only a credential dump holds: a connection's whole URI (login, password, host, extras in one string), its
@@ -41,18 +43,56 @@ export default defineRule({
   },
   keywords: ['get_uri', 'extra', 'sql_alchemy_conn', 'fernet_key', 'as_dict', 'getsection', 'to_dict', 'to_json', '__dict__', 'vars', 'password'],
   onFile(ctx) {
-    for (const fact of factsOf(ctx).calls) {
+    const facts = factsOf(ctx).calls;
+    if (!facts.some((f) => f.kinds.has('network'))) return;
+    for (const fact of facts) {
       if (!fact.kinds.has('network')) continue;
-      const text = sentText(fact.call);
-      if (!text) continue;
-      let what = DUMPS.find(([re]) => re.test(text))?.[1];
-      if (!what && PASSWORD.test(text) && LOGIN_PARTS.test(text) && /get_connection|Connection\s*\(/.test(text)) what = "a connection's login and password";
+      const what = dumped(sentText(fact.call));
+      if (what) ctx.report(fact.call, { fn: (fact.fn ?? fact.call.childForFieldName('function')!.text).replace(/^builtins\./, ''), what });
+    }
+    // handed to a function of the file that sends it (`_publish(conn_id, record)`, its body doing the DNS lookups)
+    // … and the sending call in its body too, as DG613 does: the other line to remove
+    for (const { call, send } of localSenders(ctx)) {
+      const what = dumped(sentText(call));
       if (!what) continue;
-      const fn = (fact.fn ?? fact.call.childForFieldName('function')!.text).replace(/^builtins\./, '');
-      ctx.report(fact.call, { fn, what });
+      const fn = call.childForFieldName('function')!.text;
+      ctx.report(call, { fn, what });
+      if (ctx.once(send.call)) ctx.report(send.call, { fn: (send.fn ?? send.call.childForFieldName('function')!.text).replace(/^builtins\./, ''), what: `${what}, handed to \`${fn}\` on line ${call.startPosition.row + 1},` }, { key: `inner ${fn}` });
     }
   },
 });
+
+function dumped(text: string): string | null {
+  if (!text) return null;
+  const what = DUMPS.find(([re]) => re.test(text))?.[1];
+  if (what) return what;
+  return PASSWORD.test(text) && LOGIN_PARTS.test(text) && /get_connection|Connection\s*\(/.test(text) ? "a connection's login and password" : null;
+}
+
+/** Calls of module-level functions of the file whose body (or a local function it calls) reaches the network. */
+function localSenders(ctx: RuleContext): { call: SyntaxNode; send: CallFact }[] {
+  const text = ctx.file.text;
+  const out: { call: SyntaxNode; send: CallFact }[] = [];
+  // null: the function does not send (undefined: not asked yet)
+  const sends = new Map<string, CallFact | null | undefined>();
+  for (const m of text.matchAll(/^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)/gm)) sends.set(m[1], undefined);
+  if (!sends.size) return out;
+  const re = new RegExp(`(?<![\\w.])(${[...sends.keys()].join('|')})[ \\t]*\\(`, 'g');
+  let checked = 0;
+  for (const m of text.matchAll(re)) {
+    if (/\bdef[ \t]+$/.test(text.slice(Math.max(0, m.index! - 8), m.index!)) || ++checked > 200) continue;
+    const id = ctx.root.descendantForIndex(m.index!, m.index! + m[1].length);
+    const call = id.parent;
+    if (id.type !== 'identifier' || call?.type !== 'call' || call.childForFieldName('function')?.id !== id.id) continue;
+    if (sends.get(m[1]) === undefined) {
+      const r = reachOfTarget(ctx, id);
+      sends.set(m[1], r?.kinds.has('network') ? r : null);
+    }
+    const send = sends.get(m[1]);
+    if (send) out.push({ call, send });
+  }
+  return out;
+}
 
 /** The text of what a call sends (its arguments but those that authenticate it), with what their names hold. */
 function sentText(call: SyntaxNode): string {

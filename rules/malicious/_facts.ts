@@ -72,7 +72,7 @@ export const DOWNLOAD = new Set<string>([
 ]);
 
 /** Constructors whose instances connect with `.connect(...)` etc. */
-const CONNECTABLE = new Set(['socket.socket', 'socket.create_connection', 'paramiko.SSHClient', 'paramiko.client.SSHClient', 'urllib3.PoolManager']);
+const CONNECTABLE = new Set(['socket.socket', 'socket.create_connection', 'http.client.HTTPSConnection', 'http.client.HTTPConnection', 'paramiko.SSHClient', 'paramiko.client.SSHClient', 'urllib3.PoolManager']);
 const CONNECT_METHODS = new Set(['connect', 'connect_ex', 'sendto', 'sendall', 'send', 'request', 'urlopen']);
 
 const OS_EXEC = ['execl', 'execle', 'execlp', 'execlpe', 'execv', 'execve', 'execvp', 'execvpe'];
