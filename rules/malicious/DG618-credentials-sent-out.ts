@@ -33,7 +33,7 @@ export default defineRule({
     message: '`{fn}` sends {what} over the network',
     docs: {
       what:
-        'Finds network calls (`requests`/`httpx` verbs, `urllib.request.urlopen`, `http.client`, sockets, `smtplib`…) whose body, parameters or URL carry what only a credential dump holds — a connection\'s URI (`conn.get_uri()`: login, password, host and extras in one string), its whole `extra`/`extra_dejson`, a connection object serialized whole (`vars(conn)`, `conn.to_dict()`), the metadata database URL (`sql_alchemy_conn`), the Fernet key, `conf.as_dict()` — or a connection\'s password sent together with its login or host — wherever the call is: in a task, an `on_failure_callback`, a listener, a helper. Values are followed through names, two steps back (`payload = {"uri": c.get_uri()}; requests.post(url, json=payload)`). A connection\'s credentials given to `auth=` or `headers=` authenticate the request and are not reported, nor is one password alone (a token exchange sends `client_secret` to the provider).',
+        'Finds network calls (`requests`/`httpx` verbs, `urllib.request.urlopen`, `http.client`, sockets, `smtplib`…) whose body, parameters or URL carry what only a credential dump holds — a connection\'s URI (`conn.get_uri()`: login, password, host and extras in one string), its whole `extra`/`extra_dejson`, a connection object serialized whole (`vars(conn)`, `conn.to_dict()`), the metadata database URL (`sql_alchemy_conn`), the Fernet key, `conf.as_dict()` — or a connection\'s password sent together with its login or host — wherever the call is: in a task, an `on_failure_callback`, a listener, a helper. Values are followed through names, two steps back (`payload = {"uri": c.get_uri()}; requests.post(url, json=payload)`). Values handed to a function of the file that sends them are reported at its call and at the sending call inside it (`_publish(conn_id, f"{c.login}|{c.password}")`, its body resolving DNS labels). And, *high*: URIs, the metadata DB URL or the Fernet key written into data (a dict value, an f-string, a list item, a return value; not handed to a call such as `create_engine(c.get_uri())`) in one part of a class or DAG function and a network call in another part of it — an operator whose `_evidence` method collects them and whose `execute` mails them, a `collect` task returning every connection\'s URI and a `publish` task posting its input. A connection\'s credentials given to `auth=` or `headers=` authenticate the request and are not reported, nor is one password alone (a token exchange sends `client_secret` to the provider).',
       why:
         'Callbacks and tasks run with every connection and Variable the deployment holds. Exfiltration does not need to happen at parse time: a failure callback that posts `get_uri()` of the warehouse connection to a "status page" leaks the password on the first failed task, and looks like alerting code in review. There is no reason for a DAG to send a connection\'s URI, its extras or Airflow\'s keys anywhere.',
       example:
@@ -59,8 +59,62 @@ export default defineRule({
       ctx.report(call, { fn, what });
       if (ctx.once(send.call)) ctx.report(send.call, { fn: (send.fn ?? send.call.childForFieldName('function')!.text).replace(/^builtins\./, ''), what: `${what}, handed to \`${fn}\` on line ${call.startPosition.row + 1},` }, { key: `inner ${fn}` });
     }
+    collectedAndSent(ctx);
   },
 });
+
+/** A dump written into data: a dict value, an f-string, a list item, a return value — not handed to a call (`create_engine(c.get_uri())` is how a URI is used). */
+const COLLECTED_DUMP = /\.get_uri\s*\(\s*\)|\bsql_alchemy_conn\b|\bfernet_key\b/g;
+const HOLDERS = new Set(['pair', 'interpolation', 'list', 'tuple', 'return_statement', 'set']);
+
+/**
+ * Credentials collected into data by one part of a class (an operator's `_evidence` method) or of a DAG function (a
+ * `collect` task), and a network call in another part of the same class or DAG function: the data flows between
+ * them through `self`, a return value or an XCom, which one file's names do not show. *High*, at the network call.
+ */
+function collectedAndSent(ctx: RuleContext): void {
+  const text = ctx.file.text;
+  const scopes = new Map<number, { scope: SyntaxNode; what: string; line: number }>();
+  let n = 0;
+  for (const m of text.matchAll(COLLECTED_DUMP)) {
+    if (++n > 50) break;
+    let node: SyntaxNode | null = ctx.root.descendantForIndex(m.index!, m.index! + m[0].length);
+    // climb the expression (`conn.get_uri()`, `conf.get("database", "sql_alchemy_conn")`) to what holds it
+    while (node && !HOLDERS.has(node.type) && node.type !== 'argument_list' && !/statement|block|module|definition/.test(node.type)) node = node.parent;
+    if (node?.type === 'argument_list') {
+      // the `conf.get(…, "sql_alchemy_conn")` lookup's own arguments: climb past that call
+      const call = node.parent!;
+      if (!/^[\w.]*conf\.get\w*$/.test(call.childForFieldName('function')?.text ?? '')) continue;
+      node = call.parent;
+      while (node && !HOLDERS.has(node.type) && node.type !== 'argument_list' && !/statement|block|module|definition/.test(node.type)) node = node.parent;
+    }
+    if (!node || !HOLDERS.has(node.type)) continue;
+    const scope = sharedScope(node);
+    if (scope && !scopes.has(scope.id)) {
+      const what = /get_uri/.test(m[0]) ? "connections' URIs with their passwords" : /fernet/.test(m[0]) ? 'the Fernet key' : "the metadata database's URL";
+      scopes.set(scope.id, { scope, what, line: node.startPosition.row + 1 });
+    }
+  }
+  if (!scopes.size) return;
+  for (const fact of factsOf(ctx).calls) {
+    if (!fact.kinds.has('network')) continue;
+    for (const { scope, what, line } of scopes.values()) {
+      if (fact.call.startIndex < scope.startIndex || fact.call.endIndex > scope.endIndex || !ctx.once(fact.call)) continue;
+      const fn = (fact.fn ?? fact.call.childForFieldName('function')!.text).replace(/^builtins\./, '');
+      ctx.report(fact.call, { fn, what: `data from code that collects ${what} (line ${line})` }, { severity: 'high', key: `collected ${fn}` });
+    }
+  }
+}
+
+/** The class around a node, or else its outermost function (a DAG function holding both tasks). */
+function sharedScope(node: SyntaxNode): SyntaxNode | null {
+  let fn: SyntaxNode | null = null;
+  for (let p: SyntaxNode | null = node.parent; p; p = p.parent) {
+    if (p.type === 'class_definition') return p;
+    if (p.type === 'function_definition') fn = p;
+  }
+  return fn;
+}
 
 function dumped(text: string): string | null {
   if (!text) return null;
