@@ -16,6 +16,7 @@ export const FAMILY_LOADERS = {
   malicious: () => import('./malicious'),
   'pod-security': () => import('./pod-security'),
   transport: () => import('./transport'),
+  'insecure-config': () => import('./insecure-config'),
   'import-path': () => import('./import-path'),
 } satisfies Record<string, Loader>;
 

@@ -14,6 +14,7 @@ import { rules as importPath } from './import-path';
 import { rules as sql } from './sql-injection';
 import { rules as pod } from './pod-security';
 import { rules as transport } from './transport';
+import { rules as insecureConfig } from './insecure-config';
 import type { Family } from './families';
 
 export const FAMILIES: Record<Family, Rule[]> = {
@@ -26,6 +27,7 @@ export const FAMILIES: Record<Family, Rule[]> = {
   malicious,
   'pod-security': pod,
   transport,
+  'insecure-config': insecureConfig,
   'import-path': importPath,
 };
 

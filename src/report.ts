@@ -19,6 +19,7 @@ export const STATIC_CATEGORIES = [
   'sql-injection',
   'pod-security',
   'insecure-transport',
+  'insecure-config',
 ] as const;
 /** Categories only the sandbox produces. */
 export const SANDBOX_CATEGORIES = ['sandbox-violation', 'resource-limit', 'import-error'] as const;

@@ -10,13 +10,20 @@ const FRAME_NAME = /(?:^|_)(?:df|frame|dataframe)(?:_|$|\d)|^(?:df|frame)s?$/i;
 const FRAME_MAKER = /\b(?:pd|pandas)\.\w+\s*\(|\bDataFrame\s*\(|\bread_(?:csv|parquet|json|sql\w*|excel|feather|orc|table|pickle)\s*\(|\bget_pandas_df\w*\s*\(|\bto_?[pP]andas\s*\(|\bget_df\s*\(|\.(?:merge|join|groupby|assign|query|copy|dropna|fillna|reset_index|set_index|sort_values|drop_duplicates|rename|astype)\s*\(/;
 
 /** Is `obj` (the receiver of `.query`/`.eval`) a pandas data frame, as far as the file shows? */
-function isFrame(obj: SyntaxNode): boolean {
+function isFrame(obj: SyntaxNode, depth = 0): boolean {
   const u = unwrap(obj);
-  if (u.type === 'call') return FRAME_MAKER.test(u.text);
-  if (u.type === 'attribute') return FRAME_NAME.test(u.childForFieldName('attribute')?.text ?? '');
+  if (depth > 4) return false;
+  if (u.type === 'call') {
+    if (FRAME_MAKER.test(u.text)) return true;
+    const f = u.childForFieldName('function');
+    return f?.type === 'attribute' && isFrame(f.childForFieldName('object')!, depth + 1);
+  }
+  // `profiles[profiles["opt_in"]]`, `df.loc[…]`: a frame selected from a frame
+  if (u.type === 'subscript') return isFrame(u.childForFieldName('value')!, depth + 1);
+  if (u.type === 'attribute') return FRAME_NAME.test(u.childForFieldName('attribute')?.text ?? '') || (/^(?:loc|iloc|T)$/.test(u.childForFieldName('attribute')?.text ?? '') && isFrame(u.childForFieldName('object')!, depth + 1));
   if (u.type !== 'identifier') return false;
   if (FRAME_NAME.test(u.text)) return true;
-  return resolveName(u).some((d) => unwrap(d).type === 'call' && FRAME_MAKER.test(unwrap(d).text));
+  return resolveName(u).some((d) => unwrap(d).id !== u.id && isFrame(d, depth + 1));
 }
 
 export default defineRule({

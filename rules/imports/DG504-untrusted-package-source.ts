@@ -17,7 +17,10 @@ const VCS_REQUIREMENT = /^\s*(?:[\w.-]+\s*@\s*)?(?:(?:git|hg|svn|bzr)\+\S+?(?:@(
 const VCS_ANYWHERE = /(?:^|[\s"'=@])(?:git|hg|svn|bzr)\+(?:https?|ssh|git):\/\/[^\s"']+/;
 
 /** A pip command line (or a requirements line) choosing its index. */
-const PIP_INDEX = new RegExp(String.raw`\bpip[0-9.]*\s+(?:install|download)\b[^\n]*?(?:${INDEX_OPTION.source})`);
+const PIP_INDEX = new RegExp(String.raw`\bpip[0-9.]*["']?\s+(?:install|download)\b[^\n]*?(?:${INDEX_OPTION.source})`);
+
+/** A pip command installing an archive URL. */
+const PIP_ARCHIVE = /\bpip[0-9.]*["']?\s+install\b[^\n]*?\shttps?:\/\/(?!files\.pythonhosted\.org\/)[^\s"']+\.(?:tar\.gz|tgz|tar\.bz2|zip|whl)(?![\w.])/;
 
 function what(m: RegExpExecArray): { how: string; severity: 'high' | 'medium' } {
   if (m[1]) return { how: `packages downloaded over plain HTTP (\`${m[1].replace(/["',)\]]+$/, '')}\`): whoever is on the path chooses the code the worker installs and runs`, severity: 'high' };
@@ -96,13 +99,22 @@ function checkPipArgv(call: SyntaxNode, ctx: RuleContext): void {
 }
 
 /** Lines of a shell script whose pip command (continued over `\` lines) chooses an unsafe index. */
-function scriptIndexOptions(text: string): { start: number; end: number; m: RegExpExecArray }[] {
-  const out: { start: number; end: number; m: RegExpExecArray }[] = [];
+/** An archive installed straight from a URL (`pip install https://files.example.xyz/dist/x-0.4.1.tar.gz`), not from PyPI's own file host. */
+const ARCHIVE_URL = /(?:^|[\s"'=@])(https?:\/\/(?!files\.pythonhosted\.org\/)[^\s"'#]+\.(?:tar\.gz|tgz|tar\.bz2|zip|whl))(?![\w.])/;
+const archiveHow = (url: string): { how: string; severity: 'medium' } => ({
+  how: `\`${url.slice(0, 100)}\` is installed from an archive URL: no index, no release history, no hash — whoever controls that host decides what the worker runs`,
+  severity: 'medium',
+});
+
+function scriptIndexOptions(text: string): { start: number; end: number; w: { how: string; severity: 'high' | 'medium' } }[] {
+  const out: { start: number; end: number; w: { how: string; severity: 'high' | 'medium' } }[] = [];
   let command = '';
   for (const { line, start } of linesWithOffsets(text)) {
     command = command.endsWith('\\') ? command.slice(0, -1) + ' ' + line : line;
+    if (!/\bpip[0-9.]*["']?\s+(?:install|download)\b/.test(command) || /^\s*#/.test(line)) continue;
     const m = INDEX_OPTION.exec(line);
-    if (m && /\bpip[0-9.]*\s+(?:install|download)\b/.test(command)) out.push({ start, end: start + line.length, m });
+    const a = m ? null : ARCHIVE_URL.exec(line);
+    if (m || a) out.push({ start, end: start + line.length, w: m ? what(m) : archiveHow(a![1]) });
   }
   return out;
 }
@@ -116,7 +128,7 @@ export default defineRule({
     message: 'untrusted package source in {where}: {how}',
     docs: {
       what:
-        'Finds packages installed from a source the platform does not control: the `requirements` (also `pip_install_options`, `index_urls`) of `@task.virtualenv` / `PythonVirtualenvOperator` rendered from trigger input (`"{{ dag_run.conf[\'packages\'] }}"`: *high*; `{{ params.x }}`: *medium*) or given a Python value from it; a pip command run as an argv list whose packages come from trigger input (`subprocess.check_call([sys.executable, "-m", "pip", "install", *params["extra_packages"]])`, *high*); and pip options in those arguments, in any command string (`bash_command`, `subprocess`, pod arguments) or in a shell script shipped with the DAGs (`scripts/*.sh`, through `\\` continuation lines): an index or find-links over plain `http://` (*high*), `--trusted-host` (*medium*), `--extra-index-url` (*medium*: dependency confusion); a virtualenv requirement installed from a repository branch or an archive URL (`git+https://github.com/user/fork@branch`; *medium*; a full commit hash is a pin).',
+        'Finds packages installed from a source the platform does not control: the `requirements` (also `pip_install_options`, `index_urls`) of `@task.virtualenv` / `PythonVirtualenvOperator` rendered from trigger input (`"{{ dag_run.conf[\'packages\'] }}"`: *high*; `{{ params.x }}`: *medium*) or given a Python value from it; a pip command run as an argv list whose packages come from trigger input (`subprocess.check_call([sys.executable, "-m", "pip", "install", *params["extra_packages"]])`, *high*); and pip options in those arguments, in any command string (`bash_command`, `subprocess`, pod arguments) or in a shell script shipped with the DAGs (`scripts/*.sh`, through `\\` continuation lines): an index or find-links over plain `http://` (*high*), `--trusted-host` (*medium*), `--extra-index-url` (*medium*: dependency confusion); a virtualenv requirement installed from a repository branch or an archive URL (`git+https://github.com/user/fork@branch`; *medium*; a full commit hash is a pin); an archive installed from a URL by a pip command, a script or a requirements line (`pip install https://files.example.xyz/dist/x-0.4.1.tar.gz`, *medium*; PyPI\'s own file host and requirement lines with `--hash` are not reported).',
       why:
         'Installing a package runs its code — its build scripts at install, its modules at import — on the worker, with the worker\'s credentials. Packages named by whoever triggers the DAG are arbitrary code execution by another name. An index reached over HTTP lets anyone on the network path substitute the package; `--extra-index-url` makes pip pick the highest version among PyPI and the private index, so a public package named like an internal one is installed instead (dependency confusion).',
       example:
@@ -141,6 +153,9 @@ export default defineRule({
         if (m) {
           const w = what(m);
           ctx.reportRange(start, start + line.length, { where, how: w.how }, { severity: w.severity });
+        } else if (ARCHIVE_URL.test(line) && !/--hash\b/.test(line)) {
+          const w = archiveHow(ARCHIVE_URL.exec(line)![1]);
+          ctx.reportRange(start, start + line.length, { where, how: w.how }, { severity: w.severity });
         } else if (VCS_ANYWHERE.test(' ' + line) && !/@[0-9a-f]{40}\b/.test(line)) {
           ctx.reportRange(start, start + line.length, { where, how: `\`${line.trim().slice(0, 80)}\` installs code from a repository, not a reviewed release of an index: whoever can push there changes what the task runs` }, { severity: 'medium' });
         }
@@ -149,11 +164,10 @@ export default defineRule({
     }
     if (ctx.file.dataKind !== 'shell') return;
     for (const l of scriptIndexOptions(ctx.file.text)) {
-      const w = what(l.m);
-      ctx.reportRange(l.start, l.end, { where: `the script \`${ctx.file.path.split('/').pop()}\``, how: w.how }, { severity: w.severity });
+      ctx.reportRange(l.start, l.end, { where: `the script \`${ctx.file.path.split('/').pop()}\``, how: l.w.how }, { severity: l.w.severity });
     }
   },
-  keywords: ['index-url', 'trusted-host', 'find-links', ' -i ', ' -f ', 'git+', 'hg+'],
+  keywords: ['index-url', 'trusted-host', 'find-links', ' -i ', ' -f ', 'git+', 'hg+', '.tar.gz', '.tgz', '.tar.bz2', '.zip', '.whl'],
   onFile(ctx) {
     // a VCS requirement written anywhere (a list handed to the operator through `**kwargs`, a pip command)
     stringsWithShape(ctx, (t) => /(?:git|hg|svn|bzr)\+/.test(t), VCS_ANYWHERE, (s) => {
@@ -166,6 +180,12 @@ export default defineRule({
       const m = INDEX_OPTION.exec(s.text);
       if (!m || !ctx.once(s)) return;
       const w = what(m);
+      ctx.report(s, { where: 'a pip command', how: w.how }, { severity: w.severity });
+    });
+    stringsWithShape(ctx, (t) => /\bpip/.test(t), PIP_ARCHIVE, (s) => {
+      const a = ARCHIVE_URL.exec(s.text);
+      if (!a || !ctx.once(s)) return;
+      const w = archiveHow(a[1]);
       ctx.report(s, { where: 'a pip command', how: w.how }, { severity: w.severity });
     });
   },

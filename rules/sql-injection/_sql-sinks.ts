@@ -45,6 +45,18 @@ export const SQL_CALLS: readonly string[] = [
 /** Receivers of `.run(…)`/`.execute(…)` that are not a database (subprocess, executors…). */
 const NOT_A_DATABASE = /^(subprocess|os|asyncio|concurrent|multiprocessing|threading|shutil|sys)\./;
 
+/** Hooks with a `run`/`execute` that sends no SQL: HTTP, SSH, file transfer, messaging, containers, cloud APIs. */
+const NOT_SQL_HOOK = /(?:^|\.)(?:Http|HttpAsync|SSH|SFTP|FTP|FTPS|S3|GCS|Slack\w*|Discord\w*|Docker|Kubernetes\w*|Smtp|Imap|Sqs|Sns|Lambda\w*|Glue\w*|Emr\w*|Dbt\w*|Livy|Spark\w*|Databricks|Tableau|Pagerduty|Opsgenie|Jira|Github|Winrm|Samba)Hook\b/;
+
+/** The receiver of `x.run(…)`, a name bound only to a call of a non-SQL hook (`hook = HttpHook(method="PUT")`). */
+function notSqlHookName(call: SyntaxNode): boolean {
+  const f = call.childForFieldName('function');
+  const obj = f?.type === 'attribute' ? unwrap(f.childForFieldName('object')!) : null;
+  if (obj?.type !== 'identifier') return false;
+  const defs = resolveName(obj).map(unwrap);
+  return defs.length > 0 && defs.every((d) => d.type === 'call' && NOT_SQL_HOOK.test(d.childForFieldName('function')?.text ?? ''));
+}
+
 /**
  * The SQL text a call passes, or null when it passes none (or is not a database call): `sql=` of an operator,
  * `configuration={"query": {"query": …}}` of BigQueryInsertJobOperator, the first argument of a hook/cursor method.
@@ -91,6 +103,8 @@ export function sqlOf(call: SyntaxNode, fn: string, ctx: RuleContext): SyntaxNod
     // `hook.run(sql)`, `cursor.execute(sql)`, `PostgresHook(...).run(...)`: a receiver that looks like a database
     const recv = fn.slice(0, fn.length - last.length - 1);
     if (!/hook|cur|conn|engine|session|db|sql|client/i.test(recv)) return null;
+    // `HttpHook(...).run(endpoint)`, `hook.run(…)` after `hook = SSHHook(…)`: hooks whose `run` is no database
+    if (NOT_SQL_HOOK.test(recv) || notSqlHookName(call)) return null;
   }
   return argument(args, last === 'text' ? 'text' : 'sql', 0) ?? null;
 }

@@ -14,7 +14,7 @@ export interface RuleDocs {
 /** Data about a rule, kept apart from its matcher (ESLint's `meta`). */
 export interface RuleMeta {
   /** Stable code, `DG` + family digit + two digits: DG1xx secret, DG2xx injection (DG20x–DG24x shell, DG25x sql-injection), DG3xx code-injection,
-   *  DG4xx unsafe-deserialization, DG5xx unapproved-import, DG6xx malicious, DG7xx import-path, DG8xx pod-security (DG80x) and insecure-transport (DG85x), DG9xx sandbox.
+   *  DG4xx unsafe-deserialization, DG5xx unapproved-import, DG6xx malicious, DG7xx import-path, DG8xx pod-security (DG80x), insecure-transport (DG85x) and insecure-config (DG86x), DG9xx sandbox.
    *  Never reuse a retired code. */
   id: string;
   /** kebab-case name, also accepted wherever an id is. */

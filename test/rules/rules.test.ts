@@ -47,8 +47,8 @@ describe('rule catalogue', () => {
       names.add(r.meta.name);
       expect(r.meta.name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
       // DG2xx is the injection family: shell below DG250, SQL from DG250 (as bandit's B6xx holds both)
-      // DG8xx holds the deployment families: pod security below DG850, transport security from DG850
-      expect(r.meta.category).toBe(r.meta.id.startsWith('DG25') ? 'sql-injection' : r.meta.id >= 'DG850' && r.meta.id < 'DG900' ? 'insecure-transport' : family[r.meta.id[2]]);
+      // DG8xx holds the deployment families: pod security below DG850, transport security DG85x, configuration DG86x
+      expect(r.meta.category).toBe(r.meta.id.startsWith('DG25') ? 'sql-injection' : r.meta.id >= 'DG860' && r.meta.id < 'DG900' ? 'insecure-config' : r.meta.id >= 'DG850' && r.meta.id < 'DG900' ? 'insecure-transport' : family[r.meta.id[2]]);
       for (const part of ['what', 'why', 'example', 'useInstead'] as const) {
         expect(r.meta.docs[part].length, `${r.meta.id} docs.${part}`).toBeGreaterThan(20);
       }

@@ -1,0 +1,5 @@
+import type { Rule } from '../../src/engine/rule';
+import DG861 from './DG861-world-writable-permissions';
+import DG862 from './DG862-weak-hash-for-security';
+
+export const rules: Rule[] = [DG861, DG862];
