@@ -9,7 +9,16 @@ import { PERSISTENCE_WORDS, targetText } from './_write-target';
  * name.
  */
 const TARGET =
-  /(?:^|[\/"'\s~])(?:authorized_keys2?|\.bashrc|\.bash_profile|\.profile)(?![\w.-])|\/etc\/cron|\/var\/spool\/cron|\bcrontab\b|\b(?:site|user)customize\b|\bairflow_local_settings\b|(?:site|dist)-packages\b[^\n]*\.pth\b|\bget(?:user)?sitepackages\b[^\n]*\.pth\b|\.pth\b[^\n]*\bget(?:user)?sitepackages\b/;
+  /(?:^|[\/"'\s~])(?:authorized_keys2?|\.bashrc|\.bash_profile|\.profile)(?![\w.-])|\/etc\/cron|\/var\/spool\/cron|\bcrontab\b|\b(?:site|user)customize\b|\bairflow_local_settings\b/;
+/** A site-packages folder, however the path to it is obtained (`sysconfig.get_paths()["purelib"]`, `site.getsitepackages()`). */
+const SITE_PACKAGES = /(?:site|dist)[_-]?packages|\bget(?:user)?sitepackages\b|\bpurelib\b|\bplatlib\b|\bUSER_SITE\b/i;
+const PTH = /[\w-]\.pth\b/;
+/** What a write's target (with its names followed) says it writes, or null. */
+function persistentTarget(text: string): string | null {
+  const m = TARGET.exec(text);
+  if (m) return m[0].replace(/^[\s"'~]+/, '');
+  return PTH.test(text) && SITE_PACKAGES.test(text) ? 'a .pth file in site-packages' : null;
+}
 
 /**
  * A shell command that writes a file sshd, the shell, cron or Python act on by themselves: a redirection or `tee`
@@ -20,7 +29,7 @@ const SHELL_PERSISTENCE = new RegExp(
     String.raw`|\/etc\/cron[\w./-]*|\/var\/spool\/cron|[^\s;&|"'<>]*(?:site|dist)-packages\/[^\s;&|"'<>]*\.pth\b)` +
     String.raw`|\|\s*crontab(?:\s+-)?(?=\s|$|["'`+'`'+String.raw`)])`,
 );
-const mayPersist = (text: string): boolean => TARGET.test(text) || /\.pth\b/.test(text);
+const mayPersist = (text: string): boolean => TARGET.test(text) || PTH.test(text);
 
 export default defineRule({
   meta: {
@@ -45,10 +54,10 @@ export default defineRule({
     for (const fact of factsOf(ctx).calls) {
       // at parse time DG605 reports the same write, as critical
       if (!fact.kinds.has('write') || fact.parseTime) continue;
-      const m = TARGET.exec(targetText(fact.call));
-      if (!m) continue;
+      const target = persistentTarget(targetText(fact.call));
+      if (!target) continue;
       const fn = (fact.fn ?? fact.call.childForFieldName('function')!.text).replace(/^builtins\./, '');
-      ctx.report(fact.call, { how: `\`${fn}\``, target: m[0].replace(/^[\s"'~]+/, '') });
+      ctx.report(fact.call, { how: `\`${fn}\``, target });
     }
     stringsWithShape(ctx, mayPersist, SHELL_PERSISTENCE, (s) => {
       if (!ctx.once(s.parent?.type === 'concatenated_string' ? s.parent : s)) return;

@@ -7,7 +7,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { defineService, type RuleContext } from '../../src/engine/context';
 import { callArgs, stringValue, unwrap } from '../../src/engine/python';
 import { CLIENT_CONSTRUCTORS, networkCallsOn } from './_clients';
-import { singleBinding } from '../../src/airflow/provenance';
+import { returnedValues, singleBinding, visibleFunction } from '../../src/airflow/provenance';
 
 
 const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'request', 'stream'];
@@ -122,8 +122,20 @@ const last = (q: string): string => q.slice(q.lastIndexOf('.') + 1);
 /** Session constructors, whose objects' `.get(…)`/`.post(…)` are network calls. */
 const SESSION_CTORS = ['requests.Session', 'requests.sessions.Session', 'requests.session', 'httpx.Client', 'httpx.AsyncClient'];
 /** Calls the facts need by qualified name: the tables above, `open`, socket and session constructors. */
+/**
+ * Calls that run a function handed to them later (at exit, on collection, in a thread): given a process, network or
+ * exec callee itself (`atexit.register(subprocess.Popen, [...])`), the call has that callee's kinds. The argument
+ * position of the callee for each.
+ */
+const DEFERRED_RUNNERS: ReadonlyMap<string, [number, string]> = new Map([
+  ['atexit.register', [0, 'func']],
+  ['weakref.finalize', [1, 'func']],
+  ['threading.Thread', [-1, 'target']],
+  ['threading.Timer', [1, 'function']],
+  ['signal.signal', [1, 'handler']],
+]);
 const DIRECT_CALLS: readonly string[] = [
-  ...new Set([...NETWORK, ...DOWNLOAD, ...SPAWN, ...EXEC, ...FILE_MUTATION, ...CONNECTABLE, ...SESSION_CTORS, 'builtins.open', 'io.open', 'os.open', 'os.dup2', 'socket.fromfd']),
+  ...new Set([...NETWORK, ...DOWNLOAD, ...SPAWN, ...EXEC, ...FILE_MUTATION, ...CONNECTABLE, ...SESSION_CTORS, ...DEFERRED_RUNNERS.keys(), 'builtins.open', 'io.open', 'os.open', 'os.dup2', 'socket.fromfd']),
 ].map((q) => (q.includes('.') ? q : `builtins.${q}`));
 /**
  * Calls that matter only through their receiver — `s.connect(…)` on a socket, `sess.get(…)` on a session,
@@ -164,6 +176,17 @@ export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call
     }
     if (fn === 'os.dup2') out.add('dup2');
     if (LOG_SINKS.test(fn)) out.add('log');
+    const deferred = DEFERRED_RUNNERS.get(fn);
+    if (deferred) {
+      const a = callArgs(call);
+      const target = a.keywords.get(deferred[1]) ?? (deferred[0] >= 0 ? a.positional[deferred[0]] : undefined);
+      const q = target ? ctx.qualifiedName(target) : null;
+      if (q) {
+        if (NETWORK.has(q)) out.add('network');
+        if (SPAWN.has(q)) out.add('spawn');
+        if (EXEC.has(q) || EXEC.has(q.replace(/^builtins\./, ''))) out.add('exec');
+      }
+    }
   }
   // Method calls on objects we track: only look at the node when the method name could matter.
   const method = fn ? fn.slice(fn.lastIndexOf('.') + 1) : null;
@@ -231,7 +254,11 @@ function isPathlike(obj: SyntaxNode, ctx: RuleContext, facts: Facts, depth = 0):
   if (depth > 4) return false;
   if (o.type === 'call') {
     const fn = ctx.callee(o) ?? '';
-    return PATH_CTOR.test(fn) || PATH_DERIVED.test(o.childForFieldName('function')?.text ?? '');
+    if (PATH_CTOR.test(fn) || PATH_DERIVED.test(o.childForFieldName('function')?.text ?? '')) return true;
+    // `_site_packages() / "x.pth"` with `def _site_packages(): return Path(…)`: a helper of the file returning a path
+    const f = o.childForFieldName('function');
+    const def = f?.type === 'identifier' ? visibleFunction(o, f.text) : null;
+    return !!def && returnedValues(def).some((r) => isPathlike(r, ctx, facts, depth + 1));
   }
   if (o.type === 'binary_operator') return isPathlike(o.childForFieldName('left')!, ctx, facts, depth + 1);
   if (o.type === 'identifier') {

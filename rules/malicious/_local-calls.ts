@@ -23,7 +23,7 @@ export interface LocalCall {
   name: string;
   /** The first call in the body (or in a local function it calls) that reaches the network, a process or exec. */
   reach: CallFact;
-  how: 'call' | 'decorator' | 'class';
+  how: 'call' | 'decorator' | 'class' | 'module-getattr';
   /** For `how: 'class'`: the class whose definition runs the method. */
   cls?: string;
 }
@@ -36,6 +36,16 @@ export function localCallsAtParseTime(ctx: RuleContext): LocalCall[] {
   const text = ctx.file.text;
   const out: LocalCall[] = [];
   if (text.includes('metaclass') || text.includes('__init_subclass__')) out.push(...classHooksAtParseTime(ctx));
+  // a module-level `def __getattr__(name)` (PEP 562) runs when another file imports a name this one does not
+  // define — `from utils.dag_defaults import DEFAULT_ARGS` in a DAG file, at its parse
+  if (text.includes('__getattr__') || text.includes('__dir__')) {
+    const defs = topLevelDefs(ctx.root);
+    for (const hook of ['__getattr__', '__dir__']) {
+      const def = defs.get(hook);
+      const reach = def ? reachOf(ctx, def, defs, 0, new Set([hook]), false) : null;
+      if (def && reach) out.push({ site: def.childForFieldName('name')!, name: hook, reach, how: 'module-getattr' });
+    }
+  }
   const names = new Set([...text.matchAll(ANY_DEF)].map((m) => m[1]));
   if (!names.size) return out;
   const sites: { node: SyntaxNode; name: string; how: 'call' | 'decorator' }[] = [];

@@ -200,6 +200,11 @@ export class RuleContext {
         return this.qualifiedName(lam.childForFieldName('body'));
       }
       const fn = this.qualifiedName(n.childForFieldName('function'));
+      // `functools.partial(os.popen, cmd)()`: the partial called at once calls what it wraps (rules that judge the
+      // arguments follow the partial's bound ones through src/engine/partials.ts)
+      if (fn === 'functools.partial' && n.parent?.type === 'call' && n.parent.childForFieldName('function')?.id === n.id) {
+        return this.qualifiedName(callArgs(n).positional[0]);
+      }
       if (fn === '__import__' || fn === 'importlib.import_module' || fn === 'builtins.__import__') {
         return stringValue(callArgs(n).positional[0]);
       }
