@@ -3,7 +3,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { callArgs, unwrap } from '../../src/engine/python';
 import type { RuleContext } from '../../src/engine/context';
 import { laterUsesOfBinding } from '../../src/engine/locate';
-import { provenance } from '../../src/airflow/provenance';
+import { provenance, singleBinding } from '../../src/airflow/provenance';
 import { atLeast } from '../../src/airflow/trust';
 import { originWords } from '../shell-injection/_util';
 
@@ -12,6 +12,19 @@ const MACRO_DANGER: [RegExp, string][] = [
   [/^(os\.(system|popen\d?|exec\w*|spawn\w*|posix_spawnp?)|subprocess\.\w+|commands\.getoutput|pty\.spawn)$/, 'run shell commands on the worker'],
   [/^(importlib\.import_module|(?:builtins\.)?getattr|operator\.attrgetter|pydoc\.locate|pickle\.loads?|marshal\.loads?|dill\.loads?|(?:builtins\.)?open|os\.remove|shutil\.rmtree)$/, 'reach arbitrary code, objects or files'],
 ];
+
+/**
+ * What a macro or filter value calls: the function itself, the one a partial wraps
+ * (`functools.partial(subprocess.check_output, shell=True)`), or the one a lambda's body calls with its argument.
+ */
+function registered(v: SyntaxNode, ctx: RuleContext): SyntaxNode | null {
+  if (v.type === 'call' && ctx.callee(v) === 'functools.partial') return callArgs(v).positional[0] ?? null;
+  if (v.type === 'lambda') {
+    const body = unwrap(v.childForFieldName('body')!);
+    return body.type === 'call' ? body.childForFieldName('function') : null;
+  }
+  return v;
+}
 
 /** Builtins that run a string as code. */
 const RUNNERS = new Set(['eval', 'exec', 'compile', '__import__']);
@@ -44,7 +57,7 @@ export default defineRule({
   (tuple (identifier) @fn)
 ] @use
 (pair value: (lambda body: (call function: (identifier) @fn)) @wrapped) @use
-(keyword_argument name: (identifier) @udk value: (dictionary) @udd (#match? @udk "^user_defined_(macros|filters)$"))`,
+(keyword_argument name: (identifier) @udk value: [(dictionary) (identifier)] @udd (#match? @udk "^user_defined_(macros|filters)$"))`,
   // (the macro dicts as a second top-level pattern: a `#match?` inside the alternation would reject its other branches)
   keywords: ['eval', 'exec', 'compile', '__import__', 'user_defined_macros', 'user_defined_filters'],
   keywordMatch: 'token',
@@ -52,8 +65,11 @@ export default defineRule({
     if (c.udd) {
       // commands, imports and files registered as template macros or filters: `user_defined_macros={"sh": os.system}`
       const kw = c.udk[0].text;
-      for (const p of c.udd[0].namedChildren) {
-        const v = p.type === 'pair' ? unwrap(p.childForFieldName('value')!) : null;
+      // `user_defined_filters=REPORT_FILTERS` with the dict bound once
+      const dict = c.udd[0].type === 'identifier' ? singleBinding(c.udd[0]) : c.udd[0];
+      if (dict?.type !== 'dictionary') return;
+      for (const p of dict.namedChildren) {
+        const v = p.type === 'pair' ? registered(unwrap(p.childForFieldName('value')!), ctx) : null;
         if (!v || (v.type !== 'attribute' && v.type !== 'identifier')) continue;
         const q = ctx.qualifiedName(v) ?? '';
         const does = MACRO_DANGER.find(([re]) => re.test(q))?.[1];

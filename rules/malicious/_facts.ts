@@ -144,6 +144,31 @@ const DIRECT_CALLS: readonly string[] = [
  * the direct calls, or a path word (see `needsMethodCalls`).
  */
 const METHOD_CALLS: readonly string[] = [...new Set([...CONNECT_METHODS, ...HTTP_VERBS, ...PATHLIB_WRITES, 'chmod', 'open', 'Path', 'PurePath', 'PosixPath'])].map((n) => `**.${n}`);
+/** The C library's functions that run a command, called through ctypes. */
+const NATIVE_EXEC = new Set(['system', 'popen', 'execv', 'execve', 'execvp', 'execl', 'execlp', 'posix_spawn']);
+const NATIVE_CALLS: readonly string[] = [...NATIVE_EXEC].map((n) => `**.${n}`);
+/** Words without which no receiver in the file is a native library. */
+const NATIVE_WORDS = ['CDLL', 'cdll', 'LoadLibrary', 'PyDLL', 'find_library'];
+
+/** A ctypes library object: `ctypes.CDLL(…)`, `ctypes.cdll.LoadLibrary(…)`, `ctypes.cdll.libc`, a name bound to one, a helper returning one. */
+export function isNativeLibrary(obj: SyntaxNode, ctx: RuleContext, depth = 0): boolean {
+  const o = unwrap(obj);
+  if (depth > 3) return false;
+  if (o.type === 'call') {
+    const fn = ctx.callee(o) ?? '';
+    if (/^ctypes\.(?:CDLL|PyDLL|cdll\.LoadLibrary|pydll\.LoadLibrary|util\.find_library)$/.test(fn)) return true;
+    const f = o.childForFieldName('function');
+    const def = f?.type === 'identifier' ? visibleFunction(o, f.text) : null;
+    return !!def && returnedValues(def).some((r) => isNativeLibrary(r, ctx, depth + 1));
+  }
+  if (o.type === 'attribute') return /^ctypes\.cdll\.\w+$/.test(ctx.qualifiedName(o) ?? '');
+  if (o.type === 'identifier') {
+    const b = singleBinding(o);
+    return !!b && isNativeLibrary(b, ctx, depth + 1);
+  }
+  return false;
+}
+
 /** Words without which no receiver in the file is a path (PATH_CTOR, PATH_DERIVED). */
 const PATH_WORDS = ['Path', 'PurePath', 'PosixPath', 'pathlib', 'with_name', 'with_suffix', 'joinpath', 'resolve', 'absolute'];
 
@@ -190,6 +215,12 @@ export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call
   }
   // Method calls on objects we track: only look at the node when the method name could matter.
   const method = fn ? fn.slice(fn.lastIndexOf('.') + 1) : null;
+  // `ctypes.CDLL(None).system(b"…")`, `_libc().system(cmd)`: the C library's own process functions
+  if (method !== null && NATIVE_EXEC.has(method)) {
+    const f = call.childForFieldName('function');
+    if (f?.type === 'attribute' && isNativeLibrary(f.childForFieldName('object')!, ctx)) out.add('spawn');
+    return out;
+  }
   if (method !== null && !CONNECT_METHODS.has(method) && !HTTP_VERBS.includes(method) && !PATHLIB_WRITES.has(method) && method !== 'open') return out;
   // `conf.get(…)`, `name.replace(…)`: a receiver that is a plain name, and not one bound to a socket, session or
   // path, needs no look at the tree (these method names are among the most common calls in DAG files).
@@ -325,6 +356,7 @@ export const FACTS = defineService<Facts>('malicious: call facts', (ctx) => {
     byId: new Map(),
   };
   let calls = ctx.findCalls(DIRECT_CALLS);
+  if (ctx.exhaustive || NATIVE_WORDS.some((w) => ctx.hasToken(w))) calls = [...calls, ...ctx.findCalls(NATIVE_CALLS)];
   if (needsMethodCalls(calls, ctx)) {
     calls = [...calls, ...ctx.findCalls(METHOD_CALLS)];
     // document order (an enclosing call first): a name is bound to a socket before `s.connect(…)` is classified
