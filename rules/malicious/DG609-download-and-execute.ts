@@ -23,7 +23,7 @@ export default defineRule({
     message: 'download and execute: {what}{when}',
     docs: {
       what:
-        'Finds a download whose result is executed: `exec`/`eval`/`compile` or a process fed with a download call or a variable holding one (`exec(requests.get(u).text)`), a downloaded file (`urlretrieve(u, path)`, `open(path, "wb")` next to a download) later made executable (`os.chmod` with an execute bit, `chmod +x`) or run; and shell shapes in strings — `curl … | sh`, `wget … | python`, `curl … && chmod +x …`, `eval "$(curl …)"`, `python -c "$(curl …)"`, `bash <(curl …)`, `curl -o /tmp/x.sh … && bash /tmp/x.sh`, Python one-liners that `exec(urlopen(…).read())`, PowerShell `iwr … | iex`. Critical when it runs at parse time, high in a task (e.g. a `BashOperator` command).',
+        'Finds a download whose result is executed: `exec`/`eval`/`compile` or a process fed with a download call or a variable holding one (`exec(requests.get(u).text)`), a downloaded file (`urlretrieve(u, path)`, `open(path, "wb")` next to a download) later made executable (`os.chmod` with an execute bit, `chmod +x`) or run; and shell shapes in strings — `curl … | sh`, `wget … | python`, `curl … && chmod +x …`, `eval "$(curl …)"`, `python -c "$(curl …)"`, `bash <(curl …)`, `curl -o /tmp/x.sh … && bash /tmp/x.sh`, Python one-liners that `exec(urlopen(…).read())`, PowerShell `iwr … | iex`. Critical when it runs at parse time, high in a task (e.g. a `BashOperator` command). In configuration files shipped with the DAGs (YAML, JSON, TOML, INI, `.env`: the documents DAG factories read), a `curl … | sh`-shaped command is reported too (*high*), wherever it sits; comments are not.',
       why:
         'Fetching code at run time means the code that runs is not the code that was reviewed — whoever controls the URL (or the network path to it) controls the Airflow host. At parse time it runs in the dag-processor with the scheduler\'s credentials, on every parse. It is GuardDog\'s "download-executable" / "dynamic loader" pattern.',
       example:
@@ -31,6 +31,22 @@ export default defineRule({
       useInstead:
         'Install tools in the container image at build time (pinned versions, checksums), and ship Python code as reviewed packages. If a task must fetch a binary, pin it by SHA-256 and verify before running.',
     },
+  },
+  // configuration shipped with the DAGs (a factory's YAML naming `os:system` with a `curl … | sh` argument): the
+  // shape in the document's text; shell scripts are left to review (bootstrap scripts install this way)
+  onDataFile(ctx) {
+    const kind = ctx.file.dataKind;
+    if (kind !== 'yaml' && kind !== 'json' && kind !== 'toml' && kind !== 'ini' && kind !== 'env') return;
+    const text = ctx.file.text;
+    if (!mayDownloadExec(text)) return;
+    const g = new RegExp(SHELL_DOWNLOAD_EXEC.source, SHELL_DOWNLOAD_EXEC.flags.includes('g') ? SHELL_DOWNLOAD_EXEC.flags : SHELL_DOWNLOAD_EXEC.flags + 'g');
+    let n = 0;
+    for (const m of text.matchAll(g)) {
+      if (++n > 20) break;
+      const lineStart = text.lastIndexOf('\n', m.index!) + 1;
+      if (/^\s*#/.test(text.slice(lineStart, m.index!))) continue;
+      ctx.reportRange(m.index!, m.index! + m[0].length, { what: `a command in the configuration file \`${ctx.file.path.split('/').pop()}\` pipes a download into an interpreter`, when: '' }, { severity: 'high' });
+    }
   },
   // Shell shapes are found in the raw text, then located in the tree (cheaper than a `(string)` query).
   onFile(ctx) {
