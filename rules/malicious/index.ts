@@ -17,5 +17,6 @@ import DG615 from './DG615-process-kill';
 import DG616 from './DG616-crypto-miner';
 import DG617 from './DG617-persistence-file-write';
 import DG618 from './DG618-credentials-sent-out';
+import DG619 from './DG619-extension-point-sends-data';
 
-export const rules: Rule[] = [DG601, DG602, DG603, DG604, DG605, DG606, DG607, DG608, DG609, DG610, DG611, DG612, DG613, DG614, DG615, DG616, DG617, DG618];
+export const rules: Rule[] = [DG601, DG602, DG603, DG604, DG605, DG606, DG607, DG608, DG609, DG610, DG611, DG612, DG613, DG614, DG615, DG616, DG617, DG618, DG619];
