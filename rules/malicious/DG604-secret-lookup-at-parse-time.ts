@@ -56,7 +56,7 @@ export default defineRule({
       const more = mine.length - 1;
       const notes = [
         ...(secret ? [`\`${secretKey}\` names a secret`] : []),
-        ...(weighty ? [/Variable/.test(weighty.fn!) ? 'the DAGs this file builds are generated from it' : 'its password, used in this file, is brought into the parse process'] : []),
+        ...(weighty ? [/Variable/.test(weighty.fn!) ? 'the DAGs or tasks this file builds are generated from it' : 'its password, used in this file, is brought into the parse process'] : []),
         ...(more ? [`and ${more} more parse-time lookup${more > 1 ? 's' : ''} in this file`] : []),
       ];
       ctx.report(at.call, { ...fieldsFor(at), notes: notes.length ? ` (${notes.join('; ')})` : '' }, {
@@ -104,7 +104,8 @@ function drivesFactory(call: SyntaxNode, ctx: RuleContext): boolean {
     if (n.type === 'assignment' && n.childForFieldName('right')?.id === child.id) {
       const name = n.childForFieldName('left');
       if (name?.type !== 'identifier') return false;
-      return new RegExp(`^for\\s[^\\n]*\\bin\\s+${name.text}\\b`, 'm').test(ctx.file.text);
+      // also a loop inside `with DAG(…):`, which generates the DAG's tasks from it
+      return new RegExp(`^[ \\t]*for\\s[^\\n]*\\bin\\s+${name.text}\\b`, 'm').test(ctx.file.text);
     }
   }
   return false;

@@ -3,7 +3,7 @@ import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
 import { commandParts } from '../../src/airflow/strings';
 import { unwrap } from '../../src/engine/python';
-import { decisiveFormattedValue, FORMATTED_SEVERITY, inputToUnseenCode, provenance, singleBinding } from '../../src/airflow/provenance';
+import { decisiveFormattedValue, FORMATTED_SEVERITY, inputToUnseenCode, provenance, returnedValues, singleBinding, visibleFunction } from '../../src/airflow/provenance';
 import { originWords, snippet } from '../shell-injection/_util';
 import { SQL_CALLS, sqlCallName, sqlOf, sqlStatements } from './_sql-sinks';
 
@@ -41,6 +41,14 @@ export default defineRule({
   },
 });
 
+/** Is `sql` a call of a function of this file whose returned statements are built by formatting? */
+function helperFormats(sql: SyntaxNode): boolean {
+  const u = unwrap(sql);
+  const f = u.type === 'call' ? u.childForFieldName('function') : null;
+  const def = f?.type === 'identifier' ? visibleFunction(u, f.text) : null;
+  return !!def && returnedValues(def).some((r) => commandParts(r).formatted);
+}
+
 /** The rule on one SQL-taking call. */
 function check(call: SyntaxNode, fn: string, ctx: RuleContext): void {
   const whole = sqlOf(call, fn, ctx);
@@ -56,7 +64,10 @@ function checkStatement(sql: SyntaxNode, shown: string, ctx: RuleContext): void 
     // statement fetched from a URL or a bucket: whoever controls that source writes the SQL)
     const p = provenance(sql, ctx);
     if (p.trust === 'user' || p.trust === 'external') {
-      ctx.report(sql, { fn: shown, origin: originWords(p.trust), value: snippet(p.node) }, { message: 'whole' });
+      // a helper of the file that formats its input into the statement it returns (`get_records(capacity_query(codes,
+      // ds))`): formatted SQL, as if written at the call
+      if (helperFormats(sql)) ctx.report(sql, { fn: shown, origin: originWords(p.trust), value: snippet(p.node) }, { severity: FORMATTED_SEVERITY[p.trust]! });
+      else ctx.report(sql, { fn: shown, origin: originWords(p.trust), value: snippet(p.node) }, { message: 'whole' });
       return;
     }
     // built whole by a function or class of another module (`common.sql.build_query(conf["table"])`): this check

@@ -769,6 +769,9 @@ function helperResult(call: SyntaxNode, name: string, ctx: RuleContext, depth: n
   for (const r of returns) {
     // a parameter used only inside a sanitizer (`shlex.quote(customer)`) does not reach the result as it came
     const used = new Set(r.descendantsOfType('identifier').filter((i) => params.includes(i.text) && !insideSanitizer(i, r, ctx)).map((i) => i.text));
+    // … and the parameters behind the helper's own locals in it (`codes = ",".join(… for c in codes_list)` then
+    // `return "… IN (%s)" % codes`), two bindings back
+    for (const p of paramsThroughLocals(r, params, def, ctx)) used.add(p);
     const sources: SyntaxNode[] = [];
     for (const p of used) {
       const i = params.indexOf(p);
@@ -779,6 +782,32 @@ function helperResult(call: SyntaxNode, name: string, ctx: RuleContext, depth: n
     for (const p of candidates) if (RANK[p.trust] > RANK[best.trust]) best = p;
   }
   return best;
+}
+
+/** Parameters of `def` that the non-parameter names in `expr` are bound from, inside `def` (two bindings back). */
+function paramsThroughLocals(expr: SyntaxNode, params: string[], def: SyntaxNode, ctx: RuleContext): string[] {
+  const out = new Set<string>();
+  let frontier = [expr];
+  const seen = new Set<number>();
+  for (let step = 0; step < 2 && frontier.length; step++) {
+    const next: SyntaxNode[] = [];
+    for (const n of frontier) {
+      for (const id of n.descendantsOfType('identifier')) {
+        if (seen.has(id.id) || params.includes(id.text) || insideSanitizer(id, n, ctx)) continue;
+        seen.add(id.id);
+        const bound = resolveName(id);
+        // checked against an allow list before it is returned (`if candidate not in ALLOWED: raise`)
+        if (isAllowListed(id, bound, ctx)) continue;
+        for (const b of bound) {
+          if (b.startIndex < def.startIndex || b.endIndex > def.endIndex) continue;
+          for (const i of b.descendantsOfType('identifier')) if (params.includes(i.text) && !insideSanitizer(i, b, ctx)) out.add(i.text);
+          next.push(b);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return [...out];
 }
 
 /**

@@ -106,6 +106,8 @@ describe('DG604 parse-time lookups: a smell (info) unless they weigh more', () =
     expect(sev('for t in Variable.get("tenants", deserialize_json=True):\n    globals()[t] = make(t)\n')).toEqual(['low']);
     expect(sev('TENANTS = Variable.get("tenants", deserialize_json=True)\nfor t in TENANTS:\n    globals()[t] = make(t)\n')).toEqual(['low']);
     expect(sev('DAGS = [make(t) for t in Variable.get("tenants", deserialize_json=True)]\n')).toEqual(['low']);
+    // a loop inside `with DAG(…):` generating the DAG's tasks from it (blind set 11)
+    expect(sev('ACCOUNTS = Variable.get("gl_accounts", deserialize_json=True)\nwith DAG("gl") as dag:\n    for a in ACCOUNTS:\n        make(a)\n')).toEqual(['low']);
     expect(sev('def check(sql, conn=BaseHook.get_connection("wh")):\n    return connect(user=conn.login, password=conn.password)\n')).toEqual(['low']);
     expect(sev('PW = BaseHook.get_connection("wh").password\n')).toEqual(['low']);
   });
