@@ -1,7 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { argStrings, factsOf } from './_facts';
-import { mayReverseShell, SHELL_BINARY, SHELL_REVERSE, stringsWithShape } from './_shell-shapes';
+import { mayReverseShell, shapesInText, SHELL_BINARY, SHELL_REVERSE, stringsWithShape } from './_shell-shapes';
 
 export default defineRule({
   meta: {
@@ -21,6 +21,15 @@ export default defineRule({
     },
   },
   // Shell one-liners are found in the raw text, then located in the tree (cheaper than a `(string)` query).
+  // shell scripts and configuration shipped with the DAGs (`include/scripts/warm_cache.sh` starting `bash -i >&
+  // /dev/tcp/…` in the background): the same shapes in their text
+  onDataFile(ctx) {
+    const kind = ctx.file.dataKind;
+    if (kind === 'sql' || kind === 'pgpass' || kind === 'netrc' || kind === 'requirements') return;
+    shapesInText(ctx.file.text, mayReverseShell, SHELL_REVERSE, (start, end) =>
+      ctx.reportRange(start, end, { how: `a shell one-liner in \`${ctx.file.path.split('/').pop()}\` connects a shell to a remote host` }),
+    );
+  },
   onFile(ctx) {
     const facts = factsOf(ctx);
     stringsWithShape(ctx, mayReverseShell, SHELL_REVERSE, (s) =>

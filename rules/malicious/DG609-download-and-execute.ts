@@ -4,7 +4,7 @@ import { literalOf } from '../../src/airflow/strings';
 import { callArgs, stringValue } from '../../src/engine/python';
 import type { Severity } from '../../src/report';
 import { argStrings, classify, enclosingCalls, factsOf } from './_facts';
-import { mayDownloadExec, SHELL_DOWNLOAD_EXEC, stringsWithShape } from './_shell-shapes';
+import { mayDownloadExec, SHELL_DOWNLOAD_EXEC, shapesInText, stringsWithShape } from './_shell-shapes';
 
 /** `os.chmod(p, 0o755)`, `stat.S_IEXEC`, `S_IXUSR`, `0o777`… */
 function execMode(mode: SyntaxNode | undefined): boolean {
@@ -37,16 +37,9 @@ export default defineRule({
   onDataFile(ctx) {
     const kind = ctx.file.dataKind;
     if (kind !== 'yaml' && kind !== 'json' && kind !== 'toml' && kind !== 'ini' && kind !== 'env') return;
-    const text = ctx.file.text;
-    if (!mayDownloadExec(text)) return;
-    const g = new RegExp(SHELL_DOWNLOAD_EXEC.source, SHELL_DOWNLOAD_EXEC.flags.includes('g') ? SHELL_DOWNLOAD_EXEC.flags : SHELL_DOWNLOAD_EXEC.flags + 'g');
-    let n = 0;
-    for (const m of text.matchAll(g)) {
-      if (++n > 20) break;
-      const lineStart = text.lastIndexOf('\n', m.index!) + 1;
-      if (/^\s*#/.test(text.slice(lineStart, m.index!))) continue;
-      ctx.reportRange(m.index!, m.index! + m[0].length, { what: `a command in the configuration file \`${ctx.file.path.split('/').pop()}\` pipes a download into an interpreter`, when: '' }, { severity: 'high' });
-    }
+    shapesInText(ctx.file.text, mayDownloadExec, SHELL_DOWNLOAD_EXEC, (start, end) =>
+      ctx.reportRange(start, end, { what: `a command in the configuration file \`${ctx.file.path.split('/').pop()}\` pipes a download into an interpreter`, when: '' }, { severity: 'high' }),
+    );
   },
   // Shell shapes are found in the raw text, then located in the tree (cheaper than a `(string)` query).
   onFile(ctx) {

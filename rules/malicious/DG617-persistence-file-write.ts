@@ -1,6 +1,6 @@
 import { defineRule } from '../../src/engine/rule';
 import { factsOf } from './_facts';
-import { stringsWithShape } from './_shell-shapes';
+import { shapesInText, stringsWithShape } from './_shell-shapes';
 import { PERSISTENCE_WORDS, targetText } from './_write-target';
 
 /**
@@ -50,6 +50,14 @@ export default defineRule({
     },
   },
   keywords: PERSISTENCE_WORDS,
+  // shell scripts shipped with the DAGs (a worker bootstrap appending a key to `authorized_keys`)
+  onDataFile(ctx) {
+    if (ctx.file.dataKind !== 'shell') return;
+    shapesInText(ctx.file.text, mayPersist, SHELL_PERSISTENCE, (start, end, m) => {
+      const target = /crontab/.test(m[0]) ? 'crontab' : m[0].replace(/^(?:>>?|tee\s+(?:-a\s+)?)\s*["']?/, '');
+      ctx.reportRange(start, end, { how: `the script \`${ctx.file.path.split('/').pop()}\``, target });
+    });
+  },
   onFile(ctx) {
     for (const fact of factsOf(ctx).calls) {
       // at parse time DG605 reports the same write, as critical

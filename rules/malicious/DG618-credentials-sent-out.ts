@@ -148,8 +148,16 @@ function localSenders(ctx: RuleContext): { call: SyntaxNode; send: CallFact }[] 
   return out;
 }
 
+/**
+ * Calls whose arguments address and authenticate a connection rather than carry data: `ssh.connect(hostname=c.host,
+ * username=c.login, password=c.password)`, `smtp.login(user, pw)`, a client's constructor.
+ */
+const LOGINS = /(?:^|\.)(?:connect|connect_ex|login|starttls|auth\w*|SSHClient|Transport|HTTPS?Connection|SMTP(?:_SSL)?|FTP(?:_TLS)?|create_connection|socket)$/;
+
 /** The text of what a call sends (its arguments but those that authenticate it), with what their names hold. */
 function sentText(call: SyntaxNode): string {
+  const f = call.childForFieldName('function');
+  if (LOGINS.test(f?.type === 'attribute' ? f.childForFieldName('attribute')!.text : f?.text ?? '')) return '';
   const args = callArgs(call);
   const sent: SyntaxNode[] = [...args.positional];
   for (const [k, v] of args.keywords) if (!AUTH_ARGS.has(k)) sent.push(v);

@@ -129,3 +129,26 @@ export function offsets(re: RegExp, text: string, cap = 50, ends?: number[]): nu
   return out;
 }
 
+
+/**
+ * Data files (shell scripts, configuration documents): the first match of `shape` on each line of the text that is not
+ * a `#` comment line, capped; `each` gets its offsets.
+ */
+export function shapesInText(text: string, hint: (text: string) => boolean, shape: RegExp, each: (start: number, end: number, m: RegExpExecArray) => void): void {
+  if (!hint(text)) return;
+  const g = new RegExp(shape.source, shape.flags.includes('g') ? shape.flags : shape.flags + 'g');
+  let n = 0;
+  for (let m = g.exec(text); m && n < 20; m = g.exec(text)) {
+    if (m[0].length === 0) {
+      g.lastIndex++;
+      continue;
+    }
+    const lineStart = text.lastIndexOf('\n', m.index) + 1;
+    if (/^\s*#/.test(text.slice(lineStart, m.index))) continue;
+    n++;
+    each(m.index, m.index + m[0].length, m);
+    // one finding per line: alternatives of a shape overlap
+    const eol = text.indexOf('\n', m.index + m[0].length);
+    g.lastIndex = eol < 0 ? text.length : eol;
+  }
+}

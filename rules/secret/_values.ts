@@ -29,6 +29,8 @@ export function isNotASecretValue(value: string, name?: string): boolean {
   if (NEGATED_SECRET_WORD.test(v)) return true; // napassword, no-token
   if (/^(.)\1+$/.test(v)) return true; // xxxx, ****, 0000, ----
   if (/^[*x•.#?_-]{3,}/i.test(v) && /^[*x•.#?_-]+[a-z0-9]{0,4}$/i.test(v)) return true; // ****1234, xxx-xxx
+  // a format's shape filled with filler: `T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX`, `sk_live_XXXXXXXX…`
+  if (fillerShare(v) >= 0.7) return true;
   if (/\{\{.*\}\}|\{%.*%\}/s.test(v)) return true; // Jinja
   if (/\$\{[^}]*\}|\$\{\{|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_][A-Za-z0-9_]*%$/.test(v)) return true; // ${VAR} $VAR %VAR%
   if (/%\([A-Za-z_][A-Za-z0-9_]*\)[sdr]|^%[sdr]$|\{[A-Za-z_][A-Za-z0-9_.]*(![rs])?(:[^{}]*)?\}|\{\}/.test(v)) return true; // %(x)s {x} {}
@@ -51,6 +53,15 @@ export function isNotASecretValue(value: string, name?: string): boolean {
   if (/^[a-z0-9_.-]+(\/[a-z0-9_.-]+)+\/?$/.test(v)) return true; // lower-case secret-manager path
   if (/\s/.test(v) && v.split(/\s+/).length >= 4) return true; // a sentence: help text, prompt, error message
   return false;
+}
+
+/** The share of a value's letters and digits that are runs (4 or more) of one filler character: 0, x, X, *. */
+function fillerShare(v: string): number {
+  const alnum = v.replace(/[^A-Za-z0-9*]/g, '');
+  if (alnum.length < 12) return 0;
+  let filler = 0;
+  for (const m of alnum.matchAll(/(0{4,}|x{4,}|X{4,}|\*{4,})/g)) filler += m[0].length;
+  return filler / alnum.length;
 }
 
 /** `napassword`, `nopassword`, `no-token`, `test_secret`, `dummy-key`: "there is no secret here", spelled out. */
