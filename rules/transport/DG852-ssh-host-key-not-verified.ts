@@ -13,7 +13,7 @@ export default defineRule({
     aliases: ['B507', 'S507'],
     docs: {
       what:
-        'Finds SSH connections that accept any host key: paramiko\'s `set_missing_host_key_policy(AutoAddPolicy())` or `WarningPolicy()` (called or passed as the class), and Airflow SSH connections configured with `"no_host_key_check": true` — in `Connection(extra=…)` dicts and JSON strings, and in `SSHHook`/`SFTPHook` keyword arguments. `RejectPolicy` and a `host_key` in the connection are fine.',
+        'Finds SSH connections that accept any host key: paramiko\'s `set_missing_host_key_policy(AutoAddPolicy())` or `WarningPolicy()` (called or passed as the class), and Airflow SSH connections configured with `"no_host_key_check": true` — in `Connection(extra=…)` dicts and JSON strings, and in `SSHHook`/`SFTPHook` keyword arguments; and in connection files shipped with the DAGs (YAML, JSON, `.env`: `no_host_key_check: true`). `RejectPolicy` and a `host_key` in the connection are fine.',
       why:
         'Host key verification is what proves the server is the one you meant. Without it, anyone who can answer for the host name — DNS, ARP or a hostile pod on the path — receives the password or key-based login the task presents, and every command and file the task sends. The Airflow SSH connection checks the host key when `host_key` is set and `no_host_key_check` is false.',
       example: '```python\nclient = paramiko.SSHClient()\nclient.set_missing_host_key_policy(paramiko.AutoAddPolicy())\n\nConnection(conn_id="sftp_partner", conn_type="sftp", extra={"no_host_key_check": True})\n```',
@@ -35,6 +35,13 @@ export default defineRule({
   (string) @json
 ] @m`,
   keywords: ['no_host_key_check'],
+  // connection files shipped with the DAGs (YAML/JSON/`.env` read by a secrets backend or `airflow connections import`)
+  onDataFile(ctx) {
+    // booleans are no strings to a YAML or JSON parser: the text is read
+    for (const m of ctx.file.text.matchAll(/["']?no_host_key_check["']?[ \t]*[:=][ \t]*["']?true\b/gi)) {
+      ctx.reportRange(m.index!, m.index! + m[0].length, { how: `\`no_host_key_check: true\` in the connection file \`${ctx.file.path.split('/').pop()}\`` });
+    }
+  },
   onMatch(c, ctx) {
     const m = c.m[0];
     if (c.json) {
