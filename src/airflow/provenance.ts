@@ -223,6 +223,18 @@ interface ParamBinder {
   prm: SyntaxNode;
 }
 
+/** The parameter of an enclosing function that `use` names, or null. */
+function parameterNode(use: SyntaxNode): SyntaxNode | null {
+  for (let p = use.parent; p; p = p.parent) {
+    if (p.type !== 'function_definition' && p.type !== 'lambda') continue;
+    for (const prm of p.childForFieldName('parameters')?.namedChildren ?? []) {
+      const id = prm.type === 'identifier' ? prm : prm.childForFieldName('name') ?? prm.namedChildren.find((c) => c.type === 'identifier');
+      if (id?.text === use.text) return prm;
+    }
+  }
+  return null;
+}
+
 /** Where a name is bound as a loop variable, function parameter or comprehension variable around `use`. */
 function binderOf(use: SyntaxNode): { kind: 'for' | 'mapped'; iter: SyntaxNode } | { kind: 'with'; value: SyntaxNode } | ParamBinder | null {
   const name = use.text;
@@ -910,7 +922,10 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
       }
       if (b?.kind === 'mapped') {
         // an element of a task's output mapped over (`list_files().map(lambda f: …)`, or a name bound to it): data
-        // another task produced, often from outside (file names of an SFTP listing)
+        // another task produced, often from outside (file names of an SFTP listing) — unless the task checks it
+        // against an allow list before this use (`if table not in TARGETS: raise`)
+        const prm = parameterNode(n);
+        if (prm && isAllowListed(n, [prm], ctx)) return mk('safe');
         const src = unwrap(b.iter);
         const calls = src.type === 'identifier' ? resolveName(src).map(unwrap) : [src];
         if (calls.some((c) => isTaskCall(c, ctx))) return mk('xcom');
@@ -918,7 +933,10 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
         return { ...r, node: n };
       }
       if (b?.kind === 'param') {
-        return mk(parameterTrust(b, ctx, depth));
+        const t = parameterTrust(b, ctx, depth);
+        // a parameter checked against an allow list in its function before this use (`if table not in TARGETS: raise`)
+        if (t !== 'safe' && t !== 'deployment' && isAllowListed(n, [b.prm], ctx)) return mk('safe');
+        return mk(t);
       }
       if (ctx.imports.has(n.text)) return mk('deployment');
       return mk('unknown');
