@@ -3,6 +3,7 @@ import { defineRule } from '../../src/engine/rule';
 import { callArgs } from '../../src/engine/python';
 import { factsOf, type CallFact } from './_facts';
 import { targetText } from './_write-target';
+import { returnedValues, visibleFunction } from '../../src/airflow/provenance';
 import { reachOfTarget } from './_local-calls';
 import type { RuleContext } from '../../src/engine/context';
 
@@ -15,6 +16,7 @@ const DUMPS: [RegExp, string][] = [
   [/\.extra_dejson\b(?!\s*(?:\[|\.get\b))|\.extra\b(?!\s*(?:\[|\.get\b|_dejson))/, "a connection's whole `extra` (keys, tokens)"],
   [/\bsql_alchemy_conn\b|\bSQL_ALCHEMY_CONN\b/, "the metadata database's URL with its password"],
   [/\bfernet_key\b|\bFERNET_KEY\b/, 'the Fernet key that decrypts every stored connection'],
+  [/\bquery\(\s*(?:Variable|Connection)\s*\)/, 'every Variable or Connection of the metadata database'],
   [/\bconf\.as_dict\s*\(|\bconf\.getsection\s*\(\s*["'](?:core|database|webserver|api)["']/, "Airflow's configuration with its secrets"],
   [/\b(?:vars\s*\(|\.__dict__\b|\.to_dict\s*\(|\.to_json\s*\()[^\n]{0,80}\b(?:conn|connection)\w*\b|\b(?:conn|connection)\w*\.(?:__dict__|to_dict\s*\(|to_json\s*\()/, 'a connection object serialized whole'],
 ];
@@ -41,7 +43,7 @@ export default defineRule({
       useInstead: 'Send identifiers, never credentials: the DAG id, the task id, the run id and a link to the log.',
     },
   },
-  keywords: ['get_uri', 'extra', 'sql_alchemy_conn', 'fernet_key', 'as_dict', 'getsection', 'to_dict', 'to_json', '__dict__', 'vars', 'password'],
+  keywords: ['get_uri', 'extra', 'sql_alchemy_conn', 'fernet_key', 'as_dict', 'getsection', 'to_dict', 'to_json', '__dict__', 'vars', 'password', 'query(Variable', 'query(Connection'],
   onFile(ctx) {
     const facts = factsOf(ctx).calls;
     if (!facts.some((f) => f.kinds.has('network'))) return;
@@ -161,5 +163,13 @@ function sentText(call: SyntaxNode): string {
   const args = callArgs(call);
   const sent: SyntaxNode[] = [...args.positional];
   for (const [k, v] of args.keywords) if (!AUTH_ARGS.has(k)) sent.push(v);
-  return sent.map((a) => targetText(a)).join('\n');
+  let text = sent.map((a) => targetText(a)).join('\n');
+  // what functions of the file named in it return (`"context": _variable_snapshot()` with `return {v.key: v.val for v
+  // in session.query(Variable).all()}`), one step
+  for (const m of text.matchAll(/(?<![\w.])([A-Za-z_]\w*)\s*\(/g)) {
+    const def = visibleFunction(call, m[1]);
+    if (def && !(call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) text += '\n' + returnedValues(def).map((r) => targetText(r)).join('\n');
+    if (text.length > 20_000) break;
+  }
+  return text;
 }
