@@ -20,9 +20,13 @@ const DUMPS: [RegExp, string][] = [
   [/\bconf\.as_dict\s*\(|\bconf\.getsection\s*\(\s*["'](?:core|database|webserver|api)["']/, "Airflow's configuration with its secrets"],
   [/\b(?:vars\s*\(|\.__dict__\b|\.to_dict\s*\(|\.to_json\s*\()[^\n]{0,80}\b(?:conn|connection)\w*\b|\b(?:conn|connection)\w*\.(?:__dict__|to_dict\s*\(|to_json\s*\()/, 'a connection object serialized whole'],
 ];
-/** A connection's password together with where it logs in: the credentials, not a token exchange. */
+/**
+ * A connection's password together with its login *and* host: the credentials, not a token exchange (an OAuth
+ * client-credentials request sends `client_id=conn.login`, `client_secret=conn.password` to the provider).
+ */
 const PASSWORD = /\.(?:password|get_password\s*\(\s*\))/;
-const LOGIN_PARTS = /\.(?:login|host)\b/;
+const LOGIN = /\.login\b/;
+const HOST = /\.host\b/;
 /** Arguments that authenticate the request itself: a connection's own credentials belong there. */
 const AUTH_ARGS = new Set(['auth', 'headers', 'cert', 'verify', 'timeout', 'proxies']);
 
@@ -35,7 +39,7 @@ export default defineRule({
     message: '`{fn}` sends {what} over the network',
     docs: {
       what:
-        'Finds network calls (`requests`/`httpx` verbs, `urllib.request.urlopen`, `http.client`, sockets, `smtplib`…) whose body, parameters or URL carry what only a credential dump holds — a connection\'s URI (`conn.get_uri()`: login, password, host and extras in one string), its whole `extra`/`extra_dejson`, a connection object serialized whole (`vars(conn)`, `conn.to_dict()`), the metadata database URL (`sql_alchemy_conn`), the Fernet key, `conf.as_dict()` — or a connection\'s password sent together with its login or host — wherever the call is: in a task, an `on_failure_callback`, a listener, a helper. Values are followed through names, two steps back (`payload = {"uri": c.get_uri()}; requests.post(url, json=payload)`). Values handed to a function of the file that sends them are reported at its call and at the sending call inside it (`_publish(conn_id, f"{c.login}|{c.password}")`, its body resolving DNS labels). And, *high*: URIs, the metadata DB URL or the Fernet key written into data (a dict value, an f-string, a list item, a return value; not handed to a call such as `create_engine(c.get_uri())`) in one part of a class or DAG function and a network call in another part of it — an operator whose `_evidence` method collects them and whose `execute` mails them, a `collect` task returning every connection\'s URI and a `publish` task posting its input. A connection\'s credentials given to `auth=` or `headers=` authenticate the request and are not reported, nor is one password alone (a token exchange sends `client_secret` to the provider).',
+        'Finds network calls (`requests`/`httpx` verbs, `urllib.request.urlopen`, `http.client`, sockets, `smtplib`…) whose body, parameters or URL carry what only a credential dump holds — a connection\'s URI (`conn.get_uri()`: login, password, host and extras in one string), its whole `extra`/`extra_dejson`, a connection object serialized whole (`vars(conn)`, `conn.to_dict()`), the metadata database URL (`sql_alchemy_conn`), the Fernet key, `conf.as_dict()` — or a connection\'s password sent together with its login and host — wherever the call is: in a task, an `on_failure_callback`, a listener, a helper. Values are followed through names, two steps back (`payload = {"uri": c.get_uri()}; requests.post(url, json=payload)`). Values handed to a function of the file that sends them are reported at its call and at the sending call inside it (`_publish(conn_id, f"{c.login}|{c.password}")`, its body resolving DNS labels). And, *high*: URIs, the metadata DB URL or the Fernet key written into data (a dict value, an f-string, a list item, a return value; not handed to a call such as `create_engine(c.get_uri())`) in one part of a class or DAG function and a network call in another part of it — an operator whose `_evidence` method collects them and whose `execute` mails them, a `collect` task returning every connection\'s URI and a `publish` task posting its input. A connection\'s credentials given to `auth=` or `headers=` authenticate the request and are not reported, nor is one password alone (a token exchange sends `client_secret` to the provider).',
       why:
         'Callbacks and tasks run with every connection and Variable the deployment holds. Exfiltration does not need to happen at parse time: a failure callback that posts `get_uri()` of the warehouse connection to a "status page" leaks the password on the first failed task, and looks like alerting code in review. There is no reason for a DAG to send a connection\'s URI, its extras or Airflow\'s keys anywhere.',
       example:
@@ -122,7 +126,7 @@ function dumped(text: string): string | null {
   if (!text) return null;
   const what = DUMPS.find(([re]) => re.test(text))?.[1];
   if (what) return what;
-  return PASSWORD.test(text) && LOGIN_PARTS.test(text) && /get_connection|Connection\s*\(/.test(text) ? "a connection's login and password" : null;
+  return PASSWORD.test(text) && LOGIN.test(text) && HOST.test(text) && /get_connection|Connection\s*\(/.test(text) ? "a connection's login and password" : null;
 }
 
 /** Calls of module-level functions of the file whose body (or a local function it calls) reaches the network. */

@@ -568,7 +568,9 @@ function taskOutputTrust(call: SyntaxNode, ctx: RuleContext, depth: number): Tru
   const def = taskDefOf(call, ctx);
   let t: Trust = 'xcom';
   for (const r of def ? returnedValues(def) : []) t = worst(t, provenance(r, ctx, depth + 1).trust);
-  return t;
+  // what the file does not show inside a task's output is still that task's output (rows of a file the task
+  // downloaded): an XCom, not a value of unknown origin (which SQL rules leave at info)
+  return t === 'unknown' ? 'xcom' : t;
 }
 
 /**
