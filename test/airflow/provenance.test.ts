@@ -85,6 +85,13 @@ describe("another task's output, when that task is in the file", () => {
   });
 });
 
+describe("what a task's output holds that the file does not show", () => {
+  it('is still that task\'s output (rows of a CSV the task downloaded: medium, it was of unknown origin: info in SQL)', () => {
+    const src = `import csv, tempfile\nfrom airflow.decorators import dag, task\nfrom airflow.providers.sftp.hooks.sftp import SFTPHook\nfrom airflow.providers.microsoft.mssql.hooks.mssql import MsSqlHook\n\nMERGE = "MERGE dbo.V AS t USING (SELECT '{vendor_id}' AS VendorId) AS s ON t.VendorId = s.VendorId"\n\n@dag(schedule=None)\ndef sync():\n    @task\n    def fetch(ds_nodash=None):\n        hook = SFTPHook(ssh_conn_id="erp")\n        with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:\n            hook.retrieve_file("/out/v.csv", tmp.name)\n            with open(tmp.name, newline="") as fh:\n                rows = list(csv.DictReader(fh, delimiter=";"))\n        return rows\n\n    @task\n    def upsert(rows):\n        hook = MsSqlHook(mssql_conn_id="ap")\n        for row in rows:\n            stmt = MERGE.format(vendor_id=row["vendor_id"].strip())\n            hook.run(stmt, autocommit=True)\n\n    upsert(fetch())\nsync()\n`;
+    expect(severities(src)).toEqual(['DG250 medium']);
+  });
+});
+
 describe('following names costs at most MAX_DEPTH + 1 answers per node (a crafted file cannot make it exponential)', () => {
   // Each level's four names are built from all four of the level below: followed naively, a value at level L
   // reaches 4^L paths. Sinks at every level, asked deepest first, make each node be asked again from closer.
