@@ -49,17 +49,19 @@ export default defineRule({
   },
   keywords: ['get_uri', 'extra', 'sql_alchemy_conn', 'fernet_key', 'as_dict', 'getsection', 'to_dict', 'to_json', '__dict__', 'vars', 'password', 'query(Variable', 'query(Connection'],
   onFile(ctx) {
+    if (!DUMP_MARKER.test(ctx.file.text)) return;
     const facts = factsOf(ctx).calls;
     if (!facts.some((f) => f.kinds.has('network'))) return;
+    const defs = new Set([...ctx.file.text.matchAll(/^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)/gm)].map((m) => m[1]));
     for (const fact of facts) {
       if (!fact.kinds.has('network')) continue;
-      const what = dumped(sentText(fact.call));
+      const what = dumped(sentText(fact.call, defs));
       if (what) ctx.report(fact.call, { fn: (fact.fn ?? fact.call.childForFieldName('function')!.text).replace(/^builtins\./, ''), what });
     }
     // handed to a function of the file that sends it (`_publish(conn_id, record)`, its body doing the DNS lookups)
     // … and the sending call in its body too, as DG613 does: the other line to remove
     for (const { call, send } of localSenders(ctx)) {
-      const what = dumped(sentText(call));
+      const what = dumped(sentText(call, defs));
       if (!what) continue;
       const fn = call.childForFieldName('function')!.text;
       ctx.report(call, { fn, what });
@@ -68,6 +70,13 @@ export default defineRule({
     collectedAndSent(ctx);
   },
 });
+
+/**
+ * Where every dump this rule knows comes from: a connection looked up or built (`get_connection`, `Connection(…)`,
+ * `.get_uri()`), the metadata DB's tables, Airflow's configuration. A file without any sends no credentials of its
+ * own (the keywords admit any file with `extra` or `password`: most).
+ */
+const DUMP_MARKER = /get_connection|Connection\s*\(|get_uri|sql_alchemy_conn|SQL_ALCHEMY_CONN|fernet_key|FERNET_KEY|\bconf\.(?:as_dict|getsection)|query\(\s*(?:Variable|Connection)/;
 
 /** A dump written into data: a dict value, an f-string, a list item, a return value — not handed to a call (`create_engine(c.get_uri())` is how a URI is used). */
 const COLLECTED_DUMP = /\.get_uri\s*\(\s*\)|\bsql_alchemy_conn\b|\bfernet_key\b/g;
@@ -161,7 +170,7 @@ function localSenders(ctx: RuleContext): { call: SyntaxNode; send: CallFact }[] 
 const LOGINS = /(?:^|\.)(?:connect|connect_ex|login|starttls|auth\w*|SSHClient|Transport|HTTPS?Connection|SMTP(?:_SSL)?|FTP(?:_TLS)?|create_connection|socket)$/;
 
 /** The text of what a call sends (its arguments but those that authenticate it), with what their names hold. */
-function sentText(call: SyntaxNode): string {
+function sentText(call: SyntaxNode, defs: ReadonlySet<string>): string {
   const f = call.childForFieldName('function');
   if (LOGINS.test(f?.type === 'attribute' ? f.childForFieldName('attribute')!.text : f?.text ?? '')) return '';
   const args = callArgs(call);
@@ -171,7 +180,7 @@ function sentText(call: SyntaxNode): string {
   // what functions of the file named in it return (`"context": _variable_snapshot()` with `return {v.key: v.val for v
   // in session.query(Variable).all()}`), one step
   for (const m of text.matchAll(/(?<![\w.])([A-Za-z_]\w*)\s*\(/g)) {
-    const def = visibleFunction(call, m[1]);
+    const def = defs.has(m[1]) ? visibleFunction(call, m[1]) : null;
     if (def && !(call.startIndex >= def.startIndex && call.endIndex <= def.endIndex)) text += '\n' + returnedValues(def).map((r) => targetText(r)).join('\n');
     if (text.length > 20_000) break;
   }
