@@ -27,7 +27,7 @@ import {
   type Severity,
   type Warning,
 } from './report';
-import { describeUnknown, matchesSelector, selectRules, unknownSelectors } from './rule-select';
+import { describeUnknown, selectRules, unknownSelectors } from './rule-select';
 
 export interface SandboxRequest {
   image: string;

@@ -5,7 +5,6 @@ import { argument, callArgs } from '../../src/engine/python';
 /** `yaml.unsafe_load*` construct arbitrary Python objects whatever the arguments; `yaml.full_load*` (FullLoader)
  *  no longer run code since PyYAML 5.4 but still build arbitrary Python types; `yaml.load*` depend on the Loader. */
 const SINKS = ['yaml.unsafe_load', 'yaml.unsafe_load_all', 'yaml.full_load', 'yaml.full_load_all', 'yaml.load', 'yaml.load_all'];
-const SAFE_LOADERS = new Set(['SafeLoader', 'CSafeLoader', 'BaseLoader', 'CBaseLoader']);
 const UNSAFE_LOADERS = new Set(['Loader', 'CLoader', 'UnsafeLoader', 'CUnsafeLoader', 'FullLoader', 'CFullLoader']);
 
 export default defineRule({

@@ -1,7 +1,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { literalOf } from '../../src/airflow/strings';
-import { callArgs, stringValue } from '../../src/engine/python';
+import { callArgs } from '../../src/engine/python';
 import type { Severity } from '../../src/report';
 import { argStrings, classify, enclosingCalls, factsOf } from './_facts';
 import { mayDownloadExec, SHELL_DOWNLOAD_EXEC, shapesInText, stringsWithShape } from './_shell-shapes';

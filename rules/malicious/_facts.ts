@@ -117,7 +117,6 @@ const PATHLIB_WRITES = new Set(['write_text', 'write_bytes', 'unlink', 'rmdir', 
 /** Calls that print or log (an env dump written there ends up in the scheduler logs). */
 const LOG_SINKS = /^(print|pprint\.pprint|logging\.\w+|log\.\w+|logger\.\w+|LOG\.\w+|sys\.stdout\.write|sys\.stderr\.write)$/;
 
-const last = (q: string): string => q.slice(q.lastIndexOf('.') + 1);
 
 /** Session constructors, whose objects' `.get(…)`/`.post(…)` are network calls. */
 const SESSION_CTORS = ['requests.Session', 'requests.sessions.Session', 'requests.session', 'httpx.Client', 'httpx.AsyncClient'];

@@ -1,13 +1,11 @@
-import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
 import { redact } from '../../src/engine/redact';
-import { callArgs, stringValue, unwrap } from '../../src/engine/python';
-import { singleBinding } from '../../src/airflow/provenance';
+import { stringValue } from '../../src/engine/python';
 import { findTokens } from './_tokens';
 import { findUriCredentials, uriCredentialLines, type UriCredential } from './_uri-credentials';
 import { blankLineContinuations } from '../../src/airflow/shell';
-import { foldedText, literalOf } from '../../src/airflow/strings';
+import { foldedText } from '../../src/airflow/strings';
 import { isDevDefault } from './_values';
 import { secretKey } from './_bindings';
 

@@ -7,7 +7,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import { stringValue, unwrap } from '../../src/engine/python';
 import { constantText } from '../../src/airflow/strings';
 import type { RuleContext } from '../../src/engine/context';
-import { KEY_PREFIXES, nameStrength } from './_names';
+import { KEY_PREFIXES } from './_names';
 
 export interface Binding {
   /** The name as written: identifier, attribute name, dict key, keyword. */

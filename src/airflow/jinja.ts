@@ -2,7 +2,7 @@
  * Trust levels of values, and Jinja template expressions classified by them (safe macro, config, XCom, input
  * from whoever triggers the DAG); params whose values Airflow validates.
  */
-import { atLeast, type Trust } from './trust';
+import { type Trust } from './trust';
 import type { SyntaxNode } from 'tree-sitter';
 import { type RuleContext } from '../engine/context';
 import { callArgs, stringValue, unwrap } from '../engine/python';

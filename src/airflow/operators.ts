@@ -5,7 +5,6 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { type RuleContext } from '../engine/context';
 import { unwrap } from '../engine/python';
-import { shellScripts } from './shell';
 
 /** How a shell-capable operator takes its script. */
 export type ShellOperatorKind = 'bash' | 'ssh' | 'winrm' | 'docker' | 'k8s';

@@ -64,7 +64,6 @@ function scopeLine(s: Report['summary'], dataFiles: string[]): string {
   }
   if (s.archives) parts.push(`${s.archives} zip archive${s.archives === 1 ? '' : 's'} scanned`);
   if (s.airflowIgnored) parts.push(`${s.airflowIgnored} .airflowignore'd (scanned, not imported as DAG files)`);
-  const sk = s.skipped;
   // Glob exclusions are already in the summary line (excludedCount); virtualenv folders are not the user's choice.
   if (s.skipped?.virtualenv) parts.push(`${s.skipped.virtualenv} skipped virtualenv folder${s.skipped.virtualenv === 1 ? '' : 's'}`);
   return parts.join('; ');

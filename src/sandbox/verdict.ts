@@ -9,7 +9,7 @@ import { fingerprint } from '../fingerprint';
 import type { FileError, FileReport, Finding } from '../report';
 import { handleLine, MAX_EVENTS_PER_KIND, newRunState, type RunState } from './channel';
 import { EVENT_RULE, SANDBOX_RULE_BY_ID, STATUS_RULE } from './rules';
-import type { RunInfo, SandboxFile, SandboxOptions, SandboxResult } from './types';
+import type { SandboxFile, SandboxOptions, SandboxResult } from './types';
 
 export function rel(cwd: string, p: string): string {
   return path.relative(cwd, p).split(path.sep).join('/');
