@@ -143,7 +143,14 @@ function collect(id: SyntaxNode, ctx: RuleContext): void {
   // `some_function(os.environ)` with no visible sink: not a dump.
   if (node === env && p.type === 'argument_list' && !sink) return;
   if (p.type === 'keyword_argument' && !sink) return;
-  ctx.ruleState((): Dump[] => []).push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node), returnedBy: returningFunction(node), handedOn });
+  ctx.ruleState((): Dump[] => []).push({ node, kind, parse: ctx.isParseTime(node), sink, bound: boundName(node) ?? holderName(node), returnedBy: returningFunction(node), handedOn });
+}
+
+/** The name a dict or list literal holding `node` is bound to (`bundle = {"environment": dict(os.environ), …}`). */
+function holderName(node: SyntaxNode): string | null {
+  let n = node;
+  while (n.parent && /^(pair|dictionary|list|tuple|parenthesized_expression)$/.test(n.parent.type)) n = n.parent;
+  return n !== node ? boundName(n) : null;
 }
 
 /** The comprehension whose `for … in` clause iterates `node` (`{k: v for k, v in os.environ.items() if …}`). */
