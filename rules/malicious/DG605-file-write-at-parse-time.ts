@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { factsOf } from './_facts';
+import { factsOf, shownCallee } from './_facts';
 import { isStandaloneScript, STANDALONE_NOTE } from './_standalone';
 import type { Severity } from '../../src/report';
 import type { RuleContext } from '../../src/engine/context';
@@ -43,8 +43,7 @@ function check(fact: CallFact, ctx: RuleContext): void {
       severity = /\.py\b/.test(reached) ? 'critical' : 'high';
       where = ' in the DAG folder';
     }
-    const name = fact.fn ?? fact.call.childForFieldName('function')!.text;
     const script = severity === 'medium' && isStandaloneScript(ctx);
-    ctx.report(fact.call, { fn: name.replace(/^builtins\./, ''), where, script: script ? STANDALONE_NOTE : '' }, { severity: script ? 'low' : severity });
+    ctx.report(fact.call, { fn: shownCallee(fact), where, script: script ? STANDALONE_NOTE : '' }, { severity: script ? 'low' : severity });
   }
 }

@@ -2,7 +2,7 @@ import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { callArgs, unwrap } from '../../src/engine/python';
 import { defineRule } from '../../src/engine/rule';
-import { factsOf } from './_facts';
+import { deferredTarget, factsOf } from './_facts';
 import { localCallsAtParseTime, reachOfTarget } from './_local-calls';
 
 /** Calls that run a function later but start (or register) it while the file is imported. */
@@ -80,16 +80,7 @@ export default defineRule({
       }
       return;
     }
-    const target =
-      fn === 'os.register_at_fork'
-        ? args.keywords.get('after_in_child') ?? args.keywords.get('before') ?? args.keywords.get('after_in_parent')
-        : fn === 'signal.signal' || fn === 'weakref.finalize'
-          ? args.positional[1] ?? args.keywords.get('handler') ?? args.keywords.get('func')
-          : fn === 'threading.Timer'
-            ? args.positional[1] ?? args.keywords.get('function')
-            : fn.startsWith('sys.') || fn === 'threading.settrace' || fn === 'atexit.register'
-              ? args.positional[0]
-              : args.keywords.get('target') ?? args.positional[1];
+    const target = deferredTarget(fn, args);
     if (!target) return;
     const t = unwrap(target);
     const name = t.type === 'identifier' || t.type === 'attribute' ? t.text : t.type === 'lambda' ? 'a lambda' : null;

@@ -1,5 +1,5 @@
 import { defineRule } from '../../src/engine/rule';
-import { factsOf } from './_facts';
+import { factsOf, shownCallee } from './_facts';
 import { shapesInText, stringsWithShape } from './_shell-shapes';
 import { PERSISTENCE_WORDS, targetText } from './_write-target';
 
@@ -64,8 +64,7 @@ export default defineRule({
       if (!fact.kinds.has('write') || fact.parseTime) continue;
       const target = persistentTarget(targetText(fact.call));
       if (!target) continue;
-      const fn = (fact.fn ?? fact.call.childForFieldName('function')!.text).replace(/^builtins\./, '');
-      ctx.report(fact.call, { how: `\`${fn}\``, target });
+      ctx.report(fact.call, { how: `\`${shownCallee(fact)}\``, target });
     }
     stringsWithShape(ctx, mayPersist, SHELL_PERSISTENCE, (s) => {
       if (!ctx.once(s.parent?.type === 'concatenated_string' ? s.parent : s)) return;

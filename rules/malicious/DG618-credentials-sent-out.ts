@@ -1,10 +1,10 @@
 import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
 import { callArgs } from '../../src/engine/python';
-import { factsOf, type CallFact } from './_facts';
+import { factsOf, shownCallee, type CallFact } from './_facts';
 import { targetText } from './_write-target';
 import { returnedValues, visibleFunction } from '../../src/airflow/provenance';
-import { reachOfTarget } from './_local-calls';
+import { definedFunctionNames, reachOfTarget } from './_local-calls';
 import type { RuleContext } from '../../src/engine/context';
 
 /**
@@ -52,20 +52,20 @@ export default defineRule({
     if (!DUMP_MARKER.test(ctx.file.text)) return;
     const facts = factsOf(ctx).calls;
     if (!facts.some((f) => f.kinds.has('network'))) return;
-    const defs = new Set([...ctx.file.text.matchAll(/^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)/gm)].map((m) => m[1]));
+    const defs = definedFunctionNames(ctx.file.text);
     for (const fact of facts) {
       if (!fact.kinds.has('network')) continue;
       const what = dumped(sentText(fact.call, defs));
-      if (what) ctx.report(fact.call, { fn: (fact.fn ?? fact.call.childForFieldName('function')!.text).replace(/^builtins\./, ''), what });
+      if (what) ctx.report(fact.call, { fn: shownCallee(fact), what });
     }
     // handed to a function of the file that sends it (`_publish(conn_id, record)`, its body doing the DNS lookups)
     // … and the sending call in its body too, as DG613 does: the other line to remove
-    for (const { call, send } of localSenders(ctx)) {
+    for (const { call, send } of localSenders(ctx, defs)) {
       const what = dumped(sentText(call, defs));
       if (!what) continue;
       const fn = call.childForFieldName('function')!.text;
       ctx.report(call, { fn, what });
-      if (ctx.once(send.call)) ctx.report(send.call, { fn: (send.fn ?? send.call.childForFieldName('function')!.text).replace(/^builtins\./, ''), what: `${what}, handed to \`${fn}\` on line ${call.startPosition.row + 1},` }, { key: `inner ${fn}` });
+      if (ctx.once(send.call)) ctx.report(send.call, { fn: shownCallee(send), what: `${what}, handed to \`${fn}\` on line ${call.startPosition.row + 1},` }, { key: `inner ${fn}` });
     }
     collectedAndSent(ctx);
   },
@@ -93,15 +93,13 @@ function collectedAndSent(ctx: RuleContext): void {
   let n = 0;
   for (const m of text.matchAll(COLLECTED_DUMP)) {
     if (++n > 50) break;
-    let node: SyntaxNode | null = ctx.root.descendantForIndex(m.index!, m.index! + m[0].length);
     // climb the expression (`conn.get_uri()`, `conf.get("database", "sql_alchemy_conn")`) to what holds it
-    while (node && !HOLDERS.has(node.type) && node.type !== 'argument_list' && !/statement|block|module|definition/.test(node.type)) node = node.parent;
+    let node = holderOf(ctx.root.descendantForIndex(m.index!, m.index! + m[0].length));
     if (node?.type === 'argument_list') {
       // the `conf.get(…, "sql_alchemy_conn")` lookup's own arguments: climb past that call
       const call = node.parent!;
       if (!/^[\w.]*conf\.get\w*$/.test(call.childForFieldName('function')?.text ?? '')) continue;
-      node = call.parent;
-      while (node && !HOLDERS.has(node.type) && node.type !== 'argument_list' && !/statement|block|module|definition/.test(node.type)) node = node.parent;
+      node = holderOf(call.parent);
     }
     if (!node || !HOLDERS.has(node.type)) continue;
     const scope = sharedScope(node);
@@ -115,10 +113,16 @@ function collectedAndSent(ctx: RuleContext): void {
     if (!fact.kinds.has('network')) continue;
     for (const { scope, what, line } of scopes.values()) {
       if (fact.call.startIndex < scope.startIndex || fact.call.endIndex > scope.endIndex || !ctx.once(fact.call)) continue;
-      const fn = (fact.fn ?? fact.call.childForFieldName('function')!.text).replace(/^builtins\./, '');
+      const fn = shownCallee(fact);
       ctx.report(fact.call, { fn, what: `data from code that collects ${what} (line ${line})` }, { severity: 'high', key: `collected ${fn}` });
     }
   }
+}
+
+/** The first of `node` and its ancestors that holds a value (HOLDERS), passes it to a call, or ends the expression. */
+function holderOf(node: SyntaxNode | null): SyntaxNode | null {
+  while (node && !HOLDERS.has(node.type) && node.type !== 'argument_list' && !/statement|block|module|definition/.test(node.type)) node = node.parent;
+  return node;
 }
 
 /** The class around a node, or else its outermost function (a DAG function holding both tasks). */
@@ -139,14 +143,13 @@ function dumped(text: string): string | null {
 }
 
 /** Calls of module-level functions of the file whose body (or a local function it calls) reaches the network. */
-function localSenders(ctx: RuleContext): { call: SyntaxNode; send: CallFact }[] {
+function localSenders(ctx: RuleContext, defs: ReadonlySet<string>): { call: SyntaxNode; send: CallFact }[] {
   const text = ctx.file.text;
   const out: { call: SyntaxNode; send: CallFact }[] = [];
+  if (!defs.size) return out;
   // null: the function does not send (undefined: not asked yet)
   const sends = new Map<string, CallFact | null | undefined>();
-  for (const m of text.matchAll(/^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)/gm)) sends.set(m[1], undefined);
-  if (!sends.size) return out;
-  const re = new RegExp(`(?<![\\w.])(${[...sends.keys()].join('|')})[ \\t]*\\(`, 'g');
+  const re = new RegExp(`(?<![\\w.])(${[...defs].join('|')})[ \\t]*\\(`, 'g');
   let checked = 0;
   for (const m of text.matchAll(re)) {
     if (/\bdef[ \t]+$/.test(text.slice(Math.max(0, m.index! - 8), m.index!)) || ++checked > 200) continue;

@@ -1,6 +1,5 @@
-import type { SyntaxNode } from 'tree-sitter';
 import { defineRule } from '../../src/engine/rule';
-import { factsOf, type CallFact } from './_facts';
+import { factsOf, shownCallee, type CallFact } from './_facts';
 import { reachOfTarget } from './_local-calls';
 
 /** Airflow extension points every task's data or every secret passes through. */
@@ -47,12 +46,9 @@ export default defineRule({
       for (const f of sends) {
         if (seen.has(f.call.id)) continue;
         seen.add(f.call.id);
-        ctx.report(f.call, { what, cls: name, via: (f.fn ?? callText(f.call)).replace(/^builtins\./, ''), why });
+        ctx.report(f.call, { what, cls: name, via: shownCallee(f), why });
       }
     }
   },
 });
 
-function callText(call: SyntaxNode): string {
-  return call.childForFieldName('function')?.text ?? call.text.slice(0, 40);
-}

@@ -5,9 +5,9 @@
  */
 import type { SyntaxNode } from 'tree-sitter';
 import { defineService, type RuleContext } from '../../src/engine/context';
-import { callArgs, stringValue, unwrap } from '../../src/engine/python';
+import { callArgs, stringValue, unwrap, type CallArgs } from '../../src/engine/python';
 import { CLIENT_CONSTRUCTORS, networkCallsOn } from './_clients';
-import { returnedValues, singleBinding, visibleFunction } from '../../src/airflow/provenance';
+import { calledFunction, returnedValues, singleBinding } from '../../src/airflow/provenance';
 
 
 const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'request', 'stream'];
@@ -123,16 +123,22 @@ const SESSION_CTORS = ['requests.Session', 'requests.sessions.Session', 'request
 /** Calls the facts need by qualified name: the tables above, `open`, socket and session constructors. */
 /**
  * Calls that run a function handed to them later (at exit, on collection, in a thread): given a process, network or
- * exec callee itself (`atexit.register(subprocess.Popen, [...])`), the call has that callee's kinds. The argument
- * position of the callee for each.
+ * exec callee itself (`atexit.register(subprocess.Popen, [...])`), the call has that callee's kinds.
  */
-const DEFERRED_RUNNERS: ReadonlyMap<string, [number, string]> = new Map([
-  ['atexit.register', [0, 'func']],
-  ['weakref.finalize', [1, 'func']],
-  ['threading.Thread', [-1, 'target']],
-  ['threading.Timer', [1, 'function']],
-  ['signal.signal', [1, 'handler']],
-]);
+const DEFERRED_RUNNERS = new Set(['atexit.register', 'weakref.finalize', 'threading.Thread', 'threading.Timer', 'signal.signal']);
+
+/**
+ * The function a starter runs later (DG613's starters, and DEFERRED_RUNNERS here): `atexit.register(f)`,
+ * `signal.signal(sig, f)`, `weakref.finalize(obj, f)`, `threading.Timer(5, f)`, `os.register_at_fork(after_in_child=f)`,
+ * `sys.settrace(f)`, `threading.Thread(target=f)` / `multiprocessing.Process(target=f)`.
+ */
+export function deferredTarget(fn: string, args: CallArgs): SyntaxNode | undefined {
+  if (fn === 'os.register_at_fork') return args.keywords.get('after_in_child') ?? args.keywords.get('before') ?? args.keywords.get('after_in_parent');
+  if (fn === 'signal.signal' || fn === 'weakref.finalize') return args.positional[1] ?? args.keywords.get('handler') ?? args.keywords.get('func');
+  if (fn === 'threading.Timer') return args.positional[1] ?? args.keywords.get('function');
+  if (fn.startsWith('sys.') || fn === 'threading.settrace' || fn === 'atexit.register') return args.positional[0];
+  return args.keywords.get('target') ?? args.positional[1];
+}
 const DIRECT_CALLS: readonly string[] = [
   ...new Set([...NETWORK, ...DOWNLOAD, ...SPAWN, ...EXEC, ...FILE_MUTATION, ...CONNECTABLE, ...SESSION_CTORS, ...DEFERRED_RUNNERS.keys(), 'builtins.open', 'io.open', 'os.open', 'os.dup2', 'socket.fromfd']),
 ].map((q) => (q.includes('.') ? q : `builtins.${q}`));
@@ -156,8 +162,7 @@ export function isNativeLibrary(obj: SyntaxNode, ctx: RuleContext, depth = 0): b
   if (o.type === 'call') {
     const fn = ctx.callee(o) ?? '';
     if (/^ctypes\.(?:CDLL|PyDLL|cdll\.LoadLibrary|pydll\.LoadLibrary|util\.find_library)$/.test(fn)) return true;
-    const f = o.childForFieldName('function');
-    const def = f?.type === 'identifier' ? visibleFunction(o, f.text) : null;
+    const def = calledFunction(o);
     return !!def && returnedValues(def).some((r) => isNativeLibrary(r, ctx, depth + 1));
   }
   if (o.type === 'attribute') return /^ctypes\.cdll\.\w+$/.test(ctx.qualifiedName(o) ?? '');
@@ -200,10 +205,8 @@ export function kindsOf(call: SyntaxNode, ctx: RuleContext, fn = ctx.callee(call
     }
     if (fn === 'os.dup2') out.add('dup2');
     if (LOG_SINKS.test(fn)) out.add('log');
-    const deferred = DEFERRED_RUNNERS.get(fn);
-    if (deferred) {
-      const a = callArgs(call);
-      const target = a.keywords.get(deferred[1]) ?? (deferred[0] >= 0 ? a.positional[deferred[0]] : undefined);
+    if (DEFERRED_RUNNERS.has(fn)) {
+      const target = deferredTarget(fn, callArgs(call));
       const q = target ? ctx.qualifiedName(target) : null;
       if (q) {
         if (NETWORK.has(q)) out.add('network');
@@ -286,8 +289,7 @@ function isPathlike(obj: SyntaxNode, ctx: RuleContext, facts: Facts, depth = 0):
     const fn = ctx.callee(o) ?? '';
     if (PATH_CTOR.test(fn) || PATH_DERIVED.test(o.childForFieldName('function')?.text ?? '')) return true;
     // `_site_packages() / "x.pth"` with `def _site_packages(): return Path(…)`: a helper of the file returning a path
-    const f = o.childForFieldName('function');
-    const def = f?.type === 'identifier' ? visibleFunction(o, f.text) : null;
+    const def = calledFunction(o);
     return !!def && returnedValues(def).some((r) => isPathlike(r, ctx, facts, depth + 1));
   }
   if (o.type === 'binary_operator') return isPathlike(o.childForFieldName('left')!, ctx, facts, depth + 1);
@@ -303,6 +305,11 @@ function isPathlike(obj: SyntaxNode, ctx: RuleContext, facts: Facts, depth = 0):
 
 // ---------------------------------------------------------------------------------------------------------------
 // Per-file facts: an engine service, computed once per file from the file's own calls
+
+/** How a fact's callee is named in a message: its qualified name, else as written; `builtins.` dropped. */
+export function shownCallee(fact: CallFact): string {
+  return (fact.fn ?? fact.call.childForFieldName('function')!.text).replace(/^builtins\./, '');
+}
 
 /** What one call does. `parseTime` is computed on first use (walking up the tree is the costly part). */
 export class CallFact {

@@ -13,6 +13,11 @@ import { isDagFunction, scopeStatements } from '../../src/engine/scope';
 
 /** Every `def` line, indented ones too: a helper defined inside `with DAG(...):` is a module-level function. */
 const ANY_DEF = /^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)/gm;
+
+/** The names of every function the file defines, read from its `def` lines (indented ones too). */
+export function definedFunctionNames(text: string): Set<string> {
+  return new Set([...text.matchAll(ANY_DEF)].map((m) => m[1]));
+}
 /** Airflow decorators whose function body runs when the task runs, not when it is called at parse time. */
 const DEFERRED_DECORATOR = /^@\s*(?:[\w.]*\.)?(?:task|asset|setup|teardown)\b(?!_group)/;
 const MAX_DEPTH = 3;
@@ -46,7 +51,7 @@ export function localCallsAtParseTime(ctx: RuleContext): LocalCall[] {
       if (def && reach) out.push({ site: def.childForFieldName('name')!, name: hook, reach, how: 'module-getattr' });
     }
   }
-  const names = new Set([...text.matchAll(ANY_DEF)].map((m) => m[1]));
+  const names = definedFunctionNames(text);
   if (!names.size) return out;
   const sites: { node: SyntaxNode; name: string; how: 'call' | 'decorator' }[] = [];
   const re = new RegExp(`(@[ \\t]*)?\\b(${[...names].join('|')})\\b[ \\t]*(\\()?`, 'g');

@@ -3,7 +3,7 @@ import type { RuleContext } from '../../src/engine/context';
 import { defineRule } from '../../src/engine/rule';
 import { commandParts } from '../../src/airflow/strings';
 import { unwrap } from '../../src/engine/python';
-import { decisiveFormattedValue, FORMATTED_SEVERITY, inputToUnseenCode, provenance, returnedValues, singleBinding, visibleFunction } from '../../src/airflow/provenance';
+import { calledFunction, decisiveFormattedValue, FORMATTED_SEVERITY, inputToUnseenCode, provenance, returnedValues, singleBinding } from '../../src/airflow/provenance';
 import { originWords, snippet } from '../shell-injection/_util';
 import { SQL_CALLS, sqlCallName, sqlOf, sqlStatements } from './_sql-sinks';
 
@@ -43,9 +43,7 @@ export default defineRule({
 
 /** Is `sql` a call of a function of this file whose returned statements are built by formatting? */
 function helperFormats(sql: SyntaxNode): boolean {
-  const u = unwrap(sql);
-  const f = u.type === 'call' ? u.childForFieldName('function') : null;
-  const def = f?.type === 'identifier' ? visibleFunction(u, f.text) : null;
+  const def = calledFunction(unwrap(sql));
   return !!def && returnedValues(def).some((r) => commandParts(r).formatted);
 }
 

@@ -6,7 +6,7 @@
 import type { SyntaxNode } from 'tree-sitter';
 import type { RuleContext } from '../../src/engine/context';
 import { argument, callArgs, stringValue, unwrap } from '../../src/engine/python';
-import { resolveName, returnedValues, singleBinding, visibleFunction } from '../../src/airflow/provenance';
+import { calledFunction, resolveName, returnedValues, singleBinding } from '../../src/airflow/provenance';
 import { isTaskFunction, mappedOperator } from '../../src/airflow/operators';
 
 /** SQL operators (any provider path: the class names are specific), their SQL in `sql=`. */
@@ -129,8 +129,7 @@ export function sqlStatements(sql: SyntaxNode, ctx: RuleContext, depth = 0): Syn
   // statements a task of this file returns (`expand(sql=build_statements(…))`: its output reaches the operator as
   // an XCom, no call site passes values), each checked where it is built — a list grown with `.append(f"…")` gives
   // each appended statement. A plain helper stays one value, judged at its call (provenance follows its returns).
-  const f = u.type === 'call' ? u.childForFieldName('function') : null;
-  const def = f?.type === 'identifier' && depth < 2 ? visibleFunction(u, f.text) : null;
+  const def = depth < 2 ? calledFunction(u) : null;
   if (def && isTaskFunction(def, ctx) && !(u.startIndex >= def.startIndex && u.endIndex <= def.endIndex)) {
     const out = returnedValues(def).flatMap((r) => {
       const ru = unwrap(r);
@@ -171,8 +170,7 @@ function bigQueryQuery(conf: SyntaxNode | undefined, ctx: RuleContext, depth = 0
     }
     return null;
   }
-  const f = u.type === 'call' ? u.childForFieldName('function') : null;
-  const def = f?.type === 'identifier' ? visibleFunction(u, f.text) : null;
+  const def = calledFunction(u);
   if (def && !(u.startIndex >= def.startIndex && u.endIndex <= def.endIndex)) {
     for (const r of returnedValues(def)) {
       const q = bigQueryQuery(r, ctx, depth + 1);

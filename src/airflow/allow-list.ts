@@ -158,17 +158,16 @@ function onlyTested(name: string, text: string): boolean {
   const esc = name.replace(/[$]/g, '\\$');
   for (const m of text.matchAll(new RegExp(`(?<![\\w.])${esc}(?!\\w)`, 'g'))) {
     const before = text.slice(Math.max(0, m.index! - 8), m.index!);
-    const after = text.slice(m.index! + name.length, m.index! + name.length + 120);
+    const after = text.slice(m.index! + name.length, m.index! + name.length + 200);
     if (/\bin\s+$/.test(before)) continue; // `in NAME` (and `not in NAME`, `for x in NAME`)
     // named in a comment or in documentation markup (``NAME`` in a docstring): no use
     if (text.slice(text.lastIndexOf('\n', m.index!) + 1, m.index!).includes('#') || /`$/.test(before)) continue;
     if (/^\s*(?::[^=\n]*)?=(?!=)/.test(after) && /(?:^|\n)[ \t]*$/.test(before)) continue; // `NAME = …` at a statement start
     // reads that cannot change it: `NAME[k]` (not assigned to), `NAME.get(…)`/`.keys()`/`.items()`/`.values()`,
     // `sorted(NAME)`, `len(NAME)`, `list(NAME)`, `tuple(NAME)`
-    const rest = text.slice(m.index! + name.length, m.index! + name.length + 200);
-    if (/^\s*\.\s*(?:get|keys|items|values|copy)\s*\(/.test(rest)) continue;
-    if (/^\s*\[[^\]\n]*\](?!\s*(?:[-+*/|&^%@]|\/\/|<<|>>|\*\*)?=(?!=))/.test(rest)) continue;
-    if (/\b(?:sorted|len|list|tuple|frozenset|set|enumerate|iter)\(\s*$/.test(text.slice(Math.max(0, m.index! - 12), m.index!)) && /^\s*\)/.test(rest)) continue;
+    if (/^\s*\.\s*(?:get|keys|items|values|copy)\s*\(/.test(after)) continue;
+    if (/^\s*\[[^\]\n]*\](?!\s*(?:[-+*/|&^%@]|\/\/|<<|>>|\*\*)?=(?!=))/.test(after)) continue;
+    if (/\b(?:sorted|len|list|tuple|frozenset|set|enumerate|iter)\(\s*$/.test(text.slice(Math.max(0, m.index! - 12), m.index!)) && /^\s*\)/.test(after)) continue;
     return false;
   }
   return true;

@@ -223,20 +223,8 @@ interface ParamBinder {
   prm: SyntaxNode;
 }
 
-/** The parameter of an enclosing function that `use` names, or null. */
-function parameterNode(use: SyntaxNode): SyntaxNode | null {
-  for (let p = use.parent; p; p = p.parent) {
-    if (p.type !== 'function_definition' && p.type !== 'lambda') continue;
-    for (const prm of p.childForFieldName('parameters')?.namedChildren ?? []) {
-      const id = prm.type === 'identifier' ? prm : prm.childForFieldName('name') ?? prm.namedChildren.find((c) => c.type === 'identifier');
-      if (id?.text === use.text) return prm;
-    }
-  }
-  return null;
-}
-
 /** Where a name is bound as a loop variable, function parameter or comprehension variable around `use`. */
-function binderOf(use: SyntaxNode): { kind: 'for' | 'mapped'; iter: SyntaxNode } | { kind: 'with'; value: SyntaxNode } | ParamBinder | null {
+function binderOf(use: SyntaxNode): { kind: 'for'; iter: SyntaxNode } | { kind: 'mapped'; iter: SyntaxNode; prm: SyntaxNode } | { kind: 'with'; value: SyntaxNode } | ParamBinder | null {
   const name = use.text;
   for (let p = use.parent; p; p = p.parent) {
     const loops =
@@ -264,8 +252,9 @@ function binderOf(use: SyntaxNode): { kind: 'for' | 'mapped'; iter: SyntaxNode }
       const params = p.childForFieldName('parameters');
       const call = p.parent?.type === 'argument_list' ? p.parent.parent : null;
       const f = call?.type === 'call' ? call.childForFieldName('function') : null;
-      if (params?.namedChildren.some((prm) => paramName(prm) === name) && f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'map') {
-        return { kind: 'mapped', iter: f.childForFieldName('object')! };
+      const prm = params?.namedChildren.find((x) => paramName(x) === name);
+      if (prm && f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'map') {
+        return { kind: 'mapped', iter: f.childForFieldName('object')!, prm };
       }
     }
     if (p.type === 'function_definition') {
@@ -276,7 +265,7 @@ function binderOf(use: SyntaxNode): { kind: 'for' | 'mapped'; iter: SyntaxNode }
         // `keys.map(_copy_command)`: a function of the file given to XComArg.map takes each element as its first
         // parameter, as a lambda there does
         const mappedOver = prm === list[0] ? mappedBy(p) : null;
-        if (mappedOver) return { kind: 'mapped', iter: mappedOver };
+        if (mappedOver) return { kind: 'mapped', iter: mappedOver, prm };
         return { kind: 'param', fn: p, name, prm };
       }
     }
@@ -824,6 +813,12 @@ function paramsThroughLocals(expr: SyntaxNode, params: string[], def: SyntaxNode
   return [...out];
 }
 
+/** The function of this file a plain call `name(…)` reaches (see visibleFunction), or null for any other call. */
+export function calledFunction(call: SyntaxNode): SyntaxNode | null {
+  const f = call.type === 'call' ? call.childForFieldName('function') : null;
+  return f?.type === 'identifier' ? visibleFunction(call, f.text) : null;
+}
+
 /**
  * The function (possibly decorated) a call of `name` at `site` reaches, the last one defined if several: a local
  * function of an enclosing function first, else a module-level one. `with DAG(…):`, `if`, `for`, `try` blocks open no
@@ -926,8 +921,7 @@ function provenanceOf(node: SyntaxNode, ctx: RuleContext, depth: number): Proven
         // an element of a task's output mapped over (`list_files().map(lambda f: …)`, or a name bound to it): data
         // another task produced, often from outside (file names of an SFTP listing) — unless the task checks it
         // against an allow list before this use (`if table not in TARGETS: raise`)
-        const prm = parameterNode(n);
-        if (prm && isAllowListed(n, [prm], ctx)) return mk('safe');
+        if (isAllowListed(n, [b.prm], ctx)) return mk('safe');
         const src = unwrap(b.iter);
         const calls = src.type === 'identifier' ? resolveName(src).map(unwrap) : [src];
         if (calls.some((c) => isTaskCall(c, ctx))) return mk('xcom');
